@@ -1,0 +1,2 @@
+@_exported import LoomGraph
+@_exported import LoomNodes

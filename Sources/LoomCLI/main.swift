@@ -1,0 +1,2 @@
+import Loom
+print(NodeLibrary.registry.names)

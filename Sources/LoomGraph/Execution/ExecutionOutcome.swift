@@ -1,0 +1,19 @@
+/// How a prompt ended, and what its output nodes produced.
+public struct ExecutionOutcome: Sendable {
+    public enum Status: Sendable {
+        case succeeded
+        case failed(ExecutionFailure)
+        case interrupted(node: String?)
+    }
+
+    public var promptID: String
+    public var status: Status
+    /// The UI results of output nodes by node id, as ComfyUI's history records them.
+    public var outputs: [String: JSONObject]
+    /// Nodes that ran this time, in order.
+    public var executedNodes: [String]
+    /// Nodes whose outputs came from the cache.
+    public var cachedNodes: [String]
+
+    public var succeeded: Bool { if case .succeeded = status { true } else { false } }
+}

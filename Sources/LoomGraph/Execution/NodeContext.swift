@@ -1,0 +1,45 @@
+import Synchronization
+
+/// What a running node may ask of the executor: its identity, shared services, progress and interruption.
+public struct NodeContext: Sendable {
+    public let nodeID: String
+    public let promptID: String
+    public let resources: Resources
+    let interruption: Interruption
+    let progressSink: @Sendable (_ value: Double, _ total: Double) -> Void
+
+    public init(
+        nodeID: String, promptID: String, resources: Resources, interruption: Interruption = Interruption(),
+        progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in }
+    ) {
+        self.nodeID = nodeID
+        self.promptID = promptID
+        self.resources = resources
+        self.interruption = interruption
+        self.progressSink = progress
+    }
+
+    /// Reports progress of long work, such as sampling steps; also a point where an interrupt stops the node.
+    public func reportProgress(_ value: Double, of total: Double) throws(ExecutionInterrupted) {
+        try checkInterrupted()
+        progressSink(value, total)
+    }
+
+    public func checkInterrupted() throws(ExecutionInterrupted) {
+        if interruption.isRequested { throw ExecutionInterrupted() }
+    }
+}
+
+/// A request to stop a running prompt, checked between nodes and inside long node work.
+public final class Interruption: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func request() { flag.store(true, ordering: .relaxed) }
+    public func reset() { flag.store(false, ordering: .relaxed) }
+    public var isRequested: Bool { flag.load(ordering: .relaxed) }
+}
+
+public struct ExecutionInterrupted: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "execution interrupted" }
+}

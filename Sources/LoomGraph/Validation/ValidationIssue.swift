@@ -1,0 +1,68 @@
+import Foundation
+
+/// One validation problem, in the `{type, message, details, extra_info}` shape ComfyUI clients read.
+public struct ValidationIssue: Error, Sendable, Equatable, CustomStringConvertible {
+    public var type: String
+    public var message: String
+    public var details: String
+    public var extraInfo: JSONObject
+
+    public init(type: String, message: String, details: String, extraInfo: JSONObject = [:]) {
+        self.type = type
+        self.message = message
+        self.details = details
+        self.extraInfo = extraInfo
+    }
+
+    public var json: JSONValue {
+        ["type": .string(type), "message": .string(message), "details": .string(details), "extra_info": .object(extraInfo)]
+    }
+
+    public var description: String { details.isEmpty ? message : "\(message): \(details)" }
+}
+
+/// Everything wrong with one node, and which outputs it keeps from running.
+public struct NodeValidationErrors: Sendable, Equatable {
+    public var classType: String
+    public var title: String?
+    public var errors: [ValidationIssue]
+    public var dependentOutputs: [String]
+
+    public var json: JSONValue {
+        [
+            "errors": .array(errors.map(\.json)),
+            "dependent_outputs": .array(dependentOutputs.map(JSONValue.string)),
+            "class_type": .string(classType),
+        ]
+    }
+}
+
+/// A prompt that cannot run: the prompt-level error plus the per-node errors behind it.
+public struct PromptValidationError: Error, Sendable, CustomStringConvertible {
+    public var error: ValidationIssue
+    public var nodeErrors: [String: NodeValidationErrors]
+
+    /// The body of ComfyUI's 400 answer to `POST /prompt`.
+    public var json: JSONValue {
+        ["error": error.json, "node_errors": .object(JSONObject(nodeErrors.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }))]
+    }
+
+    public var description: String {
+        var lines = [error.message]
+        for (id, node) in nodeErrors.sorted(by: { $0.key.localizedStandardCompare($1.key) == .orderedAscending }) {
+            let name = node.title.map { "\"\($0)\" (\(node.classType))" } ?? node.classType
+            for issue in node.errors {
+                lines.append("  node \(id) \(name): \(issue.description)")
+            }
+        }
+        if nodeErrors.isEmpty, !error.details.isEmpty { lines.append("  \(error.details)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A prompt that passed validation: the outputs that will run, and errors of those that will not.
+public struct ValidatedPrompt: Sendable {
+    public var prompt: Prompt
+    public var outputs: [String]
+    public var nodeErrors: [String: NodeValidationErrors]
+}
