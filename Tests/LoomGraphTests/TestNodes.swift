@@ -1,0 +1,123 @@
+import LoomGraph
+
+/// Small nodes for exercising the graph engine without models.
+struct TestIntSource: Node {
+    static let schema = NodeSchema(
+        name: "TestIntSource", category: "test", inputs: [.int("value", default: 0, min: -1000, max: 1000)],
+        outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try inputs("value", as: Int.self)])
+    }
+}
+
+struct TestAdd: Node {
+    static let schema = NodeSchema(
+        name: "TestAdd", category: "test",
+        inputs: [.link("a", "INT"), .link("b", "INT", section: .optional), .int("offset", default: 0, section: .optional)],
+        outputs: [OutputSpec("INT", name: "sum")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let a = try inputs("a", as: Int.self)
+        let b = try inputs.optional("b", as: Int.self) ?? 0
+        let offset = try inputs.optional("offset", as: Int.self) ?? 0
+        return NodeResult([a + b + offset])
+    }
+}
+
+struct TestOutput: Node {
+    static let schema = NodeSchema(
+        name: "TestOutput", category: "test", inputs: [.link("value", "*")], isOutputNode: true)
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let value = try inputs("value", as: NodeValue.self)
+        return .ui(["values": [.string(String(describing: value))]])
+    }
+}
+
+/// Picks one of two lazily evaluated inputs.
+struct TestLazySwitch: Node {
+    static let schema = NodeSchema(
+        name: "TestLazySwitch", category: "test",
+        inputs: [.boolean("switch"), .link("on_false", "*", isLazy: true), .link("on_true", "*", isLazy: true)],
+        outputs: [OutputSpec("*")])
+    func neededLazyInputs(_ inputs: NodeInputs, context: NodeContext) async throws -> [String] {
+        let name = try inputs("switch", as: Bool.self) ? "on_true" : "on_false"
+        return inputs.has(name) ? [] : [name]
+    }
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try inputs(try inputs("switch", as: Bool.self) ? "on_true" : "on_false", as: NodeValue.self)])
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String { "deliberate failure" }
+}
+
+struct TestFail: Node {
+    static let schema = NodeSchema(
+        name: "TestFail", category: "test", inputs: [.link("value", "*")], outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        throw TestFailure()
+    }
+}
+
+/// ComfyUI's multi-type test node: accepts images or floats, and rejects other literals itself.
+struct TestCustomValidation: Node {
+    static let schema = NodeSchema(
+        name: "TestCustomValidation1", category: "test",
+        inputs: [.link("input1", "IMAGE,FLOAT"), .link("input2", "IMAGE,FLOAT")], outputs: [OutputSpec("IMAGE")])
+    static var checkedInputs: Set<String> { ["input1", "input2"] }
+    static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {
+        for name in ["input1", "input2"] {
+            if let value = inputs.values[name], !(value is Double) {
+                return "Invalid type of \(name): \(type(of: value))"
+            }
+        }
+        return nil
+    }
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try inputs("input1", as: Double.self) * inputs("input2", as: Double.self)])
+    }
+}
+
+/// Emits a list output, so consumers run once per element.
+struct TestIntList: Node {
+    static let schema = NodeSchema(
+        name: "TestIntList", category: "test", inputs: [.int("count", default: 3, min: 0, max: 100)],
+        outputs: [OutputSpec("INT", isList: true)])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([Array(0..<(try inputs("count", as: Int.self))) as [NodeValue]])
+    }
+}
+
+/// Sums a whole list at once.
+struct TestSumList: Node {
+    static let schema = NodeSchema(
+        name: "TestSumList", category: "test", inputs: [.link("values", "INT")], outputs: [OutputSpec("INT")],
+        takesInputsAsLists: true)
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try inputs.list("values", of: Int.self).reduce(0, +)])
+    }
+}
+
+/// Never served from cache.
+struct TestVolatile: Node {
+    static let schema = NodeSchema(
+        name: "TestVolatile", category: "test", inputs: [.int("value", default: 1)], outputs: [OutputSpec("INT")])
+    static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint { .alwaysChanged }
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try inputs("value", as: Int.self)])
+    }
+}
+
+let testRegistry = NodeRegistry([
+    TestIntSource.self, TestAdd.self, TestOutput.self, TestLazySwitch.self, TestFail.self,
+    TestCustomValidation.self, TestIntList.self, TestSumList.self, TestVolatile.self,
+])
+
+/// Builds API-format prompts in tests.
+func node(_ id: String, _ classType: String, _ inputs: [(String, PromptInput)] = []) -> PromptNode {
+    PromptNode(id: id, classType: classType, inputs: inputs.map { (name: $0.0, value: $0.1) })
+}
+
+func link(_ id: String, _ slot: Int = 0) -> PromptInput { .link(NodeLink(node: id, output: slot)) }
+
+func literal(_ value: JSONValue) -> PromptInput { .literal(value) }
