@@ -34,6 +34,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["Loom", "LoomNodes", "LoomGraph"]),
+        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom"]),
     ]
 )

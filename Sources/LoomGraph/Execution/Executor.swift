@@ -150,7 +150,8 @@ private struct PromptRun {
             }
             let missing = dependencies(of: node).filter { results[$0] == nil }
             schedule.add(id, waitingOn: Set(missing), isOutput: registry[node.classType]?.schema.isOutputNode ?? false)
-            work.append(contentsOf: missing.reversed())
+            // Pushed in input order, so the first input ends up readied last and, being LIFO, runs first.
+            work.append(contentsOf: missing)
         }
     }
 

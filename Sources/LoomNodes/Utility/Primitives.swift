@@ -2,7 +2,7 @@ import LoomGraph
 
 /// Constant sources (ComfyUI's `utils/primitive` nodes): a widget value turned into an output.
 private let primitiveCategory = "utils/primitive"
-private let pythonMaxSize = Int.max
+private let pythonMaxSize = Int.max  // Python sys.maxsize
 
 public struct PrimitiveInt: Node {
     public static let schema = NodeSchema(

@@ -168,11 +168,16 @@ public struct YAMLWorkflowFormat: Sendable {
         return unique && !outputName.contains(".") ? "\(name).\(outputName)" : "\(name).\(link.output)"
     }
 
-    /// Readable, unique names from titles or class names: `KSampler` → `ksampler`, "Load Checkpoint" → `load_checkpoint`.
+    /// Readable, unique names: ids that already read as names are kept; otherwise names come from titles
+    /// or class names: `KSampler` → `ksampler`, "Load Checkpoint" → `load_checkpoint`.
     private func nodeNames(for prompt: Prompt) -> [String: String] {
-        var used: Set<String> = []
+        var used = Set(prompt.ids.filter(Self.isName))
         var names: [String: String] = [:]
         for node in prompt.nodes {
+            if Self.isName(node.id) {
+                names[node.id] = node.id
+                continue
+            }
             let base = Self.identifier(from: node.title ?? node.classType)
             var name = base
             var counter = 2
@@ -184,6 +189,13 @@ public struct YAMLWorkflowFormat: Sendable {
             names[node.id] = name
         }
         return names
+    }
+
+    static func isName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+            return false
+        }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 
     static func identifier(from text: String) -> String {
