@@ -103,6 +103,31 @@ func fixture(_ name: String) throws -> JSONValue {
         }
     }
 
+    @Test func subgraphInstancesOverridePromotedWidgets() throws {
+        var json = try fixture("ui-subgraph-workflow.json").objectValue!
+        var nodes = json["nodes"]!.arrayValue!
+        let index = nodes.firstIndex { $0["id"] == 10 }!
+        var instance = nodes[index].objectValue!
+        instance["properties"] = ["proxyWidgets": [["1", "offset"]]]
+        instance["widgets_values"] = [40]
+        nodes[index] = .object(instance)
+        json["nodes"] = .array(nodes)
+        let prompt = try UIWorkflowConverter(registry: registry).prompt(from: UIWorkflow(json: .object(json)))
+        #expect(prompt["10:1"]?[input: "offset"] == .literal(40))
+    }
+
+    @Test func legacyGroupNodesAreExplained() throws {
+        var json = try fixture("ui-widgets-workflow.json").objectValue!
+        var nodes = json["nodes"]!.arrayValue!
+        nodes.append(["id": 5, "type": "workflow>Upscale", "mode": 0, "inputs": [], "outputs": []])
+        json["nodes"] = .array(nodes)
+        #expect {
+            try UIWorkflowConverter(registry: registry).prompt(from: UIWorkflow(json: .object(json)))
+        } throws: { error in
+            "\(error)".contains("legacy group node") && "\(error)".contains("subgraph")
+        }
+    }
+
     @Test func selfContainingSubgraphIsAnError() throws {
         var json = try fixture("ui-subgraph-workflow.json").objectValue!
         var definition = json["definitions"]!["subgraphs"]!.arrayValue![0].objectValue!

@@ -81,6 +81,7 @@ public struct UINode: Sendable {
     public var inputs: [Input]
     public var outputs: [Output]
     public var widgetsValues: JSONValue?
+    public var properties: JSONObject
 
     public struct Input: Sendable {
         public var name: String
@@ -116,6 +117,23 @@ public struct UINode: Sendable {
             Output(name: output["name"]?.stringValue ?? "", type: output["type"].map(UINode.typeName) ?? "*")
         }
         widgetsValues = fields["widgets_values"]
+        properties = fields["properties"]?.objectValue ?? [:]
+    }
+
+    /// Widgets of inner nodes that a subgraph instance shows as its own (`proxyWidgets`), with the instance's
+    /// values for them: inner node id → widget name → value.
+    var promotedWidgetValues: [String: [String: JSONValue]] {
+        guard let entries = properties["proxyWidgets"]?.arrayValue, case .array(let values)? = widgetsValues else {
+            return [:]
+        }
+        var result: [String: [String: JSONValue]] = [:]
+        for (index, entry) in entries.enumerated() where index < values.count {
+            guard let pair = entry.arrayValue, pair.count == 2, let node = UINode.identifier(pair[0]),
+                let widget = pair[1].stringValue
+            else { continue }
+            result[node, default: [:]][widget] = values[index]
+        }
+        return result
     }
 
     static func identifier(_ value: JSONValue) -> String? {

@@ -27,6 +27,10 @@ public struct UIWorkflowConverter: Sendable {
                     continue
                 }
                 if Self.virtualTypes.contains(node.type) { continue }
+                if node.type.hasPrefix("workflow>") || node.type.hasPrefix("workflow/") {
+                    throw WorkflowFormatError(
+                        "node \(scope.id(of: node)) is a legacy group node (\(node.type)); Loom reads subgraphs, their successor: open the workflow in a current ComfyUI frontend and convert the group node to a subgraph")
+                }
                 prompt.insert(try promptNode(for: node, in: scope, workflow: workflow))
             }
         }
@@ -37,8 +41,9 @@ public struct UIWorkflowConverter: Sendable {
         let schema = registry.schema(for: node.type)
         var result = PromptNode(id: scope.id(of: node), classType: node.type)
         if let schema {
+            let promoted = scope.instance?.node.promotedWidgetValues[node.id] ?? [:]
             for (name, value) in try widgetValues(of: node, schema: schema, at: result.id) {
-                result[input: name] = .literal(value)
+                result[input: name] = .literal(promoted[name] ?? value)
             }
         }
         for (index, input) in node.inputs.enumerated() {
