@@ -121,3 +121,55 @@ func node(_ id: String, _ classType: String, _ inputs: [(String, PromptInput)] =
 func link(_ id: String, _ slot: Int = 0) -> PromptInput { .link(NodeLink(node: id, output: slot)) }
 
 func literal(_ value: JSONValue) -> PromptInput { .literal(value) }
+
+/// Expands into a chain of `count` adders, each adding one.
+struct TestExpandChain: Node {
+    static let schema = NodeSchema(
+        name: "TestExpandChain", category: "test", inputs: [.link("a", "INT"), .int("count", default: 2, min: 0, max: 50)],
+        outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let count = try inputs("count", as: Int.self)
+        let start = try inputs("a", as: Int.self)
+        guard count > 0 else { return NodeResult([start]) }
+        var nodes = [PromptNode(id: "0", classType: "TestIntSource", inputs: [(name: "value", value: .literal(.int(start)))])]
+        for index in 1...count {
+            nodes.append(PromptNode(
+                id: String(index), classType: "TestAdd",
+                inputs: [(name: "a", value: .link(NodeLink(node: String(index - 1), output: 0))), (name: "offset", value: .literal(1))]))
+        }
+        return .expand(GraphExpansion(nodes: nodes, outputs: [.link(NodeLink(node: String(count), output: 0))]))
+    }
+}
+
+/// Expands into a node that reads the expanding node itself: a loop only visible at run time.
+struct TestExpandCycle: Node {
+    static let schema = NodeSchema(
+        name: "TestExpandCycle", category: "test", inputs: [.int("value", default: 1), .hidden("id", .uniqueID)],
+        outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let me = try inputs("id", as: String.self)
+        let node = PromptNode(id: "loop", classType: "TestAdd", inputs: [(name: "a", value: .link(NodeLink(node: me, output: 0)))])
+        return .expand(GraphExpansion(nodes: [node], outputs: [.link(NodeLink(node: "loop", output: 0))]))
+    }
+}
+
+/// Blocks even numbers, silently or with a message.
+struct TestBlockEven: Node {
+    static let schema = NodeSchema(
+        name: "TestBlockEven", category: "test", inputs: [.link("value", "INT"), .string("message", section: .optional)],
+        outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let value = try inputs("value", as: Int.self)
+        guard value % 2 != 0 else {
+            let message = try inputs.optional("message", as: String.self)
+            return NodeResult([ExecutionBlocker(message: message?.isEmpty == false ? message : nil)])
+        }
+        return NodeResult([value])
+    }
+}
+
+let expansionRegistry: NodeRegistry = {
+    var registry = testRegistry
+    for type: any Node.Type in [TestExpandChain.self, TestExpandCycle.self, TestBlockEven.self] { registry.register(type) }
+    return registry
+}()

@@ -55,7 +55,8 @@ public actor Executor {
 
 /// The state of one prompt's execution.
 private struct PromptRun {
-    let prompt: Prompt
+    /// Grows while running when nodes expand into sub-graphs.
+    var prompt: Prompt
     let promptID: String
     let extraData: JSONObject
     let registry: NodeRegistry
@@ -72,6 +73,8 @@ private struct PromptRun {
     var schedule = ReadyQueue()
     /// Lazy inputs each node has asked for so far.
     var requestedLazy: [String: Set<String>] = [:]
+    /// Nodes that expanded into a sub-graph, with where their outputs will come from.
+    var pendingExpansions: [String: [PromptInput]] = [:]
     lazy var promptJSON: JSONValue = prompt.json
 
     init(
@@ -125,8 +128,10 @@ private struct PromptRun {
             }
         }
         if case .succeeded = outcome, let stuck = schedule.firstWaiting {
+            // Only an expansion can close a loop at run time: blame the node that expanded.
+            let culprit = pendingExpansions.keys.sorted().first ?? stuck
             let failure = makeFailure(
-                stuck, error: GraphCycleError(message: "node \(stuck) waits on a dependency cycle and cannot run"))
+                culprit, error: DependencyCycleError(message: "Dependency cycle detected: node \(culprit)'s expansion waits on itself"))
             outcome = .failed(failure)
             events(.failed(failure))
         }
@@ -184,6 +189,10 @@ private struct PromptRun {
         let node = prompt[id]!
         let type = registry[node.classType]!
         let schema = type.schema
+        if let sources = pendingExpansions.removeValue(forKey: id) {
+            try finish(id, with: try output(of: id, from: sources, schema: schema))
+            return
+        }
         var lists = try gatherInputs(of: node, schema: schema)
         let linked = Set(node.links.map(\.name))
         let context = makeContext(for: id)
@@ -209,15 +218,76 @@ private struct PromptRun {
         }
 
         events(.executing(promptID: promptID, node: id, displayNode: id))
-        let output = try await call(instance, schema: schema, node: node, lists: lists, linked: linked, context: context)
-        results[id] = output
+        let calls = try await call(instance, schema: schema, node: node, lists: lists, linked: linked, context: context)
         executed.append(id)
+        if let expansion = calls.first?.expansion {
+            guard calls.count == 1 else {
+                throw makeFailure(id, error: NodeContractError(message: "\(node.classType) expanded a sub-graph while mapping over a list, which Loom does not support"))
+            }
+            try expand(id, with: expansion)
+            return
+        }
+        try finish(id, with: merge(calls, schema: schema))
+    }
+
+    mutating func finish(_ id: String, with output: NodeOutput) throws {
+        results[id] = output
         if let signature = signatures[id] { cache.store(output, for: signature) }
         if let ui = output.ui {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
         }
         schedule.resolve(id)
+    }
+
+    /// Splices a node's sub-graph into the prompt under ids prefixed with the node's own, and makes the node
+    /// wait for the nodes its outputs come from.
+    mutating func expand(_ id: String, with expansion: GraphExpansion) throws {
+        let local = Set(expansion.nodes.map(\.id))
+        func rewrite(_ input: PromptInput) -> PromptInput {
+            guard case .link(let link) = input, local.contains(link.node) else { return input }
+            return .link(NodeLink(node: "\(id).\(link.node)", output: link.output))
+        }
+        var added: [String] = []
+        for var node in expansion.nodes {
+            guard registry[node.classType] != nil else {
+                throw makeFailure(id, error: NodeContractError(message: "expansion adds node \(node.id) of unknown class \(node.classType)"))
+            }
+            node.id = "\(id).\(node.id)"
+            node.inputs = node.inputs.map { ($0.name, rewrite($0.value)) }
+            prompt.insert(node)
+            added.append(node.id)
+        }
+        let sources = expansion.outputs.map(rewrite)
+        signatures.merge(
+            SignatureBuilder(prompt: prompt, registry: registry, resources: resources).signatures(for: added),
+            uniquingKeysWith: { existing, _ in existing })
+        let needed = sources.compactMap { input -> String? in
+            if case .link(let link) = input { link.node } else { nil }
+        }
+        pendingExpansions[id] = sources
+        schedule.requeue(id, waitingOn: Set(needed.filter { results[$0] == nil }))
+        for node in needed { stage(node) }
+    }
+
+    func output(of id: String, from sources: [PromptInput], schema: NodeSchema) throws -> NodeOutput {
+        guard sources.count == schema.outputs.count else {
+            throw makeFailure(id, error: NodeContractError(message: "expansion gives \(sources.count) outputs, node declares \(schema.outputs.count)"))
+        }
+        let slots: [[NodeValue]] = try sources.map { source in
+            switch source {
+            case .link(let link):
+                guard let output = results[link.node], output.slots.indices.contains(link.output) else {
+                    throw makeFailure(id, error: NodeContractError(message: "expansion output refers to missing output \(link.output) of node \(link.node)"))
+                }
+                return output.slots[link.output]
+            case .literal(let value):
+                return [LiteralCoercion.plainValue(value)]
+            case .malformedLink(let value):
+                throw makeFailure(id, error: NodeContractError(message: "malformed expansion output \(value.jsonText(indent: nil))"))
+            }
+        }
+        return NodeOutput(slots: slots)
     }
 
     /// Each input as a list of values, as ComfyUI passes them: literals become one-element lists.
@@ -228,13 +298,17 @@ private struct PromptRun {
             case .link(let link):
                 guard let source = results[link.node] else { continue }
                 guard source.slots.indices.contains(link.output) else {
-                    throw makeFailure(node.id, error: GraphCycleError(message: "input '\(name)' reads output \(link.output) of node \(link.node), which has \(source.slots.count)"))
+                    throw makeFailure(node.id, error: NodeInputError(
+                        node: node.id, classType: node.classType, input: name,
+                        problem: "reads output \(link.output) of node \(link.node), which has \(source.slots.count)"))
                 }
                 lists[name] = source.slots[link.output]
             case .literal(let literal):
                 switch LiteralCoercion.value(literal, for: schema.input(named: name)?.kind) {
                 case .success(let value): lists[name] = [value]
-                case .failure(let failure): throw makeFailure(node.id, error: GraphCycleError(message: "input '\(name)': \(failure.message)"))
+                case .failure(let failure):
+                    throw makeFailure(node.id, error: NodeInputError(
+                        node: node.id, classType: node.classType, input: name, problem: failure.message))
                 }
             case .malformedLink:
                 continue
@@ -251,10 +325,11 @@ private struct PromptRun {
         return lists
     }
 
+    /// Calls the node once per list element (or once with whole lists), as ComfyUI maps nodes over lists.
     func call(
         _ instance: any Node, schema: NodeSchema, node: PromptNode, lists: [String: [NodeValue]], linked: Set<String>,
         context: NodeContext
-    ) async throws -> NodeOutput {
+    ) async throws -> [NodeResult] {
         var perCall: [NodeResult] = []
         let callCount: Int
         if schema.takesInputsAsLists {
@@ -276,13 +351,13 @@ private struct PromptRun {
             }
             let inputs = NodeInputs(values, linkedNames: linked, nodeID: node.id, classType: node.classType)
             let result = try await instance.execute(inputs, context: context)
-            guard result.outputs.count == schema.outputs.count || (result.outputs.isEmpty && schema.outputs.isEmpty) else {
+            guard result.outputs.count == schema.outputs.count || result.expansion != nil else {
                 throw makeFailure(node.id, error: NodeContractError(
                     message: "\(node.classType) returned \(result.outputs.count) outputs but declares \(schema.outputs.count)"))
             }
             perCall.append(result)
         }
-        return merge(perCall, schema: schema)
+        return perCall
     }
 
     func blocker(in values: [String: NodeValue], inputsAreLists: Bool) -> ExecutionBlocker? {
@@ -353,7 +428,8 @@ private struct PromptRun {
         }
         return ExecutionFailure(
             promptID: promptID, nodeID: id, nodeType: node?.classType ?? "", nodeTitle: node?.title, executed: executed,
-            exceptionMessage: String(describing: error), exceptionType: String(describing: Swift.type(of: error)),
+            exceptionMessage: String(describing: error),
+            exceptionType: (error as? ComfyExceptionNaming)?.comfyExceptionType ?? String(describing: Swift.type(of: error)),
             traceback: [], currentInputs: inputs, currentOutputs: [:])
     }
 }
@@ -414,9 +490,16 @@ private struct ReadyQueue {
     }
 }
 
-public struct GraphCycleError: Error, CustomStringConvertible {
+/// A loop closed at run time by a node's expansion. Reported under ComfyUI's exception type name.
+public struct DependencyCycleError: Error, CustomStringConvertible, ComfyExceptionNaming {
     public var message: String
     public var description: String { message }
+    public var comfyExceptionType: String { "graph.DependencyCycleError" }
+}
+
+/// An error that reports itself under a given `exception_type`, such as ComfyUI's own exception names.
+public protocol ComfyExceptionNaming {
+    var comfyExceptionType: String { get }
 }
 
 public struct NodeContractError: Error, CustomStringConvertible {

@@ -53,6 +53,8 @@ public struct NodeResult: Sendable {
     public var outputs: [NodeValue]
     /// What an output node shows, such as `{"images": [...]}`.
     public var ui: JSONObject?
+    /// A graph to run in the node's place; its results become the node's outputs.
+    public var expansion: GraphExpansion?
 
     public init(_ outputs: [NodeValue], ui: JSONObject? = nil) {
         self.outputs = outputs
@@ -60,6 +62,25 @@ public struct NodeResult: Sendable {
     }
 
     public static func ui(_ ui: JSONObject) -> NodeResult { NodeResult([], ui: ui) }
+
+    public static func expand(_ expansion: GraphExpansion) -> NodeResult {
+        var result = NodeResult([])
+        result.expansion = expansion
+        return result
+    }
+}
+
+/// Nodes a node adds to the running prompt (ComfyUI's node expansion). Their ids are local to the expansion;
+/// links to ids that are not among them refer to the prompt's own nodes.
+public struct GraphExpansion: Sendable {
+    public var nodes: [PromptNode]
+    /// One per declared output: a link to the node that provides it, or a literal.
+    public var outputs: [PromptInput]
+
+    public init(nodes: [PromptNode], outputs: [PromptInput]) {
+        self.nodes = nodes
+        self.outputs = outputs
+    }
 }
 
 /// An output value that stops every consumer from running (ComfyUI's `ExecutionBlocker`).
