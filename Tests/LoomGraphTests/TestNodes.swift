@@ -1,3 +1,4 @@
+import Foundation
 import LoomGraph
 
 /// Small nodes for exercising the graph engine without models.
@@ -171,5 +172,36 @@ struct TestBlockEven: Node {
 let expansionRegistry: NodeRegistry = {
     var registry = testRegistry
     for type: any Node.Type in [TestExpandChain.self, TestExpandCycle.self, TestBlockEven.self] { registry.register(type) }
+    return registry
+}()
+
+/// Reads a text file; its fingerprint is the file's content, as LoadImage's is the image's hash.
+struct TestReadFile: Node {
+    static let schema = NodeSchema(name: "TestReadFile", category: "test", inputs: [.string("path")], outputs: [OutputSpec("STRING")])
+    static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
+        .value(try String(contentsOfFile: try inputs("path", as: String.self), encoding: .utf8))
+    }
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try String(contentsOfFile: try inputs("path", as: String.self), encoding: .utf8)])
+    }
+}
+
+/// An output of a chosen size, for memory-budget tests.
+struct Blob: MemoryFootprint, Sendable {
+    var bytes: Int
+    var memoryFootprint: Int { bytes }
+}
+
+struct TestBlob: Node {
+    static let schema = NodeSchema(
+        name: "TestBlob", category: "test", inputs: [.int("bytes", default: 1000, min: 0, max: 1 << 40)], outputs: [OutputSpec("BLOB")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([Blob(bytes: try inputs("bytes", as: Int.self))])
+    }
+}
+
+let cacheRegistry: NodeRegistry = {
+    var registry = expansionRegistry
+    for type: any Node.Type in [TestReadFile.self, TestBlob.self] { registry.register(type) }
     return registry
 }()

@@ -67,6 +67,7 @@ private struct PromptRun {
 
     var results: [String: NodeOutput] = [:]
     var signatures: [String: Signature] = [:]
+    var volatile: Set<String> = []
     var executed: [String] = []
     var cachedNodes: [String] = []
     var uiOutputs: [String: JSONObject] = [:]
@@ -74,7 +75,13 @@ private struct PromptRun {
     /// Lazy inputs each node has asked for so far.
     var requestedLazy: [String: Set<String>] = [:]
     /// Nodes that expanded into a sub-graph, with where their outputs will come from.
-    var pendingExpansions: [String: [PromptInput]] = [:]
+    var pendingExpansions: [String: [PendingCall]] = [:]
+
+    /// One call of a node that expanded: either its plain result or where its expansion's outputs come from.
+    enum PendingCall {
+        case finished(NodeResult)
+        case expanded(outputs: [PromptInput])
+    }
     lazy var promptJSON: JSONValue = prompt.json
 
     init(
@@ -95,11 +102,10 @@ private struct PromptRun {
         targets: [String], instance: @Sendable (String, String) async -> any Node
     ) async -> ExecutionOutcome {
         events(.started(promptID: promptID))
-        signatures = SignatureBuilder(prompt: prompt, registry: registry, resources: resources).signatures(for: targets)
-        var hits: [String] = []
-        for node in prompt.nodes {
-            if let signature = signatures[node.id], cache.output(for: signature) != nil { hits.append(node.id) }
-        }
+        let computed = SignatureBuilder(prompt: prompt, registry: registry, resources: resources).signatures(for: targets)
+        signatures = computed.signatures
+        volatile = computed.volatile
+        let hits = prompt.nodes.map(\.id).filter { id in signatures[id].map(cache.contains) ?? false }
         events(.cached(promptID: promptID, nodes: hits))
 
         for target in targets { stage(target) }
@@ -189,8 +195,8 @@ private struct PromptRun {
         let node = prompt[id]!
         let type = registry[node.classType]!
         let schema = type.schema
-        if let sources = pendingExpansions.removeValue(forKey: id) {
-            try finish(id, with: try output(of: id, from: sources, schema: schema))
+        if let calls = pendingExpansions.removeValue(forKey: id) {
+            try finish(id, with: merge(try calls.map { try result(of: id, from: $0, schema: schema) }, schema: schema))
             return
         }
         var lists = try gatherInputs(of: node, schema: schema)
@@ -220,11 +226,22 @@ private struct PromptRun {
         events(.executing(promptID: promptID, node: id, displayNode: id))
         let calls = try await call(instance, schema: schema, node: node, lists: lists, linked: linked, context: context)
         executed.append(id)
-        if let expansion = calls.first?.expansion {
-            guard calls.count == 1 else {
-                throw makeFailure(id, error: NodeContractError(message: "\(node.classType) expanded a sub-graph while mapping over a list, which Loom does not support"))
+        if calls.contains(where: { $0.expansion != nil }) {
+            var pending: [PendingCall] = []
+            var needed: [String] = []
+            for (index, call) in calls.enumerated() {
+                guard let expansion = call.expansion else {
+                    pending.append(.finished(call))
+                    continue
+                }
+                // Each list element's expansion gets its own id prefix.
+                let outputs = try splice(expansion, prefix: calls.count == 1 ? id : "\(id).\(index)", expanding: id)
+                pending.append(.expanded(outputs: outputs))
+                needed += outputs.compactMap { if case .link(let link) = $0 { link.node } else { nil } }
             }
-            try expand(id, with: expansion)
+            pendingExpansions[id] = pending
+            schedule.requeue(id, waitingOn: Set(needed.filter { results[$0] == nil }))
+            for node in needed { stage(node) }
             return
         }
         try finish(id, with: merge(calls, schema: schema))
@@ -232,7 +249,9 @@ private struct PromptRun {
 
     mutating func finish(_ id: String, with output: NodeOutput) throws {
         results[id] = output
-        if let signature = signatures[id] { cache.store(output, for: signature) }
+        if let signature = signatures[id] {
+            cache.store(output, for: signature, persistent: isPersistable(id, output))
+        }
         if let ui = output.ui {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
@@ -240,54 +259,63 @@ private struct PromptRun {
         schedule.resolve(id)
     }
 
-    /// Splices a node's sub-graph into the prompt under ids prefixed with the node's own, and makes the node
-    /// wait for the nodes its outputs come from.
-    mutating func expand(_ id: String, with expansion: GraphExpansion) throws {
+    /// Outputs worth keeping beyond this process: deterministic, and not the result of an output node, whose
+    /// side effect (a saved file) a new run should repeat.
+    func isPersistable(_ id: String, _ output: NodeOutput) -> Bool {
+        guard !volatile.contains(id), let node = prompt[id], let schema = registry[node.classType]?.schema else { return false }
+        return !schema.isOutputNode && !output.slots.joined().contains { $0 is ExecutionBlocker }
+    }
+
+    /// Splices an expansion into the prompt under ids prefixed with `prefix`, returning where its outputs come from.
+    mutating func splice(_ expansion: GraphExpansion, prefix: String, expanding id: String) throws -> [PromptInput] {
         let local = Set(expansion.nodes.map(\.id))
         func rewrite(_ input: PromptInput) -> PromptInput {
             guard case .link(let link) = input, local.contains(link.node) else { return input }
-            return .link(NodeLink(node: "\(id).\(link.node)", output: link.output))
+            return .link(NodeLink(node: "\(prefix).\(link.node)", output: link.output))
         }
         var added: [String] = []
         for var node in expansion.nodes {
             guard registry[node.classType] != nil else {
                 throw makeFailure(id, error: NodeContractError(message: "expansion adds node \(node.id) of unknown class \(node.classType)"))
             }
-            node.id = "\(id).\(node.id)"
+            node.id = "\(prefix).\(node.id)"
             node.inputs = node.inputs.map { ($0.name, rewrite($0.value)) }
             prompt.insert(node)
             added.append(node.id)
         }
-        let sources = expansion.outputs.map(rewrite)
-        signatures.merge(
-            SignatureBuilder(prompt: prompt, registry: registry, resources: resources).signatures(for: added),
-            uniquingKeysWith: { existing, _ in existing })
-        let needed = sources.compactMap { input -> String? in
-            if case .link(let link) = input { link.node } else { nil }
-        }
-        pendingExpansions[id] = sources
-        schedule.requeue(id, waitingOn: Set(needed.filter { results[$0] == nil }))
-        for node in needed { stage(node) }
+        let computed = SignatureBuilder(prompt: prompt, registry: registry, resources: resources).signatures(for: added)
+        signatures.merge(computed.signatures, uniquingKeysWith: { existing, _ in existing })
+        volatile.formUnion(computed.volatile)
+        return expansion.outputs.map(rewrite)
     }
 
-    func output(of id: String, from sources: [PromptInput], schema: NodeSchema) throws -> NodeOutput {
+    /// The result a call stands for, once its expansion has run.
+    func result(of id: String, from call: PendingCall, schema: NodeSchema) throws -> NodeResult {
+        let sources: [PromptInput]
+        switch call {
+        case .finished(let result): return result
+        case .expanded(let outputs): sources = outputs
+        }
         guard sources.count == schema.outputs.count else {
             throw makeFailure(id, error: NodeContractError(message: "expansion gives \(sources.count) outputs, node declares \(schema.outputs.count)"))
         }
-        let slots: [[NodeValue]] = try sources.map { source in
+        let values: [NodeValue] = try sources.enumerated().map { index, source in
+            let value: [NodeValue]
             switch source {
             case .link(let link):
                 guard let output = results[link.node], output.slots.indices.contains(link.output) else {
                     throw makeFailure(id, error: NodeContractError(message: "expansion output refers to missing output \(link.output) of node \(link.node)"))
                 }
-                return output.slots[link.output]
-            case .literal(let value):
-                return [LiteralCoercion.plainValue(value)]
-            case .malformedLink(let value):
-                throw makeFailure(id, error: NodeContractError(message: "malformed expansion output \(value.jsonText(indent: nil))"))
+                value = output.slots[link.output]
+            case .literal(let literal):
+                value = [LiteralCoercion.plainValue(literal)]
+            case .malformedLink(let literal):
+                throw makeFailure(id, error: NodeContractError(message: "malformed expansion output \(literal.jsonText(indent: nil))"))
             }
+            // A list output takes the whole list; a plain one the single value it names.
+            return schema.outputs[index].isList ? value as [NodeValue] : (value.count == 1 ? value[0] : value as [NodeValue])
         }
-        return NodeOutput(slots: slots)
+        return NodeResult(values)
     }
 
     /// Each input as a list of values, as ComfyUI passes them: literals become one-element lists.
@@ -324,6 +352,8 @@ private struct PromptRun {
         }
         return lists
     }
+
+    /// Calls the node once per list element (or once with whole lists), as ComfyUI maps nodes over lists.
 
     /// Calls the node once per list element (or once with whole lists), as ComfyUI maps nodes over lists.
     func call(
