@@ -9,11 +9,20 @@ public final class LoomEngine: Sendable {
 
     public init(
         registry: NodeRegistry = NodeLibrary.registry, resources: Resources = Resources(),
-        cachePolicy: CachePolicy = .unbounded
+        cache: any OutputCache = MemoryOutputCache()
     ) {
         self.registry = registry
         self.resources = resources
-        self.executor = Executor(registry: registry, resources: resources, cache: MemoryOutputCache(policy: cachePolicy))
+        self.executor = Executor(registry: registry, resources: resources, cache: cache)
+    }
+
+    /// A cache that keeps outputs in memory under `policy` and, with `diskDirectory`, persists cheap-to-store
+    /// outputs there for later processes.
+    public static func cache(policy: CachePolicy, diskDirectory: URL?, diskByteLimit: Int = 4 << 30) -> any OutputCache {
+        let memory = MemoryOutputCache(policy: policy)
+        guard let diskDirectory else { return memory }
+        return LayeredOutputCache(
+            memory: memory, disk: DiskOutputStore(directory: diskDirectory, byteLimit: diskByteLimit, codecs: NodeLibrary.diskCacheCodecs))
     }
 
     public var loader: WorkflowLoader { WorkflowLoader(registry: registry) }

@@ -13,4 +13,7 @@ public enum NodeLibrary {
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }
+
+    /// The output types the on-disk cache can store, beyond the graph layer's numbers, strings and JSON.
+    public static var diskCacheCodecs: DiskCacheCodecs { DiskCacheCodecs() }
 }

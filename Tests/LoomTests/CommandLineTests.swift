@@ -13,10 +13,14 @@ struct LoomProcess {
         return directory.appendingPathComponent("loom")
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    /// Tests never touch the user's own disk cache.
+    static let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-cli-cache-\(UUID().uuidString)")
+
+    static func run(_ arguments: [String], cacheDirectory: URL = cacheDirectory) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOOM_CACHE_DIR": cacheDirectory.path]) { $1 }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -40,6 +44,22 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("Hello, from Loom"))
         #expect(result.output.contains("4 executed"))
+    }
+
+    @Test func aSecondProcessReusesTheDiskCache() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("loom-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let first = try LoomProcess.run(["run", graph], cacheDirectory: cache)
+        #expect(first.output.contains("4 executed, 0 cached"))
+        let second = try LoomProcess.run(["run", graph], cacheDirectory: cache)
+        #expect(second.output.contains("1 executed, 3 cached"), "only the output node runs again")
+        #expect(second.output.contains("Hello, from Loom"))
+        let stats = try LoomProcess.run(["cache", "stats"], cacheDirectory: cache)
+        #expect(stats.output.contains("3 outputs"))
+        let uncached = try LoomProcess.run(["run", graph, "--cache-none"], cacheDirectory: cache)
+        #expect(uncached.output.contains("4 executed, 0 cached"))
+        #expect(try LoomProcess.run(["cache", "clear"], cacheDirectory: cache).status == 0)
+        #expect(try LoomProcess.run(["run", graph], cacheDirectory: cache).output.contains("4 executed"))
     }
 
     @Test func convertRoundTripsThroughEveryFormat() throws {

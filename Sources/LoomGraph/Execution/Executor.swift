@@ -106,6 +106,7 @@ private struct PromptRun {
         signatures = computed.signatures
         volatile = computed.volatile
         let hits = prompt.nodes.map(\.id).filter { id in signatures[id].map(cache.contains) ?? false }
+        cachedNodes = hits
         events(.cached(promptID: promptID, nodes: hits))
 
         for target in targets { stage(target) }
@@ -168,7 +169,6 @@ private struct PromptRun {
 
     mutating func resolveFromCache(_ id: String, _ output: NodeOutput) {
         results[id] = output
-        cachedNodes.append(id)
         if let ui = output.ui {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
