@@ -9,7 +9,16 @@ public struct Signature: Sendable, Hashable, CustomStringConvertible {
 
     public init(digest: [UInt8]) { self.digest = digest }
 
-    public var description: String { digest.map { String(format: "%02x", $0) }.joined() }
+    public var description: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
 }
 
 struct SignatureBuilder {
@@ -79,7 +88,7 @@ struct SignatureBuilder {
             switch input {
             case .link(let link):
                 add("link")
-                add(upstream[link.node]?.description ?? "missing:\(link.node)")
+                if let source = upstream[link.node] { hash.update(data: source.digest) } else { add("missing:\(link.node)") }
                 add(String(link.output))
             case .literal(let value):
                 add("literal")
