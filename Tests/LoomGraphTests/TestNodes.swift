@@ -205,3 +205,53 @@ let cacheRegistry: NodeRegistry = {
     for type: any Node.Type in [TestReadFile.self, TestBlob.self] { registry.register(type) }
     return registry
 }()
+
+/// Where two nodes wait for each other: they meet only if they run at the same time.
+actor Rendezvous {
+    private var arrived: Set<String> = []
+
+    /// Whether `partner` turned up within `timeout` of this arrival.
+    func meet(_ name: String, partner: String, timeout: Duration) async -> Bool {
+        arrived.insert(name)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if arrived.contains(partner) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return arrived.contains(partner)
+    }
+}
+
+/// Meets its partner at the `Rendezvous` in the resources; CPU-only, so it may run beside others.
+struct TestConcurrentMeet: Node {
+    static let schema = NodeSchema(
+        name: "TestConcurrentMeet", category: "test",
+        inputs: [.string("name"), .string("partner"), .int("timeout_ms", default: 2000)], outputs: [OutputSpec("BOOLEAN")])
+    static var runsConcurrently: Bool { true }
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let met = await context.resources.get(Rendezvous.self)!.meet(
+            try inputs("name"), partner: try inputs("partner"), timeout: .milliseconds(try inputs("timeout_ms", as: Int.self)))
+        return NodeResult([met])
+    }
+}
+
+/// The same, but declared exclusive: it must never overlap another exclusive node.
+struct TestExclusiveMeet: Node {
+    static let schema = NodeSchema(
+        name: "TestExclusiveMeet", category: "test",
+        inputs: [.string("name"), .string("partner"), .int("timeout_ms", default: 2000)], outputs: [OutputSpec("BOOLEAN")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        try await TestConcurrentMeet().execute(inputs, context: context)
+    }
+}
+
+/// An output node that also passes its value on, so other nodes can depend on an output.
+struct TestOutputPassthrough: Node {
+    static let schema = NodeSchema(
+        name: "TestOutputPassthrough", category: "test", inputs: [.link("value", "*")], outputs: [OutputSpec("*")],
+        isOutputNode: true)
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let value = try inputs("value", as: NodeValue.self)
+        return NodeResult([value], ui: ["values": [.string(String(describing: value))]])
+    }
+}

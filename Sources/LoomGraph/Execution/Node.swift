@@ -26,6 +26,10 @@ public protocol Node: Sendable {
 
     /// A node whose output differs between runs with the same inputs is never served from cache.
     static var isIdempotent: Bool { get }
+
+    /// Work that does not compete for the GPU (file loading, PNG encoding, CPU image operations) may run
+    /// beside other nodes. Everything else runs one at a time.
+    static var runsConcurrently: Bool { get }
 }
 
 extension Node {
@@ -33,6 +37,7 @@ extension Node {
     public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? { nil }
     public static var checkedInputs: Set<String> { [] }
     public static var isIdempotent: Bool { true }
+    public static var runsConcurrently: Bool { false }
 
     public func neededLazyInputs(_ inputs: NodeInputs, context: NodeContext) async throws -> [String] {
         Self.schema.inputs.filter { $0.isLazy && !inputs.has($0.name) && inputs.isLinked($0.name) }.map(\.name)
