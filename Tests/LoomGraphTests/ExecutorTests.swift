@@ -150,3 +150,38 @@ final class EventLog: Sendable {
         #expect(outcome.outputs["out"]?["values"] == ["2000"])
     }
 }
+
+@Suite struct PassThroughAndFingerprintTests {
+    let registry: NodeRegistry = {
+        var registry = testRegistry
+        registry.register(TestSumAll.self)
+        return registry
+    }()
+
+    func run(_ prompt: Prompt, on executor: Executor) async throws -> ExecutionOutcome {
+        await executor.run(try Validator(registry: registry).validate(prompt))
+    }
+
+    @Test func undeclaredInputsReachTheNode() async throws {
+        let prompt = Prompt(nodes: [
+            node("1", "TestIntSource", [("value", literal(5))]),
+            node("2", "TestSumAll", [("base", literal(1)), ("extra_literal", literal(10)), ("extra_link", link("1"))]),
+            node("3", "TestOutput", [("value", link("2"))]),
+        ])
+        #expect(try await run(prompt, on: Executor(registry: registry)).outputs["3"]?["values"] == ["16"])
+    }
+
+    @Test func clientSuppliedIsChangedDecidesReuse() async throws {
+        func prompt(_ isChanged: JSONValue) -> Prompt {
+            var source = node("1", "TestIntSource", [("value", literal(5))])
+            source.isChanged = isChanged
+            return Prompt(nodes: [source, node("2", "TestOutput", [("value", link("1"))])])
+        }
+        let executor = Executor(registry: registry)
+        _ = try await run(prompt(false), on: executor)
+        #expect(try await run(prompt(false), on: executor).executedNodes.isEmpty, "an unchanged fingerprint is a hit")
+        #expect(try await run(prompt(true), on: executor).executedNodes == ["1", "2"], "a new fingerprint re-runs")
+        _ = try await run(prompt(.double(.nan)), on: executor)
+        #expect(try await run(prompt(.double(.nan)), on: executor).executedNodes == ["1", "2"], "NaN always re-runs")
+    }
+}

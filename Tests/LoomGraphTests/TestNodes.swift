@@ -255,3 +255,12 @@ struct TestOutputPassthrough: Node {
         return NodeResult([value], ui: ["values": [.string(String(describing: value))]])
     }
 }
+
+/// Sums every integer input it receives, declared or not (a variadic node).
+struct TestSumAll: Node {
+    static let schema = NodeSchema(
+        name: "TestSumAll", category: "test", inputs: [.int("base", default: 0)], outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([inputs.values.values.compactMap { $0 as? Int }.reduce(0, +)])
+    }
+}
