@@ -264,20 +264,23 @@ private struct ValidationPass {
             return .success(value)
         }
         if let bounds, bounds.tooSmall, let min = bounds.min {
-            return .failure(ValidationIssue(
-                type: "value_smaller_than_min",
-                message: "Value \(LiteralCoercion.pythonNumber(value)) smaller than min of \(LiteralCoercion.pythonNumber(min))",
-                details: spec.name,
-                extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal)))
+            return .failure(outOfRange(value, literal, spec, at: where_, type: "value_smaller_than_min", "smaller than min of", min))
         }
         if let bounds, bounds.tooBig, let max = bounds.max {
-            return .failure(ValidationIssue(
-                type: "value_bigger_than_max",
-                message: "Value \(LiteralCoercion.pythonNumber(value)) bigger than max of \(LiteralCoercion.pythonNumber(max))",
-                details: spec.name,
-                extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal)))
+            return .failure(outOfRange(value, literal, spec, at: where_, type: "value_bigger_than_max", "bigger than max of", max))
         }
         return .success(value)
+    }
+
+    func outOfRange(
+        _ value: NodeValue, _ literal: JSONValue, _ spec: InputSpec, at where_: NodeDescription, type: String,
+        _ relation: String, _ bound: NodeValue
+    ) -> ValidationIssue {
+        ValidationIssue(
+            type: type,
+            message: "Value \(LiteralCoercion.pythonNumber(value)) \(relation) \(LiteralCoercion.pythonNumber(bound))",
+            details: spec.name,
+            extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal))
     }
 
     func comboMiss(
