@@ -5,17 +5,17 @@ private let primitiveCategory = "utils/primitive"
 private let pythonMaxSize = Int.max  // Python sys.maxsize
 
 /// A primitive node returns its `value` widget unchanged.
-public protocol PrimitiveNode: Node {
+public protocol PrimitiveValueNode: Node {
     associatedtype Value: Sendable
 }
 
-extension PrimitiveNode {
+extension PrimitiveValueNode {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("value", as: Value.self)])
     }
 }
 
-public struct PrimitiveInt: PrimitiveNode {
+public struct PrimitiveInt: PrimitiveValueNode {
     public typealias Value = Int
 
     public static let schema = NodeSchema(
@@ -26,7 +26,7 @@ public struct PrimitiveInt: PrimitiveNode {
     public init() {}
 }
 
-public struct PrimitiveFloat: PrimitiveNode {
+public struct PrimitiveFloat: PrimitiveValueNode {
     public typealias Value = Double
 
     public static let schema = NodeSchema(
@@ -37,7 +37,7 @@ public struct PrimitiveFloat: PrimitiveNode {
     public init() {}
 }
 
-public struct PrimitiveString: PrimitiveNode {
+public struct PrimitiveString: PrimitiveValueNode {
     public typealias Value = String
 
     public static let schema = NodeSchema(
@@ -47,7 +47,7 @@ public struct PrimitiveString: PrimitiveNode {
     public init() {}
 }
 
-public struct PrimitiveStringMultiline: PrimitiveNode {
+public struct PrimitiveStringMultiline: PrimitiveValueNode {
     public typealias Value = String
 
     public static let schema = NodeSchema(
@@ -58,7 +58,7 @@ public struct PrimitiveStringMultiline: PrimitiveNode {
     public init() {}
 }
 
-public struct PrimitiveBoolean: PrimitiveNode {
+public struct PrimitiveBoolean: PrimitiveValueNode {
     public typealias Value = Bool
 
     public static let schema = NodeSchema(
