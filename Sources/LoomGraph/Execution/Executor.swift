@@ -5,7 +5,7 @@ import Foundation
 public actor Executor {
     public let registry: NodeRegistry
     public let resources: Resources
-    public var cache: any OutputCache
+    public let cache: any OutputCache
     private var instances: [InstanceKey: any Node] = [:]
 
     private struct InstanceKey: Hashable {
@@ -16,10 +16,6 @@ public actor Executor {
     public init(registry: NodeRegistry, resources: Resources = Resources(), cache: any OutputCache = MemoryOutputCache()) {
         self.registry = registry
         self.resources = resources
-        self.cache = cache
-    }
-
-    public func setCache(_ cache: any OutputCache) {
         self.cache = cache
     }
 
