@@ -117,6 +117,24 @@ import Testing
         }
     }
 
+    @Test func literalForASocketIsRejected() throws {
+        let prompt = Prompt(nodes: [
+            node("1", "TestSampler", [
+                ("seed", literal(1)), ("steps", literal(2)), ("cfg", literal(1.0)), ("sampler_name", literal("euler")),
+                ("scheduler", literal("beta")), ("denoise", literal(1.0)), ("image", literal("not a link")),
+            ]),
+            node("2", "TestOutput", [("value", link("1"))]),
+        ])
+        do {
+            _ = try Validator(registry: UIWorkflowTests().registry).validate(prompt)
+            Issue.record("a literal cannot feed an IMAGE socket")
+        } catch {
+            let issue = try #require(error.nodeErrors["1"]?.errors.first)
+            #expect(issue.type == "invalid_input_type")
+            #expect(issue.details == #"a: received "not a link", expected a link from an output of type IMAGE"#)
+        }
+    }
+
     @Test func partialValidityKeepsGoodOutputs() throws {
         let prompt = Prompt(nodes: [
             node("1", "TestIntSource", [("value", literal(1))]),
