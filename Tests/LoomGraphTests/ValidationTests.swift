@@ -131,7 +131,7 @@ import Testing
         } catch {
             let issue = try #require(error.nodeErrors["1"]?.errors.first)
             #expect(issue.type == "invalid_input_type")
-            #expect(issue.details == #"a: received "not a link", expected a link from an output of type IMAGE"#)
+            #expect(issue.details == #"image: received "not a link", expected a link from an output of type IMAGE"#)
         }
     }
 
