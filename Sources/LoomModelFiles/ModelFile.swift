@@ -1,0 +1,51 @@
+/// An opened model file: its tensors (in file order), metadata and format. Opening reads only the
+/// header; tensor data stays in the memory map until someone asks for it.
+public struct ModelFile: Sendable {
+    public enum Format: String, Sendable {
+        case safetensors, gguf, pytorch
+    }
+
+    public let path: String
+    public let format: Format
+    public let tensors: [Tensor]
+    public let metadata: [String: MetadataValue]
+    public let fileSize: Int
+    private let indexByName: [String: Int]
+
+    init(path: String, format: Format, tensors: [Tensor], metadata: [String: MetadataValue], fileSize: Int) throws(ModelFileError) {
+        self.path = path
+        self.format = format
+        self.tensors = tensors
+        self.metadata = metadata
+        self.fileSize = fileSize
+        var index: [String: Int] = [:]
+        for (position, tensor) in tensors.enumerated() {
+            guard index.updateValue(position, forKey: tensor.name) == nil else {
+                throw ModelFileError(.corrupt, path: path, "tensor \"\(tensor.name)\" appears twice")
+            }
+        }
+        indexByName = index
+    }
+
+    /// Opens a model file, recognising the format from its first bytes rather than its extension.
+    public static func open(path: String) throws(ModelFileError) -> ModelFile {
+        let file = try MappedFile(path: path)
+        let bytes = file.bytes
+        if bytes.starts(with: Array("GGUF".utf8)) {
+            return try GGUFReader.read(file)
+        }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+            return try PyTorchCheckpointReader.read(file)
+        }
+        if bytes.starts(with: [0x80]) {
+            throw ModelFileError(.unsupported, path: path, "this is a legacy (before PyTorch 1.6) pickle checkpoint; re-save it with torch.save or convert it to safetensors")
+        }
+        return try SafetensorsReader.read(file)
+    }
+
+    public subscript(name: String) -> Tensor? {
+        indexByName[name].map { tensors[$0] }
+    }
+
+    public var tensorNames: [String] { tensors.map(\.name) }
+}
