@@ -42,10 +42,13 @@ public enum ModelListing {
         }
     }
 
-    /// The type of the largest share of weight bytes, ignoring scale tensors.
+    /// The type of the largest share of weight bytes, ignoring scale tensors. Quantised GGUFs keep
+    /// small and 1-D tensors in F16/F32, so a block type, when present, is the file's type.
     static func dominantDataType(of file: ModelFile) -> String {
         var bytes: [TensorDataType: Int] = [:]
-        for tensor in file.tensors where !ScaledFP8.isScaleTensor(tensor.name) {
+        let weights = file.tensors.filter { !ScaledFP8.isScaleTensor($0.name) }
+        let quantized = weights.filter(\.dataType.isBlockQuantized)
+        for tensor in quantized.isEmpty ? weights : quantized {
             bytes[tensor.dataType, default: 0] += tensor.byteCount
         }
         guard let dominant = bytes.max(by: { ($0.value, $1.key.name) < ($1.value, $0.key.name) })?.key else { return "" }

@@ -30,7 +30,8 @@ enum PyTorchCheckpointReader {
                 throw ModelFileError(.corrupt, path: path, "tensor \"\(name)\" refers to storage \(storage.key), which the archive lacks")
             }
             let elementSize = storage.dataType.blockByteCount
-            guard storage.elementCount * elementSize == entry.dataRange.count else {
+            let (storageBytes, overflow) = storage.elementCount.multipliedReportingOverflow(by: elementSize)
+            guard !overflow, storageBytes == entry.dataRange.count else {
                 throw ModelFileError(.corrupt, path: path, "storage \(storage.key) holds \(entry.dataRange.count) bytes, not \(storage.elementCount) × \(elementSize)")
             }
             let begin = entry.dataRange.lowerBound + reference.elementOffset * elementSize
