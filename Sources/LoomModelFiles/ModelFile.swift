@@ -7,12 +7,12 @@ public struct ModelFile: Sendable {
 
     public let path: String
     public let format: Format
-    public let tensors: [Tensor]
+    public let tensors: [StoredTensor]
     public let metadata: [String: MetadataValue]
     public let fileSize: Int
     private let indexByName: [String: Int]
 
-    init(path: String, format: Format, tensors: [Tensor], metadata: [String: MetadataValue], fileSize: Int) throws(ModelFileError) {
+    init(path: String, format: Format, tensors: [StoredTensor], metadata: [String: MetadataValue], fileSize: Int) throws(ModelFileError) {
         self.path = path
         self.format = format
         self.tensors = tensors
@@ -43,7 +43,7 @@ public struct ModelFile: Sendable {
         return try SafetensorsReader.read(file)
     }
 
-    public subscript(name: String) -> Tensor? {
+    public subscript(name: String) -> StoredTensor? {
         indexByName[name].map { tensors[$0] }
     }
 

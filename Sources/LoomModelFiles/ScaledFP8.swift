@@ -17,7 +17,7 @@ extension ModelFile {
     }
 
     /// The scale of weight `name` (`x.weight` → `x.scale_weight`), if the file has one.
-    public func weightScale(for name: String) -> Tensor? {
+    public func weightScale(for name: String) -> StoredTensor? {
         guard name.hasSuffix(".weight") else { return nil }
         return self[String(name.dropLast("weight".count)) + "scale_weight"]
     }

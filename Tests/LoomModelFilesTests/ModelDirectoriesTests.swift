@@ -77,6 +77,12 @@ import Testing
         #expect(directories.searchedLocations(for: "vae").last == "/mnt/models/vae")
     }
 
+    @Test func extraModelPathsKeepFileOrder() throws {
+        var directories = ModelDirectories()
+        try directories.addExtraModelPaths(yaml: "zeta:\n  loras: /z\nalpha:\n  loras: /a\n  is_default: true\nbeta:\n  loras: /b\n", configDirectory: "/")
+        #expect(directories.searchedLocations(for: "loras") == ["/a", "/z", "/b"])
+    }
+
     @Test func extraModelPathsErrorsNameTheFile() throws {
         var directories = ModelDirectories()
         let error = #expect(throws: ModelFileError.self) {

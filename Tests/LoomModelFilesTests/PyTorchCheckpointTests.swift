@@ -19,9 +19,10 @@ import Testing
         return pickle
     }
 
-    private func open(pickle: [UInt8], storage: [UInt8] = [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40], method: UInt16 = 0) throws -> ModelFile {
+    private func open(pickle: [UInt8], storage: [UInt8] = [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40], method: UInt16 = 0, zip64: Bool = false) throws -> ModelFile {
         let directory = try TemporaryDirectory()
-        let zip = storedZip([("archive/data.pkl", pickle), ("archive/byteorder", Array("little".utf8)), ("archive/data/0", storage)], method: method)
+        let zip = storedZip(
+            [("archive/data.pkl", pickle), ("archive/byteorder", Array("little".utf8)), ("archive/data/0", storage)], method: method, zip64: zip64)
         return try ModelFile.open(path: directory.write(zip, to: "model.pth"))
     }
 
@@ -30,6 +31,18 @@ import Testing
         #expect(file.format == .pytorch)
         #expect(file.tensorNames == ["w"])
         #expect(file["w"]?.floats() == [1, 2])
+    }
+
+    @Test func readsZip64Archives() throws {
+        let file = try open(pickle: statePickle(), zip64: true)
+        #expect(file["w"]?.floats() == [1, 2])
+    }
+
+    @Test func refusesBigEndianStorages() throws {
+        let directory = try TemporaryDirectory()
+        let zip = storedZip([("archive/data.pkl", statePickle()), ("archive/byteorder", Array("big".utf8)), ("archive/data/0", [UInt8](repeating: 0, count: 8))])
+        let error = #expect(throws: ModelFileError.self) { try ModelFile.open(path: directory.write(zip, to: "model.pth")) }
+        #expect(error?.kind == .unsupported)
     }
 
     @Test func readsTheOpenPoseFixtureInKeyOrder() throws {

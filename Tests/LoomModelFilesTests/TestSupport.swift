@@ -72,8 +72,9 @@ func safetensorsBytes(header: String, data: [UInt8] = []) -> [UInt8] {
     return bytes
 }
 
-/// A zip of stored entries, as torch.save writes them; `method` lets a test claim compression.
-func storedZip(_ entries: [(name: String, data: [UInt8])], method: UInt16 = 0) -> [UInt8] {
+/// A zip of stored entries, as torch.save writes them; `method` lets a test claim compression and
+/// `zip64` moves sizes and offsets into zip64 fields, as writers do past 4 GB.
+func storedZip(_ entries: [(name: String, data: [UInt8])], method: UInt16 = 0, zip64: Bool = false) -> [UInt8] {
     var bytes: [UInt8] = []
     var directory: [UInt8] = []
     for entry in entries {
@@ -97,21 +98,44 @@ func storedZip(_ entries: [(name: String, data: [UInt8])], method: UInt16 = 0) -
         directory.append(littleEndian: UInt16(0))
         directory.append(littleEndian: method)
         directory.append(contentsOf: [UInt8](repeating: 0, count: 8))
-        directory.append(littleEndian: UInt32(entry.data.count))
-        directory.append(littleEndian: UInt32(entry.data.count))
+        let saturated = UInt32.max
+        directory.append(littleEndian: zip64 ? saturated : UInt32(entry.data.count))
+        directory.append(littleEndian: zip64 ? saturated : UInt32(entry.data.count))
         directory.append(littleEndian: UInt16(name.count))
-        directory.append(contentsOf: [UInt8](repeating: 0, count: 12))  // extra, comment, disk, attributes
-        directory.append(littleEndian: offset)
+        directory.append(littleEndian: UInt16(zip64 ? 28 : 0))
+        directory.append(contentsOf: [UInt8](repeating: 0, count: 10))  // comment, disk, attributes
+        directory.append(littleEndian: zip64 ? saturated : offset)
         directory.append(contentsOf: name)
+        if zip64 {
+            directory.append(littleEndian: UInt16(1))
+            directory.append(littleEndian: UInt16(24))
+            directory.append(littleEndian: UInt64(entry.data.count))
+            directory.append(littleEndian: UInt64(entry.data.count))
+            directory.append(littleEndian: UInt64(offset))
+        }
     }
     let directoryOffset = UInt32(bytes.count)
     bytes.append(contentsOf: directory)
+    if zip64 {
+        let recordOffset = UInt64(bytes.count)
+        bytes.append(littleEndian: UInt32(0x0606_4B50))
+        bytes.append(littleEndian: UInt64(44))
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: 12))  // versions, disk numbers
+        bytes.append(littleEndian: UInt64(entries.count))
+        bytes.append(littleEndian: UInt64(entries.count))
+        bytes.append(littleEndian: UInt64(directory.count))
+        bytes.append(littleEndian: UInt64(directoryOffset))
+        bytes.append(littleEndian: UInt32(0x0706_4B50))
+        bytes.append(littleEndian: UInt32(0))
+        bytes.append(littleEndian: recordOffset)
+        bytes.append(littleEndian: UInt32(1))
+    }
     bytes.append(littleEndian: UInt32(0x0605_4B50))
     bytes.append(littleEndian: UInt32(0))
-    bytes.append(littleEndian: UInt16(entries.count))
-    bytes.append(littleEndian: UInt16(entries.count))
-    bytes.append(littleEndian: UInt32(directory.count))
-    bytes.append(littleEndian: directoryOffset)
+    bytes.append(littleEndian: zip64 ? UInt16.max : UInt16(entries.count))
+    bytes.append(littleEndian: zip64 ? UInt16.max : UInt16(entries.count))
+    bytes.append(littleEndian: zip64 ? UInt32.max : UInt32(directory.count))
+    bytes.append(littleEndian: zip64 ? UInt32.max : directoryOffset)
     bytes.append(littleEndian: UInt16(0))
     return bytes
 }

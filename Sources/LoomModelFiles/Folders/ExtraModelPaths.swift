@@ -19,34 +19,45 @@ extension ModelDirectories {
         yaml text: String, configDirectory: String, source: String = "extra_model_paths.yaml",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ModelFileError) {
-        let document: Any?
+        // Composed rather than loaded so sections and folders keep file order, which decides search order.
+        let document: Node?
         do {
-            document = try Yams.load(yaml: text)
+            document = try Yams.compose(yaml: text)
         } catch {
             throw ModelFileError(.corrupt, path: source, "not valid YAML: \(error)")
         }
-        guard let document else { return }
-        guard let sections = document as? [String: Any] else {
+        guard let document, document.null == nil else { return }
+        guard let sections = document.mapping else {
             throw ModelFileError(.corrupt, path: source, "the top level must map section names to settings")
         }
-        for sectionName in sections.keys.sorted() {
-            guard let value = sections[sectionName], !(value is NSNull) else { continue }
-            guard var section = value as? [String: Any] else {
+        for (sectionKey, sectionNode) in sections {
+            let sectionName = sectionKey.string ?? "?"
+            guard sectionNode.null == nil else { continue }
+            guard let section = sectionNode.mapping else {
                 throw ModelFileError(.corrupt, path: source, "section \"\(sectionName)\" is not a mapping")
             }
             var basePath: String?
-            if let base = section.removeValue(forKey: "base_path") {
-                guard let base = base as? String else {
-                    throw ModelFileError(.corrupt, path: source, "\(sectionName).base_path is not a string")
+            var isDefault = false
+            var folders: [(name: String, paths: String)] = []
+            for (key, value) in section {
+                let name = key.string ?? "?"
+                switch name {
+                case "base_path":
+                    guard let base = value.string else {
+                        throw ModelFileError(.corrupt, path: source, "\(sectionName).base_path is not a string")
+                    }
+                    let expanded = Self.expand(base, environment: environment)
+                    basePath = expanded.hasPrefix("/") ? expanded : (configDirectory as NSString).appendingPathComponent(expanded)
+                case "is_default":
+                    isDefault = value.bool ?? false
+                default:
+                    guard case .scalar = value, let paths = value.string else {
+                        throw ModelFileError(.corrupt, path: source, "\(sectionName).\(name) must be a path or lines of paths")
+                    }
+                    folders.append((name, paths))
                 }
-                let expanded = Self.expand(base, environment: environment)
-                basePath = expanded.hasPrefix("/") ? expanded : (configDirectory as NSString).appendingPathComponent(expanded)
             }
-            let isDefault = section.removeValue(forKey: "is_default") as? Bool ?? false
-            for folder in section.keys.sorted() {
-                guard let paths = section[folder] as? String else {
-                    throw ModelFileError(.corrupt, path: source, "\(sectionName).\(folder) must be a path or lines of paths")
-                }
+            for (folder, paths) in folders {
                 for line in paths.split(separator: "\n") {
                     let entry = Self.expand(line.trimmingCharacters(in: .whitespaces), environment: environment)
                     guard !entry.isEmpty else { continue }

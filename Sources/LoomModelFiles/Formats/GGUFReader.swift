@@ -68,15 +68,15 @@ enum GGUFReader {
         }
 
         let dataStart = (cursor.offset + alignment - 1) / alignment * alignment
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         for info in infos {
             let (begin, overflow) = dataStart.addingReportingOverflow(info.offset)
             guard !overflow, begin <= file.size, info.byteCount <= file.size - begin else {
                 throw ModelFileError(.truncated, path: path, "data of tensor \"\(info.name)\" (\(info.byteCount) bytes at offset \(info.offset)) lies past the end of the \(file.size)-byte file")
             }
-            tensors.append(Tensor(name: info.name, dataType: info.dataType, shape: info.shape, byteRange: begin..<(begin + info.byteCount), file: file))
+            tensors.append(StoredTensor(name: info.name, dataType: info.dataType, shape: info.shape, byteRange: begin..<(begin + info.byteCount), file: file))
         }
-        var previous: Tensor?
+        var previous: StoredTensor?
         for tensor in tensors.sorted(by: { $0.byteRange.lowerBound < $1.byteRange.lowerBound }) {
             if let previous, previous.byteRange.upperBound > tensor.byteRange.lowerBound {
                 throw ModelFileError(.corrupt, path: path, "data of tensors \"\(previous.name)\" and \"\(tensor.name)\" overlap")

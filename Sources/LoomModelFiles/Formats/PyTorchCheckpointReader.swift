@@ -23,7 +23,7 @@ enum PyTorchCheckpointReader {
         var references: [(name: String, tensor: TensorReference)] = []
         try collectTensors(in: stateDict(in: root), prefix: "", into: &references, path: path, depth: 0)
 
-        var tensors: [Tensor] = []
+        var tensors: [StoredTensor] = []
         for (name, reference) in references {
             let storage = reference.storage
             guard let entry = entriesByName[prefix + "data/" + storage.key] else {
@@ -36,7 +36,7 @@ enum PyTorchCheckpointReader {
             }
             let begin = entry.dataRange.lowerBound + reference.elementOffset * elementSize
             let count = reference.shape.reduce(1, *)
-            tensors.append(Tensor(
+            tensors.append(StoredTensor(
                 name: name, dataType: storage.dataType, shape: reference.shape,
                 byteRange: begin..<(begin + count * elementSize), file: file))
         }

@@ -61,7 +61,7 @@ enum SafetensorsReader {
         }
 
         let tensors = entries.map { entry in
-            Tensor(
+            StoredTensor(
                 name: entry.name, dataType: entry.dataType, shape: entry.shape,
                 byteRange: (dataStart + entry.range.lowerBound)..<(dataStart + entry.range.upperBound), file: file)
         }

@@ -1,6 +1,6 @@
 /// One tensor of a model file: its name, type and shape (outermost dimension first, as in PyTorch),
 /// and where its bytes lie in the memory-mapped file. Reading the bytes copies nothing.
-public struct Tensor: Sendable {
+public struct StoredTensor: Sendable {
     public let name: String
     public let dataType: TensorDataType
     public let shape: [Int]
