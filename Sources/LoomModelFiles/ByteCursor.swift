@@ -15,7 +15,6 @@ struct ByteCursor {
     }
 
     var remaining: Int { buffer.count - offset }
-    var isAtEnd: Bool { offset >= buffer.count }
 
     func truncated(_ what: String) -> ModelFileError {
         ModelFileError(.truncated, path: path, "\(context) ends inside \(what) at byte \(offset)")

@@ -35,10 +35,12 @@ public struct ModelFile: Sendable {
             return try GGUFReader.read(file)
         }
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-            return try PyTorchCheckpointReader.read(file)
+            return try PyTorchCheckpointReader.readZip(file)
         }
-        if bytes.starts(with: [0x80]) {
-            throw ModelFileError(.unsupported, path: path, "this is a legacy (before PyTorch 1.6) pickle checkpoint; re-save it with torch.save or convert it to safetensors")
+        // PROTO 2, then the 10-byte integer that is the legacy format's magic number. Read as a safetensors
+        // header length these bytes exceed the 100 MB limit, so no valid safetensors file starts this way.
+        if bytes.starts(with: [0x80, 0x02, 0x8A, 0x0A]) {
+            return try PyTorchCheckpointReader.readLegacy(file)
         }
         return try SafetensorsReader.read(file)
     }

@@ -63,6 +63,11 @@ import Testing
         #expect(pose == OpenPoseParameters(stageCount: 2, affinityFieldChannels: 38, heatmapChannels: 19))
     }
 
+    @Test func openPoseHandFromTheLegacyPthFile() throws {
+        guard case .openPoseHand(let pose) = try detect("hand_pose_model-tiny-legacy.pth").first?.architecture else { Issue.record("not OpenPose hand"); return }
+        #expect(pose == OpenPoseParameters(stageCount: 2, affinityFieldChannels: nil, heatmapChannels: 22))
+    }
+
     @Test func allInOneCheckpointYieldsEachComponentWithItsPrefix() throws {
         var shapes: [String: [Int]] = [:]
         for (name, prefix) in [

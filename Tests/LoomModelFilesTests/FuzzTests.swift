@@ -9,6 +9,7 @@ import Testing
         ("t5-tiny-fp8-e4m3fn-scaled.safetensors", UInt64(1)),
         ("flux-dev-tiny-Q4_0.gguf", UInt64(2)),
         ("body_pose_model-tiny.pth", UInt64(3)),
+        ("hand_pose_model-tiny-legacy.pth", UInt64(4)),
     ])
     func mutatedFilesOpenOrThrow(name: String, seed: UInt64) throws {
         let original = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))))

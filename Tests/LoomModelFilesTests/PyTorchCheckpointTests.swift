@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LoomModelFiles
 
@@ -50,6 +51,24 @@ import Testing
         #expect(file.tensorNames.first == "conv1_1.weight")
         #expect(file.tensorNames.last == "Mconv7_stage2_L2.bias")
         #expect(file["Mconv1_stage2_L1.weight"]?.shape == [1, 59, 7, 7])
+    }
+
+    @Test func readsTheLegacyFormat() throws {
+        let file = try ModelFile.open(path: Fixtures.path("hand_pose_model-tiny-legacy.pth"))
+        #expect(file.format == .pytorch)
+        #expect(file.tensorNames.first == "conv1_1.weight")
+        #expect(file["Mconv1_stage2.weight"]?.shape == [1, 24, 7, 7])
+    }
+
+    @Test func legacyFilesAreCheckedPieceByPiece() throws {
+        let original = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("hand_pose_model-tiny-legacy.pth"))))
+        let directory = try TemporaryDirectory()
+        var wrongMagic = original
+        wrongMagic[4] ^= 0xFF
+        let magic = #expect(throws: ModelFileError.self) { try ModelFile.open(path: directory.write(wrongMagic, to: "magic.pth")) }
+        #expect(magic?.message.contains("magic number") == true)
+        let truncated = #expect(throws: ModelFileError.self) { try ModelFile.open(path: directory.write(Array(original.dropLast(1)), to: "short.pth")) }
+        #expect(truncated?.kind == .truncated)
     }
 
     @Test func refusesForeignGlobalsByName() throws {

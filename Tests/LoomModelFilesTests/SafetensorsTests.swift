@@ -117,13 +117,6 @@ import Testing
         #expect(throws: ModelFileError.self) { try ModelFile.open(path: directory.path) }
     }
 
-    @Test func legacyPickleCheckpointsAreRefusedWithAdvice() throws {
-        let directory = try TemporaryDirectory()
-        let failure = #expect(throws: ModelFileError.self) { try ModelFile.open(path: directory.write([0x80, 0x02, 0x8A, 0x0A], to: "old.pth")) }
-        #expect(failure?.kind == .unsupported)
-        #expect(failure?.message.contains("legacy") == true)
-    }
-
     /// A 24 GB checkpoint must open from its header alone: the data is a hole in a sparse file.
     @Test func opensA24GigabyteSparseFileWithoutReadingIt() throws {
         let directory = try TemporaryDirectory()

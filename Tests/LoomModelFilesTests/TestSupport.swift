@@ -16,7 +16,7 @@ enum Fixtures {
         "flux-ae-tiny-f32.safetensors", "flux-ae-tiny-bf16.safetensors",
         "clip-l-tiny-f16.safetensors",
         "t5-tiny-bf16.safetensors", "t5-tiny-fp8-e4m3fn.safetensors", "t5-tiny-fp8-e4m3fn-scaled.safetensors",
-        "body_pose_model-tiny.pth",
+        "body_pose_model-tiny.pth", "hand_pose_model-tiny-legacy.pth",
     ]
 
     /// The `<file>.json` written next to each fixture.

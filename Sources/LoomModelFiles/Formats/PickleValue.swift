@@ -4,6 +4,8 @@ indirect enum PickleValue {
     case none
     case bool(Bool)
     case int(Int)
+    /// An integer wider than 64 bits, as little-endian two's-complement bytes (the legacy magic number).
+    case bigInteger([UInt8])
     case float(Double)
     case string(String)
     case bytes([UInt8])
@@ -28,7 +30,7 @@ indirect enum PickleValue {
         switch self {
         case .none: "None"
         case .bool: "bool"
-        case .int: "int"
+        case .int, .bigInteger: "int"
         case .float: "float"
         case .string: "str"
         case .bytes: "bytes"
@@ -79,7 +81,7 @@ enum PickleGlobal: CustomStringConvertible {
     init?(module: String, name: String) {
         switch (module, name) {
         case ("collections", "OrderedDict"): self = .orderedDict
-        case ("torch._utils", "_rebuild_tensor_v2"): self = .rebuildTensor
+        case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"): self = .rebuildTensor
         case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
         case ("torch", let storage):
             guard let dataType = Self.storageTypes[storage] else { return nil }

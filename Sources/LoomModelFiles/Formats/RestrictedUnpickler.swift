@@ -8,10 +8,16 @@ struct RestrictedUnpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Every storage a persistent id named, by key; legacy files need their types to find the data.
+    private(set) var storages: [String: StorageReference] = [:]
 
-    init(_ bytes: UnsafeRawBufferPointer, path: String, entryName: String) {
-        cursor = ByteCursor(bytes, path: path, context: "pickle \(entryName)")
+    /// Reads the pickle starting at `offset` of `bytes`; `context` names it in messages.
+    init(_ bytes: UnsafeRawBufferPointer, path: String, context: String, offset: Int = 0) {
+        cursor = ByteCursor(bytes, path: path, context: context, offset: offset)
     }
+
+    /// Where the pickle ended, once `load` has returned.
+    var offset: Int { cursor.offset }
 
     private func corrupt(_ message: String) -> ModelFileError { cursor.corrupt(message) }
 
@@ -41,7 +47,7 @@ struct RestrictedUnpickler {
             case UInt8(ascii: "J"): stack.append(.int(Int(try cursor.read(Int32.self, "an int"))))
             case UInt8(ascii: "K"): stack.append(.int(Int(try cursor.read(UInt8.self, "an int"))))
             case UInt8(ascii: "M"): stack.append(.int(Int(try cursor.read(UInt16.self, "an int"))))
-            case 0x8A: stack.append(.int(try readLong()))  // LONG1
+            case 0x8A: stack.append(try readLong())  // LONG1
             case UInt8(ascii: "G"):  // BINFLOAT is big-endian
                 stack.append(.float(Double(bitPattern: UInt64(bigEndian: UInt64(littleEndian: try cursor.read(UInt64.self, "a float"))))))
             case UInt8(ascii: "X"): stack.append(.string(try readString(length: Int(try cursor.read(UInt32.self, "a length")))))
@@ -103,7 +109,9 @@ struct RestrictedUnpickler {
                 try append(items, to: stack[stack.count - 1])
             case UInt8(ascii: "Q"):  // BINPERSID: torch's storage references
                 guard let identifier = stack.popLast() else { throw corrupt("BINPERSID with an empty stack") }
-                stack.append(.storage(try storage(from: identifier)))
+                let storage = try storage(from: identifier)
+                storages[storage.key] = storage
+                stack.append(.storage(storage))
             case UInt8(ascii: "0"):
                 guard stack.popLast() != nil else { throw corrupt("POP with an empty stack") }
             case UInt8(ascii: "1"): _ = try popMark()
@@ -136,15 +144,15 @@ struct RestrictedUnpickler {
         return items
     }
 
-    private mutating func readLong() throws(ModelFileError) -> Int {
+    private mutating func readLong() throws(ModelFileError) -> PickleValue {
         let length = Int(try cursor.read(UInt8.self, "a long length"))
-        guard length <= 8 else { throw corrupt("integer of \(length) bytes is too large") }
         let bytes = try cursor.readBytes(length, "a long")
+        guard length <= 8 else { return .bigInteger(Array(bytes)) }
         var value: UInt64 = 0
         for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
         // Two's complement of `length` bytes, sign-extended.
         if length > 0, length < 8, bytes[length - 1] & 0x80 != 0 { value |= ~0 << (8 * UInt64(length)) }
-        return Int(Int64(bitPattern: value))
+        return .int(Int(Int64(bitPattern: value)))
     }
 
     private mutating func readString(length: Int) throws(ModelFileError) -> String {
@@ -217,12 +225,21 @@ struct RestrictedUnpickler {
         return TensorReference(storage: storage, elementOffset: offset, shape: shape)
     }
 
-    /// torch's persistent id: `("storage", storage_type, key, location, numel)`.
+    /// torch's persistent id: `("storage", storage_type, key, location, numel)`; legacy files add
+    /// `view_metadata`, which is None unless the storage is a view of another.
     private func storage(from identifier: PickleValue) throws(ModelFileError) -> StorageReference {
-        guard case .tuple(let tuple) = identifier, tuple.items.count == 5,
+        guard case .tuple(let tuple) = identifier, tuple.items.count == 5 || tuple.items.count == 6,
               case .string("storage") = tuple.items[0], case .global(.storageType(let dataType)) = tuple.items[1],
               case .string(let key) = tuple.items[2], case .int(let count) = tuple.items[4], count >= 0
         else { throw corrupt("persistent id is not a torch storage reference") }
+        if tuple.items.count == 6 {
+            guard case .none = tuple.items[5] else {
+                throw ModelFileError(.unsupported, path: cursor.path, "storage \(key) is a view of another storage; re-save the checkpoint with torch.save")
+            }
+        }
+        if let known = storages[key], known.dataType != dataType || known.elementCount != count {
+            throw corrupt("storage \(key) is described twice, differently")
+        }
         return StorageReference(dataType: dataType, key: key, elementCount: count)
     }
 
