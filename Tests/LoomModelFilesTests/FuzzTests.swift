@@ -10,6 +10,7 @@ import Testing
         ("flux-dev-tiny-Q4_0.gguf", UInt64(2)),
         ("body_pose_model-tiny.pth", UInt64(3)),
         ("hand_pose_model-tiny-legacy.pth", UInt64(4)),
+        ("torch-saved-dtypes.ckpt", UInt64(5)),
     ])
     func mutatedFilesOpenOrThrow(name: String, seed: UInt64) throws {
         let original = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))))

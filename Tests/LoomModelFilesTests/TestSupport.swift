@@ -17,6 +17,7 @@ enum Fixtures {
         "clip-l-tiny-f16.safetensors",
         "t5-tiny-bf16.safetensors", "t5-tiny-fp8-e4m3fn.safetensors", "t5-tiny-fp8-e4m3fn-scaled.safetensors",
         "body_pose_model-tiny.pth", "hand_pose_model-tiny-legacy.pth",
+        "torch-saved-dtypes.ckpt", "torch-saved-dtypes-legacy.pth",
     ]
 
     /// The `<file>.json` written next to each fixture.

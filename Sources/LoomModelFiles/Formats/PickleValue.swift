@@ -74,21 +74,42 @@ final class PickleDict {
 /// The only Python globals a state dict needs; the unpickler refuses every other name.
 enum PickleGlobal: CustomStringConvertible {
     case orderedDict
+    /// `_rebuild_tensor_v2` (and v1): the element type is the storage's.
     case rebuildTensor
+    /// `_rebuild_tensor_v3`, used for types without a typed storage (FP8): the element type is an argument.
+    case rebuildTensorWithType
     case rebuildParameter
+    /// A typed storage class; `torch.storage.UntypedStorage` is one of bytes.
     case storageType(TensorDataType)
+    /// A `torch.dtype` such as `torch.float8_e4m3fn`.
+    case dataType(TensorDataType)
 
     init?(module: String, name: String) {
         switch (module, name) {
         case ("collections", "OrderedDict"): self = .orderedDict
         case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"): self = .rebuildTensor
+        case ("torch._utils", "_rebuild_tensor_v3"): self = .rebuildTensorWithType
         case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
-        case ("torch", let storage):
-            guard let dataType = Self.storageTypes[storage] else { return nil }
-            self = .storageType(dataType)
+        case ("torch.storage", "UntypedStorage"): self = .storageType(.uint8)
+        case ("torch", let name):
+            if let dataType = Self.storageTypes[name] {
+                self = .storageType(dataType)
+            } else if let dataType = Self.dataTypes[name] {
+                self = .dataType(dataType)
+            } else {
+                return nil
+            }
         default: return nil
         }
     }
+
+    static let dataTypes: [String: TensorDataType] = [
+        "float32": .float32, "float": .float32, "float64": .float64, "double": .float64,
+        "float16": .float16, "half": .float16, "bfloat16": .bfloat16,
+        "float8_e4m3fn": .float8E4M3, "float8_e5m2": .float8E5M2,
+        "int64": .int64, "long": .int64, "int32": .int32, "int": .int32, "int16": .int16, "short": .int16,
+        "int8": .int8, "uint8": .uint8, "bool": .bool, "uint16": .uint16, "uint32": .uint32, "uint64": .uint64,
+    ]
 
     static let storageTypes: [String: TensorDataType] = [
         "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16, "BFloat16Storage": .bfloat16,
@@ -101,22 +122,28 @@ enum PickleGlobal: CustomStringConvertible {
         switch self {
         case .orderedDict: "collections.OrderedDict"
         case .rebuildTensor: "torch._utils._rebuild_tensor_v2"
+        case .rebuildTensorWithType: "torch._utils._rebuild_tensor_v3"
         case .rebuildParameter: "torch._utils._rebuild_parameter"
         case .storageType(let type): "torch storage of \(type.name)"
+        case .dataType(let type): "torch dtype \(type.name)"
         }
     }
 }
 
-/// A storage named by a persistent id: the bytes of zip entry `data/<key>`.
+/// A storage named by a persistent id: the bytes of zip entry `data/<key>`. Untyped storages
+/// have type U8, their element count being their byte count. The unpickler only creates
+/// references whose byte count fits in an Int.
 struct StorageReference {
     let dataType: TensorDataType
     let key: String
     let elementCount: Int
+    var byteCount: Int { elementCount * dataType.blockByteCount }
 }
 
-/// A tensor built by `_rebuild_tensor_v2`: a contiguous window of a storage.
+/// A tensor rebuilt from a storage: a contiguous window of `dataType` elements starting `elementOffset` elements in.
 struct TensorReference {
     let storage: StorageReference
+    let dataType: TensorDataType
     let elementOffset: Int
     let shape: [Int]
 }

@@ -70,10 +70,9 @@ enum PyTorchCheckpointReader {
             guard count == Int64(storage.elementCount) else {
                 throw cursor.corrupt("storage \(key) holds \(count) elements, but the state dict says \(storage.elementCount)")
             }
-            let byteCount = storage.elementCount.multipliedReportingOverflow(by: storage.dataType.blockByteCount)
-            guard !byteCount.overflow, byteCount.partialValue <= cursor.remaining else { throw cursor.truncated("storage \(key)") }
-            storageRanges[key] = cursor.offset..<(cursor.offset + byteCount.partialValue)
-            _ = try cursor.readBytes(byteCount.partialValue, "storage \(key)")
+            guard storage.byteCount <= cursor.remaining else { throw cursor.truncated("storage \(key)") }
+            storageRanges[key] = cursor.offset..<(cursor.offset + storage.byteCount)
+            _ = try cursor.readBytes(storage.byteCount, "storage \(key)")
         }
         return try modelFile(file, root: root, storages: state.storages, storageRanges: storageRanges)
     }
@@ -91,15 +90,14 @@ enum PyTorchCheckpointReader {
             guard let range = storageRanges[storage.key] else {
                 throw ModelFileError(.corrupt, path: path, "tensor \"\(name)\" refers to storage \(storage.key), which the file lacks")
             }
-            let elementSize = storage.dataType.blockByteCount
-            let (storageBytes, overflow) = storage.elementCount.multipliedReportingOverflow(by: elementSize)
-            guard !overflow, storageBytes == range.count else {
-                throw ModelFileError(.corrupt, path: path, "storage \(storage.key) holds \(range.count) bytes, not \(storage.elementCount) × \(elementSize)")
+            guard storage.byteCount == range.count else {
+                throw ModelFileError(.corrupt, path: path, "storage \(storage.key) holds \(range.count) bytes, not \(storage.elementCount) of \(storage.dataType.name)")
             }
+            let elementSize = reference.dataType.blockByteCount
             let begin = range.lowerBound + reference.elementOffset * elementSize
             let count = reference.shape.reduce(1, *)
             tensors.append(StoredTensor(
-                name: name, dataType: storage.dataType, shape: reference.shape,
+                name: name, dataType: reference.dataType, shape: reference.shape,
                 byteRange: begin..<(begin + count * elementSize), file: file))
         }
         return try ModelFile(path: path, format: .pytorch, tensors: tensors, metadata: [:], fileSize: file.size)

@@ -185,14 +185,21 @@ struct RestrictedUnpickler {
             guard let first = arguments.first, case .tensor = first else { throw corrupt("_rebuild_parameter without a tensor") }
             return first
         case .rebuildTensor:
-            return .tensor(try rebuildTensor(arguments))
-        case .storageType:
-            throw corrupt("a storage type is not callable")
+            guard case .storage(let storage)? = arguments.first else { throw corrupt("_rebuild_tensor_v2 without a storage") }
+            return .tensor(try rebuildTensor(arguments, dataType: storage.dataType))
+        case .rebuildTensorWithType:
+            guard arguments.count >= 7, case .global(.dataType(let dataType)) = arguments[6] else {
+                throw corrupt("_rebuild_tensor_v3 without a dtype")
+            }
+            return .tensor(try rebuildTensor(arguments, dataType: dataType))
+        case .storageType, .dataType:
+            throw corrupt("\(callable) is not callable")
         }
     }
 
-    /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`.
-    private func rebuildTensor(_ arguments: [PickleValue]) throws(ModelFileError) -> TensorReference {
+    /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`;
+    /// v3 adds the dtype. Offset and strides count elements of `dataType`.
+    private func rebuildTensor(_ arguments: [PickleValue], dataType: TensorDataType) throws(ModelFileError) -> TensorReference {
         guard arguments.count >= 4, case .storage(let storage) = arguments[0], case .int(let offset) = arguments[1],
               case .tuple(let sizes) = arguments[2], case .tuple(let strides) = arguments[3]
         else { throw corrupt("_rebuild_tensor_v2 arguments are not (storage, offset, size, stride, ...)") }
@@ -219,10 +226,12 @@ struct RestrictedUnpickler {
             }
         }
         let (end, overflow) = offset.addingReportingOverflow(count)
-        guard !overflow, end <= storage.elementCount else {
+        let (endByte, byteOverflow) = end.multipliedReportingOverflow(by: dataType.blockByteCount)
+        let (storageBytes, storageOverflow) = storage.elementCount.multipliedReportingOverflow(by: storage.dataType.blockByteCount)
+        guard !overflow, !byteOverflow, !storageOverflow, endByte <= storageBytes else {
             throw corrupt("tensor of shape \(shape) at offset \(offset) exceeds its storage of \(storage.elementCount) elements")
         }
-        return TensorReference(storage: storage, elementOffset: offset, shape: shape)
+        return TensorReference(storage: storage, dataType: dataType, elementOffset: offset, shape: shape)
     }
 
     /// torch's persistent id: `("storage", storage_type, key, location, numel)`; legacy files add
@@ -236,6 +245,9 @@ struct RestrictedUnpickler {
             guard case .none = tuple.items[5] else {
                 throw ModelFileError(.unsupported, path: cursor.path, "storage \(key) is a view of another storage; re-save the checkpoint with torch.save")
             }
+        }
+        guard !count.multipliedReportingOverflow(by: dataType.blockByteCount).overflow else {
+            throw corrupt("storage \(key) of \(count) elements is too large")
         }
         if let known = storages[key], known.dataType != dataType || known.elementCount != count {
             throw corrupt("storage \(key) is described twice, differently")
