@@ -12,7 +12,7 @@ enum Fixtures {
 
     static let modelNames = [
         "flux-dev-tiny.safetensors", "flux-fill-tiny.safetensors",
-        "flux-dev-tiny-Q8_0.gguf", "flux-dev-tiny-Q4_0.gguf",
+        "flux-dev-tiny-Q8_0.gguf", "flux-dev-tiny-Q4_0.gguf", "block-types.gguf",
         "flux-ae-tiny-f32.safetensors", "flux-ae-tiny-bf16.safetensors",
         "clip-l-tiny-f16.safetensors",
         "t5-tiny-bf16.safetensors", "t5-tiny-fp8-e4m3fn.safetensors", "t5-tiny-fp8-e4m3fn-scaled.safetensors",
