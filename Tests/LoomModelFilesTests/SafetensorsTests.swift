@@ -54,6 +54,27 @@ import Testing
         #expect(ScalarConversion.float(fromE5M2: 0x7F).isNaN)
     }
 
+    @Test func recognisesBothScaledFP8Spellings() throws {
+        // The original spelling under a model prefix, with an F32 marker of two elements (E4M3, full-precision matmul).
+        let old = try open(header: #"""
+            {"model.diffusion_model.scaled_fp8": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+             "model.diffusion_model.a.weight": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [8, 10]},
+             "model.diffusion_model.a.scale_weight": {"dtype": "F32", "shape": [], "data_offsets": [10, 14]}}
+            """#, data: [UInt8](repeating: 0, count: 8) + [0x38, 0x40] + [0, 0, 0, 0x40])
+        #expect(old.scaledFP8Type == .float8E4M3)
+        #expect(old.scaledFloats(of: "model.diffusion_model.a.weight") == [2, 4])
+        // The spelling ComfyUI saves now: weight_scale and a comfy_quant description, no marker.
+        let new = try open(header: #"""
+            {"a.weight": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]},
+             "a.weight_scale": {"dtype": "F32", "shape": [], "data_offsets": [2, 6]},
+             "a.comfy_quant": {"dtype": "U8", "shape": [2], "data_offsets": [6, 8]}}
+            """#, data: [0x38, 0x40, 0, 0, 0, 0x3F, 0x7B, 0x7D])
+        #expect(!new.isScaledFP8)
+        #expect(new.scaledFloats(of: "a.weight") == [0.5, 1])
+        #expect(ScaledFP8.isScaleTensor("a.comfy_quant") && ScaledFP8.isScaleTensor("a.input_scale"))
+        #expect(!ScaledFP8.isScaleTensor("a.weight"))
+    }
+
     @Test func readsMetadataAndScalars() throws {
         let file = try open(header: #"{"__metadata__": {"format": "pt", "note": "x"}, "s": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}}"#, data: [0, 0, 0x80, 0x3F])
         #expect(file.metadata == ["format": .string("pt"), "note": .string("x")])
