@@ -1,22 +1,27 @@
-/// CPU dequantisation of ggml's 32-element blocks, following the block layouts in ggml-common.h.
-/// Shaders do this on the GPU; these are the reference the shader tests compare against.
+/// CPU dequantisation of ggml's blocks, following the block layouts in ggml-common.h. Shaders do this
+/// on the GPU; these are the reference the shader tests compare against.
 enum BlockDequantization {
     static func floats(from bytes: UnsafeRawBufferPointer, dataType: TensorDataType, count: Int) -> [Float] {
         let blockBytes = dataType.blockByteCount
+        let blockSize = dataType.blockSize
         return [Float](unsafeUninitializedCapacity: count) { output, initialized in
-            for block in 0..<(count / 32) {
+            for block in 0..<(count / blockSize) {
                 let source = UnsafeRawBufferPointer(rebasing: bytes[(block * blockBytes)..<((block + 1) * blockBytes)])
-                let destination = UnsafeMutableBufferPointer(rebasing: output[(block * 32)..<((block + 1) * 32)])
-                decode(source, dataType, into: destination)
+                let destination = UnsafeMutableBufferPointer(rebasing: output[(block * blockSize)..<((block + 1) * blockSize)])
+                switch dataType {
+                case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: KQuantDequantization.decode(source, dataType, into: destination)
+                default: decode(source, dataType, into: destination)
+                }
             }
             initialized = count
         }
     }
 
-    private static func half(_ block: UnsafeRawBufferPointer, at offset: Int) -> Float {
+    static func half(_ block: UnsafeRawBufferPointer, at offset: Int) -> Float {
         ScalarConversion.float(fromHalf: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 
+    /// The 32-element types.
     private static func decode(_ block: UnsafeRawBufferPointer, _ dataType: TensorDataType, into output: UnsafeMutableBufferPointer<Float>) {
         let scale = half(block, at: 0)
         switch dataType {

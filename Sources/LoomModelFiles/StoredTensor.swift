@@ -71,7 +71,8 @@ public enum TensorDecoding {
         case .float64: return Float(Double(bitPattern: load(UInt64.self)))
         case .int64: return Float(load(Int64.self))
         case .uint64: return Float(load(UInt64.self))
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: preconditionFailure("block types are decoded per block")
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+            preconditionFailure("block types are decoded per block")
         }
     }
 }

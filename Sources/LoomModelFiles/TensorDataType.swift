@@ -1,5 +1,6 @@
 /// How a tensor's elements are stored. Dense types use the safetensors names; block-quantised types
-/// (GGUF only) use ggml's names and store `blockSize` elements in `blockByteCount` bytes.
+/// (GGUF only) use ggml's names and store `blockSize` elements in `blockByteCount` bytes, as laid out
+/// by ggml's block structs.
 public enum TensorDataType: String, Sendable, CaseIterable, Hashable {
     case bool = "BOOL"
     case uint8 = "U8"
@@ -21,6 +22,11 @@ public enum TensorDataType: String, Sendable, CaseIterable, Hashable {
     case q4_1 = "Q4_1"
     case q5_0 = "Q5_0"
     case q5_1 = "Q5_1"
+    case q2_K = "Q2_K"
+    case q3_K = "Q3_K"
+    case q4_K = "Q4_K"
+    case q5_K = "Q5_K"
+    case q6_K = "Q6_K"
 
     public var name: String { rawValue }
 
@@ -30,11 +36,12 @@ public enum TensorDataType: String, Sendable, CaseIterable, Hashable {
     public var blockSize: Int {
         switch self {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: 32
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: 256
         default: 1
         }
     }
 
-    /// Bytes per block (per element for dense types), laid out as in ggml's block structs.
+    /// Bytes per block (per element for dense types).
     public var blockByteCount: Int {
         switch self {
         case .bool, .uint8, .int8, .float8E4M3, .float8E5M2: 1
@@ -46,6 +53,12 @@ public enum TensorDataType: String, Sendable, CaseIterable, Hashable {
         case .q4_1: 2 + 2 + 16  // f16 scale, f16 minimum, 32 × 4-bit
         case .q5_0: 2 + 4 + 16  // f16 scale, 32 high bits, 32 × 4 low bits
         case .q5_1: 2 + 2 + 4 + 16
+        // K-quants: 256-element super-blocks of 16 or 8 sub-blocks with their own scales.
+        case .q2_K: 16 + 64 + 2 + 2  // 4-bit scale/min pairs, 2-bit values, f16 scale, f16 min
+        case .q3_K: 32 + 64 + 12 + 2  // high-bit mask, 2-bit low values, packed 6-bit scales, f16 scale
+        case .q4_K: 2 + 2 + 12 + 128  // f16 scale, f16 min, packed 6-bit scales/mins, 4-bit values
+        case .q5_K: 2 + 2 + 12 + 32 + 128  // as Q4_K plus the fifth bits
+        case .q6_K: 128 + 64 + 16 + 2  // low 4 bits, high 2 bits, int8 scales, f16 scale
         }
     }
 

@@ -111,6 +111,12 @@ private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         #expect(TensorDataType.q5_0.byteCount(elementCount: 32) == 22)
         #expect(TensorDataType.q5_1.byteCount(elementCount: 32) == 24)
         #expect(TensorDataType.q4_0.byteCount(elementCount: 33) == nil)
+        #expect(TensorDataType.q2_K.byteCount(elementCount: 256) == 84)
+        #expect(TensorDataType.q3_K.byteCount(elementCount: 256) == 110)
+        #expect(TensorDataType.q4_K.byteCount(elementCount: 256) == 144)
+        #expect(TensorDataType.q5_K.byteCount(elementCount: 512) == 352)
+        #expect(TensorDataType.q6_K.byteCount(elementCount: 256) == 210)
+        #expect(TensorDataType.q6_K.byteCount(elementCount: 32) == nil)
     }
 
     /// Hand-built blocks with d = 0.5 (f16 0x3800) and m = 1 (f16 0x3C00): element i has nibble i % 16.
@@ -143,7 +149,7 @@ private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         #expect(try open(builder)["w"]?.shape == [3, 2])
     }
 
-    @Test(arguments: [(14, "Q6_K"), (12, "Q4_K"), (16, "IQ2_XXS"), (9, "Q8_1"), (99, "unknown type 99")])
+    @Test(arguments: [(15, "Q8_K"), (23, "IQ4_XS"), (16, "IQ2_XXS"), (9, "Q8_1"), (39, "MXFP4"), (99, "unknown type 99")])
     func rejectsUnsupportedTypesByName(type: UInt32, name: String) throws {
         var builder = GGUFBuilder()
         builder.addTensor("w", dimensions: [256], type: type, bytes: [UInt8](repeating: 0, count: 256))

@@ -12,6 +12,7 @@ enum GGMLType {
     /// The types Loom reads.
     static let supported: [UInt32: TensorDataType] = [
         0: .float32, 1: .float16, 2: .q4_0, 3: .q4_1, 6: .q5_0, 7: .q5_1, 8: .q8_0,
+        10: .q2_K, 11: .q3_K, 12: .q4_K, 13: .q5_K, 14: .q6_K,
         24: .int8, 25: .int16, 26: .int32, 27: .int64, 28: .float64, 30: .bfloat16,
     ]
 
