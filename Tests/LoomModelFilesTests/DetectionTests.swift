@@ -58,6 +58,17 @@ import Testing
             isGated: true, relativeAttentionBuckets: 32, vocabularySize: 64))
     }
 
+    @Test func t5EncoderWithLlamaCppNamesAsInT5GGUFs() {
+        let shapes: [String: [Int]] = [
+            "token_embd.weight": [32128, 64], "enc.blk.0.attn_q.weight": [64, 64], "enc.blk.0.attn_rel_b.weight": [32, 4],
+            "enc.blk.0.ffn_gate.weight": [160, 64], "enc.blk.0.ffn_up.weight": [160, 64], "enc.blk.0.ffn_down.weight": [64, 160],
+            "enc.blk.2.attn_q.weight": [64, 64], "enc.output_norm.weight": [64],
+        ]
+        #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture == .t5Encoder(T5EncoderParameters(
+            modelDimension: 64, layerCount: 3, headCount: 4, headDimension: 16, feedForwardSize: 160,
+            isGated: true, relativeAttentionBuckets: 32, vocabularySize: 32128)))
+    }
+
     @Test func openPoseBodyFromThePthFile() throws {
         guard case .openPoseBody(let pose) = try detect("body_pose_model-tiny.pth").first?.architecture else { Issue.record("not OpenPose"); return }
         #expect(pose == OpenPoseParameters(stageCount: 2, affinityFieldChannels: 38, heatmapChannels: 19))

@@ -37,6 +37,7 @@ public enum ArchitectureDetector {
         Recogniser(anchors: ["decoder.conv_in.weight", "encoder.conv_in.weight"], detect: autoencoder),
         Recogniser(anchors: ["text_model.embeddings.token_embedding.weight"], detect: clipText),
         Recogniser(anchors: ["encoder.block.0.layer.0.SelfAttention.q.weight"], detect: t5Encoder),
+        Recogniser(anchors: ["enc.blk.0.attn_q.weight"], detect: t5EncoderLlamaCppNames),
         Recogniser(anchors: ["vision_model.embeddings.patch_embedding.weight"], detect: visionTransformer),
         Recogniser(anchors: ["redux_up.weight"], detect: fluxRedux),
         Recogniser(anchors: ["controlnet_x_embedder.weight"], detect: fluxControlNet),
@@ -119,6 +120,18 @@ public enum ArchitectureDetector {
             modelDimension: query[1], layerCount: view.blockCount("encoder.block."), headCount: bias[1],
             headDimension: query[0] / bias[1], feedForwardSize: feedForward[0], isGated: gated != nil,
             relativeAttentionBuckets: bias[0], vocabularySize: embedding?[0]))
+    }
+
+    /// T5 encoders converted by llama.cpp (city96's t5-v1_1-xxl-encoder GGUFs) use its tensor names.
+    private static func t5EncoderLlamaCppNames(_ view: ShapeView) -> ModelArchitecture? {
+        guard let query = view.shape("enc.blk.0.attn_q.weight", rank: 2),
+              let bias = view.shape("enc.blk.0.attn_rel_b.weight", rank: 2), bias[1] > 0,
+              let feedForward = view.shape("enc.blk.0.ffn_up.weight", rank: 2)
+        else { return nil }
+        return .t5Encoder(T5EncoderParameters(
+            modelDimension: query[1], layerCount: view.blockCount("enc.blk."), headCount: bias[1],
+            headDimension: query[0] / bias[1], feedForwardSize: feedForward[0], isGated: view.contains("enc.blk.0.ffn_gate.weight"),
+            relativeAttentionBuckets: bias[0], vocabularySize: view.shape("token_embd.weight", rank: 2)?[0]))
     }
 
     private static func visionTransformer(_ view: ShapeView) -> ModelArchitecture? {
