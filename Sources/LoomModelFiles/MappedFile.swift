@@ -6,13 +6,13 @@ import Darwin
 
 /// A read-only memory map of a whole file. Model files are gigabytes; mapping lets the readers parse
 /// headers and hand out tensor bytes without reading or copying the data.
-public final class MappedFile: @unchecked Sendable {
+final class MappedFile: @unchecked Sendable {
     // Immutable after init and only ever read, so sharing across threads is safe.
-    public let path: String
-    public let size: Int
+    let path: String
+    let size: Int
     private let base: UnsafeRawPointer?
 
-    public init(path: String) throws(ModelFileError) {
+    init(path: String) throws(ModelFileError) {
         self.path = path
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
