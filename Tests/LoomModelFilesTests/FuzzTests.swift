@@ -11,6 +11,7 @@ import Testing
         ("body_pose_model-tiny.pth", UInt64(3)),
         ("hand_pose_model-tiny-legacy.pth", UInt64(4)),
         ("torch-saved-dtypes.ckpt", UInt64(5)),
+        ("block-types.gguf", UInt64(6)),
     ])
     func mutatedFilesOpenOrThrow(name: String, seed: UInt64) throws {
         let original = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))))

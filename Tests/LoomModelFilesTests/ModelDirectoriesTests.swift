@@ -77,6 +77,18 @@ import Testing
         #expect(directories.searchedLocations(for: "vae").last == "/mnt/models/vae")
     }
 
+    @Test func readsExtraModelPathsFilesRelativeToThemselves() throws {
+        let root = try makeModelsRoot()
+        let config = try root.write(Array("shared:\n  base_path: ../store\n  loras: loras\n".utf8), to: "config/extra_model_paths.yaml")
+        let directories = try ModelDirectories(modelsRoot: root.path + "/models", extraModelPathsFiles: [config], environment: [:])
+        #expect(directories.searchedLocations(for: "loras") == [root.path + "/models/loras", root.path + "/store/loras"])
+        let missing = #expect(throws: ModelFileError.self) {
+            try ModelDirectories(modelsRoot: root.path + "/models", extraModelPathsFiles: [root.path + "/absent.yaml"], environment: [:])
+        }
+        #expect(missing?.kind == .unreadable)
+        #expect(missing?.path == root.path + "/absent.yaml")
+    }
+
     @Test func extraModelPathsKeepFileOrder() throws {
         var directories = ModelDirectories()
         try directories.addExtraModelPaths(yaml: "zeta:\n  loras: /z\nalpha:\n  loras: /a\n  is_default: true\nbeta:\n  loras: /b\n", configDirectory: "/")

@@ -5,6 +5,17 @@ import Yams
 /// `is_default`, and folder names mapped to one path or several (one per line of a block scalar).
 /// Relative paths resolve against `base_path`, else against the YAML file's own directory.
 extension ModelDirectories {
+    /// ComfyUI's layout under `modelsRoot`, then each extra_model_paths.yaml in order: what a
+    /// `--models-dir` / `LOOM_MODELS_DIR` setting plus `--extra-model-paths-config` files amount to.
+    public init(
+        modelsRoot: String, extraModelPathsFiles: [String], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ModelFileError) {
+        self.init(modelsRoot: modelsRoot)
+        for file in extraModelPathsFiles {
+            try addExtraModelPaths(fromFile: file, environment: environment)
+        }
+    }
+
     public mutating func addExtraModelPaths(fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ModelFileError) {
         let text: String
         do {
