@@ -54,6 +54,7 @@ import Testing
             }
         }
         #expect(opened + failed == 1000)
-        #expect(failed > 0)
+        // Both paths must be exercised: mutations in tensor data open fine, those in headers mostly fail.
+        #expect(opened > 0 && failed > 0, "\(opened) opened, \(failed) failed")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LoomModelFiles
 
@@ -184,6 +185,25 @@ private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         var badAlignment = GGUFBuilder()
         badAlignment.add(key: "general.alignment", type: 4, value: le(UInt32(24)))
         #expect(try failure(badAlignment)?.message.contains("power of two") == true)
+    }
+
+    @Test func opensA24GigabyteSparseGGUFWithoutReadingIt() throws {
+        var builder = GGUFBuilder()
+        builder.addTensor("double_blocks.0.img_mod.lin.weight", dimensions: [3072, 8_000_000], type: 8, bytes: [])
+        let directory = try TemporaryDirectory()
+        let path = try directory.write(builder.bytes, to: "huge.gguf")
+        let dataBytes = 3072 * 8_000_000 / 32 * 34
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(builder.bytes.count + dataBytes))
+        try handle.close()
+        let start = ContinuousClock.now
+        let file = try ModelFile.open(path: path)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let tensor = try #require(file["double_blocks.0.img_mod.lin.weight"])
+        #expect(tensor.shape == [8_000_000, 3072])
+        #expect(tensor.dataType == .q8_0)
+        #expect(tensor.byteCount == dataBytes)
+        #expect(dataBytes > 24_000_000_000)
     }
 
     @Test func hostileCountsFailBeforeAllocating() throws {
