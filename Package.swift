@@ -22,6 +22,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Model files: safetensors, GGUF and PyTorch readers, model folders and architecture detection.
+        // Knows nothing of Vulkan or nodes; LoomGraph only for the FileCatalog protocol.
+        .target(
+            name: "LoomModelFiles",
+            dependencies: [
+                "LoomGraph",
+                "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
         // The embedding API: one engine shared by the CLI, the server and host applications.
@@ -36,5 +46,6 @@ let package = Package(
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+        .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
     ]
 )
