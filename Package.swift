@@ -35,7 +35,7 @@ let package = Package(
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
         // The embedding API: one engine shared by the CLI, the server and host applications.
-        .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes"]),
+        .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles"]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [

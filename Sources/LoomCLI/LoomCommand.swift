@@ -7,7 +7,7 @@ struct LoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Run ComfyUI workflows headless: API JSON, UI JSON, YAML or a PNG that embeds one.",
-        subcommands: [RunCommand.self, ValidateCommand.self, ConvertCommand.self, NodesCommand.self, CacheCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, ConvertCommand.self, NodesCommand.self, CacheCommand.self, BenchCommand.self, ModelsCommand.self])
 }
 
 /// ComfyUI's spelling of the options that choose folders and caching, plus Loom's disk cache.
@@ -23,14 +23,19 @@ struct EngineOptions: ParsableArguments {
 
     @OptionGroup var disk: DiskCacheOptions
 
-    func makeEngine() -> LoomEngine {
+    @OptionGroup var models: ModelOptions
+
+    func makeEngine() throws -> LoomEngine {
         let policy: CachePolicy =
             if cacheNone { .none }
             else if let cacheLru { .leastRecentlyUsed(count: cacheLru) }
             else if let cacheRam { .memoryBudget(bytes: Int(cacheRam * 1_073_741_824)) }
             else { .unbounded }
         let directory = cacheNone || disk.noDiskCache ? nil : disk.directory
-        return LoomEngine(cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
+        let resources = Resources()
+        resources.set(try models.directories() as any FileCatalog)
+        return LoomEngine(
+            resources: resources, cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
     }
 }
 
