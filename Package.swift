@@ -24,6 +24,12 @@ let package = Package(
         ),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
+        // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
+        .target(
+            name: "LoomText",
+            exclude: ["Resources/NOTICE.md"],
+            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]
+        ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes"]),
         .executableTarget(
@@ -36,5 +42,6 @@ let package = Package(
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+        .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,190 @@
+import Foundation
+
+/// T5's SentencePiece unigram tokenizer, id for id like Hugging Face's `T5TokenizerFast`, loaded
+/// from a `tokenizer.json` or from the SentencePiece `spiece.model` it was converted from.
+public struct T5Tokenizer: Sendable {
+    public static let padToken = 0
+    public static let endToken = 1
+
+    private let specialTokens: [String: Int]
+    private let normalizer: TextNormalizer?
+    private let preTokenizer: PreTokenizer?
+    private let model: UnigramModel
+
+    /// Loads a Hugging Face `tokenizer.json` whose model is `Unigram`.
+    public init(tokenizerJSON data: Data) throws(T5TokenizerError) {
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw T5TokenizerError.malformed("the top level is not a JSON object")
+            }
+            root = object
+        } catch let error as T5TokenizerError {
+            throw error
+        } catch {
+            throw .malformed("not valid JSON: \(error.localizedDescription)")
+        }
+        guard let modelObject = root["model"] as? [String: Any] else { throw .malformed("no \"model\" object") }
+        let type = modelObject["type"] as? String ?? "missing"
+        guard type == "Unigram" else { throw .unsupported("model type \(type); only Unigram (SentencePiece) is supported") }
+        guard let vocabulary = modelObject["vocab"] as? [[Any]] else { throw .malformed("model.vocab is not a list of [piece, score]") }
+        var pieces: [(text: String, score: Double)] = []
+        pieces.reserveCapacity(vocabulary.count)
+        for entry in vocabulary {
+            guard entry.count == 2, let text = entry[0] as? String, let score = (entry[1] as? NSNumber)?.doubleValue else {
+                throw .malformed("model.vocab entry \(pieces.count) is not [piece, score]")
+            }
+            pieces.append((text, score))
+        }
+        guard let unknownID = modelObject["unk_id"] as? Int else { throw .malformed("model.unk_id is missing") }
+        model = UnigramModel(pieces: pieces, unknownID: unknownID, byteFallback: modelObject["byte_fallback"] as? Bool ?? false)
+
+        var specialTokens: [String: Int] = [:]
+        for case let token as [String: Any] in root["added_tokens"] as? [Any] ?? [] {
+            guard let content = token["content"] as? String, let id = token["id"] as? Int else { continue }
+            specialTokens[content] = id
+        }
+        self.specialTokens = specialTokens
+        normalizer = try Self.normalizer(root["normalizer"])
+        preTokenizer = try Self.preTokenizer(root["pre_tokenizer"])
+    }
+
+    /// Loads a SentencePiece `spiece.model` and configures it as `T5TokenizerFast` converts it:
+    /// the precompiled normaliser, whitespace splitting, a `▁` before every word, and
+    /// `extraIDs` sentinel tokens `<extra_id_N>` appended after the pieces in reverse order.
+    public init(sentencePieceModel data: Data, extraIDs: Int = 100) throws(T5TokenizerError) {
+        let proto: SentencePieceModel
+        do { proto = try SentencePieceModel(bytes: Array(data)) } catch { throw .malformed(error.description) }
+        guard proto.isUnigram else { throw .unsupported("SentencePiece model type other than unigram") }
+        guard let unknownID = proto.pieces.firstIndex(where: { $0.type == .unknown }) else {
+            throw .malformed("the SentencePiece model has no unknown piece")
+        }
+        var pieces = proto.pieces.map { (text: $0.text, score: Double($0.score)) }
+        var specialTokens: [String: Int] = [:]
+        for (id, piece) in proto.pieces.enumerated() where piece.type == .control || piece.type == .unknown {
+            specialTokens[piece.text] = id
+        }
+        for index in stride(from: extraIDs - 1, through: 0, by: -1) {
+            specialTokens["<extra_id_\(index)>"] = pieces.count
+            pieces.append(("<extra_id_\(index)>", 0))
+        }
+        self.specialTokens = specialTokens
+        model = UnigramModel(pieces: pieces, unknownID: unknownID, byteFallback: proto.byteFallback)
+        if proto.precompiledCharsMap.isEmpty {
+            normalizer = nil
+        } else {
+            do { normalizer = .precompiled(try PrecompiledCharsMap(proto.precompiledCharsMap)) } catch { throw .malformed(error.description) }
+        }
+        var steps: [PreTokenizer] = []
+        if proto.removesExtraWhitespace { steps.append(.whitespaceSplit) }
+        steps.append(.metaspace(replacement: "▁", prependsToEveryWord: proto.addsDummyPrefix, prependsToFirstWordOnly: false, splits: true))
+        preTokenizer = .sequence(steps)
+    }
+
+    /// Loads `tokenizer.json` or, failing that, `spiece.model` from a file found by `TokenizerFiles`.
+    public init(contentsOf url: URL) throws(T5TokenizerError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw .unreadable(url.path, error.localizedDescription) }
+        if url.pathExtension == "json" {
+            try self.init(tokenizerJSON: data)
+        } else {
+            try self.init(sentencePieceModel: data)
+        }
+    }
+
+    /// Token ids of `text` without the end token. Special-token strings (`</s>`, `<extra_id_0>`…)
+    /// in the text map to their ids, as in Hugging Face's tokenizer.
+    public func encode(_ text: String) -> [Int] {
+        var ids: [Int] = []
+        for segment in SpecialTokenSplitter.split(text, specialTokens: specialTokens) {
+            switch segment {
+            case .special(let id): ids.append(id)
+            case .text(let piece):
+                let normalized = normalizer?.normalize(String(piece)) ?? String(piece)
+                let words = preTokenizer?.split([normalized]) ?? [normalized]
+                for word in words { ids += model.encode(word) }
+            }
+        }
+        return ids
+    }
+
+    private static func normalizer(_ value: Any?) throws(T5TokenizerError) -> TextNormalizer? {
+        guard let object = value as? [String: Any] else { return nil }
+        let type = object["type"] as? String ?? "missing"
+        switch type {
+        case "Sequence":
+            var steps: [TextNormalizer] = []
+            for step in object["normalizers"] as? [Any] ?? [] {
+                if let normalizer = try normalizer(step) { steps.append(normalizer) }
+            }
+            return .sequence(steps)
+        case "Precompiled":
+            guard let encoded = object["precompiled_charsmap"] as? String, let blob = Data(base64Encoded: encoded) else {
+                return nil  // tokenizers also treats a missing charsmap as no normalisation
+            }
+            do { return .precompiled(try PrecompiledCharsMap(Array(blob))) } catch { throw .malformed(error.description) }
+        case "Strip":
+            return .strip(left: object["strip_left"] as? Bool ?? true, right: object["strip_right"] as? Bool ?? true)
+        case "Prepend":
+            return .prepend(object["prepend"] as? String ?? "")
+        case "Replace":
+            let content = object["content"] as? String ?? ""
+            let pattern = object["pattern"] as? [String: Any]
+            if let literal = pattern?["String"] as? String { return .replace(literal, with: content) }
+            if let regex = pattern?["Regex"] as? String, let run = Self.characterRun(regex) {
+                return .replaceRun(of: run.character, minimumCount: run.minimum, with: content)
+            }
+            throw .unsupported("Replace normaliser pattern \(pattern.map { "\($0)" } ?? "missing")")
+        default:
+            throw .unsupported("normaliser type \(type)")
+        }
+    }
+
+    /// Parses the regexes SentencePiece conversions use: one literal character then `{n,}` or `+`.
+    private static func characterRun(_ regex: String) -> (character: String, minimum: Int)? {
+        let scalars = Array(regex.unicodeScalars)
+        guard let first = scalars.first, !"\\.[](){}*+?|^$".unicodeScalars.contains(first) else { return nil }
+        let rest = String(String.UnicodeScalarView(scalars.dropFirst()))
+        if rest == "+" { return (String(first), 1) }
+        guard rest.hasPrefix("{"), rest.hasSuffix(",}"), let minimum = Int(rest.dropFirst().dropLast(2)) else { return nil }
+        return (String(first), minimum)
+    }
+
+    private static func preTokenizer(_ value: Any?) throws(T5TokenizerError) -> PreTokenizer? {
+        guard let object = value as? [String: Any] else { return nil }
+        let type = object["type"] as? String ?? "missing"
+        switch type {
+        case "Sequence":
+            var steps: [PreTokenizer] = []
+            for step in object["pretokenizers"] as? [Any] ?? [] {
+                if let preTokenizer = try preTokenizer(step) { steps.append(preTokenizer) }
+            }
+            return .sequence(steps)
+        case "WhitespaceSplit":
+            return .whitespaceSplit
+        case "Metaspace":
+            // Older files say add_prefix_space, newer ones prepend_scheme ("always", "first", "never").
+            let scheme = object["prepend_scheme"] as? String ?? ((object["add_prefix_space"] as? Bool ?? true) ? "always" : "never")
+            return .metaspace(
+                replacement: object["replacement"] as? String ?? "▁",
+                prependsToEveryWord: scheme == "always", prependsToFirstWordOnly: scheme == "first",
+                splits: object["split"] as? Bool ?? true)
+        default:
+            throw .unsupported("pre-tokeniser type \(type)")
+        }
+    }
+}
+
+public enum T5TokenizerError: Error, Equatable, CustomStringConvertible {
+    case unreadable(String, String)
+    case malformed(String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read the T5 tokenizer file \(path): \(reason)"
+        case .malformed(let reason): "malformed T5 tokenizer data: \(reason)"
+        case .unsupported(let feature): "unsupported T5 tokenizer feature: \(feature)"
+        }
+    }
+}

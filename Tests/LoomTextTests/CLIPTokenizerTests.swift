@@ -1,0 +1,25 @@
+import Foundation
+import Testing
+@testable import LoomText
+
+@Suite struct CLIPTokenizerTests {
+    @Test func bundledVocabularyHasTheCLIPLayout() throws {
+        let tokenizer = try CLIPTokenizer.bundled()
+        #expect(tokenizer.encode("<|startoftext|><|endoftext|>") == [49406, 49407])
+        #expect(tokenizer.encode("a") == [320])  // "a</w>"
+        #expect(tokenizer.encode("") == [])
+    }
+
+    @Test func matchesHuggingFaceOnEveryFixturePrompt() throws {
+        let tokenizer = try CLIPTokenizer.bundled()
+        let prompts = try Fixtures.prompts
+        let golden = try Fixtures.decode([[Int]].self, from: "clip_golden.json")
+        try #require(prompts.count == golden.count)
+        var mismatches: [String] = []
+        for (prompt, expected) in zip(prompts, golden) {
+            let ids = [CLIPTokenizer.startToken] + tokenizer.encode(prompt) + [CLIPTokenizer.endToken]
+            if ids != expected { mismatches.append("\(prompt.debugDescription): got \(ids), expected \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) prompts differ:\n\(mismatches.prefix(10).joined(separator: "\n"))")
+    }
+}
