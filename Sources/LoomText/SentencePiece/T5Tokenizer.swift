@@ -81,7 +81,7 @@ public struct T5Tokenizer: Sendable {
         preTokenizer = .sequence(steps)
     }
 
-    /// Loads `tokenizer.json` or, failing that, `spiece.model` from a file found by `TokenizerFiles`.
+    /// Loads a `tokenizer.json` (by its extension) or a `spiece.model` file.
     public init(contentsOf url: URL) throws(T5TokenizerError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw .unreadable(url.path, error.localizedDescription) }
@@ -179,9 +179,15 @@ public enum T5TokenizerError: Error, Equatable, CustomStringConvertible {
     case unreadable(String, String)
     case malformed(String)
     case unsupported(String)
+    case notFound(searched: [String])
 
     public var description: String {
         switch self {
+        case .notFound(let searched):
+            "no T5 tokenizer found: put tokenizer.json (ComfyUI's comfy/text_encoders/t5_tokenizer/tokenizer.json "
+                + "or a diffusers Flux model's tokenizer_2/tokenizer.json) or spiece.model into "
+                + (searched.first ?? "a directory passed to T5TokenizerLocator")
+                + (searched.count > 1 ? " (also searched: \(searched.dropFirst().joined(separator: ", ")))" : "")
         case .unreadable(let path, let reason): "cannot read the T5 tokenizer file \(path): \(reason)"
         case .malformed(let reason): "malformed T5 tokenizer data: \(reason)"
         case .unsupported(let feature): "unsupported T5 tokenizer feature: \(feature)"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Python `str` operations whose Unicode rules differ from Swift's, reproduced because the
 /// reference tokenizers and ComfyUI's prompt parser are written in Python.
 enum PythonText {
@@ -59,5 +61,56 @@ enum PythonText {
         guard let before, before.properties.isCased else { return false }
         let after = scalars[(index + 1)...].first { !$0.properties.isCaseIgnorable }
         return !(after?.properties.isCased ?? false)
+    }
+}
+
+extension PythonText {
+    /// Python's `float(str)` for ASCII input: surrounding whitespace, a sign, decimal digits with
+    /// single underscores between them, an optional fraction and exponent, or inf/infinity/nan.
+    static func float(_ text: String) -> Double? {
+        var body = Substring(strip(text))
+        var sign = 1.0
+        if let first = body.first, first == "+" || first == "-" {
+            sign = first == "-" ? -1 : 1
+            body = body.dropFirst()
+        }
+        switch body.lowercased() {
+        case "inf", "infinity": return sign * .infinity
+        case "nan": return .nan
+        default: break
+        }
+        guard isDecimalLiteral(body) else { return nil }
+        return Double(body.replacingOccurrences(of: "_", with: "")).map { sign * $0 }
+    }
+
+    private static func isDecimalLiteral(_ text: Substring) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        var index = 0
+        func digits() -> Int {
+            var count = 0
+            while index < scalars.count {
+                if ("0"..."9").contains(scalars[index]) {
+                    count += 1
+                    index += 1
+                } else if scalars[index] == "_", count > 0, index + 1 < scalars.count, ("0"..."9").contains(scalars[index + 1]) {
+                    index += 1
+                } else {
+                    break
+                }
+            }
+            return count
+        }
+        var mantissaDigits = digits()
+        if index < scalars.count, scalars[index] == "." {
+            index += 1
+            mantissaDigits += digits()
+        }
+        guard mantissaDigits > 0 else { return false }
+        if index < scalars.count, scalars[index] == "e" || scalars[index] == "E" {
+            index += 1
+            if index < scalars.count, scalars[index] == "+" || scalars[index] == "-" { index += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return index == scalars.count
     }
 }
