@@ -34,8 +34,12 @@ public struct CLIPTokenizer: Sendable {
         try bundledResult.get()
     }
 
+    static var bundledVocabularyURL: URL? {
+        Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz")
+    }
+
     private static let bundledResult: Result<CLIPTokenizer, CLIPTokenizerError> = Result { () throws(CLIPTokenizerError) in
-        guard let url = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz") else {
+        guard let url = bundledVocabularyURL else {
             throw .missingBundledVocabulary
         }
         let compressed: Data
