@@ -3,9 +3,9 @@ import Testing
 @testable import LoomText
 
 @Suite struct T5TokenizerTests {
-    static func expectGoldens(_ tokenizer: T5Tokenizer) throws {
+    static func expectGoldens(_ tokenizer: T5Tokenizer, file: String = "t5_golden.json") throws {
         let prompts = try Fixtures.prompts
-        let golden = try Fixtures.decode([[Int]].self, from: "t5_golden.json")
+        let golden = try Fixtures.decode([[Int]].self, from: file)
         try #require(prompts.count == golden.count)
         var mismatches: [String] = []
         for (prompt, expected) in zip(prompts, golden) {
@@ -21,5 +21,70 @@ import Testing
 
     @Test func sentencePieceModelMatchesHuggingFace() throws {
         try Self.expectGoldens(try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_spiece.model")))
+    }
+
+    /// The layout transformers 4.x writes when it converts spiece.model itself: Strip and Replace
+    /// normalisers, Metaspace without a prefix.
+    @Test func convertedLayoutMatchesHuggingFace() throws {
+        var root = try #require(JSONSerialization.jsonObject(with: Fixtures.data("t5_tokenizer.json")) as? [String: Any])
+        let charsMap = try #require((root["normalizer"] as? [String: Any])?["precompiled_charsmap"] as? String)
+        let layout = String(decoding: try Fixtures.data("t5_converted_layout.json"), as: UTF8.self)
+            .replacingOccurrences(of: "SAME_AS_T5_TOKENIZER_JSON", with: charsMap)
+        let steps = try #require(JSONSerialization.jsonObject(with: Data(layout.utf8)) as? [String: Any])
+        root["normalizer"] = steps["normalizer"]
+        root["pre_tokenizer"] = steps["pre_tokenizer"]
+        let tokenizer = try T5Tokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: root))
+        try Self.expectGoldens(tokenizer, file: "t5_converted_golden.json")
+    }
+
+    @Test func byteFallbackMatchesTokenizersUnigram() throws {
+        let tokenizer = try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_bytes_spiece.model"))
+        try Self.expectGoldens(tokenizer, file: "t5_bytes_golden.json")
+    }
+
+    @Test func precompiledCharsMapNormalizes() throws {
+        let model = try SentencePieceModel(bytes: Array(Fixtures.data("t5_spiece.model")))
+        let map = try PrecompiledCharsMap(model.precompiledCharsMap)
+        #expect(map.normalize("\u{FF26}\u{FF55}ll \u{FB01}ne e\u{301} plain") == "Full fine \u{E9} plain")
+        #expect(model.pieces[0].text == "<pad>" && model.pieces[1].text == "</s>" && model.pieces[2].type == .unknown)
+    }
+
+    @Test func sentinelAndSpecialTokensMapToTheirIDs() throws {
+        let tokenizer = try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_spiece.model"))
+        #expect(tokenizer.encode("</s><pad><extra_id_0><extra_id_99>") == [1, 0, 899, 800])
+    }
+
+    @Test func locatorFindsFilesInOrderAndExplainsWhereToPutThem() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("loom-t5-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let comfy = root.appendingPathComponent("ComfyUI")
+        let diffusers = root.appendingPathComponent("FLUX.1-dev")
+        let locator = T5TokenizerLocator(comfyUIRoot: comfy, diffusersModel: diffusers)
+        #expect(throws: T5TokenizerError.notFound(searched: [
+            comfy.appendingPathComponent("comfy/text_encoders/t5_tokenizer").path, diffusers.appendingPathComponent("tokenizer_2").path,
+        ])) { try locator.locate() }
+        do {
+            _ = try locator.locate()
+        } catch {
+            #expect(error.description.contains("put tokenizer.json"))
+            #expect(error.description.contains("comfy/text_encoders/t5_tokenizer"))
+        }
+
+        let spiece = diffusers.appendingPathComponent("tokenizer_2/spiece.model")
+        try FileManager.default.createDirectory(at: spiece.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Fixtures.data("t5_spiece.model").write(to: spiece)
+        #expect(try locator.locate() == spiece)
+        let json = comfy.appendingPathComponent("comfy/text_encoders/t5_tokenizer/tokenizer.json")
+        try FileManager.default.createDirectory(at: json.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Fixtures.data("t5_tokenizer.json").write(to: json)
+        #expect(try locator.locate() == json)
+        #expect(try locator.load().encode("a cat") == T5Tokenizer(tokenizerJSON: Fixtures.data("t5_tokenizer.json")).encode("a cat"))
+    }
+
+    @Test func rejectsNonUnigramModels() throws {
+        let json = Data(#"{"model": {"type": "BPE", "vocab": {}, "merges": []}}"#.utf8)
+        #expect(throws: T5TokenizerError.unsupported("model type BPE; only Unigram (SentencePiece) is supported")) {
+            try T5Tokenizer(tokenizerJSON: json)
+        }
     }
 }

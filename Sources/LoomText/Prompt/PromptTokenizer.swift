@@ -21,8 +21,9 @@ public struct PromptTokenizer<Tokenizer: TextTokenizer>: Sendable {
         var words: [[WeightedToken]] = []
         for segment in PromptWeighting.segments(of: prompt) {
             for var word in Self.splitAtEmbeddings(segment.text) {
-                if let embeddings, word.hasPrefix("embedding:") {
-                    let reference = EmbeddingReference(String(word.dropFirst("embedding:".count)).trimmingNewlines())
+                if let embeddings, word.hasScalarPrefix("embedding:") {
+                    let name = Array(word.unicodeScalars.dropFirst(Self.marker.count))
+                    let reference = EmbeddingReference(PythonText.strip(name.string, characters: ["\n"]))
                     let embedding = try resolve(reference, with: embeddings)
                     words.append((0..<embedding.vectorCount).map { WeightedToken(.embedding(name: embedding.name, index: $0), weight: segment.weight) })
                     guard !embedding.leftover.isEmpty else { continue }
@@ -54,14 +55,14 @@ public struct PromptTokenizer<Tokenizer: TextTokenizer>: Sendable {
         var index = 1
         while index + marker.count <= scalars.count {
             if PythonText.isSpace(scalars[index - 1]), scalars[index..<(index + marker.count)].elementsEqual(marker) {
-                pieces.append(String(String.UnicodeScalarView(scalars[pieceStart..<index])))
+                pieces.append(Array(scalars[pieceStart..<index]).string)
                 pieceStart = index
                 index += marker.count
             } else {
                 index += 1
             }
         }
-        pieces.append(String(String.UnicodeScalarView(scalars[pieceStart...])))
+        pieces.append(Array(scalars[pieceStart...]).string)
         return pieces.filter { !$0.isEmpty }
     }
 }
@@ -83,7 +84,7 @@ struct EmbeddingReference {
             leftover = String(name.unicodeScalars[cut...]) + (leftover.isEmpty ? "" : " " + leftover)
             name = String(name.unicodeScalars[..<cut])
         }
-        let stripped = name.trimmingCharacters(in: CharacterSet(charactersIn: ","))
+        let stripped = PythonText.strip(name, characters: [","])
         if stripped.unicodeScalars.count < name.unicodeScalars.count {
             // ComfyUI keeps the scalars after the stripped name's length (odd when commas lead).
             let tail = String(name.unicodeScalars.dropFirst(stripped.unicodeScalars.count))
@@ -103,15 +104,5 @@ public enum PromptTokenizerError: Error, Equatable, CustomStringConvertible {
                 + (searched.isEmpty ? "any embeddings folder (none is configured)" : searched.joined(separator: ", "))
         case .unreadableEmbedding(let name, let reason): "cannot read embedding \(name): \(reason)"
         }
-    }
-}
-
-private extension String {
-    /// Python's `str.strip("\n")`.
-    func trimmingNewlines() -> String {
-        var scalars = Substring(self).unicodeScalars
-        while scalars.first == "\n" { scalars.removeFirst() }
-        while scalars.last == "\n" { scalars.removeLast() }
-        return String(scalars)
     }
 }

@@ -9,8 +9,8 @@ public enum PromptWeighting {
 
     /// The prompt split into runs of equal weight, in order, with escapes resolved.
     public static func segments(of prompt: String) -> [Segment] {
-        weighted(escape(Array(prompt.unicodeScalars))[...], weight: 1.0).map { scalars, weight in
-            Segment(text: String(String.UnicodeScalarView(unescape(scalars))), weight: weight)
+        weighted(escape([Unicode.Scalar](prompt))[...], weight: 1.0).map { scalars, weight in
+            Segment(text: unescape(scalars).string, weight: weight)
         }
     }
 
@@ -19,27 +19,11 @@ public enum PromptWeighting {
     private static let escapedOpen: [Unicode.Scalar] = ["\0", "\u{2}"]
 
     private static func escape(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        replacing(replacing(scalars, ["\\", ")"], with: escapedClose), ["\\", "("], with: escapedOpen)
+        scalars.replacing(["\\", ")"], with: escapedClose).replacing(["\\", "("], with: escapedOpen)
     }
 
     private static func unescape(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        replacing(replacing(scalars, escapedClose, with: [")"]), escapedOpen, with: ["("])
-    }
-
-    /// Python's `str.replace`: non-overlapping occurrences, left to right.
-    private static func replacing(_ scalars: [Unicode.Scalar], _ target: [Unicode.Scalar], with replacement: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        var result: [Unicode.Scalar] = []
-        var index = 0
-        while index < scalars.count {
-            if index + target.count <= scalars.count, scalars[index..<(index + target.count)].elementsEqual(target) {
-                result += replacement
-                index += target.count
-            } else {
-                result.append(scalars[index])
-                index += 1
-            }
-        }
-        return result
+        scalars.replacing(escapedClose, with: [")"]).replacing(escapedOpen, with: ["("])
     }
 
     private static func weighted(_ text: ArraySlice<Unicode.Scalar>, weight: Double) -> [([Unicode.Scalar], Double)] {
@@ -53,7 +37,7 @@ public enum PromptWeighting {
             // Every group multiplies by 1.1 unless its own text ends in ":number".
             var innerWeight = weight * 1.1
             if let colon = inner.lastIndex(of: ":"), colon > inner.startIndex,
-                let explicit = PythonText.float(String(String.UnicodeScalarView(inner[(colon + 1)...])))
+                let explicit = PythonText.float(Array(inner[(colon + 1)...]).string)
             {
                 innerWeight = explicit
                 inner = inner[..<colon]

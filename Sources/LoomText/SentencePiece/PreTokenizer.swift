@@ -5,7 +5,7 @@ enum PreTokenizer: Sendable {
     /// Splits on Unicode whitespace and drops it.
     case whitespaceSplit
     /// Replaces spaces with `replacement`, optionally prefixes it, and optionally splits before each one.
-    case metaspace(replacement: String, prependsToEveryWord: Bool, prependsToFirstWordOnly: Bool, splits: Bool)
+    case metaspace(replacement: Unicode.Scalar, prependsToEveryWord: Bool, prependsToFirstWordOnly: Bool, splits: Bool)
     case sequence([PreTokenizer])
 
     func split(_ words: [String]) -> [String] {
@@ -16,10 +16,10 @@ enum PreTokenizer: Sendable {
             }
         case .metaspace(let replacement, let prependsToEveryWord, let prependsToFirstWordOnly, let splits):
             return words.enumerated().flatMap { index, word -> [String] in
-                var text = word.replacingOccurrences(of: " ", with: replacement)
+                var text = [Unicode.Scalar](word).replacing([" "], with: [replacement])
                 let prepends = prependsToEveryWord || (prependsToFirstWordOnly && index == 0)
-                if prepends, !text.hasPrefix(replacement) { text = replacement + text }
-                return splits ? Self.splitBefore(replacement, in: text) : [text]
+                if prepends, text.first != replacement { text.insert(replacement, at: 0) }
+                return splits ? Self.splitBefore(replacement, in: text) : [text.string]
             }
         case .sequence(let steps):
             return steps.reduce(words) { $1.split($0) }
@@ -27,17 +27,17 @@ enum PreTokenizer: Sendable {
     }
 
     /// Splits so that each occurrence of `marker` starts a new piece (tokenizers' MergedWithNext).
-    private static func splitBefore(_ marker: String, in text: String) -> [String] {
+    private static func splitBefore(_ marker: Unicode.Scalar, in text: [Unicode.Scalar]) -> [String] {
         var pieces: [String] = []
-        var current = ""
-        for scalar in text.unicodeScalars {
-            if String(scalar) == marker, !current.isEmpty {
-                pieces.append(current)
-                current = ""
+        var current: [Unicode.Scalar] = []
+        for scalar in text {
+            if scalar == marker, !current.isEmpty {
+                pieces.append(current.string)
+                current = []
             }
-            current.unicodeScalars.append(scalar)
+            current.append(scalar)
         }
-        if !current.isEmpty { pieces.append(current) }
+        if !current.isEmpty { pieces.append(current.string) }
         return pieces
     }
 }

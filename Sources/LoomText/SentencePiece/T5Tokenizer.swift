@@ -141,13 +141,13 @@ public struct T5Tokenizer: Sendable {
     }
 
     /// Parses the regexes SentencePiece conversions use: one literal character then `{n,}` or `+`.
-    private static func characterRun(_ regex: String) -> (character: String, minimum: Int)? {
+    private static func characterRun(_ regex: String) -> (character: Unicode.Scalar, minimum: Int)? {
         let scalars = Array(regex.unicodeScalars)
         guard let first = scalars.first, !"\\.[](){}*+?|^$".unicodeScalars.contains(first) else { return nil }
         let rest = String(String.UnicodeScalarView(scalars.dropFirst()))
-        if rest == "+" { return (String(first), 1) }
+        if rest == "+" { return (first, 1) }
         guard rest.hasPrefix("{"), rest.hasSuffix(",}"), let minimum = Int(rest.dropFirst().dropLast(2)) else { return nil }
-        return (String(first), minimum)
+        return (first, minimum)
     }
 
     private static func preTokenizer(_ value: Any?) throws(T5TokenizerError) -> PreTokenizer? {
@@ -165,8 +165,11 @@ public struct T5Tokenizer: Sendable {
         case "Metaspace":
             // Older files say add_prefix_space, newer ones prepend_scheme ("always", "first", "never").
             let scheme = object["prepend_scheme"] as? String ?? ((object["add_prefix_space"] as? Bool ?? true) ? "always" : "never")
+            guard let replacement = (object["replacement"] as? String ?? "▁").unicodeScalars.first else {
+                throw .malformed("Metaspace replacement is empty")
+            }
             return .metaspace(
-                replacement: object["replacement"] as? String ?? "▁",
+                replacement: replacement,
                 prependsToEveryWord: scheme == "always", prependsToFirstWordOnly: scheme == "first",
                 splits: object["split"] as? Bool ?? true)
         default:

@@ -4,8 +4,8 @@ import Foundation
 enum TextNormalizer: Sendable {
     case precompiled(PrecompiledCharsMap)
     case strip(left: Bool, right: Bool)
-    /// Replaces every run of at least `minimumCount` copies of `character` (a literal when 1).
-    case replaceRun(of: String, minimumCount: Int, with: String)
+    /// Replaces every run of at least `minimumCount` copies of `character`.
+    case replaceRun(of: Unicode.Scalar, minimumCount: Int, with: String)
     case replace(String, with: String)
     case prepend(String)
     case sequence([TextNormalizer])
@@ -19,19 +19,23 @@ enum TextNormalizer: Sendable {
             if right { while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() } }
             return String(scalars)
         case .replaceRun(let character, let minimumCount, let replacement):
-            var result = ""
+            var result = String.UnicodeScalarView()
             var run = 0
-            for scalar in text.unicodeScalars {
-                if String(scalar) == character {
-                    run += 1
-                    continue
-                }
-                result += run >= minimumCount ? replacement : String(repeating: character, count: run)
+            func flush() {
+                result += run >= minimumCount ? Array(replacement) : Array(repeating: character, count: run)
                 run = 0
-                result.unicodeScalars.append(scalar)
             }
-            return result + (run >= minimumCount ? replacement : String(repeating: character, count: run))
-        case .replace(let pattern, let replacement): return text.replacingOccurrences(of: pattern, with: replacement)
+            for scalar in text.unicodeScalars {
+                if scalar == character {
+                    run += 1
+                } else {
+                    flush()
+                    result.append(scalar)
+                }
+            }
+            flush()
+            return String(result)
+        case .replace(let pattern, let replacement): return text.replacingScalars(pattern, with: replacement)
         case .prepend(let prefix): return text.isEmpty ? text : prefix + text
         case .sequence(let normalizers): return normalizers.reduce(text) { $1.normalize($0) }
         }

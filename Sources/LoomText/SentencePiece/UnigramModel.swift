@@ -4,7 +4,7 @@ import Foundation
 /// score, as Hugging Face tokenizers' `Unigram` model computes it (unknown characters score
 /// `min score − 10`, runs of unknowns fuse into one unknown token, optional byte fallback).
 struct UnigramModel: Sendable {
-    private let ids: [String: Int]
+    private let ids: [[Unicode.Scalar]: Int]
     private let scores: [Double]
     private let unknownID: Int
     private let byteFallback: Bool
@@ -12,8 +12,8 @@ struct UnigramModel: Sendable {
     private let unknownScore: Double
 
     init(pieces: [(text: String, score: Double)], unknownID: Int, byteFallback: Bool) {
-        var ids: [String: Int] = [:]
-        for (id, piece) in pieces.enumerated() where ids[piece.text] == nil { ids[piece.text] = id }
+        var ids: [[Unicode.Scalar]: Int] = [:]
+        for (id, piece) in pieces.enumerated() where ids[Array(piece.text)] == nil { ids[Array(piece.text)] = id }
         self.ids = ids
         self.scores = pieces.map(\.score)
         self.unknownID = unknownID
@@ -31,10 +31,8 @@ struct UnigramModel: Sendable {
         for start in 0..<scalars.count {
             guard let reached = best[start]?.score else { continue }
             var coversOneScalar = false
-            var candidate = String.UnicodeScalarView()
             for end in (start + 1)...min(scalars.count, start + longestPiece) {
-                candidate.append(scalars[end - 1])
-                guard let id = ids[String(candidate)] else { continue }
+                guard let id = ids[Array(scalars[start..<end])] else { continue }
                 if end == start + 1 { coversOneScalar = true }
                 let score = reached + scores[id]
                 if best[end] == nil || score > best[end]!.score { best[end] = (score, start, id) }
@@ -45,10 +43,10 @@ struct UnigramModel: Sendable {
             }
         }
 
-        var pieces: [(text: String, isUnknown: Bool)] = []
+        var pieces: [(text: [Unicode.Scalar], isUnknown: Bool)] = []
         var end = scalars.count
         while end > 0, let node = best[end] {
-            let text = String(String.UnicodeScalarView(scalars[node.start..<end]))
+            let text = Array(scalars[node.start..<end])
             let isUnknown = node.id == unknownID
             if isUnknown, let last = pieces.last, last.isUnknown {
                 pieces[pieces.count - 1].text = text + last.text
@@ -60,10 +58,10 @@ struct UnigramModel: Sendable {
         return pieces.reversed().flatMap { piece in id(of: piece.text) }
     }
 
-    private func id(of piece: String) -> [Int] {
+    private func id(of piece: [Unicode.Scalar]) -> [Int] {
         if let id = ids[piece] { return [id] }
         if byteFallback {
-            let bytes = piece.utf8.map { ids[String(format: "<0x%02X>", $0)] }
+            let bytes = piece.string.utf8.map { ids[Array(String(format: "<0x%02X>", $0))] }
             if bytes.allSatisfy({ $0 != nil }) { return bytes.compactMap { $0 } }
         }
         return [unknownID]

@@ -41,6 +41,14 @@ enum PythonText {
         return Substring(scalars[first...last])
     }
 
+    /// `str.strip(characters)`.
+    static func strip(_ text: String, characters: Set<Unicode.Scalar>) -> String {
+        var scalars = Substring(text).unicodeScalars
+        while let first = scalars.first, characters.contains(first) { scalars.removeFirst() }
+        while let last = scalars.last, characters.contains(last) { scalars.removeLast() }
+        return String(scalars)
+    }
+
     /// `str.lower()`: full lower-case mappings plus the Final_Sigma context for capital sigma.
     static func lowercased<S: StringProtocol>(_ text: S) -> String {
         let scalars = Array(text.unicodeScalars)
@@ -80,7 +88,7 @@ extension PythonText {
         default: break
         }
         guard isDecimalLiteral(body) else { return nil }
-        return Double(body.replacingOccurrences(of: "_", with: "")).map { sign * $0 }
+        return Double(String(body).replacingScalars("_", with: "")).map { sign * $0 }
     }
 
     private static func isDecimalLiteral(_ text: Substring) -> Bool {
