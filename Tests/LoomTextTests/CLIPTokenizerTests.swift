@@ -22,4 +22,22 @@ import Testing
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) prompts differ:\n\(mismatches.prefix(10).joined(separator: "\n"))")
     }
+
+    /// transformers 5's CLIPTokenizer (the tokenizers library); the fixture lists only the prompts
+    /// where it differs from transformers 4, so both goldens together give every expected id list.
+    @Test func tokenizersLibraryModeMatchesCLIPTokenizerFast() throws {
+        var tokenizer = try CLIPTokenizer.bundled()
+        tokenizer.normalization = .tokenizersLibrary
+        let prompts = try Fixtures.prompts
+        var golden = try Fixtures.decode([[Int]].self, from: "clip_golden.json")
+        let differences = try Fixtures.decode([String: [Int]].self, from: "clip_fast_golden.json")
+        #expect(differences.count >= 5)
+        for (index, ids) in differences { golden[try #require(Int(index))] = ids }
+        var mismatches: [String] = []
+        for (prompt, expected) in zip(prompts, golden) {
+            let ids = [CLIPTokenizer.startToken] + tokenizer.encode(prompt) + [CLIPTokenizer.endToken]
+            if ids != expected { mismatches.append("\(prompt.debugDescription): got \(ids), expected \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) prompts differ:\n\(mismatches.prefix(10).joined(separator: "\n"))")
+    }
 }

@@ -1,19 +1,21 @@
 /// CLIP's word splitting, the regular expression
 /// `<|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+`
-/// applied left to right, case-insensitively as CLIP compiles it (so `'ſ` is a contraction: the
-/// long s folds to s). Written as a scanner because each alternative is tried in order and
+/// applied left to right; the Python tokenizer compiles it ignoring case (so `'ſ` is a contraction:
+/// the long s folds to s), the Rust one does not. Written as a scanner because each alternative is tried in order and
 /// none needs backtracking, which keeps it independent of a regex engine's Unicode tables.
 enum CLIPPreTokenizer {
     private static let literals: [[Unicode.Scalar]] = ["<|startoftext|>", "<|endoftext|>", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d"]
         .map { Array($0.unicodeScalars) }
 
-    static func words(in text: String) -> [Substring] {
+    /// tokenizers' ByteLevel step splits the words again with GPT-2's pattern, which leaves every
+    /// word this pattern produces intact, so it has no counterpart here.
+    static func words(in text: String, ignoringCase: Bool) -> [Substring] {
         let scalars = Array(text.unicodeScalars)
         let view = text.unicodeScalars
         var words: [Substring] = []
         var position = 0
         while position < scalars.count {
-            guard let length = matchLength(at: position, in: scalars) else {
+            guard let length = matchLength(at: position, in: scalars, ignoringCase: ignoringCase) else {
                 position += 1  // whitespace: no alternative matches, the regex skips it
                 continue
             }
@@ -25,9 +27,10 @@ enum CLIPPreTokenizer {
         return words
     }
 
-    private static func matchLength(at position: Int, in scalars: [Unicode.Scalar]) -> Int? {
+    private static func matchLength(at position: Int, in scalars: [Unicode.Scalar], ignoringCase: Bool) -> Int? {
         for literal in literals where position + literal.count <= scalars.count {
-            if scalars[position..<(position + literal.count)].elementsEqual(literal, by: equalIgnoringCase) {
+            let candidate = scalars[position..<(position + literal.count)]
+            if ignoringCase ? candidate.elementsEqual(literal, by: equalIgnoringCase) : candidate.elementsEqual(literal) {
                 return literal.count
             }
         }

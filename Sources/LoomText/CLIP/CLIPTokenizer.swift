@@ -1,7 +1,7 @@
 import Foundation
 
-/// CLIP's byte-level BPE tokenizer, token for token like Hugging Face's `CLIPTokenizer`
-/// (transformers 4, without ftfy), which ComfyUI uses for CLIP-L and CLIP-G.
+/// CLIP's byte-level BPE tokenizer, token for token like Hugging Face's `CLIPTokenizer`, which
+/// ComfyUI uses for CLIP-L and CLIP-G (transformers 4 without ftfy by default; see `Normalization`).
 public struct CLIPTokenizer: Sendable {
     public static let startToken = 49406
     public static let endToken = 49407
@@ -10,6 +10,7 @@ public struct CLIPTokenizer: Sendable {
 
     private static let specialTokens = ["<|startoftext|>": startToken, "<|endoftext|>": endToken]
 
+    public var normalization: Normalization = .basicTokenizer
     private let encoder: BytePairEncoder
     private let vocabulary: [String: Int]
 
@@ -52,12 +53,16 @@ public struct CLIPTokenizer: Sendable {
     /// Token ids of `text` without start and end tokens. Special-token strings in the text map to
     /// their ids, as in Hugging Face's tokenizer.
     public func encode(_ text: String) -> [Int] {
+        let basic = normalization == .basicTokenizer
+        // The Python tokenizer splits special tokens off the raw text; tokenizers after normalising.
+        let normalized = basic ? text : Self.tokenizersNormalize(text)
         var ids: [Int] = []
-        for segment in SpecialTokenSplitter.split(text, specialTokens: Self.specialTokens) {
+        for segment in SpecialTokenSplitter.split(normalized, specialTokens: Self.specialTokens) {
             switch segment {
             case .special(let id): ids.append(id)
             case .text(let piece):
-                for word in CLIPPreTokenizer.words(in: CLIPTextCleaner.clean(piece)) {
+                let cleaned = basic ? CLIPTextCleaner.clean(piece) : String(piece)
+                for word in CLIPPreTokenizer.words(in: cleaned, ignoringCase: basic) {
                     // Lower-casing can spell a special token; the reference's BPE cache maps it to its id.
                     if let special = Self.specialTokens[String(word)] {
                         ids.append(special)
