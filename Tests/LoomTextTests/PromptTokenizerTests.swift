@@ -98,6 +98,16 @@ func flatten(_ windows: [WeightedGolden.Window]) -> [[WeightedToken]] {
         }
     }
 
+    @Test func fluxTokenizerPairsBothGoldens() throws {
+        let flux = FluxPromptTokenizer(
+            clipL: try CLIPTokenizer.bundled(), t5xxl: try T5Tokenizer(tokenizerJSON: Fixtures.data("t5_tokenizer.json")),
+            embeddings: FixedEmbeddings(counts: golden.embeddings))
+        let testCase = try #require(golden.cases.first { $0.prompt == "a (red:1.2) car" })
+        #expect(try flux.tokenize(testCase.prompt) == FluxPromptTokens(clipL: flatten(testCase.clip_l), t5xxl: flatten(testCase.t5xxl)))
+        let split = try flux.tokenize(clipL: testCase.prompt, t5xxl: "")
+        #expect(split.t5xxl == [[WeightedToken(.id(1))] + Array(repeating: WeightedToken(.id(0)), count: 255)])
+    }
+
     @Test func goldensCoverLongAndWeightedPrompts() {
         #expect(golden.cases.contains { $0.clip_l.count >= 3 })
         #expect(golden.cases.contains { $0.t5xxl[0].tokens.count > 256 })
