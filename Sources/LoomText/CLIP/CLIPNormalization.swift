@@ -9,8 +9,8 @@ extension CLIPTokenizer {
         /// transformers 4 without ftfy: `BasicTokenizer` clean-up (control characters removed,
         /// CJK ideographs isolated, Python lower-casing), contractions matched ignoring case.
         case basicTokenizer
-        /// transformers 5 and `CLIPTokenizerFast`: NFC, whitespace runs to one space, per-scalar
-        /// lower-casing; special tokens are matched after that, contractions case-sensitively.
+        /// transformers 5: NFC, whitespace runs to one space, per-scalar lower-casing, contractions
+        /// matched case-sensitively, and GPT-2's word split applied on top.
         case tokenizersLibrary
     }
 

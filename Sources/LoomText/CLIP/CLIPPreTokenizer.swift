@@ -7,8 +7,8 @@ enum CLIPPreTokenizer {
     private static let literals: [[Unicode.Scalar]] = ["<|startoftext|>", "<|endoftext|>", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d"]
         .map { Array($0.unicodeScalars) }
 
-    /// tokenizers' ByteLevel step splits the words again with GPT-2's pattern, which leaves every
-    /// word this pattern produces intact, so it has no counterpart here.
+    /// tokenizers' ByteLevel step splits the words again with GPT-2's pattern. That leaves every
+    /// word of this pattern intact except the two special-token spellings; see `classRuns(in:)`.
     static func words(in text: String, ignoringCase: Bool) -> [Substring] {
         let scalars = Array(text.unicodeScalars)
         let view = text.unicodeScalars
@@ -25,6 +25,21 @@ enum CLIPPreTokenizer {
             position += length
         }
         return words
+    }
+
+    /// GPT-2's split of a word without spaces or apostrophes: maximal runs of letters, of numbers
+    /// and of other characters.
+    static func classRuns(in word: Substring) -> [Substring] {
+        func kind(_ scalar: Unicode.Scalar) -> Int { isLetter(scalar) ? 0 : isNumber(scalar) ? 1 : 2 }
+        var runs: [Substring] = []
+        let scalars = word.unicodeScalars
+        var start = scalars.startIndex
+        for index in scalars.indices.dropFirst() where kind(scalars[index]) != kind(scalars[scalars.index(before: index)]) {
+            runs.append(Substring(scalars[start..<index]))
+            start = index
+        }
+        if start != scalars.endIndex { runs.append(Substring(scalars[start...])) }
+        return runs
     }
 
     private static func matchLength(at position: Int, in scalars: [Unicode.Scalar], ignoringCase: Bool) -> Int? {

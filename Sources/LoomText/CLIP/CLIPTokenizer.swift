@@ -54,27 +54,34 @@ public struct CLIPTokenizer: Sendable {
     /// their ids, as in Hugging Face's tokenizer.
     public func encode(_ text: String) -> [Int] {
         let basic = normalization == .basicTokenizer
-        // The Python tokenizer splits special tokens off the raw text; tokenizers after normalising.
-        let normalized = basic ? text : Self.tokenizersNormalize(text)
         var ids: [Int] = []
-        for segment in SpecialTokenSplitter.split(normalized, specialTokens: Self.specialTokens) {
+        for segment in SpecialTokenSplitter.split(text, specialTokens: Self.specialTokens) {
             switch segment {
             case .special(let id): ids.append(id)
             case .text(let piece):
-                let cleaned = basic ? CLIPTextCleaner.clean(piece) : String(piece)
+                let cleaned = basic ? CLIPTextCleaner.clean(piece) : Self.tokenizersNormalize(String(piece))
                 for word in CLIPPreTokenizer.words(in: cleaned, ignoringCase: basic) {
-                    // Lower-casing can spell a special token; the reference's BPE cache maps it to its id.
                     if let special = Self.specialTokens[String(word)] {
-                        ids.append(special)
+                        // Lower-casing can spell a special token. The Python tokenizer's BPE cache
+                        // maps it to its id; tokenizers' GPT-2 split cuts it into "<|", name, "|>".
+                        if basic {
+                            ids.append(special)
+                        } else {
+                            for part in CLIPPreTokenizer.classRuns(in: word) { ids += encodeWord(part) }
+                        }
                         continue
                     }
-                    for symbol in encoder.encode(ByteLevelAlphabet.encode(word)) {
-                        ids.append(vocabulary[symbol] ?? Self.endToken)  // the unknown token is <|endoftext|>
-                    }
+                    ids += encodeWord(word)
                 }
             }
         }
         return ids
+    }
+
+    private func encodeWord(_ word: Substring) -> [Int] {
+        encoder.encode(ByteLevelAlphabet.encode(word)).map {
+            vocabulary[$0] ?? Self.endToken  // the unknown token is <|endoftext|>
+        }
     }
 }
 
