@@ -10,6 +10,12 @@ import Testing
         #expect(tokenizer.encode("") == [])
     }
 
+    @Test func rejectsATruncatedMergesFile() {
+        #expect(throws: CLIPTokenizerError.tooFewMerges(found: 2, expected: 48894)) {
+            try CLIPTokenizer(mergesText: "#version: 0.2\ni n\nt h")
+        }
+    }
+
     @Test func matchesHuggingFaceOnEveryFixturePrompt() throws {
         let tokenizer = try CLIPTokenizer.bundled()
         let prompts = try Fixtures.prompts

@@ -14,11 +14,11 @@ public struct CLIPTokenizer: Sendable {
     private let encoder: BytePairEncoder
     private let vocabulary: [String: Int]
 
-    /// Builds the vocabulary from OpenAI's `bpe_simple_vocab_16e6.txt` format as open_clip and the
-    /// published `vocab.json` do: the 256 byte symbols, the same with `</w>`, one entry per merge,
-    /// then the two special tokens.
-    public init(mergesFile: String) throws(CLIPTokenizerError) {
-        let lines = mergesFile.split(separator: "\n", omittingEmptySubsequences: false)
+    /// Builds the vocabulary from the text of OpenAI's `bpe_simple_vocab_16e6.txt` as open_clip and
+    /// the published `vocab.json` do: the 256 byte symbols, the same with `</w>`, one entry per
+    /// merge, then the two special tokens.
+    public init(mergesText: String) throws(CLIPTokenizerError) {
+        let lines = mergesText.split(separator: "\n", omittingEmptySubsequences: false)
         let mergeCount = 49152 - 256 - 2
         guard lines.count > mergeCount else { throw .tooFewMerges(found: max(0, lines.count - 1), expected: mergeCount) }
         let merges = lines[1...mergeCount]
@@ -47,7 +47,7 @@ public struct CLIPTokenizer: Sendable {
         do { compressed = try Data(contentsOf: url) } catch { throw .unreadableVocabulary(url.path, "\(error)") }
         let text: [UInt8]
         do { text = try Gzip.decompress(Array(compressed)) } catch { throw .unreadableVocabulary(url.path, "\(error)") }
-        return try CLIPTokenizer(mergesFile: String(decoding: text, as: UTF8.self))
+        return try CLIPTokenizer(mergesText: String(decoding: text, as: UTF8.self))
     }
 
     /// Token ids of `text` without start and end tokens. Special-token strings in the text map to
