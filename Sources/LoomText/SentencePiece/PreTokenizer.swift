@@ -4,25 +4,32 @@ import Foundation
 enum PreTokenizer: Sendable {
     /// Splits on Unicode whitespace and drops it.
     case whitespaceSplit
-    /// Replaces spaces with `replacement`, optionally prefixes it, and optionally splits before each one.
-    case metaspace(replacement: Unicode.Scalar, prependsToEveryWord: Bool, prependsToFirstWordOnly: Bool, splits: Bool)
+    /// Replaces spaces with `replacement`, prefixes it (to every word, or only to text that starts
+    /// the input: not after a special token), and optionally splits before each one.
+    case metaspace(replacement: Unicode.Scalar, prepend: MetaspacePrepend, splits: Bool)
     case sequence([PreTokenizer])
 
-    func split(_ words: [String]) -> [String] {
+    enum MetaspacePrepend: Sendable {
+        case always, first, never
+    }
+
+    /// `startsInput`: whether `words` come from text at the very start of the input.
+    func split(_ words: [String], startsInput: Bool) -> [String] {
         switch self {
         case .whitespaceSplit:
             return words.flatMap { word in
                 word.unicodeScalars.split { $0.properties.isWhitespace }.map { String($0) }
             }
-        case .metaspace(let replacement, let prependsToEveryWord, let prependsToFirstWordOnly, let splits):
+        case .metaspace(let replacement, let prepend, let splits):
             return words.enumerated().flatMap { index, word -> [String] in
                 var text = [Unicode.Scalar](word).replacing([" "], with: [replacement])
-                let prepends = prependsToEveryWord || (prependsToFirstWordOnly && index == 0)
-                if prepends, text.first != replacement { text.insert(replacement, at: 0) }
+                let prepends = prepend == .always || (prepend == .first && startsInput && index == 0)
+                // Like tokenizers' NormalizedString.prepend, nothing is prefixed to empty text.
+                if prepends, let first = text.first, first != replacement { text.insert(replacement, at: 0) }
                 return splits ? Self.splitBefore(replacement, in: text) : [text.string]
             }
         case .sequence(let steps):
-            return steps.reduce(words) { $1.split($0) }
+            return steps.reduce(words) { $1.split($0, startsInput: startsInput) }
         }
     }
 

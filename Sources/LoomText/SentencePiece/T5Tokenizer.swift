@@ -49,9 +49,10 @@ public struct T5Tokenizer: Sendable {
         preTokenizer = try Self.preTokenizer(root["pre_tokenizer"])
     }
 
-    /// Loads a SentencePiece `spiece.model` and configures it as `T5TokenizerFast` converts it:
-    /// the precompiled normaliser, whitespace splitting, a `▁` before every word, and
-    /// `extraIDs` sentinel tokens `<extra_id_N>` appended after the pieces in reverse order.
+    /// Loads a SentencePiece `spiece.model` and configures it as transformers 5's T5 tokenizer does:
+    /// the precompiled normaliser, whitespace splitting, a `▁` before every word, and `extraIDs`
+    /// sentinel tokens `<extra_id_N>` appended after the pieces in reverse order. Byte fallback is
+    /// honoured when the model was trained with it (transformers' converter drops that flag).
     public init(sentencePieceModel data: Data, extraIDs: Int = 100) throws(T5TokenizerError) {
         let proto: SentencePieceModel
         do { proto = try SentencePieceModel(bytes: Array(data)) } catch { throw .malformed(error.description) }
@@ -77,7 +78,7 @@ public struct T5Tokenizer: Sendable {
         }
         var steps: [PreTokenizer] = []
         if proto.removesExtraWhitespace { steps.append(.whitespaceSplit) }
-        steps.append(.metaspace(replacement: "▁", prependsToEveryWord: proto.addsDummyPrefix, prependsToFirstWordOnly: false, splits: true))
+        steps.append(.metaspace(replacement: "▁", prepend: proto.addsDummyPrefix ? .always : .never, splits: true))
         preTokenizer = .sequence(steps)
     }
 
@@ -96,12 +97,12 @@ public struct T5Tokenizer: Sendable {
     /// in the text map to their ids, as in Hugging Face's tokenizer.
     public func encode(_ text: String) -> [Int] {
         var ids: [Int] = []
-        for segment in SpecialTokenSplitter.split(text, specialTokens: specialTokens) {
+        for (index, segment) in SpecialTokenSplitter.split(text, specialTokens: specialTokens).enumerated() {
             switch segment {
             case .special(let id): ids.append(id)
             case .text(let piece):
                 let normalized = normalizer?.normalize(String(piece)) ?? String(piece)
-                let words = preTokenizer?.split([normalized]) ?? [normalized]
+                let words = preTokenizer?.split([normalized], startsInput: index == 0) ?? [normalized]
                 for word in words { ids += model.encode(word) }
             }
         }
@@ -163,15 +164,19 @@ public struct T5Tokenizer: Sendable {
         case "WhitespaceSplit":
             return .whitespaceSplit
         case "Metaspace":
-            // Older files say add_prefix_space, newer ones prepend_scheme ("always", "first", "never").
+            // Older files say add_prefix_space, newer ones prepend_scheme, which then decides.
             let scheme = object["prepend_scheme"] as? String ?? ((object["add_prefix_space"] as? Bool ?? true) ? "always" : "never")
+            let prepend: PreTokenizer.MetaspacePrepend
+            switch scheme {
+            case "always": prepend = .always
+            case "first": prepend = .first
+            case "never": prepend = .never
+            default: throw .unsupported("Metaspace prepend_scheme \(scheme)")
+            }
             guard let replacement = (object["replacement"] as? String ?? "▁").unicodeScalars.first else {
                 throw .malformed("Metaspace replacement is empty")
             }
-            return .metaspace(
-                replacement: replacement,
-                prependsToEveryWord: scheme == "always", prependsToFirstWordOnly: scheme == "first",
-                splits: object["split"] as? Bool ?? true)
+            return .metaspace(replacement: replacement, prepend: prepend, splits: object["split"] as? Bool ?? true)
         default:
             throw .unsupported("pre-tokeniser type \(type)")
         }
