@@ -31,12 +31,12 @@ import Testing
 
     /// transformers 5's CLIPTokenizer (the tokenizers library); the fixture lists only the prompts
     /// where it differs from transformers 4, so both goldens together give every expected id list.
-    @Test func tokenizersLibraryModeMatchesCLIPTokenizerFast() throws {
+    @Test func transformers5ModeMatchesTheTokenizersPipeline() throws {
         var tokenizer = try CLIPTokenizer.bundled()
-        tokenizer.normalization = .tokenizersLibrary
+        tokenizer.compatibility = .transformers5
         let prompts = try Fixtures.prompts
         var golden = try Fixtures.decode([[Int]].self, from: "clip_golden.json")
-        let differences = try Fixtures.decode([String: [Int]].self, from: "clip_fast_golden.json")
+        let differences = try Fixtures.decode([String: [Int]].self, from: "clip_transformers5_golden.json")
         #expect(differences.count >= 5)
         for (index, ids) in differences { golden[try #require(Int(index))] = ids }
         var mismatches: [String] = []

@@ -20,7 +20,15 @@ import Testing
     }
 
     @Test func sentencePieceModelMatchesHuggingFace() throws {
-        try Self.expectGoldens(try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_spiece.model")), file: "t5_spiece_golden.json")
+        try Self.expectGoldens(try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_spiece.model")))
+    }
+
+    /// transformers 5 ignores the file's pipeline, so both sources give the same ids.
+    @Test(arguments: ["t5_tokenizer.json", "t5_spiece.model"])
+    func transformers5ModeMatchesHuggingFace(_ file: String) throws {
+        var tokenizer = try T5Tokenizer(contentsOf: Fixtures.directory.appendingPathComponent(file))
+        tokenizer.compatibility = .transformers5
+        try Self.expectGoldens(tokenizer, file: "t5_transformers5_golden.json")
     }
 
     /// The layout transformers 4.x writes when it converts spiece.model itself: Metaspace without
@@ -34,7 +42,8 @@ import Testing
     }
 
     @Test func byteFallbackMatchesTokenizersUnigram() throws {
-        let tokenizer = try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_bytes_spiece.model"))
+        var tokenizer = try T5Tokenizer(sentencePieceModel: Fixtures.data("t5_bytes_spiece.model"))
+        tokenizer.compatibility = .transformers5
         try Self.expectGoldens(tokenizer, file: "t5_bytes_golden.json")
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 
 /// CLIP's byte-level BPE tokenizer, token for token like Hugging Face's `CLIPTokenizer`, which
-/// ComfyUI uses for CLIP-L and CLIP-G (transformers 4 without ftfy by default; see `Normalization`).
+/// ComfyUI uses for CLIP-L and CLIP-G. transformers 4 (without ftfy) cleans text with its
+/// `BasicTokenizer` and matches contractions ignoring case; transformers 5 uses the tokenizers
+/// library's normaliser and matches case-sensitively.
 public struct CLIPTokenizer: Sendable {
     public static let startToken = 49406
     public static let endToken = 49407
@@ -10,7 +12,7 @@ public struct CLIPTokenizer: Sendable {
 
     private static let specialTokens = ["<|startoftext|>": startToken, "<|endoftext|>": endToken]
 
-    public var normalization: Normalization = .basicTokenizer
+    public var compatibility: TransformersCompatibility = .transformers4
     private let encoder: BytePairEncoder
     private let vocabulary: [String: Int]
 
@@ -53,13 +55,13 @@ public struct CLIPTokenizer: Sendable {
     /// Token ids of `text` without start and end tokens. Special-token strings in the text map to
     /// their ids, as in Hugging Face's tokenizer.
     public func encode(_ text: String) -> [Int] {
-        let basic = normalization == .basicTokenizer
+        let basic = compatibility == .transformers4
         var ids: [Int] = []
         for segment in SpecialTokenSplitter.split(text, specialTokens: Self.specialTokens) {
             switch segment {
             case .special(let id): ids.append(id)
             case .text(let piece):
-                let cleaned = basic ? CLIPTextCleaner.clean(piece) : Self.tokenizersNormalize(String(piece))
+                let cleaned = basic ? CLIPTextCleaner.clean(piece) : CLIPTokenizersNormalizer.normalize(String(piece))
                 for word in CLIPPreTokenizer.words(in: cleaned, ignoringCase: basic) {
                     if let special = Self.specialTokens[String(word)] {
                         // Lower-casing can spell a special token. The Python tokenizer's BPE cache

@@ -15,14 +15,13 @@ struct SentencePieceModel {
     var byteFallback = false
     var precompiledCharsMap: [UInt8] = []
     var addsDummyPrefix = true
-    var removesExtraWhitespace = true
 
     // Field numbers from sentencepiece_model.proto.
     private enum Field {
         static let pieces = 1, trainerSpec = 2, normalizerSpec = 3
         static let pieceText = 1, pieceScore = 2, pieceType = 3
         static let modelType = 3, byteFallback = 35
-        static let charsMap = 2, addDummyPrefix = 3, removeExtraWhitespaces = 4
+        static let charsMap = 2, addDummyPrefix = 3
     }
 
     init(bytes: [UInt8]) throws(SentencePieceModelError) {
@@ -68,7 +67,6 @@ struct SentencePieceModel {
             switch (field, value) {
             case (Field.charsMap, .bytes(let map)): precompiledCharsMap = Array(map)
             case (Field.addDummyPrefix, .varint(let flag)): addsDummyPrefix = flag != 0
-            case (Field.removeExtraWhitespaces, .varint(let flag)): removesExtraWhitespace = flag != 0
             default: break
             }
         }

@@ -6,10 +6,28 @@ public struct T5Tokenizer: Sendable {
     public static let padToken = 0
     public static let endToken = 1
 
+    public var compatibility: TransformersCompatibility = .transformers4
     private let specialTokens: [String: Int]
-    private let normalizer: TextNormalizer?
-    private let preTokenizer: PreTokenizer?
     private let model: UnigramModel
+    /// transformers 4 runs the pipeline a `tokenizer.json` describes.
+    private let writtenPipeline: Pipeline
+    /// transformers 5 builds T5's pipeline in code: the charsmap, whitespace split, `▁` before every word.
+    private let rebuiltPipeline: Pipeline
+
+    private struct Pipeline: Sendable {
+        var normalizer: TextNormalizer?
+        var preTokenizer: PreTokenizer
+
+        init(normalizer: TextNormalizer?, preTokenizer: PreTokenizer) {
+            self.normalizer = normalizer
+            self.preTokenizer = preTokenizer
+        }
+
+        init(charsMap: PrecompiledCharsMap?, prefixesWords: Bool = true) {
+            normalizer = charsMap.map { .precompiled($0) }
+            preTokenizer = .sequence([.whitespaceSplit, .metaspace(replacement: "▁", prepend: prefixesWords ? .always : .never, splits: true)])
+        }
+    }
 
     /// Loads a Hugging Face `tokenizer.json` whose model is `Unigram`.
     public init(tokenizerJSON data: Data) throws(T5TokenizerError) {
@@ -45,14 +63,16 @@ public struct T5Tokenizer: Sendable {
             specialTokens[content] = id
         }
         self.specialTokens = specialTokens
-        normalizer = try Self.normalizer(root["normalizer"])
-        preTokenizer = try Self.preTokenizer(root["pre_tokenizer"])
+        let normalizer = try Self.normalizer(root["normalizer"])
+        writtenPipeline = Pipeline(normalizer: normalizer, preTokenizer: try Self.preTokenizer(root["pre_tokenizer"]) ?? .sequence([]))
+        rebuiltPipeline = Pipeline(charsMap: normalizer?.precompiledCharsMap)
     }
 
-    /// Loads a SentencePiece `spiece.model` and configures it as transformers 5's T5 tokenizer does:
-    /// the precompiled normaliser, whitespace splitting, a `▁` before every word, and `extraIDs`
-    /// sentinel tokens `<extra_id_N>` appended after the pieces in reverse order. Byte fallback is
-    /// honoured when the model was trained with it (transformers' converter drops that flag).
+    /// Loads a SentencePiece `spiece.model` with `extraIDs` sentinel tokens `<extra_id_N>` appended
+    /// after the pieces in reverse order. For transformers 4 the text pipeline is the one of the
+    /// `tokenizer.json` ComfyUI ships (charsmap, right strip, runs of spaces to `▁`, `▁` prefixed to
+    /// the start of the input only). Byte fallback is honoured when the model was trained with it
+    /// (transformers' converter drops that flag).
     public init(sentencePieceModel data: Data, extraIDs: Int = 100) throws(T5TokenizerError) {
         let proto: SentencePieceModel
         do { proto = try SentencePieceModel(bytes: Array(data)) } catch { throw .malformed(error.description) }
@@ -71,15 +91,16 @@ public struct T5Tokenizer: Sendable {
         }
         self.specialTokens = specialTokens
         model = UnigramModel(pieces: pieces, unknownID: unknownID, byteFallback: proto.byteFallback)
-        if proto.precompiledCharsMap.isEmpty {
-            normalizer = nil
-        } else {
-            do { normalizer = .precompiled(try PrecompiledCharsMap(proto.precompiledCharsMap)) } catch { throw .malformed(error.description) }
+        var charsMap: PrecompiledCharsMap?
+        if !proto.precompiledCharsMap.isEmpty {
+            do { charsMap = try PrecompiledCharsMap(proto.precompiledCharsMap) } catch { throw .malformed(error.description) }
         }
-        var steps: [PreTokenizer] = []
-        if proto.removesExtraWhitespace { steps.append(.whitespaceSplit) }
-        steps.append(.metaspace(replacement: "▁", prepend: proto.addsDummyPrefix ? .always : .never, splits: true))
-        preTokenizer = .sequence(steps)
+        writtenPipeline = Pipeline(
+            normalizer: .sequence(
+                (charsMap.map { [TextNormalizer.precompiled($0)] } ?? [])
+                    + [.strip(left: false, right: true), .replaceRun(of: " ", minimumCount: 2, with: "▁")]),
+            preTokenizer: .metaspace(replacement: "▁", prepend: proto.addsDummyPrefix ? .first : .never, splits: true))
+        rebuiltPipeline = Pipeline(charsMap: charsMap, prefixesWords: proto.addsDummyPrefix)
     }
 
     /// Loads a `tokenizer.json` (by its extension) or a `spiece.model` file.
@@ -96,13 +117,14 @@ public struct T5Tokenizer: Sendable {
     /// Token ids of `text` without the end token. Special-token strings (`</s>`, `<extra_id_0>`…)
     /// in the text map to their ids, as in Hugging Face's tokenizer.
     public func encode(_ text: String) -> [Int] {
+        let pipeline = compatibility == .transformers4 ? writtenPipeline : rebuiltPipeline
         var ids: [Int] = []
         for (index, segment) in SpecialTokenSplitter.split(text, specialTokens: specialTokens).enumerated() {
             switch segment {
             case .special(let id): ids.append(id)
             case .text(let piece):
-                let normalized = normalizer?.normalize(String(piece)) ?? String(piece)
-                let words = preTokenizer?.split([normalized], startsInput: index == 0) ?? [normalized]
+                let normalized = pipeline.normalizer?.normalize(String(piece)) ?? String(piece)
+                let words = pipeline.preTokenizer.split([normalized], startsInput: index == 0)
                 for word in words { ids += model.encode(word) }
             }
         }

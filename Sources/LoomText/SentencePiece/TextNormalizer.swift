@@ -10,6 +10,15 @@ enum TextNormalizer: Sendable {
     case prepend(String)
     case sequence([TextNormalizer])
 
+    /// The first precompiled charsmap in this normaliser, if any.
+    var precompiledCharsMap: PrecompiledCharsMap? {
+        switch self {
+        case .precompiled(let map): map
+        case .sequence(let steps): steps.lazy.compactMap(\.precompiledCharsMap).first
+        default: nil
+        }
+    }
+
     func normalize(_ text: String) -> String {
         switch self {
         case .precompiled(let map): return map.normalize(text)
