@@ -108,6 +108,20 @@ func flatten(_ windows: [WeightedGolden.Window]) -> [[WeightedToken]] {
         #expect(split.t5xxl == [[WeightedToken(.id(1))] + Array(repeating: WeightedToken(.id(0)), count: 255)])
     }
 
+    /// CLIP-G and SD3's T5 differ from the golden presets only in padding id and minimum length.
+    @Test func clipGAndSD3PresetsChangeOnlyThePadding() throws {
+        let clipG = PromptTokenizer(tokenizer: try CLIPTokenizer.bundled(), windowing: .clipG)
+        let sd3 = PromptTokenizer(tokenizer: try T5Tokenizer(tokenizerJSON: Fixtures.data("t5_tokenizer.json")), windowing: .sd3T5)
+        let testCase = try #require(golden.cases.first { $0.prompt == "a (red:1.2) car" })
+        let clipL = flatten(testCase.clip_l)[0]
+        // CLIP-L pads with end tokens, so its first end token closes the prompt.
+        let contentLength = try #require(clipL.firstIndex(of: WeightedToken(.id(CLIPTokenizer.endToken)))) + 1
+        #expect(try clipG.tokenizeWithWeights(testCase.prompt) == [Array(clipL.prefix(contentLength)) + repeatElement(WeightedToken(.id(0)), count: 77 - contentLength)])
+        let t5 = flatten(testCase.t5xxl)[0]
+        let t5Length = try #require(t5.firstIndex(of: WeightedToken(.id(T5Tokenizer.endToken)))) + 1
+        #expect(try sd3.tokenizeWithWeights(testCase.prompt) == [Array(t5.prefix(t5Length)) + repeatElement(WeightedToken(.id(0)), count: 77 - t5Length)])
+    }
+
     @Test func goldensCoverLongAndWeightedPrompts() {
         #expect(golden.cases.contains { $0.clip_l.count >= 3 })
         #expect(golden.cases.contains { $0.t5xxl[0].tokens.count > 256 })

@@ -25,10 +25,20 @@ public struct PromptWindowing: Equatable, Sendable {
         startToken: CLIPTokenizer.startToken, endToken: CLIPTokenizer.endToken, padToken: CLIPTokenizer.endToken,
         maxLength: CLIPTokenizer.windowLength, padsToMaxLength: true)
 
+    /// SDXL's CLIP-G: like CLIP-L but padded with token 0.
+    public static let clipG = PromptWindowing(
+        startToken: CLIPTokenizer.startToken, endToken: CLIPTokenizer.endToken, padToken: 0,
+        maxLength: CLIPTokenizer.windowLength, padsToMaxLength: true)
+
     /// T5-XXL for Flux: one unbounded window ending in `</s>`, padded to at least 256 tokens.
     public static let fluxT5 = PromptWindowing(
         startToken: nil, endToken: T5Tokenizer.endToken, padToken: T5Tokenizer.padToken,
         maxLength: 99_999_999, padsToMaxLength: false, minLength: 256)
+
+    /// T5-XXL for SD3: as for Flux, padded to at least 77 tokens.
+    public static let sd3T5 = PromptWindowing(
+        startToken: nil, endToken: T5Tokenizer.endToken, padToken: T5Tokenizer.padToken,
+        maxLength: 99_999_999, padsToMaxLength: false, minLength: 77)
 
     /// Packs weighted words (each a list of tokens) into windows as ComfyUI does.
     func windows(of words: [[WeightedToken]]) -> [[WeightedToken]] {

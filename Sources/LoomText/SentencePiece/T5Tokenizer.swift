@@ -57,6 +57,7 @@ public struct T5Tokenizer: Sendable {
         guard let unknownID = modelObject["unk_id"] as? Int else { throw .malformed("model.unk_id is missing") }
         model = UnigramModel(pieces: pieces, unknownID: unknownID, byteFallback: modelObject["byte_fallback"] as? Bool ?? false)
 
+        // T5 files mark every added token `normalized: false`: they are matched on the raw text.
         var specialTokens: [String: Int] = [:]
         for case let token as [String: Any] in root["added_tokens"] as? [Any] ?? [] {
             guard let content = token["content"] as? String, let id = token["id"] as? Int else { continue }
