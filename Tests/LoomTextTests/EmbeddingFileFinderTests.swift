@@ -33,6 +33,7 @@ import Testing
         #expect(finder.file(named: "deep")?.lastPathComponent == "deep.bin")
         #expect(finder.file(named: "nested/deep")?.lastPathComponent == "deep.bin")
         #expect(finder.file(named: "../outside") == nil)
+        #expect(finder.file(named: root.appendingPathComponent("first/plain").path) == nil)
         #expect(finder.expandedDirectories().map(\.lastPathComponent).contains("nested"))
     }
 }

@@ -20,10 +20,13 @@ public struct EmbeddingFileFinder: Sendable {
     }
 
     public func file(named name: String) -> URL? {
+        // An absolute name replaces the directory in Python's os.path.join and then fails the
+        // containment check, so it never matches.
+        guard !name.hasScalarPrefix("/") else { return nil }
         for directory in expandedDirectories() {
             let root = directory.standardizedFileURL
             let candidate = root.appendingPathComponent(name).standardizedFileURL
-            guard candidate.path.hasPrefix(root.path.hasSuffix("/") ? root.path : root.path + "/") else { continue }
+            guard candidate.path.hasScalarPrefix(root.path.hasSuffix("/") ? root.path : root.path + "/") else { continue }
             for path in [candidate.path] + Self.extensions.map({ candidate.path + $0 }) where Self.isFile(path) {
                 return URL(fileURLWithPath: path)
             }

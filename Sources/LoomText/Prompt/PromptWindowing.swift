@@ -20,7 +20,8 @@ public struct PromptWindowing: Equatable, Sendable {
         self.minLength = minLength
     }
 
-    /// CLIP-L and CLIP-G: 77-token windows, each `<|startoftext|> … <|endoftext|>` padded with end tokens.
+    /// CLIP-L (SD1.x, SDXL, Flux): 77-token windows, each `<|startoftext|> … <|endoftext|>` padded
+    /// with end tokens.
     public static let clip = PromptWindowing(
         startToken: CLIPTokenizer.startToken, endToken: CLIPTokenizer.endToken, padToken: CLIPTokenizer.endToken,
         maxLength: CLIPTokenizer.windowLength, padsToMaxLength: true)
