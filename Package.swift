@@ -34,6 +34,12 @@ let package = Package(
         ),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
+        // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
+        .target(
+            name: "LoomText",
+            exclude: ["Resources/NOTICE.md"],
+            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]
+        ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles"]),
         .executableTarget(
@@ -47,5 +53,6 @@ let package = Package(
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
+        .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
     ]
 )
