@@ -10,6 +10,8 @@ final class WebSocketRecorder: Sendable {
     /// Received messages, shared with the connection task.
     private final class Inbox: Sendable {
         let messages = Mutex<[ServerMessage]>([])
+        /// Why the connection ended early, for failure messages.
+        let failure = Mutex<String?>(nil)
     }
 
     private let inbox = Inbox()
@@ -22,6 +24,7 @@ final class WebSocketRecorder: Sendable {
         connection = Task { [inbox] in
             var logger = Logger(label: "loom.server.test.ws")
             logger.logLevel = .warning
+            do {
             try await WebSocketClient.connect(url: url, logger: logger) { inbound, _, _ in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -36,6 +39,10 @@ final class WebSocketRecorder: Sendable {
                     try await group.next()
                     group.cancelAll()
                 }
+            }
+            } catch {
+                inbox.failure.withLock { $0 = "\(error)" }
+                throw error
             }
         }
     }
@@ -54,7 +61,7 @@ final class WebSocketRecorder: Sendable {
             if let message = messages.first(where: predicate) { return message }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestServerError("no matching WebSocket message within \(timeout); got \(messages.map(\.type))")
+        throw TestServerError("no matching WebSocket message within \(timeout); got \(messages.map(\.type)), connection error: \(inbox.failure.withLock { $0 } ?? "none")")
     }
 
     /// Waits for `executing` with `node: null` for the prompt: its last message.

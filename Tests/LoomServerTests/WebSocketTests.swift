@@ -27,7 +27,7 @@ struct WebSocketTests {
             let bystander = try await server.connect(clientID: "bystander")
             let first = try await server.queue(Prompts.concatenate("a", "b"), clientID: "submitter")
             try await submitter.waitForEnd(of: first)
-            // The same prompt again: everything but the output node comes from the cache.
+            // The same prompt again: everything comes from the cache and the output is shown again.
             let second = try await server.queue(Prompts.concatenate("a", "b"), clientID: "submitter")
             try await submitter.waitForEnd(of: second)
 
@@ -46,8 +46,9 @@ struct WebSocketTests {
             #expect(messages.last?.data == ["node": .null, "prompt_id": .string(first)])
 
             let cached = submitter.messages(for: second)
-            #expect(cached.map(\.type) == ["execution_start", "execution_cached", "executing", "executed", "execution_success", "executing"])
-            #expect(cached[1].data["nodes"] == ["1", "2"])
+            #expect(cached.map(\.type) == ["execution_start", "execution_cached", "executed", "execution_success", "executing"])
+            #expect(cached[1].data["nodes"] == ["1", "2", "3"])
+            #expect(cached[2].data["output"] == ["text": ["a, b"]])
 
             #expect(bystander.messages.allSatisfy { $0.type == "status" })
             #expect(bystander.messages.count > 1, "queue status is broadcast to every client")
