@@ -1,6 +1,8 @@
 import Foundation
+import HummingbirdTesting
 import Loom
 import LoomServer
+import NIOCore
 import Testing
 
 @Suite("POST /prompt, GET /prompt and POST /run")
@@ -212,6 +214,24 @@ struct PromptRouteTests {
 
             let invalid = try await server.post("/run", json: ["client_id": "x"])
             #expect(invalid.status == .badRequest)
+        }
+    }
+
+    @Test("a POST /run client that hangs up does not stop its prompt")
+    func blockingRunDisconnect() async throws {
+        try await TestServer.run { server in
+            let gate = "run-hangup-\(UUID())"
+            let chosen = UUID().uuidString.lowercased()
+            let body = Prompts.body(Prompts.gated(gate), extra: ["prompt_id": .string(chosen)])
+            try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
+                try await client.executeAndDontWaitForResponse(
+                    TestClient.Request(
+                        "/run", method: .post, authority: "127.0.0.1:\(server.port)",
+                        body: ByteBuffer(string: body.jsonText(indent: nil))))
+                _ = try await server.waitForQueue { $0.promptIDs("queue_running") == [chosen] }
+            }
+            Gates.open(gate)
+            #expect(try await server.waitForHistory(chosen)["status"]?["status_str"] == "success")
         }
     }
 

@@ -65,4 +65,20 @@ struct QueueHistoryTests {
             #expect(try await server.get("/history").json == .object([:]))
         }
     }
+
+    @Test("the history keeps at most maxHistory entries, on disk too")
+    func historyLimit() async throws {
+        try await TestServer.run(configure: { $0.maxHistory = 2 }) { server in
+            var ids: [String] = []
+            for index in 0..<3 {
+                let id = try await server.queue(Prompts.concatenate("h\(index)", "x"))
+                _ = try await server.waitForHistory(id)
+                ids.append(id)
+            }
+            #expect(try await server.get("/history").json.objectValue?.keys == Array(ids[1...]))
+            let files = try FileManager.default.contentsOfDirectory(
+                atPath: server.server.configuration.directories.queueState.appendingPathComponent("history").path)
+            #expect(files.sorted() == ids[1...].map { "\($0).json" }.sorted())
+        }
+    }
 }

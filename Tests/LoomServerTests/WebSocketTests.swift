@@ -27,6 +27,8 @@ struct WebSocketTests {
             let bystander = try await server.connect(clientID: "bystander")
             let first = try await server.queue(Prompts.concatenate("a", "b"), clientID: "submitter")
             try await submitter.waitForEnd(of: first)
+            // The end is announced after the history entry is saved, so a client can fetch it right away.
+            #expect(try await server.get("/history/\(first)").json[first] != nil)
             // The same prompt again: everything comes from the cache and the output is shown again.
             let second = try await server.queue(Prompts.concatenate("a", "b"), clientID: "submitter")
             try await submitter.waitForEnd(of: second)
