@@ -51,8 +51,6 @@ public final class ClientHub: Sendable {
         }
     }
 
-    public var connectedClients: [String] { state.withLock { Array($0.connections.keys) } }
-
     /// Ends every connection's message stream, so WebSocket handlers return when the server stops.
     func disconnectAll() {
         state.withLock { state in

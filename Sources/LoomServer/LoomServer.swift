@@ -20,7 +20,7 @@ public struct LoomServer: Sendable {
     public init(
         engine: LoomEngine, configuration: ServerConfiguration, imageFolders: (any ImageFolders)? = nil,
         modelFolders: (any ModelFolders)? = nil, logger: Logger = Logger(label: "loom.server")
-    ) throws {
+    ) throws(ServerSetupError) {
         try configuration.directories.createAll()
         self.engine = engine
         self.configuration = configuration

@@ -62,8 +62,9 @@ public actor PromptQueue {
         pending = saved.pending.filter { finished[$0.item.id] == nil }.map { Pending(item: $0.item, sequence: $0.sequence) }
             .sorted(by: Self.runsBefore)
         nextSequence = (saved.pending.map(\.sequence).max() ?? -1) + 1
-        let numbers = saved.pending.map(\.item.number) + saved.history.map(\.entry.prompt.number)
-        nextNumber = Int(numbers.map(abs).max() ?? -1) + 1
+        // Client-chosen numbers can be anything; only counter-sized ones move the counter on.
+        let numbers = (saved.pending.map(\.item.number) + saved.history.map(\.entry.prompt.number)).map(abs).filter { $0 < 1e15 }
+        nextNumber = Int(numbers.max() ?? -1) + 1
     }
 
     // MARK: Submitting and listing

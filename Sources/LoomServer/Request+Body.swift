@@ -16,28 +16,26 @@ extension Request {
 
     /// The body parsed as JSON; malformed JSON is a 400 naming where it broke.
     func jsonBody(limit: Int) async throws(ServerError) -> JSONValue {
-        let bytes = try await bodyBytes(limit: limit)
-        do {
-            return try JSONValue(parsing: Array(buffer: bytes))
-        } catch {
-            throw .badRequest("the request body is not valid JSON: \(error)")
-        }
+        try Self.parseJSON(try await bodyBytes(limit: limit))
     }
 
     /// The body as a JSON object, or an empty one when there is no body (ComfyUI's commands accept both).
     func jsonObjectBody(limit: Int) async throws(ServerError) -> JSONObject {
         let bytes = try await bodyBytes(limit: limit)
         guard bytes.readableBytes > 0 else { return [:] }
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: Array(buffer: bytes))
-        } catch {
-            throw .badRequest("the request body is not valid JSON: \(error)")
-        }
+        let json = try Self.parseJSON(bytes)
         guard let object = json.objectValue else {
             throw .badRequest("the request body must be a JSON object, found \(json.pythonTypeName)")
         }
         return object
+    }
+
+    private static func parseJSON(_ bytes: ByteBuffer) throws(ServerError) -> JSONValue {
+        do {
+            return try JSONValue(parsing: Array(buffer: bytes))
+        } catch {
+            throw .badRequest("the request body is not valid JSON: \(error)")
+        }
     }
 
     /// A query parameter, decoded.

@@ -22,9 +22,13 @@ public struct ServerDirectories: Sendable {
     /// Where the queue and history persist between runs of the server.
     public var queueState: URL { user.appendingPathComponent("loom", isDirectory: true).appendingPathComponent("queue", isDirectory: true) }
 
-    func createAll() throws {
+    func createAll() throws(ServerSetupError) {
         for folder in [input, output, temp, user] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ServerSetupError("cannot create the folder \(folder.path): \(error.localizedDescription)")
+            }
         }
     }
 }
