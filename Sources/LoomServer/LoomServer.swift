@@ -7,6 +7,11 @@ import NIOCore
 
 /// A ComfyUI-compatible server over one `LoomEngine`: the HTTP API (every route also under `/api`), the
 /// `/ws` WebSocket, and a queue and history that persist under the user directory.
+///
+/// Routes: `POST/GET /prompt`, `GET/POST /queue`, `GET /history[/{id}]`, `POST /history`, `POST /interrupt`,
+/// `POST /free`, `GET /object_info[/{class}]`, `GET /system_stats`, `/features`, `/embeddings`, `/extensions`,
+/// `/models[/{folder}]`, `GET /view`, `POST /upload/image`, and Loom's blocking `POST /run`. Prompts run one at a
+/// time in queue order on the shared engine.
 public struct LoomServer: Sendable {
     public let engine: LoomEngine
     public let configuration: ServerConfiguration

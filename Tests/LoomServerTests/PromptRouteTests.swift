@@ -66,6 +66,24 @@ struct PromptRouteTests {
         }
     }
 
+    @Test("a prompt with one valid and one invalid output runs the valid one and reports the other")
+    func partiallyValid() async throws {
+        try await TestServer.run { server in
+            var prompt = try #require(Prompts.concatenate("ok", "fine").objectValue)
+            prompt["4"] = ["class_type": "StringConcatenate", "inputs": ["string_a": ["1", 0], "delimiter": ""]]
+            prompt["5"] = ["class_type": "PreviewAny", "inputs": ["source": ["4", 0]]]
+            let reply = try await server.post("/prompt", json: Prompts.body(.object(prompt)))
+            #expect(reply.status == .ok)
+            let json = try reply.json
+            #expect(json["node_errors"]?.objectValue?.keys == ["4"])
+            #expect(json["node_errors"]?["4"]?["dependent_outputs"] == ["5"])
+            let id = try #require(json["prompt_id"]?.stringValue)
+            let entry = try await server.waitForHistory(id)
+            #expect(entry["prompt"]?[4] == ["3"])
+            #expect(entry["outputs"] == ["3": ["text": ["ok, fine"]]])
+        }
+    }
+
     @Test("a missing prompt is no_prompt; a non-canonical prompt_id is invalid_prompt_id")
     func promptLevelErrors() async throws {
         try await TestServer.run { server in
