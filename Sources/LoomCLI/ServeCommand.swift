@@ -63,11 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
         let server = try LoomServer(engine: engineOptions.makeEngine(), configuration: configuration, logger: logger)
-        if !dontPrintServer {
-            let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
-            print("Starting server\n\nTo see the GUI go to: http://\(shown):\(port)")
+        try await server.run { [dontPrintServer] host, port in
+            guard !dontPrintServer else { return }
+            // Written unbuffered: scripts and tests read the port from this line while the server runs.
+            let shown = host == "0.0.0.0" ? "127.0.0.1" : host
+            FileHandle.standardOutput.write(Data("To see the GUI go to: http://\(shown):\(port)\n".utf8))
         }
-        try await server.run()
     }
 
     private static func folder(_ path: String) -> URL { URL(fileURLWithPath: path, isDirectory: true) }

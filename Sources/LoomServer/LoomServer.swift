@@ -76,7 +76,10 @@ public struct LoomServer: Sendable {
     }
 
     /// Serves until the process receives SIGINT or SIGTERM; a running prompt is stopped and stays queued.
-    public func run() async throws {
-        try await makeApplication().runService()
+    /// `onListening` receives the address and port actually bound (the port the system chose for port 0).
+    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) async throws {
+        try await makeApplication { channel in
+            await onListening(configuration.host, channel.localAddress?.port ?? configuration.port)
+        }.runService()
     }
 }

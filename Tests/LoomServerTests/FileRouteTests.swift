@@ -22,7 +22,7 @@ struct FileRouteTests {
         return (ByteBuffer(bytes: body), "multipart/form-data; boundary=\(boundary)")
     }
 
-    static func upload(_ server: TestServer, _ fields: [(name: String, filename: String?, data: Data)]) async throws -> TestServer.Reply {
+    static func upload(_ server: TestServer, _ fields: [(name: String, filename: String?, data: Data)]) async throws -> HTTPReply {
         let (body, contentType) = form(fields)
         return try await server.request(.post, "/upload/image", body: body, headers: [.contentType: contentType])
     }
