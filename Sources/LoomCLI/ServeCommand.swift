@@ -87,7 +87,11 @@ struct OptionalValueFlags {
             let next = index + 1 < arguments.count && !arguments[index + 1].hasPrefix("-") ? arguments[index + 1] : nil
             let value = inlineValue ?? next
             switch name {
-            case "--listen": listen = value ?? "0.0.0.0"
+            case "--listen":
+                // ComfyUI accepts a comma-separated list such as "0.0.0.0,::"; Loom binds one address.
+                let addresses = (value ?? "0.0.0.0").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                listen = addresses.first ?? "0.0.0.0"
+                if addresses.count > 1 { printError("note: loom serve listens on one address; using \(listen!)") }
             case "--enable-cors-header": corsOrigin = value ?? "*"
             default: throw ValidationError("unknown argument '\(argument)'")
             }

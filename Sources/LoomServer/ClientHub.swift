@@ -13,6 +13,9 @@ public final class ClientHub: Sendable {
     private struct State {
         var connections: [String: Connection] = [:]
         var nextToken: UInt64 = 0
+        /// The last `executing` message of a prompt still running, by client, replayed when that client
+        /// reconnects so a reloaded page shows which node is running.
+        var executing: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -26,6 +29,7 @@ public final class ClientHub: Sendable {
             state.nextToken += 1
             state.connections[clientID]?.continuation.finish()
             state.connections[clientID] = Connection(token: state.nextToken, continuation: continuation)
+            if let executing = state.executing[clientID] { continuation.yield(executing) }
             return state.nextToken
         }
         return (token, stream)
@@ -41,7 +45,12 @@ public final class ClientHub: Sendable {
 
     public func send(_ message: ServerMessage, to clientID: String) {
         let text = message.text
-        state.withLock { _ = $0.connections[clientID]?.continuation.yield(text) }
+        state.withLock { state in
+            if message.type == "executing" {
+                state.executing[clientID] = message.data["node"]?.isNull == false ? text : nil
+            }
+            _ = state.connections[clientID]?.continuation.yield(text)
+        }
     }
 
     public func broadcast(_ message: ServerMessage) {

@@ -68,6 +68,12 @@ struct WebSocketTests {
             let id = try await server.queue(Prompts.gated(gate), clientID: "leaver")
             _ = try await client.waitFor { $0.type == "executing" && $0.data["node"] == "1" }
             await client.close()
+            // Coming back under the same id shows which node is running, after the status message.
+            let returning = try await server.connect(clientID: "leaver")
+            let resumed = try await returning.waitFor { $0.type == "executing" }
+            #expect(resumed.data == ["node": "1", "display_node": "1", "prompt_id": .string(id)])
+            #expect(returning.messages.first?.type == "status")
+            await returning.close()
             Gates.open(gate)
             let entry = try await server.waitForHistory(id)
             #expect(entry["status"]?["status_str"] == "success")
