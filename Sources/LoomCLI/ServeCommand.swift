@@ -89,7 +89,9 @@ struct OptionalValueFlags {
             switch name {
             case "--listen":
                 // ComfyUI accepts a comma-separated list such as "0.0.0.0,::"; Loom binds one address.
-                let addresses = (value ?? "0.0.0.0").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let addresses = (value ?? "0.0.0.0").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
                 listen = addresses.first ?? "0.0.0.0"
                 if addresses.count > 1 { printError("note: loom serve listens on one address; using \(listen!)") }
             case "--enable-cors-header": corsOrigin = value ?? "*"

@@ -5,7 +5,9 @@ import Hummingbird
 struct CORSHeaderMiddleware<Context: RequestContext>: RouterMiddleware {
     let allowedOrigin: String
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var response = request.method == .options ? Response(status: .ok) : try await next(request, context)
         response.headers[.accessControlAllowOrigin] = allowedOrigin
         response.headers[.accessControlAllowMethods] = "POST, GET, DELETE, PUT, OPTIONS, PATCH"

@@ -26,7 +26,9 @@ struct ConfinedPath {
     /// Checks, after resolving symbolic links, that the directory (once it exists) and the file (if it exists)
     /// lie inside the root.
     func checkContainment() throws(ServerError) {
-        guard let realRoot = Self.realPath(root.path) else { throw .notFound("the \(root.lastPathComponent) folder does not exist") }
+        guard let realRoot = Self.realPath(root.path) else {
+            throw .notFound("the \(root.lastPathComponent) folder does not exist")
+        }
         for path in [directory.path, url.path] {
             guard let real = Self.realPath(path) else { continue }
             guard real == realRoot || real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {

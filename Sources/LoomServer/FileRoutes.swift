@@ -30,7 +30,8 @@ struct FileRoutes {
         guard let data = FileManager.default.contents(atPath: path.url.path), !Self.isDirectory(path.url) else {
             throw ServerError.notFound("no file '\(filename)' in the \(type) folder")
         }
-        let mediaType = MediaType.getMediaType(forExtension: path.url.pathExtension)?.description ?? "application/octet-stream"
+        let mediaType =
+            MediaType.getMediaType(forExtension: path.url.pathExtension)?.description ?? "application/octet-stream"
         return Response(
             status: .ok,
             headers: [.contentType: mediaType, .contentDisposition: "filename=\"\(filename)\""],
@@ -56,7 +57,8 @@ struct FileRoutes {
         do {
             try FileManager.default.createDirectory(at: path.directory, withIntermediateDirectories: true)
         } catch {
-            throw ServerError(status: .internalServerError, body: ["error": .string("cannot create \(path.directory.path)")])
+            throw ServerError(
+                status: .internalServerError, body: ["error": .string("cannot create \(path.directory.path)")])
         }
         try path.checkContainment()
         let bytes = Data(buffer: image.body)

@@ -35,17 +35,25 @@ public struct HistoryEntry: Sendable, Equatable {
     private var meta: JSONObject {
         JSONObject(
             outputs.keys.map { id in
-                (id, ["node_id": .string(id), "display_node": .string(id), "parent_node": .null, "real_node_id": .string(id)])
+                (
+                    id,
+                    [
+                        "node_id": .string(id), "display_node": .string(id), "parent_node": .null,
+                        "real_node_id": .string(id),
+                    ]
+                )
             })
     }
 
     init(json: JSONValue) throws(QueueStoreError) {
-        guard let status = json["status"], let outputs = json["outputs"]?.objectValue, let prompt = json["prompt"] else {
+        guard let status = json["status"], let outputs = json["outputs"]?.objectValue, let prompt = json["prompt"]
+        else {
             throw QueueStoreError("a history entry must have prompt, outputs and status")
         }
         self.init(
             prompt: try QueuedPrompt(json: prompt), outputs: outputs,
-            succeeded: status["status_str"]?.stringValue == "success", completed: status["completed"]?.boolValue ?? false,
+            succeeded: status["status_str"]?.stringValue == "success",
+            completed: status["completed"]?.boolValue ?? false,
             messages: status["messages"]?.arrayValue ?? [])
     }
 }

@@ -9,7 +9,8 @@ struct InfoRoutes {
     func register(on routes: some RouterMethods<BasicRequestContext>) {
         routes.get("object_info") { _, _ in
             let catalog = server.engine.resources.get((any FileCatalog).self)
-            return Response.json(.object(JSONObject(server.engine.registry.schemas.map { ($0.name, $0.objectInfo(files: catalog)) })))
+            return Response.json(
+                .object(JSONObject(server.engine.registry.schemas.map { ($0.name, $0.objectInfo(files: catalog)) })))
         }
         routes.get("object_info/:node_class") { _, context in
             let name = try context.parameters.require("node_class")

@@ -77,7 +77,9 @@ public struct LoomServer: Sendable {
 
     /// Serves until the process receives SIGINT or SIGTERM; a running prompt is stopped and stays queued.
     /// `onListening` receives the address and port actually bound (the port the system chose for port 0).
-    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) async throws {
+    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in })
+        async throws
+    {
         try await makeApplication { channel in
             await onListening(configuration.host, channel.localAddress?.port ?? configuration.port)
         }.runService()

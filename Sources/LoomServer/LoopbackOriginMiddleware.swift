@@ -5,7 +5,9 @@ import Hummingbird
 /// as ComfyUI does: a web page on another site must not be able to queue prompts on the user's machine.
 /// As in ComfyUI, ports are compared only when both sides name one.
 struct LoopbackOriginMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let origin = request.headers[.origin], let authority = request.head.authority?.lowercased(),
             let host = URLComponents(string: "http://" + authority), let hostName = host.host, Self.isLoopback(hostName)
         else {
@@ -16,7 +18,8 @@ struct LoopbackOriginMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let portsDiffer = originURL.port != nil && host.port != nil && originURL.port != host.port
         guard originHost == hostName, !portsDiffer else {
-            throw ServerError.forbidden("cross-origin request from \(origin) refused; start the server with --enable-cors-header to allow it")
+            throw ServerError.forbidden(
+                "cross-origin request from \(origin) refused; start the server with --enable-cors-header to allow it")
         }
         return try await next(request, context)
     }

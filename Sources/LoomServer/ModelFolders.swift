@@ -28,7 +28,8 @@ public struct ModelDirectory: ModelFolders {
         let extra = found.filter { name in
             var isDirectory: ObjCBool = false
             return !Self.standardFolderNames.contains(name) && !name.hasPrefix(".")
-                && FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && FileManager.default.fileExists(
+                    atPath: root.appendingPathComponent(name).path, isDirectory: &isDirectory)
                 && isDirectory.boolValue
         }
         return Self.standardFolderNames + extra.sorted()

@@ -54,16 +54,21 @@ public actor PromptQueue {
         guard let store else { return }
         let saved = store.load()
         for problem in saved.problems { logger.warning("skipping an unreadable queue file: \(problem)") }
-        let finished = Dictionary(saved.history.map { ($0.entry.prompt.id, $0.entry) }, uniquingKeysWith: { _, last in last })
+        let finished = Dictionary(
+            saved.history.map { ($0.entry.prompt.id, $0.entry) }, uniquingKeysWith: { _, last in last })
         history = finished
         historyOrder = saved.history.map(\.entry.prompt.id)
         nextHistorySequence = (saved.history.map(\.sequence).max() ?? -1) + 1
         // A prompt saved to history just before a crash may still have its pending file.
-        pending = saved.pending.filter { finished[$0.item.id] == nil }.map { Pending(item: $0.item, sequence: $0.sequence) }
-            .sorted(by: Self.runsBefore)
+        pending = saved.pending.filter { finished[$0.item.id] == nil }.map {
+            Pending(item: $0.item, sequence: $0.sequence)
+        }
+        .sorted(by: Self.runsBefore)
         nextSequence = (saved.pending.map(\.sequence).max() ?? -1) + 1
         // Client-chosen numbers can be anything; only counter-sized ones move the counter on.
-        let numbers = (saved.pending.map(\.item.number) + saved.history.map(\.entry.prompt.number)).map(abs).filter { $0 < 1e15 }
+        let numbers = (saved.pending.map(\.item.number) + saved.history.map(\.entry.prompt.number)).map(abs).filter {
+            $0 < 1e15
+        }
         nextNumber = Int(numbers.max() ?? -1) + 1
     }
 

@@ -10,7 +10,10 @@ struct PromptRoutes {
     func register(on routes: some RouterMethods<BasicRequestContext>) {
         routes.post("prompt") { request, _ in
             let (item, nodeErrors) = try await submit(request)
-            return Response.json(["prompt_id": .string(item.id), "number": QueuedPrompt.numberJSON(item.number), "node_errors": nodeErrors])
+            return Response.json([
+                "prompt_id": .string(item.id), "number": QueuedPrompt.numberJSON(item.number),
+                "node_errors": nodeErrors,
+            ])
         }
         routes.get("prompt") { _, _ in
             Response.json(["exec_info": ["queue_remaining": .int(await server.queue.remaining)]])
@@ -21,7 +24,10 @@ struct PromptRoutes {
             guard let entry = await server.queue.completion(of: item.id) else {
                 throw ServerError(
                     status: .conflict,
-                    body: ["error": .string("prompt \(item.id) was removed from the queue before it ran"), "prompt_id": .string(item.id)])
+                    body: [
+                        "error": .string("prompt \(item.id) was removed from the queue before it ran"),
+                        "prompt_id": .string(item.id),
+                    ])
             }
             guard case .object(var body) = entry.json else { return Response.json(entry.json) }
             body["prompt_id"] = .string(item.id)
@@ -50,7 +56,8 @@ struct PromptRoutes {
         else {
             throw .invalidPrompt(
                 type: "invalid_prompt_id", message: "prompt_id is already in use",
-                details: "prompt \(id) is already queued or in the history; omit prompt_id to let the server generate one")
+                details:
+                    "prompt \(id) is already queued or in the history; omit prompt_id to let the server generate one")
         }
         let nodeErrors = validated.nodeErrors.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }
         return (item, .object(JSONObject(nodeErrors)))

@@ -27,7 +27,8 @@ struct PromptSubmission {
             return
         }
         guard let fields = body.objectValue else {
-            throw .badRequest("the request body must be a JSON object with a \"prompt\" field, found \(body.pythonTypeName)")
+            throw .badRequest(
+                "the request body must be a JSON object with a \"prompt\" field, found \(body.pythonTypeName)")
         }
         guard let prompt = fields["prompt"], !prompt.isNull else {
             throw .invalidPrompt(type: "no_prompt", message: "No prompt provided", details: "No prompt provided")
@@ -36,13 +37,16 @@ struct PromptSubmission {
         if let promptID, UUID(uuidString: promptID)?.uuidString.lowercased() != promptID {
             throw .invalidPrompt(
                 type: "invalid_prompt_id", message: "prompt_id must be a valid UUID",
-                details: "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one")
+                details:
+                    "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one"
+            )
         }
         clientID = try Self.field("client_id", in: fields, \.stringValue, expected: "a string")
         number = try Self.field("number", in: fields, \.doubleValue, expected: "a number")
         front = try Self.field("front", in: fields, \.boolValue, expected: "true or false") ?? false
         let extraData = try Self.field("extra_data", in: fields, \.objectValue, expected: "an object") ?? [:]
-        let targets = try Self.field("partial_execution_targets", in: fields, \.arrayValue, expected: "a list of node ids")
+        let targets = try Self.field(
+            "partial_execution_targets", in: fields, \.arrayValue, expected: "a list of node ids")
         document = try Self.read(prompt: prompt, loader: loader)
         document.extraData = extraData
         if let targets {

@@ -40,7 +40,8 @@ struct PromptWorker: Service {
         }
         let entry: HistoryEntry
         do {
-            var document = WorkflowDocument(prompt: try Prompt(json: item.prompt), format: .api, extraData: item.extraData)
+            var document = WorkflowDocument(
+                prompt: try Prompt(json: item.prompt), format: .api, extraData: item.extraData)
             document.partialExecutionTargets = item.outputsToExecute
             let outcome = try await engine.run(document, promptID: item.id, interruption: interruption) { event in
                 // The end of the prompt is announced once its history entry is saved, so a client that reacts
@@ -55,15 +56,19 @@ struct PromptWorker: Service {
             // Queued prompts were valid when submitted; a restored one may no longer be (a file it names is gone).
             send(ServerMessage(type: "execution_start", data: ["prompt_id": .string(item.id), "timestamp": Self.now]))
             send(Self.invalidAtRunTime(item, error: error))
-            entry = HistoryEntry(prompt: item, outputs: [:], succeeded: false, completed: false, messages: recorded.withLock { $0 })
+            entry = HistoryEntry(
+                prompt: item, outputs: [:], succeeded: false, completed: false, messages: recorded.withLock { $0 })
         }
         guard await queue.finish(entry) else { return }
         if let client = item.clientID {
-            clients.send(ServerMessage(type: "executing", data: ["node": .null, "prompt_id": .string(item.id)]), to: client)
+            clients.send(
+                ServerMessage(type: "executing", data: ["node": .null, "prompt_id": .string(item.id)]), to: client)
         }
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-        logger.info("Prompt \(item.id) \(entry.succeeded ? "executed" : "failed") in \(String(format: "%.2f", seconds)) seconds")
+        logger.info(
+            "Prompt \(item.id) \(entry.succeeded ? "executed" : "failed") in \(String(format: "%.2f", seconds)) seconds"
+        )
     }
 
     /// Output node results in the order the nodes ran, as ComfyUI's history lists them.
@@ -80,7 +85,8 @@ struct PromptWorker: Service {
             data: [
                 "prompt_id": .string(item.id), "node_id": .null, "node_type": .null, "executed": [],
                 "exception_message": .string("the prompt is no longer valid: \(error)"),
-                "exception_type": .string(error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError"),
+                "exception_type": .string(
+                    error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError"),
                 "traceback": [], "current_inputs": [:], "current_outputs": [:], "timestamp": now,
             ])
     }

@@ -48,14 +48,17 @@ struct QueueRoutes {
 /// A boolean command field; absent or null means false.
 func flag(_ name: String, in body: JSONObject) throws(ServerError) -> Bool {
     guard let value = body[name], !value.isNull else { return false }
-    guard let flag = value.boolValue else { throw .badRequest("\(name) must be true or false, found \(value.pythonTypeName)") }
+    guard let flag = value.boolValue else {
+        throw .badRequest("\(name) must be true or false, found \(value.pythonTypeName)")
+    }
     return flag
 }
 
 /// A list of prompt ids in a command body.
 func promptIDs(_ name: String, in body: JSONObject) throws(ServerError) -> Set<String>? {
     guard let value = body[name], !value.isNull else { return nil }
-    guard let list = value.arrayValue, let ids = Optional(list.compactMap(\.stringValue)), ids.count == list.count else {
+    guard let list = value.arrayValue, let ids = Optional(list.compactMap(\.stringValue)), ids.count == list.count
+    else {
         throw .badRequest("\(name) must be a list of prompt ids")
     }
     return Set(ids)

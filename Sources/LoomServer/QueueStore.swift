@@ -34,7 +34,10 @@ public struct QueueStore: Sendable {
 
     /// Pending prompts and history entries with their sequence numbers; files that cannot be read are reported,
     /// not fatal, so one damaged file never keeps the server from starting.
-    func load() -> (pending: [(sequence: Int, item: QueuedPrompt)], history: [(sequence: Int, entry: HistoryEntry)], problems: [String]) {
+    func load() -> (
+        pending: [(sequence: Int, item: QueuedPrompt)], history: [(sequence: Int, entry: HistoryEntry)],
+        problems: [String]
+    ) {
         var problems: [String] = []
         let pending = records(in: pendingDirectory, problems: &problems) { json throws(QueueStoreError) in
             try QueuedPrompt(json: json["item"] ?? .null)
@@ -65,7 +68,8 @@ public struct QueueStore: Sendable {
     private func write(_ record: JSONValue, to folder: URL, id: String) throws(QueueStoreError) {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(record.jsonText(indent: nil).utf8).write(to: folder.appendingPathComponent(Self.fileName(id)), options: .atomic)
+            try Data(record.jsonText(indent: nil).utf8).write(
+                to: folder.appendingPathComponent(Self.fileName(id)), options: .atomic)
         } catch {
             throw QueueStoreError("cannot save prompt \(id) in \(folder.path): \(error.localizedDescription)")
         }
@@ -73,7 +77,9 @@ public struct QueueStore: Sendable {
 
     /// Prompt ids are UUIDs; anything else is hex-encoded so an id can never name a path.
     static func fileName(_ id: String) -> String {
-        let safe = !id.isEmpty && id.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) }
+        let safe =
+            !id.isEmpty
+            && id.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) }
         return (safe ? id : "x" + id.utf8.map { String(format: "%02x", $0) }.joined()) + ".json"
     }
 }

@@ -20,7 +20,9 @@ public struct ServerDirectories: Sendable {
     public var models: URL { base.appendingPathComponent("models", isDirectory: true) }
 
     /// Where the queue and history persist between runs of the server.
-    public var queueState: URL { user.appendingPathComponent("loom", isDirectory: true).appendingPathComponent("queue", isDirectory: true) }
+    public var queueState: URL {
+        user.appendingPathComponent("loom", isDirectory: true).appendingPathComponent("queue", isDirectory: true)
+    }
 
     func createAll() throws(ServerSetupError) {
         for folder in [input, output, temp, user] {

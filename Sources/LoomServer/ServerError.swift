@@ -33,7 +33,10 @@ public struct ServerError: HTTPResponseError, CustomStringConvertible {
     static func contentTooLarge(limit: Int) -> ServerError {
         ServerError(
             status: .contentTooLarge,
-            body: ["error": .string("the request body is larger than the server's limit of \(limit) bytes (--max-upload-size)")])
+            body: [
+                "error": .string(
+                    "the request body is larger than the server's limit of \(limit) bytes (--max-upload-size)")
+            ])
     }
 
     /// A prompt that will not be queued, in `POST /prompt`'s `{error: {type, message, details, extra_info}, node_errors}`.

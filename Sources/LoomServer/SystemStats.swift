@@ -8,9 +8,9 @@ enum SystemStats {
         let total = Int(ProcessInfo.processInfo.physicalMemory)
         let free = availableMemory() ?? total
         #if os(Linux)
-        let os = "linux"
+            let os = "linux"
         #else
-        let os = "darwin"
+            let os = "darwin"
         #endif
         return [
             "system": [

@@ -16,11 +16,16 @@ struct WebSocketRoute {
         }
     }
 
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, query clientID: String?) async throws {
-        let sid = clientID.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, query clientID: String?)
+        async throws
+    {
+        let sid =
+            clientID.flatMap { $0.isEmpty ? nil : $0 }
+            ?? UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let (token, messages) = server.clients.connect(sid)
         defer { server.clients.disconnect(sid, token: token) }
-        try await outbound.write(.text(ServerMessage.status(queueRemaining: await server.queue.remaining, sid: sid).text))
+        try await outbound.write(
+            .text(ServerMessage.status(queueRemaining: await server.queue.remaining, sid: sid).text))
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Client messages carry nothing Loom uses; reading them keeps pings answered and notices the close.
             group.addTask { for try await _ in inbound {} }

@@ -22,7 +22,9 @@ struct FileRouteTests {
         return (ByteBuffer(bytes: body), "multipart/form-data; boundary=\(boundary)")
     }
 
-    static func upload(_ server: TestServer, _ fields: [(name: String, filename: String?, data: Data)]) async throws -> HTTPReply {
+    static func upload(_ server: TestServer, _ fields: [(name: String, filename: String?, data: Data)]) async throws
+        -> HTTPReply
+    {
         let (body, contentType) = form(fields)
         return try await server.request(.post, "/upload/image", body: body, headers: [.contentType: contentType])
     }
@@ -31,7 +33,8 @@ struct FileRouteTests {
     func uploadAndView() async throws {
         try await TestServer.run { server in
             let bytes = Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3])
-            let reply = try await Self.upload(server, [("image", "cat.png", bytes), ("subfolder", nil, Data("pets".utf8))])
+            let reply = try await Self.upload(
+                server, [("image", "cat.png", bytes), ("subfolder", nil, Data("pets".utf8))])
             #expect(reply.status == .ok)
             #expect(try reply.json == ["name": "cat.png", "subfolder": "pets", "type": "input"])
             let stored = server.directory.appendingPathComponent("input/pets/cat.png")
@@ -44,11 +47,18 @@ struct FileRouteTests {
             #expect(try await server.get("/api/view?filename=cat.png%20%5Binput%5D&subfolder=pets").status == .ok)
 
             // Same name, same bytes: re-used. Same name, other bytes: a numbered name, unless overwrite is set.
-            #expect(try await Self.upload(server, [("image", "cat.png", bytes), ("subfolder", nil, Data("pets".utf8))]).json["name"] == "cat.png")
-            let other = try await Self.upload(server, [("image", "cat.png", Data([9])), ("subfolder", nil, Data("pets".utf8))])
+            #expect(
+                try await Self.upload(server, [("image", "cat.png", bytes), ("subfolder", nil, Data("pets".utf8))])
+                    .json["name"] == "cat.png")
+            let other = try await Self.upload(
+                server, [("image", "cat.png", Data([9])), ("subfolder", nil, Data("pets".utf8))])
             #expect(try other.json["name"] == "cat (1).png")
             let overwritten = try await Self.upload(
-                server, [("image", "cat.png", Data([7])), ("subfolder", nil, Data("pets".utf8)), ("overwrite", nil, Data("true".utf8))])
+                server,
+                [
+                    ("image", "cat.png", Data([7])), ("subfolder", nil, Data("pets".utf8)),
+                    ("overwrite", nil, Data("true".utf8)),
+                ])
             #expect(try overwritten.json["name"] == "cat.png")
             #expect(FileManager.default.contents(atPath: stored.path) == Data([7]))
 
@@ -67,7 +77,8 @@ struct FileRouteTests {
             let output = server.directory.appendingPathComponent("output")
             try FileManager.default.createSymbolicLink(
                 at: output.appendingPathComponent("escape"), withDestinationURL: server.directory)
-            try FileManager.default.createSymbolicLink(at: output.appendingPathComponent("link.txt"), withDestinationURL: secret)
+            try FileManager.default.createSymbolicLink(
+                at: output.appendingPathComponent("link.txt"), withDestinationURL: secret)
 
             #expect(try await server.get("/view?filename=../secret.txt").status == .badRequest)
             #expect(try await server.get("/view?filename=secret.txt&subfolder=..").status == .forbidden)
@@ -79,11 +90,23 @@ struct FileRouteTests {
 
             let bytes = Data([1, 2, 3])
             #expect(try await Self.upload(server, [("image", "../evil.png", bytes)]).status == .badRequest)
-            #expect(try await Self.upload(server, [("image", "a.png", bytes), ("subfolder", nil, Data("../..".utf8))]).status == .forbidden)
-            #expect(try await Self.upload(server, [("image", "a.png", bytes), ("subfolder", nil, Data("escape".utf8)), ("type", nil, Data("output".utf8))]).status == .forbidden)
+            #expect(
+                try await Self.upload(server, [("image", "a.png", bytes), ("subfolder", nil, Data("../..".utf8))])
+                    .status == .forbidden)
+            #expect(
+                try await Self.upload(
+                    server,
+                    [
+                        ("image", "a.png", bytes), ("subfolder", nil, Data("escape".utf8)),
+                        ("type", nil, Data("output".utf8)),
+                    ]
+                ).status == .forbidden)
             #expect(!FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("a.png").path))
             #expect(try await Self.upload(server, [("subfolder", nil, Data("x".utf8))]).status == .badRequest)
-            #expect(try await server.request(.post, "/upload/image", body: ByteBuffer(string: "plain"), headers: [.contentType: "text/plain"]).status == .badRequest)
+            #expect(
+                try await server.request(
+                    .post, "/upload/image", body: ByteBuffer(string: "plain"), headers: [.contentType: "text/plain"]
+                ).status == .badRequest)
         }
     }
 
@@ -92,7 +115,8 @@ struct FileRouteTests {
         try await TestServer.run(configure: { $0.maxUploadBytes = 1024 }) { server in
             let reply = try await Self.upload(server, [("image", "big.png", Data(count: 4096))])
             #expect(reply.status == .contentTooLarge)
-            #expect(!FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("input/big.png").path))
+            #expect(
+                !FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("input/big.png").path))
             #expect(try await Self.upload(server, [("image", "small.png", Data(count: 100))]).status == .ok)
         }
     }

@@ -30,7 +30,8 @@ extension HTTPTestClient {
     func request(
         _ method: HTTPRequest.Method, _ path: String, body: ByteBuffer? = nil, headers: HTTPFields = [:]
     ) async throws -> HTTPReply {
-        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(30))) { client in
+        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(30))) {
+            client in
             let response = try await client.execute(
                 TestClient.Request(path, method: method, authority: "127.0.0.1:\(port)", headers: headers, body: body))
             return HTTPReply(status: response.status, headers: response.headers, body: response.body ?? ByteBuffer())
@@ -43,7 +44,8 @@ extension HTTPTestClient {
 
     func post(_ path: String, json: JSONValue) async throws -> HTTPReply {
         try await request(
-            .post, path, body: ByteBuffer(string: json.jsonText(indent: nil)), headers: [.contentType: "application/json"])
+            .post, path, body: ByteBuffer(string: json.jsonText(indent: nil)),
+            headers: [.contentType: "application/json"])
     }
 
     func post(_ path: String, text: String) async throws -> HTTPReply {
@@ -68,7 +70,8 @@ extension HTTPTestClient {
     }
 
     /// Polls `GET /queue` until `condition` holds, for at most `timeout`.
-    func waitForQueue(timeout: Duration = .seconds(30), until condition: (JSONValue) -> Bool) async throws -> JSONValue {
+    func waitForQueue(timeout: Duration = .seconds(30), until condition: (JSONValue) -> Bool) async throws -> JSONValue
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let queue = try await get("/queue").json

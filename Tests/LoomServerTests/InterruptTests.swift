@@ -15,7 +15,9 @@ struct InterruptTests {
             _ = try await client.waitFor { $0.type == "executing" && $0.data["node"] == "1" }
 
             // Naming another prompt interrupts nothing.
-            #expect(try await server.post("/interrupt", json: ["prompt_id": .string(UUID().uuidString.lowercased())]).status == .ok)
+            #expect(
+                try await server.post("/interrupt", json: ["prompt_id": .string(UUID().uuidString.lowercased())]).status
+                    == .ok)
             try await Task.sleep(for: .milliseconds(100))
             #expect(try await server.get("/queue").json.promptIDs("queue_running") == [running])
 

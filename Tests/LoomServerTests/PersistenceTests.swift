@@ -16,7 +16,8 @@ struct PersistenceTests {
             _ = try await server.waitForQueue { $0.promptIDs("queue_running") == [running] }
             let pendingA = try await server.queue(Prompts.concatenate("pending", "a"))
             let pendingB = try await server.queue(Prompts.gated(gate))
-            let front = try await server.post("/prompt", json: Prompts.body(Prompts.gated(gate), extra: ["front": true]))
+            let front = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.gated(gate), extra: ["front": true]))
             let frontID = try #require(try front.json["prompt_id"]?.stringValue)
             return (done: done, running: running, pending: [frontID, pendingA, pendingB])
         }

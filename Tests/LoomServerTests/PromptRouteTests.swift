@@ -10,7 +10,8 @@ struct PromptRouteTests {
     @Test("a valid prompt is queued with a lowercase UUID, a number and empty node_errors, then runs")
     func queuesAndRuns() async throws {
         try await TestServer.run { server in
-            let reply = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), clientID: "c1"))
+            let reply = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), clientID: "c1"))
             #expect(reply.status == .ok)
             let json = try reply.json
             #expect(json.objectValue?.keys == ["prompt_id", "number", "node_errors"])
@@ -99,15 +100,18 @@ struct PromptRouteTests {
                         "node_errors": [:],
                     ])
             for bad in ["not-a-uuid", UUID().uuidString.uppercased(), "{\(UUID().uuidString.lowercased())}"] {
-                let reply = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(bad)]))
+                let reply = try await server.post(
+                    "/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(bad)]))
                 #expect(reply.status == .badRequest)
                 #expect(try reply.json["error"]?["type"] == "invalid_prompt_id")
                 #expect(try reply.json["error"]?["message"] == "prompt_id must be a valid UUID")
             }
             let chosen = UUID().uuidString.lowercased()
-            let accepted = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(chosen)]))
+            let accepted = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(chosen)]))
             #expect(try accepted.json["prompt_id"] == .string(chosen))
-            let reused = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(chosen)]))
+            let reused = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(chosen)]))
             #expect(reused.status == .badRequest)
             #expect(try reused.json["error"]?["type"] == "invalid_prompt_id")
         }
@@ -120,11 +124,13 @@ struct PromptRouteTests {
             #expect(broken.status == .badRequest)
             #expect(try broken.json["error"]?.stringValue?.contains("not valid JSON") == true)
 
-            let wrongFront = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["front": "yes"]))
+            let wrongFront = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["front": "yes"]))
             #expect(wrongFront.status == .badRequest)
             #expect(try wrongFront.json["error"] == "front must be true or false, found str")
 
-            let wrongNumber = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["number": "1"]))
+            let wrongNumber = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["number": "1"]))
             #expect(wrongNumber.status == .badRequest)
 
             let notAnObject = try await server.post("/prompt", json: [1, 2])
@@ -134,7 +140,8 @@ struct PromptRouteTests {
             #expect(badNode.status == .badRequest)
             #expect(try badNode.json["error"]?["type"] == "invalid_prompt")
 
-            let huge = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate(String(repeating: "x", count: 5000), "b")))
+            let huge = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate(String(repeating: "x", count: 5000), "b")))
             #expect(huge.status == .contentTooLarge)
 
             let wrongQueue = try await server.post("/queue", json: ["delete": "abc"])
@@ -155,7 +162,8 @@ struct PromptRouteTests {
             #expect(entry["outputs"] == ["4": ["text": ["a"]]])
             #expect(entry["prompt"]?[4] == ["4"])
 
-            let empty = try await server.post("/prompt", json: Prompts.body(.object(prompt), extra: ["partial_execution_targets": []]))
+            let empty = try await server.post(
+                "/prompt", json: Prompts.body(.object(prompt), extra: ["partial_execution_targets": []]))
             #expect(empty.status == .badRequest)
         }
     }
@@ -167,11 +175,13 @@ struct PromptRouteTests {
             "nodes": [
                 [
                     "id": 1, "type": "PrimitiveString", "pos": [0, 0], "size": [200, 60], "flags": [:], "order": 0,
-                    "mode": 0, "inputs": [], "outputs": [["name": "STRING", "type": "STRING", "links": [1], "slot_index": 0]],
+                    "mode": 0, "inputs": [],
+                    "outputs": [["name": "STRING", "type": "STRING", "links": [1], "slot_index": 0]],
                     "properties": [:], "widgets_values": ["from the UI"],
                 ],
                 [
-                    "id": 2, "type": "PreviewAny", "pos": [300, 0], "size": [200, 60], "flags": [:], "order": 1, "mode": 0,
+                    "id": 2, "type": "PreviewAny", "pos": [300, 0], "size": [200, 60], "flags": [:], "order": 1,
+                    "mode": 0,
                     "inputs": [["name": "source", "type": "*", "link": 1]], "outputs": [], "properties": [:],
                     "widgets_values": [],
                 ],
@@ -198,7 +208,8 @@ struct PromptRouteTests {
             _ = try await server.waitForQueue { $0.promptIDs("queue_running") == [blocker] }
             let first = try await server.queue(Prompts.concatenate("1", "x"))
             let second = try await server.queue(Prompts.concatenate("2", "x"))
-            let jumper = try await server.post("/prompt", json: Prompts.body(Prompts.concatenate("3", "x"), extra: ["front": true]))
+            let jumper = try await server.post(
+                "/prompt", json: Prompts.body(Prompts.concatenate("3", "x"), extra: ["front": true]))
             let jumperID = try #require(try jumper.json["prompt_id"]?.stringValue)
             #expect(try (jumper.json["number"]?.intValue ?? 0) < 0)
             let queue = try await server.get("/queue").json
@@ -260,7 +271,8 @@ struct PromptRouteTests {
             let blocker = try await server.queue(Prompts.gated(gate))
             _ = try await server.waitForQueue { $0.promptIDs("queue_running") == [blocker] }
             let chosen = UUID().uuidString.lowercased()
-            async let waiting = server.post("/run", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(chosen)]))
+            async let waiting = server.post(
+                "/run", json: Prompts.body(Prompts.concatenate("a", "b"), extra: ["prompt_id": .string(chosen)]))
             _ = try await server.waitForQueue { $0.promptIDs("queue_pending") == [chosen] }
             _ = try await server.post("/queue", json: ["delete": [.string(chosen)]])
             let reply = try await waiting

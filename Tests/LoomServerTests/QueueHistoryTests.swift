@@ -5,7 +5,9 @@ import Testing
 
 @Suite("GET/POST /queue and /history")
 struct QueueHistoryTests {
-    @Test("queue items are [number, prompt_id, prompt, extra_data, outputs_to_execute]; delete and clear remove pending ones")
+    @Test(
+        "queue items are [number, prompt_id, prompt, extra_data, outputs_to_execute]; delete and clear remove pending ones"
+    )
     func queueListing() async throws {
         try await TestServer.run { server in
             let gate = "queue-\(UUID())"
@@ -31,7 +33,8 @@ struct QueueHistoryTests {
             #expect(try await server.post("/api/queue", json: ["clear": true]).status == .ok)
             let cleared = try await server.get("/queue").json
             #expect(cleared.promptIDs("queue_pending") == [])
-            #expect(cleared.promptIDs("queue_running") == [running], "clearing the queue leaves the running prompt alone")
+            #expect(
+                cleared.promptIDs("queue_running") == [running], "clearing the queue leaves the running prompt alone")
 
             Gates.open(gate)
             _ = try await server.waitForHistory(running)

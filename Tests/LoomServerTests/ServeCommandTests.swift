@@ -57,7 +57,9 @@ import Testing
 
         static var executable: URL {
             var directory = Bundle.main.bundleURL
-            while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("loom").path), directory.path != "/" {
+            while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("loom").path),
+                directory.path != "/"
+            {
                 directory.deleteLastPathComponent()
             }
             return directory.appendingPathComponent("loom")
@@ -69,7 +71,9 @@ import Testing
         let base = try TestServer.makeDirectory()
         defer { try? FileManager.default.removeItem(at: base) }
         let user = base.appendingPathComponent("elsewhere/user")
-        let flags = ["--base-directory", base.path, "--user-directory", user.path, "--max-upload-size", "1", "--cache-none"]
+        let flags = [
+            "--base-directory", base.path, "--user-directory", user.path, "--max-upload-size", "1", "--cache-none",
+        ]
 
         let first = try await ServeProcess(arguments: flags)
         let client = LoopbackClient(port: first.port)
@@ -80,7 +84,8 @@ import Testing
         #expect(entry["outputs"] == ["3": ["text": ["from, a process"]]])
         #expect(try await client.get("/features").json["max_upload_size"] == .int(1024 * 1024))
         #expect(try await first.stop() == 0)
-        #expect(FileManager.default.fileExists(atPath: user.appendingPathComponent("loom/queue/history/\(id).json").path))
+        #expect(
+            FileManager.default.fileExists(atPath: user.appendingPathComponent("loom/queue/history/\(id).json").path))
         #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("input").path))
 
         let second = try await ServeProcess(arguments: flags)

@@ -18,7 +18,8 @@ struct TestServer: HTTPTestClient {
 
     /// A new temporary base folder.
     static func makeDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-server-tests-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "loom-server-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -30,7 +31,8 @@ struct TestServer: HTTPTestClient {
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? makeDirectory()
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, directories: ServerDirectories(base: directory))
+        var configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, directories: ServerDirectories(base: directory))
         configure(&configuration)
         var logger = Logger(label: "loom.server.test")
         logger.logLevel = .warning

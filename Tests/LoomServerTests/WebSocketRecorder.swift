@@ -25,21 +25,21 @@ final class WebSocketRecorder: Sendable {
             var logger = Logger(label: "loom.server.test.ws")
             logger.logLevel = .warning
             do {
-            try await WebSocketClient.connect(url: url, logger: logger) { inbound, _, _ in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: 1 << 22) {
-                            guard case .text(let text) = message, let json = try? JSONValue(parsing: text),
-                                let type = json["type"]?.stringValue, let data = json["data"]?.objectValue
-                            else { continue }
-                            inbox.messages.withLock { $0.append(ServerMessage(type: type, data: data)) }
+                try await WebSocketClient.connect(url: url, logger: logger) { inbound, _, _ in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await message in inbound.messages(maxSize: 1 << 22) {
+                                guard case .text(let text) = message, let json = try? JSONValue(parsing: text),
+                                    let type = json["type"]?.stringValue, let data = json["data"]?.objectValue
+                                else { continue }
+                                inbox.messages.withLock { $0.append(ServerMessage(type: type, data: data)) }
+                            }
                         }
+                        group.addTask { for await _ in closeRequests { return } }
+                        try await group.next()
+                        group.cancelAll()
                     }
-                    group.addTask { for await _ in closeRequests { return } }
-                    try await group.next()
-                    group.cancelAll()
                 }
-            }
             } catch {
                 inbox.failure.withLock { $0 = "\(error)" }
                 throw error
@@ -61,7 +61,9 @@ final class WebSocketRecorder: Sendable {
             if let message = messages.first(where: predicate) { return message }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestServerError("no matching WebSocket message within \(timeout); got \(messages.map(\.type)), connection error: \(inbox.failure.withLock { $0 } ?? "none")")
+        let failure = inbox.failure.withLock { $0 } ?? "none"
+        throw TestServerError(
+            "no matching WebSocket message within \(timeout); got \(messages.map(\.type)), connection error: \(failure)")
     }
 
     /// Waits for `executing` with `node: null` for the prompt: its last message.

@@ -34,21 +34,31 @@ struct WebSocketTests {
             try await submitter.waitForEnd(of: second)
 
             let messages = submitter.messages(for: first)
-            #expect(messages.map(\.type) == [
-                "execution_start", "execution_cached", "executing", "executing", "executing", "executed",
-                "execution_success", "executing",
-            ])
+            #expect(
+                messages.map(\.type) == [
+                    "execution_start", "execution_cached", "executing", "executing", "executing", "executed",
+                    "execution_success", "executing",
+                ])
             #expect(messages.first?.type == "execution_start")
             #expect(messages.first?.data["timestamp"]?.intValue != nil)
             #expect(messages.dropFirst().first?.type == "execution_cached")
             let executed = messages.filter { $0.type == "executed" }
-            #expect(executed.last?.data == ["node": "3", "display_node": "3", "output": ["text": ["a, b"]], "prompt_id": .string(first)])
-            #expect(messages.filter { $0.type == "executing" }.compactMap { $0.data["node"]?.stringValue } == ["1", "2", "3"])
+            #expect(
+                executed.last?.data == [
+                    "node": "3", "display_node": "3", "output": ["text": ["a, b"]], "prompt_id": .string(first),
+                ])
+            #expect(
+                messages.filter { $0.type == "executing" }.compactMap { $0.data["node"]?.stringValue } == [
+                    "1", "2", "3",
+                ])
             #expect(messages.suffix(2).map(\.type) == ["execution_success", "executing"])
             #expect(messages.last?.data == ["node": .null, "prompt_id": .string(first)])
 
             let cached = submitter.messages(for: second)
-            #expect(cached.map(\.type) == ["execution_start", "execution_cached", "executed", "execution_success", "executing"])
+            #expect(
+                cached.map(\.type) == [
+                    "execution_start", "execution_cached", "executed", "execution_success", "executing",
+                ])
             #expect(cached[1].data["nodes"] == ["1", "2", "3"])
             #expect(cached[2].data["output"] == ["text": ["a, b"]])
 
