@@ -12,6 +12,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Workflow formats, node schema, validation and the scheduler. Knows nothing of Vulkan or models.
@@ -42,11 +48,26 @@ let package = Package(
         ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles"]),
+        // The ComfyUI-compatible HTTP and WebSocket server: a persistent queue and history over one engine.
+        .target(
+            name: "LoomServer",
+            dependencies: [
+                "Loom",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
                 "Loom",
+                "LoomServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
@@ -54,5 +75,17 @@ let package = Package(
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "LoomServerTests",
+            dependencies: [
+                "LoomServer",
+                "Loom",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ]
 )

@@ -7,7 +7,10 @@ struct LoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Run ComfyUI workflows headless: API JSON, UI JSON, YAML or a PNG that embeds one.",
-        subcommands: [RunCommand.self, ValidateCommand.self, ConvertCommand.self, NodesCommand.self, CacheCommand.self, BenchCommand.self, ModelsCommand.self])
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, ConvertCommand.self, NodesCommand.self, ModelsCommand.self,
+            CacheCommand.self, BenchCommand.self, ServeCommand.self,
+        ])
 }
 
 /// ComfyUI's spelling of the options that choose folders and caching, plus Loom's disk cache.

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Loom
+import LoomServer
+
+/// `loom serve`: a ComfyUI-compatible server, started with ComfyUI's own flag spellings so launch scripts carry over.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve ComfyUI's HTTP and WebSocket API, with a queue and history that survive restarts.",
+        discussion: """
+            --listen [IP]                 Listen on IP (default 127.0.0.1); a bare --listen listens on all interfaces (0.0.0.0).
+            --enable-cors-header [ORIGIN] Allow cross-origin requests from ORIGIN (a bare flag allows any origin, '*').
+
+            Besides ComfyUI's routes, POST /run (or /api/run) takes the same body as POST /prompt and answers when \
+            the prompt has finished, with its history entry.
+            """)
+
+    @Option(help: "The port to listen on.")
+    var port = 8188
+
+    @Option(help: "The folder that holds input, output, temp, user and models (default: the current folder).")
+    var baseDirectory: String?
+
+    @Option(help: "Where uploaded and loaded images live (default: BASE/input).")
+    var inputDirectory: String?
+
+    @Option(help: "Where saved images go (default: BASE/output).")
+    var outputDirectory: String?
+
+    @Option(help: "Where previews go (default: BASE/temp).")
+    var tempDirectory: String?
+
+    @Option(help: "Where user data, the queue and the history live (default: BASE/user).")
+    var userDirectory: String?
+
+    @Option(help: ArgumentHelp("The largest request or upload accepted.", valueName: "MB"))
+    var maxUploadSize: Double = 100
+
+    @Flag(help: "Print nothing about the server (requests, startup).")
+    var dontPrintServer = false
+
+    @Option(help: "A folder of static web UI files to serve at /.")
+    var frontEndRoot: String?
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    /// `--listen` and `--enable-cors-header` take an optional value, which ArgumentParser options cannot express.
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var optionalValueFlags: [String] = []
+
+    func run() async throws {
+        let flags = try OptionalValueFlags(optionalValueFlags)
+        let base = URL(fileURLWithPath: baseDirectory ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+        let directories = ServerDirectories(
+            base: base, input: inputDirectory.map(Self.folder), output: outputDirectory.map(Self.folder),
+            temp: tempDirectory.map(Self.folder), user: userDirectory.map(Self.folder))
+        let configuration = ServerConfiguration(
+            host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
+            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin,
+            frontEndRoot: frontEndRoot.map(Self.folder))
+        var logger = Logger(label: "loom.server")
+        logger.logLevel = dontPrintServer ? .critical : .info
+        let server = try LoomServer(engine: engineOptions.makeEngine(), configuration: configuration, logger: logger)
+        try await server.run { [dontPrintServer] host, port in
+            guard !dontPrintServer else { return }
+            // Written unbuffered: scripts and tests read the port from this line while the server runs.
+            let shown = host == "0.0.0.0" ? "127.0.0.1" : host
+            FileHandle.standardOutput.write(Data("To see the GUI go to: http://\(shown):\(port)\n".utf8))
+        }
+    }
+
+    private static func folder(_ path: String) -> URL { URL(fileURLWithPath: path, isDirectory: true) }
+}
+
+/// ComfyUI's `--listen [IP]` and `--enable-cors-header [ORIGIN]`, read from the arguments ArgumentParser left over.
+struct OptionalValueFlags {
+    var listen: String?
+    var corsOrigin: String?
+
+    init(_ arguments: [String]) throws {
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let (name, inlineValue) = Self.split(argument)
+            let next = index + 1 < arguments.count && !arguments[index + 1].hasPrefix("-") ? arguments[index + 1] : nil
+            let value = inlineValue ?? next
+            switch name {
+            case "--listen":
+                // ComfyUI accepts a comma-separated list such as "0.0.0.0,::"; Loom binds one address.
+                let addresses = (value ?? "0.0.0.0").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                listen = addresses.first ?? "0.0.0.0"
+                if addresses.count > 1 { printError("note: loom serve listens on one address; using \(listen!)") }
+            case "--enable-cors-header": corsOrigin = value ?? "*"
+            default: throw ValidationError("unknown argument '\(argument)'")
+            }
+            index += inlineValue == nil && next != nil ? 2 : 1
+        }
+    }
+
+    private static func split(_ argument: String) -> (String, String?) {
+        guard let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A file location inside a root folder, built from a client's `subfolder` and `filename`. Absolute paths,
+/// `..` components and symbolic links that lead out of the root are refused, so a request can only reach files
+/// under the folder it names.
+struct ConfinedPath {
+    let root: URL
+    let directory: URL
+    let filename: String
+
+    var url: URL { directory.appendingPathComponent(filename, isDirectory: false) }
+
+    init(root: URL, subfolder: String, filename: String) throws(ServerError) {
+        guard Self.isPlainName(filename) else {
+            throw .badRequest("invalid filename '\(filename)': it must be a plain file name, without folders or '..'")
+        }
+        let components = subfolder.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard !subfolder.hasPrefix("/"), components.allSatisfy(Self.isPlainName) else {
+            throw .forbidden("subfolder '\(subfolder)' leads outside the \(root.lastPathComponent) folder")
+        }
+        self.root = root
+        self.filename = filename
+        directory = components.reduce(root) { $0.appendingPathComponent($1, isDirectory: true) }
+    }
+
+    /// Checks, after resolving symbolic links, that the directory (once it exists) and the file (if it exists)
+    /// lie inside the root.
+    func checkContainment() throws(ServerError) {
+        guard let realRoot = Self.realPath(root.path) else {
+            throw .notFound("the \(root.lastPathComponent) folder does not exist")
+        }
+        for path in [directory.path, url.path] {
+            guard let real = Self.realPath(path) else { continue }
+            guard real == realRoot || real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+                throw .forbidden("'\(path)' leads outside the \(root.lastPathComponent) folder")
+            }
+        }
+    }
+
+    private static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && !name.contains("..") && !name.contains("/") && !name.contains("\\")
+            && !name.contains("\0")
+    }
+
+    /// The canonical path with every symbolic link resolved; nil when nothing exists there.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

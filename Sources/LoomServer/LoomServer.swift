@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Loom
+import NIOCore
+
+/// A ComfyUI-compatible server over one `LoomEngine`: the HTTP API (every route also under `/api`), the
+/// `/ws` WebSocket, and a queue and history that persist under the user directory.
+///
+/// Routes: `POST/GET /prompt`, `GET/POST /queue`, `GET /history[/{id}]`, `POST /history`, `POST /interrupt`,
+/// `POST /free`, `GET /object_info[/{class}]`, `GET /system_stats`, `/features`, `/embeddings`, `/extensions`,
+/// `/models[/{folder}]`, `GET /view`, `POST /upload/image`, and Loom's blocking `POST /run`. Prompts run one at a
+/// time in queue order on the shared engine.
+public struct LoomServer: Sendable {
+    public let engine: LoomEngine
+    public let configuration: ServerConfiguration
+    public let queue: PromptQueue
+    public let clients: ClientHub
+    public let imageFolders: any ImageFolders
+    public let modelFolders: any ModelFolders
+    let logger: Logger
+
+    /// Restores the queue and history saved under `configuration.directories.user`.
+    public init(
+        engine: LoomEngine, configuration: ServerConfiguration, imageFolders: (any ImageFolders)? = nil,
+        modelFolders: (any ModelFolders)? = nil, logger: Logger = Logger(label: "loom.server")
+    ) throws(ServerSetupError) {
+        try configuration.directories.createAll()
+        self.engine = engine
+        self.configuration = configuration
+        self.imageFolders = imageFolders ?? configuration.directories
+        self.modelFolders = modelFolders ?? ModelDirectory(root: configuration.directories.models)
+        self.logger = logger
+        let clients = ClientHub()
+        self.clients = clients
+        queue = PromptQueue(
+            store: QueueStore(directory: configuration.directories.queueState), maxHistory: configuration.maxHistory,
+            logger: logger
+        ) { remaining in
+            clients.broadcast(.status(queueRemaining: remaining))
+        }
+    }
+
+    /// The application to run: routes, the WebSocket endpoint and the prompt worker as one service.
+    /// `onServerRunning` receives the listening channel, whose local address tells the port when it was 0.
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        if let origin = configuration.corsOrigin {
+            router.add(middleware: CORSHeaderMiddleware(allowedOrigin: origin))
+        } else {
+            router.add(middleware: LoopbackOriginMiddleware())
+            webSocketRouter.add(middleware: LoopbackOriginMiddleware())
+        }
+        if let frontEndRoot = configuration.frontEndRoot {
+            router.add(middleware: FileMiddleware(frontEndRoot.path, searchForIndexHtml: true, logger: logger))
+        }
+        for group in [router.group(""), router.group("api")] {
+            PromptRoutes(server: self).register(on: group)
+            QueueRoutes(server: self).register(on: group)
+            HistoryRoutes(server: self).register(on: group)
+            InfoRoutes(server: self).register(on: group)
+            FileRoutes(server: self).register(on: group)
+        }
+        WebSocketRoute(server: self).register(on: webSocketRouter)
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Loom"),
+            services: [PromptWorker(engine: engine, queue: queue, clients: clients, logger: logger)],
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+
+    /// Serves until the process receives SIGINT or SIGTERM; a running prompt is stopped and stays queued.
+    /// `onListening` receives the address and port actually bound (the port the system chose for port 0).
+    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in })
+        async throws
+    {
+        try await makeApplication { channel in
+            await onListening(configuration.host, channel.localAddress?.port ?? configuration.port)
+        }.runService()
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Loom
+import ServiceLifecycle
+import Synchronization
+
+/// Runs queued prompts one at a time on the shared engine, sends each prompt's messages to the client that
+/// submitted it, and records how it ended. A failed or interrupted prompt never affects the next: each gets its own
+/// interruption, and the engine's cache holds only outputs of nodes that succeeded.
+struct PromptWorker: Service {
+    /// The events ComfyUI keeps in a history entry's `status.messages`.
+    static let historyMessageTypes: Set<String> = [
+        "execution_start", "execution_cached", "execution_success", "execution_error", "execution_interrupted",
+    ]
+
+    let engine: LoomEngine
+    let queue: PromptQueue
+    let clients: ClientHub
+    let logger: Logger
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while let next = await queue.next() {
+                await execute(next.prompt, interruption: next.interruption)
+            }
+        } onGracefulShutdown: { [queue, clients] in
+            clients.disconnectAll()
+            Task { await queue.shutDown() }
+        }
+    }
+
+    private func execute(_ item: QueuedPrompt, interruption: Interruption) async {
+        let started = ContinuousClock.now
+        let recorded = Mutex<[JSONValue]>([])
+        let send: @Sendable (ServerMessage) -> Void = { [clients] message in
+            if Self.historyMessageTypes.contains(message.type) {
+                recorded.withLock { $0.append([.string(message.type), .object(message.data)]) }
+            }
+            if let client = item.clientID { clients.send(message, to: client) }
+        }
+        let entry: HistoryEntry
+        do {
+            var document = WorkflowDocument(
+                prompt: try Prompt(json: item.prompt), format: .api, extraData: item.extraData)
+            document.partialExecutionTargets = item.outputsToExecute
+            let outcome = try await engine.run(document, promptID: item.id, interruption: interruption) { event in
+                // The end of the prompt is announced once its history entry is saved, so a client that reacts
+                // to it finds the entry.
+                if case .executing(_, nil, _) = event { return }
+                send(ServerMessage(event))
+            }
+            entry = HistoryEntry(
+                prompt: item, outputs: Self.orderedOutputs(outcome), succeeded: outcome.succeeded,
+                completed: outcome.succeeded, messages: recorded.withLock { $0 })
+        } catch {
+            // Queued prompts were valid when submitted; a restored one may no longer be (a file it names is gone).
+            send(ServerMessage(type: "execution_start", data: ["prompt_id": .string(item.id), "timestamp": Self.now]))
+            send(Self.invalidAtRunTime(item, error: error))
+            entry = HistoryEntry(
+                prompt: item, outputs: [:], succeeded: false, completed: false, messages: recorded.withLock { $0 })
+        }
+        guard await queue.finish(entry) else { return }
+        if let client = item.clientID {
+            clients.send(
+                ServerMessage(type: "executing", data: ["node": .null, "prompt_id": .string(item.id)]), to: client)
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        logger.info(
+            "Prompt \(item.id) \(entry.succeeded ? "executed" : "failed") in \(String(format: "%.2f", seconds)) seconds"
+        )
+    }
+
+    /// Output node results in the order the nodes ran, as ComfyUI's history lists them.
+    private static func orderedOutputs(_ outcome: ExecutionOutcome) -> JSONObject {
+        let order = outcome.cachedNodes + outcome.executedNodes
+        let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let ids = outcome.outputs.keys.sorted { (rank[$0] ?? .max, $0) < (rank[$1] ?? .max, $1) }
+        return JSONObject(ids.map { ($0, .object(outcome.outputs[$0]!)) })
+    }
+
+    private static func invalidAtRunTime(_ item: QueuedPrompt, error: any Error) -> ServerMessage {
+        ServerMessage(
+            type: "execution_error",
+            data: [
+                "prompt_id": .string(item.id), "node_id": .null, "node_type": .null, "executed": [],
+                "exception_message": .string("the prompt is no longer valid: \(error)"),
+                "exception_type": .string(
+                    error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError"),
+                "traceback": [], "current_inputs": [:], "current_outputs": [:], "timestamp": now,
+            ])
+    }
+
+    private static var now: JSONValue { .int(Int(Date().timeIntervalSince1970 * 1000)) }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Loom
+import Synchronization
+
+/// Named gates that tests open to let `TestGate` nodes finish, so a test controls exactly when a prompt runs.
+enum Gates {
+    private static let opened = Mutex<Set<String>>([])
+
+    static func open(_ name: String) { opened.withLock { _ = $0.insert(name) } }
+    static func isOpen(_ name: String) -> Bool { opened.withLock { $0.contains(name) } }
+}
+
+struct GateNeverOpened: Error, CustomStringConvertible {
+    var gate: String
+    var description: String { "gate '\(gate)' was not opened within 60 seconds" }
+}
+
+/// An output node that waits until its gate opens (or the prompt is interrupted), then shows the gate's name.
+struct TestGate: Node {
+    static let schema = NodeSchema(
+        name: "TestGate", category: "test", inputs: [.string("gate"), .link("after", "*", section: .optional)],
+        outputs: [OutputSpec("STRING")], isOutputNode: true)
+    static var isIdempotent: Bool { false }
+
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let gate = try inputs("gate", as: String.self)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !Gates.isOpen(gate) {
+            try context.checkInterrupted()
+            guard ContinuousClock.now < deadline else { throw GateNeverOpened(gate: gate) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return NodeResult([gate], ui: ["text": [.string(gate)]])
+    }
+}
+
+struct DeliberateFailure: Error, CustomStringConvertible {
+    var description: String { "deliberate failure" }
+}
+
+/// An output node that always fails.
+struct TestFail: Node {
+    static let schema = NodeSchema(
+        name: "TestFail", category: "test", inputs: [.link("value", "*")], isOutputNode: true)
+
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        throw DeliberateFailure()
+    }
+}
+
+extension NodeRegistry {
+    /// Loom's node library plus the test nodes.
+    static var serverTests: NodeRegistry {
+        var registry = NodeLibrary.registry
+        registry.register(TestGate.self)
+        registry.register(TestFail.self)
+        return registry
+    }
+}
