@@ -22,8 +22,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // libpng from the system (Debian: libpng-dev).
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // libpng reports errors with longjmp; this C shim keeps every setjmp/longjmp inside C frames.
+        .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
+        // Image and mask batches, PNG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
+        .target(name: "LoomImaging", dependencies: ["CPNGShim"]),
         // The node library: ComfyUI-named nodes built on the layers below.
-        .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
+        .target(
+            name: "LoomNodes",
+            dependencies: [
+                "LoomGraph",
+                "LoomImaging",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes"]),
         .executableTarget(
@@ -34,6 +47,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["Loom", "LoomNodes", "LoomGraph"]),
+        .testTarget(name: "LoomNodesTests", dependencies: ["Loom", "LoomNodes", "LoomGraph", "LoomImaging"]),
+        .testTarget(name: "LoomImagingTests", dependencies: ["LoomImaging"]),
     ]
 )
