@@ -21,12 +21,24 @@ enum LanczosResampler {
         if newWidth != width || newHeight != height {
             let hasAlpha = channels == 2 || channels == 4
             if hasAlpha { premultiply(&bytes, channels: channels) }
-            if newWidth != width {
-                bytes = horizontalPass(bytes, lines: batch * height, width: width, channels: channels, to: newWidth)
-            }
-            if newHeight != height {
-                bytes = verticalPass(
-                    bytes, batch: batch, height: height, rowLength: newWidth * channels, to: newHeight)
+            // Each pass rounds to 8 bits, so the order matters. Pillow (since 11) runs the vertical pass
+            // first when the height shrinks by more than twice what the width shrinks by.
+            let shrink = (height: height - newHeight, width: width - newWidth)
+            if shrink.height > 0 && shrink.height > shrink.width * 2 {
+                bytes = verticalPass(bytes, batch: batch, height: height, rowLength: width * channels, to: newHeight)
+                if newWidth != width {
+                    bytes = horizontalPass(
+                        bytes, lines: batch * newHeight, width: width, channels: channels, to: newWidth)
+                }
+            } else {
+                if newWidth != width {
+                    bytes = horizontalPass(
+                        bytes, lines: batch * height, width: width, channels: channels, to: newWidth)
+                }
+                if newHeight != height {
+                    bytes = verticalPass(
+                        bytes, batch: batch, height: height, rowLength: newWidth * channels, to: newHeight)
+                }
             }
             if hasAlpha { unpremultiply(&bytes, channels: channels) }
         }

@@ -1,0 +1,145 @@
+import Foundation
+import LoomGraph
+
+/// A requested file name that cannot be used, or a file that is not there.
+public struct FileNameError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Problem: Sendable, Equatable {
+        case empty
+        case absolute
+        case parentReference
+        /// After resolving symbolic links the file lies outside its folder.
+        case escapesFolder
+        case missing
+    }
+
+    public var name: String
+    public var folder: String
+    public var problem: Problem
+
+    public var description: String {
+        switch problem {
+        case .empty: "an empty file name was given for the \(folder) folder"
+        case .absolute: "'\(name)' is an absolute path; names must be relative to the \(folder) folder"
+        case .parentReference: "'\(name)' refers to a parent directory ('..'), which is not allowed"
+        case .escapesFolder: "'\(name)' leads outside the \(folder) folder through a symbolic link"
+        case .missing: "'\(name)' was not found in the \(folder) folder"
+        }
+    }
+}
+
+extension FolderPaths {
+    /// The full path of `name` inside `root`, refusing names that could reach outside it:
+    /// absolute paths, `..` components and symbolic links that lead out. The file need not exist.
+    public func path(of name: String, inDirectory root: String, folderName: String) throws(FileNameError) -> String {
+        func failure(_ problem: FileNameError.Problem) -> FileNameError {
+            FileNameError(name: name, folder: folderName, problem: problem)
+        }
+        let parts = name.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        guard !name.contains("\0") else { throw failure(.parentReference) }
+        guard !name.hasPrefix("/") else { throw failure(.absolute) }
+        guard !parts.contains("..") else { throw failure(.parentReference) }
+        guard !parts.isEmpty else { throw failure(.empty) }
+        let path = ([root] + parts.map(String.init)).joined(separator: "/")
+        guard PathSyntax.isContained(path, in: root) else { throw failure(.escapesFolder) }
+        return path
+    }
+
+    /// The path of an existing file named as ComfyUI's LoadImage names it: relative to the input folder,
+    /// or to another storage folder when annotated with a ` [output]`, ` [input]` or ` [temp]` suffix.
+    public func existingFile(annotated name: String, default folder: StorageFolder = .input)
+        throws(FileNameError) -> String
+    {
+        let (plain, storage) = Self.splitAnnotation(name, default: folder)
+        let path = try path(of: plain, inDirectory: directory(storage), folderName: storage.rawValue)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw FileNameError(name: plain, folder: storage.rawValue, problem: .missing)
+        }
+        return path
+    }
+
+    /// ComfyUI's annotated names: `name [output]` refers to the output folder, and so on.
+    static func splitAnnotation(_ name: String, default folder: StorageFolder) -> (String, StorageFolder) {
+        for storage in StorageFolder.allCases where name.hasSuffix(" [\(storage.rawValue)]") {
+            return (String(name.dropLast(storage.rawValue.count + 3)), storage)
+        }
+        return (name, folder)
+    }
+
+    /// The first of a model folder's directories that holds `name`.
+    public func modelFile(_ name: String, in folder: String) throws(FileNameError) -> String {
+        for directory in modelDirectories(folder) {
+            let path = try path(of: name, inDirectory: directory, folderName: folder)
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw FileNameError(name: name, folder: folder, problem: .missing)
+    }
+}
+
+extension FolderPaths: FileCatalog {
+    /// File extensions Python's `mimetypes` calls images; ComfyUI's LoadImage lists these.
+    static let imageExtensions: Set<String> = [
+        "png", "jpg", "jpeg", "jpe", "jfif", "webp", "gif", "bmp", "tif", "tiff", "ico", "avif", "heic", "heif",
+        "svg", "pbm", "pgm", "ppm", "pnm", "xbm", "xpm", "ras", "rgb", "ief", "xwd", "pct", "pic", "pict",
+    ]
+
+    /// ComfyUI's `supported_pt_extensions`.
+    static let modelExtensions: Set<String> = ["ckpt", "pt", "pt2", "bin", "pth", "safetensors", "pkl", "sft"]
+
+    /// `input`: the image files directly in the input folder, as LoadImage lists them.
+    /// A model folder: files with model extensions anywhere under its directories, as relative paths.
+    /// Both sorted by code point, as Python sorts.
+    public func files(in folder: String) -> [String] {
+        let names: [String]
+        if folder == StorageFolder.input.rawValue {
+            names = Self.regularFiles(in: input).filter { Self.hasExtension($0, in: Self.imageExtensions) }
+        } else {
+            let found = modelDirectories(folder).flatMap { Self.filesRecursively(in: $0) }
+            names = Array(Set(found.filter { Self.hasExtension($0, in: Self.modelExtensions) }))
+        }
+        return names.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+    }
+
+    public func searchedLocations(for folder: String) -> [String] {
+        if let storage = StorageFolder(rawValue: folder) { return [directory(storage)] }
+        return modelDirectories(folder)
+    }
+
+    static func hasExtension(_ name: String, in extensions: Set<String>) -> Bool {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+        return extensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// Names of the regular files (following links) directly in `directory`.
+    static func regularFiles(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+                && !isDirectory.boolValue
+        }
+    }
+
+    /// Relative paths of the files under `directory`, descending into linked folders as ComfyUI's
+    /// `os.walk(followlinks=True)` does; a folder already visited is not entered twice.
+    static func filesRecursively(in directory: String) -> [String] {
+        var files: [String] = []
+        var visited: Set<String> = []
+        func walk(_ absolute: String, _ relative: String) {
+            guard let resolved = PathSyntax.resolvingLinks(absolute), visited.insert(resolved).inserted else { return }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [] {
+                let path = absolute + "/" + name
+                let relativePath = relative.isEmpty ? name : relative + "/" + name
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue {
+                    walk(path, relativePath)
+                } else {
+                    files.append(relativePath)
+                }
+            }
+        }
+        walk(directory, "")
+        return files
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Path-string helpers with Python's `os.path` meaning, for ComfyUI-compatible names.
+enum PathSyntax {
+    static func absolute(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return normalized(joined)
+    }
+
+    /// `os.path.normpath` on POSIX: collapses `//`, `.` and `a/..`; keeps leading `..` of relative paths.
+    static func normalized(_ path: String) -> String {
+        let isAbsolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if let last = parts.last, last != ".." {
+                    parts.removeLast()
+                } else if !isAbsolute {
+                    parts.append(part)
+                }
+                continue
+            }
+            parts.append(part)
+        }
+        let body = parts.joined(separator: "/")
+        if isAbsolute { return "/" + body }
+        return body.isEmpty ? "." : body
+    }
+
+    /// `os.path.dirname` and `os.path.basename` of a normalised relative path.
+    static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+    }
+
+    /// The path with symbolic links resolved, or nil when it does not exist.
+    static func resolvingLinks(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Whether `path` is `root` or lies under it, after resolving the links of both
+    /// (for a path not yet created, those of its nearest existing ancestor).
+    static func isContained(_ path: String, in root: String) -> Bool {
+        guard let resolvedRoot = resolvingLinks(root) else { return false }
+        var existing = path
+        var rest: [String] = []
+        while resolvingLinks(existing) == nil {
+            let (directory, name) = split(existing)
+            guard !directory.isEmpty, directory != existing else { return false }
+            rest.insert(name, at: 0)
+            existing = directory
+        }
+        guard let resolved = resolvingLinks(existing) else { return false }
+        let full = ([resolved] + rest).joined(separator: "/")
+        return full == resolvedRoot || full.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/")
+    }
+}
