@@ -117,12 +117,20 @@ loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_d
     }
 
     png_set_read_fn(png, state, read_bytes);
-    png_set_user_limits(png, max_dimension, max_dimension);
+    // libpng's own size limit fails with a vague "Invalid IHDR data"; the check below says what is wrong.
+    png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_read_info(png, info);
 
     png_uint_32 width = 0, height = 0;
     int bit_depth = 0, color_type = 0;
     png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
+    if (width > max_dimension || height > max_dimension) {
+        char message[160];
+        snprintf(message, sizeof message, "the image is %u x %u pixels, more than the %u allowed per side",
+                 (unsigned)width, (unsigned)height, (unsigned)max_dimension);
+        report(&state->report, LOOM_PNG_UNSUPPORTED, message);
+        png_error(png, message);
+    }
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
         png_set_palette_to_rgb(png);
     }

@@ -1,0 +1,164 @@
+import Foundation
+import LoomImaging
+import Testing
+
+@Suite struct PNGTests {
+    /// LoadImage's outputs for a decoded PNG: RGB and 1 − alpha, or the 64×64 empty mask.
+    static func loaded(_ png: PNGImage) -> (Image, Mask) {
+        (Image(rgbOf: png), Mask(inverseAlphaOf: png) ?? Mask(height: 64, width: 64, repeating: 0))
+    }
+
+    @Test func decodesLayoutsAsComfyUILoadsThem() throws {
+        let cases = Fixtures.cases(kind: "png")
+        #expect(cases.count == 7)
+        for (name, parameters) in cases {
+            let png = try ImageFile.readPNG(at: Fixtures.url(parameters["file"] as! String).path)
+            let (image, mask) = Self.loaded(png)
+            let imageDifference = largestDifference(image, try Fixtures.image("\(name)_image"))
+            let maskDifference = largestDifference(mask, try Fixtures.mask("\(name)_mask"))
+            #expect(imageDifference != nil && imageDifference! < 1e-6, "\(name): image \(String(describing: imageDifference))")
+            #expect(maskDifference != nil && maskDifference! < 1e-6, "\(name): mask \(String(describing: maskDifference))")
+        }
+    }
+
+    @Test func reportsLayoutAfterExpansion() throws {
+        let palette = try ImageFile.readPNG(at: Fixtures.url("png_palette_trns.png").path)
+        #expect(palette.channels == 4 && palette.bitDepth == 8)
+        let bits = try ImageFile.readPNG(at: Fixtures.url("png_grey_1bit.png").path)
+        #expect(bits.channels == 1 && bits.bitDepth == 8 && Set(bits.samples) == [0, 255])
+        let deep = try ImageFile.readPNG(at: Fixtures.url("png_rgb16.png").path)
+        #expect(deep.channels == 3 && deep.bitDepth == 16 && deep.samples.contains { $0 > 255 })
+    }
+
+    @Test func readsTextZTextAndInternationalText() throws {
+        let png = try ImageFile.readPNG(at: Fixtures.url("png_rgba_text.png").path)
+        #expect(png.text("prompt") == #"{"1": {"class_type": "SaveImage", "inputs": {}}}"#)
+        #expect(png.text("latin") == "caf\u{E9}")
+        #expect(png.text("compressed") == String(repeating: "zz", count: 40))
+        #expect(png.text("international") == "\u{65E5}\u{672C} \u{2713}")
+        #expect(png.text("absent") == nil)
+    }
+
+    @Test(arguments: [(1, 8), (2, 8), (3, 8), (4, 8), (1, 16), (2, 16), (3, 16), (4, 16)])
+    func roundTripsEveryLayout(channels: Int, bitDepth: Int) throws {
+        let maximum = bitDepth == 16 ? 65535 : 255
+        let samples = (0..<(5 * 3 * channels)).map { UInt16(($0 * 7919) % (maximum + 1)) }
+        let original = PNGImage(
+            width: 5, height: 3, channels: channels, bitDepth: bitDepth, samples: samples,
+            textChunks: [PNGTextChunk(key: "prompt", text: "{\"a\": 1}"), PNGTextChunk(key: "note", text: "d\u{E9}j\u{E0}")])
+        let decoded = try PNGImage(decoding: try original.encoded(compressionLevel: 4))
+        #expect(decoded == original)
+    }
+
+    @Test func savesEightBitSamplesByTruncatingLikeComfyUI() throws {
+        let image = Image(batchCount: 2, height: 1, width: 2, channels: 3, pixels: [
+            0, 0.5, 1, 1.5, -0.5, 0.999, 0.1, 0.2, 0.3, 0.4, Float.nan, 0.6,
+        ])
+        let png = PNGImage(frame: 1, of: image)
+        #expect(png.samples == [25, 51, 76, 102, 0, 153])
+        #expect(PNGImage(frame: 0, of: image).samples == [0, 127, 255, 255, 0, 254])
+    }
+
+    @Test func refusesTextOutsideLatin1() {
+        let png = PNGImage(
+            width: 1, height: 1, channels: 1, bitDepth: 8, samples: [0],
+            textChunks: [PNGTextChunk(key: "workflow", text: "\u{65E5}")])
+        #expect(throws: PNGError.self) { try png.encoded() }
+    }
+
+    // MARK: Damaged input
+
+    static func validPNG() throws -> [UInt8] {
+        try PNGImage(width: 4, height: 4, channels: 3, bitDepth: 8, samples: (0..<48).map { UInt16($0 * 5) })
+            .encoded(compressionLevel: 0)
+    }
+
+    @Test func rejectsDataWithoutTheSignature() {
+        #expect(throws: PNGError.notPNG) { try PNGImage(decoding: []) }
+        #expect(throws: PNGError.notPNG) { try PNGImage(decoding: Array("hello, world".utf8)) }
+    }
+
+    @Test func reportsTruncationAsCorrupt() throws {
+        let bytes = try Self.validPNG()
+        for length in [9, 33, 50, bytes.count - 20] {
+            #expect {
+                try PNGImage(decoding: Array(bytes.prefix(length)))
+            } throws: { error in
+                guard case .corrupt(let message) = error as? PNGError else { return false }
+                return !message.isEmpty
+            }
+        }
+    }
+
+    @Test func reportsCRCDamageInTheHeaderAsCorrupt() throws {
+        var bytes = try Self.validPNG()
+        bytes[17] ^= 0xFF  // inside IHDR's width field
+        #expect {
+            try PNGImage(decoding: bytes)
+        } throws: { error in
+            guard case .corrupt(let message) = error as? PNGError else { return false }
+            return message.localizedCaseInsensitiveContains("crc")
+        }
+    }
+
+    @Test func reportsDamagedImageData() throws {
+        var bytes = try Self.validPNG()
+        // The IDAT payload starts after signature (8), IHDR (25) and the IDAT length and type (8).
+        for offset in 41..<49 { bytes[offset] ^= 0x5A }
+        #expect(throws: PNGError.self) { try PNGImage(decoding: bytes) }
+    }
+
+    @Test func refusesOversizedImagesBeforeAllocating() throws {
+        var bytes = try Self.validPNG()
+        // Width 100000 with a correct CRC, so only the size limit can object.
+        let width: [UInt8] = [0x00, 0x01, 0x86, 0xA0]
+        bytes.replaceSubrange(16..<20, with: width)
+        let crc = crc32(Array(bytes[12..<29]))
+        bytes.replaceSubrange(29..<33, with: withUnsafeBytes(of: crc.bigEndian) { Array($0) })
+        #expect {
+            try PNGImage(decoding: bytes)
+        } throws: { error in
+            guard case .unsupported(let message) = error as? PNGError else { return false }
+            return message.contains("100000 x 4 pixels")
+        }
+    }
+
+    private func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    // MARK: Files
+
+    @Test func fileErrorsNameTheFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-png-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let missing = directory.appendingPathComponent("missing.png").path
+        #expect(throws: ImageFileError(path: missing, problem: .missing)) { try ImageFile.readPNG(at: missing) }
+
+        let jpeg = directory.appendingPathComponent("photo.png").path
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]).write(to: URL(fileURLWithPath: jpeg))
+        #expect(throws: ImageFileError(path: jpeg, problem: .unsupportedFormat("a JPEG image"))) {
+            try ImageFile.readPNG(at: jpeg)
+        }
+
+        let truncated = directory.appendingPathComponent("cut.png").path
+        try Data(try Self.validPNG().prefix(40)).write(to: URL(fileURLWithPath: truncated))
+        do {
+            _ = try ImageFile.readPNG(at: truncated)
+            Issue.record("a truncated file decoded")
+        } catch {
+            #expect(error.path == truncated)
+            #expect(error.description.contains("cut.png") && error.description.contains("damaged"))
+        }
+
+        let unwritable = directory.appendingPathComponent("no/such/folder/x.png").path
+        #expect(throws: ImageFileError.self) { try ImageFile.write([1, 2, 3], to: unwritable) }
+    }
+}
