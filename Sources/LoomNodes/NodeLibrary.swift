@@ -10,6 +10,23 @@ public enum NodeLibrary {
         PrimitiveBoolean.self,
         StringConcatenate.self,
         PreviewAny.self,
+        LoadImage.self,
+        SaveImage.self,
+        PreviewImage.self,
+        ImageScale.self,
+        ImageScaleBy.self,
+        ImageCrop.self,
+        ImageInvert.self,
+        ImageBatch.self,
+        ImageCompositeMasked.self,
+        ImagePadForOutpaint.self,
+        ImageStitch.self,
+        MaskToImage.self,
+        ImageToMask.self,
+        SolidMask.self,
+        InvertMask.self,
+        ThresholdMask.self,
+        GrowMask.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

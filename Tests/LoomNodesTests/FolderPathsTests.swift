@@ -1,0 +1,92 @@
+import Foundation
+import LoomGraph
+import LoomNodes
+import Testing
+
+@Suite struct FolderPathsTests {
+    @Test func defaultsFollowComfyUILayout() {
+        let folders = FolderPaths(base: "/srv/comfy/")
+        #expect(folders.input == "/srv/comfy/input" && folders.output == "/srv/comfy/output")
+        #expect(folders.temp == "/srv/comfy/temp" && folders.user == "/srv/comfy/user")
+        #expect(folders.modelDirectories("checkpoints") == ["/srv/comfy/models/checkpoints"])
+        #expect(folders.modelDirectories("unet") == ["/srv/comfy/models/diffusion_models"])
+        #expect(folders.searchedLocations(for: "input") == ["/srv/comfy/input"])
+        #expect(folders.searchedLocations(for: "nonexistent") == [])
+    }
+
+    @Test func listsInputImagesSortedByCodePoint() throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let input = temporary.folders.input
+        for name in ["b.png", "B.JPG", "a.webp", "notes.txt", "sub/c.png", "noextension", "é.png"] {
+            try temporary.write([0], to: input + "/" + name)
+        }
+        #expect(temporary.folders.files(in: "input") == ["B.JPG", "a.webp", "b.png", "é.png"])
+    }
+
+    @Test func listsModelFilesRecursivelyAcrossDirectories() throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        var folders = temporary.folders
+        let extra = folders.base + "/extra_loras"
+        folders.models["loras"] = [folders.base + "/models/loras", extra]
+        try temporary.write([0], to: folders.base + "/models/loras/style/one.safetensors")
+        try temporary.write([0], to: folders.base + "/models/loras/readme.md")
+        try temporary.write([0], to: extra + "/two.pt")
+        try temporary.write([0], to: extra + "/style/one.safetensors")
+        #expect(folders.files(in: "loras") == ["style/one.safetensors", "two.pt"])
+        #expect(try folders.modelFile("two.pt", in: "loras") == extra + "/two.pt")
+        #expect(throws: FileNameError.self) { try folders.modelFile("three.pt", in: "loras") }
+    }
+
+    @Test func refusesNamesThatLeaveTheFolder() throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let folders = temporary.folders
+        let root = folders.input
+        func problem(_ name: String) -> FileNameError.Problem? {
+            do {
+                _ = try folders.path(of: name, inDirectory: root, folderName: "input")
+                return nil
+            } catch { return error.problem }
+        }
+        #expect(problem("/etc/passwd") == .absolute)
+        #expect(problem("../output/x.png") == .parentReference)
+        #expect(problem("a/../../x.png") == .parentReference)
+        #expect(problem("") == .empty)
+        #expect(problem("./.") == .empty)
+        #expect(problem("sub/ok.png") == nil)
+
+        // A link inside the input folder that points outside it is refused, one inside is allowed.
+        try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: folders.output)
+        try FileManager.default.createDirectory(atPath: root + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/alias", withDestinationPath: root + "/real")
+        #expect(problem("escape/x.png") == .escapesFolder)
+        #expect(problem("escape") == .escapesFolder)
+        #expect(problem("alias/x.png") == nil)
+    }
+
+    @Test func resolvesAnnotatedNames() throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let folders = temporary.folders
+        try temporary.write([1], to: folders.output + "/made.png")
+        try temporary.write([1], to: folders.input + "/sub/given.png")
+        #expect(try folders.existingFile(annotated: "made.png [output]") == folders.output + "/made.png")
+        #expect(try folders.existingFile(annotated: "sub/given.png") == folders.input + "/sub/given.png")
+        #expect(throws: FileNameError(name: "made.png", folder: "input", problem: .missing)) {
+            try folders.existingFile(annotated: "made.png")
+        }
+        #expect(throws: FileNameError(name: "sub", folder: "input", problem: .missing)) {
+            try folders.existingFile(annotated: "sub")
+        }
+    }
+
+    @Test func registersForNodesAndValidation() {
+        let resources = Resources()
+        let folders = FolderPaths(base: "/srv/comfy")
+        folders.register(in: resources)
+        #expect(resources.get(FolderPaths.self) == folders)
+        #expect(resources.get((any FileCatalog).self)?.searchedLocations(for: "vae") == ["/srv/comfy/models/vae"])
+    }
+}
