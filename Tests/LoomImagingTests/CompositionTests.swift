@@ -81,3 +81,35 @@ import Testing
         }
     }
 }
+
+@Suite struct MaskOperationTests {
+    @Test func maskCompositeMatchesComfyUI() throws {
+        let cases = Fixtures.cases(kind: "mask_composite")
+        #expect(cases.count == MaskOperation.allCases.count)
+        for (name, parameters) in cases {
+            let output = try Fixtures.mask(parameters["destination"] as! String).compositing(
+                source: try Fixtures.mask(parameters["source"] as! String), x: parameters["x"] as! Int,
+                y: parameters["y"] as! Int,
+                operation: try #require(MaskOperation(rawValue: parameters["operation"] as! String)))
+            let difference = largestDifference(output, try Fixtures.mask(name))
+            #expect(difference != nil && difference! < 1e-6, "\(name): largest difference \(String(describing: difference))")
+        }
+    }
+
+    @Test func featherMatchesComfyUI() throws {
+        let cases = Fixtures.cases(kind: "feather")
+        #expect(cases.count == 2)
+        for (name, parameters) in cases {
+            let output = try Fixtures.mask(parameters["input"] as! String).feathered(
+                left: parameters["left"] as! Int, top: parameters["top"] as! Int, right: parameters["right"] as! Int,
+                bottom: parameters["bottom"] as! Int)
+            let difference = largestDifference(output, try Fixtures.mask(name))
+            #expect(difference != nil && difference! < 1e-6, "\(name): largest difference \(String(describing: difference))")
+        }
+    }
+
+    @Test func cropClipsToTheMask() {
+        let mask = Mask(batchCount: 1, height: 2, width: 3, values: [0, 1, 2, 3, 4, 5])
+        #expect(mask.cropped(x: 1, y: 1, width: 9, height: 9) == Mask(batchCount: 1, height: 1, width: 2, values: [4, 5]))
+    }
+}

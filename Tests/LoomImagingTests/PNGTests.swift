@@ -10,7 +10,7 @@ import Testing
 
     @Test func decodesLayoutsAsComfyUILoadsThem() throws {
         let cases = Fixtures.cases(kind: "png")
-        #expect(cases.count == 7)
+        #expect(cases.count == 9)
         for (name, parameters) in cases {
             let png = try ImageFile.readPNG(at: Fixtures.url(parameters["file"] as! String).path)
             let (image, mask) = Self.loaded(png)
