@@ -11,10 +11,12 @@ public enum NodeLibrary {
         StringConcatenate.self,
         PreviewAny.self,
         LoadImage.self,
+        LoadImageMask.self,
         SaveImage.self,
         PreviewImage.self,
         ImageScale.self,
         ImageScaleBy.self,
+        ImageScaleToTotalPixels.self,
         ImageCrop.self,
         ImageInvert.self,
         ImageBatch.self,
@@ -27,6 +29,9 @@ public enum NodeLibrary {
         InvertMask.self,
         ThresholdMask.self,
         GrowMask.self,
+        CropMask.self,
+        MaskComposite.self,
+        FeatherMask.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

@@ -30,6 +30,11 @@ import Testing
             (InvertMask.self, ["mask=MASK"], ["MASK"]),
             (ThresholdMask.self, ["mask=MASK", "value=0.5"], ["MASK"]),
             (GrowMask.self, ["mask=MASK", "expand=0", "tapered_corners=true"], ["MASK"]),
+            (LoadImageMask.self, ["image=COMBO", #"channel="alpha""#], ["MASK"]),
+            (ImageScaleToTotalPixels.self, ["image=IMAGE", #"upscale_method="nearest-exact""#, "megapixels=1.0"], ["IMAGE"]),
+            (CropMask.self, ["mask=MASK", "x=0", "y=0", "width=512", "height=512"], ["MASK"]),
+            (MaskComposite.self, ["destination=MASK", "source=MASK", "x=0", "y=0", #"operation="multiply""#], ["MASK"]),
+            (FeatherMask.self, ["mask=MASK", "left=0", "top=0", "right=0", "bottom=0"], ["MASK"]),
         ]
         for (type, inputs, outputs) in expected {
             #expect(Self.widgets(type) == inputs, "\(type.schema.name)")

@@ -79,6 +79,23 @@ import Testing
         }
     }
 
+    @Test func loadImageMaskReadsOneChannel() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let resources = Self.resources(temporary)
+        try temporary.write(try Self.pngBytes(channels: 4), to: temporary.folders.input + "/rgba.png")
+        try temporary.write(try Self.pngBytes(channels: 1), to: temporary.folders.input + "/grey.png")
+        let alpha = try await Self.run(LoadImageMask.self, ["image": "rgba.png", "channel": "alpha"], resources: resources)
+        #expect(abs(((alpha.outputs[0] as? Mask)?[0, 0, 0] ?? -1) - (1 - Float(111) / 255)) < 1e-6)
+        let green = try await Self.run(LoadImageMask.self, ["image": "rgba.png", "channel": "green"], resources: resources)
+        #expect((green.outputs[0] as? Mask)?[0, 0, 1] == Float(185) / 255)  // sample 5 of the RGBA data
+        // Grey has no alpha: ComfyUI's RGBA conversion makes it opaque, so the mask is empty at full size.
+        let opaque = try await Self.run(LoadImageMask.self, ["image": "grey.png", "channel": "alpha"], resources: resources)
+        #expect(opaque.outputs[0] as? Mask == Mask(height: 2, width: 3, repeating: 0))
+        let grey = try await Self.run(LoadImageMask.self, ["image": "grey.png", "channel": "blue"], resources: resources)
+        #expect((grey.outputs[0] as? Mask)?[0, 0, 1] == Float(37) / 255)
+    }
+
     // MARK: SaveImage and PreviewImage
 
     @Test func saveImageNumbersFilesAndEmbedsTheWorkflow() async throws {
@@ -149,6 +166,15 @@ import Testing
         let same = try await Self.run(
             ImageScale.self, ["image": image, "upscale_method": "bicubic", "width": 0, "height": 0, "crop": "center"])
         #expect(same.outputs[0] as? Image == image)
+    }
+
+    @Test func imageScaleToTotalPixelsKeepsAspect() async throws {
+        let image = Image(height: 3, width: 4, repeating: 0.5)
+        let result = try await Self.run(
+            ImageScaleToTotalPixels.self, ["image": image, "upscale_method": "bilinear", "megapixels": 0.01])
+        // total = int(0.01 · 2²⁰) = 10485; scale = √(10485 / 12); round(4 · 29.56) = 118, round(3 · 29.56) = 89.
+        let scaled = try #require(result.outputs[0] as? Image)
+        #expect(scaled.width == 118 && scaled.height == 89)
     }
 
     @Test func imageCropClampsTheOriginToTheLastPixel() async throws {

@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import LoomGraph
 import LoomImaging
 
@@ -17,46 +15,18 @@ public struct LoadImage: Node {
     public static var checkedInputs: Set<String> { ["image"] }
 
     public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {
-        guard let name = try? inputs("image", as: String.self) else { return "Invalid image file: (none)" }
-        guard let folders = resources.get(FolderPaths.self) else {
-            return "Invalid image file: \(name) (no input folder is configured)"
-        }
-        do {
-            _ = try folders.existingFile(annotated: name)
-            return nil
-        } catch {
-            return "Invalid image file: \(name) (\(error))"
-        }
+        InputImageFile.problem(inputs, resources: resources)
     }
 
     /// The SHA-256 of the file, so an edited image re-runs the node.
     public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
-        let path = try imagePath(inputs, resources: resources)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw NodeError(schema.name, "cannot read '\(path)' to fingerprint it")
-        }
-        return .value(SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
+        try InputImageFile.fingerprint(inputs, resources: resources, node: schema.name)
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let path = try Self.imagePath(inputs, resources: context.resources)
-        let png: PNGImage
-        do {
-            png = try ImageFile.readPNG(at: path)
-        } catch {
-            throw NodeError(Self.schema.name, error.description)
-        }
+        let png = try InputImageFile.read(inputs, resources: context.resources, node: Self.schema.name)
         // Without alpha ComfyUI returns a 64×64 empty mask, not one of the image's size.
         let mask = Mask(inverseAlphaOf: png) ?? Mask(height: 64, width: 64, repeating: 0)
         return NodeResult([Image(rgbOf: png), mask])
-    }
-
-    static func imagePath(_ inputs: NodeInputs, resources: Resources) throws -> String {
-        let folders = try ImageNodes.folders(resources, node: schema.name)
-        do {
-            return try folders.existingFile(annotated: try inputs("image", as: String.self))
-        } catch let error as FileNameError {
-            throw NodeError(schema.name, "image: \(error)")
-        }
     }
 }

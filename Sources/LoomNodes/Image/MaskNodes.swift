@@ -102,3 +102,76 @@ public struct GrowMask: Node {
         ])
     }
 }
+
+public struct CropMask: Node {
+    public static let schema = NodeSchema(
+        name: "CropMask", category: "mask",
+        inputs: [
+            .link("mask", "MASK"),
+            .int("x", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .int("y", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .int("width", default: 512, min: 1, max: ImageNodes.maxResolution),
+            .int("height", default: 512, min: 1, max: ImageNodes.maxResolution),
+        ],
+        outputs: [OutputSpec("MASK")], pythonModule: maskModule)
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([
+            try inputs("mask", as: Mask.self).cropped(
+                x: try inputs("x", as: Int.self), y: try inputs("y", as: Int.self),
+                width: try inputs("width", as: Int.self), height: try inputs("height", as: Int.self))
+        ])
+    }
+}
+
+public struct MaskComposite: Node {
+    public static let schema = NodeSchema(
+        name: "MaskComposite", category: "mask",
+        inputs: [
+            .link("destination", "MASK"),
+            .link("source", "MASK"),
+            .int("x", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .int("y", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .combo("operation", MaskOperation.allCases.map(\.rawValue)),
+        ],
+        outputs: [OutputSpec("MASK")], pythonModule: maskModule)
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let name = try inputs("operation", as: String.self)
+        guard let operation = MaskOperation(rawValue: name) else {
+            throw NodeError(Self.schema.name, "operation: unknown operation '\(name)'")
+        }
+        return NodeResult([
+            try inputs("destination", as: Mask.self).compositing(
+                source: try inputs("source", as: Mask.self), x: try inputs("x", as: Int.self),
+                y: try inputs("y", as: Int.self), operation: operation)
+        ])
+    }
+}
+
+public struct FeatherMask: Node {
+    public static let schema = NodeSchema(
+        name: "FeatherMask", category: "mask",
+        inputs: [
+            .link("mask", "MASK"),
+            .int("left", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .int("top", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .int("right", default: 0, min: 0, max: ImageNodes.maxResolution),
+            .int("bottom", default: 0, min: 0, max: ImageNodes.maxResolution),
+        ],
+        outputs: [OutputSpec("MASK")], pythonModule: maskModule)
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([
+            try inputs("mask", as: Mask.self).feathered(
+                left: try inputs("left", as: Int.self), top: try inputs("top", as: Int.self),
+                right: try inputs("right", as: Int.self), bottom: try inputs("bottom", as: Int.self))
+        ])
+    }
+}
