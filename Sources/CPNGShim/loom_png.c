@@ -82,12 +82,48 @@ static int copy_texts(png_structp png, png_infop info, loom_png_image *image) {
     return 1;
 }
 
+static uint32_t big_endian_32(const uint8_t *bytes) {
+    return (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 | bytes[3];
+}
+
+// libpng only warns about an ancillary chunk longer than the file and then allocates (and clears)
+// whatever the damaged length field says, up to 2 GiB. Walking the chunk lengths first turns such
+// files into a quick, clear error.
+static int chunk_lengths_fit(const uint8_t *data, size_t size, shim_report *report_to) {
+    size_t offset = 8;
+    while (size - offset >= 8) {
+        uint32_t length = big_endian_32(data + offset);
+        char type[5];
+        for (int i = 0; i < 4; i++) {
+            uint8_t c = data[offset + 4 + i];
+            type[i] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? (char)c : '?';
+        }
+        type[4] = 0;
+        if (length > PNG_UINT_31_MAX || (size_t)length + 12 > size - offset) {
+            char message[160];
+            snprintf(message, sizeof message,
+                     "the %s chunk at byte %zu needs %u bytes but the file ends first: it is truncated or damaged",
+                     type, offset, (unsigned)length);
+            report(report_to, LOOM_PNG_CORRUPT, message);
+            return 0;
+        }
+        if (memcmp(data + offset + 4, "IEND", 4) == 0) {
+            break;
+        }
+        offset += 12 + (size_t)length;
+    }
+    return 1;
+}
+
 loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_dimension, loom_png_image *image,
                                 char *error, size_t error_size) {
     memset(image, 0, sizeof *image);
     shim_report early = {LOOM_PNG_OK, error, error_size};
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         report(&early, LOOM_PNG_NOT_PNG, "not a PNG file (the PNG signature is missing)");
+        return early.status;
+    }
+    if (!chunk_lengths_fit(data, size, &early)) {
         return early.status;
     }
     decode_state *state = calloc(1, sizeof(decode_state));

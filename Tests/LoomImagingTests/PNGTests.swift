@@ -123,6 +123,37 @@ import Testing
         }
     }
 
+    /// Random damage must end in a thrown error or a decoded image, never a crash or a stall;
+    /// this drives libpng's error path (longjmp inside the C shim) hundreds of times. Damaged chunk
+    /// lengths once made libpng clear gigabytes, hence the time limit.
+    @Test(.timeLimit(.minutes(1))) func survivesRandomDamage() throws {
+        let start = ContinuousClock.now
+        let text = [PNGTextChunk(key: "prompt", text: String(repeating: "{}", count: 50))]
+        let clean = try PNGImage(
+            width: 9, height: 7, channels: 4, bitDepth: 16, samples: (0..<252).map { UInt16($0 * 260) },
+            textChunks: text
+        ).encoded()
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var failures = 0
+        for _ in 0..<400 {
+            var bytes = clean
+            for _ in 0..<(1 + next(4)) { bytes[8 + next(bytes.count - 8)] = UInt8(next(256)) }
+            if next(3) == 0 { bytes = Array(bytes.prefix(8 + next(bytes.count - 8))) }
+            do {
+                let decoded = try PNGImage(decoding: bytes)
+                #expect(decoded.samples.count == decoded.width * decoded.height * decoded.channels)
+            } catch {
+                failures += 1
+            }
+        }
+        #expect(failures > 100)
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
     private func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
