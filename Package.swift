@@ -26,8 +26,12 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libpng reports errors with longjmp; this C shim keeps every setjmp/longjmp inside C frames.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
-        // Image and mask batches, PNG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
-        .target(name: "LoomImaging", dependencies: ["CPNGShim"]),
+        // libjpeg(-turbo) from the system (Debian: libjpeg-dev).
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        // libjpeg's error_exit must not return; this shim keeps its longjmp inside C frames.
+        .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
+        // Image and mask batches, PNG and JPEG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
+        .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim"]),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(
             name: "LoomNodes",

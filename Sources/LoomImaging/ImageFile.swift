@@ -2,7 +2,8 @@ import Foundation
 
 /// Reading and writing image files, with errors that name the file.
 public enum ImageFile {
-    public static func readPNG(at path: String) throws(ImageFileError) -> PNGImage {
+    /// Decodes a PNG or JPEG file, recognised by its first bytes whatever its extension.
+    public static func read(at path: String) throws(ImageFileError) -> RasterImage {
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -14,9 +15,10 @@ public enum ImageFile {
             throw ImageFileError(path: path, problem: .unsupportedFormat(format))
         }
         do {
-            return try PNGImage(decoding: bytes)
+            return bytes.starts(with: [0xFF, 0xD8, 0xFF])
+                ? try RasterImage(decodingJPEG: bytes) : try RasterImage(decodingPNG: bytes)
         } catch {
-            throw ImageFileError(path: path, problem: .png(error))
+            throw ImageFileError(path: path, problem: .decoding(error))
         }
     }
 
@@ -29,12 +31,11 @@ public enum ImageFile {
         }
     }
 
-    /// The name of a non-PNG image format recognised by its leading bytes.
+    /// The name of an image format Loom cannot read yet, recognised by its leading bytes.
     static func otherFormat(of bytes: [UInt8]) -> String? {
         func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
             bytes.count >= offset + prefix.count && Array(bytes[offset..<offset + prefix.count]) == prefix
         }
-        if starts([0xFF, 0xD8, 0xFF]) { return "a JPEG image" }
         if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "a WebP image" }
         if starts(Array("GIF8".utf8)) { return "a GIF image" }
         if starts(Array("BM".utf8)) { return "a BMP image" }

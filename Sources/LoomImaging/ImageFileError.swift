@@ -5,7 +5,7 @@ public struct ImageFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case unreadable(String)
         /// Another image format, named, that Loom cannot decode yet.
         case unsupportedFormat(String)
-        case png(PNGError)
+        case decoding(ImageCodingError)
         case unwritable(String)
     }
 
@@ -22,8 +22,8 @@ public struct ImageFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case .missing: "image file '\(path)' does not exist"
         case .unreadable(let reason): "cannot read image file '\(path)': \(reason)"
         case .unsupportedFormat(let format):
-            "cannot load image file '\(path)': it is \(format), and Loom reads only PNG so far"
-        case .png(let error): "cannot load image file '\(path)': \(error)"
+            "cannot load image file '\(path)': it is \(format), and Loom reads only PNG and JPEG so far"
+        case .decoding(let error): "cannot load image file '\(path)': \(error)"
         case .unwritable(let reason): "cannot write image file '\(path)': \(reason)"
         }
     }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct PNGTests {
     /// LoadImage's outputs for a decoded PNG: RGB and 1 − alpha, or the 64×64 empty mask.
-    static func loaded(_ png: PNGImage) -> (Image, Mask) {
+    static func loaded(_ png: RasterImage) -> (Image, Mask) {
         (Image(rgbOf: png), Mask(inverseAlphaOf: png) ?? Mask(height: 64, width: 64, repeating: 0))
     }
 
@@ -12,7 +12,7 @@ import Testing
         let cases = Fixtures.cases(kind: "png")
         #expect(cases.count == 9)
         for (name, parameters) in cases {
-            let png = try ImageFile.readPNG(at: Fixtures.url(parameters["file"] as! String).path)
+            let png = try ImageFile.read(at: Fixtures.url(parameters["file"] as! String).path)
             let (image, mask) = Self.loaded(png)
             let imageDifference = largestDifference(image, try Fixtures.image("\(name)_image"))
             let maskDifference = largestDifference(mask, try Fixtures.mask("\(name)_mask"))
@@ -22,16 +22,16 @@ import Testing
     }
 
     @Test func reportsLayoutAfterExpansion() throws {
-        let palette = try ImageFile.readPNG(at: Fixtures.url("png_palette_trns.png").path)
+        let palette = try ImageFile.read(at: Fixtures.url("png_palette_trns.png").path)
         #expect(palette.channels == 4 && palette.bitDepth == 8)
-        let bits = try ImageFile.readPNG(at: Fixtures.url("png_grey_1bit.png").path)
+        let bits = try ImageFile.read(at: Fixtures.url("png_grey_1bit.png").path)
         #expect(bits.channels == 1 && bits.bitDepth == 8 && Set(bits.samples) == [0, 255])
-        let deep = try ImageFile.readPNG(at: Fixtures.url("png_rgb16.png").path)
+        let deep = try ImageFile.read(at: Fixtures.url("png_rgb16.png").path)
         #expect(deep.channels == 3 && deep.bitDepth == 16 && deep.samples.contains { $0 > 255 })
     }
 
     @Test func readsTextZTextAndInternationalText() throws {
-        let png = try ImageFile.readPNG(at: Fixtures.url("png_rgba_text.png").path)
+        let png = try ImageFile.read(at: Fixtures.url("png_rgba_text.png").path)
         #expect(png.text("prompt") == #"{"1": {"class_type": "SaveImage", "inputs": {}}}"#)
         #expect(png.text("latin") == "caf\u{E9}")
         #expect(png.text("compressed") == String(repeating: "zz", count: 40))
@@ -43,10 +43,10 @@ import Testing
     func roundTripsEveryLayout(channels: Int, bitDepth: Int) throws {
         let maximum = bitDepth == 16 ? 65535 : 255
         let samples = (0..<(5 * 3 * channels)).map { UInt16(($0 * 7919) % (maximum + 1)) }
-        let original = PNGImage(
+        let original = RasterImage(
             width: 5, height: 3, channels: channels, bitDepth: bitDepth, samples: samples,
             textChunks: [PNGTextChunk(key: "prompt", text: "{\"a\": 1}"), PNGTextChunk(key: "note", text: "d\u{E9}j\u{E0}")])
-        let decoded = try PNGImage(decoding: try original.encoded(compressionLevel: 4))
+        let decoded = try RasterImage(decodingPNG: try original.encoded(compressionLevel: 4))
         #expect(decoded == original)
     }
 
@@ -54,37 +54,37 @@ import Testing
         let image = Image(batchCount: 2, height: 1, width: 2, channels: 3, pixels: [
             0, 0.5, 1, 1.5, -0.5, 0.999, 0.1, 0.2, 0.3, 0.4, Float.nan, 0.6,
         ])
-        let png = PNGImage(frame: 1, of: image)
+        let png = RasterImage(frame: 1, of: image)
         #expect(png.samples == [25, 51, 76, 102, 0, 153])
-        #expect(PNGImage(frame: 0, of: image).samples == [0, 127, 255, 255, 0, 254])
+        #expect(RasterImage(frame: 0, of: image).samples == [0, 127, 255, 255, 0, 254])
     }
 
     @Test func refusesTextOutsideLatin1() {
-        let png = PNGImage(
+        let png = RasterImage(
             width: 1, height: 1, channels: 1, bitDepth: 8, samples: [0],
             textChunks: [PNGTextChunk(key: "workflow", text: "\u{65E5}")])
-        #expect(throws: PNGError.self) { try png.encoded() }
+        #expect(throws: ImageCodingError.self) { try png.encoded() }
     }
 
     // MARK: Damaged input
 
     static func validPNG() throws -> [UInt8] {
-        try PNGImage(width: 4, height: 4, channels: 3, bitDepth: 8, samples: (0..<48).map { UInt16($0 * 5) })
+        try RasterImage(width: 4, height: 4, channels: 3, bitDepth: 8, samples: (0..<48).map { UInt16($0 * 5) })
             .encoded(compressionLevel: 0)
     }
 
     @Test func rejectsDataWithoutTheSignature() {
-        #expect(throws: PNGError.notPNG) { try PNGImage(decoding: []) }
-        #expect(throws: PNGError.notPNG) { try PNGImage(decoding: Array("hello, world".utf8)) }
+        #expect(throws: ImageCodingError.unrecognized) { try RasterImage(decodingPNG: []) }
+        #expect(throws: ImageCodingError.unrecognized) { try RasterImage(decodingPNG: Array("hello, world".utf8)) }
     }
 
     @Test func reportsTruncationAsCorrupt() throws {
         let bytes = try Self.validPNG()
         for length in [9, 33, 50, bytes.count - 20] {
             #expect {
-                try PNGImage(decoding: Array(bytes.prefix(length)))
+                try RasterImage(decodingPNG: Array(bytes.prefix(length)))
             } throws: { error in
-                guard case .corrupt(let message) = error as? PNGError else { return false }
+                guard case .corrupt(let message) = error as? ImageCodingError else { return false }
                 return !message.isEmpty
             }
         }
@@ -94,9 +94,9 @@ import Testing
         var bytes = try Self.validPNG()
         bytes[17] ^= 0xFF  // inside IHDR's width field
         #expect {
-            try PNGImage(decoding: bytes)
+            try RasterImage(decodingPNG: bytes)
         } throws: { error in
-            guard case .corrupt(let message) = error as? PNGError else { return false }
+            guard case .corrupt(let message) = error as? ImageCodingError else { return false }
             return message.localizedCaseInsensitiveContains("crc")
         }
     }
@@ -105,7 +105,7 @@ import Testing
         var bytes = try Self.validPNG()
         // The IDAT payload starts after signature (8), IHDR (25) and the IDAT length and type (8).
         for offset in 41..<49 { bytes[offset] ^= 0x5A }
-        #expect(throws: PNGError.self) { try PNGImage(decoding: bytes) }
+        #expect(throws: ImageCodingError.self) { try RasterImage(decodingPNG: bytes) }
     }
 
     @Test func refusesOversizedImagesBeforeAllocating() throws {
@@ -116,9 +116,9 @@ import Testing
         let crc = crc32(Array(bytes[12..<29]))
         bytes.replaceSubrange(29..<33, with: withUnsafeBytes(of: crc.bigEndian) { Array($0) })
         #expect {
-            try PNGImage(decoding: bytes)
+            try RasterImage(decodingPNG: bytes)
         } throws: { error in
-            guard case .unsupported(let message) = error as? PNGError else { return false }
+            guard case .unsupported(let message) = error as? ImageCodingError else { return false }
             return message.contains("100000 x 4 pixels")
         }
     }
@@ -129,7 +129,7 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func survivesRandomDamage() throws {
         let start = ContinuousClock.now
         let text = [PNGTextChunk(key: "prompt", text: String(repeating: "{}", count: 50))]
-        let clean = try PNGImage(
+        let clean = try RasterImage(
             width: 9, height: 7, channels: 4, bitDepth: 16, samples: (0..<252).map { UInt16($0 * 260) },
             textChunks: text
         ).encoded()
@@ -144,7 +144,7 @@ import Testing
             for _ in 0..<(1 + next(4)) { bytes[8 + next(bytes.count - 8)] = UInt8(next(256)) }
             if next(3) == 0 { bytes = Array(bytes.prefix(8 + next(bytes.count - 8))) }
             do {
-                let decoded = try PNGImage(decoding: bytes)
+                let decoded = try RasterImage(decodingPNG: bytes)
                 #expect(decoded.samples.count == decoded.width * decoded.height * decoded.channels)
             } catch {
                 failures += 1
@@ -171,18 +171,18 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
 
         let missing = directory.appendingPathComponent("missing.png").path
-        #expect(throws: ImageFileError(path: missing, problem: .missing)) { try ImageFile.readPNG(at: missing) }
+        #expect(throws: ImageFileError(path: missing, problem: .missing)) { try ImageFile.read(at: missing) }
 
-        let jpeg = directory.appendingPathComponent("photo.png").path
-        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]).write(to: URL(fileURLWithPath: jpeg))
-        #expect(throws: ImageFileError(path: jpeg, problem: .unsupportedFormat("a JPEG image"))) {
-            try ImageFile.readPNG(at: jpeg)
+        let webp = directory.appendingPathComponent("photo.png").path
+        try Data(Array("RIFF\0\0\0\0WEBPVP8 ".utf8)).write(to: URL(fileURLWithPath: webp))
+        #expect(throws: ImageFileError(path: webp, problem: .unsupportedFormat("a WebP image"))) {
+            try ImageFile.read(at: webp)
         }
 
         let truncated = directory.appendingPathComponent("cut.png").path
         try Data(try Self.validPNG().prefix(40)).write(to: URL(fileURLWithPath: truncated))
         do {
-            _ = try ImageFile.readPNG(at: truncated)
+            _ = try ImageFile.read(at: truncated)
             Issue.record("a truncated file decoded")
         } catch {
             #expect(error.path == truncated)

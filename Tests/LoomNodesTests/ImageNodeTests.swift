@@ -20,7 +20,7 @@ import Testing
     }
 
     static func pngBytes(channels: Int, width: Int = 3, height: Int = 2) throws -> [UInt8] {
-        try PNGImage(
+        try RasterImage(
             width: width, height: height, channels: channels, bitDepth: 8,
             samples: (0..<(width * height * channels)).map { UInt16(($0 * 37) % 256) }
         ).encoded()
@@ -114,7 +114,7 @@ import Testing
             ["filename": "cat_00005_.png", "subfolder": "shots", "type": "output"],
             ["filename": "cat_00006_.png", "subfolder": "shots", "type": "output"],
         ]])
-        let saved = try ImageFile.readPNG(at: output + "/shots/cat_00006_.png")
+        let saved = try ImageFile.read(at: output + "/shots/cat_00006_.png")
         #expect(saved.width == 3 && saved.channels == 3 && saved.samples.allSatisfy { $0 == 127 })
         #expect(saved.text("prompt") == #"{"1": {"class_type": "SaveImage", "inputs": {"filename_prefix": "shots/cat"}}}"#)
         #expect(saved.text("workflow") == #"{"nodes": [], "note": "caf\u00e9 \ud83d\ude00"}"#)
@@ -230,7 +230,7 @@ import Testing
         let first = await executor.run(validated, extraData: ["extra_pnginfo": ["workflow": workflow]])
         #expect(first.succeeded, "\(first.status)")
         #expect(first.outputs["3"] == ["images": [["filename": "run_00001_.png", "subfolder": "", "type": "output"]]])
-        let saved = try ImageFile.readPNG(at: temporary.folders.output + "/run_00001_.png")
+        let saved = try ImageFile.read(at: temporary.folders.output + "/run_00001_.png")
         #expect(saved.width == 3 && saved.height == 2)
         #expect(try JSONValue(parsing: saved.text("prompt")!) == prompt.json)
         #expect(try JSONValue(parsing: saved.text("workflow")!) == workflow)

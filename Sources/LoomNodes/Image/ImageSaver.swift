@@ -31,7 +31,7 @@ struct ImageSaver: Sendable {
             let name = location.fileName(batchNumber: batch, counter: location.counter + batch)
             let path = location.directory + "/" + name
             do {
-                let bytes = try PNGImage(frame: batch, of: images, textChunks: chunks)
+                let bytes = try RasterImage(frame: batch, of: images, textChunks: chunks)
                     .encoded(compressionLevel: compressionLevel)
                 try ImageFile.write(bytes, to: path)
             } catch let error as ImageFileError {

@@ -28,10 +28,11 @@ enum InputImageFile {
         return .value(SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
     }
 
-    static func read(_ inputs: NodeInputs, resources: Resources, node: String) throws -> PNGImage {
+    /// The decoded file, turned upright by its Exif orientation as ComfyUI's `exif_transpose` does.
+    static func read(_ inputs: NodeInputs, resources: Resources, node: String) throws -> RasterImage {
         let path = try path(inputs, resources: resources, node: node)
         do {
-            return try ImageFile.readPNG(at: path)
+            return try ImageFile.read(at: path).upright()
         } catch {
             throw NodeError(node, error.description)
         }

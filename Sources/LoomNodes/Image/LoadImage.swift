@@ -24,9 +24,9 @@ public struct LoadImage: Node {
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let png = try InputImageFile.read(inputs, resources: context.resources, node: Self.schema.name)
+        let raster = try InputImageFile.read(inputs, resources: context.resources, node: Self.schema.name)
         // Without alpha ComfyUI returns a 64×64 empty mask, not one of the image's size.
-        let mask = Mask(inverseAlphaOf: png) ?? Mask(height: 64, width: 64, repeating: 0)
-        return NodeResult([Image(rgbOf: png), mask])
+        let mask = Mask(inverseAlphaOf: raster) ?? Mask(height: 64, width: 64, repeating: 0)
+        return NodeResult([Image(rgbOf: raster), mask])
     }
 }

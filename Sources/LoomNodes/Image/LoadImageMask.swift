@@ -26,15 +26,15 @@ public struct LoadImageMask: Node {
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let png = try InputImageFile.read(inputs, resources: context.resources, node: Self.schema.name)
+        let raster = try InputImageFile.read(inputs, resources: context.resources, node: Self.schema.name)
         let channel = try inputs("channel", as: String.self)
         if channel == "alpha" {
             // ComfyUI converts to RGBA first, so an image without alpha gives an all-zero mask of its size.
-            return NodeResult([Mask(inverseAlphaOf: png) ?? Mask(height: png.height, width: png.width, repeating: 0)])
+            return NodeResult([Mask(inverseAlphaOf: raster) ?? Mask(height: raster.height, width: raster.width, repeating: 0)])
         }
         guard let index = Self.channels.firstIndex(of: channel) else {
             throw NodeError(Self.schema.name, "channel: unknown channel '\(channel)'")
         }
-        return NodeResult([Mask(channel: index - 1, of: Image(rgbOf: png))])
+        return NodeResult([Mask(channel: index - 1, of: Image(rgbOf: raster))])
     }
 }

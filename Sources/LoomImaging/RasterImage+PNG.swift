@@ -1,50 +1,16 @@
 import CPNGShim
 import Foundation
 
-/// A PNG file's pixels and text chunks, decoded with libpng.
-///
-/// Palette images and grey below 8 bits arrive expanded to 8 bits, and a tRNS chunk as an alpha channel,
-/// so `channels` is 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA) at 8 or 16 bits.
-public struct PNGImage: Sendable, Equatable {
-    public var width: Int
-    public var height: Int
-    public var channels: Int
-    public var bitDepth: Int
-    /// Row-major samples, `channels` per pixel; at most 255 or 65535 by `bitDepth`.
-    public var samples: [UInt16]
-    /// Text chunks (tEXt, zTXt, iTXt) in file order.
-    public var textChunks: [PNGTextChunk]
-
-    /// Larger images are refused rather than allocated.
-    public static let maximumDimension = 65_535
-
-    public init(
-        width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16], textChunks: [PNGTextChunk] = []
-    ) {
-        precondition(samples.count == width * height * channels, "sample count does not match the size")
-        self.width = width
-        self.height = height
-        self.channels = channels
-        self.bitDepth = bitDepth
-        self.samples = samples
-        self.textChunks = textChunks
-    }
-
-    /// The first text chunk called `key`.
-    public func text(_ key: String) -> String? {
-        textChunks.first { $0.key == key }?.text
-    }
-
-    public var hasAlpha: Bool { channels == 2 || channels == 4 }
-
-    public init(decoding bytes: [UInt8]) throws(PNGError) {
+extension RasterImage {
+    /// Decodes a PNG with libpng.
+    public init(decodingPNG bytes: [UInt8]) throws(ImageCodingError) {
         var decoded = loom_png_image()
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { buffer in
             loom_png_decode(
                 buffer.baseAddress, buffer.count, UInt32(Self.maximumDimension), &decoded, &message, message.count)
         }
-        guard status == LOOM_PNG_OK else { throw PNGError(status, message: message) }
+        guard status == LOOM_PNG_OK else { throw ImageCodingError(status, message: message) }
         defer { loom_png_image_free(&decoded) }
 
         let sampleCount = Int(decoded.width) * Int(decoded.height) * Int(decoded.channels)
@@ -66,7 +32,7 @@ public struct PNGImage: Sendable, Equatable {
 
     /// PNG bytes with the text chunks as uncompressed tEXt before the image data, as PIL writes them.
     /// `compressionLevel` is zlib's 0...9 (ComfyUI saves with 4, previews with 1).
-    public func encoded(compressionLevel: Int = 6) throws(PNGError) -> [UInt8] {
+    public func encoded(compressionLevel: Int = 6) throws(ImageCodingError) -> [UInt8] {
         guard bitDepth == 8 || bitDepth == 16, (1...4).contains(channels) else {
             throw .unsupported("cannot write \(channels) channels of \(bitDepth) bits")
         }
@@ -95,17 +61,17 @@ public struct PNGImage: Sendable, Equatable {
                 pixels.baseAddress, UInt32(width), UInt32(height), Int32(channels), Int32(bitDepth),
                 keys, values, keys.count, Int32(compressionLevel), &output, &outputSize, &message, message.count)
         }
-        guard status == LOOM_PNG_OK, let output else { throw PNGError(status, message: message) }
+        guard status == LOOM_PNG_OK, let output else { throw ImageCodingError(status, message: message) }
         defer { loom_png_buffer_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: outputSize))
     }
 }
 
-extension PNGError {
+extension ImageCodingError {
     init(_ status: loom_png_status, message: [CChar]) {
         let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch status {
-        case LOOM_PNG_NOT_PNG: self = .notPNG
+        case LOOM_PNG_NOT_PNG: self = .unrecognized
         case LOOM_PNG_UNSUPPORTED: self = .unsupported(text)
         case LOOM_PNG_OUT_OF_MEMORY: self = .outOfMemory
         default: self = .corrupt(text)
