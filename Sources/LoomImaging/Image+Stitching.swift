@@ -38,7 +38,8 @@ extension Image {
         let batch = max(batchCount, other.batchCount)
         var first = repeatingLast(toBatchCount: batch)
         var second = other.repeatingLast(toBatchCount: batch)
-        if matchingSize {
+        // An empty second image has no aspect ratio to keep; it is padded like an unmatched one.
+        if matchingSize && second.width > 0 && second.height > 0 {
             let aspect = Double(second.width) / Double(second.height)
             // Python's int(): truncation.
             let (targetWidth, targetHeight) =
@@ -78,7 +79,7 @@ extension Image {
 
     /// The batch extended to `count` by repeating its last image.
     func repeatingLast(toBatchCount count: Int) -> Image {
-        guard count > batchCount else { return self }
+        guard count > batchCount, batchCount > 0 else { return self }
         let last = frame(batchCount - 1)
         return .concatenating([self] + Array(repeating: last, count: count - batchCount))
     }

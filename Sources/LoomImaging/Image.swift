@@ -66,7 +66,7 @@ public struct Image: Sendable, Equatable {
 
     /// The batch repeated or cut to `count` images (ComfyUI's `repeat_to_batch_size`).
     public func repeated(toBatchCount count: Int) -> Image {
-        guard count != batchCount else { return self }
+        guard count != batchCount, batchCount > 0 else { return self }
         var result = [Float]()
         result.reserveCapacity(count * frameSize)
         for index in 0..<count {

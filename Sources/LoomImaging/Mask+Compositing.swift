@@ -24,6 +24,7 @@ extension Mask {
     public func compositing(source: Mask, x: Int, y: Int, operation: MaskOperation) -> Mask {
         let left = min(max(x, 0), width), top = min(max(y, 0), height)
         let visibleWidth = min(source.width, width - left), visibleHeight = min(source.height, height - top)
+        guard source.batchCount > 0 else { return self }
         var result = self
         result.withMutableValues { target in
             for batch in 0..<batchCount {

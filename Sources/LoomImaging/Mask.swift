@@ -53,7 +53,7 @@ public struct Mask: Sendable, Equatable {
 
     /// The batch repeated or cut to `count` masks (ComfyUI's `repeat_to_batch_size`).
     public func repeated(toBatchCount count: Int) -> Mask {
-        guard count != batchCount else { return self }
+        guard count != batchCount, batchCount > 0 else { return self }
         var result = [Float]()
         result.reserveCapacity(count * frameSize)
         for index in 0..<count {

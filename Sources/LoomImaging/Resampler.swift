@@ -4,8 +4,11 @@ enum Resampler {
         _ samples: [Float], batch: Int, height: Int, width: Int, channels: Int,
         toHeight newHeight: Int, toWidth newWidth: Int, method: ResamplingMethod
     ) -> [Float] {
-        precondition(newHeight > 0 && newWidth > 0, "resampling needs a non-empty target size")
-        precondition(height > 0 && width > 0, "resampling needs a non-empty source")
+        precondition(newHeight >= 0 && newWidth >= 0, "resampling needs a valid target size")
+        // An empty source (a crop outside the image) has nothing to sample; it resamples to zeros.
+        guard height > 0 && width > 0 && newHeight > 0 && newWidth > 0 else {
+            return [Float](repeating: 0, count: batch * newHeight * newWidth * channels)
+        }
         if method == .lanczos {
             return LanczosResampler.resample(
                 samples, batch: batch, height: height, width: width, channels: channels,

@@ -56,6 +56,13 @@ import Testing
         }
     }
 
+    @Test func emptySourcesResampleToZeros() {
+        let empty = Mask(batchCount: 1, height: 0, width: 3, values: [])
+        for method in ResamplingMethod.allCases {
+            #expect(empty.resized(width: 2, height: 2, method: method) == Mask(height: 2, width: 2, repeating: 0))
+        }
+    }
+
     @Test func masksResampleLikeSingleChannelImages() throws {
         let mask = try Fixtures.mask("mask_9x11")
         let asImage = mask.image(channels: 1).resized(width: 4, height: 5, method: .bilinear)

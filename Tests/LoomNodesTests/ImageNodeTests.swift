@@ -177,6 +177,20 @@ import Testing
         #expect(scaled.width == 118 && scaled.height == 89)
     }
 
+    @Test func emptyImagesFailScalingWithAMessageInsteadOfCrashing() async throws {
+        let empty = Image(batchCount: 1, height: 0, width: 4, channels: 3, pixels: [])
+        await #expect {
+            try await Self.run(ImageScaleBy.self, ["image": empty, "upscale_method": "bilinear", "scale_by": 2.0])
+        } throws: { String(describing: $0).contains("empty") }
+        let fiveChannels = Image(height: 1, width: 1, channels: 5, repeating: 0)
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        await #expect {
+            try await Self.run(
+                SaveImage.self, ["images": fiveChannels, "filename_prefix": "x"], resources: Self.resources(temporary))
+        } throws: { String(describing: $0).contains("5") }
+    }
+
     @Test func imageCropClampsTheOriginToTheLastPixel() async throws {
         let image = Image(batchCount: 1, height: 2, width: 3, channels: 3, pixels: (0..<18).map(Float.init))
         let result = try await Self.run(ImageCrop.self, ["image": image, "width": 512, "height": 512, "x": 10, "y": 1])

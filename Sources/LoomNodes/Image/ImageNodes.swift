@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomImaging
 
 /// What the image and mask nodes share.
 enum ImageNodes {
@@ -13,6 +14,13 @@ enum ImageNodes {
             throw NodeError(node, "no input/output folders are configured (FolderPaths is not registered)")
         }
         return folders
+    }
+
+    /// Scaling keeps the aspect ratio, which an empty image does not have.
+    static func requireNonEmpty(_ image: Image, node: String) throws(NodeError) {
+        guard image.width > 0 && image.height > 0 else {
+            throw NodeError(node, "image: the image is empty (\(image.width)×\(image.height))")
+        }
     }
 
     /// Python's `round()`: halves go to the even neighbour.

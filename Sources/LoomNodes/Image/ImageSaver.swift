@@ -14,6 +14,9 @@ struct ImageSaver: Sendable {
     func save(_ images: Image, prefix: String, prompt: JSONValue?, extraPNGInfo: JSONValue?, folders: FolderPaths)
         throws(NodeError) -> JSONObject
     {
+        guard (1...4).contains(images.channels) else {
+            throw NodeError(node, "images: PNG holds 1 to 4 channels, these images have \(images.channels)")
+        }
         let root = folders.directory(folder)
         let location: ImageSaveLocation
         do {

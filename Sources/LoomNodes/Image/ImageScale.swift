@@ -21,6 +21,7 @@ public struct ImageScale: Node {
         let method = try ImageNodes.method(inputs, node: Self.schema.name)
         var width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
         if width == 0 && height == 0 { return NodeResult([image]) }
+        try ImageNodes.requireNonEmpty(image, node: Self.schema.name)
         if width == 0 {
             width = max(1, ImageNodes.pythonRound(Double(image.width) * Double(height) / Double(image.height)))
         } else if height == 0 {
@@ -48,6 +49,7 @@ public struct ImageScaleBy: Node {
         let image = try inputs("image", as: Image.self)
         let method = try ImageNodes.method(inputs, node: Self.schema.name)
         let factor = try inputs("scale_by", as: Double.self)
+        try ImageNodes.requireNonEmpty(image, node: Self.schema.name)
         // ComfyUI fails on a size that rounds to 0; one pixel is the closest valid answer.
         let width = max(1, ImageNodes.pythonRound(Double(image.width) * factor))
         let height = max(1, ImageNodes.pythonRound(Double(image.height) * factor))

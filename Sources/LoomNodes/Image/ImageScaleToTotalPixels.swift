@@ -18,6 +18,7 @@ public struct ImageScaleToTotalPixels: Node {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         let method = try ImageNodes.method(inputs, node: Self.schema.name)
+        try ImageNodes.requireNonEmpty(image, node: Self.schema.name)
         let total = Int(try inputs("megapixels", as: Double.self) * 1024 * 1024)
         let factor = (Double(total) / Double(image.width * image.height)).squareRoot()
         let width = max(1, ImageNodes.pythonRound(Double(image.width) * factor))
