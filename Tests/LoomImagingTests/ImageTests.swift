@@ -33,3 +33,33 @@ import Testing
         #expect(Mask(channel: 1, of: image) == mask)
     }
 }
+
+@Suite struct ImageTransformTests {
+    @Test func rotationsAndFlipsMatchComfyUI() throws {
+        let cases = Fixtures.cases(kind: "rotate") + Fixtures.cases(kind: "flip")
+        #expect(cases.count == 5)
+        for (name, parameters) in cases {
+            let input = try Fixtures.image(parameters["input"] as! String)
+            let output: Image
+            if let rotation = parameters["rotation"] as? String {
+                output = input.rotatedClockwise(quarterTurns: Int(rotation.prefix { $0.isNumber })! / 90)
+            } else {
+                output = input.flipped(vertically: (parameters["flip_method"] as! String).hasPrefix("x"))
+            }
+            #expect(output == (try Fixtures.image(name)), "\(name)")
+        }
+    }
+
+    @Test func colourMatchingRoundsLikeTorch() throws {
+        for (name, parameters) in Fixtures.cases(kind: "color_to_mask") {
+            let output = try Fixtures.image(parameters["input"] as! String).mask(matchingColor: parameters["color"] as! Int)
+            #expect(output == (try Fixtures.mask(name)))
+        }
+    }
+
+    @Test func framesAreClippedToTheBatch() {
+        let batch = Image(batchCount: 3, height: 1, width: 1, channels: 3, pixels: (0..<9).map(Float.init))
+        #expect(batch.frames(1..<5).pixels == [3, 4, 5, 6, 7, 8])
+        #expect(batch.frames(5..<6).batchCount == 0)
+    }
+}

@@ -35,6 +35,13 @@ import Testing
             (CropMask.self, ["mask=MASK", "x=0", "y=0", "width=512", "height=512"], ["MASK"]),
             (MaskComposite.self, ["destination=MASK", "source=MASK", "x=0", "y=0", #"operation="multiply""#], ["MASK"]),
             (FeatherMask.self, ["mask=MASK", "left=0", "top=0", "right=0", "bottom=0"], ["MASK"]),
+            (ImageRotate.self, ["image=IMAGE", #"rotation="none""#], ["IMAGE"]),
+            (ImageFlip.self, ["image=IMAGE", #"flip_method="x-axis: vertically""#], ["IMAGE"]),
+            (RepeatImageBatch.self, ["image=IMAGE", "amount=1"], ["IMAGE"]),
+            (ImageFromBatch.self, ["image=IMAGE", "batch_index=0", "length=1"], ["IMAGE"]),
+            (GetImageSize.self, ["image=IMAGE"], ["INT", "INT", "INT"]),
+            (EmptyImage.self, ["width=512", "height=512", "batch_size=1", "color=0"], ["IMAGE"]),
+            (ImageColorToMask.self, ["image=IMAGE", "color=0"], ["MASK"]),
         ]
         for (type, inputs, outputs) in expected {
             #expect(Self.widgets(type) == inputs, "\(type.schema.name)")
@@ -42,6 +49,7 @@ import Testing
             #expect(NodeLibrary.registry[type.schema.name] != nil, "\(type.schema.name) is registered")
         }
         #expect(SaveImage.schema.isOutputNode && PreviewImage.schema.isOutputNode)
+        #expect(GetImageSize.schema.outputs.map(\.name) == ["width", "height", "batch_size"])
         #expect(SaveImage.schema.inputs.filter { $0.section == .hidden }.map(\.name) == ["prompt", "extra_pnginfo"])
     }
 

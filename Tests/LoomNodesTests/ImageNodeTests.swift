@@ -216,6 +216,18 @@ import Testing
         #expect((back.outputs[0] as? Image)?.pixels == [0.2, 0.2, 0.2, 0.7, 0.7, 0.7])
     }
 
+    @Test func batchNodesRepeatPickAndMeasure() async throws {
+        let image = Image(batchCount: 2, height: 1, width: 2, channels: 3, pixels: (0..<12).map(Float.init))
+        let repeated = try #require(try await Self.run(RepeatImageBatch.self, ["image": image, "amount": 3]).outputs[0] as? Image)
+        #expect(repeated.batchCount == 6 && repeated.frame(4) == image.frame(0))
+        let picked = try await Self.run(ImageFromBatch.self, ["image": image, "batch_index": 7, "length": 4])
+        #expect(picked.outputs[0] as? Image == image.frame(1))
+        let size = try await Self.run(GetImageSize.self, ["image": image])
+        #expect(size.outputs.compactMap { $0 as? Int } == [2, 1, 2])
+        let empty = try await Self.run(EmptyImage.self, ["width": 2, "height": 1, "batch_size": 1, "color": 0xFF8000])
+        #expect((empty.outputs[0] as? Image)?.pixels == [1, Float(128) / 255, 0, 1, Float(128) / 255, 0])
+    }
+
     @Test func imageStitchWithoutSecondImageReturnsTheFirst() async throws {
         let image = Image(height: 2, width: 2, repeating: 0.4)
         let result = try await Self.run(

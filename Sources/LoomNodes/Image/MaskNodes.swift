@@ -175,3 +175,20 @@ public struct FeatherMask: Node {
         ])
     }
 }
+
+public struct ImageColorToMask: Node {
+    public static let schema = NodeSchema(
+        name: "ImageColorToMask", category: "mask",
+        inputs: [.link("image", "IMAGE"), .int("color", default: 0, min: 0, max: 0xFFFFFF)],
+        outputs: [OutputSpec("MASK")], pythonModule: maskModule)
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let image = try inputs("image", as: Image.self)
+        guard image.channels >= 3 else {
+            throw NodeError(Self.schema.name, "image: needs RGB channels, the image has \(image.channels)")
+        }
+        return NodeResult([image.mask(matchingColor: try inputs("color", as: Int.self))])
+    }
+}
