@@ -32,6 +32,16 @@ let package = Package(
         .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
         // Image and mask batches, PNG and JPEG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
         .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim"]),
+        // Model files: safetensors, GGUF and PyTorch readers, model folders and architecture detection.
+        // Knows nothing of Vulkan or nodes; LoomGraph only for the FileCatalog protocol.
+        .target(
+            name: "LoomModelFiles",
+            dependencies: [
+                "LoomGraph",
+                "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(
             name: "LoomNodes",
@@ -51,7 +61,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["Loom", "LoomNodes", "LoomGraph", "LoomImaging"]),
+        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+        .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomImagingTests", dependencies: ["LoomImaging"]),
     ]
 )

@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomImaging
 
 /// Every node class Loom ships, registered under ComfyUI's class names.
 public enum NodeLibrary {
@@ -42,4 +43,12 @@ public enum NodeLibrary {
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }
+
+    /// The output types the on-disk cache can store, beyond the graph layer's numbers, strings and JSON.
+    public static var diskCacheCodecs: DiskCacheCodecs {
+        var codecs = DiskCacheCodecs()
+        codecs.register(Image.self)
+        codecs.register(Mask.self)
+        return codecs
+    }
 }

@@ -8,10 +8,20 @@ import Testing
         let folders = FolderPaths(base: "/srv/comfy/")
         #expect(folders.input == "/srv/comfy/input" && folders.output == "/srv/comfy/output")
         #expect(folders.temp == "/srv/comfy/temp" && folders.user == "/srv/comfy/user")
-        #expect(folders.modelDirectories("checkpoints") == ["/srv/comfy/models/checkpoints"])
-        #expect(folders.modelDirectories("unet") == ["/srv/comfy/models/diffusion_models"])
         #expect(folders.searchedLocations(for: "input") == ["/srv/comfy/input"])
-        #expect(folders.searchedLocations(for: "nonexistent") == [])
+        #expect(folders.searchedLocations(for: "checkpoints") == [])
+        #expect(folders.files(in: "checkpoints") == [])
+    }
+
+    @Test func modelFoldersComeFromTheModelCatalog() {
+        struct Models: FileCatalog {
+            func files(in folder: String) -> [String] { folder == "vae" ? ["ae.safetensors"] : [] }
+            func searchedLocations(for folder: String) -> [String] { ["/models/\(folder)"] }
+        }
+        let folders = FolderPaths(base: "/srv/comfy", models: Models())
+        #expect(folders.files(in: "vae") == ["ae.safetensors"])
+        #expect(folders.searchedLocations(for: "vae") == ["/models/vae"])
+        #expect(folders.searchedLocations(for: "output") == ["/srv/comfy/output"])
     }
 
     @Test func listsInputImagesSortedByCodePoint() throws {
@@ -22,21 +32,6 @@ import Testing
             try temporary.write([0], to: input + "/" + name)
         }
         #expect(temporary.folders.files(in: "input") == ["B.JPG", "a.webp", "b.png", "é.png"])
-    }
-
-    @Test func listsModelFilesRecursivelyAcrossDirectories() throws {
-        let temporary = try TemporaryFolders()
-        defer { temporary.remove() }
-        var folders = temporary.folders
-        let extra = folders.base + "/extra_loras"
-        folders.models["loras"] = [folders.base + "/models/loras", extra]
-        try temporary.write([0], to: folders.base + "/models/loras/style/one.safetensors")
-        try temporary.write([0], to: folders.base + "/models/loras/readme.md")
-        try temporary.write([0], to: extra + "/two.pt")
-        try temporary.write([0], to: extra + "/style/one.safetensors")
-        #expect(folders.files(in: "loras") == ["style/one.safetensors", "two.pt"])
-        #expect(try folders.modelFile("two.pt", in: "loras") == extra + "/two.pt")
-        #expect(throws: FileNameError.self) { try folders.modelFile("three.pt", in: "loras") }
     }
 
     @Test func refusesNamesThatLeaveTheFolder() throws {
@@ -84,9 +79,8 @@ import Testing
 
     @Test func registersForNodesAndValidation() {
         let resources = Resources()
-        let folders = FolderPaths(base: "/srv/comfy")
-        folders.register(in: resources)
-        #expect(resources.get(FolderPaths.self) == folders)
-        #expect(resources.get((any FileCatalog).self)?.searchedLocations(for: "vae") == ["/srv/comfy/models/vae"])
+        FolderPaths(base: "/srv/comfy").register(in: resources)
+        #expect(resources.get(FolderPaths.self)?.output == "/srv/comfy/output")
+        #expect(resources.get((any FileCatalog).self)?.searchedLocations(for: "temp") == ["/srv/comfy/temp"])
     }
 }

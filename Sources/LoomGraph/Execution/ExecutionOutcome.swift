@@ -12,7 +12,7 @@ public struct ExecutionOutcome: Sendable {
     public var outputs: [String: JSONObject]
     /// Nodes that ran this time, in order.
     public var executedNodes: [String]
-    /// Nodes whose outputs came from the cache.
+    /// Nodes whose outputs were in the cache when the run started (ComfyUI's `execution_cached` list).
     public var cachedNodes: [String]
 
     public var succeeded: Bool { if case .succeeded = status { true } else { false } }

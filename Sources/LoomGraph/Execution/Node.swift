@@ -26,6 +26,10 @@ public protocol Node: Sendable {
 
     /// A node whose output differs between runs with the same inputs is never served from cache.
     static var isIdempotent: Bool { get }
+
+    /// Work that does not compete for the GPU (file loading, PNG encoding, CPU image operations) may run
+    /// beside other nodes. Everything else runs one at a time.
+    static var runsConcurrently: Bool { get }
 }
 
 extension Node {
@@ -33,6 +37,7 @@ extension Node {
     public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? { nil }
     public static var checkedInputs: Set<String> { [] }
     public static var isIdempotent: Bool { true }
+    public static var runsConcurrently: Bool { false }
 
     public func neededLazyInputs(_ inputs: NodeInputs, context: NodeContext) async throws -> [String] {
         Self.schema.inputs.filter { $0.isLazy && !inputs.has($0.name) && inputs.isLinked($0.name) }.map(\.name)
@@ -53,6 +58,8 @@ public struct NodeResult: Sendable {
     public var outputs: [NodeValue]
     /// What an output node shows, such as `{"images": [...]}`.
     public var ui: JSONObject?
+    /// A graph to run in the node's place; its results become the node's outputs.
+    public var expansion: GraphExpansion?
 
     public init(_ outputs: [NodeValue], ui: JSONObject? = nil) {
         self.outputs = outputs
@@ -60,6 +67,25 @@ public struct NodeResult: Sendable {
     }
 
     public static func ui(_ ui: JSONObject) -> NodeResult { NodeResult([], ui: ui) }
+
+    public static func expand(_ expansion: GraphExpansion) -> NodeResult {
+        var result = NodeResult([])
+        result.expansion = expansion
+        return result
+    }
+}
+
+/// Nodes a node adds to the running prompt (ComfyUI's node expansion). Their ids are local to the expansion;
+/// links to ids that are not among them refer to the prompt's own nodes.
+public struct GraphExpansion: Sendable {
+    public var nodes: [PromptNode]
+    /// One per declared output: a link to the node that provides it, or a literal.
+    public var outputs: [PromptInput]
+
+    public init(nodes: [PromptNode], outputs: [PromptInput]) {
+        self.nodes = nodes
+        self.outputs = outputs
+    }
 }
 
 /// An output value that stops every consumer from running (ComfyUI's `ExecutionBlocker`).

@@ -9,7 +9,16 @@ public struct Signature: Sendable, Hashable, CustomStringConvertible {
 
     public init(digest: [UInt8]) { self.digest = digest }
 
-    public var description: String { digest.map { String(format: "%02x", $0) }.joined() }
+    public var description: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
 }
 
 struct SignatureBuilder {
@@ -17,31 +26,42 @@ struct SignatureBuilder {
     let registry: NodeRegistry
     let resources: Resources
 
+    struct Result {
+        var signatures: [String: Signature] = [:]
+        /// Nodes whose outputs may differ between processes under the same signature — always-changed
+        /// fingerprints, non-idempotent nodes, and everything downstream of them — so they stay off disk.
+        var volatile: Set<String> = []
+    }
+
     /// Signatures of `roots` and everything they read from, computed in dependency order without recursion.
     /// A fingerprint that cannot be computed, or that says "always changed", makes the node and its
     /// descendants miss the cache.
-    func signatures(for roots: [String]) -> [String: Signature] {
-        var result: [String: Signature] = [:]
+    func signatures(for roots: [String]) -> Result {
+        var output = Result()
         var visiting: Set<String> = []
         var stack: [(id: String, expanded: Bool)] = roots.reversed().map { ($0, false) }
         while let (id, expanded) = stack.popLast() {
-            if result[id] != nil { continue }
+            if output.signatures[id] != nil { continue }
             guard let node = prompt[id] else { continue }
             if !expanded {
                 guard visiting.insert(id).inserted else { continue }
                 stack.append((id, true))
-                for (_, link) in node.links where result[link.node] == nil && !visiting.contains(link.node) {
+                for (_, link) in node.links where output.signatures[link.node] == nil && !visiting.contains(link.node) {
                     stack.append((link.node, false))
                 }
                 continue
             }
             visiting.remove(id)
-            result[id] = signature(of: node, upstream: result)
+            let (signature, volatile) = signature(of: node, upstream: output.signatures)
+            output.signatures[id] = signature
+            if volatile || node.links.contains(where: { output.volatile.contains($0.link.node) }) {
+                output.volatile.insert(id)
+            }
         }
-        return result
+        return output
     }
 
-    private func signature(of node: PromptNode, upstream: [String: Signature]) -> Signature {
+    private func signature(of node: PromptNode, upstream: [String: Signature]) -> (Signature, volatile: Bool) {
         var hash = SHA256()
         func add(_ text: String) {
             hash.update(data: Array(text.utf8))
@@ -49,18 +69,26 @@ struct SignatureBuilder {
         }
         add(node.classType)
         let type = registry[node.classType]
+        var volatile = false
         switch fingerprint(of: node, type: type) {
         case .constant: add("constant")
         case .value(let value): add("fingerprint"); add(value)
-        case .alwaysChanged: add("always"); add(UUID().uuidString)
+        case .alwaysChanged:
+            add("always")
+            add(UUID().uuidString)
+            volatile = true
         }
-        if let type, !type.isIdempotent { add("node"); add(node.id) }
+        if let type, !type.isIdempotent {
+            add("node")
+            add(node.id)
+            volatile = true
+        }
         for (name, input) in node.inputs.sorted(by: { $0.name < $1.name }) {
             add(name)
             switch input {
             case .link(let link):
                 add("link")
-                add(upstream[link.node]?.description ?? "missing:\(link.node)")
+                if let source = upstream[link.node] { hash.update(data: source.digest) } else { add("missing:\(link.node)") }
                 add(String(link.output))
             case .literal(let value):
                 add("literal")
@@ -70,7 +98,7 @@ struct SignatureBuilder {
                 add(value.jsonText(indent: nil))
             }
         }
-        return Signature(digest: Array(hash.finalize()))
+        return (Signature(digest: Array(hash.finalize())), volatile)
     }
 
     private func fingerprint(of node: PromptNode, type: (any Node.Type)?) -> Fingerprint {

@@ -24,7 +24,7 @@ private struct JSONTextParser {
     let bytes: [UInt8]
     var position = 0
     var depth = 0
-    static let maximumDepth = 10_000
+    static let maximumDepth = 512
 
     init(bytes: [UInt8]) {
         self.bytes = bytes

@@ -14,10 +14,6 @@ public struct NodeRegistry: Sendable {
         types[name] = type
     }
 
-    public mutating func register(contentsOf other: NodeRegistry) {
-        for name in other.names { register(other.types[name]!) }
-    }
-
     public subscript(name: String) -> (any Node.Type)? { types[name] }
 
     public func schema(for name: String) -> NodeSchema? { types[name]?.schema }

@@ -49,14 +49,19 @@ public struct PromptValidationError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var lines = [error.message]
-        for (id, node) in nodeErrors.sorted(by: { $0.key.localizedStandardCompare($1.key) == .orderedAscending }) {
-            let name = node.title.map { "\"\($0)\" (\(node.classType))" } ?? node.classType
-            for issue in node.errors {
-                lines.append("  node \(id) \(name): \(issue.description)")
-            }
-        }
+        lines += NodeValidationErrors.lines(describing: nodeErrors)
         if nodeErrors.isEmpty, !error.details.isEmpty { lines.append("  \(error.details)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension NodeValidationErrors {
+    /// One line per problem, naming node id, title, class and input, in node-id order.
+    public static func lines(describing nodeErrors: [String: NodeValidationErrors]) -> [String] {
+        nodeErrors.sorted(by: { $0.key.localizedStandardCompare($1.key) == .orderedAscending }).flatMap { id, node in
+            let name = node.title.map { "\"\($0)\" (\(node.classType))" } ?? node.classType
+            return node.errors.map { "  node \(id) \(name): \($0.description)" }
+        }
     }
 }
 

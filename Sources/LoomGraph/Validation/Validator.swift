@@ -234,6 +234,14 @@ private struct ValidationPass {
     func check(_ literal: JSONValue, for spec: InputSpec, at where_: NodeDescription, customChecked: Bool)
         -> Result<NodeValue, ValidationIssue>
     {
+        // A literal can stand in for a socket only where some member of its type is a widget type, or where the
+        // node checks it itself; ComfyUI would pass it on and fail at run time.
+        if case .link(let type) = spec.kind, !customChecked, !Self.acceptsLiterals(type) {
+            return .failure(ValidationIssue(
+                type: "invalid_input_type", message: "Input expects a link, not a literal value",
+                details: "\(spec.name): received \(literal.jsonText(indent: nil)), expected a link from an output of type \(type)",
+                extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal)))
+        }
         let value: NodeValue
         switch LiteralCoercion.value(literal, for: spec.kind) {
         case .success(let coerced): value = coerced
@@ -264,20 +272,29 @@ private struct ValidationPass {
             return .success(value)
         }
         if let bounds, bounds.tooSmall, let min = bounds.min {
-            return .failure(ValidationIssue(
-                type: "value_smaller_than_min",
-                message: "Value \(LiteralCoercion.pythonNumber(value)) smaller than min of \(LiteralCoercion.pythonNumber(min))",
-                details: spec.name,
-                extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal)))
+            return .failure(outOfRange(value, literal, spec, at: where_, type: "value_smaller_than_min", "smaller than min of", min))
         }
         if let bounds, bounds.tooBig, let max = bounds.max {
-            return .failure(ValidationIssue(
-                type: "value_bigger_than_max",
-                message: "Value \(LiteralCoercion.pythonNumber(value)) bigger than max of \(LiteralCoercion.pythonNumber(max))",
-                details: spec.name,
-                extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal)))
+            return .failure(outOfRange(value, literal, spec, at: where_, type: "value_bigger_than_max", "bigger than max of", max))
         }
         return .success(value)
+    }
+
+    static func acceptsLiterals(_ type: String) -> Bool {
+        type.split(separator: ",").contains { member in
+            ["*", "INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"].contains(member.trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    func outOfRange(
+        _ value: NodeValue, _ literal: JSONValue, _ spec: InputSpec, at where_: NodeDescription, type: String,
+        _ relation: String, _ bound: NodeValue
+    ) -> ValidationIssue {
+        ValidationIssue(
+            type: type,
+            message: "Value \(LiteralCoercion.pythonNumber(value)) \(relation) \(LiteralCoercion.pythonNumber(bound))",
+            details: spec.name,
+            extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal))
     }
 
     func comboMiss(

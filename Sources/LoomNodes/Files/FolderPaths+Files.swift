@@ -39,15 +39,6 @@ extension FolderPaths {
         }
         return (name, folder)
     }
-
-    /// The first of a model folder's directories that holds `name`.
-    public func modelFile(_ name: String, in folder: String) throws(FileNameError) -> String {
-        for directory in modelDirectories(folder) {
-            let path = try path(of: name, inDirectory: directory, folderName: folder)
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        throw FileNameError(name: name, folder: folder, problem: .missing)
-    }
 }
 
 extension FolderPaths: FileCatalog {
@@ -57,26 +48,17 @@ extension FolderPaths: FileCatalog {
         "svg", "pbm", "pgm", "ppm", "pnm", "xbm", "xpm", "ras", "rgb", "ief", "xwd", "pct", "pic", "pict",
     ]
 
-    /// ComfyUI's `supported_pt_extensions`.
-    static let modelExtensions: Set<String> = ["ckpt", "pt", "pt2", "bin", "pth", "safetensors", "pkl", "sft"]
-
-    /// `input`: the image files directly in the input folder, as LoadImage lists them.
-    /// A model folder: files with model extensions anywhere under its directories, as relative paths.
-    /// Both sorted by code point, as Python sorts.
+    /// `input`: the image files directly in the input folder, as LoadImage lists them, sorted by code point
+    /// as Python sorts. Any other folder: what the model catalog lists.
     public func files(in folder: String) -> [String] {
-        let names: [String]
-        if folder == StorageFolder.input.rawValue {
-            names = Self.regularFiles(in: input).filter { Self.hasExtension($0, in: Self.imageExtensions) }
-        } else {
-            let found = modelDirectories(folder).flatMap { Self.filesRecursively(in: $0) }
-            names = Array(Set(found.filter { Self.hasExtension($0, in: Self.modelExtensions) }))
-        }
-        return names.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        guard folder == StorageFolder.input.rawValue else { return models?.files(in: folder) ?? [] }
+        return Self.regularFiles(in: input).filter { Self.hasExtension($0, in: Self.imageExtensions) }
+            .sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
     }
 
     public func searchedLocations(for folder: String) -> [String] {
         if let storage = StorageFolder(rawValue: folder) { return [directory(storage)] }
-        return modelDirectories(folder)
+        return models?.searchedLocations(for: folder) ?? []
     }
 
     static func hasExtension(_ name: String, in extensions: Set<String>) -> Bool {
@@ -92,28 +74,5 @@ extension FolderPaths: FileCatalog {
             return FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
                 && !isDirectory.boolValue
         }
-    }
-
-    /// Relative paths of the files under `directory`, descending into linked folders as ComfyUI's
-    /// `os.walk(followlinks=True)` does; a folder already visited is not entered twice.
-    static func filesRecursively(in directory: String) -> [String] {
-        var files: [String] = []
-        var visited: Set<String> = []
-        func walk(_ absolute: String, _ relative: String) {
-            guard let resolved = PathSyntax.resolvingLinks(absolute), visited.insert(resolved).inserted else { return }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [] {
-                let path = absolute + "/" + name
-                let relativePath = relative.isEmpty ? name : relative + "/" + name
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-                if isDirectory.boolValue {
-                    walk(path, relativePath)
-                } else {
-                    files.append(relativePath)
-                }
-            }
-        }
-        walk(directory, "")
-        return files
     }
 }

@@ -2,33 +2,24 @@ import Foundation
 import LoomGraph
 
 /// Where Loom reads and writes files, laid out like ComfyUI's `folder_paths`: a base directory holding
-/// `input`, `output`, `temp` and `user`, and model folders (`checkpoints`, `vae`, ...) each searched in
-/// one or more directories.
+/// `input`, `output`, `temp` and `user`, plus the model folders (`checkpoints`, `vae`, ...), which a
+/// separate catalog such as `ModelDirectories` lists.
 ///
 /// Nodes find it with `context.resources.get(FolderPaths.self)`; validation and combo inputs see it as
-/// the `FileCatalog`. `register(in:)` installs it both ways.
-public struct FolderPaths: Sendable, Equatable {
+/// the `FileCatalog`, answering for `input` itself and for every other folder through `models`.
+/// `register(in:)` installs it both ways.
+public struct FolderPaths: Sendable {
     public var base: String
     public var input: String
     public var output: String
     public var temp: String
     public var user: String
-    /// Model folder names and the directories searched for each, in search order.
-    public var models: [String: [String]]
-
-    /// ComfyUI's model folders, each defaulting to `base/models/<name>`.
-    public static let standardModelFolders = [
-        "checkpoints", "configs", "loras", "vae", "text_encoders", "diffusion_models", "clip_vision",
-        "style_models", "embeddings", "diffusers", "vae_approx", "controlnet", "gligen", "upscale_models",
-        "hypernetworks", "photomaker", "classifiers", "model_patches", "audio_encoders",
-    ]
-
-    /// Older names ComfyUI still accepts for renamed folders.
-    static let legacyModelFolders = ["unet": "diffusion_models", "clip": "text_encoders"]
+    /// Lists and locates model files by ComfyUI folder name.
+    public var models: (any FileCatalog)?
 
     public init(
         base: String, input: String? = nil, output: String? = nil, temp: String? = nil, user: String? = nil,
-        models: [String: [String]]? = nil
+        models: (any FileCatalog)? = nil
     ) {
         let base = PathSyntax.absolute(base)
         self.base = base
@@ -36,9 +27,7 @@ public struct FolderPaths: Sendable, Equatable {
         self.output = output.map(PathSyntax.absolute) ?? base + "/output"
         self.temp = temp.map(PathSyntax.absolute) ?? base + "/temp"
         self.user = user.map(PathSyntax.absolute) ?? base + "/user"
-        self.models =
-            models
-            ?? Dictionary(uniqueKeysWithValues: Self.standardModelFolders.map { ($0, [base + "/models/" + $0]) })
+        self.models = models
     }
 
     /// Makes these folders available to nodes and, as the `FileCatalog`, to validation and combos.
@@ -54,11 +43,6 @@ public struct FolderPaths: Sendable, Equatable {
         case .output: output
         case .temp: temp
         }
-    }
-
-    /// The directories of a model folder, following ComfyUI's legacy names.
-    public func modelDirectories(_ folder: String) -> [String] {
-        models[folder] ?? Self.legacyModelFolders[folder].flatMap { models[$0] } ?? []
     }
 }
 

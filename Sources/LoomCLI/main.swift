@@ -1,2 +1,0 @@
-import Loom
-print(NodeLibrary.registry.names)

@@ -1,0 +1,34 @@
+/// ComfyUI's model folder names: the canonical ones, the legacy aliases that map to them, and the
+/// file extensions a listing offers.
+public enum ModelFolder {
+    /// Canonical folder name → the subfolders of the models root searched for it, in order.
+    /// Mirrors ComfyUI's folder_paths defaults, so an existing `models/` works unchanged.
+    public static let defaultSubfolders: [String: [String]] = [
+        "checkpoints": ["checkpoints"],
+        "diffusion_models": ["unet", "diffusion_models"],
+        "text_encoders": ["text_encoders", "clip"],
+        "vae": ["vae"],
+        "clip_vision": ["clip_vision"],
+        "style_models": ["style_models"],
+        "controlnet": ["controlnet", "t2i_adapter"],
+        "loras": ["loras"],
+        "upscale_models": ["upscale_models"],
+        "embeddings": ["embeddings"],
+    ]
+
+    /// Old names ComfyUI still accepts in nodes and in extra_model_paths.yaml.
+    public static let legacyAliases: [String: String] = [
+        "unet": "diffusion_models",
+        "clip": "text_encoders",
+    ]
+
+    /// ComfyUI's supported_pt_extensions plus `.gguf`, which Loom reads natively (ComfyUI needs a custom node).
+    public static let fileExtensions: Set<String> = [
+        "ckpt", "pt", "pt2", "bin", "pth", "safetensors", "pkl", "sft", "gguf",
+    ]
+
+    /// The canonical name for `folder`, mapping legacy aliases.
+    public static func canonicalName(_ folder: String) -> String {
+        legacyAliases[folder] ?? folder
+    }
+}

@@ -1,0 +1,149 @@
+/// The values a state-dict pickle can build. Lists and dicts are classes because pickle mutates them
+/// after memoising them (SETITEMS on a dict that is also in the memo).
+indirect enum PickleValue {
+    case none
+    case bool(Bool)
+    case int(Int)
+    /// An integer wider than 64 bits, as little-endian two's-complement bytes (the legacy magic number).
+    case bigInteger([UInt8])
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case tuple(PickleTuple)
+    case list(PickleList)
+    case dict(PickleDict)
+    case global(PickleGlobal)
+    case storage(StorageReference)
+    case tensor(TensorReference)
+
+    /// Container nesting, bounded by the unpickler so that freeing a hostile value cannot overflow the stack.
+    var depth: Int {
+        switch self {
+        case .tuple(let tuple): tuple.depth
+        case .list(let list): list.depth
+        case .dict(let dict): dict.depth
+        default: 0
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .none: "None"
+        case .bool: "bool"
+        case .int, .bigInteger: "int"
+        case .float: "float"
+        case .string: "str"
+        case .bytes: "bytes"
+        case .tuple: "tuple"
+        case .list: "list"
+        case .dict: "dict"
+        case .global(let global): "\(global)"
+        case .storage: "storage"
+        case .tensor: "tensor"
+        }
+    }
+}
+
+final class PickleTuple {
+    let items: [PickleValue]
+    let depth: Int
+    init(_ items: [PickleValue]) {
+        self.items = items
+        depth = 1 + (items.map(\.depth).max() ?? 0)
+    }
+}
+
+final class PickleList {
+    var items: [PickleValue] = []
+    var depth = 1
+    func append(_ value: PickleValue) {
+        items.append(value)
+        depth = max(depth, value.depth + 1)
+    }
+}
+
+final class PickleDict {
+    var entries: [(key: PickleValue, value: PickleValue)] = []
+    var depth = 1
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        entries.append((key, value))
+        depth = max(depth, key.depth + 1, value.depth + 1)
+    }
+}
+
+/// The only Python globals a state dict needs; the unpickler refuses every other name.
+enum PickleGlobal: CustomStringConvertible {
+    case orderedDict
+    /// `_rebuild_tensor_v2` (and v1): the element type is the storage's.
+    case rebuildTensor
+    /// `_rebuild_tensor_v3`, used for types without a typed storage (FP8): the element type is an argument.
+    case rebuildTensorWithType
+    case rebuildParameter
+    /// A typed storage class; `torch.storage.UntypedStorage` is one of bytes.
+    case storageType(TensorDataType)
+    /// A `torch.dtype` such as `torch.float8_e4m3fn`.
+    case dataType(TensorDataType)
+
+    init?(module: String, name: String) {
+        switch (module, name) {
+        case ("collections", "OrderedDict"): self = .orderedDict
+        case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"): self = .rebuildTensor
+        case ("torch._utils", "_rebuild_tensor_v3"): self = .rebuildTensorWithType
+        case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
+        case ("torch.storage", "UntypedStorage"): self = .storageType(.uint8)
+        case ("torch", let name):
+            if let dataType = Self.storageTypes[name] {
+                self = .storageType(dataType)
+            } else if let dataType = Self.dataTypes[name] {
+                self = .dataType(dataType)
+            } else {
+                return nil
+            }
+        default: return nil
+        }
+    }
+
+    static let dataTypes: [String: TensorDataType] = [
+        "float32": .float32, "float": .float32, "float64": .float64, "double": .float64,
+        "float16": .float16, "half": .float16, "bfloat16": .bfloat16,
+        "float8_e4m3fn": .float8E4M3, "float8_e5m2": .float8E5M2,
+        "int64": .int64, "long": .int64, "int32": .int32, "int": .int32, "int16": .int16, "short": .int16,
+        "int8": .int8, "uint8": .uint8, "bool": .bool, "uint16": .uint16, "uint32": .uint32, "uint64": .uint64,
+    ]
+
+    static let storageTypes: [String: TensorDataType] = [
+        "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16, "BFloat16Storage": .bfloat16,
+        "LongStorage": .int64, "IntStorage": .int32, "ShortStorage": .int16, "CharStorage": .int8,
+        "ByteStorage": .uint8, "BoolStorage": .bool,
+        "Float8_e4m3fnStorage": .float8E4M3, "Float8_e5m2Storage": .float8E5M2,
+    ]
+
+    var description: String {
+        switch self {
+        case .orderedDict: "collections.OrderedDict"
+        case .rebuildTensor: "torch._utils._rebuild_tensor_v2"
+        case .rebuildTensorWithType: "torch._utils._rebuild_tensor_v3"
+        case .rebuildParameter: "torch._utils._rebuild_parameter"
+        case .storageType(let type): "torch storage of \(type.name)"
+        case .dataType(let type): "torch dtype \(type.name)"
+        }
+    }
+}
+
+/// A storage named by a persistent id: the bytes of zip entry `data/<key>`. Untyped storages
+/// have type U8, their element count being their byte count. The unpickler only creates
+/// references whose byte count fits in an Int.
+struct StorageReference {
+    let dataType: TensorDataType
+    let key: String
+    let elementCount: Int
+    var byteCount: Int { elementCount * dataType.blockByteCount }
+}
+
+/// A tensor rebuilt from a storage: a contiguous window of `dataType` elements starting `elementOffset` elements in.
+struct TensorReference {
+    let storage: StorageReference
+    let dataType: TensorDataType
+    let elementOffset: Int
+    let shape: [Int]
+}

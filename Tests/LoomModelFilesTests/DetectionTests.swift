@@ -1,0 +1,150 @@
+import Testing
+@testable import LoomModelFiles
+
+@Suite struct DetectionTests {
+    private func detect(_ name: String) throws -> [DetectedModel] {
+        ArchitectureDetector.detect(try ModelFile.open(path: Fixtures.path(name)))
+    }
+
+    @Test(arguments: ["flux-dev-tiny.safetensors", "flux-dev-tiny-Q8_0.gguf", "flux-dev-tiny-Q4_0.gguf"])
+    func fluxDevFromShapesInEveryFormat(name: String) throws {
+        let models = try detect(name)
+        #expect(models.count == 1)
+        guard case .flux(let flux) = models.first?.architecture else { Issue.record("not Flux: \(models)"); return }
+        #expect(flux.variant == .dev)
+        #expect(flux.inChannels == 64 && flux.outChannels == 64)
+        #expect(flux.hiddenSize == 16 && flux.headDimension == 8 && flux.headCount == 2)
+        #expect(flux.mlpHiddenSize == 64)
+        #expect(flux.doubleBlockCount == 2 && flux.singleBlockCount == 2)
+        #expect(flux.contextDimension == 32 && flux.pooledDimension == 32)
+        #expect(flux.hasGuidanceEmbedding)
+    }
+
+    @Test func fluxFillBy384InputChannels() throws {
+        guard case .flux(let flux) = try detect("flux-fill-tiny.safetensors").first?.architecture else { Issue.record("not Flux"); return }
+        #expect(flux.variant == .fill)
+        #expect(flux.inChannels == 384)
+    }
+
+    @Test func fluxSchnellLacksGuidance() throws {
+        let file = try ModelFile.open(path: Fixtures.path("flux-dev-tiny.safetensors"))
+        var shapes: [String: [Int]] = [:]
+        for tensor in file.tensors where !tensor.name.hasPrefix("guidance_in.") { shapes[tensor.name] = tensor.shape }
+        guard case .flux(let flux) = ArchitectureDetector.detect(shapes: shapes).first?.architecture else { Issue.record("not Flux"); return }
+        #expect(flux.variant == .schnell)
+        #expect(!flux.hasGuidanceEmbedding)
+    }
+
+    @Test(arguments: ["flux-ae-tiny-f32.safetensors", "flux-ae-tiny-bf16.safetensors"])
+    func autoencoder(name: String) throws {
+        guard case .autoencoder(let ae) = try detect(name).first?.architecture else { Issue.record("not an AE"); return }
+        #expect(ae.latentChannels == 16 && ae.imageChannels == 3 && ae.baseChannels == 4)
+        #expect(ae.channelMultipliers == [1, 2])
+        #expect(ae.encoderResBlockCount == 1 && ae.decoderResBlockCount == 2)
+    }
+
+    @Test func clipText() throws {
+        guard case .clipText(let clip) = try detect("clip-l-tiny-f16.safetensors").first?.architecture else { Issue.record("not CLIP"); return }
+        #expect(clip == CLIPTextParameters(width: 16, layerCount: 2, mlpHiddenSize: 32, vocabularySize: 256, maximumPositions: 77, hasProjection: false))
+    }
+
+    @Test(arguments: ["t5-tiny-bf16.safetensors", "t5-tiny-fp8-e4m3fn.safetensors", "t5-tiny-fp8-e4m3fn-scaled.safetensors"])
+    func t5Encoder(name: String) throws {
+        let models = try detect(name)
+        #expect(models.count == 1)
+        guard case .t5Encoder(let t5) = models.first?.architecture else { Issue.record("not T5"); return }
+        #expect(t5 == T5EncoderParameters(
+            modelDimension: 16, layerCount: 2, headCount: 2, headDimension: 8, feedForwardSize: 32,
+            isGated: true, relativeAttentionBuckets: 32, vocabularySize: 64))
+    }
+
+    @Test func t5EncoderWithLlamaCppNamesAsInT5GGUFs() {
+        let shapes: [String: [Int]] = [
+            "token_embd.weight": [32128, 64], "enc.blk.0.attn_q.weight": [64, 64], "enc.blk.0.attn_rel_b.weight": [32, 4],
+            "enc.blk.0.ffn_gate.weight": [160, 64], "enc.blk.0.ffn_up.weight": [160, 64], "enc.blk.0.ffn_down.weight": [64, 160],
+            "enc.blk.2.attn_q.weight": [64, 64], "enc.output_norm.weight": [64],
+        ]
+        #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture == .t5Encoder(T5EncoderParameters(
+            modelDimension: 64, layerCount: 3, headCount: 4, headDimension: 16, feedForwardSize: 160,
+            isGated: true, relativeAttentionBuckets: 32, vocabularySize: 32128)))
+    }
+
+    @Test func openPoseBodyFromThePthFile() throws {
+        guard case .openPoseBody(let pose) = try detect("body_pose_model-tiny.pth").first?.architecture else { Issue.record("not OpenPose"); return }
+        #expect(pose == OpenPoseParameters(stageCount: 2, affinityFieldChannels: 38, heatmapChannels: 19))
+    }
+
+    @Test func openPoseHandFromTheLegacyPthFile() throws {
+        guard case .openPoseHand(let pose) = try detect("hand_pose_model-tiny-legacy.pth").first?.architecture else { Issue.record("not OpenPose hand"); return }
+        #expect(pose == OpenPoseParameters(stageCount: 2, affinityFieldChannels: nil, heatmapChannels: 22))
+    }
+
+    @Test func allInOneCheckpointYieldsEachComponentWithItsPrefix() throws {
+        var shapes: [String: [Int]] = [:]
+        for (name, prefix) in [
+            ("flux-dev-tiny.safetensors", "model.diffusion_model."), ("flux-ae-tiny-bf16.safetensors", "vae."),
+            ("clip-l-tiny-f16.safetensors", "text_encoders.clip_l.transformer."), ("t5-tiny-bf16.safetensors", "text_encoders.t5xxl.transformer."),
+        ] {
+            for tensor in try ModelFile.open(path: Fixtures.path(name)).tensors { shapes[prefix + tensor.name] = tensor.shape }
+        }
+        let models = ArchitectureDetector.detect(shapes: shapes)
+        #expect(models.map(\.prefix) == ["model.diffusion_model.", "text_encoders.clip_l.transformer.", "text_encoders.t5xxl.transformer.", "vae."])
+        #expect(models.map { $0.architecture.description.split(separator: " ").first ?? "" } == ["Flux", "CLIP", "T5", "AutoencoderKL"])
+    }
+
+    @Test func siglipAndClipVisionAreToldApartByTheClassToken() {
+        var shapes: [String: [Int]] = [
+            "vision_model.embeddings.patch_embedding.weight": [24, 3, 14, 14],
+            "vision_model.embeddings.position_embedding.weight": [729, 24],
+            "vision_model.encoder.layers.0.mlp.fc1.weight": [40, 24],
+            "vision_model.encoder.layers.2.mlp.fc1.weight": [40, 24],
+            "vision_model.post_layernorm.weight": [24],
+        ]
+        #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture ==
+            .siglipVision(VisionTransformerParameters(hiddenSize: 24, layerCount: 3, mlpHiddenSize: 40, patchSize: 14, imageSize: 378)))
+        shapes["vision_model.embeddings.class_embedding"] = [24]
+        shapes["vision_model.embeddings.position_embedding.weight"] = [257, 24]
+        #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture ==
+            .clipVision(VisionTransformerParameters(hiddenSize: 24, layerCount: 3, mlpHiddenSize: 40, patchSize: 14, imageSize: 224)))
+    }
+
+    @Test func reduxAndUnionControlNet() {
+        #expect(ArchitectureDetector.detect(shapes: ["redux_up.weight": [48, 12], "redux_up.bias": [48], "redux_down.weight": [8, 48]]).first?.architecture ==
+            .fluxRedux(FluxReduxParameters(inputDimension: 12, hiddenSize: 48, outputDimension: 8)))
+        let controlNet: [String: [Int]] = [
+            "controlnet_x_embedder.weight": [32, 64], "x_embedder.weight": [32, 64],
+            "controlnet_mode_embedder.weight": [10, 32],
+            "transformer_blocks.0.attn.to_q.weight": [32, 32], "transformer_blocks.4.attn.to_q.weight": [32, 32],
+            "single_transformer_blocks.9.attn.to_q.weight": [32, 32],
+            "controlnet_blocks.0.weight": [32, 32], "controlnet_single_blocks.0.weight": [32, 32],
+        ]
+        #expect(ArchitectureDetector.detect(shapes: controlNet).first?.architecture ==
+            .fluxControlNet(FluxControlNetParameters(hiddenSize: 32, inChannels: 64, doubleBlockCount: 5, singleBlockCount: 10, unionModeCount: 10)))
+    }
+
+    @Test func openPoseHand() {
+        let shapes: [String: [Int]] = [
+            "conv1_1.weight": [64, 3, 3, 3], "conv6_2_CPM.weight": [22, 512, 1, 1],
+            "Mconv7_stage2.weight": [22, 128, 1, 1], "Mconv7_stage3.weight": [22, 128, 1, 1],
+        ]
+        #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture ==
+            .openPoseHand(OpenPoseParameters(stageCount: 3, affinityFieldChannels: nil, heatmapChannels: 22)))
+    }
+
+    @Test(arguments: [
+        (["lora_unet_double_blocks_0_img_attn_qkv.lora_down.weight": [8, 3072], "lora_unet_double_blocks_0_img_attn_qkv.lora_up.weight": [9216, 8],
+          "lora_unet_double_blocks_0_img_attn_qkv.alpha": []], LoRAParameters.Naming.kohya),
+        (["diffusion_model.double_blocks.0.img_attn.qkv.lora_A.weight": [8, 3072], "diffusion_model.double_blocks.0.img_attn.qkv.lora_B.weight": [9216, 8]],
+         .comfyUI),
+        (["transformer.transformer_blocks.0.attn.to_q.lora_A.weight": [8, 3072], "transformer.transformer_blocks.0.attn.to_q.lora_B.weight": [3072, 8]],
+         .diffusers),
+    ])
+    func loraNaming(shapes: [String: [Int]], naming: LoRAParameters.Naming) {
+        #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture ==
+            .lora(LoRAParameters(naming: naming, baseModel: "Flux", rank: 8, moduleCount: 1)))
+    }
+
+    @Test func unrelatedTensorsAreNotRecognised() {
+        #expect(ArchitectureDetector.detect(shapes: ["weight": [3, 3], "decoder.conv_in.bias": [4]]).isEmpty)
+    }
+}
