@@ -23,6 +23,8 @@ struct EngineOptions: ParsableArguments {
 
     @OptionGroup var disk: DiskCacheOptions
 
+    @OptionGroup var folders: FolderOptions
+
     func makeEngine() -> LoomEngine {
         let policy: CachePolicy =
             if cacheNone { .none }
@@ -30,7 +32,11 @@ struct EngineOptions: ParsableArguments {
             else if let cacheRam { .memoryBudget(bytes: Int(cacheRam * 1_073_741_824)) }
             else { .unbounded }
         let directory = cacheNone || disk.noDiskCache ? nil : disk.directory
-        return LoomEngine(cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
+        let resources = Resources()
+        folders.folders.register(in: resources)
+        return LoomEngine(
+            resources: resources,
+            cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
     }
 }
 

@@ -50,6 +50,9 @@ import Testing
         }
         #expect(SaveImage.schema.isOutputNode && PreviewImage.schema.isOutputNode)
         #expect(GetImageSize.schema.outputs.map(\.name) == ["width", "height", "batch_size"])
+        // Saving numbers files from the folder's contents, so saves must not overlap.
+        #expect(!SaveImage.runsConcurrently && !PreviewImage.runsConcurrently)
+        #expect(LoadImage.runsConcurrently && ImageScale.runsConcurrently && GrowMask.runsConcurrently)
         #expect(SaveImage.schema.inputs.filter { $0.section == .hidden }.map(\.name) == ["prompt", "extra_pnginfo"])
     }
 

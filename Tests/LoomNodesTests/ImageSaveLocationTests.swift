@@ -35,6 +35,15 @@ import Testing
         #expect(try ImageSaveLocation(prefix: "a/../b/name", root: output, width: 1, height: 1).subfolder == "b")
     }
 
+    @Test func worksBeforeTheOutputFolderExists() throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let root = temporary.folders.base + "/not/yet/output"
+        let location = try ImageSaveLocation(prefix: "sub/name", root: root, width: 1, height: 1)
+        #expect(location.directory == root + "/sub" && location.counter == 1)
+        #expect(throws: FileNameError.self) { try ImageSaveLocation(prefix: "../../x", root: root, width: 1, height: 1) }
+    }
+
     @Test func refusesPrefixesOutsideTheOutputFolder() throws {
         let temporary = try TemporaryFolders()
         defer { temporary.remove() }

@@ -42,19 +42,25 @@ enum PathSyntax {
     }
 
     /// Whether `path` is `root` or lies under it, after resolving the links of both
-    /// (for a path not yet created, those of its nearest existing ancestor).
+    /// (for paths not yet created, those of their nearest existing ancestors).
     static func isContained(_ path: String, in root: String) -> Bool {
-        guard let resolvedRoot = resolvingLinks(root) else { return false }
-        var existing = path
+        guard let resolvedRoot = resolvingExistingPart(root), let resolved = resolvingExistingPart(path) else {
+            return false
+        }
+        return resolved == resolvedRoot || resolved.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/")
+    }
+
+    /// The absolute `path` with the links of its longest existing prefix resolved.
+    static func resolvingExistingPart(_ path: String) -> String? {
+        var existing = normalized(path)
         var rest: [String] = []
         while resolvingLinks(existing) == nil {
             let (directory, name) = split(existing)
-            guard !directory.isEmpty, directory != existing else { return false }
+            guard !directory.isEmpty, directory != existing else { return nil }
             rest.insert(name, at: 0)
             existing = directory
         }
-        guard let resolved = resolvingLinks(existing) else { return false }
-        let full = ([resolved] + rest).joined(separator: "/")
-        return full == resolvedRoot || full.hasPrefix(resolvedRoot == "/" ? "/" : resolvedRoot + "/")
+        guard let resolved = resolvingLinks(existing) else { return nil }
+        return ([resolved] + rest).joined(separator: "/").replacingOccurrences(of: "//", with: "/")
     }
 }

@@ -12,6 +12,9 @@ public struct RepeatImageBatch: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         let amount = try inputs("amount", as: Int.self)
@@ -31,6 +34,9 @@ public struct ImageFromBatch: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         // An index past the end picks the last image, as in ComfyUI.
@@ -49,6 +55,9 @@ public struct GetImageSize: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         return NodeResult([image.width, image.height, image.batchCount])
@@ -64,6 +73,9 @@ public struct ImageRotate: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: imagesModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let rotation = try inputs("rotation", as: String.self)
@@ -81,6 +93,9 @@ public struct ImageFlip: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: imagesModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let method = try inputs("flip_method", as: String.self)

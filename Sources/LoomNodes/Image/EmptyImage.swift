@@ -15,6 +15,9 @@ public struct EmptyImage: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let color = try inputs("color", as: Int.self)
         let rgb = [16, 8, 0].map { Float((color >> $0) & 0xFF) / 255 }

@@ -9,6 +9,9 @@ public struct ImageBatch: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("image1", as: Image.self).batched(with: try inputs("image2", as: Image.self))])
     }

@@ -17,6 +17,9 @@ public struct ImageCompositeMasked: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let destination = try inputs("destination", as: Image.self)
         return NodeResult([

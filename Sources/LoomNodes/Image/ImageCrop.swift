@@ -16,6 +16,9 @@ public struct ImageCrop: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         let x = min(try inputs("x", as: Int.self), image.width - 1)

@@ -9,6 +9,9 @@ public struct ImageInvert: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("image", as: Image.self).mapSamples { 1 - $0 }])
     }

@@ -17,6 +17,9 @@ public struct ImagePadForOutpaint: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let (image, mask) = try inputs("image", as: Image.self).paddedForOutpaint(
             left: try inputs("left", as: Int.self), top: try inputs("top", as: Int.self),

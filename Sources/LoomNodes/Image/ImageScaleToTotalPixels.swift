@@ -15,6 +15,9 @@ public struct ImageScaleToTotalPixels: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         let method = try ImageNodes.method(inputs, node: Self.schema.name)

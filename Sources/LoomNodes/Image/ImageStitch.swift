@@ -22,6 +22,9 @@ public struct ImageStitch: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let first = try inputs("image1", as: Image.self)
         guard let second = try inputs.optional("image2", as: Image.self) else { return NodeResult([first]) }

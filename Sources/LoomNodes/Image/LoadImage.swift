@@ -10,6 +10,9 @@ public struct LoadImage: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     /// As in ComfyUI, the file's existence replaces the list check, so names in subfolders
     /// and annotated names such as `x.png [output]` are accepted.
     public static var checkedInputs: Set<String> { ["image"] }

@@ -15,6 +15,9 @@ public struct LoadImageMask: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public static var checkedInputs: Set<String> { ["image"] }
 
     public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {

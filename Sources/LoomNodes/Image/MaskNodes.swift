@@ -11,6 +11,9 @@ public struct MaskToImage: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("mask", as: Mask.self).image(channels: 3)])
     }
@@ -25,6 +28,9 @@ public struct ImageToMask: Node {
         pythonModule: maskModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
@@ -48,6 +54,9 @@ public struct SolidMask: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             Mask(
@@ -64,6 +73,9 @@ public struct InvertMask: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("mask", as: Mask.self).mapValues { 1 - $0 }])
     }
@@ -76,6 +88,9 @@ public struct ThresholdMask: Node {
         outputs: [OutputSpec("MASK")], pythonModule: maskModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let threshold = Float(try inputs("value", as: Double.self))
@@ -94,6 +109,9 @@ public struct GrowMask: Node {
         outputs: [OutputSpec("MASK")], pythonModule: maskModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
@@ -117,6 +135,9 @@ public struct CropMask: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             try inputs("mask", as: Mask.self).cropped(
@@ -139,6 +160,9 @@ public struct MaskComposite: Node {
         outputs: [OutputSpec("MASK")], pythonModule: maskModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name = try inputs("operation", as: String.self)
@@ -167,6 +191,9 @@ public struct FeatherMask: Node {
 
     public init() {}
 
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             try inputs("mask", as: Mask.self).feathered(
@@ -183,6 +210,9 @@ public struct ImageColorToMask: Node {
         outputs: [OutputSpec("MASK")], pythonModule: maskModule)
 
     public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

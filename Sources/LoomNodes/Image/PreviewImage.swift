@@ -14,6 +14,8 @@ public struct PreviewImage: Node {
 
     public init() {}
 
+    // Not concurrent: file numbering reads the folder, so two saves at once could pick the same number.
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let saver = ImageSaver(node: Self.schema.name, folder: .temp, prefixSuffix: prefixSuffix, compressionLevel: 1)
         return .ui(

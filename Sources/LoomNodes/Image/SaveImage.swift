@@ -19,6 +19,8 @@ public struct SaveImage: Node {
 
     public init() {}
 
+    // Not concurrent: file numbering reads the folder, so two saves at once could pick the same number.
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let saver = ImageSaver(node: Self.schema.name, folder: .output, compressionLevel: 4)
         return .ui(
