@@ -173,7 +173,9 @@ loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_d
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
         png_set_expand_gray_1_2_4_to_8(png);
     }
-    if (png_get_valid(png, info, PNG_INFO_tRNS)) {
+    // Only a palette's tRNS becomes alpha: PIL, and so ComfyUI's LoadImage, ignores the colour key of
+    // grey and RGB images.
+    if (color_type == PNG_COLOR_TYPE_PALETTE && png_get_valid(png, info, PNG_INFO_tRNS)) {
         png_set_tRNS_to_alpha(png);
     }
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -1,7 +1,7 @@
 /// Decoded pixels as 8- or 16-bit samples, with the file's text metadata.
 ///
 /// `channels` is 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA): palette images and grey below 8 bits
-/// arrive expanded to 8 bits, and a PNG tRNS chunk as an alpha channel.
+/// arrive expanded to 8 bits, and a palette's tRNS chunk as an alpha channel.
 public struct RasterImage: Sendable, Equatable {
     public var width: Int
     public var height: Int

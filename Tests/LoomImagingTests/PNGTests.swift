@@ -10,7 +10,7 @@ import Testing
 
     @Test func decodesLayoutsAsComfyUILoadsThem() throws {
         let cases = Fixtures.cases(kind: "png")
-        #expect(cases.count == 9)
+        #expect(cases.count == 11)
         for (name, parameters) in cases {
             let png = try ImageFile.read(at: Fixtures.url(parameters["file"] as! String).path)
             let (image, mask) = Self.loaded(png)

@@ -38,8 +38,8 @@ typedef struct {
     size_t text_count;
 } loom_png_image;
 
-/// Decodes a whole PNG held in memory. Palette and low-bit-depth grey are expanded to 8 bits,
-/// tRNS becomes an alpha channel. On failure returns a status and writes a message to `error`.
+/// Decodes a whole PNG held in memory. Palette and low-bit-depth grey are expanded to 8 bits, and a
+/// palette's tRNS becomes an alpha channel (the colour key of grey and RGB images is ignored, as PIL does). On failure returns a status and writes a message to `error`.
 loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_dimension, loom_png_image *image,
                                 char *error, size_t error_size);
 
