@@ -270,6 +270,22 @@ import Testing
         #expect(third.executedNodes == ["1", "2", "3"])
     }
 
+    @Test func twoSavesOfOneSourceGetTheirOwnFiles() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let resources = Self.resources(temporary)
+        let prompt = try Prompt(parsing: """
+            {"1": {"class_type": "EmptyImage", "inputs": {"width": 4, "height": 2, "batch_size": 1, "color": 255}},
+             "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "same"}},
+             "3": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "same"}}}
+            """)
+        let validated = try Validator(registry: NodeLibrary.registry, resources: resources).validate(prompt)
+        let outcome = await Executor(registry: NodeLibrary.registry, resources: resources).run(validated)
+        #expect(outcome.succeeded)
+        let names = ["2", "3"].compactMap { outcome.outputs[$0]?["images"]?.arrayValue?.first?["filename"]?.stringValue }
+        #expect(Set(names) == ["same_00001_.png", "same_00002_.png"])
+    }
+
     @Test func promptWithAMissingImageFailsValidation() throws {
         let temporary = try TemporaryFolders()
         defer { temporary.remove() }
