@@ -32,7 +32,7 @@ extension RasterImage {
 
     /// PNG bytes with the text chunks as uncompressed tEXt before the image data, as PIL writes them.
     /// `compressionLevel` is zlib's 0...9 (ComfyUI saves with 4, previews with 1).
-    public func encoded(compressionLevel: Int = 6) throws(ImageCodingError) -> [UInt8] {
+    public func encodedPNG(compressionLevel: Int = 6) throws(ImageCodingError) -> [UInt8] {
         guard bitDepth == 8 || bitDepth == 16, (1...4).contains(channels) else {
             throw .unsupported("cannot write \(channels) channels of \(bitDepth) bits")
         }

@@ -46,7 +46,7 @@ import Testing
         let original = RasterImage(
             width: 5, height: 3, channels: channels, bitDepth: bitDepth, samples: samples,
             textChunks: [PNGTextChunk(key: "prompt", text: "{\"a\": 1}"), PNGTextChunk(key: "note", text: "d\u{E9}j\u{E0}")])
-        let decoded = try RasterImage(decodingPNG: try original.encoded(compressionLevel: 4))
+        let decoded = try RasterImage(decodingPNG: try original.encodedPNG(compressionLevel: 4))
         #expect(decoded == original)
     }
 
@@ -63,14 +63,14 @@ import Testing
         let png = RasterImage(
             width: 1, height: 1, channels: 1, bitDepth: 8, samples: [0],
             textChunks: [PNGTextChunk(key: "workflow", text: "\u{65E5}")])
-        #expect(throws: ImageCodingError.self) { try png.encoded() }
+        #expect(throws: ImageCodingError.self) { try png.encodedPNG() }
     }
 
     // MARK: Damaged input
 
     static func validPNG() throws -> [UInt8] {
         try RasterImage(width: 4, height: 4, channels: 3, bitDepth: 8, samples: (0..<48).map { UInt16($0 * 5) })
-            .encoded(compressionLevel: 0)
+            .encodedPNG(compressionLevel: 0)
     }
 
     @Test func rejectsDataWithoutTheSignature() {
@@ -132,7 +132,7 @@ import Testing
         let clean = try RasterImage(
             width: 9, height: 7, channels: 4, bitDepth: 16, samples: (0..<252).map { UInt16($0 * 260) },
             textChunks: text
-        ).encoded()
+        ).encodedPNG()
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int) -> Int {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

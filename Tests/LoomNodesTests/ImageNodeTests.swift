@@ -23,7 +23,7 @@ import Testing
         try RasterImage(
             width: width, height: height, channels: channels, bitDepth: 8,
             samples: (0..<(width * height * channels)).map { UInt16(($0 * 37) % 256) }
-        ).encoded()
+        ).encodedPNG()
     }
 
     // MARK: LoadImage

@@ -35,7 +35,7 @@ struct ImageSaver: Sendable {
             let path = location.directory + "/" + name
             do {
                 let bytes = try RasterImage(frame: batch, of: images, textChunks: chunks)
-                    .encoded(compressionLevel: compressionLevel)
+                    .encodedPNG(compressionLevel: compressionLevel)
                 try ImageFile.write(bytes, to: path)
             } catch let error as ImageFileError {
                 throw NodeError(node, error.description)
