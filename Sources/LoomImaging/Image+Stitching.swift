@@ -86,21 +86,9 @@ extension Image {
 
     /// The image centred on a canvas of `value`, the extra split with the smaller half first.
     func paddedCentered(height newHeight: Int, width newWidth: Int, value: Float) -> Image {
-        guard newHeight != height || newWidth != width else { return self }
         let top = (newHeight - height) / 2, left = (newWidth - width) / 2
-        var result = Image(
-            batchCount: batchCount, height: newHeight, width: newWidth, channels: channels, repeating: value)
-        let rowLength = width * channels
-        result.withMutablePixels { target in
-            for batch in 0..<batchCount {
-                for row in 0..<height {
-                    let from = index(batch: batch, y: row, x: 0, channel: 0)
-                    let to = ((batch * newHeight + top + row) * newWidth + left) * channels
-                    for offset in 0..<rowLength { target[to + offset] = pixels[from + offset] }
-                }
-            }
-        }
-        return result
+        return padded(
+            left: left, right: newWidth - width - left, top: top, bottom: newHeight - height - top, value: value)
     }
 
     /// Images of equal batch, height and channels placed side by side.

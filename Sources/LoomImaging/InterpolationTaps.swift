@@ -22,6 +22,16 @@ struct InterpolationTaps {
     /// PyTorch's source scale for `size=` without `scale_factor`: computed in float32.
     private static func scale(_ input: Int, _ output: Int) -> Float { Float(input) / Float(output) }
 
+    static func nearest(from input: Int, to output: Int) -> InterpolationTaps {
+        let scale = scale(input, output)
+        var taps = InterpolationTaps()
+        for position in 0..<output {
+            // PyTorch multiplies in float32 here (an integer times a float).
+            taps.append([(min(Int((Float(position) * scale).rounded(.down)), input - 1), 1)])
+        }
+        return taps
+    }
+
     static func nearestExact(from input: Int, to output: Int) -> InterpolationTaps {
         let scale = scale(input, output)
         var taps = InterpolationTaps()

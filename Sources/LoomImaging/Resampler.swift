@@ -61,6 +61,7 @@ enum Resampler {
 
     private static func taps(_ method: ResamplingMethod, from input: Int, to output: Int) -> InterpolationTaps {
         switch method {
+        case .nearest: .nearest(from: input, to: output)
         case .nearestExact: .nearestExact(from: input, to: output)
         case .bilinear: .bilinear(from: input, to: output)
         case .bicubic: .bicubic(from: input, to: output)

@@ -1,5 +1,7 @@
-/// The resampling filters ComfyUI offers as `upscale_method`, with its spellings.
+/// The resampling filters ComfyUI and popular custom nodes offer, with PyTorch's spellings.
 public enum ResamplingMethod: String, Sendable, CaseIterable {
+    /// PyTorch `interpolate(mode="nearest")`: the legacy rule, offered by custom nodes such as ImageResize+.
+    case nearest
     /// PyTorch `interpolate(mode="nearest-exact")`.
     case nearestExact = "nearest-exact"
     /// PyTorch `interpolate(mode="bilinear", align_corners=False)`.

@@ -1,3 +1,4 @@
+import ImagingTestSupport
 import LoomImaging
 import Testing
 

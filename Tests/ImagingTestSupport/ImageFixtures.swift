@@ -1,32 +1,33 @@
 import Foundation
 import LoomImaging
 
-/// The golden files `scripts/fixtures/make_image_fixtures.py` wrote from ComfyUI's own code.
-enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
+/// The golden files `scripts/fixtures/make_image_fixtures.py` wrote from ComfyUI's own code,
+/// shared by the imaging and node tests.
+public enum Fixtures {
+    public static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/images")
 
-    struct Array: Equatable {
-        var shape: [Int]
-        var values: [Float]
+    public struct Array: Equatable {
+        public var shape: [Int]
+        public var values: [Float]
     }
 
     /// Each case's parameters from `manifest.json`.
-    static func manifest() -> [String: [String: Any]] {
+    public static func manifest() -> [String: [String: Any]] {
         let data = try! Data(contentsOf: directory.appendingPathComponent("manifest.json"))
         return try! JSONSerialization.jsonObject(with: data) as! [String: [String: Any]]
     }
 
-    static func cases(kind: String) -> [(name: String, parameters: [String: Any])] {
+    public static func cases(kind: String) -> [(name: String, parameters: [String: Any])] {
         manifest().filter { $0.value["kind"] as? String == kind }.sorted { $0.key < $1.key }
             .map { ($0.key, $0.value) }
     }
 
-    static func url(_ file: String) -> URL { directory.appendingPathComponent(file) }
+    public static func url(_ file: String) -> URL { directory.appendingPathComponent(file) }
 
     /// A little-endian float32 C-order .npy file.
-    static func array(_ name: String) throws -> Array {
+    public static func array(_ name: String) throws -> Array {
         let bytes = [UInt8](try Data(contentsOf: url("\(name).npy")))
         guard bytes.starts(with: [0x93] + "NUMPY".utf8) else { throw FixtureError("\(name).npy is not an .npy file") }
         let major = bytes[6]
@@ -48,7 +49,7 @@ enum Fixtures {
         return Array(shape: shape, values: values)
     }
 
-    static func image(_ name: String) throws -> Image {
+    public static func image(_ name: String) throws -> Image {
         let array = try array(name)
         guard array.shape.count == 4 else { throw FixtureError("\(name) is not an image: shape \(array.shape)") }
         return Image(
@@ -56,31 +57,31 @@ enum Fixtures {
             pixels: array.values)
     }
 
-    static func mask(_ name: String) throws -> Mask {
+    public static func mask(_ name: String) throws -> Mask {
         let array = try array(name)
         guard array.shape.count == 3 else { throw FixtureError("\(name) is not a mask: shape \(array.shape)") }
         return Mask(batchCount: array.shape[0], height: array.shape[1], width: array.shape[2], values: array.values)
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct FixtureError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// The largest per-sample difference, or nil when the shapes differ.
-func largestDifference(_ actual: Image, _ expected: Image) -> Float? {
+public func largestDifference(_ actual: Image, _ expected: Image) -> Float? {
     guard actual.batchCount == expected.batchCount, actual.height == expected.height,
         actual.width == expected.width, actual.channels == expected.channels
     else { return nil }
     return zip(actual.pixels, expected.pixels).map { abs($0 - $1) }.max() ?? 0
 }
 
-func largestDifference(_ actual: Mask, _ expected: Mask) -> Float? {
+public func largestDifference(_ actual: Mask, _ expected: Mask) -> Float? {
     guard actual.batchCount == expected.batchCount, actual.height == expected.height, actual.width == expected.width
     else { return nil }
     return zip(actual.values, expected.values).map { abs($0 - $1) }.max() ?? 0
 }
 
 /// One 8-bit step, the tolerance the golden comparisons allow.
-let oneStep: Float = 1.0 / 255
+public let oneStep: Float = 1.0 / 255
