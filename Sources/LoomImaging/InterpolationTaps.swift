@@ -73,6 +73,31 @@ struct InterpolationTaps {
         return taps
     }
 
+    /// PyTorch's antialiased bicubic: like PIL's resampling, the filter widens by the shrink factor, and
+    /// each output's weights are normalised to sum to 1.
+    static func antialiasedBicubic(from input: Int, to output: Int) -> InterpolationTaps {
+        let scale = scale(input, output)
+        let support: Float = scale >= 1 ? 2 * scale : 2
+        let inverseScale: Float = scale >= 1 ? 1 / scale : 1
+        func keys(_ x: Float) -> Float {
+            let a: Float = -0.5, x = abs(x)
+            if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+            if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+            return 0
+        }
+        var taps = InterpolationTaps()
+        for position in 0..<output {
+            let center = scale * (Float(position) + 0.5)
+            let first = max(Int(center - support + 0.5), 0)
+            let count = min(Int(center + support + 0.5), input) - first
+            var weights = (0..<count).map { keys((Float($0 + first) - center + 0.5) * inverseScale) }
+            let total = weights.reduce(0, +)
+            if total != 0 { weights = weights.map { $0 / total } }
+            taps.append((0..<count).map { (first + $0, weights[$0]) })
+        }
+        return taps
+    }
+
     /// Adaptive average pooling: output `o` averages inputs floor(o·in/out) ..< ceil((o+1)·in/out).
     static func area(from input: Int, to output: Int) -> InterpolationTaps {
         var taps = InterpolationTaps()

@@ -66,6 +66,7 @@ enum Resampler {
         case .bilinear: .bilinear(from: input, to: output)
         case .bicubic: .bicubic(from: input, to: output)
         case .area: .area(from: input, to: output)
+        case .bicubicAntialiased: .antialiasedBicubic(from: input, to: output)
         case .lanczos: preconditionFailure("lanczos resamples 8-bit pixels separately")
         }
     }

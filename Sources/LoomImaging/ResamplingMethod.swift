@@ -12,4 +12,7 @@ public enum ResamplingMethod: String, Sendable, CaseIterable {
     case bicubic
     /// PIL's LANCZOS on 8-bit pixels, as ComfyUI applies it.
     case lanczos
+    /// PyTorch `interpolate(mode="bicubic", antialias=True)`: Keys' cubic (a = -0.5) widened by the
+    /// shrink factor when shrinking, as KJNodes' ImageConcanate uses it. Not a ComfyUI spelling.
+    case bicubicAntialiased = "bicubic-antialiased"
 }

@@ -34,6 +34,7 @@ public enum NodeLibrary {
         ImageResizePlus.self,
         ImageCropPlus.self,
         GetImageSizePlus.self,
+        ImageConcanate.self,
         MaskToImage.self,
         ImageToMask.self,
         SolidMask.self,
