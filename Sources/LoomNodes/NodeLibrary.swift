@@ -35,6 +35,7 @@ public enum NodeLibrary {
         ImageCropPlus.self,
         GetImageSizePlus.self,
         ImageConcanate.self,
+        GrowMaskWithBlur.self,
         MaskToImage.self,
         ImageToMask.self,
         SolidMask.self,

@@ -37,4 +37,24 @@ import Testing
             }
         }
     }
+
+    @Test func growMaskWithBlurMatchesKJNodes() async throws {
+        let cases = Fixtures.cases(kind: "grow_blur")
+        #expect(cases.count == 6)
+        for (name, parameters) in cases {
+            var values: [String: NodeValue] = ["mask": try Fixtures.mask(parameters["input"] as! String)]
+            for key in ["expand"] { values[key] = parameters[key] as! Int }
+            for key in ["incremental_expandrate", "blur_radius", "lerp_alpha", "decay_factor"] {
+                values[key] = parameters[key] as! Double
+            }
+            for key in ["tapered_corners", "flip_input", "fill_holes"] { values[key] = parameters[key] as! Bool }
+            let result = try await GrowMaskWithBlur().execute(
+                NodeInputs(values), context: NodeContext(nodeID: "1", promptID: "p", resources: Resources()))
+            for (output, suffix) in [(0, ""), (1, "_inverted")] {
+                let mask = try #require(result.outputs[output] as? Mask)
+                let difference = largestDifference(mask, try Fixtures.mask(name + suffix))
+                #expect(difference != nil && difference! < 1e-5, "\(name)\(suffix): \(String(describing: difference))")
+            }
+        }
+    }
 }
