@@ -36,6 +36,7 @@ public enum NodeLibrary {
         GetImageSizePlus.self,
         ImageConcanate.self,
         GrowMaskWithBlur.self,
+        ImageBlank.self,
         MaskToImage.self,
         ImageToMask.self,
         SolidMask.self,

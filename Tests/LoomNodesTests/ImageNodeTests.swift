@@ -228,6 +228,14 @@ import Testing
         #expect((empty.outputs[0] as? Image)?.pixels == [1, Float(128) / 255, 0, 1, Float(128) / 255, 0])
     }
 
+    @Test func imageBlankCutsSidesToMultiplesOfEight() async throws {
+        let result = try await Self.run(ImageBlank.self, ["width": 21, "height": 9, "red": 255, "green": 0, "blue": 51])
+        let image = try #require(result.outputs[0] as? Image)
+        #expect(image.width == 16 && image.height == 8 && image.channels == 3)
+        #expect(Array(image.pixels.prefix(3)) == [1, 0, 0.2])
+        #expect(NodeLibrary.registry["Image Blank"] != nil)
+    }
+
     @Test func imageStitchWithoutSecondImageReturnsTheFirst() async throws {
         let image = Image(height: 2, width: 2, repeating: 0.4)
         let result = try await Self.run(
