@@ -59,6 +59,10 @@ import Testing
         #expect(problem("escape/x.png") == .escapesFolder)
         #expect(problem("escape") == .escapesFolder)
         #expect(problem("alias/x.png") == nil)
+        // A dangling link would be followed once something creates its target.
+        try FileManager.default.createSymbolicLink(atPath: root + "/dangling", withDestinationPath: "/nonexistent/loom")
+        #expect(problem("dangling/x.png") == .escapesFolder)
+        #expect(problem("a\0b.png") == .invalidCharacter)
     }
 
     @Test func resolvesAnnotatedNames() throws {

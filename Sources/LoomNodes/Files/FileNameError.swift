@@ -2,6 +2,8 @@
 public struct FileNameError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Problem: Sendable, Equatable {
         case empty
+        /// NUL cannot appear in a file name.
+        case invalidCharacter
         case absolute
         case parentReference
         /// After resolving symbolic links the file lies outside its folder.
@@ -22,6 +24,7 @@ public struct FileNameError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String {
         switch problem {
         case .empty: "an empty file name was given for the \(folder) folder"
+        case .invalidCharacter: "'\(name.replacingOccurrences(of: "\0", with: "\\0"))' contains a NUL character"
         case .absolute: "'\(name)' is an absolute path; names must be relative to the \(folder) folder"
         case .parentReference: "'\(name)' refers to a parent directory ('..'), which is not allowed"
         case .escapesFolder: "'\(name)' leads outside the \(folder) folder through a symbolic link"

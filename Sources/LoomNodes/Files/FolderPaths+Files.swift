@@ -9,7 +9,7 @@ extension FolderPaths {
             FileNameError(name: name, folder: folderName, problem: problem)
         }
         let parts = name.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
-        guard !name.contains("\0") else { throw failure(.parentReference) }
+        guard !name.contains("\0") else { throw failure(.invalidCharacter) }
         guard !name.hasPrefix("/") else { throw failure(.absolute) }
         guard !parts.contains("..") else { throw failure(.parentReference) }
         guard !parts.isEmpty else { throw failure(.empty) }

@@ -55,6 +55,9 @@ enum PathSyntax {
         var existing = normalized(path)
         var rest: [String] = []
         while resolvingLinks(existing) == nil {
+            // A link that leads nowhere would be followed once its target is created: refuse it.
+            var status = stat()
+            if lstat(existing, &status) == 0 { return nil }
             let (directory, name) = split(existing)
             guard !directory.isEmpty, directory != existing else { return nil }
             rest.insert(name, at: 0)
