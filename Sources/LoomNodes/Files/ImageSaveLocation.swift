@@ -13,11 +13,14 @@ public struct ImageSaveLocation: Sendable, Equatable {
     /// The number of the first file to write.
     public var counter: Int
 
-    public init(prefix: String, root: String, width: Int, height: Int, date: Date = Date()) throws(FileNameError) {
+    /// `folderName` names `root` in error messages.
+    public init(
+        prefix: String, root: String, folderName: String = "output", width: Int, height: Int, date: Date = Date()
+    ) throws(FileNameError) {
         let expanded = prefix.contains("%") ? Self.expandTokens(prefix, width: width, height: height, date: date) : prefix
         let normalized = PathSyntax.normalized(expanded)
         func failure(_ problem: FileNameError.Problem) -> FileNameError {
-            FileNameError(name: prefix, folder: "output", problem: problem)
+            FileNameError(name: prefix, folder: folderName, problem: problem)
         }
         guard !normalized.hasPrefix("/") else { throw failure(.absolute) }
         guard normalized != "..", !normalized.hasPrefix("../") else { throw failure(.parentReference) }

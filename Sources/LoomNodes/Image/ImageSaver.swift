@@ -21,7 +21,8 @@ struct ImageSaver: Sendable {
         let location: ImageSaveLocation
         do {
             location = try ImageSaveLocation(
-                prefix: prefix + prefixSuffix, root: root, width: images.width, height: images.height)
+                prefix: prefix + prefixSuffix, root: root, folderName: folder.rawValue, width: images.width,
+                height: images.height)
             try FileManager.default.createDirectory(atPath: location.directory, withIntermediateDirectories: true)
         } catch let error as FileNameError {
             throw NodeError(node, "filename_prefix: \(error)")
