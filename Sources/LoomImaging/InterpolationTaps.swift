@@ -5,8 +5,6 @@ struct InterpolationTaps {
     var indices: [Int] = []
     var weights: [Float] = []
 
-    var outputCount: Int { starts.count }
-
     mutating func append(_ taps: [(index: Int, weight: Float)]) {
         starts.append(indices.count)
         for tap in taps {
