@@ -51,8 +51,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
+        .target(
+            name: "LoomText",
+            exclude: ["Resources/NOTICE.md"],
+            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]
+        ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
-        .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes"]),
+        .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles"]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: [
@@ -64,6 +70,7 @@ let package = Package(
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "ImagingTestSupport"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
+        .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomImagingTests", dependencies: ["LoomImaging", "ImagingTestSupport"]),
         // Reads the golden image files in Tests/Fixtures/images for both test targets above.
         .target(name: "ImagingTestSupport", dependencies: ["LoomImaging"], path: "Tests/ImagingTestSupport"),

@@ -1,2 +1,3 @@
 @_exported import LoomGraph
 @_exported import LoomNodes
+@_exported import LoomModelFiles

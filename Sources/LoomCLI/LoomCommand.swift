@@ -7,7 +7,7 @@ struct LoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Run ComfyUI workflows headless: API JSON, UI JSON, YAML or a PNG that embeds one.",
-        subcommands: [RunCommand.self, ValidateCommand.self, ConvertCommand.self, NodesCommand.self, CacheCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, ConvertCommand.self, NodesCommand.self, CacheCommand.self, BenchCommand.self, ModelsCommand.self])
 }
 
 /// ComfyUI's spelling of the options that choose folders and caching, plus Loom's disk cache.
@@ -23,9 +23,11 @@ struct EngineOptions: ParsableArguments {
 
     @OptionGroup var disk: DiskCacheOptions
 
+    @OptionGroup var models: ModelOptions
+
     @OptionGroup var folders: FolderOptions
 
-    func makeEngine() -> LoomEngine {
+    func makeEngine() throws -> LoomEngine {
         let policy: CachePolicy =
             if cacheNone { .none }
             else if let cacheLru { .leastRecentlyUsed(count: cacheLru) }
@@ -33,10 +35,12 @@ struct EngineOptions: ParsableArguments {
             else { .unbounded }
         let directory = cacheNone || disk.noDiskCache ? nil : disk.directory
         let resources = Resources()
-        folders.folders.register(in: resources)
+        // One catalog answers combos: the input folder itself, model folders through the model directories.
+        var paths = folders.folders
+        paths.models = try models.directories()
+        paths.register(in: resources)
         return LoomEngine(
-            resources: resources,
-            cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
+            resources: resources, cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
     }
 }
 

@@ -18,7 +18,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
-        let engine = engineOptions.makeEngine()
+        let engine = try engineOptions.makeEngine()
         var document = try loadDocument(workflow, engine: engine)
         if !targets.isEmpty { document.partialExecutionTargets = targets }
         let reporter = ProgressReporter(prompt: document.prompt, registry: engine.registry, json: jsonEvents)

@@ -15,7 +15,7 @@ struct ValidateCommand: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
-        let engine = engineOptions.makeEngine()
+        let engine = try engineOptions.makeEngine()
         let document = try loadDocument(workflow, engine: engine)
         do {
             let validated = try engine.validate(document)

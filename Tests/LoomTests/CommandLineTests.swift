@@ -89,6 +89,26 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(json.output.contains("\"type\": \"prompt_outputs_failed_validation\""))
     }
 
+    @Test func modelsListsDetectedArchitectures() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("loom-models-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/models")
+        for (folder, file) in [("diffusion_models", "flux-fill-tiny.safetensors"), ("vae", "flux-ae-tiny-bf16.safetensors"), ("unet", "flux-dev-tiny-Q8_0.gguf")] {
+            let directory = root.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(file), to: directory.appendingPathComponent(file))
+        }
+        let result = try LoomProcess.run(["models", "--models-dir", root.path])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("diffusion_models/flux-fill-tiny.safetensors  Flux fill"))
+        #expect(result.output.contains("diffusion_models/flux-dev-tiny-Q8_0.gguf  Flux dev"), "the legacy unet folder is searched too")
+        #expect(result.output.contains("vae/flux-ae-tiny-bf16.safetensors  AutoencoderKL"))
+        // run takes the same model options.
+        let workflow = root.appendingPathComponent("flow.yaml")
+        try "n:\n  node: PrimitiveInt\n  value: 1\nshow:\n  node: PreviewAny\n  source: $n.INT\n".write(to: workflow, atomically: true, encoding: .utf8)
+        #expect(try LoomProcess.run(["run", workflow.path, "--models-dir", root.path]).status == 0)
+    }
+
     @Test func nodesJSONIsObjectInfo() throws {
         let result = try LoomProcess.run(["nodes", "--json", "PreviewAny"])
         #expect(result.status == 0)
