@@ -28,6 +28,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // libpng from the system (Debian: libpng-dev).
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // libpng reports errors with longjmp; this C shim keeps every setjmp/longjmp inside C frames.
+        .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
+        // libjpeg(-turbo) from the system (Debian: libjpeg-dev).
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        // libjpeg's error_exit must not return; this shim keeps its longjmp inside C frames.
+        .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
+        // Image and mask batches, PNG and JPEG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
+        .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim"]),
         // Model files: safetensors, GGUF and PyTorch readers, model folders and architecture detection.
         // Knows nothing of Vulkan or nodes; LoomGraph only for the FileCatalog protocol.
         .target(
@@ -39,7 +49,14 @@ let package = Package(
             ]
         ),
         // The node library: ComfyUI-named nodes built on the layers below.
-        .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
+        .target(
+            name: "LoomNodes",
+            dependencies: [
+                "LoomGraph",
+                "LoomImaging",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
         .target(
             name: "LoomText",
@@ -71,7 +88,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph"]),
+        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "ImagingTestSupport"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
@@ -87,5 +104,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "LoomImagingTests", dependencies: ["LoomImaging", "ImagingTestSupport"]),
+        // Reads the golden image files in Tests/Fixtures/images for both test targets above.
+        .target(name: "ImagingTestSupport", dependencies: ["LoomImaging"], path: "Tests/ImagingTestSupport"),
     ]
 )

@@ -28,6 +28,8 @@ struct EngineOptions: ParsableArguments {
 
     @OptionGroup var models: ModelOptions
 
+    @OptionGroup var folders: FolderOptions
+
     func makeEngine() throws -> LoomEngine {
         let policy: CachePolicy =
             if cacheNone { .none }
@@ -36,7 +38,10 @@ struct EngineOptions: ParsableArguments {
             else { .unbounded }
         let directory = cacheNone || disk.noDiskCache ? nil : disk.directory
         let resources = Resources()
-        resources.set(try models.directories() as any FileCatalog)
+        // One catalog answers combos: the input folder itself, model folders through the model directories.
+        var paths = folders.folders
+        paths.models = try models.directories(root: folders.baseDirectory)
+        paths.register(in: resources)
         return LoomEngine(
             resources: resources, cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
     }

@@ -46,16 +46,17 @@ struct ModelsCommand: AsyncParsableCommand {
 
 /// Where models are found, in ComfyUI's spelling.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "The models folder, laid out as ComfyUI's models/ (default: $LOOM_MODELS_DIR, or ./models).")
+    @Option(help: "The models folder, laid out as ComfyUI's models/ (default: $LOOM_MODELS_DIR, or models/ in the base directory).")
     var modelsDir: String?
 
     @Option(help: "ComfyUI's extra_model_paths.yaml, so an existing install's models are used as they are (repeatable).")
     var extraModelPathsConfig: [String] = []
 
-    func directories() throws -> ModelDirectories {
+    /// With no models folder named, `models` under the base directory, as ComfyUI does.
+    func directories(root base: String = ".") throws -> ModelDirectories {
+        let root = ModelDirectories.modelsRoot(option: modelsDir, fallback: (base as NSString).appendingPathComponent("models"))
         do {
-            return try ModelDirectories(
-                modelsRoot: ModelDirectories.modelsRoot(option: modelsDir), extraModelPathsFiles: extraModelPathsConfig)
+            return try ModelDirectories(modelsRoot: root, extraModelPathsFiles: extraModelPathsConfig)
         } catch {
             throw ValidationError("\(error)")
         }

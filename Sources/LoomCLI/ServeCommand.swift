@@ -20,21 +20,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on.")
     var port = 8188
 
-    @Option(help: "The folder that holds input, output, temp, user and models (default: the current folder).")
-    var baseDirectory: String?
-
-    @Option(help: "Where uploaded and loaded images live (default: BASE/input).")
-    var inputDirectory: String?
-
-    @Option(help: "Where saved images go (default: BASE/output).")
-    var outputDirectory: String?
-
-    @Option(help: "Where previews go (default: BASE/temp).")
-    var tempDirectory: String?
-
-    @Option(help: "Where user data, the queue and the history live (default: BASE/user).")
-    var userDirectory: String?
-
     @Option(help: ArgumentHelp("The largest request or upload accepted.", valueName: "MB"))
     var maxUploadSize: Double = 100
 
@@ -52,17 +37,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let flags = try OptionalValueFlags(optionalValueFlags)
-        let base = URL(fileURLWithPath: baseDirectory ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+        // The server's folders are the engine's, so uploads land where LoadImage looks.
+        let paths = engineOptions.folders.folders
         let directories = ServerDirectories(
-            base: base, input: inputDirectory.map(Self.folder), output: outputDirectory.map(Self.folder),
-            temp: tempDirectory.map(Self.folder), user: userDirectory.map(Self.folder))
+            base: Self.folder(paths.base), input: Self.folder(paths.input), output: Self.folder(paths.output),
+            temp: Self.folder(paths.temp), user: Self.folder(paths.user))
         let configuration = ServerConfiguration(
             host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
             maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin,
             frontEndRoot: frontEndRoot.map(Self.folder))
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
-        let server = try LoomServer(engine: engineOptions.makeEngine(), configuration: configuration, logger: logger)
+        let server = try LoomServer(
+            engine: engineOptions.makeEngine(), configuration: configuration,
+            modelFolders: try engineOptions.models.directories(root: paths.base), logger: logger)
         try await server.run { [dontPrintServer] host, port in
             guard !dontPrintServer else { return }
             // Written unbuffered: scripts and tests read the port from this line while the server runs.

@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomImaging
 
 /// Every node class Loom ships, registered under ComfyUI's class names.
 public enum NodeLibrary {
@@ -10,10 +11,50 @@ public enum NodeLibrary {
         PrimitiveBoolean.self,
         StringConcatenate.self,
         PreviewAny.self,
+        LoadImage.self,
+        LoadImageMask.self,
+        SaveImage.self,
+        PreviewImage.self,
+        ImageScale.self,
+        ImageScaleBy.self,
+        ImageScaleToTotalPixels.self,
+        ImageCrop.self,
+        ImageInvert.self,
+        ImageBatch.self,
+        ImageCompositeMasked.self,
+        ImagePadForOutpaint.self,
+        ImageStitch.self,
+        ImageRotate.self,
+        ImageFlip.self,
+        RepeatImageBatch.self,
+        ImageFromBatch.self,
+        GetImageSize.self,
+        EmptyImage.self,
+        ImageColorToMask.self,
+        ImageResizePlus.self,
+        ImageCropPlus.self,
+        GetImageSizePlus.self,
+        ImageConcanate.self,
+        GrowMaskWithBlur.self,
+        ImageBlank.self,
+        MaskToImage.self,
+        ImageToMask.self,
+        SolidMask.self,
+        InvertMask.self,
+        ThresholdMask.self,
+        GrowMask.self,
+        CropMask.self,
+        MaskComposite.self,
+        FeatherMask.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }
 
     /// The output types the on-disk cache can store, beyond the graph layer's numbers, strings and JSON.
-    public static var diskCacheCodecs: DiskCacheCodecs { DiskCacheCodecs() }
+    public static var diskCacheCodecs: DiskCacheCodecs {
+        var codecs = DiskCacheCodecs()
+        codecs.register(Image.self)
+        codecs.register(Mask.self)
+        return codecs
+    }
 }

@@ -34,7 +34,7 @@ struct InfoRoutes {
         }
         routes.get("models/:folder") { _, context in
             let folder = try context.parameters.require("folder")
-            guard let files = server.modelFolders.files(in: folder) else {
+            guard let files = server.modelFolders.modelFiles(in: folder) else {
                 throw ServerError.notFound("no model folder named '\(folder)'")
             }
             return Response.json(.array(files.map(JSONValue.string)))

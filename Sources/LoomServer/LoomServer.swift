@@ -30,7 +30,7 @@ public struct LoomServer: Sendable {
         self.engine = engine
         self.configuration = configuration
         self.imageFolders = imageFolders ?? configuration.directories
-        self.modelFolders = modelFolders ?? ModelDirectory(root: configuration.directories.models)
+        self.modelFolders = modelFolders ?? ModelDirectories(modelsRoot: configuration.directories.models.path)
         self.logger = logger
         let clients = ClientHub()
         self.clients = clients

@@ -22,9 +22,12 @@ public struct ModelDirectories: Sendable, Hashable, FileCatalog {
         }
     }
 
-    /// The models root from a command-line option, else `LOOM_MODELS_DIR`, else `models` in the current directory.
-    public static func modelsRoot(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        option ?? environment[environmentVariable] ?? "models"
+    /// The models root from a command-line option, else `LOOM_MODELS_DIR`, else `fallback` (ComfyUI's `models`
+    /// under its base directory).
+    public static func modelsRoot(
+        option: String?, environment: [String: String] = ProcessInfo.processInfo.environment, fallback: String = "models"
+    ) -> String {
+        option ?? environment[environmentVariable] ?? fallback
     }
 
     /// Adds a directory for a folder (legacy names accepted). `first` puts it ahead of the others,

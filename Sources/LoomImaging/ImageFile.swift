@@ -1,0 +1,46 @@
+import Foundation
+
+/// Reading and writing image files, with errors that name the file.
+public enum ImageFile {
+    /// Decodes a PNG or JPEG file, recognised by its first bytes whatever its extension.
+    public static func read(at path: String) throws(ImageFileError) -> RasterImage {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ImageFileError(path: path, problem: exists ? .unreadable(error.localizedDescription) : .missing)
+        }
+        if let format = otherFormat(of: bytes) {
+            throw ImageFileError(path: path, problem: .unsupportedFormat(format))
+        }
+        do {
+            return bytes.starts(with: [0xFF, 0xD8, 0xFF])
+                ? try RasterImage(decodingJPEG: bytes) : try RasterImage(decodingPNG: bytes)
+        } catch {
+            throw ImageFileError(path: path, problem: .decoding(error))
+        }
+    }
+
+    /// Writes `bytes`, replacing the file; the folder must exist.
+    public static func write(_ bytes: [UInt8], to path: String) throws(ImageFileError) {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ImageFileError(path: path, problem: .unwritable(error.localizedDescription))
+        }
+    }
+
+    /// The name of an image format Loom cannot read yet, recognised by its leading bytes.
+    static func otherFormat(of bytes: [UInt8]) -> String? {
+        func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
+            bytes.count >= offset + prefix.count && Array(bytes[offset..<offset + prefix.count]) == prefix
+        }
+        if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "a WebP image" }
+        if starts(Array("GIF8".utf8)) { return "a GIF image" }
+        if starts(Array("BM".utf8)) { return "a BMP image" }
+        if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return "a TIFF image" }
+        if starts(Array("ftyp".utf8), at: 4) { return "an AVIF/HEIF image" }
+        return nil
+    }
+}

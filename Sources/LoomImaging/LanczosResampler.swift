@@ -1,0 +1,150 @@
+import Foundation
+
+/// PIL's `Image.resize(..., LANCZOS)` on 8-bit pixels, which is what ComfyUI's "lanczos" runs:
+/// samples are truncated to 8 bits, each pass rounds back to 8 bits with PIL's fixed-point
+/// coefficients, and images with alpha are resized premultiplied.
+enum LanczosResampler {
+    /// PIL's fixed-point precision for 8-bit resampling.
+    private static let precisionBits = 32 - 8 - 2
+    private static let support = 3.0
+
+    static func resample(
+        _ samples: [Float], batch: Int, height: Int, width: Int, channels: Int,
+        toHeight newHeight: Int, toWidth newWidth: Int
+    ) -> [Float] {
+        // ComfyUI: np.clip(255 * x, 0, 255).astype(uint8), a truncation.
+        var bytes = samples.map { sample -> UInt8 in
+            let scaled = 255 * sample
+            return scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
+        }
+        // PIL returns an unchanged copy when the size is unchanged, skipping premultiplication.
+        if newWidth != width || newHeight != height {
+            let hasAlpha = channels == 2 || channels == 4
+            if hasAlpha { premultiply(&bytes, channels: channels) }
+            // Each pass rounds to 8 bits, so the order matters. Pillow (since 11) runs the vertical pass
+            // first when the height shrinks by more than twice what the width shrinks by.
+            let shrink = (height: height - newHeight, width: width - newWidth)
+            if shrink.height > 0 && shrink.height > shrink.width * 2 {
+                bytes = verticalPass(bytes, batch: batch, height: height, rowLength: width * channels, to: newHeight)
+                if newWidth != width {
+                    bytes = horizontalPass(
+                        bytes, lines: batch * newHeight, width: width, channels: channels, to: newWidth)
+                }
+            } else {
+                if newWidth != width {
+                    bytes = horizontalPass(
+                        bytes, lines: batch * height, width: width, channels: channels, to: newWidth)
+                }
+                if newHeight != height {
+                    bytes = verticalPass(
+                        bytes, batch: batch, height: height, rowLength: newWidth * channels, to: newHeight)
+                }
+            }
+            if hasAlpha { unpremultiply(&bytes, channels: channels) }
+        }
+        return bytes.map { Float($0) / 255 }
+    }
+
+    private struct Coefficients {
+        var bounds: [(first: Int, count: Int)] = []
+        var kernels: [[Int32]] = []
+    }
+
+    private static func lanczos(_ x: Double) -> Double {
+        func sinc(_ x: Double) -> Double {
+            if x == 0 { return 1 }
+            let scaled = x * Double.pi
+            return sin(scaled) / scaled
+        }
+        return (-support <= x && x < support) ? sinc(x) * sinc(x / 3) : 0
+    }
+
+    private static func coefficients(from input: Int, to output: Int) -> Coefficients {
+        let scale = Double(input) / Double(output)
+        let filterScale = max(scale, 1)
+        let reach = support * filterScale
+        var result = Coefficients()
+        for position in 0..<output {
+            let center = (Double(position) + 0.5) * scale
+            // C casts truncate toward zero; PIL clamps afterwards.
+            let first = max(Int(center - reach + 0.5), 0)
+            let count = min(Int(center + reach + 0.5), input) - first
+            let inverseScale = 1 / filterScale
+            var weights = (0..<count).map { lanczos((Double($0 + first) - center + 0.5) * inverseScale) }
+            let total = weights.reduce(0, +)
+            if total != 0 { weights = weights.map { $0 / total } }
+            let one = Double(1 << precisionBits)
+            result.bounds.append((first, count))
+            result.kernels.append(weights.map { Int32($0 < 0 ? $0 * one - 0.5 : $0 * one + 0.5) })
+        }
+        return result
+    }
+
+    private static func clip8(_ accumulator: Int32) -> UInt8 {
+        UInt8(min(max(accumulator >> Int32(precisionBits), 0), 255))
+    }
+
+    private static func horizontalPass(_ bytes: [UInt8], lines: Int, width: Int, channels: Int, to newWidth: Int)
+        -> [UInt8]
+    {
+        let coefficients = coefficients(from: width, to: newWidth)
+        var result = [UInt8](repeating: 0, count: lines * newWidth * channels)
+        for line in 0..<lines {
+            for x in 0..<newWidth {
+                let (first, count) = coefficients.bounds[x]
+                let kernel = coefficients.kernels[x]
+                for channel in 0..<channels {
+                    var accumulator = Int32(1 << (precisionBits - 1))
+                    for tap in 0..<count {
+                        accumulator &+= Int32(bytes[(line * width + first + tap) * channels + channel]) &* kernel[tap]
+                    }
+                    result[(line * newWidth + x) * channels + channel] = clip8(accumulator)
+                }
+            }
+        }
+        return result
+    }
+
+    private static func verticalPass(_ bytes: [UInt8], batch: Int, height: Int, rowLength: Int, to newHeight: Int)
+        -> [UInt8]
+    {
+        let coefficients = coefficients(from: height, to: newHeight)
+        var result = [UInt8](repeating: 0, count: batch * newHeight * rowLength)
+        for image in 0..<batch {
+            for y in 0..<newHeight {
+                let (first, count) = coefficients.bounds[y]
+                let kernel = coefficients.kernels[y]
+                for offset in 0..<rowLength {
+                    var accumulator = Int32(1 << (precisionBits - 1))
+                    for tap in 0..<count {
+                        accumulator &+= Int32(bytes[(image * height + first + tap) * rowLength + offset]) &* kernel[tap]
+                    }
+                    result[(image * newHeight + y) * rowLength + offset] = clip8(accumulator)
+                }
+            }
+        }
+        return result
+    }
+
+    /// PIL's RGBA → RGBa: colour × alpha / 255, rounded as its MULDIV255 does.
+    private static func premultiply(_ bytes: inout [UInt8], channels: Int) {
+        for pixel in stride(from: 0, to: bytes.count, by: channels) {
+            let alpha = UInt32(bytes[pixel + channels - 1])
+            for channel in 0..<(channels - 1) {
+                let product = UInt32(bytes[pixel + channel]) * alpha + 128
+                bytes[pixel + channel] = UInt8(((product >> 8) + product) >> 8)
+            }
+        }
+    }
+
+    /// PIL's RGBa → RGBA: colour × 255 / alpha, clipped; fully opaque and fully clear pixels stay as they are.
+    private static func unpremultiply(_ bytes: inout [UInt8], channels: Int) {
+        for pixel in stride(from: 0, to: bytes.count, by: channels) {
+            let alpha = UInt32(bytes[pixel + channels - 1])
+            guard alpha != 0 && alpha != 255 else { continue }
+            for channel in 0..<(channels - 1) {
+                bytes[pixel + channel] = UInt8(min(255 * UInt32(bytes[pixel + channel]) / alpha, 255))
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import LoomGraph
+import LoomImaging
+
+/// Joins image2 to image1 on one side, optionally matching sizes and leaving a coloured gap.
+public struct ImageStitch: Node {
+    public static let schema = NodeSchema(
+        name: "ImageStitch", displayName: "Image Stitch", category: "image/transform",
+        description: """
+            Stitches image2 to image1 in the specified direction.
+            If image2 is not provided, returns image1 unchanged.
+            Optional spacing can be added between images.
+            """,
+        inputs: [
+            .link("image1", "IMAGE"),
+            .combo("direction", StitchDirection.allCases.map(\.rawValue), default: "right"),
+            .boolean("match_image_size", default: true),
+            .int("spacing_width", default: 0, min: 0, max: 1024, step: 2),
+            .combo("spacing_color", StitchSpacingColor.allCases.map(\.rawValue), default: "white"),
+            .link("image2", "IMAGE", section: .optional),
+        ],
+        outputs: [OutputSpec("IMAGE")], pythonModule: "comfy_extras.nodes_images")
+
+    public init() {}
+
+    /// CPU work on values; it may run beside other nodes.
+    public static var runsConcurrently: Bool { true }
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let first = try inputs("image1", as: Image.self)
+        guard let second = try inputs.optional("image2", as: Image.self) else { return NodeResult([first]) }
+        let directionName = try inputs("direction", as: String.self)
+        let colorName = try inputs("spacing_color", as: String.self)
+        guard let direction = StitchDirection(rawValue: directionName) else {
+            throw NodeError(Self.schema.name, "direction: unknown direction '\(directionName)'")
+        }
+        guard let color = StitchSpacingColor(rawValue: colorName) else {
+            throw NodeError(Self.schema.name, "spacing_color: unknown colour '\(colorName)'")
+        }
+        return NodeResult([
+            first.stitched(
+                with: second, direction: direction, matchingSize: try inputs("match_image_size", as: Bool.self),
+                spacing: try inputs("spacing_width", as: Int.self), spacingColor: color)
+        ])
+    }
+}

@@ -1,0 +1,55 @@
+import ImagingTestSupport
+import LoomGraph
+import LoomImaging
+import LoomNodes
+import Testing
+
+/// ComfyUI_essentials' nodes against outputs of its own code (see scripts/fixtures/make_image_fixtures.py).
+@Suite struct EssentialsNodeTests {
+    static func run<N: Node>(_ type: N.Type, _ values: [String: NodeValue]) async throws -> NodeResult {
+        try await N().execute(
+            NodeInputs(values, nodeID: "1", classType: N.schema.name),
+            context: NodeContext(nodeID: "1", promptID: "p", resources: Resources()))
+    }
+
+    @Test func imageResizePlusMatchesEssentials() async throws {
+        let cases = Fixtures.cases(kind: "resize_plus")
+        #expect(cases.count == 8)
+        for (name, parameters) in cases {
+            let result = try await Self.run(ImageResizePlus.self, [
+                "image": try Fixtures.image(parameters["input"] as! String),
+                "width": parameters["width"] as! Int, "height": parameters["height"] as! Int,
+                "interpolation": parameters["interpolation"] as! String, "method": parameters["method"] as! String,
+                "condition": parameters["condition"] as! String, "multiple_of": parameters["multiple_of"] as! Int,
+            ])
+            let output = try #require(result.outputs[0] as? Image)
+            let difference = largestDifference(output, try Fixtures.image(name))
+            #expect(difference != nil && difference! < 1e-5, "\(name): \(String(describing: difference))")
+            #expect(result.outputs[1] as? Int == parameters["out_width"] as? Int, "\(name)")
+            #expect(result.outputs[2] as? Int == parameters["out_height"] as? Int, "\(name)")
+        }
+    }
+
+    @Test func imageCropPlusMatchesEssentials() async throws {
+        let cases = Fixtures.cases(kind: "crop_plus")
+        #expect(cases.count == 3)
+        for (name, parameters) in cases {
+            let result = try await Self.run(ImageCropPlus.self, [
+                "image": try Fixtures.image(parameters["input"] as! String),
+                "width": parameters["width"] as! Int, "height": parameters["height"] as! Int,
+                "position": parameters["position"] as! String,
+                "x_offset": parameters["x_offset"] as! Int, "y_offset": parameters["y_offset"] as! Int,
+            ])
+            #expect(result.outputs[0] as? Image == (try Fixtures.image(name)), "\(name)")
+            #expect(result.outputs[1] as? Int == parameters["out_x"] as? Int, "\(name)")
+            #expect(result.outputs[2] as? Int == parameters["out_y"] as? Int, "\(name)")
+        }
+    }
+
+    @Test func getImageSizePlusCountsTheBatch() async throws {
+        let result = try await Self.run(GetImageSizePlus.self, ["image": Image(batchCount: 3, height: 2, width: 5, repeating: 0)])
+        #expect(result.outputs.compactMap { $0 as? Int } == [5, 2, 3])
+        #expect(GetImageSizePlus.schema.outputs.map(\.name) == ["width", "height", "count"])
+        #expect(ImageResizePlus.schema.name == "ImageResize+" && ImageCropPlus.schema.name == "ImageCrop+")
+    }
+}
