@@ -1,0 +1,73 @@
+/// Matrix products with f32 activations, weights in f32, f16 or bf16 and f32 accumulation.
+
+extension CommandRecorder {
+    /// `x · weightᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, last dimension
+    /// contiguous), `weight` is [N, K] in f32, f16 or bf16 (contiguous), `bias` is [N] f32.
+    /// The result is a contiguous [..., N].
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
+        guard x.rank >= 2, weight.rank == 2 else { throw .invalidArgument("linear: need x [..., K] and weight [N, K], got \(x.shape) and \(weight.shape)") }
+        let leading = Array(x.shape.dropLast())
+        // Leading dimensions that are evenly strided merge into one row dimension.
+        let mergeable = (0..<(x.rank - 2)).allSatisfy { x.shape[$0] == 1 || x.strides[$0] == x.strides[$0 + 1] * x.shape[$0 + 1] }
+        let a: Tensor
+        if mergeable {
+            let rows = leading.reduce(1, *)
+            a = Tensor(storage: x.storage, dtype: x.dtype, shape: [1, rows, x.shape[x.rank - 1]],
+                       strides: [0, x.strides[x.rank - 2], x.strides[x.rank - 1]], offset: x.offset)
+        } else if x.rank == 3 {
+            a = x
+        } else {
+            throw .invalidArgument("linear: leading dimensions of \(x.shape) with strides \(x.strides) do not merge; make x contiguous first")
+        }
+        let w = Tensor(storage: weight.storage, dtype: weight.dtype, shape: [1] + weight.shape, strides: [0] + weight.strides, offset: weight.offset)
+        let output = try batchedMatmul(a, w, bias: bias, "linear")
+        return try output.reshaped(leading + [weight.shape[0]])
+    }
+
+    /// `a · bᵀ` per batch: `a` is [M, K] or [B, M, K] (f32, last dimension contiguous), `b` is
+    /// [N, K] or [B, N, K] (f32, f16 or bf16, rows contiguous). The result is [B, M, N] when
+    /// either input has a batch dimension, else [M, N].
+    public func matmul(_ a: Tensor, transposedB b: Tensor, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
+        guard (2...3).contains(a.rank), (2...3).contains(b.rank) else {
+            throw .invalidArgument("matmul: inputs must be rank 2 or 3, got \(a.shape) and \(b.shape)")
+        }
+        func batched(_ t: Tensor) -> Tensor {
+            t.rank == 3 ? t : Tensor(storage: t.storage, dtype: t.dtype, shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset)
+        }
+        let output = try batchedMatmul(batched(a), batched(b), bias: bias, "matmul")
+        return a.rank == 2 && b.rank == 2 ? try output.reshaped(Array(output.shape.dropFirst())) : output
+    }
+
+    /// a [B, M, K] · w[B or 1, N, K]ᵀ → contiguous [B, M, N].
+    private func batchedMatmul(_ a: Tensor, _ w: Tensor, bias: Tensor?, _ name: String) throws(VulkanError) -> Tensor {
+        try requireF32(a, name, "activations")
+        let (batch, m, k) = (a.shape[0], a.shape[1], a.shape[2])
+        let n = w.shape[1]
+        guard w.shape[2] == k else { throw .invalidArgument("\(name): inner dimensions differ, \(a.shape) vs \(w.shape)") }
+        guard w.shape[0] == batch || w.shape[0] == 1 else { throw .invalidArgument("\(name): batch \(w.shape[0]) of weights does not match \(batch)") }
+        guard k <= 1 || a.strides[2] == 1 else { throw .invalidArgument("\(name): activations need a contiguous last dimension, strides \(a.strides)") }
+        guard k <= 1 || w.strides[2] == 1, n <= 1 || w.strides[1] == k else {
+            throw .invalidArgument("\(name): weight rows must be contiguous, strides \(w.strides)")
+        }
+        if let bias { try requireVector(bias, count: n, name, "bias") }
+        let variant: ShaderVariant = switch w.dtype {
+        case .f32: .matmulF32
+        case .f16: .matmulF16
+        case .bf16: .matmulBf16
+        }
+        let output = try context.makeTensor(shape: [batch, m, n])
+        if m == 0 || n == 0 || batch == 0 { return output }
+        let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
+        let tuning = context.matmulTuning
+        // Packed 16-bit weights load two values per 32-bit word when every row starts on a word.
+        let wordAligned = w.offset % 2 == 0 && k % 2 == 0 && weightBatchStride % 2 == 0
+        var push = PushConstants()
+        push.append([m, n, k, m <= 1 ? k : a.strides[1], batch <= 1 ? 0 : a.strides[0], a.offset])
+        push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
+        let constants: [UInt32] = [UInt32(tuning.workgroupSize), UInt32(tuning.rowsPerInvocation), bias == nil ? 0 : 1, wordAligned ? 1 : 0]
+        let pipeline = try context.pipelines.pipeline(variant, bindings: 4, constants: constants)
+        let groups = ((n + tuning.workgroupSize - 1) / tuning.workgroupSize, (m + tuning.rowsPerInvocation - 1) / tuning.rowsPerInvocation, batch)
+        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], written: [3], push: push, groups: groups)
+        return output
+    }
+}

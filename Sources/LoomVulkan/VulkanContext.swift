@@ -1,0 +1,71 @@
+import Foundation
+
+/// The entry point: a device with its allocator, staging transfers and pipeline cache. Create one
+/// per process and share it; record work with `makeRecorder()`.
+public final class VulkanContext: Sendable {
+    public let device: VulkanDevice
+    let allocator: MemoryAllocator
+    let transfers: StagingTransfer
+    let pipelines: PipelineCache
+    let matmulTuning: MatmulTuning
+
+    /// - Parameters:
+    ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
+    ///   - pipelineCachePath: where the driver's pipeline cache is loaded from and saved to;
+    ///     defaults to `LOOM_VULKAN_PIPELINE_CACHE`, none when unset.
+    public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
+                pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) }) throws(VulkanError) {
+        device = try VulkanDevice(selector: selector)
+        allocator = MemoryAllocator(device: device)
+        transfers = try StagingTransfer(device: device)
+        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)
+        matmulTuning = MatmulTuning(for: device.info.kind)
+    }
+
+    public func makeRecorder() throws(VulkanError) -> CommandRecorder { try CommandRecorder(context: self) }
+
+    /// A contiguous tensor with undefined contents.
+    public func makeTensor(shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw .invalidArgument("negative dimension in \(shape)") }
+        let storage = try allocator.allocate(bytes: shape.reduce(1, *) * dtype.byteSize)
+        return Tensor(storage: storage, dtype: dtype, shape: shape)
+    }
+
+    /// A new tensor holding `values` (row-major) encoded in `dtype`.
+    public func upload(_ values: [Float], shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {
+        guard values.count == shape.reduce(1, *) else { throw .invalidArgument("\(values.count) values for shape \(shape)") }
+        let bytes = dtype.encode(values)
+        return try rethrowingVulkanErrors { try bytes.withUnsafeBytes { try upload(bytes: $0, shape: shape, dtype: dtype) } }
+    }
+
+    /// A new tensor filled from raw bytes already in `dtype` (for example a memory-mapped
+    /// safetensors region); the bytes are streamed through the staging buffer without another copy.
+    public func upload(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) throws(VulkanError) -> Tensor {
+        guard bytes.count == shape.reduce(1, *) * dtype.byteSize else {
+            throw .invalidArgument("\(bytes.count) bytes for \(dtype) shape \(shape)")
+        }
+        let tensor = try makeTensor(shape: shape, dtype: dtype)
+        try transfers.upload(bytes, to: tensor.storage)
+        return tensor
+    }
+
+    /// The elements of `tensor` in row-major order of its shape, decoded to Float. Views are made
+    /// contiguous on the device first (f32 only).
+    public func download(_ tensor: Tensor) throws(VulkanError) -> [Float] {
+        if !tensor.isContiguous {
+            let recorder = try makeRecorder()
+            let dense = try recorder.contiguous(tensor)
+            try recorder.submit()
+            return try download(dense)
+        }
+        let byteCount = tensor.count * tensor.dtype.byteSize
+        var bytes = [UInt8](repeating: 0, count: byteCount)
+        try rethrowingVulkanErrors {
+            try bytes.withUnsafeMutableBytes { try transfers.download(from: tensor.storage, byteOffset: tensor.offset * tensor.dtype.byteSize, into: $0) }
+        }
+        return tensor.dtype.decode(bytes)
+    }
+
+    /// Saves the driver's pipeline cache to `pipelineCachePath`, if one was configured.
+    public func savePipelineCache() throws(VulkanError) { try pipelines.save() }
+}

@@ -1,0 +1,94 @@
+import LoomVulkan
+import XCTest
+
+final class MatmulTests: XCTestCase {
+    let context = sharedContext
+
+    /// Σ_k a[b][m][k]·w[b][n][k] + bias[n] in Double, on dense host arrays.
+    func reference(_ a: [Float], _ w: [Float], bias: [Float]?, batch: Int, m: Int, n: Int, k: Int, sharedWeights: Bool) -> [Float] {
+        var output = [Float](repeating: 0, count: batch * m * n)
+        for b in 0..<batch {
+            let wBase = sharedWeights ? 0 : b * n * k
+            for row in 0..<m {
+                for column in 0..<n {
+                    var sum = Double(bias?[column] ?? 0)
+                    for i in 0..<k { sum += Double(a[(b * m + row) * k + i]) * Double(w[wBase + column * k + i]) }
+                    output[(b * m + row) * n + column] = Float(sum)
+                }
+            }
+        }
+        return output
+    }
+
+    func run(_ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
+        let recorder = try context.makeRecorder()
+        let output = try body(recorder)
+        try recorder.submit()
+        return (output.shape, try context.download(output))
+    }
+
+    func testLinearInEveryWeightDtypeWithOddShapes() throws {
+        for (m, n, k) in [(37, 29, 83), (1, 70, 64), (130, 3, 5), (9, 131, 258)] {
+            let x = randomValues(m * k, seed: UInt64(m * 1000 + k))
+            let weight = randomValues(n * k, seed: UInt64(n * 1000 + k), in: -0.5...0.5)
+            let bias = randomValues(n, seed: UInt64(n))
+            for dtype in DType.allCases {
+                let label = "\(dtype) \(m)×\(n)×\(k)"
+                let result = try run { recorder in
+                    try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
+                                        bias: context.upload(bias, shape: [n]))
+                }
+                XCTAssertEqual(result.shape, [m, n], label)
+                // Against the weights as stored: only accumulation order differs.
+                let stored = reference(x, weight.map(dtype.rounded), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+                assertClose(result.values, stored, threshold: 1e-10, label)
+                // Against full-precision weights: the reduced-precision budget.
+                let exact = reference(x, weight, bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+                assertClose(result.values, exact, threshold: dtype == .f32 ? 1e-10 : 5e-4, label)
+            }
+        }
+    }
+
+    func testLinearMergesLeadingDimensionsAndReadsSlicedActivations() throws {
+        let (batch, rows, k, n) = (2, 5, 19, 11)
+        let padded = k + 6
+        let storage = randomValues(batch * rows * padded, seed: 30)
+        let weight = randomValues(n * k, seed: 31)
+        // Columns 4..<4+k of every padded row: row stride 25, offset 4.
+        let x = try context.upload(storage, shape: [batch, rows, padded]).sliced(axis: 2, 4..<(4 + k))
+        let result = try run { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .f16)) }
+        XCTAssertEqual(result.shape, [batch, rows, n])
+        let dense = gather(storage, shape: [batch, rows, k], strides: [rows * padded, padded, 1], offset: 4)
+        let expected = reference(dense, weight.map(DType.f16.rounded), bias: nil, batch: 1, m: batch * rows, n: n, k: k, sharedWeights: true)
+        assertClose(result.values, expected, threshold: 1e-10, "sliced linear")
+    }
+
+    func testLinearOverPermutedBatchUsesBatchStrides() throws {
+        let (rows, batch, k, n) = (6, 3, 16, 10)
+        let storage = randomValues(rows * batch * k, seed: 32)
+        let weight = randomValues(n * k, seed: 33)
+        // [rows, batch, k] viewed as [batch, rows, k]: leading dimensions cannot merge.
+        let x = try context.upload(storage, shape: [rows, batch, k]).permuted([1, 0, 2])
+        let result = try run { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .bf16)) }
+        let dense = gather(storage, shape: [batch, rows, k], strides: [k, batch * k, 1], offset: 0)
+        let expected = reference(dense, weight.map(DType.bf16.rounded), bias: nil, batch: batch, m: rows, n: n, k: k, sharedWeights: true)
+        assertClose(result.values, expected, threshold: 1e-10, "permuted linear")
+    }
+
+    func testBatchedMatmulWithPerBatchRightHandSide() throws {
+        let (batch, m, n, k) = (3, 10, 9, 21)
+        let a = randomValues(batch * m * k, seed: 34)
+        let b = randomValues(batch * n * k, seed: 35)
+        let result = try run { try $0.matmul(context.upload(a, shape: [batch, m, k]), transposedB: context.upload(b, shape: [batch, n, k])) }
+        XCTAssertEqual(result.shape, [batch, m, n])
+        assertClose(result.values, reference(a, b, bias: nil, batch: batch, m: m, n: n, k: k, sharedWeights: false), threshold: 1e-10, "batched")
+    }
+
+    func testMatmulRejectsMismatchedInnerDimension() throws {
+        let recorder = try context.makeRecorder()
+        XCTAssertThrowsError(try recorder.linear(context.makeTensor(shape: [4, 8]), weight: context.makeTensor(shape: [3, 7]))) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(message.contains("inner dimensions"), message)
+        }
+    }
+}

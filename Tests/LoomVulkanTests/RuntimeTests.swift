@@ -1,0 +1,140 @@
+import CVulkan
+import Foundation
+@testable import LoomVulkan
+import XCTest
+
+final class RuntimeTests: XCTestCase {
+    let context = sharedContext
+
+    func testDeviceSelectionPrefersDiscreteThenHonoursSelector() throws {
+        let devices = [
+            PhysicalDeviceInfo(index: 0, name: "llvmpipe (LLVM 15.0.6, 256 bits)", kind: .cpu),
+            PhysicalDeviceInfo(index: 1, name: "Intel(R) UHD Graphics", kind: .integrated),
+            PhysicalDeviceInfo(index: 2, name: "NVIDIA H100", kind: .discrete),
+        ]
+        XCTAssertEqual(try selectPhysicalDevice(from: devices, selector: nil).index, 2)
+        XCTAssertEqual(try selectPhysicalDevice(from: Array(devices.prefix(2)), selector: nil).index, 1)
+        XCTAssertEqual(try selectPhysicalDevice(from: devices, selector: "0").index, 0)
+        XCTAssertEqual(try selectPhysicalDevice(from: devices, selector: "uhd").index, 1)
+        XCTAssertThrowsError(try selectPhysicalDevice(from: devices, selector: "radeon")) { error in
+            XCTAssertEqual(error as? VulkanError, .deviceNotFound(selector: "radeon", available: devices.map(\.name)))
+        }
+        XCTAssertThrowsError(try selectPhysicalDevice(from: [], selector: nil)) { error in
+            XCTAssertTrue("\(error)".contains("mesa-vulkan-drivers"), "\(error)")
+        }
+    }
+
+    func testResultCodesMapToDedicatedErrors() {
+        XCTAssertEqual(VulkanError(result: VK_ERROR_DEVICE_LOST, call: "vkQueueSubmit"), .deviceLost)
+        XCTAssertEqual(VulkanError(result: VK_ERROR_OUT_OF_DEVICE_MEMORY, call: "vkAllocateMemory"), .outOfDeviceMemory)
+        XCTAssertEqual(VulkanError(result: VK_ERROR_OUT_OF_HOST_MEMORY, call: "vkAllocateMemory"), .outOfHostMemory)
+        XCTAssertEqual(VulkanError(result: VK_TIMEOUT, call: "vkWaitForFences"), .callFailed(call: "vkWaitForFences", result: VK_TIMEOUT.rawValue))
+    }
+
+    func testUploadDownloadRoundTripsEachDtype() throws {
+        let values: [Float] = [0, 1, -2.5, 65504, 1e-3, 3.14159, -1e30, .infinity]
+        for dtype in DType.allCases {
+            let tensor = try context.upload(values, shape: [2, 4], dtype: dtype)
+            XCTAssertEqual(try context.download(tensor), values.map(dtype.rounded), "\(dtype)")
+        }
+        XCTAssertEqual(DType.bf16.rounded(1 + 1.0 / 256), 1)  // ties round to even
+        XCTAssertEqual(DType.f16.rounded(65520), .infinity)
+    }
+
+    func testLargeUploadStreamsThroughStagingInChunks() throws {
+        // Bigger than the 16 MiB staging block, so several chunks.
+        let values = randomValues(5_000_000, seed: 40)
+        let tensor = try context.upload(values, shape: [values.count])
+        XCTAssertEqual(try context.download(tensor), values)
+    }
+
+    func testSubAllocationsShareBlocksAndReuseFreedRanges() throws {
+        let allocator = context.allocator
+        let first = try allocator.allocate(bytes: 1000)
+        let second = try allocator.allocate(bytes: 1000)
+        XCTAssertTrue(first.block === second.block)
+        XCTAssertEqual(first.offset % allocator.alignment, 0)
+        XCTAssertEqual(second.offset % allocator.alignment, 0)
+        XCTAssertFalse(first.overlaps(second))
+        let reserved = allocator.reservedBytes
+        let offset = second.offset
+        let block = second.block
+        let freeBefore = block.freeBytes
+        _ = consume second
+        XCTAssertEqual(block.freeBytes, freeBefore + 1000)
+        let third = try allocator.allocate(bytes: 1000)
+        XCTAssertEqual(third.offset, offset)
+        XCTAssertEqual(allocator.reservedBytes, reserved)
+        withExtendedLifetime(first) {}
+    }
+
+    func testOversizedTensorIsRejectedWithTheLimit() {
+        let limit = context.device.maxStorageBufferRange
+        XCTAssertThrowsError(try context.makeTensor(shape: [limit / 4 + 1])) { error in
+            XCTAssertEqual(error as? VulkanError, .tensorTooLarge(bytes: (limit / 4 + 1) * 4, limit: limit))
+        }
+    }
+
+    func testBarriersOnlyBetweenDependentDispatches() throws {
+        let a = try context.upload([1, 2, 3], shape: [3])
+        let b = try context.upload([10, 20, 30], shape: [3])
+        let recorder = try context.makeRecorder()
+        let doubledA = try recorder.scaled(a, by: 2)   // independent
+        let doubledB = try recorder.scaled(b, by: 2)   // independent
+        let tripledA = try recorder.scaled(a, by: 3)   // reads a again: no hazard
+        XCTAssertEqual(recorder.barrierCount, 0)
+        let sum = try recorder.add(doubledA, doubledB)  // reads two results: one barrier
+        XCTAssertEqual(recorder.barrierCount, 1)
+        let total = try recorder.add(sum, tripledA)     // reads the previous add's output
+        XCTAssertEqual(recorder.barrierCount, 2)
+        XCTAssertEqual(recorder.dispatchCount, 5)
+        try recorder.submit()
+        XCTAssertEqual(try context.download(total), [25, 50, 75])
+    }
+
+    func testLongChainsSubmitInBatchesWithoutLosingWork() throws {
+        let x = try context.upload([1, -2], shape: [2])
+        let recorder = try context.makeRecorder()
+        var y = x
+        for _ in 0..<(CommandRecorder.setsPerBatch + 44) { y = try recorder.add(y, x) }
+        try recorder.submit()
+        XCTAssertEqual(recorder.submitCount, 2)
+        let repeats = Float(CommandRecorder.setsPerBatch + 45)
+        XCTAssertEqual(try context.download(y), [repeats, -2 * repeats])
+    }
+
+    func testPipelinesAreCreatedOncePerVariantAndConstants() throws {
+        let context = try VulkanContext()  // fresh, so no other test has made these pipelines yet
+        let x = try context.upload([1, 2], shape: [2])
+        let recorder = try context.makeRecorder()
+        _ = try recorder.silu(x)
+        let afterFirst = context.pipelines.pipelineCount
+        _ = try recorder.silu(x)
+        XCTAssertEqual(context.pipelines.pipelineCount, afterFirst)
+        _ = try recorder.gelu(x)  // same shader, other specialization constant
+        XCTAssertEqual(context.pipelines.pipelineCount, afterFirst + 1)
+        try recorder.submit()
+    }
+
+    func testPipelineCacheIsSavedToDiskAndReloaded() throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "loom-pipelines-\(UUID().uuidString)/cache.bin")
+        defer { try? FileManager.default.removeItem(at: path.deletingLastPathComponent()) }
+        do {
+            let cached = try VulkanContext(pipelineCachePath: path)
+            let recorder = try cached.makeRecorder()
+            let y = try recorder.softmax(cached.upload([0, 0], shape: [1, 2]))
+            try recorder.submit()
+            XCTAssertEqual(try cached.download(y), [0.5, 0.5])
+            try cached.savePipelineCache()
+        }
+        let saved = try Data(contentsOf: path)
+        // The driver's header (length 32, version one) whatever the driver stores after it.
+        XCTAssertGreaterThanOrEqual(saved.count, 32)
+        XCTAssertEqual(saved.prefix(8).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }, [32, 1])
+        let reloaded = try VulkanContext(pipelineCachePath: path)
+        let recorder = try reloaded.makeRecorder()
+        let y = try recorder.softmax(reloaded.upload([0, 0], shape: [1, 2]))
+        try recorder.submit()
+        XCTAssertEqual(try reloaded.download(y), [0.5, 0.5])
+    }
+}
