@@ -2,16 +2,24 @@
 // C[b, m, n] = sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout [out, in],
 // read in its stored dtype (B_F32, B_F16 or B_BF16) and accumulated in f32. C is contiguous.
 //
-// Shaped for CPU devices (llvmpipe vectorises invocations 8-wide): no shared memory and no
-// barriers. Invocations of a workgroup take neighbouring columns n, so every A load depends only
-// on the workgroup and loop counter (uniform: one scalar load), while each W element loaded per
-// invocation is reused for TM rows.
+// Both kernels avoid shared memory and barriers, and give each invocation one output column n
+// and TM rows, so every weight loaded is reused TM times.
+//
+// Without LANES: plain storage-buffer loads; works on any device.
+//
+// With TEXELS (CPU devices such as llvmpipe): llvmpipe runs 8 invocations as the lanes of one
+// SIMD register. A storage-buffer load there is a per-lane loop with branches, and subgroup
+// broadcasts loop too, while a texel fetch is a straight gather. So the inner loop reads A and W
+// through texel buffers, 4 f32 or 8 packed 16-bit values per fetch, and each invocation also
+// takes TN columns so every fetched piece of A feeds TN accumulators.
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TM = 8;
 layout(constant_id = 2) const bool HAS_BIAS = false;
 // Packed 16-bit weights: true when every weight row starts on a 32-bit word.
 layout(constant_id = 3) const bool W_EVEN = true;
+// Output columns per invocation (TEXELS only): column t of invocation x is x + t·(columns / TN).
+layout(constant_id = 4) const uint TN = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
 #if defined(B_F32)
@@ -21,6 +29,15 @@ layout(binding = 1) readonly buffer W { uint w[]; };  // two 16-bit values per w
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
+#if defined(TEXELS)
+// The same memory as bindings 0 and 1. Rows start on a texel (the host checks alignment).
+layout(binding = 4) uniform samplerBuffer aTexels;
+#if defined(B_F32)
+layout(binding = 5) uniform samplerBuffer wTexels;
+#else
+layout(binding = 5) uniform usamplerBuffer wTexels;
+#endif
+#endif
 layout(push_constant) uniform Params {
     uint M;
     uint N;
@@ -55,12 +72,70 @@ vec4 loadW4(uint i) {
 }
 #endif
 
+#if defined(TEXELS)
+void main() {
+    uint columnsPerGroup = gl_WorkGroupSize.x * TN;
+    uint n0 = gl_WorkGroupID.x * columnsPerGroup + gl_LocalInvocationID.x;
+    uint m0 = gl_WorkGroupID.y * TM;
+    uint b = gl_WorkGroupID.z;
+    // Out-of-range rows and columns compute on clamped indices and are not stored.
+    uint wRow[TN];
+    [[unroll]] for (uint t = 0; t < TN; t++) wRow[t] = p.offsetW + b * p.batchStrideW + min(n0 + t * gl_WorkGroupSize.x, p.N - 1) * p.K;
+    uint aBase = p.offsetA + b * p.batchStrideA;
+    uint rowA[TM];
+    float acc[TM * TN];
+    [[unroll]] for (uint i = 0; i < TM; i++) {
+        rowA[i] = aBase + min(m0 + i, p.M - 1) * p.rowStrideA;
+        [[unroll]] for (uint t = 0; t < TN; t++) acc[i * TN + t] = 0.0;
+    }
+    uint k = 0;
+    for (; k + 8 <= p.K; k += 8) {
+        vec4 wv[2 * TN];  // wv[2t], wv[2t + 1] = W[column t, k .. k + 7]
+        [[unroll]] for (uint t = 0; t < TN; t++) {
+#if defined(B_F32)
+            wv[2 * t] = texelFetch(wTexels, int((wRow[t] + k) >> 2));
+            wv[2 * t + 1] = texelFetch(wTexels, int((wRow[t] + k) >> 2) + 1);
+#else
+            uvec4 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3));
+            wv[2 * t] = vec4(unpack2(packed.x), unpack2(packed.y));
+            wv[2 * t + 1] = vec4(unpack2(packed.z), unpack2(packed.w));
+#endif
+        }
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            // Same address in every lane: the gather returns A[m, k .. k + 7] broadcast.
+            vec4 a0 = texelFetch(aTexels, int((rowA[i] + k) >> 2));
+            vec4 a1 = texelFetch(aTexels, int((rowA[i] + k) >> 2) + 1);
+            [[unroll]] for (uint t = 0; t < TN; t++) {
+                vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
+                float s = acc[i * TN + t];
+                s = fma(a0.x, w0.x, fma(a0.y, w0.y, fma(a0.z, w0.z, fma(a0.w, w0.w, s))));
+                acc[i * TN + t] = fma(a1.x, w1.x, fma(a1.y, w1.y, fma(a1.z, w1.z, fma(a1.w, w1.w, s))));
+            }
+        }
+    }
+    for (; k < p.K; k++) {
+        [[unroll]] for (uint t = 0; t < TN; t++) {
+            float wv = loadW1(wRow[t] + k);
+            [[unroll]] for (uint i = 0; i < TM; i++) acc[i * TN + t] = fma(a[rowA[i] + k], wv, acc[i * TN + t]);
+        }
+    }
+    [[unroll]] for (uint t = 0; t < TN; t++) {
+        uint n = n0 + t * gl_WorkGroupSize.x;
+        if (n < p.N) {
+            float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
+            [[unroll]] for (uint i = 0; i < TM; i++) {
+                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i * TN + t] + bn;
+            }
+        }
+    }
+}
+#else
 void main() {
     uint n = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
     uint m0 = gl_WorkGroupID.y * TM;
     uint b = gl_WorkGroupID.z;
-    // Out-of-range rows and columns compute on clamped indices and are not stored, so the loop
-    // has no branches.
+    // Out-of-range rows and columns compute on clamped indices and are not stored, so the loops
+    // have no branches.
     uint wRow = p.offsetW + b * p.batchStrideW + min(n, p.N - 1) * p.K;
     uint aBase = p.offsetA + b * p.batchStrideA;
     uint rowA[TM];
@@ -87,3 +162,4 @@ void main() {
         if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i] + bn;
     }
 }
+#endif

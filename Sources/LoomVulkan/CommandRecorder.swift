@@ -10,7 +10,8 @@ import CVulkan
 public final class CommandRecorder {
     /// Descriptor sets per pool; when they run out the recorder submits what it has and goes on.
     static let setsPerBatch = 256
-    static let maxBindingsPerDispatch = 4
+    static let maxStorageBindingsPerDispatch = 4
+    static let maxTexelBindingsPerDispatch = 2
 
     public let context: VulkanContext
     let commandPool: VkCommandPool
@@ -29,14 +30,17 @@ public final class CommandRecorder {
     init(context: VulkanContext) throws(VulkanError) {
         self.context = context
         (commandPool, commandBuffer) = try makeCommandBuffer(device: context.device)
-        var size = VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(Self.setsPerBatch * Self.maxBindingsPerDispatch))
+        var sizes = [
+            VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(Self.setsPerBatch * Self.maxStorageBindingsPerDispatch)),
+            VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, descriptorCount: UInt32(Self.setsPerBatch * Self.maxTexelBindingsPerDispatch)),
+        ]
         var info = VkDescriptorPoolCreateInfo()
         info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO
         info.maxSets = UInt32(Self.setsPerBatch)
-        info.poolSizeCount = 1
+        info.poolSizeCount = UInt32(sizes.count)
         var pool: VkDescriptorPool?
-        let result = withUnsafePointer(to: &size) { sizePointer in
-            info.pPoolSizes = sizePointer
+        let result = sizes.withUnsafeMutableBufferPointer { sizePointer in
+            info.pPoolSizes = UnsafePointer(sizePointer.baseAddress)
             return vkCreateDescriptorPool(context.device.handle, &info, nil, &pool)
         }
         guard result == VK_SUCCESS else {
@@ -52,11 +56,14 @@ public final class CommandRecorder {
         vkDestroyCommandPool(context.device.handle, commandPool, nil)
     }
 
-    /// Records one dispatch. `buffers[i]` is bound at binding `i`; `written` lists the bindings the
+    /// Records one dispatch. `buffers[i]` is bound at storage binding `i`, `texels[j]` at binding
+    /// `buffers.count + j` as a uniform texel buffer; `written` lists the storage bindings the
     /// shader writes. `push` fills the push constants.
-    func dispatch(_ pipeline: ComputePipeline, buffers: [DeviceBuffer], written: Set<Int>, push: PushConstants,
-                  groups: (x: Int, y: Int, z: Int)) throws(VulkanError) {
-        precondition(buffers.count == pipeline.bindingCount, "\(pipeline.variant.name) binds \(pipeline.bindingCount) buffers")
+    func dispatch(_ pipeline: ComputePipeline, buffers: [DeviceBuffer], texels: [(DeviceBuffer, TexelFormat)] = [], written: Set<Int>,
+                  push: PushConstants, groups: (x: Int, y: Int, z: Int)) throws(VulkanError) {
+        precondition(buffers.count == pipeline.storageBindings && texels.count == pipeline.texelBindings,
+                     "\(pipeline.variant.name) binds \(pipeline.storageBindings) buffers and \(pipeline.texelBindings) texel buffers")
+        precondition(push.words.count * 4 <= ComputePipeline.pushConstantBytes, "push constants overflow")
         let limits = context.device.maxWorkgroupCount
         guard groups.x <= limits.x, groups.y <= limits.y, groups.z <= limits.z else {
             throw .invalidArgument("\(pipeline.variant.name): \(groups) workgroups exceed the device limit \(limits)")
@@ -66,22 +73,31 @@ public final class CommandRecorder {
         try beginIfNeeded()
 
         let set = try allocateSet(pipeline.setLayout)
+        var views: [VkBufferView?] = []
+        for (buffer, format) in texels { views.append(try buffer.texelView(format)) }
         var infos = buffers.map { VkDescriptorBufferInfo(buffer: $0.handle, offset: VkDeviceSize($0.offset), range: VkDeviceSize($0.size)) }
         infos.withUnsafeMutableBufferPointer { infoPointer in
-            var writes = (0..<buffers.count).map { index in
-                var write = VkWriteDescriptorSet()
-                write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
-                write.dstSet = set
-                write.dstBinding = UInt32(index)
-                write.descriptorCount = 1
-                write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                write.pBufferInfo = UnsafePointer(infoPointer.baseAddress! + index)
-                return write
+            views.withUnsafeMutableBufferPointer { viewPointer in
+                var writes = (0..<(buffers.count + texels.count)).map { index in
+                    var write = VkWriteDescriptorSet()
+                    write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
+                    write.dstSet = set
+                    write.dstBinding = UInt32(index)
+                    write.descriptorCount = 1
+                    if index < buffers.count {
+                        write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                        write.pBufferInfo = UnsafePointer(infoPointer.baseAddress! + index)
+                    } else {
+                        write.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                        write.pTexelBufferView = UnsafePointer(viewPointer.baseAddress! + (index - buffers.count))
+                    }
+                    return write
+                }
+                vkUpdateDescriptorSets(context.device.handle, UInt32(writes.count), &writes, 0, nil)
             }
-            vkUpdateDescriptorSets(context.device.handle, UInt32(writes.count), &writes, 0, nil)
         }
 
-        let reads = buffers.indices.filter { !written.contains($0) }.map { buffers[$0] }
+        let reads = buffers.indices.filter { !written.contains($0) }.map { buffers[$0] } + texels.map(\.0)
         let writes = written.sorted().map { buffers[$0] }
         let dependent = (reads + writes).contains { buffer in writesSinceBarrier.contains { $0.overlaps(buffer) } }
             || writes.contains { buffer in readsSinceBarrier.contains { $0.overlaps(buffer) } }
@@ -98,7 +114,7 @@ public final class CommandRecorder {
         }
         readsSinceBarrier += reads
         writesSinceBarrier += writes
-        retained += buffers
+        retained += buffers + texels.map(\.0)
 
         vkCmdBindPipeline(commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline)
         var boundSet: VkDescriptorSet? = set

@@ -1,7 +1,8 @@
 import CVulkan
 
 /// A compute pipeline for one shader variant and one set of specialization constants, with its
-/// descriptor set layout (storage buffers at bindings 0..<bindingCount) and a push-constant range.
+/// descriptor set layout (storage buffers at bindings 0..<storageBindings, then uniform texel
+/// buffers) and a push-constant range.
 /// `@unchecked Sendable`: the handles are immutable and Vulkan allows their concurrent use.
 final class ComputePipeline: @unchecked Sendable {
     /// Every pipeline gets the 128 bytes Vulkan guarantees.
@@ -9,18 +10,22 @@ final class ComputePipeline: @unchecked Sendable {
 
     let device: VulkanDevice
     let variant: ShaderVariant
-    let bindingCount: Int
+    let storageBindings: Int
+    let texelBindings: Int
     let setLayout: VkDescriptorSetLayout
     let layout: VkPipelineLayout
     let pipeline: VkPipeline
 
-    init(device: VulkanDevice, module: VkShaderModule, variant: ShaderVariant, bindingCount: Int,
+    init(device: VulkanDevice, module: VkShaderModule, variant: ShaderVariant, storageBindings: Int, texelBindings: Int,
          constants: [UInt32], cache: VkPipelineCache?) throws(VulkanError) {
         self.device = device
         self.variant = variant
-        self.bindingCount = bindingCount
+        self.storageBindings = storageBindings
+        self.texelBindings = texelBindings
+        let bindingCount = storageBindings + texelBindings
         var bindings = (0..<bindingCount).map { index in
-            VkDescriptorSetLayoutBinding(binding: UInt32(index), descriptorType: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            VkDescriptorSetLayoutBinding(binding: UInt32(index),
+                                         descriptorType: index < storageBindings ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
                                          descriptorCount: 1, stageFlags: VK_SHADER_STAGE_COMPUTE_BIT.rawValue, pImmutableSamplers: nil)
         }
         var setLayout: VkDescriptorSetLayout?

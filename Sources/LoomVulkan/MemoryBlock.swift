@@ -21,7 +21,8 @@ final class MemoryBlock: @unchecked Sendable {
         var bufferInfo = VkBufferCreateInfo()
         bufferInfo.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
         bufferInfo.size = VkDeviceSize(size)
-        bufferInfo.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT.rawValue | VK_BUFFER_USAGE_TRANSFER_SRC_BIT.rawValue | VK_BUFFER_USAGE_TRANSFER_DST_BIT.rawValue
+        bufferInfo.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT.rawValue | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT.rawValue
+            | VK_BUFFER_USAGE_TRANSFER_SRC_BIT.rawValue | VK_BUFFER_USAGE_TRANSFER_DST_BIT.rawValue
         bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE
         var buffer: VkBuffer?
         try check(vkCreateBuffer(device.handle, &bufferInfo, nil, &buffer), "vkCreateBuffer")

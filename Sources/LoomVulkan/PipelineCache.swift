@@ -43,7 +43,9 @@ final class PipelineCache: @unchecked Sendable {
         vkDestroyPipelineCache(device.handle, cache, nil)
     }
 
-    func pipeline(_ variant: ShaderVariant, bindings: Int, constants: [UInt32] = []) throws(VulkanError) -> ComputePipeline {
+    /// The pipeline for `variant` whose shader declares `bindings` storage buffers followed by
+    /// `texelBindings` uniform texel buffers.
+    func pipeline(_ variant: ShaderVariant, bindings: Int, texelBindings: Int = 0, constants: [UInt32] = []) throws(VulkanError) -> ComputePipeline {
         let key = Key(variant: variant, constants: constants)
         let result: Result<ComputePipeline, VulkanError> = state.withLock { state in
             if let existing = state.pipelines[key] { return .success(existing) }
@@ -55,7 +57,7 @@ final class PipelineCache: @unchecked Sendable {
                     module = try makeModule(variant)
                     state.modules[variant] = module
                 }
-                let pipeline = try ComputePipeline(device: device, module: module, variant: variant, bindingCount: bindings,
+                let pipeline = try ComputePipeline(device: device, module: module, variant: variant, storageBindings: bindings, texelBindings: texelBindings,
                                                    constants: constants, cache: cache)
                 state.pipelines[key] = pipeline
                 return .success(pipeline)

@@ -7,7 +7,6 @@ public final class VulkanContext: Sendable {
     let allocator: MemoryAllocator
     let transfers: StagingTransfer
     let pipelines: PipelineCache
-    let matmulTuning: MatmulTuning
 
     /// - Parameters:
     ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
@@ -19,7 +18,6 @@ public final class VulkanContext: Sendable {
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
         pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)
-        matmulTuning = MatmulTuning(for: device.info.kind)
     }
 
     public func makeRecorder() throws(VulkanError) -> CommandRecorder { try CommandRecorder(context: self) }

@@ -49,6 +49,22 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Shapes whose rows are texel-aligned (K a multiple of 4 for f32, 8 for 16-bit weights) take
+    /// the CPU texel kernel on CPU devices; these cover each tile size with ragged M, N and K tails.
+    func testAlignedShapesAcrossTileSizesAndTails() throws {
+        for (m, n, k, dtype) in [(45, 300, 100, DType.f32), (70, 1100, 64, .bf16), (5, 130, 136, .f16), (33, 75, 20, .f32)] {
+            let x = randomValues(m * k, seed: UInt64(m + n + k))
+            let weight = randomValues(n * k, seed: UInt64(n * k), in: -0.5...0.5)
+            let bias = randomValues(n, seed: UInt64(k))
+            let result = try run { recorder in
+                try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
+                                    bias: context.upload(bias, shape: [n]))
+            }
+            let expected = reference(x, weight.map(dtype.rounded), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+            assertClose(result.values, expected, threshold: 1e-10, "\(dtype) \(m)×\(n)×\(k)")
+        }
+    }
+
     func testLinearMergesLeadingDimensionsAndReadsSlicedActivations() throws {
         let (batch, rows, k, n) = (2, 5, 19, 11)
         let padded = k + 6

@@ -50,24 +50,32 @@ extension CommandRecorder {
             throw .invalidArgument("\(name): weight rows must be contiguous, strides \(w.strides)")
         }
         if let bias { try requireVector(bias, count: n, name, "bias") }
-        let variant: ShaderVariant = switch w.dtype {
-        case .f32: .matmulF32
-        case .f16: .matmulF16
-        case .bf16: .matmulBf16
-        }
         let output = try context.makeTensor(shape: [batch, m, n])
         if m == 0 || n == 0 || batch == 0 { return output }
         let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
-        let tuning = context.matmulTuning
         // Packed 16-bit weights load two values per 32-bit word when every row starts on a word.
         let wordAligned = w.offset % 2 == 0 && k % 2 == 0 && weightBatchStride % 2 == 0
+        // The texel kernel reads rows as whole texels: 4 f32 or 8 packed 16-bit values.
+        let weightsPerTexel = w.dtype == .f32 ? 4 : 8
+        let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], batch <= 1 ? 0 : a.strides[0]].allSatisfy { $0 % 4 == 0 }
+            && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
+        let texels = context.device.info.kind == .cpu && texelAligned && k >= 8
+        let tuning = texels ? MatmulTuning.texels(rows: m, columns: n) : .generic
+        let variant: ShaderVariant = switch w.dtype {
+        case .f32: texels ? .matmulTexelsF32 : .matmulF32
+        case .f16: texels ? .matmulTexelsF16 : .matmulF16
+        case .bf16: texels ? .matmulTexelsBf16 : .matmulBf16
+        }
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], batch <= 1 ? 0 : a.strides[0], a.offset])
         push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
-        let constants: [UInt32] = [UInt32(tuning.workgroupSize), UInt32(tuning.rowsPerInvocation), bias == nil ? 0 : 1, wordAligned ? 1 : 0]
-        let pipeline = try context.pipelines.pipeline(variant, bindings: 4, constants: constants)
-        let groups = ((n + tuning.workgroupSize - 1) / tuning.workgroupSize, (m + tuning.rowsPerInvocation - 1) / tuning.rowsPerInvocation, batch)
-        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], written: [3], push: push, groups: groups)
+        let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns].map { UInt32($0) }
+        let pipeline = try context.pipelines.pipeline(variant, bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
+        let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, w.dtype == .f32 ? .rgba32Float : .rgba32Uint)] : []
+        let columnsPerGroup = tuning.workgroupSize * tuning.columns
+        let groups = ((n + columnsPerGroup - 1) / columnsPerGroup, (m + tuning.rows - 1) / tuning.rows, batch)
+        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
+                     written: [3], push: push, groups: groups)
         return output
     }
 }
