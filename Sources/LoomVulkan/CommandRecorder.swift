@@ -6,7 +6,8 @@ import CVulkan
 /// back to back.
 ///
 /// Operators (`linear`, `softmax`, …) are methods on the recorder; their results are valid after
-/// `submit()`. A recorder is used from one thread at a time.
+/// `submit()`. With profiling on, `timings` lists the device time of every dispatch submitted.
+/// A recorder is used from one thread at a time.
 public final class CommandRecorder {
     /// Descriptor sets per pool; when they run out the recorder submits what it has and goes on.
     static let setsPerBatch = 256
@@ -26,9 +27,12 @@ public final class CommandRecorder {
     public private(set) var dispatchCount = 0
     public private(set) var barrierCount = 0
     public private(set) var submitCount = 0
+    private let timer: DispatchTimer?
+    public private(set) var timings: [OperationTiming] = []
 
-    init(context: VulkanContext) throws(VulkanError) {
+    init(context: VulkanContext, profiling: Bool) throws(VulkanError) {
         self.context = context
+        timer = profiling ? try DispatchTimer(device: context.device, dispatches: Self.setsPerBatch) : nil
         (commandPool, commandBuffer) = try makeCommandBuffer(device: context.device)
         var sizes = [
             VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(Self.setsPerBatch * Self.maxStorageBindingsPerDispatch)),
@@ -122,7 +126,9 @@ public final class CommandRecorder {
         push.words.withUnsafeBytes { bytes in
             vkCmdPushConstants(commandBuffer, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0, UInt32(bytes.count), bytes.baseAddress)
         }
+        timer?.begin(commandBuffer, name: pipeline.variant.name)
         vkCmdDispatch(commandBuffer, UInt32(groups.x), UInt32(groups.y), UInt32(groups.z))
+        timer?.end(commandBuffer)
         dispatchCount += 1
     }
 
@@ -141,6 +147,7 @@ public final class CommandRecorder {
         try check(vkEndCommandBuffer(commandBuffer), "vkEndCommandBuffer")
         try context.device.submitAndWait(commandBuffer)
         submitCount += 1
+        if let timer { timings += try timer.results() }
     }
 
     private func beginIfNeeded() throws(VulkanError) {
@@ -150,6 +157,7 @@ public final class CommandRecorder {
         begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
         begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
         try check(vkBeginCommandBuffer(commandBuffer, &begin), "vkBeginCommandBuffer")
+        timer?.reset(commandBuffer)
         // Uploads finished on the host side before recording, but their transfer writes must be
         // made visible to the first dispatches.
         var barrier = VkMemoryBarrier()

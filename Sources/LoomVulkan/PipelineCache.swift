@@ -85,7 +85,7 @@ final class PipelineCache: @unchecked Sendable {
             try FileManager.default.createDirectory(at: diskPath.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.prefix(size).write(to: diskPath, options: .atomic)
         } catch {
-            throw .invalidArgument("cannot write pipeline cache \(diskPath.path): \(error)")
+            throw .fileAccess("cannot write pipeline cache \(diskPath.path): \(error)")
         }
     }
 

@@ -20,7 +20,10 @@ public final class VulkanContext: Sendable {
         pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)
     }
 
-    public func makeRecorder() throws(VulkanError) -> CommandRecorder { try CommandRecorder(context: self) }
+    /// A recorder for a batch of operators; `profiling` times each dispatch with timestamp queries.
+    public func makeRecorder(profiling: Bool = false) throws(VulkanError) -> CommandRecorder {
+        try CommandRecorder(context: self, profiling: profiling)
+    }
 
     /// A contiguous tensor with undefined contents.
     public func makeTensor(shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {

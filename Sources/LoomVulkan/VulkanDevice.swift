@@ -23,6 +23,8 @@ public final class VulkanDevice: @unchecked Sendable {
     public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
     /// Nanoseconds per timestamp tick.
     public let timestampPeriod: Double
+    /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.
+    public let timestampValidBits: Int
 
     /// Opens the device chosen by `selectPhysicalDevice`, reading `LOOM_VULKAN_DEVICE` unless a
     /// selector is passed.
@@ -33,8 +35,10 @@ public final class VulkanDevice: @unchecked Sendable {
         let physicalDevice = devices.first { $0.info.index == chosen.index }!.handle
         self.physicalDevice = physicalDevice
         info = chosen
-        let queueFamily = computeQueueFamily(of: physicalDevice)!
+        let family = computeQueueFamily(of: physicalDevice)!
+        let queueFamily = family.index
         self.queueFamily = queueFamily
+        timestampValidBits = Int(family.properties.timestampValidBits)
 
         var properties = VkPhysicalDeviceProperties()
         vkGetPhysicalDeviceProperties(physicalDevice, &properties)

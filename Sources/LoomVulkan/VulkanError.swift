@@ -16,6 +16,10 @@ public enum VulkanError: Error, Sendable, Equatable, CustomStringConvertible {
     case tensorTooLarge(bytes: Int, limit: Int)
     /// Shapes, dtypes or layouts that an operator does not accept.
     case invalidArgument(String)
+    /// A feature the device lacks.
+    case unsupported(String)
+    /// Reading or writing a file (the pipeline cache) failed.
+    case fileAccess(String)
 
     init(result: VkResult, call: String) {
         switch result {
@@ -38,6 +42,8 @@ public enum VulkanError: Error, Sendable, Equatable, CustomStringConvertible {
         case .callFailed(let call, let result): return "\(call) failed with VkResult \(result)"
         case .tensorTooLarge(let bytes, let limit): return "tensor of \(bytes) bytes exceeds the device's storage buffer limit of \(limit) bytes"
         case .invalidArgument(let message): return message
+        case .unsupported(let feature): return "the Vulkan device does not support \(feature)"
+        case .fileAccess(let message): return message
         }
     }
 }

@@ -46,13 +46,13 @@ final class VulkanInstance: @unchecked Sendable {
     }
 }
 
-/// The first queue family that supports compute.
-func computeQueueFamily(of device: VkPhysicalDevice) -> UInt32? {
+/// The first queue family that supports compute, with its properties.
+func computeQueueFamily(of device: VkPhysicalDevice) -> (index: UInt32, properties: VkQueueFamilyProperties)? {
     var count: UInt32 = 0
     vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nil)
     var families = [VkQueueFamilyProperties](repeating: .init(), count: Int(count))
     vkGetPhysicalDeviceQueueFamilyProperties(device, &count, &families)
-    return families.firstIndex { $0.queueFlags & VK_QUEUE_COMPUTE_BIT.rawValue != 0 }.map(UInt32.init)
+    return families.firstIndex { $0.queueFlags & VK_QUEUE_COMPUTE_BIT.rawValue != 0 }.map { (UInt32($0), families[$0]) }
 }
 
 func vulkanAPIVersion(_ major: UInt32, _ minor: UInt32) -> UInt32 { (major << 22) | (minor << 12) }

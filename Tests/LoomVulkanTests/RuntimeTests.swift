@@ -92,6 +92,22 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(try context.download(total), [25, 50, 75])
     }
 
+    func testProfilingTimesEveryDispatch() throws {
+        let x = try context.upload(randomValues(64 * 256, seed: 41), shape: [64, 256])
+        let w = try context.upload(randomValues(128 * 256, seed: 42), shape: [128, 256], dtype: .f16)
+        let recorder = try context.makeRecorder(profiling: true)
+        let y = try recorder.softmax(recorder.linear(x, weight: w))
+        try recorder.submit()
+        XCTAssertEqual(recorder.timings.map(\.name), ["matmul_texels_f16", "softmax"].map {
+            context.device.info.kind == .cpu ? $0 : $0.replacingOccurrences(of: "_texels", with: "")
+        })
+        XCTAssertTrue(recorder.timings.allSatisfy { $0.seconds > 0 && $0.seconds < 10 }, "\(recorder.timings)")
+        let probabilities = try context.download(y)
+        for row in 0..<64 {
+            XCTAssertEqual(probabilities[(row * 128)..<((row + 1) * 128)].reduce(0, +), 1, accuracy: 1e-5)
+        }
+    }
+
     func testLongChainsSubmitInBatchesWithoutLosingWork() throws {
         let x = try context.upload([1, -2], shape: [2])
         let recorder = try context.makeRecorder()
