@@ -4,6 +4,8 @@
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint OP = 0;  // 0 add, 1 multiply
+layout(constant_id = 1) const uint RANK = 4;
+#include "strided.glsl"
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };

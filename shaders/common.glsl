@@ -7,14 +7,6 @@ uint linearInvocation(uint localSize) {
     return (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * localSize + gl_LocalInvocationID.x;
 }
 
-// Element offset of logical index `i` (row-major over `shape`) under `strides`.
-int stridedOffset(uint i, uvec4 shape, ivec4 strides) {
-    uint i3 = i % shape.w; i /= shape.w;
-    uint i2 = i % shape.z; i /= shape.z;
-    uint i1 = i % shape.y; i /= shape.y;
-    return int(i) * strides.x + int(i1) * strides.y + int(i2) * strides.z + int(i3) * strides.w;
-}
-
 // Offset of row `r` when every dimension but the last is a row index.
 int rowOffset(uint r, uvec4 shape, ivec4 strides) {
     uint r2 = r % shape.z; r /= shape.z;

@@ -4,6 +4,8 @@
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint OP = 0;  // 0 copy, 1 scale, 2 SiLU, 3 GELU (erf), 4 GELU (tanh)
+layout(constant_id = 1) const uint RANK = 4;
+#include "strided.glsl"
 
 layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) writeonly buffer Out { float o[]; };

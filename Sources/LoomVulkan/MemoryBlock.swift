@@ -34,7 +34,7 @@ final class MemoryBlock: @unchecked Sendable {
             : device.memoryType(typeBits: requirements.memoryTypeBits, required: 0, preferred: VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT.rawValue)
         guard let type else {
             vkDestroyBuffer(device.handle, buffer, nil)
-            throw .invalidArgument("device has no \(hostVisible ? "host-visible coherent" : "storage") memory type")
+            throw .unsupported("a \(hostVisible ? "host-visible coherent" : "storage") memory type")
         }
         var allocateInfo = VkMemoryAllocateInfo()
         allocateInfo.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO

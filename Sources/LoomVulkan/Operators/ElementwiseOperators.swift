@@ -37,16 +37,16 @@ extension CommandRecorder {
 
     private func unary(_ operation: UnaryOperation, _ x: Tensor, scale: Float = 1, _ name: String) throws(VulkanError) -> Tensor {
         try requireF32(x, name)
-        let (shape, strides) = try rank4(x, operation: name)
+        let layout = try stridedLayout(shape: x.shape, strides: [x.strides], operation: name)
         let output = try context.makeTensor(shape: x.shape)
         var push = PushConstants()
-        push.append(shape)
-        push.append(strides)
+        push.append(layout.shape)
+        push.append(layout.strides[0])
         push.append(x.offset)
         push.append(output.offset)
         push.append(x.count)
         push.append(scale)
-        let pipeline = try context.pipelines.pipeline(.unary, bindings: 2, constants: [operation.rawValue])
+        let pipeline = try context.pipelines.pipeline(.unary, bindings: 2, constants: [operation.rawValue, UInt32(layout.rank)])
         try dispatch(pipeline, buffers: [x.storage, output.storage], written: [1], push: push, groups: linearGroups(x.count))
         return output
     }
@@ -58,17 +58,16 @@ extension CommandRecorder {
             throw .invalidArgument("\(name): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         let output = try context.makeTensor(shape: shape)
-        let padded = try rank4(output, operation: name)
-        let padding = 4 - shape.count
+        let layout = try stridedLayout(shape: shape, strides: [broadcastStrides(a, to: shape), broadcastStrides(b, to: shape)], operation: name)
         var push = PushConstants()
-        push.append(padded.shape)
-        push.append(Array(repeating: 0, count: padding) + broadcastStrides(a, to: shape))
-        push.append(Array(repeating: 0, count: padding) + broadcastStrides(b, to: shape))
+        push.append(layout.shape)
+        push.append(layout.strides[0])
+        push.append(layout.strides[1])
         push.append(a.offset)
         push.append(b.offset)
         push.append(output.offset)
         push.append(output.count)
-        let pipeline = try context.pipelines.pipeline(.binary, bindings: 3, constants: [operation.rawValue])
+        let pipeline = try context.pipelines.pipeline(.binary, bindings: 3, constants: [operation.rawValue, UInt32(layout.rank)])
         try dispatch(pipeline, buffers: [a.storage, b.storage, output.storage], written: [2], push: push, groups: linearGroups(output.count))
         return output
     }

@@ -20,6 +20,37 @@ func requireVector(_ tensor: Tensor, count: Int, _ operation: String, _ role: St
     }
 }
 
+/// The fewest dimensions that walk `shape` in row-major order for every operand: size-1
+/// dimensions go, and a dimension merges into the next inner one when every operand's strides
+/// allow it. Element-wise shaders then need fewer index divisions. At least one dimension remains.
+func collapseDimensions(shape: [Int], strides: [[Int]]) -> (shape: [Int], strides: [[Int]]) {
+    var mergedShape: [Int] = []  // innermost first while building
+    var mergedStrides = strides.map { _ in [Int]() }
+    for axis in shape.indices.reversed() where shape[axis] != 1 {
+        let canMerge = !mergedShape.isEmpty && strides.indices.allSatisfy { operand in
+            strides[operand][axis] == mergedStrides[operand].last! * mergedShape.last!
+        }
+        if canMerge {
+            mergedShape[mergedShape.count - 1] *= shape[axis]
+        } else {
+            mergedShape.append(shape[axis])
+            for operand in strides.indices { mergedStrides[operand].append(strides[operand][axis]) }
+        }
+    }
+    if mergedShape.isEmpty { return ([1], strides.map { _ in [0] }) }
+    return (mergedShape.reversed(), mergedStrides.map { $0.reversed() })
+}
+
+/// `shape` and each operand's strides merged (`collapseDimensions`) and padded on the left to
+/// rank 4, plus the merged rank: the push constants and RANK constant of strided.glsl.
+func stridedLayout(shape: [Int], strides: [[Int]], operation: String) throws(VulkanError) -> (shape: [Int], strides: [[Int]], rank: Int) {
+    let merged = collapseDimensions(shape: shape, strides: strides)
+    let rank = merged.shape.count
+    guard rank <= 4 else { throw .invalidArgument("\(operation): layout of shape \(shape) needs \(rank) > 4 dimensions") }
+    let padding = 4 - rank
+    return (Array(repeating: 1, count: padding) + merged.shape, merged.strides.map { Array(repeating: 0, count: padding) + $0 }, rank)
+}
+
 /// Numpy-style broadcast of two shapes, right-aligned.
 func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let rank = max(a.count, b.count)
