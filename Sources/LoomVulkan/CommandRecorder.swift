@@ -106,12 +106,9 @@ public final class CommandRecorder {
         let dependent = (reads + writes).contains { buffer in writesSinceBarrier.contains { $0.overlaps(buffer) } }
             || writes.contains { buffer in readsSinceBarrier.contains { $0.overlaps(buffer) } }
         if dependent {
-            var barrier = VkMemoryBarrier()
-            barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
-            barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT.rawValue | VK_ACCESS_SHADER_READ_BIT.rawValue
-            barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue
-            vkCmdPipelineBarrier(commandBuffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue,
-                                 0, 1, &barrier, 0, nil, 0, nil)
+            let shaderAccess = VK_ACCESS_SHADER_WRITE_BIT.rawValue | VK_ACCESS_SHADER_READ_BIT.rawValue
+            recordMemoryBarrier(commandBuffer, from: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue, shaderAccess,
+                                to: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue, shaderAccess)
             readsSinceBarrier.removeAll(keepingCapacity: true)
             writesSinceBarrier.removeAll(keepingCapacity: true)
             barrierCount += 1
@@ -152,20 +149,15 @@ public final class CommandRecorder {
 
     private func beginIfNeeded() throws(VulkanError) {
         guard !isRecording else { return }
-        try check(vkResetCommandBuffer(commandBuffer, 0), "vkResetCommandBuffer")
-        var begin = VkCommandBufferBeginInfo()
-        begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
-        begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
-        try check(vkBeginCommandBuffer(commandBuffer, &begin), "vkBeginCommandBuffer")
+        try beginOneTimeCommands(commandBuffer)
         timer?.reset(commandBuffer)
         // Uploads finished on the host side before recording, but their transfer writes must be
         // made visible to the first dispatches.
-        var barrier = VkMemoryBarrier()
-        barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
-        barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT.rawValue | VK_ACCESS_HOST_WRITE_BIT.rawValue
-        barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue
-        vkCmdPipelineBarrier(commandBuffer, VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue | VK_PIPELINE_STAGE_HOST_BIT.rawValue,
-                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue, 0, 1, &barrier, 0, nil, 0, nil)
+        recordMemoryBarrier(commandBuffer,
+                            from: VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue | VK_PIPELINE_STAGE_HOST_BIT.rawValue,
+                            VK_ACCESS_TRANSFER_WRITE_BIT.rawValue | VK_ACCESS_HOST_WRITE_BIT.rawValue,
+                            to: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue,
+                            VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue)
         isRecording = true
     }
 

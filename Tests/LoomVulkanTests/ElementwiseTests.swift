@@ -5,17 +5,10 @@ import XCTest
 final class ElementwiseTests: XCTestCase {
     let context = sharedContext
 
-    func run(_ body: (CommandRecorder) throws -> Tensor) throws -> [Float] {
-        let recorder = try context.makeRecorder()
-        let output = try body(recorder)
-        try recorder.submit()
-        return try context.download(output)
-    }
-
     func testAddBroadcastsAcrossLeadingAndInnerDimensions() throws {
         let a = randomValues(3 * 5 * 7, seed: 1)
         let b = randomValues(5 * 1, seed: 2)
-        let result = try run { try $0.add(context.upload(a, shape: [3, 5, 7]), context.upload(b, shape: [5, 1])) }
+        let result = try evaluate { try $0.add(context.upload(a, shape: [3, 5, 7]), context.upload(b, shape: [5, 1])) }
         let expected = (0..<a.count).map { a[$0] + b[($0 / 7) % 5] }
         assertClose(result, expected, threshold: 1e-7, "add")
     }
@@ -23,7 +16,7 @@ final class ElementwiseTests: XCTestCase {
     func testMultiplyOfTransposedViewAndRowVector() throws {
         let a = randomValues(6 * 9, seed: 3)
         let b = randomValues(6, seed: 4)
-        let result = try run { recorder in
+        let result = try evaluate { recorder in
             let view = try context.upload(a, shape: [6, 9]).transposed(0, 1)  // [9, 6], strides [1, 9]
             return try recorder.multiply(view, context.upload(b, shape: [6]))
         }
@@ -47,7 +40,7 @@ final class ElementwiseTests: XCTestCase {
             ("contiguous", { try $0.contiguous(view) }, { $0 }),
         ]
         for (name, operation, reference) in cases {
-            assertClose(try run(operation), host.map(reference), threshold: 1e-7, name)
+            assertClose(try evaluate(operation), host.map(reference), threshold: 1e-7, name)
         }
     }
 
@@ -55,7 +48,7 @@ final class ElementwiseTests: XCTestCase {
         // More workgroups than maxComputeWorkGroupCount.x would allow in one row on some devices.
         let count = 70_000 * 64 + 17
         let a = randomValues(count, seed: 6)
-        let result = try run { try $0.scaled(context.upload(a, shape: [count]), by: 2) }
+        let result = try evaluate { try $0.scaled(context.upload(a, shape: [count]), by: 2) }
         assertClose(result, a.map { $0 * 2 }, threshold: 1e-7, "large scale")
     }
 

@@ -20,13 +20,6 @@ final class MatmulTests: XCTestCase {
         return output
     }
 
-    func run(_ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
-        let recorder = try context.makeRecorder()
-        let output = try body(recorder)
-        try recorder.submit()
-        return (output.shape, try context.download(output))
-    }
-
     func testLinearInEveryWeightDtypeWithOddShapes() throws {
         for (m, n, k) in [(37, 29, 83), (1, 70, 64), (130, 3, 5), (9, 131, 258)] {
             let x = randomValues(m * k, seed: UInt64(m * 1000 + k))
@@ -34,7 +27,7 @@ final class MatmulTests: XCTestCase {
             let bias = randomValues(n, seed: UInt64(n))
             for dtype in DType.allCases {
                 let label = "\(dtype) \(m)×\(n)×\(k)"
-                let result = try run { recorder in
+                let result = try evaluateWithShape { recorder in
                     try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
                                         bias: context.upload(bias, shape: [n]))
                 }
@@ -56,7 +49,7 @@ final class MatmulTests: XCTestCase {
             let x = randomValues(m * k, seed: UInt64(m + n + k))
             let weight = randomValues(n * k, seed: UInt64(n * k), in: -0.5...0.5)
             let bias = randomValues(n, seed: UInt64(k))
-            let result = try run { recorder in
+            let result = try evaluateWithShape { recorder in
                 try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
                                     bias: context.upload(bias, shape: [n]))
             }
@@ -72,7 +65,7 @@ final class MatmulTests: XCTestCase {
         let weight = randomValues(n * k, seed: 31)
         // Columns 4..<4+k of every padded row: row stride 25, offset 4.
         let x = try context.upload(storage, shape: [batch, rows, padded]).sliced(axis: 2, 4..<(4 + k))
-        let result = try run { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .f16)) }
+        let result = try evaluateWithShape { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .f16)) }
         XCTAssertEqual(result.shape, [batch, rows, n])
         let dense = gather(storage, shape: [batch, rows, k], strides: [rows * padded, padded, 1], offset: 4)
         let expected = reference(dense, weight.map(DType.f16.rounded), bias: nil, batch: 1, m: batch * rows, n: n, k: k, sharedWeights: true)
@@ -85,7 +78,7 @@ final class MatmulTests: XCTestCase {
         let weight = randomValues(n * k, seed: 33)
         // [rows, batch, k] viewed as [batch, rows, k]: leading dimensions cannot merge.
         let x = try context.upload(storage, shape: [rows, batch, k]).permuted([1, 0, 2])
-        let result = try run { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .bf16)) }
+        let result = try evaluateWithShape { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .bf16)) }
         let dense = gather(storage, shape: [batch, rows, k], strides: [k, batch * k, 1], offset: 0)
         let expected = reference(dense, weight.map(DType.bf16.rounded), bias: nil, batch: batch, m: rows, n: n, k: k, sharedWeights: true)
         assertClose(result.values, expected, threshold: 1e-10, "permuted linear")
@@ -95,7 +88,7 @@ final class MatmulTests: XCTestCase {
         let (batch, m, n, k) = (3, 10, 9, 21)
         let a = randomValues(batch * m * k, seed: 34)
         let b = randomValues(batch * n * k, seed: 35)
-        let result = try run { try $0.matmul(context.upload(a, shape: [batch, m, k]), transposedB: context.upload(b, shape: [batch, n, k])) }
+        let result = try evaluateWithShape { try $0.matmul(context.upload(a, shape: [batch, m, k]), transposedB: context.upload(b, shape: [batch, n, k])) }
         XCTAssertEqual(result.shape, [batch, m, n])
         assertClose(result.values, reference(a, b, bias: nil, batch: batch, m: m, n: n, k: k, sharedWeights: false), threshold: 1e-10, "batched")
     }

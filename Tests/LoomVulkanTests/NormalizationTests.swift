@@ -6,13 +6,6 @@ import XCTest
 final class NormalizationTests: XCTestCase {
     let context = sharedContext
 
-    func run(_ body: (CommandRecorder) throws -> Tensor) throws -> [Float] {
-        let recorder = try context.makeRecorder()
-        let output = try body(recorder)
-        try recorder.submit()
-        return try context.download(output)
-    }
-
     func referenceRows(_ rows: [[Float]], _ transform: ([Double]) -> [Double]) -> [Float] {
         rows.flatMap { transform($0.map(Double.init)).map(Float.init) }
     }
@@ -28,7 +21,7 @@ final class NormalizationTests: XCTestCase {
             let sum = exps.reduce(0, +)
             return exps.map { $0 / sum }
         }
-        assertClose(try run { try $0.softmax(view) }, expected, threshold: 1e-7, "softmax")
+        assertClose(try evaluate { try $0.softmax(view) }, expected, threshold: 1e-7, "softmax")
     }
 
     func testSoftmaxOverStridedLastDimension() throws {
@@ -40,7 +33,7 @@ final class NormalizationTests: XCTestCase {
             let exps = row.map { exp($0 - row.max()!) }
             return exps.map { $0 / exps.reduce(0, +) }
         }
-        assertClose(try run { try $0.softmax(view) }, expected, threshold: 1e-7, "strided softmax")
+        assertClose(try evaluate { try $0.softmax(view) }, expected, threshold: 1e-7, "strided softmax")
     }
 
     func layerNormReference(_ row: [Double], _ epsilon: Double, rms: Bool) -> [Double] {
@@ -58,10 +51,10 @@ final class NormalizationTests: XCTestCase {
         let rows = stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
         let plain = referenceRows(rows) { layerNormReference($0, 1e-5, rms: false) }
         let affine = plain.enumerated().map { $0.element * weight[$0.offset % width] + bias[$0.offset % width] }
-        assertClose(try run { try $0.layerNorm(x) }, plain, threshold: 1e-7, "layer norm")
+        assertClose(try evaluate { try $0.layerNorm(x) }, plain, threshold: 1e-7, "layer norm")
         let w = try context.upload(weight, shape: [width])
         let b = try context.upload(bias, shape: [width])
-        assertClose(try run { try $0.layerNorm(x, weight: w, bias: b) }, affine, threshold: 1e-7, "affine layer norm")
+        assertClose(try evaluate { try $0.layerNorm(x, weight: w, bias: b) }, affine, threshold: 1e-7, "affine layer norm")
     }
 
     func testLayerNormOfSlicedView() throws {
@@ -70,7 +63,7 @@ final class NormalizationTests: XCTestCase {
         let host = gather(values, shape: [6, 31], strides: [40, 1], offset: 5)
         let rows = stride(from: 0, to: host.count, by: 31).map { Array(host[$0..<($0 + 31)]) }
         let expected = referenceRows(rows) { layerNormReference($0, 1e-6, rms: false) }
-        assertClose(try run { try $0.layerNorm(view, epsilon: 1e-6) }, expected, threshold: 1e-7, "sliced layer norm")
+        assertClose(try evaluate { try $0.layerNorm(view, epsilon: 1e-6) }, expected, threshold: 1e-7, "sliced layer norm")
     }
 
     func testRMSNormWithWeight() throws {
@@ -80,7 +73,7 @@ final class NormalizationTests: XCTestCase {
         let rows = stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
         let expected = referenceRows(rows) { layerNormReference($0, 1e-6, rms: true) }
             .enumerated().map { $0.element * weight[$0.offset % width] }
-        let result = try run { try $0.rmsNorm(context.upload(values, shape: [3, 2, width]), weight: context.upload(weight, shape: [width])) }
+        let result = try evaluate { try $0.rmsNorm(context.upload(values, shape: [3, 2, width]), weight: context.upload(weight, shape: [width])) }
         assertClose(result, expected, threshold: 1e-7, "rms norm")
     }
 
@@ -98,7 +91,7 @@ final class NormalizationTests: XCTestCase {
                 return Float(value * Double(weight[channel]) + Double(bias[channel]))
             }
         }
-        let result = try run { recorder in
+        let result = try evaluate { recorder in
             try recorder.groupNorm(context.upload(values, shape: [batch, channels, height, width]), groups: groups,
                                    weight: context.upload(weight, shape: [channels]), bias: context.upload(bias, shape: [channels]))
         }

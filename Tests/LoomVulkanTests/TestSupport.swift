@@ -6,6 +6,16 @@ let sharedContext: VulkanContext = {
     do { return try VulkanContext() } catch { fatalError("\(error)") }
 }()
 
+/// Records the operators `body` builds, submits them and downloads the tensor it returns.
+func evaluateWithShape(_ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
+    let recorder = try sharedContext.makeRecorder()
+    let output = try body(recorder)
+    try recorder.submit()
+    return (output.shape, try sharedContext.download(output))
+}
+
+func evaluate(_ body: (CommandRecorder) throws -> Tensor) throws -> [Float] { try evaluateWithShape(body).values }
+
 /// Deterministic inputs so a failure reproduces.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
