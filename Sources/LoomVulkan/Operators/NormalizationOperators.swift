@@ -4,14 +4,7 @@
 extension CommandRecorder {
     /// Softmax over the last dimension.
     public func softmax(_ x: Tensor) throws(VulkanError) -> Tensor {
-        try requireF32(x, "softmax")
-        let (shape, strides) = try rank4(x, operation: "softmax")
-        let output = try context.makeTensor(shape: x.shape)
-        let rows = x.count / max(shape[3], 1)
-        var push = PushConstants()
-        push.append(shape)
-        push.append(strides)
-        push.append(x.offset)
+        var (push, output, rows, _) = try rowOperation(x, "softmax")
         push.append(output.offset)
         push.append(rows)
         let pipeline = try context.pipelines.pipeline(.softmax, bindings: 2)
@@ -59,16 +52,9 @@ extension CommandRecorder {
     }
 
     private func rowNorm(_ x: Tensor, rms: Bool, weight: Tensor?, bias: Tensor?, epsilon: Float, _ name: String) throws(VulkanError) -> Tensor {
-        try requireF32(x, name)
-        let (shape, strides) = try rank4(x, operation: name)
-        if let weight { try requireVector(weight, count: shape[3], name, "weight") }
-        if let bias { try requireVector(bias, count: shape[3], name, "bias") }
-        let output = try context.makeTensor(shape: x.shape)
-        let rows = x.count / max(shape[3], 1)
-        var push = PushConstants()
-        push.append(shape)
-        push.append(strides)
-        push.append(x.offset)
+        var (push, output, rows, width) = try rowOperation(x, name)
+        if let weight { try requireVector(weight, count: width, name, "weight") }
+        if let bias { try requireVector(bias, count: width, name, "bias") }
         push.append(weight?.offset ?? 0)
         push.append(bias?.offset ?? 0)
         push.append(output.offset)
@@ -79,5 +65,17 @@ extension CommandRecorder {
         try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage],
                      written: [3], push: push, groups: linearGroups(rows))
         return output
+    }
+
+    /// What every per-row shader starts with: push constants holding the rank-4 shape, strides and
+    /// input offset; a contiguous output; the number of rows and the row width.
+    private func rowOperation(_ x: Tensor, _ name: String) throws(VulkanError) -> (PushConstants, Tensor, rows: Int, width: Int) {
+        try requireF32(x, name)
+        let (shape, strides) = try rank4(x, operation: name)
+        var push = PushConstants()
+        push.append(shape)
+        push.append(strides)
+        push.append(x.offset)
+        return (push, try context.makeTensor(shape: x.shape), x.count / max(shape[3], 1), shape[3])
     }
 }
