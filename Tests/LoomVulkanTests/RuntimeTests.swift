@@ -48,6 +48,25 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(try context.download(tensor), values)
     }
 
+    func testWeightsUploadStraightFromAMemoryMappedFile() throws {
+        let (n, k) = (24, 40)
+        let weights = randomValues(n * k, seed: 43)
+        let file = FileManager.default.temporaryDirectory.appending(path: "loom-weights-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: file) }
+        // A safetensors-like payload: a header, then bf16 weights.
+        try Data(Array(repeating: 0x20, count: 8) + DType.bf16.encode(weights)).write(to: file)
+        let mapped = try Data(contentsOf: file, options: .alwaysMapped)
+        let w = try mapped.withUnsafeBytes { bytes in
+            try context.upload(bytes: UnsafeRawBufferPointer(rebasing: bytes[8...]), shape: [n, k], dtype: .bf16)
+        }
+        let x = randomValues(3 * k, seed: 44)
+        let y = try evaluate { try $0.linear(context.upload(x, shape: [3, k]), weight: w) }
+        let expected = (0..<(3 * n)).map { index in
+            Float((0..<k).reduce(0.0) { $0 + Double(x[index / n * k + $1]) * Double(DType.bf16.rounded(weights[index % n * k + $1])) })
+        }
+        assertClose(y, expected, threshold: 1e-10, "linear with mapped weights")
+    }
+
     func testSubAllocationsShareBlocksAndReuseFreedRanges() throws {
         let allocator = context.allocator
         let first = try allocator.allocate(bytes: 1000)
