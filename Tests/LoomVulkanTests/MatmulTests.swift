@@ -93,6 +93,16 @@ final class MatmulTests: XCTestCase {
         assertClose(result.values, reference(a, b, bias: nil, batch: batch, m: m, n: n, k: k, sharedWeights: false), threshold: 1e-10, "batched")
     }
 
+    func testMatmulSharesAnUnbatchedLeftHandSide() throws {
+        let (batch, m, n, k) = (2, 7, 5, 32)
+        let a = randomValues(m * k, seed: 36)
+        let b = randomValues(batch * n * k, seed: 37)
+        let result = try evaluateWithShape { try $0.matmul(context.upload(a, shape: [m, k]), transposedB: context.upload(b, shape: [batch, n, k])) }
+        XCTAssertEqual(result.shape, [batch, m, n])
+        let expected = reference(a + a, b, bias: nil, batch: batch, m: m, n: n, k: k, sharedWeights: false)
+        assertClose(result.values, expected, threshold: 1e-10, "shared left-hand side")
+    }
+
     func testMatmulRejectsMismatchedInnerDimension() throws {
         let recorder = try context.makeRecorder()
         XCTAssertThrowsError(try recorder.linear(context.makeTensor(shape: [4, 8]), weight: context.makeTensor(shape: [3, 7]))) { error in

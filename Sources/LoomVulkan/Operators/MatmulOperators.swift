@@ -38,13 +38,15 @@ extension CommandRecorder {
         return a.rank == 2 && b.rank == 2 ? try output.reshaped(Array(output.shape.dropFirst())) : output
     }
 
-    /// a [B, M, K] · w[B or 1, N, K]ᵀ → contiguous [B, M, N].
+    /// a [B or 1, M, K] · w[B or 1, N, K]ᵀ → contiguous [B, M, N]; a batch of 1 is shared.
     private func batchedMatmul(_ a: Tensor, _ w: Tensor, bias: Tensor?, _ name: String) throws(VulkanError) -> Tensor {
         try requireF32(a, name, "activations")
-        let (batch, m, k) = (a.shape[0], a.shape[1], a.shape[2])
-        let n = w.shape[1]
+        let (m, k, n) = (a.shape[1], a.shape[2], w.shape[1])
+        let batch = max(a.shape[0], w.shape[0])
         guard w.shape[2] == k else { throw .invalidArgument("\(name): inner dimensions differ, \(a.shape) vs \(w.shape)") }
-        guard w.shape[0] == batch || w.shape[0] == 1 else { throw .invalidArgument("\(name): batch \(w.shape[0]) of weights does not match \(batch)") }
+        guard [a.shape[0], w.shape[0]].allSatisfy({ $0 == batch || $0 == 1 }) else {
+            throw .invalidArgument("\(name): batches \(a.shape[0]) and \(w.shape[0]) do not match")
+        }
         guard k <= 1 || a.strides[2] == 1 else { throw .invalidArgument("\(name): activations need a contiguous last dimension, strides \(a.strides)") }
         guard k <= 1 || w.strides[2] == 1, n <= 1 || w.strides[1] == k else {
             throw .invalidArgument("\(name): weight rows must be contiguous, strides \(w.strides)")
@@ -52,12 +54,13 @@ extension CommandRecorder {
         if let bias { try requireVector(bias, count: n, name, "bias") }
         let output = try context.makeTensor(shape: [batch, m, n])
         if m == 0 || n == 0 || batch == 0 { return output }
+        let activationBatchStride = a.shape[0] == 1 ? 0 : a.strides[0]
         let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
         // Packed 16-bit weights load two values per 32-bit word when every row starts on a word.
         let wordAligned = w.offset % 2 == 0 && k % 2 == 0 && weightBatchStride % 2 == 0
         // The texel kernel reads rows as whole texels: 4 f32 or 8 packed 16-bit values.
         let weightsPerTexel = w.dtype == .f32 ? 4 : 8
-        let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], batch <= 1 ? 0 : a.strides[0]].allSatisfy { $0 % 4 == 0 }
+        let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
         let texels = context.device.info.kind == .cpu && texelAligned && k >= 8
         let tuning = texels ? MatmulTuning.texels(rows: m, columns: n) : .generic
@@ -67,7 +70,7 @@ extension CommandRecorder {
         case .bf16: texels ? .matmulTexelsBf16 : .matmulBf16
         }
         var push = PushConstants()
-        push.append([m, n, k, m <= 1 ? k : a.strides[1], batch <= 1 ? 0 : a.strides[0], a.offset])
+        push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
         push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
         let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns].map { UInt32($0) }
         let pipeline = try context.pipelines.pipeline(variant, bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
