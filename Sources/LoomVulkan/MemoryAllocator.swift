@@ -40,6 +40,11 @@ final class MemoryAllocator: Sendable {
         return DeviceBuffer(block: block, offset: offset, size: bytes)
     }
 
+    /// Returns shared blocks that hold no tensor to the driver (after unloading a model, say).
+    func releaseUnusedBlocks() {
+        blocks.withLock { blocks in blocks.removeAll { $0.freeBytes == $0.size } }
+    }
+
     /// Bytes obtained from the driver in shared blocks.
     var reservedBytes: Int { blocks.withLock { $0.count * blockSize } }
 }

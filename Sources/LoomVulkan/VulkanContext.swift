@@ -67,6 +67,12 @@ public final class VulkanContext: Sendable {
         return tensor.dtype.decode(bytes)
     }
 
+    /// Device memory held in shared blocks, whether tensors use it or not.
+    public var reservedMemoryBytes: Int { allocator.reservedBytes }
+
+    /// Gives device memory blocks that no tensor uses back to the driver.
+    public func releaseUnusedMemory() { allocator.releaseUnusedBlocks() }
+
     /// Saves the driver's pipeline cache to `pipelineCachePath`, if one was configured.
     public func savePipelineCache() throws(VulkanError) { try pipelines.save() }
 }

@@ -87,6 +87,19 @@ final class RuntimeTests: XCTestCase {
         withExtendedLifetime(first) {}
     }
 
+    func testUnusedBlocksGoBackToTheDriver() throws {
+        let context = try VulkanContext()  // its own allocator, so other tests' tensors do not count
+        var tensor: Tensor? = try context.makeTensor(shape: [1000])
+        let reserved = context.reservedMemoryBytes
+        XCTAssertGreaterThan(reserved, 0)
+        context.releaseUnusedMemory()
+        XCTAssertEqual(context.reservedMemoryBytes, reserved)  // still in use
+        XCTAssertEqual(tensor?.count, 1000)
+        tensor = nil
+        context.releaseUnusedMemory()
+        XCTAssertEqual(context.reservedMemoryBytes, 0)
+    }
+
     func testOversizedTensorIsRejectedWithTheLimit() {
         let limit = context.device.maxStorageBufferRange
         XCTAssertThrowsError(try context.makeTensor(shape: [limit / 4 + 1])) { error in
