@@ -2,23 +2,26 @@
 // C[b, m, n] = sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout [out, in],
 // read in its stored dtype (B_F32, B_F16 or B_BF16) and accumulated in f32. C is contiguous.
 //
-// Both kernels avoid shared memory and barriers, and give each invocation one output column n
-// and TM rows, so every weight loaded is reused TM times.
+// Both kernels avoid shared memory and barriers, and give each invocation TM rows of output, so
+// every weight loaded is reused TM times.
 //
-// Without LANES: plain storage-buffer loads; works on any device.
+// Without TEXELS: one column per invocation, plain storage-buffer loads; works on any device
+// (a shared-memory tiled GPU kernel is still to come).
 //
 // With TEXELS (CPU devices such as llvmpipe): llvmpipe runs 8 invocations as the lanes of one
-// SIMD register. A storage-buffer load there is a per-lane loop with branches, and subgroup
-// broadcasts loop too, while a texel fetch is a straight gather. So the inner loop reads A and W
-// through texel buffers, 4 f32 or 8 packed 16-bit values per fetch, and each invocation also
-// takes TN columns so every fetched piece of A feeds TN accumulators.
+// SIMD register. A storage-buffer load there is a per-lane loop with branches (so are subgroup
+// broadcasts), while a texel fetch is a straight gather. So the inner loop reads A and W through
+// texel buffers, 4 f32 or 8 packed 16-bit values per fetch, and each invocation also takes TN
+// columns so every fetched piece of A feeds TN accumulators. Spilled accumulators cost less than
+// fetches there, hence the large TM × TN tiles the host picks.
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TM = 8;
 layout(constant_id = 2) const bool HAS_BIAS = false;
 // Packed 16-bit weights: true when every weight row starts on a 32-bit word.
 layout(constant_id = 3) const bool W_EVEN = true;
-// Output columns per invocation (TEXELS only): column t of invocation x is x + t·(columns / TN).
+// Output columns per invocation (TEXELS only): column t of invocation x of a workgroup is
+// x + t · (workgroup size).
 layout(constant_id = 4) const uint TN = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
