@@ -1,6 +1,7 @@
 #version 450
 // C[b, m, n] = sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout [out, in],
-// read in its stored dtype (B_F32, B_F16 or B_BF16) and accumulated in f32. C is contiguous.
+// read in its stored dtype (B_F32, B_F16, B_BF16 or B_F8_E4M3) and accumulated in f32.
+// C is contiguous.
 //
 // Both kernels avoid shared memory and barriers, and give each invocation TM rows of output, so
 // every weight loaded is reused TM times.
@@ -18,7 +19,7 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TM = 8;
 layout(constant_id = 2) const bool HAS_BIAS = false;
-// Packed 16-bit weights: true when every weight row starts on a 32-bit word.
+// Packed 16- or 8-bit weights: true when every weight row starts on a 32-bit word.
 layout(constant_id = 3) const bool W_EVEN = true;
 // Output columns per invocation (TEXELS only): column t of invocation x of a workgroup is
 // x + t · (workgroup size).
@@ -28,7 +29,7 @@ layout(binding = 0) readonly buffer A { float a[]; };
 #if defined(B_F32)
 layout(binding = 1) readonly buffer W { float w[]; };
 #else
-layout(binding = 1) readonly buffer W { uint w[]; };  // two 16-bit values per word, low half first
+layout(binding = 1) readonly buffer W { uint w[]; };  // 2 or 4 values per word, lowest bits first
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
@@ -57,6 +58,23 @@ layout(push_constant) uniform Params {
 #if defined(B_F32)
 float loadW1(uint i) { return w[i]; }
 vec4 loadW4(uint i) { return vec4(w[i], w[i + 1], w[i + 2], w[i + 3]); }
+#elif defined(B_F8_E4M3)
+// float8 e4m3fn: exponent bias 7, no infinities, 0x7F is NaN. Subnormals are decoded apart
+// because the device may flush f32 denormals.
+float decodeE4M3(uint bits) {
+    uint magnitude = bits & 0x7Fu;
+    float value = magnitude < 8u ? float(magnitude) * (1.0 / 512.0) : uintBitsToFloat((magnitude << 20) + (120u << 23));
+    value = (bits & 0x80u) != 0u ? -value : value;
+    return magnitude == 0x7Fu ? uintBitsToFloat(0x7fc00000u) : value;
+}
+vec4 unpack4(uint word) {
+    return vec4(decodeE4M3(word & 0xFFu), decodeE4M3((word >> 8) & 0xFFu), decodeE4M3((word >> 16) & 0xFFu), decodeE4M3(word >> 24));
+}
+float loadW1(uint i) { return decodeE4M3((w[i >> 2] >> ((i & 3u) * 8u)) & 0xFFu); }
+vec4 loadW4(uint i) {
+    if (W_EVEN) return unpack4(w[i >> 2]);
+    return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3));
+}
 #else
 vec2 unpack2(uint word) {
 #if defined(B_F16)
@@ -98,6 +116,10 @@ void main() {
 #if defined(B_F32)
             wv[2 * t] = texelFetch(wTexels, int((wRow[t] + k) >> 2));
             wv[2 * t + 1] = texelFetch(wTexels, int((wRow[t] + k) >> 2) + 1);
+#elif defined(B_F8_E4M3)
+            uvec2 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3)).xy;  // RG32UI: 8 weights
+            wv[2 * t] = unpack4(packed.x);
+            wv[2 * t + 1] = unpack4(packed.y);
 #else
             uvec4 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3));
             wv[2 * t] = vec4(unpack2(packed.x), unpack2(packed.y));

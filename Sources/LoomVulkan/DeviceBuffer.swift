@@ -60,13 +60,21 @@ enum TexelFormat: Hashable, Sendable {
     case rgba32Float
     /// Four 32-bit words per texel (eight packed 16-bit values).
     case rgba32Uint
+    /// Two 32-bit words per texel (eight packed 8-bit values).
+    case rg32Uint
 
     var vulkanFormat: VkFormat {
         switch self {
         case .rgba32Float: VK_FORMAT_R32G32B32A32_SFLOAT
         case .rgba32Uint: VK_FORMAT_R32G32B32A32_UINT
+        case .rg32Uint: VK_FORMAT_R32G32_UINT
         }
     }
 
-    var bytes: Int { 16 }
+    var bytes: Int {
+        switch self {
+        case .rgba32Float, .rgba32Uint: 16
+        case .rg32Uint: 8
+        }
+    }
 }

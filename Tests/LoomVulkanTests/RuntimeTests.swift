@@ -41,6 +41,14 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(DType.f16.rounded(65520), .infinity)
     }
 
+    func testFloat8E4M3EncodingRoundsToNearestEvenAndSaturates() {
+        let encoded = DType.f8E4M3.encode([1, -2, 448, 1000, 0.001953125, 0, 1.0625, 1.0626, -0.0])
+        XCTAssertEqual(encoded, [0x38, 0xC0, 0x7E, 0x7E, 0x01, 0x00, 0x38, 0x39, 0x80])
+        let decoded = DType.f8E4M3.decode([0x38, 0xC0, 0x7E, 0x01, 0x08, 0x7F, 0xFF])
+        XCTAssertEqual(Array(decoded.prefix(5)), [1, -2, 448, 0.001953125, 0.015625])
+        XCTAssertTrue(decoded[5].isNaN && decoded[6].isNaN)
+    }
+
     func testLargeUploadStreamsThroughStagingInChunks() throws {
         // Bigger than the 16 MiB staging block, so several chunks.
         let values = randomValues(5_000_000, seed: 40)

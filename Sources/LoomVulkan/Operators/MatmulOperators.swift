@@ -1,8 +1,8 @@
-/// Matrix products with f32 activations, weights in f32, f16 or bf16 and f32 accumulation.
+/// Matrix products with f32 activations, weights in f32, f16, bf16 or f8 (e4m3) and f32 accumulation.
 
 extension CommandRecorder {
     /// `x · weightᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, last dimension
-    /// contiguous), `weight` is [N, K] in f32, f16 or bf16 (contiguous), `bias` is [N] f32.
+    /// contiguous), `weight` is [N, K] in any `DType` (contiguous), `bias` is [N] f32.
     /// The result is a contiguous [..., N].
     public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
         guard x.rank >= 2, weight.rank == 2 else { throw .invalidArgument("linear: need x [..., K] and weight [N, K], got \(x.shape) and \(weight.shape)") }
@@ -25,7 +25,7 @@ extension CommandRecorder {
     }
 
     /// `a · bᵀ` per batch: `a` is [M, K] or [B, M, K] (f32, last dimension contiguous), `b` is
-    /// [N, K] or [B, N, K] (f32, f16 or bf16, rows contiguous). The result is [B, M, N] when
+    /// [N, K] or [B, N, K] (any `DType`, rows contiguous). The result is [B, M, N] when
     /// either input has a batch dimension, else [M, N].
     public func matmul(_ a: Tensor, transposedB b: Tensor, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
         guard (2...3).contains(a.rank), (2...3).contains(b.rank) else {
@@ -56,10 +56,16 @@ extension CommandRecorder {
         if m == 0 || n == 0 || batch == 0 { return output }
         let activationBatchStride = a.shape[0] == 1 ? 0 : a.strides[0]
         let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
-        // Packed 16-bit weights load two values per 32-bit word when every row starts on a word.
-        let wordAligned = w.offset % 2 == 0 && k % 2 == 0 && weightBatchStride % 2 == 0
-        // The texel kernel reads rows as whole texels: 4 f32 or 8 packed 16-bit values.
-        let weightsPerTexel = w.dtype == .f32 ? 4 : 8
+        // Packed weights load a whole 32-bit word at a time when every row starts on a word.
+        let weightsPerWord = 4 / w.dtype.byteSize
+        let wordAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerWord == 0 }
+        // The texel kernel reads rows as whole texels: 4 f32 or 8 packed 16-bit or 8-bit values.
+        let weightTexel: TexelFormat = switch w.dtype {
+        case .f32: .rgba32Float
+        case .f16, .bf16: .rgba32Uint
+        case .f8E4M3: .rg32Uint
+        }
+        let weightsPerTexel = weightTexel.bytes / w.dtype.byteSize
         let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
         let texels = context.device.info.kind == .cpu && texelAligned && k >= 8
@@ -68,13 +74,14 @@ extension CommandRecorder {
         case .f32: texels ? .matmulTexelsF32 : .matmulF32
         case .f16: texels ? .matmulTexelsF16 : .matmulF16
         case .bf16: texels ? .matmulTexelsBf16 : .matmulBf16
+        case .f8E4M3: texels ? .matmulTexelsF8E4m3 : .matmulF8E4m3
         }
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
         push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
         let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns].map { UInt32($0) }
         let pipeline = try context.pipelines.pipeline(variant, bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
-        let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, w.dtype == .f32 ? .rgba32Float : .rgba32Uint)] : []
+        let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
         let columnsPerGroup = tuning.workgroupSize * tuning.columns
         let groups = ((n + columnsPerGroup - 1) / columnsPerGroup, (m + tuning.rows - 1) / tuning.rows, batch)
         try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
