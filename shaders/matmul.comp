@@ -1,5 +1,6 @@
 #version 450
-// C[b, m, n] = sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout [out, in],
+// C[b, m, n] = scale * sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout
+// [out, in] (scale: per-tensor dequantisation factor of "scaled fp8" checkpoints, else 1),
 // read in its stored dtype (B_F32, B_F16, B_BF16 or B_F8_E4M3) and accumulated in f32.
 // C is contiguous.
 //
@@ -53,6 +54,7 @@ layout(push_constant) uniform Params {
     uint offsetW;
     uint offsetBias;
     uint offsetC;
+    float scaleW;
 } p;
 
 #if defined(B_F32)
@@ -149,7 +151,7 @@ void main() {
         if (n < p.N) {
             float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
             [[unroll]] for (uint i = 0; i < TM; i++) {
-                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i * TN + t] + bn;
+                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i * TN + t] * p.scaleW + bn;
             }
         }
     }
@@ -184,7 +186,7 @@ void main() {
     if (n >= p.N) return;
     float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
     [[unroll]] for (uint i = 0; i < TM; i++) {
-        if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i] + bn;
+        if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i] * p.scaleW + bn;
     }
 }
 #endif

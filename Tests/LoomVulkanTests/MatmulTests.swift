@@ -108,6 +108,20 @@ final class MatmulTests: XCTestCase {
         assertClose(result.values, expected, threshold: 1e-10, "shared left-hand side")
     }
 
+    func testScaledFloat8WeightsAreDequantisedByTheirScale() throws {
+        // "Scaled fp8" checkpoints store weight / scale in e4m3 plus the scalar scale.
+        let (m, n, k, scale) = (6, 70, 64, Float(0.0123))
+        let x = randomValues(m * k, seed: 38)
+        let stored = randomValues(n * k, seed: 39, in: -400...400)
+        let bias = randomValues(n, seed: 40)
+        let result = try evaluate { recorder in
+            try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(stored, shape: [n, k], dtype: .f8E4M3),
+                                weightScale: scale, bias: context.upload(bias, shape: [n]))
+        }
+        let dequantised = stored.map { DType.f8E4M3.rounded($0) * scale }
+        assertClose(result, reference(x, dequantised, bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true), threshold: 1e-10, "scaled f8")
+    }
+
     func testMatmulRejectsMismatchedInnerDimension() throws {
         let recorder = try context.makeRecorder()
         XCTAssertThrowsError(try recorder.linear(context.makeTensor(shape: [4, 8]), weight: context.makeTensor(shape: [3, 7]))) { error in
