@@ -1,7 +1,8 @@
 #version 450
 // C[b, m, n] = scale * sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout
 // [out, in] (scale: per-tensor dequantisation factor of "scaled fp8" checkpoints, else 1),
-// read in its stored dtype (B_F32, B_F16, B_BF16 or B_F8_E4M3) and accumulated in f32.
+// read in its stored dtype (B_F32, B_F16, B_BF16, B_F8_E4M3, B_Q8_0 or B_Q4_0) and accumulated in
+// f32.
 // C is contiguous.
 //
 // Both kernels avoid shared memory and barriers, and give each invocation TM rows of output, so
@@ -30,7 +31,7 @@ layout(binding = 0) readonly buffer A { float a[]; };
 #if defined(B_F32)
 layout(binding = 1) readonly buffer W { float w[]; };
 #else
-layout(binding = 1) readonly buffer W { uint w[]; };  // 2 or 4 values per word, lowest bits first
+layout(binding = 1) readonly buffer W { uint w[]; };  // packed values or blocks, little-endian
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
@@ -77,6 +78,27 @@ vec4 loadW4(uint i) {
     if (W_EVEN) return unpack4(w[i >> 2]);
     return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3));
 }
+#elif defined(B_Q8_0) || defined(B_Q4_0)
+// GGUF blocks of 32: an f16 scale, then 32 int8 (Q8_0) or 16 bytes of 4-bit values, elements
+// 0-15 in the low nibbles and 16-31 in the high ones, offset by 8 (Q4_0). Blocks are only 2-byte
+// aligned, so the storage-buffer path reads bytes.
+#if defined(B_Q8_0)
+const uint BLOCK_BYTES = 34u;
+#else
+const uint BLOCK_BYTES = 18u;
+#endif
+uint readByte(uint address) { return (w[address >> 2] >> ((address & 3u) * 8u)) & 0xFFu; }
+float loadW1(uint i) {
+    uint block = (i >> 5) * BLOCK_BYTES, j = i & 31u;
+    float scale = unpackHalf2x16(readByte(block) | (readByte(block + 1u) << 8)).x;
+#if defined(B_Q8_0)
+    return scale * float(int(readByte(block + 2u + j) << 24) >> 24);
+#else
+    uint packed = readByte(block + 2u + (j & 15u));
+    return scale * float(int(j < 16u ? packed & 15u : packed >> 4) - 8);
+#endif
+}
+vec4 loadW4(uint i) { return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3)); }
 #else
 vec2 unpack2(uint word) {
 #if defined(B_F16)
@@ -122,6 +144,28 @@ void main() {
             uvec2 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3)).xy;  // RG32UI: 8 weights
             wv[2 * t] = unpack4(packed.x);
             wv[2 * t + 1] = unpack4(packed.y);
+#elif defined(B_Q8_0) || defined(B_Q4_0)
+            // R16UI texels: the block's scale, then its data, 8 weights in 4 halfwords.
+            uint element = wRow[t] + k, first = (element >> 5) * (BLOCK_BYTES / 2u);
+            float scale = unpackHalf2x16(texelFetch(wTexels, int(first)).x).x;
+            float v[8];
+#if defined(B_Q8_0)
+            uint data = first + 1u + ((element & 31u) >> 1);
+            [[unroll]] for (uint q = 0; q < 4; q++) {
+                uint pair = texelFetch(wTexels, int(data + q)).x;
+                v[2 * q] = float(int(pair << 24) >> 24);
+                v[2 * q + 1] = float(int(pair << 16) >> 24);
+            }
+#else
+            uint data = first + 1u + ((element & 15u) >> 1), shift = (element & 16u) >> 2;
+            [[unroll]] for (uint q = 0; q < 4; q++) {
+                uint pair = texelFetch(wTexels, int(data + q)).x >> shift;
+                v[2 * q] = float(int(pair & 15u) - 8);
+                v[2 * q + 1] = float(int((pair >> 8) & 15u) - 8);
+            }
+#endif
+            wv[2 * t] = scale * vec4(v[0], v[1], v[2], v[3]);
+            wv[2 * t + 1] = scale * vec4(v[4], v[5], v[6], v[7]);
 #else
             uvec4 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3));
             wv[2 * t] = vec4(unpack2(packed.x), unpack2(packed.y));

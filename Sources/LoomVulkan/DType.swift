@@ -1,19 +1,41 @@
-/// Element types of device tensors. Activations are f32; weights keep the dtype they are stored in.
+/// Element types of device tensors. Activations are f32; weights keep the dtype they are stored
+/// in, including GGUF's block-quantised Q8_0 and Q4_0 (32 elements share one f16 scale).
 public enum DType: String, Sendable, CaseIterable {
     case f32, f16, bf16
     /// float8 e4m3fn (no infinities, 0x7F and 0xFF are NaN), as in "fp8" Flux checkpoints.
     case f8E4M3 = "f8_e4m3"
+    /// Blocks of an f16 scale d and 32 int8 q; value = d·q (34 bytes per block).
+    case q8_0
+    /// Blocks of an f16 scale d and 32 4-bit q, elements 0–15 in the low nibbles of the 16 bytes
+    /// and 16–31 in the high ones; value = d·(q − 8) (18 bytes per block).
+    case q4_0
 
-    public var byteSize: Int {
+    /// Elements stored together; tensors of a block type hold whole blocks, rows included.
+    public var elementsPerBlock: Int {
+        switch self {
+        case .f32, .f16, .bf16, .f8E4M3: 1
+        case .q8_0, .q4_0: 32
+        }
+    }
+
+    public var bytesPerBlock: Int {
         switch self {
         case .f32: 4
         case .f16, .bf16: 2
         case .f8E4M3: 1
+        case .q8_0: 34
+        case .q4_0: 18
         }
     }
 
-    /// Encodes `values` in this dtype (round to nearest even; f8 saturates at ±448), as the bytes
-    /// a device buffer holds.
+    /// Bytes of `elements` elements, which must be whole blocks.
+    public func byteCount(elements: Int) -> Int {
+        precondition(elements % elementsPerBlock == 0, "\(elements) elements are not whole \(self) blocks")
+        return elements / elementsPerBlock * bytesPerBlock
+    }
+
+    /// Encodes `values` in this dtype, as the bytes a device buffer holds: round to nearest even
+    /// (f8 saturates at ±448); block types quantise like ggml's reference quantisers.
     public func encode(_ values: [Float]) -> [UInt8] {
         switch self {
         case .f32:
@@ -24,6 +46,11 @@ public enum DType: String, Sendable, CaseIterable {
             return values.map(bfloat16Bits).withUnsafeBytes { Array($0) }
         case .f8E4M3:
             return values.map(float8E4M3Bits)
+        case .q8_0, .q4_0:
+            precondition(values.count % 32 == 0, "\(values.count) values are not whole \(self) blocks")
+            return stride(from: 0, to: values.count, by: 32).flatMap { start in
+                self == .q8_0 ? quantizeQ8_0(values[start..<(start + 32)]) : quantizeQ4_0(values[start..<(start + 32)])
+            }
         }
     }
 
@@ -35,19 +62,26 @@ public enum DType: String, Sendable, CaseIterable {
             case .f16: raw.bindMemory(to: UInt16.self).map { Float(Float16(bitPattern: $0)) }
             case .bf16: raw.bindMemory(to: UInt16.self).map { Float(bitPattern: UInt32($0) << 16) }
             case .f8E4M3: raw.map { float8E4M3Values[Int($0)] }
+            case .q8_0, .q4_0:
+                stride(from: 0, to: raw.count, by: bytesPerBlock).flatMap { start in
+                    dequantizeBlock(UnsafeRawBufferPointer(rebasing: raw[start..<(start + bytesPerBlock)]))
+                }
             }
         }
     }
 
-    /// The value `x` becomes once stored in this dtype.
-    public func rounded(_ x: Float) -> Float {
-        switch self {
-        case .f32: x
-        case .f16: Float(Float16(x))
-        case .bf16: Float(bitPattern: UInt32(bfloat16Bits(x)) << 16)
-        case .f8E4M3: float8E4M3Values[Int(float8E4M3Bits(x))]
+    /// The 32 values of one Q8_0 or Q4_0 block.
+    private func dequantizeBlock(_ block: UnsafeRawBufferPointer) -> [Float] {
+        let scale = Float(Float16(bitPattern: UInt16(block[0]) | UInt16(block[1]) << 8))
+        return (0..<32).map { (j: Int) -> Float in
+            if self == .q8_0 { return scale * Float(Int8(bitPattern: block[2 + j])) }
+            let nibble = j < 16 ? block[2 + j] & 15 : block[2 + j - 16] >> 4
+            return scale * Float(Int(nibble) - 8)
         }
     }
+
+    /// `values` as they come back after being stored in this dtype.
+    public func roundTrip(_ values: [Float]) -> [Float] { decode(encode(values)) }
 }
 
 /// bfloat16 bits of a Float, rounded to nearest even; NaN stays NaN.
@@ -85,4 +119,26 @@ func float8E4M3Bits(_ x: Float) -> UInt8 {
         if above < below || (above == below && low & 1 == 1) { low += 1 }
     }
     return sign | UInt8(low)
+}
+
+/// Little-endian f16 bytes.
+private func halfBytes(_ x: Float) -> [UInt8] {
+    let bits = Float16(x).bitPattern
+    return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+}
+
+/// One Q8_0 block: d = max|x| / 127, q = round(x / d).
+private func quantizeQ8_0(_ block: ArraySlice<Float>) -> [UInt8] {
+    let scale = block.map(abs).max()! / 127
+    let inverse: Float = scale == 0 ? 0 : 1 / scale
+    return halfBytes(scale) + block.map { UInt8(bitPattern: Int8(($0 * inverse).rounded())) }
+}
+
+/// One Q4_0 block: d = (the value of largest magnitude) / −8, q = min(15, ⌊x / d + 8.5⌋).
+private func quantizeQ4_0(_ block: ArraySlice<Float>) -> [UInt8] {
+    let extreme = block.max { abs($0) < abs($1) }!
+    let scale = extreme / -8
+    let inverse: Float = scale == 0 ? 0 : 1 / scale
+    let q = block.map { UInt8(min(15, max(0, Int(($0 * inverse + 8.5).rounded(.down))))) }
+    return halfBytes(scale) + (0..<16).map { q[$0] | q[$0 + 16] << 4 }
 }

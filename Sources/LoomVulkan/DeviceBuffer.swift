@@ -62,12 +62,15 @@ enum TexelFormat: Hashable, Sendable {
     case rgba32Uint
     /// Two 32-bit words per texel (eight packed 8-bit values).
     case rg32Uint
+    /// One 16-bit word per texel (quantised blocks are 2-byte aligned, not 4).
+    case r16Uint
 
     var vulkanFormat: VkFormat {
         switch self {
         case .rgba32Float: VK_FORMAT_R32G32B32A32_SFLOAT
         case .rgba32Uint: VK_FORMAT_R32G32B32A32_UINT
         case .rg32Uint: VK_FORMAT_R32G32_UINT
+        case .r16Uint: VK_FORMAT_R16_UINT
         }
     }
 
@@ -75,6 +78,7 @@ enum TexelFormat: Hashable, Sendable {
         switch self {
         case .rgba32Float, .rgba32Uint: 16
         case .rg32Uint: 8
+        case .r16Uint: 2
         }
     }
 }

@@ -28,13 +28,17 @@ public final class VulkanContext: Sendable {
     /// A contiguous tensor with undefined contents.
     public func makeTensor(shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw .invalidArgument("negative dimension in \(shape)") }
-        let storage = try allocator.allocate(bytes: shape.reduce(1, *) * dtype.byteSize)
+        let count = shape.reduce(1, *)
+        guard count % dtype.elementsPerBlock == 0 else { throw .invalidArgument("\(count) elements are not whole \(dtype) blocks") }
+        let storage = try allocator.allocate(bytes: dtype.byteCount(elements: count))
         return Tensor(storage: storage, dtype: dtype, shape: shape)
     }
 
     /// A new tensor holding `values` (row-major) encoded in `dtype`.
     public func upload(_ values: [Float], shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {
-        guard values.count == shape.reduce(1, *) else { throw .invalidArgument("\(values.count) values for shape \(shape)") }
+        guard values.count == shape.reduce(1, *), values.count % dtype.elementsPerBlock == 0 else {
+            throw .invalidArgument("\(values.count) values for \(dtype) shape \(shape)")
+        }
         let bytes = dtype.encode(values)
         return try rethrowingVulkanErrors { try bytes.withUnsafeBytes { try upload(bytes: $0, shape: shape, dtype: dtype) } }
     }
@@ -42,7 +46,8 @@ public final class VulkanContext: Sendable {
     /// A new tensor filled from raw bytes already in `dtype` (for example a memory-mapped
     /// safetensors region); the bytes are streamed through the staging buffer without another copy.
     public func upload(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) throws(VulkanError) -> Tensor {
-        guard bytes.count == shape.reduce(1, *) * dtype.byteSize else {
+        let count = shape.reduce(1, *)
+        guard count % dtype.elementsPerBlock == 0, bytes.count == dtype.byteCount(elements: count) else {
             throw .invalidArgument("\(bytes.count) bytes for \(dtype) shape \(shape)")
         }
         let tensor = try makeTensor(shape: shape, dtype: dtype)
@@ -59,10 +64,11 @@ public final class VulkanContext: Sendable {
             try recorder.submit()
             return try download(dense)
         }
-        let byteCount = tensor.count * tensor.dtype.byteSize
-        var bytes = [UInt8](repeating: 0, count: byteCount)
+        guard tensor.offset % tensor.dtype.elementsPerBlock == 0 else { throw .invalidArgument("view starts inside a \(tensor.dtype) block") }
+        var bytes = [UInt8](repeating: 0, count: tensor.dtype.byteCount(elements: tensor.count))
+        let byteOffset = tensor.dtype.byteCount(elements: tensor.offset)
         try rethrowingVulkanErrors {
-            try bytes.withUnsafeMutableBytes { try transfers.download(from: tensor.storage, byteOffset: tensor.offset * tensor.dtype.byteSize, into: $0) }
+            try bytes.withUnsafeMutableBytes { try transfers.download(from: tensor.storage, byteOffset: byteOffset, into: $0) }
         }
         return tensor.dtype.decode(bytes)
     }

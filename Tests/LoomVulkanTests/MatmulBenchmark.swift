@@ -37,12 +37,13 @@ final class MatmulBenchmark: XCTestCase {
                              m, n, k, dtype.rawValue, best * 1e3, flop / best / 1e9, flop / bestDevice / 1e9, flop / bestCPU / 1e9))
 
                 let result = try context.download(output!)
+                let stored = dtype.roundTrip(weight)
                 var generator = SeededGenerator(seed: 52)
                 var expected: [Float] = [], actual: [Float] = []
                 for _ in 0..<64 {
                     let (row, column) = (Int.random(in: 0..<m, using: &generator), Int.random(in: 0..<n, using: &generator))
                     var sum = 0.0
-                    for i in 0..<k { sum += Double(x[row * k + i]) * Double(dtype.rounded(weight[column * k + i])) }
+                    for i in 0..<k { sum += Double(x[row * k + i]) * Double(stored[column * k + i]) }
                     expected.append(Float(sum))
                     actual.append(result[row * n + column])
                 }

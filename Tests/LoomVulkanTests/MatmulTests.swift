@@ -25,7 +25,7 @@ final class MatmulTests: XCTestCase {
             let x = randomValues(m * k, seed: UInt64(m * 1000 + k))
             let weight = randomValues(n * k, seed: UInt64(n * 1000 + k), in: -0.5...0.5)
             let bias = randomValues(n, seed: UInt64(n))
-            for dtype in DType.allCases {
+            for dtype in DType.allCases where k % dtype.elementsPerBlock == 0 {
                 let label = "\(dtype) \(m)×\(n)×\(k)"
                 let result = try evaluateWithShape { recorder in
                     try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
@@ -33,14 +33,16 @@ final class MatmulTests: XCTestCase {
                 }
                 XCTAssertEqual(result.shape, [m, n], label)
                 // Against the weights as stored: only accumulation order differs.
-                let stored = reference(x, weight.map(dtype.rounded), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+                let stored = reference(x, dtype.roundTrip(weight), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
                 assertClose(result.values, stored, threshold: 1e-10, label)
-                // Against full-precision weights: the reduced-precision budget (f8 keeps 3 mantissa bits).
+                // Against full-precision weights: the reduced-precision budget (f8 keeps 3 mantissa
+                // bits, Q4_0 16 levels per block).
                 let exact = reference(x, weight, bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
                 let budget = switch dtype {
                 case .f32: 1e-10
-                case .f16, .bf16: 5e-4
+                case .f16, .bf16, .q8_0: 5e-4
                 case .f8E4M3: 2e-3
+                case .q4_0: 2e-2
                 }
                 assertClose(result.values, exact, threshold: budget, label)
             }
@@ -50,7 +52,8 @@ final class MatmulTests: XCTestCase {
     /// Shapes whose rows are texel-aligned (K a multiple of 4 for f32, 8 for 16-bit weights) take
     /// the CPU texel kernel on CPU devices; these cover each tile size with ragged M, N and K tails.
     func testAlignedShapesAcrossTileSizesAndTails() throws {
-        for (m, n, k, dtype) in [(45, 300, 100, DType.f32), (70, 1100, 64, .bf16), (5, 130, 136, .f16), (33, 75, 20, .f32), (40, 140, 48, .f8E4M3)] {
+        for (m, n, k, dtype) in [(45, 300, 100, DType.f32), (70, 1100, 64, .bf16), (5, 130, 136, .f16), (33, 75, 20, .f32), (40, 140, 48, .f8E4M3),
+                                      (37, 150, 96, .q8_0), (9, 70, 64, .q4_0)] {
             let x = randomValues(m * k, seed: UInt64(m + n + k))
             let weight = randomValues(n * k, seed: UInt64(n * k), in: -0.5...0.5)
             let bias = randomValues(n, seed: UInt64(k))
@@ -58,8 +61,23 @@ final class MatmulTests: XCTestCase {
                 try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
                                     bias: context.upload(bias, shape: [n]))
             }
-            let expected = reference(x, weight.map(dtype.rounded), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+            let expected = reference(x, dtype.roundTrip(weight), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
             assertClose(result.values, expected, threshold: 1e-10, "\(dtype) \(m)×\(n)×\(k)")
+        }
+    }
+
+    /// Activation rows that do not start on a texel send every dtype through the storage-buffer
+    /// kernel (the one GPUs run) even on CPU devices.
+    func testStorageBufferKernelForEveryDtype() throws {
+        let (m, n, k) = (11, 40, 64)
+        let storage = randomValues(m * (k + 1), seed: 45)
+        let x = try context.upload(storage, shape: [m, k + 1]).sliced(axis: 1, 1..<(k + 1))
+        let dense = gather(storage, shape: [m, k], strides: [k + 1, 1], offset: 1)
+        let weight = randomValues(n * k, seed: 46)
+        for dtype in DType.allCases {
+            let result = try evaluate { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: dtype)) }
+            let expected = reference(dense, dtype.roundTrip(weight), bias: nil, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+            assertClose(result, expected, threshold: 1e-10, "\(dtype) via storage buffers")
         }
     }
 
@@ -73,7 +91,7 @@ final class MatmulTests: XCTestCase {
         let result = try evaluateWithShape { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .f16)) }
         XCTAssertEqual(result.shape, [batch, rows, n])
         let dense = gather(storage, shape: [batch, rows, k], strides: [rows * padded, padded, 1], offset: 4)
-        let expected = reference(dense, weight.map(DType.f16.rounded), bias: nil, batch: 1, m: batch * rows, n: n, k: k, sharedWeights: true)
+        let expected = reference(dense, DType.f16.roundTrip(weight), bias: nil, batch: 1, m: batch * rows, n: n, k: k, sharedWeights: true)
         assertClose(result.values, expected, threshold: 1e-10, "sliced linear")
     }
 
@@ -85,7 +103,7 @@ final class MatmulTests: XCTestCase {
         let x = try context.upload(storage, shape: [rows, batch, k]).permuted([1, 0, 2])
         let result = try evaluateWithShape { try $0.linear(x, weight: context.upload(weight, shape: [n, k], dtype: .bf16)) }
         let dense = gather(storage, shape: [batch, rows, k], strides: [k, batch * k, 1], offset: 0)
-        let expected = reference(dense, weight.map(DType.bf16.rounded), bias: nil, batch: batch, m: rows, n: n, k: k, sharedWeights: true)
+        let expected = reference(dense, DType.bf16.roundTrip(weight), bias: nil, batch: batch, m: rows, n: n, k: k, sharedWeights: true)
         assertClose(result.values, expected, threshold: 1e-10, "permuted linear")
     }
 
@@ -118,7 +136,7 @@ final class MatmulTests: XCTestCase {
             try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(stored, shape: [n, k], dtype: .f8E4M3),
                                 weightScale: scale, bias: context.upload(bias, shape: [n]))
         }
-        let dequantised = stored.map { DType.f8E4M3.rounded($0) * scale }
+        let dequantised = DType.f8E4M3.roundTrip(stored).map { $0 * scale }
         assertClose(result, reference(x, dequantised, bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true), threshold: 1e-10, "scaled f8")
     }
 

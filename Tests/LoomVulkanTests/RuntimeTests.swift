@@ -33,12 +33,12 @@ final class RuntimeTests: XCTestCase {
 
     func testUploadDownloadRoundTripsEachDtype() throws {
         let values: [Float] = [0, 1, -2.5, 65504, 1e-3, 3.14159, -1e30, .infinity]
-        for dtype in DType.allCases {
+        for dtype in DType.allCases where dtype.elementsPerBlock == 1 {
             let tensor = try context.upload(values, shape: [2, 4], dtype: dtype)
-            XCTAssertEqual(try context.download(tensor), values.map(dtype.rounded), "\(dtype)")
+            XCTAssertEqual(try context.download(tensor), dtype.roundTrip(values), "\(dtype)")
         }
-        XCTAssertEqual(DType.bf16.rounded(1 + 1.0 / 256), 1)  // ties round to even
-        XCTAssertEqual(DType.f16.rounded(65520), .infinity)
+        XCTAssertEqual(DType.bf16.roundTrip([1 + 1.0 / 256]), [1])  // ties round to even
+        XCTAssertEqual(DType.f16.roundTrip([65520]), [.infinity])
     }
 
     func testFloat8E4M3EncodingRoundsToNearestEvenAndSaturates() {
@@ -47,6 +47,29 @@ final class RuntimeTests: XCTestCase {
         let decoded = DType.f8E4M3.decode([0x38, 0xC0, 0x7E, 0x01, 0x08, 0x7F, 0xFF])
         XCTAssertEqual(Array(decoded.prefix(5)), [1, -2, 448, 0.001953125, 0.015625])
         XCTAssertTrue(decoded[5].isNaN && decoded[6].isNaN)
+    }
+
+    func testBlockQuantisationMatchesTheGGUFLayout() throws {
+        var values = [Float](repeating: 0, count: 64)
+        values[0] = -1.27
+        values[1] = 0.5
+        values[17] = 2
+        let q8 = DType.q8_0.encode(values)
+        XCTAssertEqual(q8.count, 68)
+        // Scale = max |x| / 127 = 2 / 127; q = round(x / scale).
+        XCTAssertEqual(Float(Float16(bitPattern: UInt16(q8[0]) | UInt16(q8[1]) << 8)), Float(Float16(Float(2) / 127)))
+        XCTAssertEqual([q8[2], q8[3], q8[2 + 17]].map { Int8(bitPattern: $0) }, [-81, 32, 127])
+        XCTAssertEqual(Array(q8[34...35]), [0, 0])  // an all-zero block has scale 0
+        let q4 = DType.q4_0.encode(values)
+        XCTAssertEqual(q4.count, 36)
+        // Scale = 2 / -8; element 17 (= -8 · scale) is q 0 in the high nibble of byte 1.
+        XCTAssertEqual(Float(Float16(bitPattern: UInt16(q4[0]) | UInt16(q4[1]) << 8)), -0.25)
+        XCTAssertEqual(q4[2 + 1] >> 4, 0)
+        XCTAssertEqual(DType.q4_0.roundTrip(values)[17], 2)
+        // Device round trip keeps the bytes.
+        let tensor = try q4.withUnsafeBytes { try context.upload(bytes: $0, shape: [2, 32], dtype: .q4_0) }
+        XCTAssertEqual(try context.download(tensor), DType.q4_0.decode(q4))
+        XCTAssertThrowsError(try context.makeTensor(shape: [3, 10], dtype: .q8_0))
     }
 
     func testLargeUploadStreamsThroughStagingInChunks() throws {
@@ -68,9 +91,10 @@ final class RuntimeTests: XCTestCase {
             try context.upload(bytes: UnsafeRawBufferPointer(rebasing: bytes[8...]), shape: [n, k], dtype: .bf16)
         }
         let x = randomValues(3 * k, seed: 44)
+        let stored = DType.bf16.roundTrip(weights)
         let y = try evaluate { try $0.linear(context.upload(x, shape: [3, k]), weight: w) }
         let expected = (0..<(3 * n)).map { index in
-            Float((0..<k).reduce(0.0) { $0 + Double(x[index / n * k + $1]) * Double(DType.bf16.rounded(weights[index % n * k + $1])) })
+            Float((0..<k).reduce(0.0) { $0 + Double(x[index / n * k + $1]) * Double(stored[index % n * k + $1]) })
         }
         assertClose(y, expected, threshold: 1e-10, "linear with mapped weights")
     }

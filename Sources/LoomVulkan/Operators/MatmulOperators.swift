@@ -1,4 +1,5 @@
-/// Matrix products with f32 activations, weights in f32, f16, bf16 or f8 (e4m3) and f32 accumulation.
+/// Matrix products with f32 activations, weights in any `DType` (dequantised in the shader) and
+/// f32 accumulation.
 
 extension CommandRecorder {
     /// `x · (weightScale · weight)ᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, last
@@ -57,16 +58,19 @@ extension CommandRecorder {
         if m == 0 || n == 0 || batch == 0 { return output }
         let activationBatchStride = a.shape[0] == 1 ? 0 : a.strides[0]
         let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
+        let blockAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % w.dtype.elementsPerBlock == 0 }
+        guard blockAligned else { throw .invalidArgument("\(name): \(w.dtype) weight rows must be whole blocks of \(w.dtype.elementsPerBlock)") }
         // Packed weights load a whole 32-bit word at a time when every row starts on a word.
-        let weightsPerWord = 4 / w.dtype.byteSize
+        let weightsPerWord = max(4 / w.dtype.bytesPerBlock, 1)
         let wordAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerWord == 0 }
-        // The texel kernel reads rows as whole texels: 4 f32 or 8 packed 16-bit or 8-bit values.
-        let weightTexel: TexelFormat = switch w.dtype {
-        case .f32: .rgba32Float
-        case .f16, .bf16: .rgba32Uint
-        case .f8E4M3: .rg32Uint
+        // The texel kernel fetches 8 weights of a row at a time: 2 texels of 4 f32, one texel of 8
+        // packed 16- or 8-bit values, or 4 halfwords of a quantised block plus its scale.
+        let (weightTexel, weightsPerTexel): (TexelFormat, Int) = switch w.dtype {
+        case .f32: (.rgba32Float, 4)
+        case .f16, .bf16: (.rgba32Uint, 8)
+        case .f8E4M3: (.rg32Uint, 8)
+        case .q8_0, .q4_0: (.r16Uint, 32)
         }
-        let weightsPerTexel = weightTexel.bytes / w.dtype.byteSize
         let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
         let texels = context.device.info.kind == .cpu && texelAligned && k >= 8
@@ -76,6 +80,8 @@ extension CommandRecorder {
         case .f16: texels ? .matmulTexelsF16 : .matmulF16
         case .bf16: texels ? .matmulTexelsBf16 : .matmulBf16
         case .f8E4M3: texels ? .matmulTexelsF8E4m3 : .matmulF8E4m3
+        case .q8_0: texels ? .matmulTexelsQ80 : .matmulQ80
+        case .q4_0: texels ? .matmulTexelsQ40 : .matmulQ40
         }
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
