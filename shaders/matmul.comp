@@ -5,11 +5,14 @@
 // f32.
 // C is contiguous.
 //
-// Both kernels avoid shared memory and barriers, and give each invocation TM rows of output, so
-// every weight loaded is reused TM times.
+// Three kernels:
 //
-// Without TEXELS: one column per invocation, plain storage-buffer loads; works on any device
-// (a shared-memory tiled GPU kernel is still to come).
+// TILED (GPUs): a workgroup of 256 stages 64×16 tiles of A and of W in shared memory, W
+// dequantised as it is staged, and each invocation accumulates a 4×4 block of C from them.
+//
+// Neither TILED nor TEXELS: no shared memory or barriers; each invocation computes TM rows of one
+// column with plain storage-buffer loads. The fallback on CPU devices when rows are not aligned
+// for TEXELS.
 //
 // With TEXELS (CPU devices such as llvmpipe): llvmpipe runs 8 invocations as the lanes of one
 // SIMD register. A storage-buffer load there is a per-lane loop with branches (so are subgroup
@@ -117,7 +120,50 @@ vec4 loadW4(uint i) {
 }
 #endif
 
-#if defined(TEXELS)
+#if defined(TILED)
+const uint TILE = 64u;   // rows of A and of W per tile
+const uint DEPTH = 16u;  // values of k per tile
+shared float tileA[DEPTH][TILE];
+shared float tileW[DEPTH][TILE];
+
+void main() {
+    uint id = gl_LocalInvocationID.x;  // workgroup size 256 (16 × 16)
+    uint tx = id % 16u, ty = id / 16u;
+    uint m0 = gl_WorkGroupID.y * TILE, n0 = gl_WorkGroupID.x * TILE, b = gl_WorkGroupID.z;
+    uint aBase = p.offsetA + b * p.batchStrideA, wBase = p.offsetW + b * p.batchStrideW;
+    float acc[16];
+    [[unroll]] for (uint i = 0; i < 16u; i++) acc[i] = 0.0;
+    for (uint k0 = 0; k0 < p.K; k0 += DEPTH) {
+        // Neighbouring invocations load neighbouring k of one row: contiguous in memory.
+        [[unroll]] for (uint r = 0; r < 4u; r++) {
+            uint e = id + 256u * r, row = e / DEPTH, kk = e % DEPTH, k = k0 + kk;
+            uint m = m0 + row, n = n0 + row;
+            tileA[kk][row] = (m < p.M && k < p.K) ? a[aBase + m * p.rowStrideA + k] : 0.0;
+            tileW[kk][row] = (n < p.N && k < p.K) ? loadW1(wBase + n * p.K + k) : 0.0;
+        }
+        barrier();
+        [[unroll]] for (uint kk = 0; kk < DEPTH; kk++) {
+            // Rows ty + 16i and columns tx + 16j: one broadcast and consecutive banks per read.
+            float av[4], wv[4];
+            [[unroll]] for (uint i = 0; i < 4u; i++) av[i] = tileA[kk][ty + 16u * i];
+            [[unroll]] for (uint j = 0; j < 4u; j++) wv[j] = tileW[kk][tx + 16u * j];
+            [[unroll]] for (uint i = 0; i < 4u; i++) {
+                [[unroll]] for (uint j = 0; j < 4u; j++) acc[i * 4u + j] = fma(av[i], wv[j], acc[i * 4u + j]);
+            }
+        }
+        barrier();
+    }
+    [[unroll]] for (uint j = 0; j < 4u; j++) {
+        uint n = n0 + tx + 16u * j;
+        if (n >= p.N) continue;
+        float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
+        [[unroll]] for (uint i = 0; i < 4u; i++) {
+            uint m = m0 + ty + 16u * i;
+            if (m < p.M) c[p.offsetC + (b * p.M + m) * p.N + n] = acc[i * 4u + j] * p.scaleW + bn;
+        }
+    }
+}
+#elif defined(TEXELS)
 void main() {
     uint columnsPerGroup = gl_WorkGroupSize.x * TN;
     uint n0 = gl_WorkGroupID.x * columnsPerGroup + gl_LocalInvocationID.x;

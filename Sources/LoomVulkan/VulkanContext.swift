@@ -7,14 +7,19 @@ public final class VulkanContext: Sendable {
     let allocator: MemoryAllocator
     let transfers: StagingTransfer
     let pipelines: PipelineCache
+    /// The matmul kernel operators use; `MatmulKernel.preferred(for:)` unless chosen at init.
+    public let matmulKernel: MatmulKernel
 
     /// - Parameters:
     ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
     ///   - pipelineCachePath: where the driver's pipeline cache is loaded from and saved to;
     ///     defaults to `LOOM_VULKAN_PIPELINE_CACHE`, none when unset.
+    ///   - matmulKernel: overrides the kernel chosen for the device kind (tests, comparisons).
     public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
-                pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) }) throws(VulkanError) {
+                pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
+                matmulKernel: MatmulKernel? = nil) throws(VulkanError) {
         device = try VulkanDevice(selector: selector)
+        self.matmulKernel = matmulKernel ?? .preferred(for: device.info.kind)
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
         pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)

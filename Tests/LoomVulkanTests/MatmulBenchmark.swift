@@ -4,14 +4,22 @@ import XCTest
 
 /// Matmul throughput, printed as GFLOP/s. Timing is never asserted; the results are checked
 /// against a CPU reference on sampled entries. Runs only with LOOM_VULKAN_BENCH=1 because
-/// large shapes take seconds on CPU devices.
+/// large shapes take seconds on CPU devices. LOOM_VULKAN_BENCH_SHAPES lists MxNxK shapes,
+/// LOOM_VULKAN_BENCH_KERNEL (tiled, texels, plain) overrides the device's kernel.
 final class MatmulBenchmark: XCTestCase {
     func testMatmulThroughput() throws {
         guard ProcessInfo.processInfo.environment["LOOM_VULKAN_BENCH"] != nil else { throw XCTSkip("set LOOM_VULKAN_BENCH=1 to run") }
-        let context = sharedContext
-        let shapes = (ProcessInfo.processInfo.environment["LOOM_VULKAN_BENCH_SHAPES"] ?? "1024x1024x1024")
+        let environment = ProcessInfo.processInfo.environment
+        let kernel: MatmulKernel? = switch environment["LOOM_VULKAN_BENCH_KERNEL"] {
+        case "tiled": .tiled
+        case "texels": .texels
+        case "plain": .plain
+        default: nil
+        }
+        let context = kernel == nil ? sharedContext : try VulkanContext(matmulKernel: kernel)
+        let shapes = (environment["LOOM_VULKAN_BENCH_SHAPES"] ?? "1024x1024x1024")
             .split(separator: ",").map { $0.split(separator: "x").map { Int($0)! } }
-        print("device: \(context.device.info.name)")
+        print("device: \(context.device.info.name), matmul kernel: \(context.matmulKernel)")
         for shape in shapes {
             let (m, n, k) = (shape[0], shape[1], shape[2])
             let x = randomValues(m * k, seed: 50)

@@ -81,6 +81,32 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// The shared-memory kernel GPUs run, forced on whatever device runs the tests.
+    func testTiledKernelForEveryDtypeAndRaggedTiles() throws {
+        let tiled = try VulkanContext(matmulKernel: .tiled)
+        for (m, n, k) in [(70, 67, 64), (5, 130, 96), (33, 20, 41)] {
+            let x = randomValues(m * k, seed: UInt64(47 + k))
+            let weight = randomValues(n * k, seed: UInt64(48 + k))
+            let bias = randomValues(n, seed: 49)
+            for dtype in DType.allCases where k % dtype.elementsPerBlock == 0 {
+                let recorder = try tiled.makeRecorder()
+                let y = try recorder.linear(tiled.upload(x, shape: [m, k]), weight: tiled.upload(weight, shape: [n, k], dtype: dtype),
+                                            bias: tiled.upload(bias, shape: [n]))
+                try recorder.submit()
+                let expected = reference(x, dtype.roundTrip(weight), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
+                assertClose(try tiled.download(y), expected, threshold: 1e-10, "tiled \(dtype) \(m)×\(n)×\(k)")
+            }
+        }
+        let (batch, m, n, k) = (2, 9, 70, 20)
+        let a = randomValues(batch * m * k, seed: 50)
+        let b = randomValues(batch * n * k, seed: 51)
+        let recorder = try tiled.makeRecorder()
+        let y = try recorder.matmul(tiled.upload(a, shape: [batch, m, k]), transposedB: tiled.upload(b, shape: [batch, n, k]))
+        try recorder.submit()
+        assertClose(try tiled.download(y), reference(a, b, bias: nil, batch: batch, m: m, n: n, k: k, sharedWeights: false),
+                    threshold: 1e-10, "tiled batched")
+    }
+
     func testLinearMergesLeadingDimensionsAndReadsSlicedActivations() throws {
         let (batch, rows, k, n) = (2, 5, 19, 11)
         let padded = k + 6

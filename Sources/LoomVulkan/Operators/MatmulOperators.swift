@@ -73,25 +73,21 @@ extension CommandRecorder {
         }
         let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
-        let texels = context.device.info.kind == .cpu && texelAligned && k >= 8
-        let tuning = texels ? MatmulTuning.texels(rows: m, columns: n) : .generic
-        let variant: ShaderVariant = switch w.dtype {
-        case .f32: texels ? .matmulTexelsF32 : .matmulF32
-        case .f16: texels ? .matmulTexelsF16 : .matmulF16
-        case .bf16: texels ? .matmulTexelsBf16 : .matmulBf16
-        case .f8E4M3: texels ? .matmulTexelsF8E4m3 : .matmulF8E4m3
-        case .q8_0: texels ? .matmulTexelsQ80 : .matmulQ80
-        case .q4_0: texels ? .matmulTexelsQ40 : .matmulQ40
+        let kernel: MatmulKernel = context.matmulKernel == .texels && !(texelAligned && k >= 8) ? .plain : context.matmulKernel
+        let tuning: MatmulTuning = switch kernel {
+        case .tiled: .tiled
+        case .texels: .texels(rows: m, columns: n)
+        case .plain: .plain
         }
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
         push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
         push.append(scale)
         let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns].map { UInt32($0) }
-        let pipeline = try context.pipelines.pipeline(variant, bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
+        let texels = kernel == .texels
+        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
-        let columnsPerGroup = tuning.workgroupSize * tuning.columns
-        let groups = ((n + columnsPerGroup - 1) / columnsPerGroup, (m + tuning.rows - 1) / tuning.rows, batch)
+        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch)
         try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
                      written: [3], push: push, groups: groups)
         return output
