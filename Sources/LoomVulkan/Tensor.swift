@@ -7,12 +7,22 @@ public struct Tensor: Sendable {
     public let strides: [Int]
     public let offset: Int
 
+    /// A view of `storage`; every element it addresses must lie inside the storage, since
+    /// shaders do not check.
     public init(storage: DeviceBuffer, dtype: DType, shape: [Int], strides: [Int]? = nil, offset: Int = 0) {
-        precondition(strides == nil || strides!.count == shape.count, "one stride per dimension")
+        let strides = strides ?? Tensor.contiguousStrides(for: shape)
+        precondition(strides.count == shape.count, "one stride per dimension")
+        if !shape.contains(0) {
+            let extents = zip(shape, strides).map { ($0 - 1) * $1 }
+            let lowest = offset + extents.filter { $0 < 0 }.reduce(0, +)
+            let highest = offset + extents.filter { $0 > 0 }.reduce(0, +)
+            let capacity = storage.size / dtype.bytesPerBlock * dtype.elementsPerBlock
+            precondition(lowest >= 0 && highest < capacity, "view \(shape) strides \(strides) offset \(offset) exceeds its storage of \(capacity) \(dtype) elements")
+        }
         self.storage = storage
         self.dtype = dtype
         self.shape = shape
-        self.strides = strides ?? Tensor.contiguousStrides(for: shape)
+        self.strides = strides
         self.offset = offset
     }
 

@@ -24,6 +24,15 @@ final class RuntimeTests: XCTestCase {
         }
     }
 
+    func testSelectorThatMatchesNoDeviceListsTheDevices() {
+        XCTAssertThrowsError(try VulkanContext(selector: "no-such-gpu")) { error in
+            guard case VulkanError.deviceNotFound(let selector, let available) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertEqual(selector, "no-such-gpu")
+            XCTAssertTrue(available.contains(context.device.info.name), "\(available)")
+        }
+        XCTAssertEqual(try VulkanContext(selector: "\(context.device.info.index)").device.info.name, context.device.info.name)
+    }
+
     func testResultCodesMapToDedicatedErrors() {
         XCTAssertEqual(VulkanError(result: VK_ERROR_DEVICE_LOST, call: "vkQueueSubmit"), .deviceLost)
         XCTAssertEqual(VulkanError(result: VK_ERROR_OUT_OF_DEVICE_MEMORY, call: "vkAllocateMemory"), .outOfDeviceMemory)
