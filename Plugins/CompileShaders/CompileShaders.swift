@@ -14,7 +14,7 @@ struct CompileShaders: BuildToolPlugin {
         let embedder = try context.tool(named: "ShaderEmbedder")
         return [
             .buildCommand(
-                displayName: "Compiling \(sources.count) shader files to SPIR-V",
+                displayName: "Compiling the shader variants of shaders/variants.txt to SPIR-V",
                 executable: embedder.url,
                 arguments: [
                     glslang.path(),
