@@ -11,8 +11,8 @@ final class MemoryAllocator: Sendable {
     init(device: VulkanDevice, preferredBlockSize: Int = 256 << 20) {
         self.device = device
         blockSize = min(preferredBlockSize, device.maxMemoryAllocationSize)
-        // 256 covers every minStorageBufferOffsetAlignment in practice and keeps vec4 loads aligned.
-        alignment = max(256, device.minStorageBufferOffsetAlignment)
+        // Every tensor is bound as a storage buffer and may be read through a texel-buffer view.
+        alignment = max(256, device.minStorageBufferOffsetAlignment, device.minTexelBufferOffsetAlignment)
     }
 
     func allocate(bytes requested: Int) throws(VulkanError) -> DeviceBuffer {

@@ -20,6 +20,7 @@ public final class VulkanDevice: @unchecked Sendable {
     /// Largest single `vkAllocateMemory`.
     public let maxMemoryAllocationSize: Int
     public let minStorageBufferOffsetAlignment: Int
+    public let minTexelBufferOffsetAlignment: Int
     public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
     /// Nanoseconds per timestamp tick.
     public let timestampPeriod: Double
@@ -54,6 +55,7 @@ public final class VulkanDevice: @unchecked Sendable {
         maxStorageBufferRange = Int(limits.maxStorageBufferRange)
         maxMemoryAllocationSize = Int(maintenance3.maxMemoryAllocationSize)
         minStorageBufferOffsetAlignment = Int(limits.minStorageBufferOffsetAlignment)
+        minTexelBufferOffsetAlignment = Int(limits.minTexelBufferOffsetAlignment)
         maxWorkgroupCount = (Int(limits.maxComputeWorkGroupCount.0), Int(limits.maxComputeWorkGroupCount.1), Int(limits.maxComputeWorkGroupCount.2))
         timestampPeriod = Double(limits.timestampPeriod)
 
