@@ -1,7 +1,18 @@
 import Foundation
 
 /// The entry point: a device with its allocator, staging transfers and pipeline cache. Create one
-/// per process and share it; record work with `makeRecorder()`.
+/// per process and share it; record work with `makeRecorder()`:
+///
+///     let context = try VulkanContext()
+///     let x = try context.upload(values, shape: [tokens, 3072])
+///     let w = try mappedFile.withUnsafeBytes { try context.upload(bytes: $0, shape: [12288, 3072], dtype: .bf16) }
+///     let recorder = try context.makeRecorder()
+///     let h = try recorder.gelu(recorder.linear(x, weight: w), approximation: .tanh)
+///     try recorder.submit()
+///     let result = try context.download(h)
+///
+/// Environment: `LOOM_VULKAN_DEVICE` (device index or name substring) and
+/// `LOOM_VULKAN_PIPELINE_CACHE` (pipeline cache file).
 public final class VulkanContext: Sendable {
     public let device: VulkanDevice
     let allocator: MemoryAllocator
