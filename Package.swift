@@ -87,6 +87,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Vulkan headers and loader from the system (apt: libvulkan-dev).
+        .systemLibrary(name: "CVulkan", pkgConfig: "vulkan", providers: [.apt(["libvulkan-dev"])]),
+        // Compiles shaders/*.comp variants with glslangValidator and embeds the SPIR-V as Swift source.
+        .executableTarget(name: "ShaderEmbedder"),
+        .plugin(name: "CompileShaders", capability: .buildTool(), dependencies: ["ShaderEmbedder"]),
+        // Vulkan runtime and neural operators. Knows nothing of the graph engine.
+        .target(name: "LoomVulkan", dependencies: ["CVulkan"], plugins: ["CompileShaders"]),
+        .testTarget(name: "LoomVulkanTests", dependencies: ["LoomVulkan"]),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "ImagingTestSupport"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),

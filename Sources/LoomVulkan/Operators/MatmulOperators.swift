@@ -1,0 +1,95 @@
+/// Matrix products with f32 activations, weights in any `DType` (dequantised in the shader) and
+/// f32 accumulation.
+
+extension CommandRecorder {
+    /// `x · (weightScale · weight)ᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, last
+    /// dimension contiguous), `weight` is [N, K] in any `DType` (contiguous), `bias` is [N] f32.
+    /// `weightScale` is the per-tensor factor of "scaled fp8" checkpoints (`scale_weight`).
+    /// The result is a contiguous [..., N].
+    public func linear(_ x: Tensor, weight: Tensor, weightScale: Float = 1, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
+        guard x.rank >= 2, weight.rank == 2 else { throw .invalidArgument("linear: need x [..., K] and weight [N, K], got \(x.shape) and \(weight.shape)") }
+        let leading = Array(x.shape.dropLast())
+        // Leading dimensions that are evenly strided merge into one row dimension.
+        let mergeable = (0..<(x.rank - 2)).allSatisfy { x.shape[$0] == 1 || x.strides[$0] == x.strides[$0 + 1] * x.shape[$0 + 1] }
+        let a: Tensor
+        if mergeable {
+            let rows = leading.reduce(1, *)
+            a = Tensor(storage: x.storage, dtype: x.dtype, shape: [1, rows, x.shape[x.rank - 1]],
+                       strides: [0, x.strides[x.rank - 2], x.strides[x.rank - 1]], offset: x.offset)
+        } else if x.rank == 3 {
+            a = x
+        } else {
+            throw .invalidArgument("linear: leading dimensions of \(x.shape) with strides \(x.strides) do not merge; make x contiguous first")
+        }
+        let w = Tensor(storage: weight.storage, dtype: weight.dtype, shape: [1] + weight.shape, strides: [0] + weight.strides, offset: weight.offset)
+        let output = try batchedMatmul(a, w, scale: weightScale, bias: bias, "linear")
+        return try output.reshaped(leading + [weight.shape[0]])
+    }
+
+    /// `a · bᵀ` per batch: `a` is [M, K] or [B, M, K] (f32, last dimension contiguous), `b` is
+    /// [N, K] or [B, N, K] (any `DType`, rows contiguous). The result is [B, M, N] when
+    /// either input has a batch dimension, else [M, N].
+    public func matmul(_ a: Tensor, transposedB b: Tensor, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
+        guard (2...3).contains(a.rank), (2...3).contains(b.rank) else {
+            throw .invalidArgument("matmul: inputs must be rank 2 or 3, got \(a.shape) and \(b.shape)")
+        }
+        func batched(_ t: Tensor) -> Tensor {
+            t.rank == 3 ? t : Tensor(storage: t.storage, dtype: t.dtype, shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset)
+        }
+        let output = try batchedMatmul(batched(a), batched(b), scale: 1, bias: bias, "matmul")
+        return a.rank == 2 && b.rank == 2 ? try output.reshaped(Array(output.shape.dropFirst())) : output
+    }
+
+    /// a [B or 1, M, K] · w[B or 1, N, K]ᵀ → contiguous [B, M, N]; a batch of 1 is shared.
+    private func batchedMatmul(_ a: Tensor, _ w: Tensor, scale: Float, bias: Tensor?, _ name: String) throws(VulkanError) -> Tensor {
+        try requireF32(a, name, "activations")
+        let (m, k, n) = (a.shape[1], a.shape[2], w.shape[1])
+        let batch = max(a.shape[0], w.shape[0])
+        guard w.shape[2] == k else { throw .invalidArgument("\(name): inner dimensions differ, \(a.shape) vs \(w.shape)") }
+        guard [a.shape[0], w.shape[0]].allSatisfy({ $0 == batch || $0 == 1 }) else {
+            throw .invalidArgument("\(name): batches \(a.shape[0]) and \(w.shape[0]) do not match")
+        }
+        guard k <= 1 || a.strides[2] == 1 else { throw .invalidArgument("\(name): activations need a contiguous last dimension, strides \(a.strides)") }
+        guard k <= 1 || w.strides[2] == 1, n <= 1 || w.strides[1] == k else {
+            throw .invalidArgument("\(name): weight rows must be contiguous, strides \(w.strides)")
+        }
+        if let bias { try requireVector(bias, count: n, name, "bias") }
+        let output = try context.makeTensor(shape: [batch, m, n])
+        if m == 0 || n == 0 || batch == 0 { return output }
+        let activationBatchStride = a.shape[0] == 1 ? 0 : a.strides[0]
+        let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
+        let blockAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % w.dtype.elementsPerBlock == 0 }
+        guard blockAligned else { throw .invalidArgument("\(name): \(w.dtype) weight rows must be whole blocks of \(w.dtype.elementsPerBlock)") }
+        // Packed weights load a whole 32-bit word at a time when every row starts on a word.
+        let weightsPerWord = max(4 / w.dtype.bytesPerBlock, 1)
+        let wordAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerWord == 0 }
+        // The texel kernel fetches 8 weights of a row at a time: 2 texels of 4 f32, one texel of 8
+        // packed 16- or 8-bit values, or 4 halfwords of a quantised block plus its scale.
+        let (weightTexel, weightsPerTexel): (TexelFormat, Int) = switch w.dtype {
+        case .f32: (.rgba32Float, 4)
+        case .f16, .bf16: (.rgba32Uint, 8)
+        case .f8E4M3: (.rg32Uint, 8)
+        case .q8_0, .q4_0: (.r16Uint, 32)
+        }
+        let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
+            && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
+        let kernel: MatmulKernel = context.matmulKernel == .texels && !(texelAligned && k >= 8) ? .plain : context.matmulKernel
+        let tuning: MatmulTuning = switch kernel {
+        case .tiled: .tiled
+        case .texels: .texels(rows: m, columns: n)
+        case .plain: .plain
+        }
+        var push = PushConstants()
+        push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
+        push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
+        push.append(scale)
+        let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns].map { UInt32($0) }
+        let texels = kernel == .texels
+        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
+        let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
+        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch)
+        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
+                     written: [3], push: push, groups: groups)
+        return output
+    }
+}

@@ -1,0 +1,68 @@
+/// The kernels of matmul.comp.
+public enum MatmulKernel: Sendable {
+    /// Shared-memory tiles of 64 × 64 outputs per workgroup: GPUs.
+    case tiled
+    /// Texel fetches and large register tiles without shared memory: CPU devices (llvmpipe).
+    /// Falls back to `.plain` for activations or weights whose rows are not texel-aligned.
+    case texels
+    /// Storage-buffer loads, one column per invocation.
+    case plain
+
+    /// The kernel a device of `kind` runs best.
+    public static func preferred(for kind: PhysicalDeviceInfo.Kind) -> MatmulKernel { kind == .cpu ? .texels : .tiled }
+}
+
+/// Workgroup shape and specialization constants of a matmul dispatch.
+struct MatmulTuning: Sendable, Hashable {
+    /// Invocations per workgroup.
+    let workgroupSize: Int
+    /// Output rows per invocation (TM): how often each loaded weight is reused.
+    let rows: Int
+    /// Output columns per invocation (TN, texel kernel): how often each loaded activation is reused.
+    let columns: Int
+    /// Output tile of one workgroup.
+    let rowsPerGroup: Int
+    let columnsPerGroup: Int
+
+    static let tiled = MatmulTuning(workgroupSize: 256, rows: 4, columns: 4, rowsPerGroup: 64, columnsPerGroup: 64)
+    static let plain = MatmulTuning(workgroupSize: 64, rows: 4, columns: 1, rowsPerGroup: 4, columnsPerGroup: 64)
+
+    /// Texel kernel. On llvmpipe every fetch costs far more than an FMA, even with the register
+    /// spills big tiles bring, so tiles grow as large as the output allows: 32 rows by up to 16
+    /// columns per invocation measured fastest at 1024³ (bigger tiles made shader compilation
+    /// take tens of seconds). Smaller outputs get smaller tiles rather than computing clamped
+    /// duplicates.
+    static func texels(rows m: Int, columns n: Int) -> MatmulTuning {
+        let workgroupSize = 64
+        let rows = [32, 8, 4].first { $0 <= m } ?? 1
+        let columns = [16, 8, 4, 2].first { workgroupSize * $0 <= n } ?? 1
+        return MatmulTuning(workgroupSize: workgroupSize, rows: rows, columns: columns,
+                            rowsPerGroup: rows, columnsPerGroup: workgroupSize * columns)
+    }
+}
+
+extension ShaderVariant {
+    /// The matmul.comp variant of `kernel` reading weights of `dtype`.
+    static func matmul(_ kernel: MatmulKernel, _ dtype: DType) -> ShaderVariant {
+        switch (kernel, dtype) {
+        case (.tiled, .f32): .matmulTiledF32
+        case (.tiled, .f16): .matmulTiledF16
+        case (.tiled, .bf16): .matmulTiledBf16
+        case (.tiled, .f8E4M3): .matmulTiledF8E4m3
+        case (.tiled, .q8_0): .matmulTiledQ80
+        case (.tiled, .q4_0): .matmulTiledQ40
+        case (.texels, .f32): .matmulTexelsF32
+        case (.texels, .f16): .matmulTexelsF16
+        case (.texels, .bf16): .matmulTexelsBf16
+        case (.texels, .f8E4M3): .matmulTexelsF8E4m3
+        case (.texels, .q8_0): .matmulTexelsQ80
+        case (.texels, .q4_0): .matmulTexelsQ40
+        case (.plain, .f32): .matmulF32
+        case (.plain, .f16): .matmulF16
+        case (.plain, .bf16): .matmulBf16
+        case (.plain, .f8E4M3): .matmulF8E4m3
+        case (.plain, .q8_0): .matmulQ80
+        case (.plain, .q4_0): .matmulQ40
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// Softmax and normalisations over the last dimension (group norm over channel groups).
+/// f32 in, contiguous f32 out; softmax and the row norms accept strided views.
+
+extension CommandRecorder {
+    /// Softmax over the last dimension.
+    public func softmax(_ x: Tensor) throws(VulkanError) -> Tensor {
+        var (push, output, rows, _) = try rowOperation(x, "softmax")
+        push.append(output.offset)
+        push.append(rows)
+        let pipeline = try context.pipelines.pipeline(.softmax, bindings: 2)
+        try dispatch(pipeline, buffers: [x.storage, output.storage], written: [1], push: push, groups: linearGroups(rows))
+        return output
+    }
+
+    /// `(x - mean) / sqrt(var + epsilon) * weight + bias` over the last dimension; weight and
+    /// bias are optional and independent.
+    public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5) throws(VulkanError) -> Tensor {
+        try rowNorm(x, rms: false, weight: weight, bias: bias, epsilon: epsilon, "layerNorm")
+    }
+
+    /// `x / sqrt(mean(x²) + epsilon) * weight` over the last dimension.
+    public func rmsNorm(_ x: Tensor, weight: Tensor? = nil, epsilon: Float = 1e-6) throws(VulkanError) -> Tensor {
+        try rowNorm(x, rms: true, weight: weight, bias: nil, epsilon: epsilon, "rmsNorm")
+    }
+
+    /// Group norm of `x` shaped [N, C, ...] (contiguous) with `groups` groups of channels and an
+    /// optional per-channel affine transform (weight and bias together).
+    public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5) throws(VulkanError) -> Tensor {
+        try requireF32(x, "groupNorm")
+        guard x.rank >= 2, x.isContiguous else { throw .invalidArgument("groupNorm: input must be contiguous [N, C, ...], not shape \(x.shape)") }
+        let channels = x.shape[1]
+        guard groups > 0, channels % groups == 0 else { throw .invalidArgument("groupNorm: \(channels) channels do not split into \(groups) groups") }
+        guard (weight == nil) == (bias == nil) else { throw .invalidArgument("groupNorm: weight and bias come together") }
+        if let weight { try requireVector(weight, count: channels, "groupNorm", "weight") }
+        if let bias { try requireVector(bias, count: channels, "groupNorm", "bias") }
+        let output = try context.makeTensor(shape: x.shape)
+        var push = PushConstants()
+        push.append(x.shape[0])
+        push.append(channels)
+        push.append(x.count / max(x.shape[0] * channels, 1))
+        push.append(groups)
+        push.append(x.offset)
+        push.append(weight?.offset ?? 0)
+        push.append(bias?.offset ?? 0)
+        push.append(output.offset)
+        push.append(epsilon)
+        let pipeline = try context.pipelines.pipeline(.groupNorm, bindings: 4, constants: [weight == nil ? 0 : 1])
+        // Absent parameters bind the input again: the shader never reads them.
+        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage],
+                     written: [3], push: push, groups: linearGroups(x.shape[0] * groups))
+        return output
+    }
+
+    private func rowNorm(_ x: Tensor, rms: Bool, weight: Tensor?, bias: Tensor?, epsilon: Float, _ name: String) throws(VulkanError) -> Tensor {
+        var (push, output, rows, width) = try rowOperation(x, name)
+        if let weight { try requireVector(weight, count: width, name, "weight") }
+        if let bias { try requireVector(bias, count: width, name, "bias") }
+        push.append(weight?.offset ?? 0)
+        push.append(bias?.offset ?? 0)
+        push.append(output.offset)
+        push.append(rows)
+        push.append(epsilon)
+        let constants: [UInt32] = [rms ? 1 : 0, weight == nil ? 0 : 1, bias == nil ? 0 : 1]
+        let pipeline = try context.pipelines.pipeline(.norm, bindings: 4, constants: constants)
+        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage],
+                     written: [3], push: push, groups: linearGroups(rows))
+        return output
+    }
+
+    /// What every per-row shader starts with: push constants holding the rank-4 shape, strides and
+    /// input offset; a contiguous output; the number of rows and the row width.
+    private func rowOperation(_ x: Tensor, _ name: String) throws(VulkanError) -> (PushConstants, Tensor, rows: Int, width: Int) {
+        try requireF32(x, name)
+        let (shape, strides) = try rank4(x, operation: name)
+        var push = PushConstants()
+        push.append(shape)
+        push.append(strides)
+        push.append(x.offset)
+        return (push, try context.makeTensor(shape: x.shape), x.count / max(shape[3], 1), shape[3])
+    }
+}

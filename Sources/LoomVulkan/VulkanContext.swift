@@ -1,0 +1,100 @@
+import Foundation
+
+/// The entry point: a device with its allocator, staging transfers and pipeline cache. Create one
+/// per process and share it; record work with `makeRecorder()`:
+///
+///     let context = try VulkanContext()
+///     let x = try context.upload(values, shape: [tokens, 3072])
+///     let w = try mappedFile.withUnsafeBytes { try context.upload(bytes: $0, shape: [12288, 3072], dtype: .bf16) }
+///     let recorder = try context.makeRecorder()
+///     let h = try recorder.gelu(recorder.linear(x, weight: w), approximation: .tanh)
+///     try recorder.submit()
+///     let result = try context.download(h)
+///
+/// Environment: `LOOM_VULKAN_DEVICE` (device index or name substring) and
+/// `LOOM_VULKAN_PIPELINE_CACHE` (pipeline cache file).
+public final class VulkanContext: Sendable {
+    public let device: VulkanDevice
+    let allocator: MemoryAllocator
+    let transfers: StagingTransfer
+    let pipelines: PipelineCache
+    /// The matmul kernel operators use; `MatmulKernel.preferred(for:)` unless chosen at init.
+    public let matmulKernel: MatmulKernel
+
+    /// - Parameters:
+    ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
+    ///   - pipelineCachePath: where the driver's pipeline cache is loaded from and saved to;
+    ///     defaults to `LOOM_VULKAN_PIPELINE_CACHE`, none when unset.
+    ///   - matmulKernel: overrides the kernel chosen for the device kind (tests, comparisons).
+    public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
+                pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
+                matmulKernel: MatmulKernel? = nil) throws(VulkanError) {
+        device = try VulkanDevice(selector: selector)
+        self.matmulKernel = matmulKernel ?? .preferred(for: device.info.kind)
+        allocator = MemoryAllocator(device: device)
+        transfers = try StagingTransfer(device: device)
+        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)
+    }
+
+    /// A recorder for a batch of operators; `profiling` times each dispatch with timestamp queries.
+    public func makeRecorder(profiling: Bool = false) throws(VulkanError) -> CommandRecorder {
+        try CommandRecorder(context: self, profiling: profiling)
+    }
+
+    /// A contiguous tensor with undefined contents.
+    public func makeTensor(shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw .invalidArgument("negative dimension in \(shape)") }
+        let count = shape.reduce(1, *)
+        guard count % dtype.elementsPerBlock == 0 else { throw .invalidArgument("\(count) elements are not whole \(dtype) blocks") }
+        let storage = try allocator.allocate(bytes: dtype.byteCount(elements: count))
+        return Tensor(storage: storage, dtype: dtype, shape: shape)
+    }
+
+    /// A new tensor holding `values` (row-major) encoded in `dtype`.
+    public func upload(_ values: [Float], shape: [Int], dtype: DType = .f32) throws(VulkanError) -> Tensor {
+        guard values.count == shape.reduce(1, *), values.count % dtype.elementsPerBlock == 0 else {
+            throw .invalidArgument("\(values.count) values for \(dtype) shape \(shape)")
+        }
+        let bytes = dtype.encode(values)
+        return try rethrowingVulkanErrors { try bytes.withUnsafeBytes { try upload(bytes: $0, shape: shape, dtype: dtype) } }
+    }
+
+    /// A new tensor filled from raw bytes already in `dtype` (for example a memory-mapped
+    /// safetensors region); the bytes are streamed through the staging buffer without another copy.
+    public func upload(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) throws(VulkanError) -> Tensor {
+        let count = shape.reduce(1, *)
+        guard count % dtype.elementsPerBlock == 0, bytes.count == dtype.byteCount(elements: count) else {
+            throw .invalidArgument("\(bytes.count) bytes for \(dtype) shape \(shape)")
+        }
+        let tensor = try makeTensor(shape: shape, dtype: dtype)
+        try transfers.upload(bytes, to: tensor.storage)
+        return tensor
+    }
+
+    /// The elements of `tensor` in row-major order of its shape, decoded to Float. Views are made
+    /// contiguous on the device first (f32 only).
+    public func download(_ tensor: Tensor) throws(VulkanError) -> [Float] {
+        if !tensor.isContiguous {
+            let recorder = try makeRecorder()
+            let dense = try recorder.contiguous(tensor)
+            try recorder.submit()
+            return try download(dense)
+        }
+        guard tensor.offset % tensor.dtype.elementsPerBlock == 0 else { throw .invalidArgument("view starts inside a \(tensor.dtype) block") }
+        var bytes = [UInt8](repeating: 0, count: tensor.dtype.byteCount(elements: tensor.count))
+        let byteOffset = tensor.dtype.byteCount(elements: tensor.offset)
+        try rethrowingVulkanErrors {
+            try bytes.withUnsafeMutableBytes { try transfers.download(from: tensor.storage, byteOffset: byteOffset, into: $0) }
+        }
+        return tensor.dtype.decode(bytes)
+    }
+
+    /// Device memory held in shared blocks, whether tensors use it or not.
+    public var reservedMemoryBytes: Int { allocator.reservedBytes }
+
+    /// Gives device memory blocks that no tensor uses back to the driver.
+    public func releaseUnusedMemory() { allocator.releaseUnusedBlocks() }
+
+    /// Saves the driver's pipeline cache to `pipelineCachePath`, if one was configured.
+    public func savePipelineCache() throws(VulkanError) { try pipelines.save() }
+}

@@ -1,0 +1,121 @@
+import CVulkan
+import Foundation
+import Synchronization
+
+/// A logical device with one compute queue, plus the limits the allocator and operators respect.
+/// `@unchecked Sendable`: handles are immutable after creation; queue submission, which Vulkan
+/// requires to be externally synchronised, goes through `submitLock`.
+public final class VulkanDevice: @unchecked Sendable {
+    let instance: VulkanInstance
+    let physicalDevice: VkPhysicalDevice
+    let handle: VkDevice
+    let queue: VkQueue
+    let queueFamily: UInt32
+    let memoryProperties: VkPhysicalDeviceMemoryProperties
+    let submitLock = Mutex(())
+
+    public let info: PhysicalDeviceInfo
+    /// Largest range one storage-buffer binding may cover.
+    public let maxStorageBufferRange: Int
+    /// Largest single `vkAllocateMemory`.
+    public let maxMemoryAllocationSize: Int
+    public let minStorageBufferOffsetAlignment: Int
+    public let minTexelBufferOffsetAlignment: Int
+    public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
+    /// Nanoseconds per timestamp tick.
+    public let timestampPeriod: Double
+    /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.
+    public let timestampValidBits: Int
+
+    /// Opens the device chosen by `selectPhysicalDevice`, reading `LOOM_VULKAN_DEVICE` unless a
+    /// selector is passed.
+    public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"]) throws(VulkanError) {
+        instance = try VulkanInstance()
+        let devices = try instance.computeDevices()
+        let chosen = try selectPhysicalDevice(from: devices.map(\.info), selector: selector)
+        let physicalDevice = devices.first { $0.info.index == chosen.index }!.handle
+        self.physicalDevice = physicalDevice
+        info = chosen
+        let family = computeQueueFamily(of: physicalDevice)!
+        let queueFamily = family.index
+        self.queueFamily = queueFamily
+        timestampValidBits = Int(family.properties.timestampValidBits)
+
+        var properties = VkPhysicalDeviceProperties()
+        vkGetPhysicalDeviceProperties(physicalDevice, &properties)
+        var maintenance3 = VkPhysicalDeviceMaintenance3Properties()
+        maintenance3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES
+        var properties2 = VkPhysicalDeviceProperties2()
+        properties2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2
+        withUnsafeMutablePointer(to: &maintenance3) { pointer in
+            properties2.pNext = UnsafeMutableRawPointer(pointer)
+            vkGetPhysicalDeviceProperties2(physicalDevice, &properties2)
+        }
+        let limits = properties.limits
+        maxStorageBufferRange = Int(limits.maxStorageBufferRange)
+        maxMemoryAllocationSize = Int(maintenance3.maxMemoryAllocationSize)
+        minStorageBufferOffsetAlignment = Int(limits.minStorageBufferOffsetAlignment)
+        minTexelBufferOffsetAlignment = Int(limits.minTexelBufferOffsetAlignment)
+        maxWorkgroupCount = (Int(limits.maxComputeWorkGroupCount.0), Int(limits.maxComputeWorkGroupCount.1), Int(limits.maxComputeWorkGroupCount.2))
+        timestampPeriod = Double(limits.timestampPeriod)
+
+        var memory = VkPhysicalDeviceMemoryProperties()
+        vkGetPhysicalDeviceMemoryProperties(physicalDevice, &memory)
+        memoryProperties = memory
+
+        var priority: Float = 1
+        var device: VkDevice?
+        let result = withUnsafePointer(to: &priority) { priorityPointer in
+            var queueInfo = VkDeviceQueueCreateInfo()
+            queueInfo.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO
+            queueInfo.queueFamilyIndex = queueFamily
+            queueInfo.queueCount = 1
+            queueInfo.pQueuePriorities = priorityPointer
+            return withUnsafePointer(to: &queueInfo) { queuePointer in
+                var deviceInfo = VkDeviceCreateInfo()
+                deviceInfo.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
+                deviceInfo.queueCreateInfoCount = 1
+                deviceInfo.pQueueCreateInfos = queuePointer
+                return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device)
+            }
+        }
+        try check(result, "vkCreateDevice")
+        handle = device!
+        var queue: VkQueue?
+        vkGetDeviceQueue(handle, queueFamily, 0, &queue)
+        self.queue = queue!
+    }
+
+    deinit {
+        vkDeviceWaitIdle(handle)
+        vkDestroyDevice(handle, nil)
+    }
+
+    /// Index of a memory type allowed by `typeBits` that has all of `required`, preferring one that
+    /// also has `preferred`.
+    func memoryType(typeBits: UInt32, required: VkMemoryPropertyFlags, preferred: VkMemoryPropertyFlags = 0) -> UInt32? {
+        let types = withUnsafeBytes(of: memoryProperties.memoryTypes) { Array($0.bindMemory(to: VkMemoryType.self).prefix(Int(memoryProperties.memoryTypeCount))) }
+        let candidates = types.indices.filter { typeBits & (1 << $0) != 0 && types[$0].propertyFlags & required == required }
+        let best = candidates.first { types[$0].propertyFlags & preferred == preferred } ?? candidates.first
+        return best.map(UInt32.init)
+    }
+
+    /// Submits one command buffer and blocks until it finished.
+    func submitAndWait(_ commandBuffer: VkCommandBuffer) throws(VulkanError) {
+        var fenceInfo = VkFenceCreateInfo()
+        fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
+        var fence: VkFence?
+        try check(vkCreateFence(handle, &fenceInfo, nil, &fence), "vkCreateFence")
+        defer { vkDestroyFence(handle, fence, nil) }
+        var buffer: VkCommandBuffer? = commandBuffer
+        let submitted = withUnsafePointer(to: &buffer) { pointer in
+            var submit = VkSubmitInfo()
+            submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
+            submit.commandBufferCount = 1
+            submit.pCommandBuffers = pointer
+            return submitLock.withLock { _ in vkQueueSubmit(queue, 1, &submit, fence) }
+        }
+        try check(submitted, "vkQueueSubmit")
+        try check(vkWaitForFences(handle, 1, &fence, VK_TRUE, UInt64.max), "vkWaitForFences")
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import LoomVulkan
+import XCTest
+
+/// CPU references in Double, then compared to the device's f32 results.
+final class NormalizationTests: XCTestCase {
+    let context = sharedContext
+
+    func referenceRows(_ rows: [[Float]], _ transform: ([Double]) -> [Double]) -> [Float] {
+        rows.flatMap { transform($0.map(Double.init)).map(Float.init) }
+    }
+
+    func testSoftmaxOverLastDimensionOfPermutedView() throws {
+        let values = randomValues(5 * 3 * 37, seed: 10, in: -20...20)
+        let view = try context.upload(values, shape: [5, 3, 37]).permuted([1, 0, 2])  // [3, 5, 37]
+        let host = gather(values, shape: [3, 5, 37], strides: [37, 111, 1], offset: 0)
+        let rows = stride(from: 0, to: host.count, by: 37).map { Array(host[$0..<($0 + 37)]) }
+        let expected = referenceRows(rows) { row in
+            let top = row.max()!
+            let exps = row.map { exp($0 - top) }
+            let sum = exps.reduce(0, +)
+            return exps.map { $0 / sum }
+        }
+        assertClose(try evaluate { try $0.softmax(view) }, expected, threshold: 1e-7, "softmax")
+    }
+
+    func testSoftmaxOverStridedLastDimension() throws {
+        let values = randomValues(12 * 7, seed: 11)
+        let view = try context.upload(values, shape: [12, 7]).transposed(0, 1)  // softmax along stride 7
+        let host = gather(values, shape: [7, 12], strides: [1, 7], offset: 0)
+        let rows = stride(from: 0, to: host.count, by: 12).map { Array(host[$0..<($0 + 12)]) }
+        let expected = referenceRows(rows) { row in
+            let exps = row.map { exp($0 - row.max()!) }
+            return exps.map { $0 / exps.reduce(0, +) }
+        }
+        assertClose(try evaluate { try $0.softmax(view) }, expected, threshold: 1e-7, "strided softmax")
+    }
+
+    func layerNormReference(_ row: [Double], _ epsilon: Double, rms: Bool) -> [Double] {
+        let mean = rms ? 0 : row.reduce(0, +) / Double(row.count)
+        let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(row.count)
+        return row.map { ($0 - mean) / (variance + epsilon).squareRoot() }
+    }
+
+    func testLayerNormWithAndWithoutAffine() throws {
+        let width = 45
+        let values = randomValues(7 * width, seed: 12, in: -3...5)
+        let weight = randomValues(width, seed: 13)
+        let bias = randomValues(width, seed: 14)
+        let x = try context.upload(values, shape: [7, width])
+        let rows = stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+        let plain = referenceRows(rows) { layerNormReference($0, 1e-5, rms: false) }
+        let affine = plain.enumerated().map { $0.element * weight[$0.offset % width] + bias[$0.offset % width] }
+        assertClose(try evaluate { try $0.layerNorm(x) }, plain, threshold: 1e-7, "layer norm")
+        let w = try context.upload(weight, shape: [width])
+        let b = try context.upload(bias, shape: [width])
+        assertClose(try evaluate { try $0.layerNorm(x, weight: w, bias: b) }, affine, threshold: 1e-7, "affine layer norm")
+    }
+
+    func testLayerNormOfSlicedView() throws {
+        let values = randomValues(6 * 40, seed: 15)
+        let view = try context.upload(values, shape: [6, 40]).sliced(axis: 1, 5..<36)
+        let host = gather(values, shape: [6, 31], strides: [40, 1], offset: 5)
+        let rows = stride(from: 0, to: host.count, by: 31).map { Array(host[$0..<($0 + 31)]) }
+        let expected = referenceRows(rows) { layerNormReference($0, 1e-6, rms: false) }
+        assertClose(try evaluate { try $0.layerNorm(view, epsilon: 1e-6) }, expected, threshold: 1e-7, "sliced layer norm")
+    }
+
+    func testRMSNormWithWeight() throws {
+        let width = 67
+        let values = randomValues(3 * 2 * width, seed: 16)
+        let weight = randomValues(width, seed: 17)
+        let rows = stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+        let expected = referenceRows(rows) { layerNormReference($0, 1e-6, rms: true) }
+            .enumerated().map { $0.element * weight[$0.offset % width] }
+        let result = try evaluate { try $0.rmsNorm(context.upload(values, shape: [3, 2, width]), weight: context.upload(weight, shape: [width])) }
+        assertClose(result, expected, threshold: 1e-7, "rms norm")
+    }
+
+    func testGroupNormWithAffine() throws {
+        let (batch, channels, height, width, groups) = (2, 12, 5, 3, 4)
+        let spatial = height * width
+        let values = randomValues(batch * channels * spatial, seed: 18, in: -1...3)
+        let weight = randomValues(channels, seed: 19)
+        let bias = randomValues(channels, seed: 20)
+        let perGroup = channels / groups * spatial
+        let expected = stride(from: 0, to: values.count, by: perGroup).flatMap { start in
+            let normalised = layerNormReference(values[start..<(start + perGroup)].map(Double.init), 1e-5, rms: false)
+            return normalised.enumerated().map { index, value in
+                let channel = ((start + index) / spatial) % channels
+                return Float(value * Double(weight[channel]) + Double(bias[channel]))
+            }
+        }
+        let result = try evaluate { recorder in
+            try recorder.groupNorm(context.upload(values, shape: [batch, channels, height, width]), groups: groups,
+                                   weight: context.upload(weight, shape: [channels]), bias: context.upload(bias, shape: [channels]))
+        }
+        assertClose(result, expected, threshold: 1e-7, "group norm")
+    }
+}

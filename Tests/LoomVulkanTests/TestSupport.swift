@@ -1,0 +1,71 @@
+import LoomVulkan
+import XCTest
+
+/// One device for the whole suite: creating instances repeatedly is slow on lavapipe.
+let sharedContext: VulkanContext = {
+    do { return try VulkanContext() } catch { fatalError("\(error)") }
+}()
+
+/// Records the operators `body` builds, submits them and downloads the tensor it returns.
+func evaluateWithShape(_ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
+    let recorder = try sharedContext.makeRecorder()
+    let output = try body(recorder)
+    try recorder.submit()
+    return (output.shape, try sharedContext.download(output))
+}
+
+func evaluate(_ body: (CommandRecorder) throws -> Tensor) throws -> [Float] { try evaluateWithShape(body).values }
+
+/// Deterministic inputs so a failure reproduces.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func randomValues(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -2...2) -> [Float] {
+    var generator = SeededGenerator(seed: seed)
+    return (0..<count).map { _ in Float.random(in: range, using: &generator) }
+}
+
+/// Normalised mean squared error Σ(a−b)²/Σa², in Double.
+func nmse(_ expected: [Float], _ actual: [Float]) -> Double {
+    var error = 0.0, norm = 0.0
+    for (e, a) in zip(expected, actual) {
+        error += Double(e - a) * Double(e - a)
+        norm += Double(e) * Double(e)
+    }
+    return norm == 0 ? error : error / norm
+}
+
+/// Elements equal in count, the same positions non-finite, and NMSE at most `threshold`.
+func assertClose(_ actual: [Float], _ expected: [Float], threshold: Double, _ label: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(actual.count, expected.count, "\(label): element count", file: file, line: line)
+    guard actual.count == expected.count else { return }
+    for index in expected.indices where expected[index].isFinite != actual[index].isFinite {
+        XCTFail("\(label): element \(index) is \(actual[index]), expected \(expected[index])", file: file, line: line)
+        return
+    }
+    let finite = expected.indices.filter { expected[$0].isFinite }
+    let error = nmse(finite.map { expected[$0] }, finite.map { actual[$0] })
+    XCTAssertLessThanOrEqual(error, threshold, "\(label): NMSE \(error)", file: file, line: line)
+}
+
+/// Host copy of the elements a strided view selects, in row-major order of `shape`.
+func gather(_ values: [Float], shape: [Int], strides: [Int], offset: Int) -> [Float] {
+    let count = shape.reduce(1, *)
+    return (0..<count).map { linear in
+        var rest = linear, index = offset
+        for axis in shape.indices.reversed() {
+            index += (rest % shape[axis]) * strides[axis]
+            rest /= shape[axis]
+        }
+        return values[index]
+    }
+}

@@ -1,0 +1,282 @@
+#version 450
+// C[b, m, n] = scale * sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout
+// [out, in] (scale: per-tensor dequantisation factor of "scaled fp8" checkpoints, else 1),
+// read in its stored dtype (B_F32, B_F16, B_BF16, B_F8_E4M3, B_Q8_0 or B_Q4_0) and accumulated in
+// f32.
+// C is contiguous.
+//
+// Three kernels:
+//
+// TILED (GPUs): a workgroup of 256 stages 64×16 tiles of A and of W in shared memory, W
+// dequantised as it is staged, and each invocation accumulates a 4×4 block of C from them.
+//
+// Neither TILED nor TEXELS: no shared memory or barriers; each invocation computes TM rows of one
+// column with plain storage-buffer loads. The fallback on CPU devices when rows are not aligned
+// for TEXELS.
+//
+// With TEXELS (CPU devices such as llvmpipe): llvmpipe runs 8 invocations as the lanes of one
+// SIMD register. A storage-buffer load there is a per-lane loop with branches (so are subgroup
+// broadcasts), while a texel fetch is a straight gather. So the inner loop reads A and W through
+// texel buffers, 4 f32 or 8 packed 16-bit values per fetch, and each invocation also takes TN
+// columns so every fetched piece of A feeds TN accumulators. Spilled accumulators cost less than
+// fetches there, hence the large TM × TN tiles the host picks.
+#extension GL_EXT_control_flow_attributes : enable
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint TM = 8;
+layout(constant_id = 2) const bool HAS_BIAS = false;
+// Packed 16- or 8-bit weights: true when every weight row starts on a 32-bit word.
+layout(constant_id = 3) const bool W_EVEN = true;
+// Output columns per invocation (TEXELS only): column t of invocation x of a workgroup is
+// x + t · (workgroup size).
+layout(constant_id = 4) const uint TN = 1;
+
+layout(binding = 0) readonly buffer A { float a[]; };
+#if defined(B_F32)
+layout(binding = 1) readonly buffer W { float w[]; };
+#else
+layout(binding = 1) readonly buffer W { uint w[]; };  // packed values or blocks, little-endian
+#endif
+layout(binding = 2) readonly buffer Bias { float bias[]; };
+layout(binding = 3) writeonly buffer C { float c[]; };
+#if defined(TEXELS)
+// The same memory as bindings 0 and 1. Rows start on a texel (the host checks alignment).
+layout(binding = 4) uniform samplerBuffer aTexels;
+#if defined(B_F32)
+layout(binding = 5) uniform samplerBuffer wTexels;
+#else
+layout(binding = 5) uniform usamplerBuffer wTexels;
+#endif
+#endif
+layout(push_constant) uniform Params {
+    uint M;
+    uint N;
+    uint K;
+    uint rowStrideA;
+    uint batchStrideA;
+    uint offsetA;
+    uint batchStrideW;
+    uint offsetW;
+    uint offsetBias;
+    uint offsetC;
+    float scaleW;
+} p;
+
+#if defined(B_F32)
+float loadW1(uint i) { return w[i]; }
+vec4 loadW4(uint i) { return vec4(w[i], w[i + 1], w[i + 2], w[i + 3]); }
+#elif defined(B_F8_E4M3)
+// float8 e4m3fn: exponent bias 7, no infinities, 0x7F is NaN. Subnormals are decoded apart
+// because the device may flush f32 denormals.
+float decodeE4M3(uint bits) {
+    uint magnitude = bits & 0x7Fu;
+    float value = magnitude < 8u ? float(magnitude) * (1.0 / 512.0) : uintBitsToFloat((magnitude << 20) + (120u << 23));
+    value = (bits & 0x80u) != 0u ? -value : value;
+    return magnitude == 0x7Fu ? uintBitsToFloat(0x7fc00000u) : value;
+}
+vec4 unpack4(uint word) {
+    return vec4(decodeE4M3(word & 0xFFu), decodeE4M3((word >> 8) & 0xFFu), decodeE4M3((word >> 16) & 0xFFu), decodeE4M3(word >> 24));
+}
+float loadW1(uint i) { return decodeE4M3((w[i >> 2] >> ((i & 3u) * 8u)) & 0xFFu); }
+vec4 loadW4(uint i) {
+    if (W_EVEN) return unpack4(w[i >> 2]);
+    return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3));
+}
+#elif defined(B_Q8_0) || defined(B_Q4_0)
+// GGUF blocks of 32: an f16 scale, then 32 int8 (Q8_0) or 16 bytes of 4-bit values, elements
+// 0-15 in the low nibbles and 16-31 in the high ones, offset by 8 (Q4_0). Blocks are only 2-byte
+// aligned, so the storage-buffer path reads bytes.
+#if defined(B_Q8_0)
+const uint BLOCK_BYTES = 34u;
+#else
+const uint BLOCK_BYTES = 18u;
+#endif
+uint readByte(uint address) { return (w[address >> 2] >> ((address & 3u) * 8u)) & 0xFFu; }
+float loadW1(uint i) {
+    uint block = (i >> 5) * BLOCK_BYTES, j = i & 31u;
+    float scale = unpackHalf2x16(readByte(block) | (readByte(block + 1u) << 8)).x;
+#if defined(B_Q8_0)
+    return scale * float(int(readByte(block + 2u + j) << 24) >> 24);
+#else
+    uint packed = readByte(block + 2u + (j & 15u));
+    return scale * float(int(j < 16u ? packed & 15u : packed >> 4) - 8);
+#endif
+}
+vec4 loadW4(uint i) { return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3)); }
+#else
+vec2 unpack2(uint word) {
+#if defined(B_F16)
+    return unpackHalf2x16(word);
+#else
+    return vec2(uintBitsToFloat(word << 16), uintBitsToFloat(word & 0xffff0000u));
+#endif
+}
+float loadW1(uint i) {
+    vec2 v = unpack2(w[i >> 1]);
+    return (i & 1u) == 0u ? v.x : v.y;
+}
+vec4 loadW4(uint i) {
+    if (W_EVEN) return vec4(unpack2(w[i >> 1]), unpack2(w[(i >> 1) + 1]));
+    return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3));
+}
+#endif
+
+#if defined(TILED)
+const uint TILE = 64u;   // rows of A and of W per tile
+const uint DEPTH = 16u;  // values of k per tile
+shared float tileA[DEPTH][TILE];
+shared float tileW[DEPTH][TILE];
+
+void main() {
+    uint id = gl_LocalInvocationID.x;  // workgroup size 256 (16 × 16)
+    uint tx = id % 16u, ty = id / 16u;
+    uint m0 = gl_WorkGroupID.y * TILE, n0 = gl_WorkGroupID.x * TILE, b = gl_WorkGroupID.z;
+    uint aBase = p.offsetA + b * p.batchStrideA, wBase = p.offsetW + b * p.batchStrideW;
+    float acc[16];
+    [[unroll]] for (uint i = 0; i < 16u; i++) acc[i] = 0.0;
+    for (uint k0 = 0; k0 < p.K; k0 += DEPTH) {
+        // Neighbouring invocations load neighbouring k of one row: contiguous in memory.
+        [[unroll]] for (uint r = 0; r < 4u; r++) {
+            uint e = id + 256u * r, row = e / DEPTH, kk = e % DEPTH, k = k0 + kk;
+            uint m = m0 + row, n = n0 + row;
+            tileA[kk][row] = (m < p.M && k < p.K) ? a[aBase + m * p.rowStrideA + k] : 0.0;
+            tileW[kk][row] = (n < p.N && k < p.K) ? loadW1(wBase + n * p.K + k) : 0.0;
+        }
+        barrier();
+        [[unroll]] for (uint kk = 0; kk < DEPTH; kk++) {
+            // Rows ty + 16i and columns tx + 16j: one broadcast and consecutive banks per read.
+            float av[4], wv[4];
+            [[unroll]] for (uint i = 0; i < 4u; i++) av[i] = tileA[kk][ty + 16u * i];
+            [[unroll]] for (uint j = 0; j < 4u; j++) wv[j] = tileW[kk][tx + 16u * j];
+            [[unroll]] for (uint i = 0; i < 4u; i++) {
+                [[unroll]] for (uint j = 0; j < 4u; j++) acc[i * 4u + j] = fma(av[i], wv[j], acc[i * 4u + j]);
+            }
+        }
+        barrier();
+    }
+    [[unroll]] for (uint j = 0; j < 4u; j++) {
+        uint n = n0 + tx + 16u * j;
+        if (n >= p.N) continue;
+        float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
+        [[unroll]] for (uint i = 0; i < 4u; i++) {
+            uint m = m0 + ty + 16u * i;
+            if (m < p.M) c[p.offsetC + (b * p.M + m) * p.N + n] = acc[i * 4u + j] * p.scaleW + bn;
+        }
+    }
+}
+#elif defined(TEXELS)
+void main() {
+    uint columnsPerGroup = gl_WorkGroupSize.x * TN;
+    uint n0 = gl_WorkGroupID.x * columnsPerGroup + gl_LocalInvocationID.x;
+    uint m0 = gl_WorkGroupID.y * TM;
+    uint b = gl_WorkGroupID.z;
+    // Out-of-range rows and columns compute on clamped indices and are not stored.
+    uint wRow[TN];
+    [[unroll]] for (uint t = 0; t < TN; t++) wRow[t] = p.offsetW + b * p.batchStrideW + min(n0 + t * gl_WorkGroupSize.x, p.N - 1) * p.K;
+    uint aBase = p.offsetA + b * p.batchStrideA;
+    uint rowA[TM];
+    float acc[TM * TN];
+    [[unroll]] for (uint i = 0; i < TM; i++) {
+        rowA[i] = aBase + min(m0 + i, p.M - 1) * p.rowStrideA;
+        [[unroll]] for (uint t = 0; t < TN; t++) acc[i * TN + t] = 0.0;
+    }
+    uint k = 0;
+    for (; k + 8 <= p.K; k += 8) {
+        vec4 wv[2 * TN];  // wv[2t], wv[2t + 1] = W[column t, k .. k + 7]
+        [[unroll]] for (uint t = 0; t < TN; t++) {
+#if defined(B_F32)
+            wv[2 * t] = texelFetch(wTexels, int((wRow[t] + k) >> 2));
+            wv[2 * t + 1] = texelFetch(wTexels, int((wRow[t] + k) >> 2) + 1);
+#elif defined(B_F8_E4M3)
+            uvec2 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3)).xy;  // RG32UI: 8 weights
+            wv[2 * t] = unpack4(packed.x);
+            wv[2 * t + 1] = unpack4(packed.y);
+#elif defined(B_Q8_0) || defined(B_Q4_0)
+            // R16UI texels: the block's scale, then its data, 8 weights in 4 halfwords.
+            uint element = wRow[t] + k, first = (element >> 5) * (BLOCK_BYTES / 2u);
+            float scale = unpackHalf2x16(texelFetch(wTexels, int(first)).x).x;
+            float v[8];
+#if defined(B_Q8_0)
+            uint data = first + 1u + ((element & 31u) >> 1);
+            [[unroll]] for (uint q = 0; q < 4; q++) {
+                uint pair = texelFetch(wTexels, int(data + q)).x;
+                v[2 * q] = float(int(pair << 24) >> 24);
+                v[2 * q + 1] = float(int(pair << 16) >> 24);
+            }
+#else
+            uint data = first + 1u + ((element & 15u) >> 1), shift = (element & 16u) >> 2;
+            [[unroll]] for (uint q = 0; q < 4; q++) {
+                uint pair = texelFetch(wTexels, int(data + q)).x >> shift;
+                v[2 * q] = float(int(pair & 15u) - 8);
+                v[2 * q + 1] = float(int((pair >> 8) & 15u) - 8);
+            }
+#endif
+            wv[2 * t] = scale * vec4(v[0], v[1], v[2], v[3]);
+            wv[2 * t + 1] = scale * vec4(v[4], v[5], v[6], v[7]);
+#else
+            uvec4 packed = texelFetch(wTexels, int((wRow[t] + k) >> 3));
+            wv[2 * t] = vec4(unpack2(packed.x), unpack2(packed.y));
+            wv[2 * t + 1] = vec4(unpack2(packed.z), unpack2(packed.w));
+#endif
+        }
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            // Same address in every lane: the gather returns A[m, k .. k + 7] broadcast.
+            vec4 a0 = texelFetch(aTexels, int((rowA[i] + k) >> 2));
+            vec4 a1 = texelFetch(aTexels, int((rowA[i] + k) >> 2) + 1);
+            [[unroll]] for (uint t = 0; t < TN; t++) {
+                vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
+                float s = acc[i * TN + t];
+                s = fma(a0.x, w0.x, fma(a0.y, w0.y, fma(a0.z, w0.z, fma(a0.w, w0.w, s))));
+                acc[i * TN + t] = fma(a1.x, w1.x, fma(a1.y, w1.y, fma(a1.z, w1.z, fma(a1.w, w1.w, s))));
+            }
+        }
+    }
+    for (; k < p.K; k++) {
+        [[unroll]] for (uint t = 0; t < TN; t++) {
+            float wv = loadW1(wRow[t] + k);
+            [[unroll]] for (uint i = 0; i < TM; i++) acc[i * TN + t] = fma(a[rowA[i] + k], wv, acc[i * TN + t]);
+        }
+    }
+    [[unroll]] for (uint t = 0; t < TN; t++) {
+        uint n = n0 + t * gl_WorkGroupSize.x;
+        if (n < p.N) {
+            float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
+            [[unroll]] for (uint i = 0; i < TM; i++) {
+                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i * TN + t] * p.scaleW + bn;
+            }
+        }
+    }
+}
+#else
+void main() {
+    uint n = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint m0 = gl_WorkGroupID.y * TM;
+    uint b = gl_WorkGroupID.z;
+    // Out-of-range rows and columns compute on clamped indices and are not stored, so the loops
+    // have no branches.
+    uint wRow = p.offsetW + b * p.batchStrideW + min(n, p.N - 1) * p.K;
+    uint aBase = p.offsetA + b * p.batchStrideA;
+    uint rowA[TM];
+    float acc[TM];
+    [[unroll]] for (uint i = 0; i < TM; i++) {
+        rowA[i] = aBase + min(m0 + i, p.M - 1) * p.rowStrideA;
+        acc[i] = 0.0;
+    }
+    uint k = 0;
+    for (; k + 4 <= p.K; k += 4) {
+        vec4 wv = loadW4(wRow + k);
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            uint r = rowA[i] + k;
+            acc[i] = fma(a[r], wv.x, fma(a[r + 1], wv.y, fma(a[r + 2], wv.z, fma(a[r + 3], wv.w, acc[i]))));
+        }
+    }
+    for (; k < p.K; k++) {
+        float wv = loadW1(wRow + k);
+        [[unroll]] for (uint i = 0; i < TM; i++) acc[i] = fma(a[rowA[i] + k], wv, acc[i]);
+    }
+    if (n >= p.N) return;
+    float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
+    [[unroll]] for (uint i = 0; i < TM; i++) {
+        if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i] * p.scaleW + bn;
+    }
+}
+#endif

@@ -1,0 +1,50 @@
+#version 450
+// Layer norm or RMS norm over the last dimension, one invocation per row. Output is contiguous.
+// Statistics use two passes (mean, then squared deviations) to avoid cancellation.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const bool RMS = false;
+layout(constant_id = 1) const bool HAS_WEIGHT = false;
+layout(constant_id = 2) const bool HAS_BIAS = false;
+
+layout(binding = 0) readonly buffer In { float x[]; };
+layout(binding = 1) readonly buffer Weight { float weight[]; };
+layout(binding = 2) readonly buffer Bias { float bias[]; };
+layout(binding = 3) writeonly buffer Out { float o[]; };
+layout(push_constant) uniform Params {
+    uvec4 shape;
+    ivec4 strides;
+    int offsetIn;
+    uint offsetWeight;
+    uint offsetBias;
+    uint offsetOut;
+    uint rows;
+    float eps;
+} p;
+
+void main() {
+    uint r = linearInvocation(64);
+    if (r >= p.rows) return;
+    uint n = p.shape.w;
+    int base = p.offsetIn + rowOffset(r, p.shape, p.strides);
+    int step = p.strides.w;
+    float mean = 0.0;
+    if (!RMS) {
+        for (uint j = 0; j < n; j++) mean += x[base + int(j) * step];
+        mean /= float(n);
+    }
+    float sq = 0.0;
+    for (uint j = 0; j < n; j++) {
+        float d = x[base + int(j) * step] - mean;
+        sq += d * d;
+    }
+    float inv = inversesqrt(sq / float(n) + p.eps);
+    uint out0 = p.offsetOut + r * n;
+    for (uint j = 0; j < n; j++) {
+        float v = (x[base + int(j) * step] - mean) * inv;
+        if (HAS_WEIGHT) v *= weight[p.offsetWeight + j];
+        if (HAS_BIAS) v += bias[p.offsetBias + j];
+        o[out0 + j] = v;
+    }
+}
