@@ -32,6 +32,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Sampling mathematics on CPU arrays: ComfyUI's noise, model sampling, schedulers and samplers.
+        // Foundation only; the model is a closure.
+        .target(name: "LoomSampling"),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(name: "LoomNodes", dependencies: ["LoomGraph"]),
         // The embedding API: one engine shared by the CLI, the server and host applications.
@@ -47,5 +50,6 @@ let package = Package(
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
+        .testTarget(name: "LoomSamplingTests", dependencies: ["LoomSampling"]),
     ]
 )

@@ -1,0 +1,25 @@
+/// Where a stochastic sampler takes its per-step noise.
+public protocol NoiseSampler: Sendable {
+    /// Standard normal noise, one value per state element, for the step from `sigma` to `sigmaNext`.
+    mutating func noise(from sigma: Double, to sigmaNext: Double) -> [Float]
+}
+
+/// ComfyUI's `default_noise_sampler`: a generator of its own, seeded with the run's seed, drawing
+/// `randn` of the whole state each call.
+///
+/// ComfyUI gives the SDE samplers (dpmpp_2m_sde, dpmpp_3m_sde) a torchsde Brownian tree instead.
+/// Loom uses this sampler for them too: the trajectories follow the same equations, but their noise
+/// is not ComfyUI's, so those two samplers do not reproduce ComfyUI images seed for seed.
+public struct SeededNoiseSampler: NoiseSampler {
+    private var generator: TorchGenerator
+    private let count: Int
+
+    public init(seed: UInt64, count: Int) {
+        generator = TorchGenerator(seed: seed)
+        self.count = count
+    }
+
+    public mutating func noise(from sigma: Double, to sigmaNext: Double) -> [Float] {
+        generator.randn(count: count)
+    }
+}

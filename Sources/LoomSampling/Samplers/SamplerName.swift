@@ -1,0 +1,72 @@
+/// The `sampler_name` values Loom implements, spelled as ComfyUI spells them.
+public enum SamplerName: String, CaseIterable, Sendable {
+    case euler
+    case eulerAncestral = "euler_ancestral"
+    case heun
+    case dpm2 = "dpm_2"
+    case dpm2Ancestral = "dpm_2_ancestral"
+    case lms
+    case dpmpp2SAncestral = "dpmpp_2s_ancestral"
+    case dpmpp2M = "dpmpp_2m"
+    case dpmpp2MSDE = "dpmpp_2m_sde"
+    case dpmpp3MSDE = "dpmpp_3m_sde"
+    case ddim
+    case uniPC = "uni_pc"
+    case uniPCBH2 = "uni_pc_bh2"
+    case lcm
+    case ipndm
+    case resMultistep = "res_multistep"
+
+    /// Every sampler name ComfyUI's KSampler accepts (`comfy.samplers.SAMPLER_NAMES`), in its order.
+    public static let comfyUINames = [
+        "euler", "euler_cfg_pp", "euler_ancestral", "euler_ancestral_cfg_pp", "heun", "heunpp2", "dpm_2",
+        "dpm_2_ancestral", "lms", "dpm_fast", "dpm_adaptive", "dpmpp_2s_ancestral", "dpmpp_2s_ancestral_cfg_pp",
+        "dpmpp_sde", "dpmpp_sde_gpu", "dpmpp_2m", "dpmpp_2m_cfg_pp", "dpmpp_2m_sde", "dpmpp_2m_sde_gpu",
+        "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde", "dpmpp_3m_sde_gpu", "ddpm", "lcm", "ipndm",
+        "ipndm_v", "deis", "res_multistep", "res_multistep_cfg_pp", "res_multistep_ancestral",
+        "res_multistep_ancestral_cfg_pp", "gradient_estimation", "gradient_estimation_cfg_pp", "er_sde", "seeds_2",
+        "seeds_3", "sa_solver", "sa_solver_pece", "ddim", "uni_pc", "uni_pc_bh2",
+    ]
+
+    /// Parses a workflow's sampler name; ComfyUI names Loom lacks are reported as such, never
+    /// replaced by another sampler.
+    public init(named name: String) throws(SamplingError) {
+        if let known = SamplerName(rawValue: name) {
+            self = known
+        } else if Self.comfyUINames.contains(name) {
+            throw .unimplementedSampler(name)
+        } else {
+            throw .unknownSampler(name)
+        }
+    }
+
+    /// The algorithm with ComfyUI's default options.
+    public var sampler: any Sampler {
+        switch self {
+        case .euler, .ddim: EulerSampler()
+        case .eulerAncestral: EulerAncestralSampler()
+        case .heun: HeunSampler()
+        case .dpm2: DPM2Sampler()
+        case .dpm2Ancestral: DPM2AncestralSampler()
+        case .lms: LMSSampler()
+        case .dpmpp2SAncestral: DPMPP2SAncestralSampler()
+        case .dpmpp2M: DPMPP2MSampler()
+        case .dpmpp2MSDE: DPMPP2MSDESampler()
+        case .dpmpp3MSDE: DPMPP3MSDESampler()
+        case .uniPC: UniPCSampler(variant: .bh1)
+        case .uniPCBH2: UniPCSampler(variant: .bh2)
+        case .lcm: LCMSampler()
+        case .ipndm: IPNDMSampler()
+        case .resMultistep: ResMultistepSampler()
+        }
+    }
+
+    /// KSampler schedules one step more for these and drops the second-to-last sigma, because
+    /// their steps evaluate the model between two sigmas.
+    public var discardsPenultimateSigma: Bool {
+        [.dpm2, .dpm2Ancestral, .uniPC, .uniPCBH2].contains(self)
+    }
+
+    /// ComfyUI's `ddim` is Euler whose inpainting blend uses its own noise, drawn from seed + 1.
+    public var drawsSeparateInpaintNoise: Bool { self == .ddim }
+}
