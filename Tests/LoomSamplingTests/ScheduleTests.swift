@@ -50,10 +50,17 @@ import Testing
                     #expect(abs(value - reference) <= 1e-6 * abs(reference), "\(label): \(sigmas) vs \(expected)")
                 }
             }
-            if sigmas.map(\.bitPattern) != expected.map(\.bitPattern) { inexact.append(label) }
+            // The float32 arithmetic is mirrored, so the sigmas are identical to the bit, except
+            // where ComfyUI's tan (kl_optimal) and exp of 16 or more values (exponential) come from
+            // PyTorch's vector math library: there they may be one unit in the last place apart.
+            let tolerance: UInt32 = scheduler == .klOptimal || scheduler == .exponential ? 1 : 0
+            let withinTolerance = zip(sigmas, expected).allSatisfy { value, reference in
+                (value.isNaN && reference.isNaN) || value.sign == reference.sign
+                    && max(value.bitPattern, reference.bitPattern) - min(value.bitPattern, reference.bitPattern) <= tolerance
+            }
+            if !withinTolerance { inexact.append(label) }
         }
-        // The float32 arithmetic is mirrored, so nearly every schedule is identical to the bit.
-        #expect(inexact.count * 20 <= records.count, "not bit-identical: \(inexact)")
+        #expect(inexact.isEmpty, "not bit-identical: \(inexact)")
     }
 
     @Test func inverseIncompleteBetaMatchesSciPy() {

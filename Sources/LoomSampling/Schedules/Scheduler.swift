@@ -43,11 +43,11 @@ public enum Scheduler: String, CaseIterable, Sendable {
             let minInverse = pow(Double(modelSampling.sigmaMin), 1 / rho)
             let maxInverse = pow(Double(modelSampling.sigmaMax), 1 / rho)
             let span = Float(minInverse - maxInverse)
-            return torchLinspace(0, 1, count: steps).map { powf(Float(maxInverse) + $0 * span, Float(rho)) } + [0]
+            return torchLinspace(0, 1, count: steps).map { roundedPow(Float(maxInverse) + $0 * span, Float(rho)) } + [0]
         case .exponential:
             let logs = torchLinspace(
                 Float(log(Double(modelSampling.sigmaMax))), Float(log(Double(modelSampling.sigmaMin))), count: steps)
-            return logs.map { expf($0) } + [0]
+            return logs.map(roundedExp) + [0]
         case .ddimUniform:
             return ddimUniform(steps: steps, table: table)
         case .beta:
@@ -57,7 +57,8 @@ public enum Scheduler: String, CaseIterable, Sendable {
         case .klOptimal:
             let atanMin = Float(atan(Double(modelSampling.sigmaMin)))
             let atanMax = Float(atan(Double(modelSampling.sigmaMax)))
-            // steps = 1 divides 0 by 0 in ComfyUI too, giving a NaN sigma.
+            // steps = 1 divides 0 by 0 in ComfyUI too, giving a NaN sigma. PyTorch's vectorised
+            // tan can differ from libm's in the last bit, so these sigmas match to 1 ulp.
             return (0..<steps).map { index -> Float in
                 let fraction = Float(index) / Float(steps - 1)
                 return tanf(fraction * atanMin + (1 - fraction) * atanMax)
@@ -113,13 +114,21 @@ public enum Scheduler: String, CaseIterable, Sendable {
     }
 }
 
-/// `torch.linspace` in float32 as PyTorch's CPU kernel computes it: from the start for the first
-/// half, back from the end for the second.
+/// `torch.linspace` in float32 as PyTorch's CPU kernel computes it: fused multiply–adds from the
+/// start for the first half, back from the end for the second.
 func torchLinspace(_ start: Float, _ end: Float, count: Int) -> [Float] {
     if count == 1 { return [start] }
     let step = (end - start) / Float(count - 1)
     let halfway = count / 2
     return (0..<count).map { index in
-        index < halfway ? start + step * Float(index) : end - step * Float(count - index - 1)
+        index < halfway
+            ? start.addingProduct(step, Float(index))
+            : end.addingProduct(-step, Float(count - index - 1))
     }
 }
+
+/// float32 functions rounded from double precision: correctly rounded, as PyTorch's scalar float32
+/// `exp` and `pow` are in practice where libm's float versions can be off by one bit. (PyTorch's
+/// vectorised exp, for 16 or more values, can differ from both by one bit.)
+private func roundedExp(_ x: Float) -> Float { Float(exp(Double(x))) }
+private func roundedPow(_ x: Float, _ y: Float) -> Float { Float(pow(Double(x), Double(y))) }
