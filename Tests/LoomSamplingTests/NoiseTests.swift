@@ -47,6 +47,41 @@ import Testing
         }
     }
 
+    @Test func seedSequenceMatchesNumpy() {
+        for record in fixtures.records("seed_sequences") {
+            let sequence = SeedSequence(
+                entropy: UInt64(record.string("entropy"))!, spawnKey: record.ints("spawn_key").map { UInt64($0) },
+                poolSize: record.int("pool_size"))
+            #expect(sequence.generateState(count: 4) == record.ints("state").map { UInt32($0) })
+        }
+    }
+
+    @Test func brownianTreeNoiseMatchesComfyUIsTorchsdeTree() {
+        for record in fixtures.records("brownian") {
+            var sampler = BrownianTreeNoiseSampler(
+                seed: UInt64(record.string("seed"))!, sigmaMin: Float(bitPattern: UInt32(record.int("sigma_min"))),
+                sigmaMax: Float(bitPattern: UInt32(record.int("sigma_max"))), count: record.int("count"))
+            for query in record["queries"] as! [[Any]] {
+                let sigma = Float(bitPattern: UInt32((query[0] as! NSNumber).intValue))
+                let sigmaNext = Float(bitPattern: UInt32((query[1] as! NSNumber).intValue))
+                let expected = (query[2] as! [NSNumber]).map { Float(bitPattern: UInt32($0.intValue)) }
+                let noise = sampler.noise(from: Double(sigma), to: Double(sigmaNext))
+                // The tree's increments are bit-exact; the normalisation divides by a float32 square
+                // root, which PyTorch's vector library does not always round correctly.
+                #expect(noise.count == 20)
+                let ulps = zip(noise, expected).map { max($0.bitPattern, $1.bitPattern) - min($0.bitPattern, $1.bitPattern) }
+                #expect(ulps.max()! <= 2, "seed \(record.string("seed")) \(sigma) → \(sigmaNext): \(noise) vs \(expected)")
+            }
+        }
+    }
+
+    @Test func roundsTimesLikePython() {
+        #expect(BrownianTree.rounded(0.0291) == 0.0291)
+        #expect(BrownianTree.rounded(0.12345650000000001) == 0.123457)
+        #expect(BrownianTree.rounded(0.5000005) == 0.5)  // the double lies just below the tie
+        #expect(BrownianTree.rounded(0.0000004) == 0)
+    }
+
     @Test func rejectsABatchIndexPerItemMismatch() {
         #expect(throws: SamplingError.invalidBatchIndex([0], batchSize: 2)) {
             try InitialNoise.prepare(seed: 1, batchSize: 2, itemCount: 4, batchIndex: [0])

@@ -87,7 +87,7 @@ public struct KSampling: Sendable {
         var context = SamplingContext(
             model: masked(model, mask: mask, latent: latent, noise: inpaintNoise(default: noise), stepSigmas: stepSigmas),
             modelSampling: modelSampling,
-            noiseSampler: SeededNoiseSampler(seed: seed, count: latent.count),
+            noiseSampler: sampler.noiseSampler(seed: seed, sigmas: sigmas, count: latent.count),
             onStep: onStep)
         let start = modelSampling.noiseScaling(sigma: firstSigma, noise: noise, latent: latent)
         let samples = try await algorithm.sample(start, sigmas: sigmas, context: &context)

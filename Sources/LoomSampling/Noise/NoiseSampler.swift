@@ -4,12 +4,9 @@ public protocol NoiseSampler: Sendable {
     mutating func noise(from sigma: Double, to sigmaNext: Double) -> [Float]
 }
 
-/// ComfyUI's `default_noise_sampler`: a generator of its own, seeded with the run's seed, drawing
-/// `randn` of the whole state each call.
-///
-/// ComfyUI gives the SDE samplers (dpmpp_2m_sde, dpmpp_3m_sde) a torchsde Brownian tree instead.
-/// Loom uses this sampler for them too: the trajectories follow the same equations, but their noise
-/// is not ComfyUI's, so those two samplers do not reproduce ComfyUI images seed for seed.
+/// ComfyUI's `default_noise_sampler`, which its ancestral samplers and lcm use: a generator of its
+/// own, seeded with the run's seed, drawing `randn` of the whole state each call. (The SDE samplers
+/// use `BrownianTreeNoiseSampler`.)
 public struct SeededNoiseSampler: NoiseSampler {
     private var generator: TorchGenerator
     private let count: Int

@@ -1,7 +1,7 @@
 import Foundation
 
-/// `dpmpp_2m_sde` (midpoint solver) for flow models, in half-log-SNR time. Its per-step noise comes
-/// from the context's noise sampler (ComfyUI: a Brownian tree; see `SeededNoiseSampler`).
+/// `dpmpp_2m_sde` (midpoint solver) for flow models, in half-log-SNR time. ComfyUI draws its noise
+/// from a Brownian tree (`BrownianTreeNoiseSampler`).
 public struct DPMPP2MSDESampler: Sampler {
     public var eta: Double
     public var noiseMultiplier: Double

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `dpmpp_3m_sde` for flow models: third-order multistep DPM-Solver++ SDE in half-log-SNR time,
-/// second order on the second step and first order on the first. Noise as in `DPMPP2MSDESampler`.
+/// second order on the second step and first order on the first, with Brownian-tree noise.
 public struct DPMPP3MSDESampler: Sampler {
     public var eta: Double
     public var noiseMultiplier: Double

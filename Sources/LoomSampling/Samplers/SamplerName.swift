@@ -67,6 +67,15 @@ public enum SamplerName: String, CaseIterable, Sendable {
         [.dpm2, .dpm2Ancestral, .uniPC, .uniPCBH2].contains(self)
     }
 
+    /// The per-step noise ComfyUI gives the sampler: a Brownian tree over the schedule for the SDE
+    /// samplers, otherwise a generator seeded with the run's seed.
+    public func noiseSampler(seed: UInt64, sigmas: [Float], count: Int) -> any NoiseSampler {
+        switch self {
+        case .dpmpp2MSDE, .dpmpp3MSDE: BrownianTreeNoiseSampler(seed: seed, sigmas: sigmas, count: count)
+        default: SeededNoiseSampler(seed: seed, count: count)
+        }
+    }
+
     /// ComfyUI's `ddim` is Euler whose inpainting blend uses its own noise, drawn from seed + 1.
     public var drawsSeparateInpaintNoise: Bool { self == .ddim }
 }
