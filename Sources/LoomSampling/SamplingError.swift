@@ -9,8 +9,6 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     /// An array (latent, noise, mask or model output) whose length is not the state's.
     case lengthMismatch(what: String, expected: Int, actual: Int)
     case invalidSteps(Int)
-    /// UniPC needs at least as many steps as its order (ComfyUI asserts the same).
-    case tooFewSteps(sampler: String, steps: Int, needed: Int)
 
     public var description: String {
         switch self {
@@ -27,8 +25,6 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
             "\(what) has \(actual) values where the latent has \(expected)"
         case .invalidSteps(let steps):
             "steps must be at least 1, not \(steps)"
-        case .tooFewSteps(let sampler, let steps, let needed):
-            "\(sampler) needs at least \(needed) steps, got \(steps)"
         }
     }
 }

@@ -1,12 +1,17 @@
 import Foundation
 
-/// `dpmpp_2m_sde` (midpoint solver) for flow models, in half-log-SNR time. ComfyUI draws its noise
-/// from a Brownian tree (`BrownianTreeNoiseSampler`).
+/// `dpmpp_2m_sde` (midpoint solver) and `dpmpp_2m_sde_heun` for flow models, in half-log-SNR time.
+/// ComfyUI draws their noise from a Brownian tree (`BrownianTreeNoiseSampler`).
 public struct DPMPP2MSDESampler: Sampler {
+    /// How the second-order correction from the previous prediction is weighted.
+    public enum Solver: Sendable { case midpoint, heun }
+
+    public var solver: Solver
     public var eta: Double
     public var noiseMultiplier: Double
 
-    public init(eta: Double = 1, noiseMultiplier: Double = 1) {
+    public init(solver: Solver = .midpoint, eta: Double = 1, noiseMultiplier: Double = 1) {
+        self.solver = solver
         self.eta = eta
         self.noiseMultiplier = noiseMultiplier
     }
@@ -35,7 +40,11 @@ public struct DPMPP2MSDESampler: Sampler {
                 x = x.scaled(sigmaNext / sigma * exp(-step * eta), plus: predictionWeight, times: denoised)
                 if let previous = previousDenoised, let previousH {
                     let r = previousH / step
-                    x = x.adding(0.5 * predictionWeight / r, times: denoised.minus(previous))
+                    let correctionWeight = switch solver {
+                    case .midpoint: 0.5 * predictionWeight
+                    case .heun: alphaNext * (-expm1(-hEta) / -hEta + 1)
+                    }
+                    x = x.adding(correctionWeight / r, times: denoised.minus(previous))
                 }
                 if eta > 0 && noiseMultiplier > 0 {
                     let noise = context.noise(from: sigma, to: sigmaNext)

@@ -9,6 +9,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case dpmpp2SAncestral = "dpmpp_2s_ancestral"
     case dpmpp2M = "dpmpp_2m"
     case dpmpp2MSDE = "dpmpp_2m_sde"
+    case dpmpp2MSDEHeun = "dpmpp_2m_sde_heun"
     case dpmpp3MSDE = "dpmpp_3m_sde"
     case ddim
     case uniPC = "uni_pc"
@@ -51,7 +52,8 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .lms: LMSSampler()
         case .dpmpp2SAncestral: DPMPP2SAncestralSampler()
         case .dpmpp2M: DPMPP2MSampler()
-        case .dpmpp2MSDE: DPMPP2MSDESampler()
+        case .dpmpp2MSDE: DPMPP2MSDESampler(solver: .midpoint)
+        case .dpmpp2MSDEHeun: DPMPP2MSDESampler(solver: .heun)
         case .dpmpp3MSDE: DPMPP3MSDESampler()
         case .uniPC: UniPCSampler(variant: .bh1)
         case .uniPCBH2: UniPCSampler(variant: .bh2)
@@ -71,7 +73,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     /// samplers, otherwise a generator seeded with the run's seed.
     public func noiseSampler(seed: UInt64, sigmas: [Float], count: Int) -> any NoiseSampler {
         switch self {
-        case .dpmpp2MSDE, .dpmpp3MSDE: BrownianTreeNoiseSampler(seed: seed, sigmas: sigmas, count: count)
+        case .dpmpp2MSDE, .dpmpp2MSDEHeun, .dpmpp3MSDE: BrownianTreeNoiseSampler(seed: seed, sigmas: sigmas, count: count)
         default: SeededNoiseSampler(seed: seed, count: count)
         }
     }
