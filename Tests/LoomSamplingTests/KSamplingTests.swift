@@ -95,6 +95,39 @@ import Testing
     }
 }
 
+@Suite struct SamplerRunTests {
+    @Test func reportsTheLastDenoisedPrediction() async throws {
+        let sampling = FluxModelSampling()
+        let sigmas = Scheduler.simple.sigmas(steps: 3, modelSampling: sampling)
+        let latent: [Float] = [0.5, -0.5, 0.25, 1]
+        let noise = { var generator = TorchGenerator(seed: 9); return generator.randn(count: 4) }()
+        let run = SamplerRun(modelSampling: sampling, sampler: .euler, seed: 9)
+        let output = try await run.sample(latent: latent, noise: noise, sigmas: sigmas, model: { x, sigma in
+            x.map { $0 * Float(sigma) }
+        })
+        // The last step starts at the last nonzero sigma, from which Euler lands on that prediction.
+        #expect(output.lastDenoised == output.samples)
+        #expect(output.samples != latent)
+    }
+
+    @Test func aSingleSigmaNoisesAndUnscalesTheLatent() async throws {
+        let run = SamplerRun(modelSampling: FluxModelSampling(), sampler: .euler, seed: 1)
+        let output = try await run.sample(latent: [1, 2], noise: [4, -4], sigmas: [0.5], model: { _, _ in
+            Issue.record("no step, no model call")
+            return []
+        })
+        #expect(output.samples == [5, -2])  // (0.5·noise + 0.5·latent) / 0.5
+        #expect(output.lastDenoised == nil)
+    }
+
+    @Test func rejectsNoiseOfTheWrongSize() async {
+        let run = SamplerRun(modelSampling: FluxModelSampling(), sampler: .euler, seed: 1)
+        await #expect(throws: SamplingError.lengthMismatch(what: "the noise", expected: 2, actual: 1)) {
+            try await run.sample(latent: [1, 2], noise: [0], sigmas: [1, 0], model: { x, _ in x })
+        }
+    }
+}
+
 @Suite struct SamplerNameTests {
     @Test func namesFollowComfyUI() throws {
         for sampler in SamplerName.allCases {

@@ -1,6 +1,7 @@
-/// One KSampler / KSamplerAdvanced run on a flow model, as ComfyUI's `common_ksampler` and
-/// `KSAMPLER.sample` do it, with the model reduced to its denoised prediction (guidance, CFG and
-/// the latent format's scale and shift are the caller's).
+/// One KSampler / KSamplerAdvanced run on a flow model, as ComfyUI's `common_ksampler` does it:
+/// the schedule cut to denoise and start/end steps, the seed's initial noise, then a `SamplerRun`.
+/// The model is reduced to its denoised prediction (guidance, CFG and the latent format's scale and
+/// shift are the caller's).
 public struct KSampling: Sendable {
     public var modelSampling: any ModelSampling
     public var sampler: SamplerName
@@ -73,50 +74,13 @@ public struct KSampling: Sendable {
         guard batchSize >= 1, latent.count % batchSize == 0 else {
             throw SamplingError.lengthMismatch(what: "the batch", expected: latent.count, actual: batchSize)
         }
-        if let mask, mask.values.count != latent.count {
-            throw SamplingError.lengthMismatch(what: "the noise mask", expected: latent.count, actual: mask.values.count)
-        }
-        guard let sigmas = sigmas(), let firstSigma = sigmas.first else { return latent }
-
+        guard let sigmas = sigmas(), !sigmas.isEmpty else { return latent }
         let noise = addsNoise
             ? try InitialNoise.prepare(seed: seed, batchSize: batchSize, itemCount: latent.count / batchSize,
                                        batchIndex: batchIndex)
             : [Float](repeating: 0, count: latent.count)
-        let algorithm = sampler.sampler
-        let stepSigmas = algorithm.effectiveSigmas(sigmas)
-        var context = SamplingContext(
-            model: masked(model, mask: mask, latent: latent, noise: inpaintNoise(default: noise), stepSigmas: stepSigmas),
-            modelSampling: modelSampling,
-            noiseSampler: sampler.noiseSampler(seed: seed, sigmas: sigmas, count: latent.count),
-            onStep: onStep)
-        let start = modelSampling.noiseScaling(sigma: firstSigma, noise: noise, latent: latent)
-        let samples = try await algorithm.sample(start, sigmas: sigmas, context: &context)
-        return modelSampling.inverseNoiseScaling(sigma: stepSigmas[stepSigmas.count - 1], latent: samples)
-    }
-
-    private func inpaintNoise(default noise: [Float]) -> [Float] {
-        guard sampler.drawsSeparateInpaintNoise else { return noise }
-        var generator = TorchGenerator(seed: seed &+ 1)
-        return generator.randn(count: noise.count)
-    }
-
-    /// ComfyUI's `KSamplerX0Inpaint` around the model.
-    private func masked(
-        _ model: @escaping Denoiser, mask: DenoiseMask?, latent: [Float], noise: [Float], stepSigmas: [Float]
-    ) -> Denoiser {
-        guard let mask else { return model }
-        let modelSampling = modelSampling
-        return { x, sigma in
-            let weights = mask.effectiveMask(at: sigma, stepSigmas: stepSigmas, modelSampling: modelSampling)
-            let kept = modelSampling.noiseScaling(sigma: Float(sigma), noise: noise, latent: latent)
-            var input = x
-            for i in input.indices { input[i] = x[i] * weights[i] + kept[i] * (1 - weights[i]) }
-            var denoised = try await model(input, sigma)
-            guard denoised.count == input.count else {
-                throw SamplingError.lengthMismatch(what: "the model output", expected: input.count, actual: denoised.count)
-            }
-            for i in denoised.indices { denoised[i] = denoised[i] * weights[i] + latent[i] * (1 - weights[i]) }
-            return denoised
-        }
+        let run = SamplerRun(modelSampling: modelSampling, sampler: sampler, seed: seed)
+        return try await run.sample(latent: latent, noise: noise, sigmas: sigmas, mask: mask, model: model, onStep: onStep)
+            .samples
     }
 }
