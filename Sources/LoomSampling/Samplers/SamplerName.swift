@@ -3,6 +3,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case euler
     case eulerAncestral = "euler_ancestral"
     case heun
+    case heunPP2 = "heunpp2"
     case dpm2 = "dpm_2"
     case dpm2Ancestral = "dpm_2_ancestral"
     case lms
@@ -14,9 +15,12 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case ddim
     case uniPC = "uni_pc"
     case uniPCBH2 = "uni_pc_bh2"
+    case ddpm
     case lcm
     case ipndm
     case resMultistep = "res_multistep"
+    case resMultistepAncestral = "res_multistep_ancestral"
+    case gradientEstimation = "gradient_estimation"
 
     /// Every sampler name ComfyUI's KSampler accepts (`comfy.samplers.SAMPLER_NAMES`), in its order.
     public static let comfyUINames = [
@@ -47,6 +51,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .euler, .ddim: EulerSampler()
         case .eulerAncestral: EulerAncestralSampler()
         case .heun: HeunSampler()
+        case .heunPP2: HeunPP2Sampler()
         case .dpm2: DPM2Sampler()
         case .dpm2Ancestral: DPM2AncestralSampler()
         case .lms: LMSSampler()
@@ -57,9 +62,12 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .dpmpp3MSDE: DPMPP3MSDESampler()
         case .uniPC: UniPCSampler(variant: .bh1)
         case .uniPCBH2: UniPCSampler(variant: .bh2)
+        case .ddpm: DDPMSampler()
         case .lcm: LCMSampler()
         case .ipndm: IPNDMSampler()
-        case .resMultistep: ResMultistepSampler()
+        case .resMultistep: ResMultistepSampler(eta: 0)
+        case .resMultistepAncestral: ResMultistepSampler(eta: 1)
+        case .gradientEstimation: GradientEstimationSampler()
         }
     }
 
