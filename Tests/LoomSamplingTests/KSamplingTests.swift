@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func comfyUISamplersLoomLacksAreNamedInTheError() {
-        #expect(throws: SamplingError.unimplementedSampler("dpmpp_sde")) { try SamplerName(named: "dpmpp_sde") }
+        #expect(throws: SamplingError.unimplementedSampler("euler_cfg_pp")) { try SamplerName(named: "euler_cfg_pp") }
         #expect(throws: SamplingError.unknownSampler("eulerr")) { try SamplerName(named: "eulerr") }
         let message = SamplingError.unimplementedSampler("er_sde").description
         #expect(message.contains("er_sde") && message.contains("res_multistep"))

@@ -8,6 +8,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case dpm2Ancestral = "dpm_2_ancestral"
     case lms
     case dpmpp2SAncestral = "dpmpp_2s_ancestral"
+    case dpmppSDE = "dpmpp_sde"
     case dpmpp2M = "dpmpp_2m"
     case dpmpp2MSDE = "dpmpp_2m_sde"
     case dpmpp2MSDEHeun = "dpmpp_2m_sde_heun"
@@ -56,6 +57,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .dpm2Ancestral: DPM2AncestralSampler()
         case .lms: LMSSampler()
         case .dpmpp2SAncestral: DPMPP2SAncestralSampler()
+        case .dpmppSDE: DPMPPSDESampler()
         case .dpmpp2M: DPMPP2MSampler()
         case .dpmpp2MSDE: DPMPP2MSDESampler(solver: .midpoint)
         case .dpmpp2MSDEHeun: DPMPP2MSDESampler(solver: .heun)
@@ -81,7 +83,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     /// samplers, otherwise a generator seeded with the run's seed.
     public func noiseSampler(seed: UInt64, sigmas: [Float], count: Int) -> any NoiseSampler {
         switch self {
-        case .dpmpp2MSDE, .dpmpp2MSDEHeun, .dpmpp3MSDE: BrownianTreeNoiseSampler(seed: seed, sigmas: sigmas, count: count)
+        case .dpmppSDE, .dpmpp2MSDE, .dpmpp2MSDEHeun, .dpmpp3MSDE: BrownianTreeNoiseSampler(seed: seed, sigmas: sigmas, count: count)
         default: SeededNoiseSampler(seed: seed, count: count)
         }
     }
