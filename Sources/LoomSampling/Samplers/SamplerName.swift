@@ -19,9 +19,13 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case ddpm
     case lcm
     case ipndm
+    case ipndmV = "ipndm_v"
     case resMultistep = "res_multistep"
     case resMultistepAncestral = "res_multistep_ancestral"
     case gradientEstimation = "gradient_estimation"
+    case erSDE = "er_sde"
+    case seeds2 = "seeds_2"
+    case seeds3 = "seeds_3"
 
     /// Every sampler name ComfyUI's KSampler accepts (`comfy.samplers.SAMPLER_NAMES`), in its order.
     public static let comfyUINames = [
@@ -67,9 +71,13 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .ddpm: DDPMSampler()
         case .lcm: LCMSampler()
         case .ipndm: IPNDMSampler()
+        case .ipndmV: IPNDMVSampler()
         case .resMultistep: ResMultistepSampler(eta: 0)
         case .resMultistepAncestral: ResMultistepSampler(eta: 1)
         case .gradientEstimation: GradientEstimationSampler()
+        case .erSDE: ERSDESampler()
+        case .seeds2: SEEDSSampler.seeds2
+        case .seeds3: SEEDSSampler.seeds3
         }
     }
 
