@@ -59,9 +59,9 @@ import Testing
         for (sum, expected) in zip(loggedSums, expectedSums) {
             #expect(abs(sum - expected) <= 1e-4 * max(1, abs(expected)), "denoised sums \(loggedSums) vs \(expectedSums)")
         }
-        let expected = record.doubles("output")
+        let expected = record.floats("output")
         try #require(output.count == expected.count)
-        let worst = zip(output, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+        let worst = zip(output, expected).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max()!
         #expect(worst <= 1e-5, "largest deviation \(worst)")
     }
 
