@@ -43,6 +43,12 @@ import Testing
         }
     }
 
+    @Test func rejectsABatchThatDoesNotDivideTheLatent() async {
+        await #expect(throws: SamplingError.invalidBatchSize(3, latentCount: 32)) {
+            try await run().sample(latent: latent, batchSize: 3, model: { x, _ in x })
+        }
+    }
+
     @Test func rejectsAModelOutputOfTheWrongSize() async {
         await #expect(throws: SamplingError.lengthMismatch(what: "the model output", expected: 32, actual: 1)) {
             try await run().sample(latent: latent, model: { _, _ in [0] })

@@ -72,7 +72,7 @@ public struct KSampling: Sendable {
     ) async throws -> [Float] {
         guard steps >= 1 else { throw SamplingError.invalidSteps(steps) }
         guard batchSize >= 1, latent.count % batchSize == 0 else {
-            throw SamplingError.lengthMismatch(what: "the batch", expected: latent.count, actual: batchSize)
+            throw SamplingError.invalidBatchSize(batchSize, latentCount: latent.count)
         }
         guard let sigmas = sigmas(), !sigmas.isEmpty else { return latent }
         let noise = addsNoise

@@ -6,7 +6,8 @@ public protocol NoiseSampler: Sendable {
 
 /// ComfyUI's `default_noise_sampler`, which its ancestral samplers and lcm use: a generator of its
 /// own, seeded with the run's seed, drawing `randn` of the whole state each call. (The SDE samplers
-/// use `BrownianTreeNoiseSampler`.)
+/// use `BrownianTreeNoiseSampler`.) ComfyUI creates that generator on the latent's device, so this
+/// reproduces ComfyUI running on the CPU; on CUDA its per-step noise comes from the GPU generator.
 public struct SeededNoiseSampler: NoiseSampler {
     private var generator: TorchGenerator
     private let count: Int

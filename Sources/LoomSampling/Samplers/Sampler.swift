@@ -48,8 +48,9 @@ public struct SamplingContext: Sendable {
     }
 }
 
-/// One of ComfyUI's k-diffusion samplers, for flow-matching (CONST) models: integrates the state
-/// from `sigmas.first` down to `sigmas.last`, one step per consecutive pair.
+/// One of ComfyUI's samplers, integrating the state from `sigmas.first` down to `sigmas.last`, one
+/// step per consecutive pair. Where ComfyUI branches on the model type, the flow-matching (CONST)
+/// branch is the one implemented: Loom's models are flow models.
 public protocol Sampler: Sendable {
     func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float]
 
