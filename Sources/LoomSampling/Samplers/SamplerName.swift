@@ -20,6 +20,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case lcm
     case ipndm
     case ipndmV = "ipndm_v"
+    case deis
     case resMultistep = "res_multistep"
     case resMultistepAncestral = "res_multistep_ancestral"
     case gradientEstimation = "gradient_estimation"
@@ -72,6 +73,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .lcm: LCMSampler()
         case .ipndm: IPNDMSampler()
         case .ipndmV: IPNDMVSampler()
+        case .deis: DEISSampler()
         case .resMultistep: ResMultistepSampler(eta: 0)
         case .resMultistepAncestral: ResMultistepSampler(eta: 1)
         case .gradientEstimation: GradientEstimationSampler()
