@@ -5,6 +5,8 @@ public typealias Denoiser = @Sendable (_ x: [Float], _ sigma: Double) async thro
 public struct SamplingStep: Sendable {
     /// The step, counted from 0.
     public let index: Int
+    /// The schedule's step count (sigmas − 1), which ComfyUI reports as the total even for the
+    /// samplers that take a different number of steps (dpm_fast, dpm_adaptive).
     public let stepCount: Int
     public let sigma: Double
     /// The state the step started from.

@@ -7,6 +7,8 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case dpm2 = "dpm_2"
     case dpm2Ancestral = "dpm_2_ancestral"
     case lms
+    case dpmFast = "dpm_fast"
+    case dpmAdaptive = "dpm_adaptive"
     case dpmpp2SAncestral = "dpmpp_2s_ancestral"
     case dpmppSDE = "dpmpp_sde"
     case dpmpp2M = "dpmpp_2m"
@@ -61,6 +63,8 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .dpm2: DPM2Sampler()
         case .dpm2Ancestral: DPM2AncestralSampler()
         case .lms: LMSSampler()
+        case .dpmFast: DPMFastSampler()
+        case .dpmAdaptive: DPMAdaptiveSampler()
         case .dpmpp2SAncestral: DPMPP2SAncestralSampler()
         case .dpmppSDE: DPMPPSDESampler()
         case .dpmpp2M: DPMPP2MSampler()
