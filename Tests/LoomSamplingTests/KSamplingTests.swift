@@ -67,6 +67,18 @@ import Testing
         #expect(await steps.values == [0, 1])
     }
 
+    @Test func cancellingTheTaskStopsBeforeTheNextModelCall() async {
+        let calls = CallCounter()
+        await #expect(throws: CancellationError.self) {
+            try await run(.heun).sample(latent: latent, model: { x, _ in
+                await calls.increment()
+                withUnsafeCurrentTask { $0?.cancel() }
+                return x
+            })
+        }
+        #expect(await calls.value == 1)
+    }
+
     @Test func everyStepIsReportedOnceInOrder() async throws {
         for sampler in SamplerName.allCases {
             let steps = StepLog()

@@ -32,7 +32,8 @@ public struct SamplingContext: Sendable {
         self.onStep = onStep
     }
 
-    func denoise(_ x: [Float], sigma: Double) async throws -> [Float] {
+    /// The model's prediction, checked for cancellation before and for its length after.
+    public func denoise(_ x: [Float], sigma: Double) async throws -> [Float] {
         try Task.checkCancellation()
         let denoised = try await model(x, sigma)
         guard denoised.count == x.count else {
@@ -41,11 +42,11 @@ public struct SamplingContext: Sendable {
         return denoised
     }
 
-    func report(index: Int, of stepCount: Int, sigma: Double, x: [Float], denoised: [Float]) async throws {
+    public func report(index: Int, of stepCount: Int, sigma: Double, x: [Float], denoised: [Float]) async throws {
         try await onStep?(SamplingStep(index: index, stepCount: stepCount, sigma: sigma, x: x, denoised: denoised))
     }
 
-    mutating func noise(from sigma: Double, to sigmaNext: Double) -> [Float] {
+    public mutating func noise(from sigma: Double, to sigmaNext: Double) -> [Float] {
         noiseSampler.noise(from: sigma, to: sigmaNext)
     }
 }
