@@ -29,6 +29,8 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case erSDE = "er_sde"
     case seeds2 = "seeds_2"
     case seeds3 = "seeds_3"
+    case saSolver = "sa_solver"
+    case saSolverPECE = "sa_solver_pece"
 
     /// Every sampler name ComfyUI's KSampler accepts (`comfy.samplers.SAMPLER_NAMES`), in its order.
     public static let comfyUINames = [
@@ -84,6 +86,8 @@ public enum SamplerName: String, CaseIterable, Sendable {
         case .erSDE: ERSDESampler()
         case .seeds2: SEEDSSampler.seeds2
         case .seeds3: SEEDSSampler.seeds3
+        case .saSolver: SASolverSampler()
+        case .saSolverPECE: SASolverSampler(evaluatesCorrectedState: true)
         }
     }
 
