@@ -48,6 +48,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Sampling mathematics on CPU arrays: ComfyUI's noise, model sampling, schedulers and samplers.
+        // Foundation only; the model is a closure.
+        .target(name: "LoomSampling"),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(
             name: "LoomNodes",
@@ -115,5 +118,6 @@ let package = Package(
         .testTarget(name: "LoomImagingTests", dependencies: ["LoomImaging", "ImagingTestSupport"]),
         // Reads the golden image files in Tests/Fixtures/images for both test targets above.
         .target(name: "ImagingTestSupport", dependencies: ["LoomImaging"], path: "Tests/ImagingTestSupport"),
+        .testTarget(name: "LoomSamplingTests", dependencies: ["LoomSampling"]),
     ]
 )

@@ -1,0 +1,86 @@
+/// One KSampler / KSamplerAdvanced run on a flow model, as ComfyUI's `common_ksampler` does it:
+/// the schedule cut to denoise and start/end steps, the seed's initial noise, then a `SamplerRun`.
+/// The model is reduced to its denoised prediction (guidance, CFG and the latent format's scale and
+/// shift are the caller's).
+public struct KSampling: Sendable {
+    public var modelSampling: any ModelSampling
+    public var sampler: SamplerName
+    public var scheduler: Scheduler
+    public var steps: Int
+    public var denoise: Double
+    /// Seeds the initial noise, the per-step noise of stochastic samplers and ddim's inpaint noise.
+    public var seed: UInt64
+    /// KSamplerAdvanced `add_noise`: off, sampling starts from the latent as it is.
+    public var addsNoise: Bool
+    public var startStep: Int?
+    /// KSamplerAdvanced `end_at_step`.
+    public var lastStep: Int?
+    /// When sampling stops early (`lastStep`), end at sigma 0 rather than keep the leftover noise
+    /// (KSamplerAdvanced `return_with_leftover_noise` disabled; plain KSampler leaves it off).
+    public var forcesFullDenoise: Bool
+
+    /// The KSampler node.
+    public init(
+        modelSampling: any ModelSampling, sampler: SamplerName, scheduler: Scheduler, steps: Int,
+        denoise: Double = 1, seed: UInt64
+    ) {
+        self.modelSampling = modelSampling
+        self.sampler = sampler
+        self.scheduler = scheduler
+        self.steps = steps
+        self.denoise = denoise
+        self.seed = seed
+        addsNoise = true
+        forcesFullDenoise = false
+    }
+
+    /// The KSamplerAdvanced node.
+    public init(
+        modelSampling: any ModelSampling, sampler: SamplerName, scheduler: Scheduler, steps: Int, seed: UInt64,
+        addsNoise: Bool, startStep: Int, endStep: Int, returnsWithLeftoverNoise: Bool
+    ) {
+        self.init(modelSampling: modelSampling, sampler: sampler, scheduler: scheduler, steps: steps, seed: seed)
+        self.addsNoise = addsNoise
+        self.startStep = startStep
+        self.lastStep = endStep
+        forcesFullDenoise = !returnsWithLeftoverNoise
+    }
+
+    /// The sigmas sampled over; nil when the start step is past the schedule (the latent is
+    /// returned unchanged), empty when denoise is 0.
+    public func sigmas() -> [Float]? {
+        var sigmas = scheduler.sigmas(steps: steps, denoise: denoise, sampler: sampler, modelSampling: modelSampling)
+        if let lastStep, lastStep < sigmas.count - 1 {
+            sigmas = Array(sigmas.prefix(lastStep + 1))
+            if forcesFullDenoise { sigmas[sigmas.count - 1] = 0 }
+        }
+        if let startStep {
+            guard startStep < sigmas.count - 1 else { return nil }
+            sigmas = Array(sigmas.dropFirst(startStep))
+        }
+        return sigmas
+    }
+
+    /// Samples `latent` (`batchSize` items, flattened) and returns the new latent.
+    ///
+    /// - Parameters:
+    ///   - batchIndex: the latent's `batch_index`, which picks each item's initial noise.
+    ///   - mask: the latent's noise mask, expanded to one value per latent element.
+    public func sample(
+        latent: [Float], batchSize: Int = 1, batchIndex: [Int]? = nil, mask: DenoiseMask? = nil,
+        model: @escaping Denoiser, onStep: (@Sendable (SamplingStep) async throws -> Void)? = nil
+    ) async throws -> [Float] {
+        guard steps >= 1 else { throw SamplingError.invalidSteps(steps) }
+        guard batchSize >= 1, latent.count % batchSize == 0 else {
+            throw SamplingError.invalidBatchSize(batchSize, latentCount: latent.count)
+        }
+        guard let sigmas = sigmas(), !sigmas.isEmpty else { return latent }
+        let noise = addsNoise
+            ? try InitialNoise.prepare(seed: seed, batchSize: batchSize, itemCount: latent.count / batchSize,
+                                       batchIndex: batchIndex)
+            : [Float](repeating: 0, count: latent.count)
+        let run = SamplerRun(modelSampling: modelSampling, sampler: sampler, seed: seed)
+        return try await run.sample(latent: latent, noise: noise, sigmas: sigmas, mask: mask, model: model, onStep: onStep)
+            .samples
+    }
+}
