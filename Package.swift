@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "LoomVulkanTests", dependencies: ["LoomVulkan"]),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
         .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "ImagingTestSupport"]),
-        .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
         .testTarget(
