@@ -1,7 +1,7 @@
 """Drives ComfyUI's web frontend, served by `loom serve`, in headless Chromium over the DevTools protocol.
 
 Steps, each with a screenshot in SCREENSHOTS (default /tmp/loom-browser-test): the page loads with Loom's node
-definitions; the node search lists LoadImage; a LoadImage → ImageInvert → SaveImage workflow is loaded into the
+definitions; the node library's search finds Load Image; a LoadImage → ImageInvert → SaveImage workflow is loaded into the
 graph and queued through the app's own queue function; the output image appears on the SaveImage node.
 Needs `websocket-client`, Debian's `chromium`, a built `loom` and the frontend folder (FRONT_END_ROOT).
 """
@@ -105,7 +105,10 @@ def main():
     os.makedirs(SCREENSHOTS)
     work = tempfile.mkdtemp(prefix="loom-browser-")
     base = os.path.join(work, "base")
-    os.makedirs(base)
+    os.makedirs(os.path.join(base, "user", "default"))
+    # A returning user: no first-run template browser over the canvas.
+    with open(os.path.join(base, "user", "default", "comfy.settings.json"), "w") as settings:
+        json.dump({"Comfy.TutorialCompleted": True}, settings)
     write_input_image(base)
     server = LoomServer(base, arguments=["--front-end-root", FRONT_END_ROOT])
     browser = Browser(os.path.join(work, "chromium"))
@@ -120,20 +123,21 @@ def main():
         time.sleep(2)
         browser.screenshot("1-loaded")
 
-        print("2. the node search lists Loom's nodes")
-        browser.evaluate("app.canvas.showSearchBox ? (app.canvas.showSearchBox(new MouseEvent('click')), 1) : 0")
-        found = browser.wait_for(
-            "(() => { const box = document.querySelector('input[type=text]:focus, .comfy-vue-node-search-box input,"
-            " input.p-autocomplete-input'); if (!box) return false;"
-            " box.value = 'Load Image'; box.dispatchEvent(new Event('input', {bubbles: true})); return true })()",
-            "the node search box", timeout=20)
-        assert found
+        print("2. the node library lists Loom's nodes; searching it finds Load Image")
+        browser.evaluate("app.extensionManager.command.execute('Workspace.ToggleSidebarTab.node-library')")
         browser.wait_for(
-            "[...document.querySelectorAll('li, [role=option]')].some(e => e.innerText.includes('Load Image'))",
-            "'Load Image' in the search results", timeout=20)
-        browser.screenshot("2-node-search")
-        browser.call("Input.dispatchKeyEvent", type="keyDown", key="Escape", code="Escape", windowsVirtualKeyCode=27)
-        browser.call("Input.dispatchKeyEvent", type="keyUp", key="Escape", code="Escape", windowsVirtualKeyCode=27)
+            "[...document.querySelectorAll('input')].some(i => i.placeholder.startsWith('Search Nodes'))",
+            "the node library's search box", timeout=20)
+        browser.evaluate(
+            "[...document.querySelectorAll('input')].find(i => i.placeholder.startsWith('Search Nodes')).focus()")
+        browser.call("Input.insertText", text="Load Image")
+        browser.wait_for(
+            "[...document.querySelectorAll('.p-tree-node-label, [role=treeitem], li')]"
+            ".some(e => e.innerText.trim().startsWith('Load Image'))",
+            "'Load Image' in the node library's search results", timeout=20)
+        time.sleep(1)
+        browser.screenshot("2-node-library")
+        browser.evaluate("app.extensionManager.command.execute('Workspace.ToggleSidebarTab.node-library')")
 
         print("3. load LoadImage → ImageInvert → SaveImage into the graph")
         browser.evaluate(f"app.loadApiJson({json.dumps(invert_workflow(prefix='browser'))}, 'loom-browser-test')")
