@@ -38,14 +38,16 @@ def main():
 
         print("1. upload an input image")
         source = os.path.join(work, "large.png")
-        # Large enough that the prompt is still running when the client's WebSocket connects.
         with open(source, "wb") as file:
-            file.write(png(1024, 768, lambda x, y: (x % 256, y % 256, 40)))
+            file.write(png(512, 384, lambda x, y: (x % 256, y % 256, 40)))
         uploaded = api.upload_image(source)
-        assert uploaded == {"name": "large.png", "subfolder": "", "type": "input"}, uploaded
+        # The client uploads into a subfolder of its own; LoadImage names the file with it, as in ComfyUI.
+        assert uploaded["name"] == "large.png" and uploaded["type"] == "input", uploaded
+        assert os.path.isfile(os.path.join(work, "input", uploaded["subfolder"], "large.png"))
+        image_name = "/".join(part for part in (uploaded["subfolder"], uploaded["name"]) if part)
 
         print("2. submit and wait over the WebSocket")
-        workflow = invert_workflow(image=uploaded["name"], prefix="client")
+        workflow = invert_workflow(image=image_name, prefix="client")
         for node_id, title in (("1", "Load Image"), ("2", "Invert Image"), ("3", "Save Image")):
             workflow[node_id]["_meta"] = {"title": title}
         workflow = ComfyWorkflowWrapper(workflow)
@@ -56,10 +58,16 @@ def main():
         types = [message["type"] for message in messages.seen]
         print("  ", types)
         assert "status" in types, types
-        finished = [m for m in messages.seen if m["type"] == "executing" and m["data"]["node"] is None]
-        running = [m for m in messages.seen if m["type"] == "executing" and m["data"]["node"] is not None]
-        assert finished and running, "no executing messages for the prompt's nodes and its end"
-        prompt_id = finished[0]["data"]["prompt_id"]
+        # As with ComfyUI, the client stops reading at the status that says the queue is empty.
+        running = [m["data"]["node"] for m in messages.seen if m["type"] == "executing" and m["data"]["node"]]
+        # The client connects after submitting, so it sees the nodes from the one running then; the server
+        # replays that one to a client that connects mid-prompt.
+        assert running and running == ["1", "2", "3"][-len(running):], running
+        succeeded = [m["data"] for m in messages.seen if m["type"] == "execution_success"]
+        assert len(succeeded) == 1, types
+        prompt_id = succeeded[0]["prompt_id"]
+        executed = [m["data"] for m in messages.seen if m["type"] == "executed"]
+        assert executed and executed[0]["node"] == "3" and executed[0]["prompt_id"] == prompt_id, executed
 
         print("4. history")
         history = api.get_history(prompt_id)[prompt_id]
