@@ -40,6 +40,9 @@ actor UserDataStore {
     /// Files under `directory`, as paths relative to it with '/' separators; nil when the folder does not exist.
     func list(directory: String, recurse: Bool) throws(ServerError) -> [(path: String, size: Int, modified: Double)]? {
         let folder = directory.isEmpty ? root : try file(directory).url
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return nil }
         let enumerator = FileManager.default.enumerator(
             at: folder, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
             options: recurse ? [] : [.skipsSubdirectoryDescendants])

@@ -2,9 +2,13 @@ import LoomImaging
 import Testing
 
 @Suite struct EncodingTests {
-    static let gradient = RasterImage(
-        width: 32, height: 24, channels: 3, bitDepth: 8,
-        samples: (0..<(32 * 24)).flatMap { pixel in [UInt16(pixel % 32 * 8), UInt16(pixel / 32 * 10), 60] })
+    static let gradient: RasterImage = {
+        var samples: [UInt16] = []
+        for y in 0..<24 {
+            for x in 0..<32 { samples += [UInt16(x * 8), UInt16(y * 10), 60] }
+        }
+        return RasterImage(width: 32, height: 24, channels: 3, bitDepth: 8, samples: samples)
+    }()
 
     @Test func jpegRoundTripsCloseToTheSourceAndQualityMatters() throws {
         let high = try Self.gradient.encodedJPEG(quality: 95)

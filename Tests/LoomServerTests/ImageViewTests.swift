@@ -9,7 +9,7 @@ struct ImageViewTests {
     /// 4×2 RGBA: red ramp, green 100, blue 7, alpha from 0 to 255 across the pixels, with a text chunk.
     static let rgba = RasterImage(
         width: 4, height: 2, channels: 4, bitDepth: 8,
-        samples: (0..<8).flatMap { pixel in [UInt16(pixel * 30), 100, 7, UInt16(pixel * 255 / 7)] },
+        samples: (0..<8).flatMap { (pixel: Int) -> [UInt16] in [UInt16(pixel * 30), 100, 7, UInt16(pixel * 255 / 7)] },
         textChunks: [PNGTextChunk(key: "prompt", text: "{}")])
 
     static func store(_ raster: RasterImage, as name: String, in folder: String, of server: TestServer) throws {
@@ -34,7 +34,7 @@ struct ImageViewTests {
             #expect(alpha.headers[.contentType] == "image/png")
             let alphaImage = try Self.decode(alpha)
             #expect(alphaImage.channels == 4)
-            #expect(alphaImage.samples == (0..<8).flatMap { pixel in [0, 0, 0, UInt16(pixel * 255 / 7)] })
+            #expect(alphaImage.samples == (0..<8).flatMap { (pixel: Int) -> [UInt16] in [0, 0, 0, UInt16(pixel * 255 / 7)] })
 
             let stored = try await server.get("/view?filename=a.png&channel=rgba")
             #expect(Data(buffer: stored.body) == Data(try Self.rgba.encodedPNG()))
@@ -46,7 +46,9 @@ struct ImageViewTests {
         try await TestServer.run { server in
             let photo = RasterImage(
                 width: 64, height: 64, channels: 3, bitDepth: 8,
-                samples: (0..<(64 * 64)).flatMap { pixel in [UInt16(pixel % 64 * 4), UInt16(pixel / 64 * 4), 90] })
+                samples: (0..<(64 * 64)).flatMap { (pixel: Int) -> [UInt16] in
+                    [UInt16(pixel % 64 * 4), UInt16(pixel / 64 * 4), 90]
+                })
             try Self.store(photo, as: "photo.png", in: "input", of: server)
             let high = try await server.get("/view?filename=photo.png&type=input&preview=jpeg;95")
             let low = try await server.get("/view?filename=photo.png&type=input&preview=jpeg;10")
@@ -89,8 +91,8 @@ struct ImageViewTests {
             let stored = try ImageFile.read(
                 at: server.directory.appendingPathComponent("input/clipspace/clipspace-mask.png").path)
             #expect(stored.channels == 4 && stored.text("workflow") == "{\"nodes\":[]}")
-            let expected = (0..<8).flatMap { pixel in
-                original.samples[pixel * 3..<pixel * 3 + 3] + [UInt16(pixel * 255 / 7)]
+            let expected = (0..<8).flatMap { (pixel: Int) -> [UInt16] in
+                Array(original.samples[pixel * 3..<pixel * 3 + 3]) + [UInt16(pixel * 255 / 7)]
             }
             #expect(stored.samples == expected)
 
