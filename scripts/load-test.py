@@ -49,6 +49,8 @@ class Client:
         try:
             while True:
                 frame = self.socket.recv()
+                if not frame:
+                    return  # closed
                 if isinstance(frame, str):
                     message = json.loads(frame)
                     if message["type"] == "executing" and message["data"]["node"] is None:
