@@ -4,7 +4,7 @@ import Loom
 
 /// The routes ComfyUI's web frontend needs besides the prompt API: its settings and saved files under the user
 /// directory (`/users`, `/settings`, `/userdata`), and the lists it loads at start-up that Loom has nothing to
-/// put in yet (`/i18n`, `/workflow_templates`), answered with ComfyUI's empty shapes.
+/// put in yet (`/i18n`, `/workflow_templates`, `/global_subgraphs`), answered with ComfyUI's empty shapes.
 struct UserRoutes {
     let server: LoomServer
     let store: UserDataStore
@@ -76,6 +76,7 @@ struct UserRoutes {
         }
         routes.get("i18n") { _, _ in Response.json([:]) }
         routes.get("workflow_templates") { _, _ in Response.json([:]) }
+        routes.get("global_subgraphs") { _, _ in Response.json([:]) }
         routes.get("experiment/models") { _, _ in
             Response.json(.array(server.modelFolders.folderNames.map { ["name": .string($0), "folders": []] }))
         }

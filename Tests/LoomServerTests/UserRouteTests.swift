@@ -55,6 +55,7 @@ struct UserRouteTests {
         try await TestServer.run { (server: TestServer) async throws in
             #expect(try await server.json("/api/i18n") == [:])
             #expect(try await server.json("/api/workflow_templates") == [:])
+            #expect(try await server.json("/api/global_subgraphs") == [:])
             let models = try await server.json("/api/experiment/models").arrayValue ?? []
             #expect(models.contains(["name": "checkpoints", "folders": []]))
         }
