@@ -46,10 +46,15 @@ struct ServeCommand: AsyncParsableCommand {
         let directories = ServerDirectories(
             base: Self.folder(paths.base), input: Self.folder(paths.input), output: Self.folder(paths.output),
             temp: Self.folder(paths.temp), user: Self.folder(paths.user))
+        let webUI = frontEndRoot.map(Self.folder) ?? InstalledFrontEnd.locate()
+        if webUI == nil && !dontPrintServer {
+            printError(
+                "note: no web UI to serve; install it with '\(InstalledFrontEnd.installCommand)' or pass --front-end-root"
+            )
+        }
         let configuration = ServerConfiguration(
             host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
-            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin,
-            frontEndRoot: frontEndRoot.map(Self.folder) ?? InstalledFrontEnd.locate())
+            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
         let server = try LoomServer(

@@ -96,7 +96,8 @@ struct FileRoutes {
     }
 
     private static func decode(_ bytes: [UInt8]) throws -> RasterImage {
-        bytes.starts(with: [0xFF, 0xD8, 0xFF]) ? try RasterImage(decodingJPEG: bytes) : try RasterImage(decodingPNG: bytes)
+        bytes.starts(with: [0xFF, 0xD8, 0xFF])
+            ? try RasterImage(decodingJPEG: bytes) : try RasterImage(decodingPNG: bytes)
     }
 
     private static func imagePart(of form: MultipartForm) throws(ServerError) -> MultipartForm.Part {

@@ -50,13 +50,17 @@ actor UserDataStore {
         var files: [(String, Int, Double)] = []
         let prefix = folder.resolvingSymlinksInPath().path + "/"
         for case let url as URL in enumerator {
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey])
+            let values = try? url.resourceValues(forKeys: [
+                .isRegularFileKey, .fileSizeKey, .contentModificationDateKey,
+            ])
             guard values?.isRegularFile == true else { continue }
             let path = url.resolvingSymlinksInPath().path
             guard path.hasPrefix(prefix) else { continue }
             files.append(
-                (String(path.dropFirst(prefix.count)), values?.fileSize ?? 0,
-                 values?.contentModificationDate?.timeIntervalSince1970 ?? 0))
+                (
+                    String(path.dropFirst(prefix.count)), values?.fileSize ?? 0,
+                    values?.contentModificationDate?.timeIntervalSince1970 ?? 0
+                ))
         }
         return files.sorted { $0.0 < $1.0 }
     }
@@ -67,7 +71,8 @@ actor UserDataStore {
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
         } catch {
-            throw ServerError(status: .internalServerError, body: ["error": .string("cannot write \(url.lastPathComponent)")])
+            throw ServerError(
+                status: .internalServerError, body: ["error": .string("cannot write \(url.lastPathComponent)")])
         }
     }
 }

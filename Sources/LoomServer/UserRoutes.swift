@@ -95,10 +95,13 @@ struct UserRoutes {
             .array(
                 files.map { file in
                     if fullInfo {
-                        return ["path": .string(file.path), "size": .int(file.size), "modified": .double(file.modified)]
+                        return [
+                            "path": .string(file.path), "size": .int(file.size), "modified": .double(file.modified),
+                        ]
                     }
                     guard split else { return .string(file.path) }
-                    return .array(([file.path] + file.path.split(separator: "/").map(String.init)).map(JSONValue.string))
+                    return .array(
+                        ([file.path] + file.path.split(separator: "/").map(String.init)).map(JSONValue.string))
                 }))
     }
 

@@ -34,7 +34,9 @@ struct ImageViewTests {
             #expect(alpha.headers[.contentType] == "image/png")
             let alphaImage = try Self.decode(alpha)
             #expect(alphaImage.channels == 4)
-            #expect(alphaImage.samples == (0..<8).flatMap { (pixel: Int) -> [UInt16] in [0, 0, 0, UInt16(pixel * 255 / 7)] })
+            #expect(
+                alphaImage.samples
+                    == (0..<8).flatMap { (pixel: Int) -> [UInt16] in [0, 0, 0, UInt16(pixel * 255 / 7)] })
 
             let stored = try await server.get("/view?filename=a.png&channel=rgba")
             #expect(Data(buffer: stored.body) == Data(try Self.rgba.encodedPNG()))
@@ -96,7 +98,8 @@ struct ImageViewTests {
             }
             #expect(stored.samples == expected)
 
-            let wrongSize = RasterImage(width: 2, height: 2, channels: 4, bitDepth: 8, samples: Array(repeating: 9, count: 16))
+            let wrongSize = RasterImage(
+                width: 2, height: 2, channels: 4, bitDepth: 8, samples: Array(repeating: 9, count: 16))
             let (badBody, badType) = FileRouteTests.form([
                 ("image", "m.png", Data(try wrongSize.encodedPNG())), ("original_ref", nil, reference),
             ])
