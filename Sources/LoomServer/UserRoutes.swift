@@ -48,7 +48,8 @@ struct UserRoutes {
         }
         routes.delete("userdata/:file") { _, context in
             let path = try await store.file(try Self.relativePath(context, "file"))
-            guard (try? FileManager.default.removeItem(at: path.url)) != nil else {
+            // Files only: a folder name must not remove the folder and everything in it.
+            guard Self.isFile(path.url), (try? FileManager.default.removeItem(at: path.url)) != nil else {
                 throw ServerError.notFound("no user file '\(path.filename)'")
             }
             return Response(status: .noContent)
@@ -57,10 +58,13 @@ struct UserRoutes {
             let source = try await store.file(try Self.relativePath(context, "file"))
             let relative = try Self.relativePath(context, "destination")
             let destination = try await store.file(relative)
-            guard FileManager.default.fileExists(atPath: source.url.path) else {
+            guard Self.isFile(source.url) else {
                 throw ServerError.notFound("no user file '\(source.filename)'")
             }
             if FileManager.default.fileExists(atPath: destination.url.path) {
+                guard Self.isFile(destination.url) else {
+                    throw ServerError(status: .conflict, body: ["error": "the destination is a folder"])
+                }
                 guard request.query("overwrite") != "false" else {
                     throw ServerError(status: .conflict, body: ["error": "the destination exists"])
                 }
@@ -114,6 +118,11 @@ struct UserRoutes {
             "path": .string(relative), "size": .int((attributes?[.size] as? Int) ?? 0),
             "modified": .double((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0),
         ]
+    }
+
+    private static func isFile(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
     /// The frontend sends paths with '/' encoded as %2F inside one path segment.

@@ -43,6 +43,7 @@ struct UserRouteTests {
             let moved = try await server.request(.post, "/api/userdata/workflows%2Fa.json/move/workflows%2Fb.json")
             #expect(try moved.json == "workflows/b.json")
             #expect(try await server.json("/api/userdata?dir=workflows") == ["b.json"])
+            #expect(try await server.request(.delete, "/api/userdata/workflows").status == .notFound)
             #expect(try await server.request(.delete, "/api/userdata/workflows%2Fb.json").status == .noContent)
             #expect(try await server.get("/api/userdata/workflows%2Fb.json").status == .notFound)
             #expect(try await server.get("/api/userdata/..%2F..%2Fsecret").status != .ok)
