@@ -2,7 +2,8 @@
 
 Steps, each with a screenshot in SCREENSHOTS (default /tmp/loom-browser-test): the page loads with Loom's node
 definitions; the node library's search finds Load Image; a LoadImage → ImageInvert → SaveImage workflow is loaded into the
-graph and queued through the app's own queue function; the output image appears on the SaveImage node.
+graph and queued through the app's own queue function; the output image appears on the SaveImage node and in
+the Media Assets panel, which reads /api/jobs.
 Needs `websocket-client`, Debian's `chromium`, a built `loom` and the frontend folder (FRONT_END_ROOT).
 """
 
@@ -170,6 +171,13 @@ def main():
         time.sleep(1)
         browser.screenshot("4-output")
         print(f"  shown: {shown}")
+
+        print("5. the Media Assets panel lists the job's output (from /api/jobs)")
+        browser.evaluate("app.extensionManager.command.execute('Workspace.ToggleSidebarTab.assets')")
+        stem = images[0]["filename"].rsplit(".", 1)[0]
+        browser.wait_for(f"document.body.innerText.includes({json.dumps(stem)})", "the output in Media Assets")
+        time.sleep(1)
+        browser.screenshot("5-media-assets")
 
         unexpected = [r for r in browser.failed_requests if "/api/" in r]
         if unexpected:
