@@ -38,7 +38,7 @@ actor UserDataStore {
     }
 
     /// Files under `directory`, as paths relative to it with '/' separators; nil when the folder does not exist.
-    func list(directory: String, recurse: Bool) throws(ServerError) -> [(path: String, size: Int, modified: Double)]? {
+    func list(directory: String, recurse: Bool) throws(ServerError) -> [UserFile]? {
         let folder = directory.isEmpty ? root : try file(directory).url
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
@@ -47,7 +47,7 @@ actor UserDataStore {
             at: folder, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
             options: recurse ? [] : [.skipsSubdirectoryDescendants])
         guard let enumerator else { return nil }
-        var files: [(String, Int, Double)] = []
+        var files: [UserFile] = []
         let prefix = folder.resolvingSymlinksInPath().path + "/"
         for case let url as URL in enumerator {
             let values = try? url.resourceValues(forKeys: [
@@ -57,12 +57,11 @@ actor UserDataStore {
             let path = url.resolvingSymlinksInPath().path
             guard path.hasPrefix(prefix) else { continue }
             files.append(
-                (
-                    String(path.dropFirst(prefix.count)), values?.fileSize ?? 0,
-                    values?.contentModificationDate?.timeIntervalSince1970 ?? 0
-                ))
+                UserFile(
+                    path: String(path.dropFirst(prefix.count)), size: values?.fileSize ?? 0,
+                    modified: values?.contentModificationDate?.timeIntervalSince1970 ?? 0))
         }
-        return files.sorted { $0.0 < $1.0 }
+        return files.sorted { $0.path < $1.path }
     }
 
     func write(_ data: Data, to url: URL) throws(ServerError) {
@@ -75,4 +74,11 @@ actor UserDataStore {
                 status: .internalServerError, body: ["error": .string("cannot write \(url.lastPathComponent)")])
         }
     }
+}
+
+/// One file of a `GET /userdata` listing: its path relative to the listed folder, size and modification time.
+struct UserFile: Sendable {
+    var path: String
+    var size: Int
+    var modified: Double
 }
