@@ -13,3 +13,31 @@ run: dependencies
 test: dependencies
 	swift build --build-tests
 	swift test --skip-build
+
+# Server checks outside `make test`: ComfyUI's web frontend in headless Chromium, a ComfyUI client from PyPI,
+# a load test and a kill -9 restart. Each builds loom and uses a Python environment of its own under .build.
+SCRIPTS_VENV = .build/scripts-venv
+SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
+
+.PHONY: loom-debug browser-test client-test load-test kill-test server-checks
+
+$(SCRIPTS_PYTHON):
+	python3 -m venv $(SCRIPTS_VENV)
+	$(SCRIPTS_PYTHON) -m pip install -q comfyui-frontend-package comfy-api-simplified websocket-client
+
+loom-debug: dependencies
+	nice -n 15 swift build --product loom
+
+browser-test: loom-debug $(SCRIPTS_PYTHON)
+	scripts/browser-test.sh $(SCRIPTS_PYTHON)
+
+client-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) scripts/pypi-client-test.py
+
+load-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) scripts/load-test.py
+
+kill-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
+
+server-checks: browser-test client-test load-test kill-test

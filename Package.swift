@@ -36,8 +36,10 @@ let package = Package(
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         // libjpeg's error_exit must not return; this shim keeps its longjmp inside C frames.
         .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
+        // libwebp's one-call encoder from the system (Debian: libwebp-dev), for /view's WebP previews.
+        .systemLibrary(name: "CLibWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         // Image and mask batches, PNG and JPEG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
-        .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim"]),
+        .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim", "CLibWebP"]),
         // Model files: safetensors, GGUF and PyTorch readers, model folders and architecture detection.
         // Knows nothing of Vulkan or nodes; LoomGraph only for the FileCatalog protocol.
         .target(
@@ -73,6 +75,7 @@ let package = Package(
             name: "LoomServer",
             dependencies: [
                 "Loom",
+                "LoomImaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
@@ -108,6 +111,7 @@ let package = Package(
             dependencies: [
                 "LoomServer",
                 "Loom",
+                "LoomImaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -141,3 +141,72 @@ void loom_jpeg_image_free(loom_jpeg_image *image) {
     free(image->exif);
     memset(image, 0, sizeof *image);
 }
+
+// Encoding shares the decoder's longjmp error path; its state is on the heap for the same reason.
+typedef struct {
+    struct jpeg_error_mgr manager; // First member: libjpeg's error pointer is this state.
+    jmp_buf jump;
+    char *error;
+    size_t error_size;
+    struct jpeg_compress_struct encoder;
+    unsigned char *buffer;
+    unsigned long buffer_size;
+} encode_state;
+
+static void on_encode_error_exit(j_common_ptr common) {
+    encode_state *state = (encode_state *)common->err;
+    if (state->error && state->error_size) {
+        char message[JMSG_LENGTH_MAX];
+        common->err->format_message(common, message);
+        snprintf(state->error, state->error_size, "%s", message);
+    }
+    longjmp(state->jump, 1);
+}
+
+loom_jpeg_status loom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int quality,
+                                  uint8_t **output, size_t *output_size, char *error, size_t error_size) {
+    *output = NULL;
+    *output_size = 0;
+    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || width > 65500 || height > 65500) {
+        if (error && error_size) {
+            snprintf(error, error_size, "JPEG needs 1 or 3 channels and sides of 1...65500 pixels");
+        }
+        return LOOM_JPEG_UNSUPPORTED;
+    }
+    encode_state *state = calloc(1, sizeof(encode_state));
+    if (!state) {
+        return LOOM_JPEG_OUT_OF_MEMORY;
+    }
+    state->error = error;
+    state->error_size = error_size;
+    state->encoder.err = jpeg_std_error(&state->manager);
+    state->manager.error_exit = on_encode_error_exit;
+    if (setjmp(state->jump)) {
+        jpeg_destroy_compress(&state->encoder);
+        free(state->buffer);
+        free(state);
+        return LOOM_JPEG_CORRUPT;
+    }
+    jpeg_create_compress(&state->encoder);
+    jpeg_mem_dest(&state->encoder, &state->buffer, &state->buffer_size);
+    state->encoder.image_width = width;
+    state->encoder.image_height = height;
+    state->encoder.input_components = channels;
+    state->encoder.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&state->encoder);
+    jpeg_set_quality(&state->encoder, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
+    jpeg_start_compress(&state->encoder, TRUE);
+    size_t stride = (size_t)width * (size_t)channels;
+    while (state->encoder.next_scanline < height) {
+        JSAMPROW row = (JSAMPROW)(pixels + state->encoder.next_scanline * stride);
+        jpeg_write_scanlines(&state->encoder, &row, 1);
+    }
+    jpeg_finish_compress(&state->encoder);
+    jpeg_destroy_compress(&state->encoder);
+    *output = state->buffer;
+    *output_size = state->buffer_size;
+    free(state);
+    return LOOM_JPEG_OK;
+}
+
+void loom_jpeg_buffer_free(uint8_t *buffer) { free(buffer); }

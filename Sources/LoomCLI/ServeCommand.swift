@@ -26,7 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Print nothing about the server (requests, startup).")
     var dontPrintServer = false
 
-    @Option(help: "A folder of static web UI files to serve at /.")
+    @Option(
+        help: """
+            A folder of static web UI files to serve at /. By default, ComfyUI's frontend when the Python package is \
+            installed (\(InstalledFrontEnd.installCommand)).
+            """)
     var frontEndRoot: String?
 
     @OptionGroup var engineOptions: EngineOptions
@@ -42,10 +46,15 @@ struct ServeCommand: AsyncParsableCommand {
         let directories = ServerDirectories(
             base: Self.folder(paths.base), input: Self.folder(paths.input), output: Self.folder(paths.output),
             temp: Self.folder(paths.temp), user: Self.folder(paths.user))
+        let webUI = frontEndRoot.map(Self.folder) ?? InstalledFrontEnd.locate()
+        if webUI == nil && !dontPrintServer {
+            printError(
+                "note: no web UI to serve; install it with '\(InstalledFrontEnd.installCommand)' or pass --front-end-root"
+            )
+        }
         let configuration = ServerConfiguration(
             host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
-            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin,
-            frontEndRoot: frontEndRoot.map(Self.folder))
+            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
         let server = try LoomServer(

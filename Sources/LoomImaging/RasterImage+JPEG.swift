@@ -28,3 +28,27 @@ extension RasterImage {
             orientation: ExifOrientation.value(inTIFF: exif) ?? 1)
     }
 }
+
+extension RasterImage {
+    /// Baseline JPEG bytes at `quality` (1...100) for an 8-bit grey or RGB image; alpha must be dropped first.
+    public func encodedJPEG(quality: Int = 90) throws(ImageCodingError) -> [UInt8] {
+        guard bitDepth == 8, channels == 1 || channels == 3 else {
+            throw .unsupported("JPEG takes 8-bit grey or RGB, not \(channels) channels of \(bitDepth) bits")
+        }
+        let packed = samples.map { UInt8(truncatingIfNeeded: $0) }
+        var output: UnsafeMutablePointer<UInt8>?
+        var outputSize = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = packed.withUnsafeBufferPointer { pixels in
+            loom_jpeg_encode(
+                pixels.baseAddress, UInt32(width), UInt32(height), Int32(channels), Int32(quality), &output,
+                &outputSize, &message, message.count)
+        }
+        guard status == LOOM_JPEG_OK, let output else {
+            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw status == LOOM_JPEG_OUT_OF_MEMORY ? .outOfMemory : .unsupported(text)
+        }
+        defer { loom_jpeg_buffer_free(output) }
+        return Array(UnsafeBufferPointer(start: output, count: outputSize))
+    }
+}

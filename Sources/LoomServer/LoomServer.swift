@@ -10,8 +10,9 @@ import NIOCore
 ///
 /// Routes: `POST/GET /prompt`, `GET/POST /queue`, `GET /history[/{id}]`, `POST /history`, `POST /interrupt`,
 /// `POST /free`, `GET /object_info[/{class}]`, `GET /system_stats`, `/features`, `/embeddings`, `/extensions`,
-/// `/models[/{folder}]`, `GET /view`, `POST /upload/image`, and Loom's blocking `POST /run`. Prompts run one at a
-/// time in queue order on the shared engine.
+/// `/models[/{folder}]`, `GET /view`, `POST /upload/image|mask`, the web frontend's `/users`, `/settings`,
+/// `/userdata`, `/jobs[/{id}]`, `/i18n`, `/workflow_templates`, `/experiment/models`, and Loom's blocking `POST /run`. Prompts run
+/// one at a time in queue order on the shared engine.
 public struct LoomServer: Sendable {
     public let engine: LoomEngine
     public let configuration: ServerConfiguration
@@ -58,7 +59,10 @@ public struct LoomServer: Sendable {
         if let frontEndRoot = configuration.frontEndRoot {
             router.add(middleware: FileMiddleware(frontEndRoot.path, searchForIndexHtml: true, logger: logger))
         }
+        let userData = UserDataStore(userDirectory: configuration.directories.user)
         for group in [router.group(""), router.group("api")] {
+            UserRoutes(server: self, store: userData).register(on: group)
+            JobRoutes(server: self).register(on: group)
             PromptRoutes(server: self).register(on: group)
             QueueRoutes(server: self).register(on: group)
             HistoryRoutes(server: self).register(on: group)

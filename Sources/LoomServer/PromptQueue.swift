@@ -197,6 +197,9 @@ public actor PromptQueue {
 
     public func historyEntry(_ id: String) -> HistoryEntry? { history[id] }
 
+    /// Every finished prompt, newest first.
+    public var historyEntries: [HistoryEntry] { historyOrder.reversed().compactMap { history[$0] } }
+
     public func clearHistory() {
         for id in historyOrder { forgetHistory(id) }
     }

@@ -64,6 +64,11 @@ struct WebSocketTests {
 
             #expect(bystander.messages.allSatisfy { $0.type == "status" })
             #expect(bystander.messages.count > 1, "queue status is broadcast to every client")
+            // The last broadcast may still be on its way to the bystander when the submitter sees its prompt end.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while bystander.messages.last != .status(queueRemaining: 0), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             #expect(bystander.messages.last == .status(queueRemaining: 0))
             await submitter.close()
             await bystander.close()

@@ -35,6 +35,13 @@ loom_jpeg_status loom_jpeg_decode(const uint8_t *data, size_t size, uint32_t max
 
 void loom_jpeg_image_free(loom_jpeg_image *image);
 
+/// Encodes 8-bit grey (1 channel) or RGB (3 channels) packed rows as a baseline JPEG at `quality` (1...100)
+/// with libjpeg's default 4:2:0 chroma subsampling, as PIL does. `*output` is freed with `loom_jpeg_buffer_free`.
+loom_jpeg_status loom_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int quality,
+                                  uint8_t **output, size_t *output_size, char *error, size_t error_size);
+
+void loom_jpeg_buffer_free(uint8_t *buffer);
+
 #ifdef __cplusplus
 }
 #endif

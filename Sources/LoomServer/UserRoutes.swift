@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import Loom
+
+/// The routes ComfyUI's web frontend needs besides the prompt API: its settings and saved files under the user
+/// directory (`/users`, `/settings`, `/userdata`), and the lists it loads at start-up that Loom has nothing to
+/// put in yet (`/i18n`, `/workflow_templates`, `/global_subgraphs`), answered with ComfyUI's empty shapes.
+struct UserRoutes {
+    let server: LoomServer
+    let store: UserDataStore
+
+    func register(on routes: some RouterMethods<BasicRequestContext>) {
+        // One user, as ComfyUI without --multi-user: the frontend then skips its user picker.
+        routes.get("users") { _, _ in Response.json(["storage": "server", "migrated": true]) }
+        routes.get("settings") { _, _ in Response.json(.object(await store.settings())) }
+        routes.get("settings/:id") { _, context in
+            Response.json(await store.settings()[try context.parameters.require("id")] ?? .null)
+        }
+        routes.post("settings") { request, _ in
+            try await store.updateSettings(try await request.jsonObjectBody(limit: server.configuration.maxUploadBytes))
+            return Response.ok
+        }
+        routes.post("settings/:id") { request, context in
+            let value = try await request.jsonBody(limit: server.configuration.maxUploadBytes)
+            try await store.updateSettings([try context.parameters.require("id"): value])
+            return Response.ok
+        }
+        routes.get("userdata") { request, _ in try await list(request) }
+        routes.get("userdata/:file") { _, context in
+            let path = try await store.file(try Self.relativePath(context, "file"))
+            guard let data = FileManager.default.contents(atPath: path.url.path) else {
+                throw ServerError.notFound("no user file '\(path.filename)'")
+            }
+            let mediaType = MediaType.getMediaType(forExtension: path.url.pathExtension)?.description
+            return Response(
+                status: .ok, headers: [.contentType: mediaType ?? "application/octet-stream"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        routes.post("userdata/:file") { request, context in
+            let relative = try Self.relativePath(context, "file")
+            let path = try await store.file(relative)
+            if request.query("overwrite") == "false", FileManager.default.fileExists(atPath: path.url.path) {
+                throw ServerError(status: .conflict, body: ["error": "the file exists"])
+            }
+            let body = try await request.bodyBytes(limit: server.configuration.maxUploadBytes)
+            try await store.write(Data(buffer: body), to: path.url)
+            return Response.json(try await info(relative, request: request))
+        }
+        routes.delete("userdata/:file") { _, context in
+            let path = try await store.file(try Self.relativePath(context, "file"))
+            // Files only: a folder name must not remove the folder and everything in it.
+            guard Self.isFile(path.url), (try? FileManager.default.removeItem(at: path.url)) != nil else {
+                throw ServerError.notFound("no user file '\(path.filename)'")
+            }
+            return Response(status: .noContent)
+        }
+        routes.post("userdata/:file/move/:destination") { request, context in
+            let source = try await store.file(try Self.relativePath(context, "file"))
+            let relative = try Self.relativePath(context, "destination")
+            let destination = try await store.file(relative)
+            guard Self.isFile(source.url) else {
+                throw ServerError.notFound("no user file '\(source.filename)'")
+            }
+            if FileManager.default.fileExists(atPath: destination.url.path) {
+                guard Self.isFile(destination.url) else {
+                    throw ServerError(status: .conflict, body: ["error": "the destination is a folder"])
+                }
+                guard request.query("overwrite") != "false" else {
+                    throw ServerError(status: .conflict, body: ["error": "the destination exists"])
+                }
+                try? FileManager.default.removeItem(at: destination.url)
+            }
+            do {
+                try FileManager.default.createDirectory(at: destination.directory, withIntermediateDirectories: true)
+                try FileManager.default.moveItem(at: source.url, to: destination.url)
+            } catch {
+                throw ServerError(status: .internalServerError, body: ["error": "cannot move the file"])
+            }
+            return Response.json(try await info(relative, request: request))
+        }
+        routes.get("i18n") { _, _ in Response.json([:]) }
+        routes.get("workflow_templates") { _, _ in Response.json([:]) }
+        routes.get("global_subgraphs") { _, _ in Response.json([:]) }
+        routes.get("experiment/models") { _, _ in
+            Response.json(.array(server.modelFolders.folderNames.map { ["name": .string($0), "folders": []] }))
+        }
+    }
+
+    /// `?dir=&recurse=&full_info=&split=`: the files under a user folder, 404 when it does not exist.
+    private func list(_ request: Request) async throws -> Response {
+        guard let directory = request.query("dir"), !directory.isEmpty else {
+            throw ServerError.badRequest("dir is required")
+        }
+        guard let files = try await store.list(directory: directory, recurse: request.query("recurse") == "true")
+        else { throw ServerError.notFound("no user folder '\(directory)'") }
+        let fullInfo = request.query("full_info") == "true"
+        let split = request.query("split") == "true"
+        return Response.json(
+            .array(
+                files.map { file in
+                    if fullInfo {
+                        return [
+                            "path": .string(file.path), "size": .int(file.size), "modified": .double(file.modified),
+                        ]
+                    }
+                    guard split else { return .string(file.path) }
+                    return .array(
+                        ([file.path] + file.path.split(separator: "/").map(String.init)).map(JSONValue.string))
+                }))
+    }
+
+    /// What a write or move answers: the relative path, or `{path, size, modified}` with `full_info=true`.
+    private func info(_ relative: String, request: Request) async throws -> JSONValue {
+        guard request.query("full_info") == "true" else { return .string(relative) }
+        let path = try await store.file(relative)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path.url.path)
+        return [
+            "path": .string(relative), "size": .int((attributes?[.size] as? Int) ?? 0),
+            "modified": .double((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0),
+        ]
+    }
+
+    private static func isFile(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    /// The frontend sends paths with '/' encoded as %2F inside one path segment.
+    private static func relativePath(_ context: BasicRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}
