@@ -60,7 +60,7 @@ extension CommandRecorder {
             .allSatisfy { $0 % 4 == 0 }
         let texels = context.device.info.kind == .cpu && texelAligned
         // On CPU devices each invocation takes several queries so every K/V fetch serves them all.
-        let rowsPerInvocation = texels ? (depth > 64 ? 4 : 8) : 1
+        let rowsPerInvocation = texels ? 2 : 1
         var push = PushConstants()
         push.append([heads, queries, keys])
         push.append(scale ?? 1 / Float(depth).squareRoot())
