@@ -59,7 +59,8 @@ struct BenchOpsCommand: ParsableCommand {
         let (q, k, v) = (try qkv.sliced(axis: 2, 0..<h), try qkv.sliced(axis: 2, h..<(2 * h)), try qkv.sliced(axis: 2, (2 * h)..<(3 * h)))
         let table = try context.upload(RotaryEmbedding.table(positions: (0..<(tokens * 3)).map { Float($0 % 64) }, axisDimensions: [16, 56, 56]),
                                        shape: [tokens, depth / 2, 2])
-        let qHeads = try q.reshaped([1, tokens, heads, depth]).transposed(1, 2)
+        // q's heads as a [1, H, L, D] view of the fused projection.
+        let qHeads = Tensor(storage: qkv.storage, dtype: .f32, shape: [1, heads, tokens, depth], strides: [tokens * 3 * h, depth, 3 * h, 1])
         let (channels, side) = (256, 64)
         let image = try context.upload(random(channels * side * side, seed: 4), shape: [1, channels, side, side])
         let kernel3 = try context.upload(random(channels * channels * 9, seed: 5), shape: [channels, channels, 3, 3], dtype: .f16)

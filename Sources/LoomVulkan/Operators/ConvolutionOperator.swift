@@ -57,10 +57,12 @@ extension CommandRecorder {
         if output.count == 0 { return output }
 
         let pointwise = kernelY == 1 && kernelX == 1 && p.stride == (1, 1) && p.padding == (0, 0)
-        // Output channels per invocation: as many as divide a group's channels, up to 16.
+        // Tiles of up to 16 output channels × 16 pixels per invocation: on llvmpipe (256-channel
+        // 3×3 at 64², f16) 16×16 ran at 7.0 GFLOP/s against 2.4 for 16×4, 3.7 for 16×8, 5.9 for
+        // 16×32 and 4.0 for 32×16. Channel tiles divide a group's channels.
         let outPerGroup = outChannels / p.groups
         let channelTile = [16, 8, 4, 2, 1].first { outPerGroup % $0 == 0 }!
-        let pixelTile = outWidth >= 4 ? 4 : outWidth
+        let pixelTile = min(outWidth, 16)
         var push = PushConstants()
         push.append(x.shape)
         push.append(x.strides)
