@@ -66,8 +66,11 @@ final class ConvolutionTests: XCTestCase {
         try check(input: [1, 6, 10, 7], weight: [9, 2, 3, 3], bias: false, Convolution2DParameters(padding: 1, groups: 3), seed: 220)
     }
 
-    func testPointwiseFastPath() throws {
-        try check(input: [2, 7, 5, 6], weight: [10, 7, 1, 1], Convolution2DParameters(), seed: 230)
+    func testPointwiseFastPaths() throws {
+        // On CPU devices: the texel matmul between transposes.
+        try check(input: [2, 8, 5, 6], weight: [10, 8, 1, 1], dtype: .bf16, Convolution2DParameters(), seed: 230)
+        // Grouped: conv2d.comp's pointwise specialisation everywhere.
+        try check(input: [2, 6, 5, 7], weight: [4, 3, 1, 1], Convolution2DParameters(groups: 2), seed: 235)
     }
 
     func testHalfPrecisionWeights() throws {

@@ -53,10 +53,18 @@ extension CommandRecorder {
         let outHeight = Convolution2DParameters.outputSize(height, kernel: kernelY, stride: p.stride.y, padding: p.padding.y, dilation: p.dilation.y)
         let outWidth = Convolution2DParameters.outputSize(width, kernel: kernelX, stride: p.stride.x, padding: p.padding.x, dilation: p.dilation.x)
         guard outHeight > 0, outWidth > 0 else { throw .invalidArgument("conv2d: a \(kernelY)×\(kernelX) window does not fit input \(x.shape)") }
+        let pointwise = kernelY == 1 && kernelX == 1 && p.stride == (1, 1) && p.padding == (0, 0)
+        if pointwise && p.groups == 1 && context.matmulKernel == .texels && x.count > 0 {
+            // On CPU devices the texel matmul runs several times faster than conv2d.comp, enough
+            // to pay for transposing the activations to pixels × channels and back.
+            let pixels = try permute(x, [0, 2, 3, 1]).reshaped([batch * height * width, channels])
+            let product = try linear(pixels, weight: weight.reshaped([outChannels, channels]), bias: bias)
+            return try permute(product.reshaped([batch, height * width, outChannels]), [0, 2, 1])
+                .reshaped([batch, outChannels, height, width])
+        }
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         if output.count == 0 { return output }
 
-        let pointwise = kernelY == 1 && kernelX == 1 && p.stride == (1, 1) && p.padding == (0, 0)
         // Tiles of up to 16 output channels × 16 pixels per invocation: on llvmpipe (256-channel
         // 3×3 at 64², f16) 16×16 ran at 7.0 GFLOP/s against 2.4 for 16×4, 3.7 for 16×8, 5.9 for
         // 16×32 and 4.0 for 32×16. Channel tiles divide a group's channels.
