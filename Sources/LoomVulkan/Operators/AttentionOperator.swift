@@ -15,7 +15,8 @@ extension CommandRecorder {
     }
 
     /// Attention over [B, L, heads·D] tensors, the layout of Flux's fused projections: heads are
-    /// strided views, nothing is permuted in memory. The result is a contiguous [B, Lq, heads·D].
+    /// strided views, nothing is permuted in memory. `bias` broadcasts to [B, heads, Lq, Lk].
+    /// The result is a contiguous [B, Lq, heads·D].
     public func attention(query q: Tensor, key k: Tensor, value v: Tensor, heads: Int, bias: Tensor? = nil,
                           scale: Float? = nil) throws(VulkanError) -> Tensor {
         func split(_ t: Tensor, _ role: String) throws(VulkanError) -> Tensor {
