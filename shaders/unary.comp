@@ -3,7 +3,8 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 layout(local_size_x = 64) in;
-layout(constant_id = 0) const uint OP = 0;  // 0 copy, 1 scale, 2 SiLU, 3 GELU (erf), 4 GELU (tanh)
+layout(constant_id = 0) const uint OP = 0;  // 0 copy, 1 scale, 2 SiLU, 3 GELU (erf), 4 GELU (tanh),
+                                            // 5 quick GELU, 6 ReLU
 layout(constant_id = 1) const uint RANK = 4;
 #include "strided.glsl"
 
@@ -38,6 +39,10 @@ void main() {
         r = v / (1.0 + exp(-v));
     } else if (OP == 3) {
         r = 0.5 * v * (1.0 + erfApprox(v * 0.70710678118654752));
+    } else if (OP == 5) {
+        r = v / (1.0 + exp(-1.702 * v));
+    } else if (OP == 6) {
+        r = max(v, 0.0);
     } else {
         // tanh(u) = 1 - 2/(exp(2u)+1) stays finite for large |u|, unlike sinh/cosh forms.
         float u = 0.7978845608028654 * (v + 0.044715 * v * v * v);

@@ -11,7 +11,7 @@ import CVulkan
 public final class CommandRecorder {
     /// Descriptor sets per pool; when they run out the recorder submits what it has and goes on.
     static let setsPerBatch = 256
-    static let maxStorageBindingsPerDispatch = 4
+    static let maxStorageBindingsPerDispatch = 5
     static let maxTexelBindingsPerDispatch = 2
 
     public let context: VulkanContext

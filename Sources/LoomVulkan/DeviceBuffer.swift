@@ -58,6 +58,8 @@ public final class DeviceBuffer: Sendable {
 enum TexelFormat: Hashable, Sendable {
     /// Four f32 per texel.
     case rgba32Float
+    /// One f32 per texel (gathers at any element offset).
+    case r32Float
     /// Four 32-bit words per texel (eight packed 16-bit values).
     case rgba32Uint
     /// Two 32-bit words per texel (eight packed 8-bit values).
@@ -68,6 +70,7 @@ enum TexelFormat: Hashable, Sendable {
     var vulkanFormat: VkFormat {
         switch self {
         case .rgba32Float: VK_FORMAT_R32G32B32A32_SFLOAT
+        case .r32Float: VK_FORMAT_R32_SFLOAT
         case .rgba32Uint: VK_FORMAT_R32G32B32A32_UINT
         case .rg32Uint: VK_FORMAT_R32G32_UINT
         case .r16Uint: VK_FORMAT_R16_UINT
@@ -78,6 +81,7 @@ enum TexelFormat: Hashable, Sendable {
         switch self {
         case .rgba32Float, .rgba32Uint: 16
         case .rg32Uint: 8
+        case .r32Float: 4
         case .r16Uint: 2
         }
     }

@@ -9,7 +9,7 @@ public enum GELUApproximation: Sendable {
 
 extension CommandRecorder {
     private enum UnaryOperation: UInt32 {
-        case copy = 0, scale, silu, geluErf, geluTanh
+        case copy = 0, scale, silu, geluErf, geluTanh, quickGELU, relu
     }
 
     private enum BinaryOperation: UInt32 {
@@ -31,6 +31,12 @@ extension CommandRecorder {
     public func gelu(_ x: Tensor, approximation: GELUApproximation = .none) throws(VulkanError) -> Tensor {
         try unary(approximation == .none ? .geluErf : .geluTanh, x, "gelu")
     }
+
+    /// `x * sigmoid(1.702 * x)`, CLIP's quick GELU.
+    public func quickGELU(_ x: Tensor) throws(VulkanError) -> Tensor { try unary(.quickGELU, x, "quickGELU") }
+
+    /// `max(x, 0)`.
+    public func relu(_ x: Tensor) throws(VulkanError) -> Tensor { try unary(.relu, x, "relu") }
 
     /// A contiguous copy of a (possibly strided) f32 tensor.
     public func contiguous(_ x: Tensor) throws(VulkanError) -> Tensor { try unary(.copy, x, "contiguous") }

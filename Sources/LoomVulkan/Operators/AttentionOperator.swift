@@ -1,0 +1,82 @@
+/// Scaled-dot-product attention (attention.comp): flash style, never materialising the
+/// queries × keys score matrix.
+
+extension CommandRecorder {
+    /// `softmax(scale · q·kᵀ + bias) · v` per batch and head. `q` is [B, H, Lq, D], `k` and `v`
+    /// are [B, H, Lk, D] (f32 views with a contiguous last dimension; D a multiple of 4). `bias`
+    /// (f32, additive, -inf masks) broadcasts to [B, H, Lq, Lk]. `scale` defaults to 1/√D.
+    /// The result is a contiguous [B, H, Lq, D].
+    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: Tensor? = nil,
+                          scale: Float? = nil) throws(VulkanError) -> Tensor {
+        guard q.rank == 4 else { throw .invalidArgument("attention: query must be [B, H, L, D], not \(q.shape)") }
+        let output = try context.makeTensor(shape: q.shape)
+        try attention(q, k, v, bias: bias, scale: scale, into: output)
+        return output
+    }
+
+    /// Attention over [B, L, heads·D] tensors, the layout of Flux's fused projections: heads are
+    /// strided views, nothing is permuted in memory. `bias` broadcasts to [B, heads, Lq, Lk].
+    /// The result is a contiguous [B, Lq, heads·D].
+    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, heads: Int, bias: Tensor? = nil,
+                          scale: Float? = nil) throws(VulkanError) -> Tensor {
+        func split(_ t: Tensor, _ role: String) throws(VulkanError) -> Tensor {
+            guard t.rank == 3, heads > 0, t.shape[2] % heads == 0 else {
+                throw .invalidArgument("attention: \(role) must be [B, L, heads·D] with \(heads) heads, not \(t.shape)")
+            }
+            let d = t.shape[2] / heads
+            guard d <= 1 || t.strides[2] == 1 else { throw .invalidArgument("attention: \(role) needs a contiguous last dimension, strides \(t.strides)") }
+            // [B, L, H, D] → [B, H, L, D] as strides.
+            return Tensor(storage: t.storage, dtype: t.dtype, shape: [t.shape[0], heads, t.shape[1], d],
+                          strides: [t.strides[0], d, t.strides[1], 1], offset: t.offset)
+        }
+        let output = try context.makeTensor(shape: q.shape)
+        try attention(split(q, "query"), split(k, "key"), split(v, "value"), bias: bias, scale: scale, into: split(output, "output"))
+        return output
+    }
+
+    private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor?, scale: Float?, into o: Tensor) throws(VulkanError) {
+        for (t, role) in [(q, "query"), (k, "key"), (v, "value")] {
+            try requireF32(t, "attention", role)
+            guard t.rank == 4 else { throw .invalidArgument("attention: \(role) must be [B, H, L, D], not \(t.shape)") }
+            guard t.strides[3] == 1 || t.shape[3] == 1 else { throw .invalidArgument("attention: \(role) needs a contiguous last dimension, strides \(t.strides)") }
+        }
+        let (batch, heads, queries, depth) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let keys = k.shape[2]
+        guard k.shape == [batch, heads, keys, depth], v.shape == k.shape else {
+            throw .invalidArgument("attention: key \(k.shape) and value \(v.shape) do not fit query \(q.shape)")
+        }
+        guard depth % 4 == 0, depth > 0 else { throw .invalidArgument("attention: head dimension \(depth) is not a positive multiple of 4") }
+        guard keys > 0 else { throw .invalidArgument("attention: no keys") }
+        var biasStrides = [0, 0, 0, 0]
+        if let bias {
+            try requireF32(bias, "attention", "bias")
+            guard bias.rank <= 4, broadcastShape(bias.shape, [batch, heads, queries, keys]) == [batch, heads, queries, keys] else {
+                throw .invalidArgument("attention: bias \(bias.shape) does not broadcast to \([batch, heads, queries, keys])")
+            }
+            biasStrides = broadcastStrides(bias, to: [batch, heads, queries, keys])
+        }
+        if queries == 0 || batch * heads == 0 { return }
+        // Texel fetches need K and V rows on whole texels of 4 floats.
+        let texelAligned = [k.offset, k.strides[0], k.strides[1], k.strides[2], v.offset, v.strides[0], v.strides[1], v.strides[2]]
+            .allSatisfy { $0 % 4 == 0 }
+        let texels = context.device.info.kind == .cpu && texelAligned
+        // On CPU devices each invocation takes several queries so every K/V fetch serves them all.
+        let rowsPerInvocation = texels ? 2 : 1
+        var push = PushConstants()
+        push.append([heads, queries, keys])
+        push.append(scale ?? 1 / Float(depth).squareRoot())
+        for t in [q, k, v, o] {
+            push.append(Array(t.strides.prefix(3)))
+            push.append(t.offset)
+        }
+        push.append(biasStrides)
+        push.append(bias?.offset ?? 0)
+        let constants: [UInt32] = [UInt32(depth), UInt32(rowsPerInvocation), bias == nil ? 0 : 1]
+        let pipeline = try context.pipelines.pipeline(texels ? .attentionTexels : .attention, bindings: 5,
+                                                      texelBindings: texels ? 2 : 0, constants: constants)
+        let rowsPerGroup = Self.linearWorkgroupSize * rowsPerInvocation
+        try dispatch(pipeline, buffers: [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage],
+                     texels: texels ? [(k.storage, .rgba32Float), (v.storage, .rgba32Float)] : [], written: [4], push: push,
+                     groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
+    }
+}

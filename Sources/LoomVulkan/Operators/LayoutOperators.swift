@@ -1,0 +1,102 @@
+/// Data movement (copy.comp): a generic strided copy of up to six dimensions, and the layout
+/// operators built on it as views plus one copy.
+
+extension CommandRecorder {
+    /// Copies `source` into `destination`, a view of the same shape (for example a slice of a
+    /// larger tensor); both f32.
+    public func copy(_ source: Tensor, into destination: Tensor) throws(VulkanError) {
+        try requireF32(source, "copy", "source")
+        try requireF32(destination, "copy", "destination")
+        guard source.shape == destination.shape else { throw .invalidArgument("copy: shapes \(source.shape) and \(destination.shape) differ") }
+        let merged = collapseDimensions(shape: source.shape, strides: [source.strides, destination.strides])
+        let rank = merged.shape.count
+        guard rank <= 6 else { throw .invalidArgument("copy: layout of shape \(source.shape) needs \(rank) > 6 dimensions") }
+        let padding = 6 - rank
+        var push = PushConstants()
+        push.append(Array(repeating: 1, count: padding) + merged.shape)
+        for strides in merged.strides { push.append(Array(repeating: 0, count: padding) + strides) }
+        push.append([source.offset, destination.offset, source.count])
+        let pipeline = try context.pipelines.pipeline(.copy, bindings: 2, constants: [UInt32(rank)])
+        try dispatch(pipeline, buffers: [source.storage, destination.storage], written: [1], push: push, groups: linearGroups(source.count))
+    }
+
+    /// A contiguous tensor of `x` with its dimensions in `order` (dimension `i` of the result is
+    /// dimension `order[i]` of `x`).
+    public func permute(_ x: Tensor, _ order: [Int]) throws(VulkanError) -> Tensor {
+        try materialized(x.permuted(order))
+    }
+
+    /// A contiguous copy of the elements `range` along `axis`.
+    public func slice(_ x: Tensor, axis: Int, _ range: Range<Int>) throws(VulkanError) -> Tensor {
+        try materialized(x.sliced(axis: axis, range))
+    }
+
+    /// The tensors joined along `axis`; all other dimensions must agree.
+    public func concatenate(_ tensors: [Tensor], axis: Int) throws(VulkanError) -> Tensor {
+        guard let first = tensors.first, first.shape.indices.contains(axis) else {
+            throw .invalidArgument("concatenate: need at least one tensor with an axis \(axis)")
+        }
+        for t in tensors {
+            var expected = first.shape, actual = t.shape
+            guard expected.count == actual.count else { throw .invalidArgument("concatenate: ranks of \(first.shape) and \(t.shape) differ") }
+            expected[axis] = 0
+            actual[axis] = 0
+            guard expected == actual else { throw .invalidArgument("concatenate: \(t.shape) does not match \(first.shape) off axis \(axis)") }
+        }
+        var shape = first.shape
+        shape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
+        let output = try context.makeTensor(shape: shape)
+        var start = 0
+        for t in tensors where t.shape[axis] > 0 {
+            try copy(t, into: output.sliced(axis: axis, start..<(start + t.shape[axis])))
+            start += t.shape[axis]
+        }
+        return output
+    }
+
+    /// PyTorch's `pixel_unshuffle`: [N, C, H·r, W·r] → [N, C·r², H, W].
+    public func pixelUnshuffle(_ x: Tensor, factor r: Int) throws(VulkanError) -> Tensor {
+        let (n, c, h, w) = try spatialBlocks(x, factor: r, "pixelUnshuffle")
+        // [N, C, H, r, W, r] → [N, C, r, r, H, W]
+        let split = Tensor(storage: x.storage, dtype: x.dtype, shape: [n, c, h, r, w, r],
+                           strides: [x.strides[0], x.strides[1], x.strides[2] * r, x.strides[2], x.strides[3] * r, x.strides[3]], offset: x.offset)
+        return try materialized(split.permuted([0, 1, 3, 5, 2, 4])).reshaped([n, c * r * r, h, w])
+    }
+
+    /// Flux's latent packing: [N, C, 2H, 2W] → [N, H·W, C·4] (tokens of 2×2 patches,
+    /// `b c (h ph) (w pw) -> b (h w) (c ph pw)`).
+    public func packLatents(_ x: Tensor) throws(VulkanError) -> Tensor {
+        let (n, c, h, w) = try spatialBlocks(x, factor: 2, "packLatents")
+        let split = Tensor(storage: x.storage, dtype: x.dtype, shape: [n, c, h, 2, w, 2],
+                           strides: [x.strides[0], x.strides[1], x.strides[2] * 2, x.strides[2], x.strides[3] * 2, x.strides[3]], offset: x.offset)
+        return try materialized(split.permuted([0, 2, 4, 1, 3, 5])).reshaped([n, h * w, c * 4])
+    }
+
+    /// The inverse of `packLatents`: [N, H·W, C·4] → [N, C, 2H, 2W] for a latent of `height` ×
+    /// `width` patches.
+    public func unpackLatents(_ x: Tensor, height h: Int, width w: Int) throws(VulkanError) -> Tensor {
+        guard x.rank == 3, x.shape[1] == h * w, x.shape[2] % 4 == 0 else {
+            throw .invalidArgument("unpackLatents: \(x.shape) is not [N, \(h)·\(w), C·4]")
+        }
+        let (n, c) = (x.shape[0], x.shape[2] / 4)
+        // Token (i, j), feature (c, ph, pw) → pixel (c, 2i + ph, 2j + pw).
+        let split = Tensor(storage: x.storage, dtype: x.dtype, shape: [n, c, h, 2, w, 2],
+                           strides: [x.strides[0], 4 * x.strides[2], w * x.strides[1], 2 * x.strides[2], x.strides[1], x.strides[2]], offset: x.offset)
+        let output = try context.makeTensor(shape: [n, c, 2 * h, 2 * w])
+        try copy(split, into: output.reshaped([n, c, h, 2, w, 2]))
+        return output
+    }
+
+    private func materialized(_ view: Tensor) throws(VulkanError) -> Tensor {
+        let output = try context.makeTensor(shape: view.shape)
+        try copy(view, into: output)
+        return output
+    }
+
+    private func spatialBlocks(_ x: Tensor, factor r: Int, _ name: String) throws(VulkanError) -> (Int, Int, Int, Int) {
+        guard x.rank == 4, r > 0, x.shape[2] % r == 0, x.shape[3] % r == 0 else {
+            throw .invalidArgument("\(name): \(x.shape) is not [N, C, H, W] with H and W multiples of \(r)")
+        }
+        return (x.shape[0], x.shape[1], x.shape[2] / r, x.shape[3] / r)
+    }
+}

@@ -1,0 +1,104 @@
+import LoomVulkan
+import XCTest
+
+final class ConvolutionTests: XCTestCase {
+    let context = sharedContext
+
+    /// PyTorch's conv2d in Double over a contiguous NCHW host array.
+    func referenceConv2d(_ x: [Float], shape: [Int], weight: [Float], weightShape: [Int], bias: [Float]?,
+                         _ p: Convolution2DParameters) -> (values: [Float], shape: [Int]) {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (oc, icg, kh, kw) = (weightShape[0], weightShape[1], weightShape[2], weightShape[3])
+        let oh = (h + 2 * p.padding.y - p.dilation.y * (kh - 1) - 1) / p.stride.y + 1
+        let ow = (w + 2 * p.padding.x - p.dilation.x * (kw - 1) - 1) / p.stride.x + 1
+        let ocg = oc / p.groups
+        var out = [Float](repeating: 0, count: n * oc * oh * ow)
+        for b in 0..<n {
+            for o in 0..<oc {
+                let group = o / ocg
+                for y in 0..<oh {
+                    for xx in 0..<ow {
+                        var sum = Double(bias?[o] ?? 0)
+                        for i in 0..<icg {
+                            for ky in 0..<kh {
+                                let iy = y * p.stride.y - p.padding.y + ky * p.dilation.y
+                                guard iy >= 0, iy < h else { continue }
+                                for kx in 0..<kw {
+                                    let ix = xx * p.stride.x - p.padding.x + kx * p.dilation.x
+                                    guard ix >= 0, ix < w else { continue }
+                                    let input = x[((b * c + group * icg + i) * h + iy) * w + ix]
+                                    sum += Double(input) * Double(weight[((o * icg + i) * kh + ky) * kw + kx])
+                                }
+                            }
+                        }
+                        out[((b * oc + o) * oh + y) * ow + xx] = Float(sum)
+                    }
+                }
+            }
+        }
+        return (out, [n, oc, oh, ow])
+    }
+
+    func check(input: [Int], weight weightShape: [Int], bias hasBias: Bool = true, dtype: DType = .f32,
+               _ parameters: Convolution2DParameters, seed: UInt64, threshold: Double = 1e-7) throws {
+        let x = randomValues(input.reduce(1, *), seed: seed)
+        let weight = dtype.roundTrip(randomValues(weightShape.reduce(1, *), seed: seed + 1, in: -0.5...0.5))
+        let bias = hasBias ? randomValues(weightShape[0], seed: seed + 2) : nil
+        let (shape, result) = try evaluateWithShape { recorder in
+            try recorder.conv2d(context.upload(x, shape: input), weight: context.upload(weight, shape: weightShape, dtype: dtype),
+                                bias: bias.map { try context.upload($0, shape: [weightShape[0]]) }, parameters)
+        }
+        let expected = referenceConv2d(x, shape: input, weight: weight, weightShape: weightShape, bias: bias, parameters)
+        XCTAssertEqual(shape, expected.shape)
+        assertClose(result, expected.values, threshold: threshold, "conv2d \(input) * \(weightShape) \(dtype) \(parameters)")
+    }
+
+    func test3x3PaddedOddSizes() throws {
+        try check(input: [2, 5, 9, 11], weight: [12, 5, 3, 3], Convolution2DParameters(padding: 1), seed: 200)
+    }
+
+    func testStrideDilationAndRectangularKernel() throws {
+        try check(input: [1, 3, 17, 14], weight: [8, 3, 3, 2],
+                  Convolution2DParameters(stride: (2, 3), padding: (1, 2), dilation: (2, 1)), seed: 210)
+    }
+
+    func testGroupsWithoutBias() throws {
+        try check(input: [1, 6, 10, 7], weight: [9, 2, 3, 3], bias: false, Convolution2DParameters(padding: 1, groups: 3), seed: 220)
+    }
+
+    func testPointwiseFastPaths() throws {
+        // On CPU devices: the texel matmul between transposes.
+        try check(input: [2, 8, 5, 6], weight: [10, 8, 1, 1], dtype: .bf16, Convolution2DParameters(), seed: 230)
+        // Grouped: conv2d.comp's pointwise specialisation everywhere.
+        try check(input: [2, 6, 5, 7], weight: [4, 3, 1, 1], Convolution2DParameters(groups: 2), seed: 235)
+    }
+
+    func testHalfPrecisionWeights() throws {
+        try check(input: [1, 4, 8, 9], weight: [6, 4, 3, 3], dtype: .f16, Convolution2DParameters(padding: 1), seed: 240)
+        try check(input: [1, 4, 8, 9], weight: [6, 4, 3, 3], dtype: .bf16, Convolution2DParameters(padding: 1), seed: 250)
+    }
+
+    func testNonContiguousInputView() throws {
+        // Channels 2..<6 of an [1, 8, 7, 9] tensor, with height and width swapped by a transpose.
+        let source = randomValues(8 * 7 * 9, seed: 260)
+        let weight = randomValues(5 * 4 * 3 * 3, seed: 261, in: -0.5...0.5)
+        let result = try evaluate { recorder in
+            let view = try context.upload(source, shape: [1, 8, 7, 9]).sliced(axis: 1, 2..<6).transposed(2, 3)
+            return try recorder.conv2d(view, weight: context.upload(weight, shape: [5, 4, 3, 3]), Convolution2DParameters(padding: 1))
+        }
+        let dense = gather(source, shape: [1, 4, 9, 7], strides: [504, 63, 1, 9], offset: 2 * 63)
+        let expected = referenceConv2d(dense, shape: [1, 4, 9, 7], weight: weight, weightShape: [5, 4, 3, 3], bias: nil,
+                                       Convolution2DParameters(padding: 1))
+        assertClose(result, expected.values, threshold: 1e-7, "strided input")
+    }
+
+    func testMismatchedGroupsAreRejected() throws {
+        let recorder = try context.makeRecorder()
+        let x = try context.makeTensor(shape: [1, 6, 4, 4])
+        let weight = try context.makeTensor(shape: [4, 4, 3, 3])
+        XCTAssertThrowsError(try recorder.conv2d(x, weight: weight, Convolution2DParameters(groups: 2))) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(message.contains("groups"), message)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import LoomVulkan
+import XCTest
+
+final class RotaryEmbeddingTests: XCTestCase {
+    let context = sharedContext
+
+    func testTableFollowsFluxAxes() throws {
+        // Two tokens, axes of 2, 4 and 2 dimensions (pairs: 1 + 2 + 1).
+        let positions: [Float] = [0, 3, 5, 1, 2, 7]
+        let table = try RotaryEmbedding.table(positions: positions, axisDimensions: [2, 4, 2], theta: 10_000)
+        XCTAssertEqual(table.count, 2 * 4 * 2)
+        // Token 1, axis 1 (row 2), second pair: angle 2·10000^(−2/4) = 0.02.
+        XCTAssertEqual(table[(4 + 2) * 2], Float(cos(0.02)), accuracy: 1e-7)
+        XCTAssertEqual(table[(4 + 2) * 2 + 1], Float(sin(0.02)), accuracy: 1e-7)
+        // Token 0, axis 2 (column 5), first pair: angle 5.
+        XCTAssertEqual(table[3 * 2 + 1], Float(sin(5.0)), accuracy: 1e-7)
+        XCTAssertThrowsError(try RotaryEmbedding.table(positions: positions, axisDimensions: [3, 3]))
+    }
+
+    func testRotationOfTokenMajorView() throws {
+        // q laid out as [B, L, H, D] (Flux's projection) and read as [B, H, L, D] through strides.
+        let (batch, tokens, heads, depth) = (2, 11, 3, 16)
+        let axisDimensions = [4, 6, 6]
+        let positions = (0..<(tokens * 3)).map { Float(($0 * 7) % 13) }
+        let x = randomValues(batch * tokens * heads * depth, seed: 300)
+        let table = try RotaryEmbedding.table(positions: positions, axisDimensions: axisDimensions)
+        let result = try evaluate { recorder in
+            let view = try context.upload(x, shape: [batch, tokens, heads, depth]).transposed(1, 2)
+            return try recorder.rope(view, table: context.upload(table, shape: [tokens, depth / 2, 2]))
+        }
+        let headMajor = gather(x, shape: [batch, heads, tokens, depth], strides: [tokens * heads * depth, depth, heads * depth, 1], offset: 0)
+        // Reference from the angles directly, in Double.
+        var expected = [Float](repeating: 0, count: headMajor.count)
+        for index in stride(from: 0, to: headMajor.count, by: 2) {
+            let token = (index / depth) % tokens, pair = (index % depth) / 2
+            var axis = 0, first = 0
+            while pair >= first + axisDimensions[axis] / 2 { first += axisDimensions[axis] / 2; axis += 1 }
+            let j = pair - first
+            let angle = Double(positions[token * 3 + axis]) * pow(10_000, -2 * Double(j) / Double(axisDimensions[axis]))
+            let (x0, x1) = (Double(headMajor[index]), Double(headMajor[index + 1]))
+            expected[index] = Float(cos(angle) * x0 - sin(angle) * x1)
+            expected[index + 1] = Float(sin(angle) * x0 + cos(angle) * x1)
+        }
+        assertClose(result, expected, threshold: 1e-7, "rope")
+    }
+}

@@ -1,0 +1,134 @@
+#version 450
+// Scaled-dot-product attention, flash style: O = softmax(scale · Q·Kᵀ + bias) · V per (batch,
+// head), computed with an online softmax over blocks of BLOCK keys, so no Lq × Lk matrix exists.
+// Q, K and V are [B, H, L, D] views given by element strides (the last dimension contiguous), so
+// both [B, H, L, D] tensors and [B, L, H·D] ones (Flux) are read in place; O is written through
+// strides too. One invocation owns QR query rows: every key and value it loads serves QR rows.
+// No shared memory or barriers (they are expensive on CPU devices; on GPUs QR = 1).
+// TEXELS: K and V are read through texel buffers, a plain gather on llvmpipe where storage
+// buffer loads become per-lane loops; offsets and strides are then multiples of 4.
+#extension GL_EXT_control_flow_attributes : enable
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint D = 64;  // head dimension, a multiple of 4
+layout(constant_id = 1) const uint QR = 1;  // query rows per invocation
+layout(constant_id = 2) const bool HAS_BIAS = false;
+const uint D4 = D / 4;
+const uint BLOCK = 16;  // keys per online-softmax step: one rescale of the accumulators each
+
+layout(binding = 0) readonly buffer Q { float q[]; };
+layout(binding = 1) readonly buffer K { float k[]; };
+layout(binding = 2) readonly buffer V { float v[]; };
+layout(binding = 3) readonly buffer Bias { float bias[]; };
+layout(binding = 4) writeonly buffer O { float o[]; };
+#if defined(TEXELS)
+layout(binding = 5) uniform samplerBuffer kTexels;
+layout(binding = 6) uniform samplerBuffer vTexels;
+vec4 loadK(uint i) { return texelFetch(kTexels, int(i >> 2)); }
+vec4 loadV(uint i) { return texelFetch(vTexels, int(i >> 2)); }
+#else
+vec4 loadK(uint i) { return vec4(k[i], k[i + 1], k[i + 2], k[i + 3]); }
+vec4 loadV(uint i) { return vec4(v[i], v[i + 1], v[i + 2], v[i + 3]); }
+#endif
+
+layout(push_constant) uniform Params {
+    uint heads;
+    uint queries;
+    uint keys;
+    float scale;
+    uvec3 qStrides;  // batch, head, token
+    uint offsetQ;
+    uvec3 kStrides;
+    uint offsetK;
+    uvec3 vStrides;
+    uint offsetV;
+    uvec3 oStrides;
+    uint offsetO;
+    uvec4 biasStrides;  // batch, head, query, key (0 where broadcast)
+    uint offsetBias;
+} p;
+
+const float NEG_INF = -1.0 / 0.0;
+
+void main() {
+    uint b = gl_WorkGroupID.z / p.heads, h = gl_WorkGroupID.z % p.heads;
+    uint first = (gl_WorkGroupID.x * 64 + gl_LocalInvocationID.x) * QR;
+    if (first >= p.queries) return;
+    uint qBase = p.offsetQ + b * p.qStrides.x + h * p.qStrides.y;
+    uint kBase = p.offsetK + b * p.kStrides.x + h * p.kStrides.y;
+    uint vBase = p.offsetV + b * p.vStrides.x + h * p.vStrides.y;
+    uint biasBase = p.offsetBias + b * p.biasStrides.x + h * p.biasStrides.y;
+
+    vec4 qv[QR][D4];
+    vec4 acc[QR][D4];
+    float m[QR], l[QR];
+    for (uint r = 0; r < QR; r++) {
+        // Rows past the end repeat the last one; their results are not written.
+        uint row = qBase + min(first + r, p.queries - 1) * p.qStrides.z;
+        for (uint d = 0; d < D4; d++) {
+            qv[r][d] = vec4(q[row + 4 * d], q[row + 4 * d + 1], q[row + 4 * d + 2], q[row + 4 * d + 3]) * p.scale;
+            acc[r][d] = vec4(0.0);
+        }
+        m[r] = NEG_INF;
+        l[r] = 0.0;
+    }
+
+    float s[QR][BLOCK];
+    // Loops over keys stay loops: unrolled, they make llvmpipe's shader compilation take minutes.
+    [[dont_unroll]] for (uint start = 0; start < p.keys; start += BLOCK) {
+        uint count = min(BLOCK, p.keys - start);
+        [[dont_unroll]] for (uint j = 0; j < BLOCK; j++) {
+            for (uint r = 0; r < QR; r++) s[r][j] = NEG_INF;
+            if (j >= count) continue;
+            uint key = kBase + (start + j) * p.kStrides.z;
+            vec4 dots[QR];
+            for (uint r = 0; r < QR; r++) dots[r] = vec4(0.0);
+            for (uint d = 0; d < D4; d++) {
+                vec4 kv = loadK(key + 4 * d);
+                for (uint r = 0; r < QR; r++) dots[r] += qv[r][d] * kv;
+            }
+            for (uint r = 0; r < QR; r++) {
+                float score = dots[r].x + dots[r].y + dots[r].z + dots[r].w;
+                if (HAS_BIAS) {
+                    uint query = min(first + r, p.queries - 1);
+                    score += bias[biasBase + query * p.biasStrides.z + (start + j) * p.biasStrides.w];
+                }
+                s[r][j] = score;
+            }
+        }
+        for (uint r = 0; r < QR; r++) {
+            float blockMax = NEG_INF;
+            for (uint j = 0; j < BLOCK; j++) blockMax = max(blockMax, s[r][j]);
+            float next = max(m[r], blockMax);
+            // Fully masked so far (-inf everywhere): nothing to rescale, and exp(-inf - -inf) is NaN.
+            float correction = m[r] == NEG_INF ? 0.0 : exp(m[r] - next);
+            l[r] *= correction;
+            for (uint d = 0; d < D4; d++) acc[r][d] *= correction;
+            for (uint j = 0; j < BLOCK; j++) {
+                s[r][j] = s[r][j] == NEG_INF ? 0.0 : exp(s[r][j] - next);
+                l[r] += s[r][j];
+            }
+            m[r] = next;
+        }
+        [[dont_unroll]] for (uint j = 0; j < count; j++) {
+            uint value = vBase + (start + j) * p.vStrides.z;
+            for (uint d = 0; d < D4; d++) {
+                vec4 vv = loadV(value + 4 * d);
+                for (uint r = 0; r < QR; r++) acc[r][d] += s[r][j] * vv;
+            }
+        }
+    }
+
+    uint oBase = p.offsetO + b * p.oStrides.x + h * p.oStrides.y;
+    for (uint r = 0; r < QR; r++) {
+        if (first + r >= p.queries) break;
+        uint row = oBase + (first + r) * p.oStrides.z;
+        float inv = 1.0 / l[r];
+        for (uint d = 0; d < D4; d++) {
+            vec4 result = acc[r][d] * inv;
+            o[row + 4 * d] = result.x;
+            o[row + 4 * d + 1] = result.y;
+            o[row + 4 * d + 2] = result.z;
+            o[row + 4 * d + 3] = result.w;
+        }
+    }
+}

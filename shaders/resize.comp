@@ -1,0 +1,43 @@
+#version 450
+// Resizing of an NCHW view to [N, C, outHeight, outWidth] (contiguous), as PyTorch's interpolate:
+// MODE 0 nearest (source = floor(destination · in / out)), MODE 1 bilinear with
+// align_corners=False (source = (destination + ½) · in / out − ½, clamped at 0).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint MODE = 0;
+
+layout(binding = 0) readonly buffer In { float x[]; };
+layout(binding = 1) writeonly buffer Out { float o[]; };
+layout(push_constant) uniform Params {
+    uvec4 shape;  // N, C, H, W of the input
+    ivec4 strides;
+    uint outHeight;
+    uint outWidth;
+    int offsetIn;
+    uint offsetOut;
+    uint count;
+} p;
+
+float at(int plane, uint y, uint xx) { return x[plane + int(y) * p.strides.z + int(xx) * p.strides.w]; }
+
+void main() {
+    uint i = linearInvocation(64);
+    if (i >= p.count) return;
+    uint ox = i % p.outWidth, oy = (i / p.outWidth) % p.outHeight, nc = i / (p.outWidth * p.outHeight);
+    int plane = p.offsetIn + int(nc / p.shape.y) * p.strides.x + int(nc % p.shape.y) * p.strides.y;
+    float r;
+    if (MODE == 0) {
+        r = at(plane, min(oy * p.shape.z / p.outHeight, p.shape.z - 1), min(ox * p.shape.w / p.outWidth, p.shape.w - 1));
+    } else {
+        float sy = max((float(oy) + 0.5) * float(p.shape.z) / float(p.outHeight) - 0.5, 0.0);
+        float sx = max((float(ox) + 0.5) * float(p.shape.w) / float(p.outWidth) - 0.5, 0.0);
+        uint y0 = min(uint(sy), p.shape.z - 1), x0 = min(uint(sx), p.shape.w - 1);
+        uint y1 = min(y0 + 1, p.shape.z - 1), x1 = min(x0 + 1, p.shape.w - 1);
+        float fy = sy - float(y0), fx = sx - float(x0);
+        float top = mix(at(plane, y0, x0), at(plane, y0, x1), fx);
+        float bottom = mix(at(plane, y1, x0), at(plane, y1, x1), fx);
+        r = mix(top, bottom, fy);
+    }
+    o[p.offsetOut + i] = r;
+}
