@@ -36,8 +36,10 @@ let package = Package(
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         // libjpeg's error_exit must not return; this shim keeps its longjmp inside C frames.
         .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
-        // Image and mask batches, PNG and JPEG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
-        .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim"]),
+        // libwebp and its demuxer from the system (Debian: libwebp-dev); it reports errors by return value.
+        .systemLibrary(name: "CLibWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
+        // Image and mask batches, PNG, JPEG and WebP files and resampling with ComfyUI's (PyTorch/PIL) semantics.
+        .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim", "CLibWebP"]),
         // Model files: safetensors, GGUF and PyTorch readers, model folders and architecture detection.
         // Knows nothing of Vulkan or nodes; LoomGraph only for the FileCatalog protocol.
         .target(
@@ -86,6 +88,7 @@ let package = Package(
             dependencies: [
                 "Loom",
                 "LoomServer",
+                "LoomImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

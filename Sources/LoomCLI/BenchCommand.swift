@@ -4,7 +4,7 @@ import Loom
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure Loom's own overheads.", subcommands: [Scheduler.self])
+        commandName: "bench", abstract: "Measure Loom's own overheads.", subcommands: [Scheduler.self, Images.self])
 
     struct Scheduler: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
