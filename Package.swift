@@ -36,9 +36,10 @@ let package = Package(
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         // libjpeg's error_exit must not return; this shim keeps its longjmp inside C frames.
         .target(name: "CJPEGShim", dependencies: ["CLibJPEG"]),
-        // libwebp's one-call encoder from the system (Debian: libwebp-dev), for /view's WebP previews.
-        .systemLibrary(name: "CLibWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
-        // Image and mask batches, PNG and JPEG files and resampling with ComfyUI's (PyTorch/PIL) semantics.
+        // libwebp from the system (Debian: libwebp-dev): decoding and its demuxer for LoadImage (animated files
+        // too), the one-call encoder for /view's WebP previews. It reports errors by return value.
+        .systemLibrary(name: "CLibWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
+        // Image and mask batches, PNG, JPEG and WebP files and resampling with ComfyUI's (PyTorch/PIL) semantics.
         .target(name: "LoomImaging", dependencies: ["CPNGShim", "CJPEGShim", "CLibWebP"]),
         // Model files: safetensors, GGUF and PyTorch readers, model folders and architecture detection.
         // Knows nothing of Vulkan or nodes; LoomGraph only for the FileCatalog protocol.
@@ -90,6 +91,7 @@ let package = Package(
                 "Loom",
                 "LoomServer",
                 "LoomVulkan",
+                "LoomImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

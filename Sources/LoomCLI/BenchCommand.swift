@@ -4,7 +4,8 @@ import Loom
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure Loom's own overheads.", subcommands: [Scheduler.self, BenchOpsCommand.self])
+        commandName: "bench", abstract: "Measure Loom's own overheads.",
+        subcommands: [Scheduler.self, BenchOpsCommand.self, Images.self])
 
     struct Scheduler: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -16,15 +16,28 @@ extension Image {
         let left = min(max(x, 0), width), top = min(max(y, 0), height)
         let visibleWidth = min(source.width, width - left), visibleHeight = min(source.height, height - top)
         var result = self
-        result.withMutablePixels { target in
-            for batch in 0..<batchCount {
-                for row in 0..<visibleHeight {
-                    for column in 0..<visibleWidth {
-                        let weight = weights?[batch, row, column] ?? 1
-                        for channel in 0..<channels {
-                            let index = index(batch: batch, y: top + row, x: left + column, channel: channel)
-                            target[index] =
-                                weight * source[batch, row, column, channel] + (1 - weight) * target[index]
+        let channels = channels, width = width, height = height, sourceWidth = source.width
+        let weightCount = source.width * source.height
+        result.withMutablePixels { targetBuffer in
+            source.pixels.withUnsafeBufferPointer { sourceBuffer in
+                // Without a mask every weight is 1; one row of ones stands in for it.
+                let ones = [Float](repeating: 1, count: max(visibleWidth, 1))
+                (weights?.values ?? ones).withUnsafeBufferPointer { weightBuffer in
+                    let target = SharedPointer(targetBuffer), source = SharedSource(sourceBuffer)
+                    let weightBase = SharedSource(weightBuffer), masked = weights != nil
+                    ParallelRows.forEach(batchCount * visibleHeight, samplesPerRow: visibleWidth * channels) { range in
+                        for line in range {
+                            let (batch, row) = line.quotientAndRemainder(dividingBy: visibleHeight)
+                            let out = target.base + ((batch * height + top + row) * width + left) * channels
+                            let from = source.base + (batch * weightCount + row * sourceWidth) * channels
+                            let rowWeights = masked ? weightBase.base + batch * weightCount + row * sourceWidth : weightBase.base
+                            for column in 0..<visibleWidth {
+                                let weight = rowWeights[column]
+                                for channel in 0..<channels {
+                                    let index = column * channels + channel
+                                    out[index] = weight * from[index] + (1 - weight) * out[index]
+                                }
+                            }
                         }
                     }
                 }

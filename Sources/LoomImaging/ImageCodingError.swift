@@ -10,7 +10,7 @@ public enum ImageCodingError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .unrecognized: "not a PNG or JPEG file"
+        case .unrecognized: "not a PNG, JPEG or WebP file"
         case .corrupt(let message): "damaged image data: \(message)"
         case .unsupported(let message): "unsupported image: \(message)"
         case .outOfMemory: "out of memory"

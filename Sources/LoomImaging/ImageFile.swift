@@ -2,8 +2,14 @@ import Foundation
 
 /// Reading and writing image files, with errors that name the file.
 public enum ImageFile {
-    /// Decodes a PNG or JPEG file, recognised by its first bytes whatever its extension.
+    /// Decodes a PNG, JPEG or WebP file, recognised by its first bytes whatever its extension; for an
+    /// animated file, its first frame.
     public static func read(at path: String) throws(ImageFileError) -> RasterImage {
+        try readFrames(at: path)[0]
+    }
+
+    /// Every frame of the file: one for PNG and JPEG, one per frame (composited) for WebP.
+    public static func readFrames(at path: String) throws(ImageFileError) -> [RasterImage] {
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -15,8 +21,9 @@ public enum ImageFile {
             throw ImageFileError(path: path, problem: .unsupportedFormat(format))
         }
         do {
-            return bytes.starts(with: [0xFF, 0xD8, 0xFF])
-                ? try RasterImage(decodingJPEG: bytes) : try RasterImage(decodingPNG: bytes)
+            if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes)] }
+            if isWebP(bytes) { return try RasterImage.frames(decodingWebP: bytes) }
+            return [try RasterImage(decodingPNG: bytes)]
         } catch {
             throw ImageFileError(path: path, problem: .decoding(error))
         }
@@ -34,13 +41,22 @@ public enum ImageFile {
     /// The name of an image format Loom cannot read yet, recognised by its leading bytes.
     static func otherFormat(of bytes: [UInt8]) -> String? {
         func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
-            bytes.count >= offset + prefix.count && Array(bytes[offset..<offset + prefix.count]) == prefix
+            bytes.starts(with: prefix, at: offset)
         }
-        if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "a WebP image" }
         if starts(Array("GIF8".utf8)) { return "a GIF image" }
         if starts(Array("BM".utf8)) { return "a BMP image" }
         if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return "a TIFF image" }
         if starts(Array("ftyp".utf8), at: 4) { return "an AVIF/HEIF image" }
         return nil
+    }
+
+    static func isWebP(_ bytes: [UInt8]) -> Bool {
+        bytes.starts(with: Array("RIFF".utf8), at: 0) && bytes.starts(with: Array("WEBP".utf8), at: 8)
+    }
+}
+
+extension [UInt8] {
+    fileprivate func starts(with prefix: [UInt8], at offset: Int) -> Bool {
+        count >= offset + prefix.count && Array(self[offset..<offset + prefix.count]) == prefix
     }
 }

@@ -22,7 +22,7 @@ public struct ImageFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case .missing: "image file '\(path)' does not exist"
         case .unreadable(let reason): "cannot read image file '\(path)': \(reason)"
         case .unsupportedFormat(let format):
-            "cannot load image file '\(path)': it is \(format), and Loom reads only PNG and JPEG so far"
+            "cannot load image file '\(path)': it is \(format), and Loom reads only PNG, JPEG and WebP so far"
         case .decoding(let error): "cannot load image file '\(path)': \(error)"
         case .unwritable(let reason): "cannot write image file '\(path)': \(reason)"
         }

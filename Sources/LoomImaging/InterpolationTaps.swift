@@ -13,8 +13,19 @@ struct InterpolationTaps {
         }
     }
 
-    func range(of output: Int) -> Range<Int> {
-        starts[output]..<(output + 1 < starts.count ? starts[output + 1] : indices.count)
+    /// The tables as pointers for parallel loops; `starts` gains a final entry, so output `o` reads
+    /// taps `starts[o]..<starts[o + 1]`.
+    func withFlatTables<Result>(
+        _ body: (SharedSource<Int>, SharedSource<Int>, SharedSource<Float>) -> Result
+    ) -> Result {
+        let bounds = starts + [indices.count]
+        return bounds.withUnsafeBufferPointer { starts in
+            indices.withUnsafeBufferPointer { indices in
+                weights.withUnsafeBufferPointer { weights in
+                    body(SharedSource(starts), SharedSource(indices), SharedSource(weights))
+                }
+            }
+        }
     }
 
     /// PyTorch's source scale for `size=` without `scale_factor`: computed in float32.

@@ -12,11 +12,7 @@ enum LanczosResampler {
         _ samples: [Float], batch: Int, height: Int, width: Int, channels: Int,
         toHeight newHeight: Int, toWidth newWidth: Int
     ) -> [Float] {
-        // ComfyUI: np.clip(255 * x, 0, 255).astype(uint8), a truncation.
-        var bytes = samples.map { sample -> UInt8 in
-            let scaled = 255 * sample
-            return scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
-        }
+        var bytes = truncatedToBytes(samples)
         // PIL returns an unchanged copy when the size is unchanged, skipping premultiplication.
         if newWidth != width || newHeight != height {
             let hasAlpha = channels == 2 || channels == 4
@@ -42,12 +38,45 @@ enum LanczosResampler {
             }
             if hasAlpha { unpremultiply(&bytes, channels: channels) }
         }
-        return bytes.map { Float($0) / 255 }
+        return floats(bytes)
     }
 
-    private struct Coefficients {
-        var bounds: [(first: Int, count: Int)] = []
-        var kernels: [[Int32]] = []
+    /// ComfyUI: np.clip(255 * x, 0, 255).astype(uint8), a truncation.
+    private static func truncatedToBytes(_ samples: [Float]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: samples.count)
+        samples.withUnsafeBufferPointer { sourceBuffer in
+            bytes.withUnsafeMutableBufferPointer { targetBuffer in
+                let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                ParallelRows.forEach(samples.count, samplesPerRow: 1) { range in
+                    for index in range {
+                        let scaled = 255 * source.base[index]
+                        target.base[index] = scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
+                    }
+                }
+            }
+        }
+        return bytes
+    }
+
+    private static func floats(_ bytes: [UInt8]) -> [Float] {
+        var samples = [Float](repeating: 0, count: bytes.count)
+        bytes.withUnsafeBufferPointer { sourceBuffer in
+            samples.withUnsafeMutableBufferPointer { targetBuffer in
+                let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                ParallelRows.forEach(bytes.count, samplesPerRow: 1) { range in
+                    for index in range { target.base[index] = Float(source.base[index]) / 255 }
+                }
+            }
+        }
+        return samples
+    }
+
+    /// Each output's first input and tap count, and its fixed-point kernel padded to `stride` taps.
+    private struct Coefficients: Sendable {
+        var firsts: [Int] = []
+        var counts: [Int] = []
+        var stride = 0
+        var kernels: [Int32] = []
     }
 
     private static func lanczos(_ x: Double) -> Double {
@@ -64,6 +93,7 @@ enum LanczosResampler {
         let filterScale = max(scale, 1)
         let reach = support * filterScale
         var result = Coefficients()
+        var kernels: [[Int32]] = []
         for position in 0..<output {
             let center = (Double(position) + 0.5) * scale
             // C casts truncate toward zero; PIL clamps afterwards.
@@ -74,9 +104,12 @@ enum LanczosResampler {
             let total = weights.reduce(0, +)
             if total != 0 { weights = weights.map { $0 / total } }
             let one = Double(1 << precisionBits)
-            result.bounds.append((first, count))
-            result.kernels.append(weights.map { Int32($0 < 0 ? $0 * one - 0.5 : $0 * one + 0.5) })
+            result.firsts.append(first)
+            result.counts.append(count)
+            kernels.append(weights.map { Int32($0 < 0 ? $0 * one - 0.5 : $0 * one + 0.5) })
         }
+        result.stride = kernels.map(\.count).max() ?? 0
+        result.kernels = kernels.flatMap { $0 + [Int32](repeating: 0, count: result.stride - $0.count) }
         return result
     }
 
@@ -89,16 +122,42 @@ enum LanczosResampler {
     {
         let coefficients = coefficients(from: width, to: newWidth)
         var result = [UInt8](repeating: 0, count: lines * newWidth * channels)
-        for line in 0..<lines {
-            for x in 0..<newWidth {
-                let (first, count) = coefficients.bounds[x]
-                let kernel = coefficients.kernels[x]
-                for channel in 0..<channels {
-                    var accumulator = Int32(1 << (precisionBits - 1))
-                    for tap in 0..<count {
-                        accumulator &+= Int32(bytes[(line * width + first + tap) * channels + channel]) &* kernel[tap]
+        bytes.withUnsafeBufferPointer { sourceBuffer in
+            result.withUnsafeMutableBufferPointer { targetBuffer in
+                coefficients.kernels.withUnsafeBufferPointer { kernelBuffer in
+                    let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                    let kernels = SharedSource(kernelBuffer)
+                    ParallelRows.forEach(lines, samplesPerRow: newWidth * channels * 6) { range in
+                        for line in range {
+                            let sourceRow = source.base + line * width * channels
+                            let targetRow = target.base + line * newWidth * channels
+                            for x in 0..<newWidth {
+                                let first = coefficients.firsts[x], count = coefficients.counts[x]
+                                let kernel = kernels.base + x * coefficients.stride
+                                let from = sourceRow + first * channels, out = targetRow + x * channels
+                                if channels == 3 {
+                                    // One pass over the taps for the three channels of RGB.
+                                    let half = Int32(1 << (precisionBits - 1))
+                                    var (red, green, blue) = (half, half, half)
+                                    for tap in 0..<count {
+                                        let weight = kernel[tap], pixel = from + tap * 3
+                                        red &+= Int32(pixel[0]) &* weight
+                                        green &+= Int32(pixel[1]) &* weight
+                                        blue &+= Int32(pixel[2]) &* weight
+                                    }
+                                    (out[0], out[1], out[2]) = (clip8(red), clip8(green), clip8(blue))
+                                    continue
+                                }
+                                for channel in 0..<channels {
+                                    var accumulator = Int32(1 << (precisionBits - 1))
+                                    for tap in 0..<count {
+                                        accumulator &+= Int32(from[tap * channels + channel]) &* kernel[tap]
+                                    }
+                                    out[channel] = clip8(accumulator)
+                                }
+                            }
+                        }
                     }
-                    result[(line * newWidth + x) * channels + channel] = clip8(accumulator)
                 }
             }
         }
@@ -110,16 +169,26 @@ enum LanczosResampler {
     {
         let coefficients = coefficients(from: height, to: newHeight)
         var result = [UInt8](repeating: 0, count: batch * newHeight * rowLength)
-        for image in 0..<batch {
-            for y in 0..<newHeight {
-                let (first, count) = coefficients.bounds[y]
-                let kernel = coefficients.kernels[y]
-                for offset in 0..<rowLength {
-                    var accumulator = Int32(1 << (precisionBits - 1))
-                    for tap in 0..<count {
-                        accumulator &+= Int32(bytes[(image * height + first + tap) * rowLength + offset]) &* kernel[tap]
+        bytes.withUnsafeBufferPointer { sourceBuffer in
+            result.withUnsafeMutableBufferPointer { targetBuffer in
+                let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                ParallelRows.forEach(batch * newHeight, samplesPerRow: rowLength * 6) { range in
+                    // One row of 32-bit sums, accumulated tap by tap so the inner loop runs along the row.
+                    var sums = [Int32](repeating: 0, count: rowLength)
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        for line in range {
+                            let (image, y) = line.quotientAndRemainder(dividingBy: newHeight)
+                            let first = coefficients.firsts[y], count = coefficients.counts[y]
+                            for offset in 0..<rowLength { sums[offset] = Int32(1 << (precisionBits - 1)) }
+                            for tap in 0..<count {
+                                let sourceRow = source.base + (image * height + first + tap) * rowLength
+                                let weight = coefficients.kernels[y * coefficients.stride + tap]
+                                for offset in 0..<rowLength { sums[offset] &+= Int32(sourceRow[offset]) &* weight }
+                            }
+                            let targetRow = target.base + line * rowLength
+                            for offset in 0..<rowLength { targetRow[offset] = clip8(sums[offset]) }
+                        }
                     }
-                    result[(image * newHeight + y) * rowLength + offset] = clip8(accumulator)
                 }
             }
         }

@@ -21,4 +21,53 @@ extension RasterImage {
         defer { WebPFree(output) }
         return Array(UnsafeBufferPointer(start: output, count: size))
     }
+
+    /// Decodes every frame of a WebP file, still or animated, as Pillow does: through libwebp's
+    /// animation decoder, which composites each frame onto the full canvas (disposal and blending
+    /// included). Frames are 8-bit RGBA when the file declares alpha, else RGB.
+    public static func frames(decodingWebP bytes: [UInt8]) throws(ImageCodingError) -> [RasterImage] {
+        var features = WebPBitstreamFeatures()
+        let status = bytes.withUnsafeBufferPointer { WebPGetFeatures($0.baseAddress, $0.count, &features) }
+        switch status {
+        case VP8_STATUS_OK: break
+        case VP8_STATUS_NOT_ENOUGH_DATA: throw .corrupt("the WebP data ends early")
+        case VP8_STATUS_UNSUPPORTED_FEATURE: throw .unsupported("a WebP feature libwebp does not support")
+        case VP8_STATUS_OUT_OF_MEMORY: throw .outOfMemory
+        default: throw .corrupt("invalid WebP data (libwebp status \(status.rawValue))")
+        }
+        let channels = features.has_alpha != 0 ? 4 : 3
+        let decoded: Result<[RasterImage], ImageCodingError> = bytes.withUnsafeBufferPointer { buffer in
+            var options = WebPAnimDecoderOptions()
+            guard WebPAnimDecoderOptionsInit(&options) != 0 else { return .failure(.unsupported("libwebp version mismatch")) }
+            options.color_mode = MODE_RGBA
+            options.use_threads = 0
+            var data = WebPData(bytes: buffer.baseAddress, size: buffer.count)
+            guard let decoder = WebPAnimDecoderNew(&data, &options) else {
+                return .failure(.corrupt("libwebp cannot decode the WebP data"))
+            }
+            defer { WebPAnimDecoderDelete(decoder) }
+            var info = WebPAnimInfo()
+            guard WebPAnimDecoderGetInfo(decoder, &info) != 0 else { return .failure(.corrupt("no WebP canvas")) }
+            let (width, height) = (Int(info.canvas_width), Int(info.canvas_height))
+            guard width <= maximumDimension && height <= maximumDimension else {
+                return .failure(.unsupported("\(width)×\(height) is larger than \(maximumDimension) pixels a side"))
+            }
+            var frames = [RasterImage]()
+            while WebPAnimDecoderHasMoreFrames(decoder) != 0 {
+                var canvas: UnsafeMutablePointer<UInt8>?
+                var timestamp: Int32 = 0
+                guard WebPAnimDecoderGetNext(decoder, &canvas, &timestamp) != 0, let canvas else {
+                    return .failure(.corrupt("WebP frame \(frames.count + 1) cannot be decoded"))
+                }
+                var samples = [UInt16]()
+                samples.reserveCapacity(width * height * channels)
+                for pixel in 0..<(width * height) {
+                    for channel in 0..<channels { samples.append(UInt16(canvas[pixel * 4 + channel])) }
+                }
+                frames.append(RasterImage(width: width, height: height, channels: channels, bitDepth: 8, samples: samples))
+            }
+            return frames.isEmpty ? .failure(.corrupt("the WebP file has no frames")) : .success(frames)
+        }
+        return try decoded.get()
+    }
 }

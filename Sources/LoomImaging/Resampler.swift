@@ -18,38 +18,71 @@ enum Resampler {
         if newHeight == height && newWidth == width { return samples }
         let horizontal = taps(method, from: width, to: newWidth)
         let vertical = taps(method, from: height, to: newHeight)
+        let rows = horizontalPass(
+            samples, lines: batch * height, width: width, channels: channels, toWidth: newWidth, taps: horizontal)
+        return verticalPass(
+            rows, batch: batch, height: height, rowLength: newWidth * channels, toHeight: newHeight, taps: vertical)
+    }
 
-        var rows = [Float](repeating: 0, count: batch * height * newWidth * channels)
-        samples.withUnsafeBufferPointer { source in
-            rows.withUnsafeMutableBufferPointer { target in
-                for line in 0..<(batch * height) {
-                    let sourceRow = line * width * channels
-                    let targetRow = line * newWidth * channels
-                    for x in 0..<newWidth {
-                        for tap in horizontal.range(of: x) {
-                            let from = sourceRow + horizontal.indices[tap] * channels
-                            let weight = horizontal.weights[tap]
-                            for channel in 0..<channels {
-                                target[targetRow + x * channels + channel] += source[from + channel] * weight
+    /// Each output sample is 0 plus every tap's sample × weight in tap order, the sum PyTorch's
+    /// separable kernels form; lines are independent and run in parallel.
+    private static func horizontalPass(
+        _ samples: [Float], lines: Int, width: Int, channels: Int, toWidth newWidth: Int, taps: InterpolationTaps
+    ) -> [Float] {
+        var result = [Float](repeating: 0, count: lines * newWidth * channels)
+        samples.withUnsafeBufferPointer { sourceBuffer in
+            result.withUnsafeMutableBufferPointer { targetBuffer in
+                taps.withFlatTables { starts, indices, weights in
+                    let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                    ParallelRows.forEach(lines, samplesPerRow: newWidth * channels * 4) { range in
+                        for line in range {
+                            let sourceRow = source.base + line * width * channels
+                            let targetRow = target.base + line * newWidth * channels
+                            for x in 0..<newWidth {
+                                let out = targetRow + x * channels
+                                if channels == 3 {
+                                    var (red, green, blue): (Float, Float, Float) = (0, 0, 0)
+                                    for tap in starts.base[x]..<starts.base[x + 1] {
+                                        let from = sourceRow + indices.base[tap] * 3
+                                        let weight = weights.base[tap]
+                                        red += from[0] * weight
+                                        green += from[1] * weight
+                                        blue += from[2] * weight
+                                    }
+                                    (out[0], out[1], out[2]) = (red, green, blue)
+                                } else {
+                                    for tap in starts.base[x]..<starts.base[x + 1] {
+                                        let from = sourceRow + indices.base[tap] * channels
+                                        let weight = weights.base[tap]
+                                        for channel in 0..<channels { out[channel] += from[channel] * weight }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        return result
+    }
 
-        let rowLength = newWidth * channels
+    /// Whole rows weighted and summed tap by tap, which the compiler vectorises along the row.
+    private static func verticalPass(
+        _ rows: [Float], batch: Int, height: Int, rowLength: Int, toHeight newHeight: Int, taps: InterpolationTaps
+    ) -> [Float] {
         var result = [Float](repeating: 0, count: batch * newHeight * rowLength)
-        rows.withUnsafeBufferPointer { source in
-            result.withUnsafeMutableBufferPointer { target in
-                for image in 0..<batch {
-                    for y in 0..<newHeight {
-                        let targetRow = (image * newHeight + y) * rowLength
-                        for tap in vertical.range(of: y) {
-                            let sourceRow = (image * height + vertical.indices[tap]) * rowLength
-                            let weight = vertical.weights[tap]
-                            for offset in 0..<rowLength {
-                                target[targetRow + offset] += source[sourceRow + offset] * weight
+        rows.withUnsafeBufferPointer { sourceBuffer in
+            result.withUnsafeMutableBufferPointer { targetBuffer in
+                taps.withFlatTables { starts, indices, weights in
+                    let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                    ParallelRows.forEach(batch * newHeight, samplesPerRow: rowLength * 4) { range in
+                        for line in range {
+                            let (image, y) = line.quotientAndRemainder(dividingBy: newHeight)
+                            let targetRow = target.base + line * rowLength
+                            for tap in starts.base[y]..<starts.base[y + 1] {
+                                let sourceRow = source.base + (image * height + indices.base[tap]) * rowLength
+                                let weight = weights.base[tap]
+                                for offset in 0..<rowLength { targetRow[offset] += sourceRow[offset] * weight }
                             }
                         }
                     }

@@ -174,10 +174,10 @@ import Testing
         let missing = directory.appendingPathComponent("missing.png").path
         #expect(throws: ImageFileError(path: missing, problem: .missing)) { try ImageFile.read(at: missing) }
 
-        let webp = directory.appendingPathComponent("photo.png").path
-        try Data(Array("RIFF\0\0\0\0WEBPVP8 ".utf8)).write(to: URL(fileURLWithPath: webp))
-        #expect(throws: ImageFileError(path: webp, problem: .unsupportedFormat("a WebP image"))) {
-            try ImageFile.read(at: webp)
+        let gif = directory.appendingPathComponent("photo.png").path
+        try Data(Array("GIF89a\u{1}\0\u{1}\0".utf8)).write(to: URL(fileURLWithPath: gif))
+        #expect(throws: ImageFileError(path: gif, problem: .unsupportedFormat("a GIF image"))) {
+            try ImageFile.read(at: gif)
         }
 
         let truncated = directory.appendingPathComponent("cut.png").path

@@ -52,4 +52,49 @@ import Testing
         #expect(GetImageSizePlus.schema.outputs.map(\.name) == ["width", "height", "count"])
         #expect(ImageResizePlus.schema.name == "ImageResize+" && ImageCropPlus.schema.name == "ImageCrop+")
     }
+
+    /// Each expression against the result (or the exception) of the node's own Python evaluator.
+    @Test func simpleMathMatchesEssentials() async throws {
+        let cases = Fixtures.cases(kind: "simple_math")
+        #expect(cases.count == 43)
+        for (name, parameters) in cases {
+            let expression = parameters["value"] as! String
+            var values: [String: NodeValue] = ["value": expression]
+            for variable in ["a", "b", "c"] {
+                let operand = parameters[variable] as! [String: Any]
+                if let int = operand["int"] as? Int { values[variable] = int }
+                if let float = operand["float"] as? Double { values[variable] = float }
+                if let string = operand["string"] as? String { values[variable] = string }
+                if let image = operand["image"] as? String { values[variable] = try Fixtures.image(image) }
+                if let mask = operand["mask"] as? String { values[variable] = try Fixtures.mask(mask) }
+            }
+            if parameters["error"] != nil {
+                await #expect(throws: NodeError.self, "\(name): \(expression)") {
+                    try await Self.run(SimpleMathPlus.self, values)
+                }
+                continue
+            }
+            let result = try await Self.run(SimpleMathPlus.self, values)
+            #expect(result.outputs[0] as? Int == parameters["int"] as? Int, "\(name): \(expression)")
+            #expect(result.outputs[1] as? Double == parameters["float"] as? Double, "\(name): \(expression)")
+        }
+    }
+
+    @Test func simpleMathErrorsNameTheNodeAndTheProblem() async throws {
+        for (expression, fragment) in [
+            ("a +", "unexpected end of expression"), ("", "empty expression"), ("1 / 0", "division by zero"),
+            ("a << 1", "unexpected '<'"), ("a[1]", "'float' object is not subscriptable"),
+        ] {
+            do {
+                _ = try await Self.run(SimpleMathPlus.self, ["value": expression])
+                Issue.record("'\(expression)' evaluated")
+            } catch let error as NodeError {
+                #expect(error.node == "SimpleMath+" && error.message.contains(fragment), "\(error)")
+            }
+        }
+        await #expect(throws: NodeError.self) {
+            try await Self.run(SimpleMathPlus.self, ["value": "a", "a": "twelve"])
+        }
+    }
 }
+

@@ -42,6 +42,15 @@ import Testing
             (GetImageSize.self, ["image=IMAGE"], ["INT", "INT", "INT"]),
             (EmptyImage.self, ["width=512", "height=512", "batch_size=1", "color=0"], ["IMAGE"]),
             (ImageColorToMask.self, ["image=IMAGE", "color=0"], ["MASK"]),
+            (SimpleMathPlus.self, [#"value="""#, "a=*?", "b=*?", "c=*?"], ["INT", "FLOAT"]),
+            (
+                ImageResizeKJ.self,
+                [
+                    "image=IMAGE", "width=512", "height=512", #"upscale_method="nearest-exact""#, "keep_proportion=false",
+                    "divisible_by=2", "get_image_size=IMAGE?", #"crop="disabled"?"#,
+                ],
+                ["IMAGE", "INT", "INT"]
+            ),
         ]
         for (type, inputs, outputs) in expected {
             #expect(Self.widgets(type) == inputs, "\(type.schema.name)")
@@ -53,6 +62,7 @@ import Testing
         // Saving numbers files from the folder's contents, so saves must not overlap.
         #expect(!SaveImage.runsConcurrently && !PreviewImage.runsConcurrently)
         #expect(LoadImage.runsConcurrently && ImageScale.runsConcurrently && GrowMask.runsConcurrently)
+        #expect(SimpleMathPlus.runsConcurrently && ImageResizeKJ.runsConcurrently)
         #expect(SaveImage.schema.inputs.filter { $0.section == .hidden }.map(\.name) == ["prompt", "extra_pnginfo"])
     }
 

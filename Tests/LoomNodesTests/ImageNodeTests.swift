@@ -1,3 +1,4 @@
+import ImagingTestSupport
 import Foundation
 import LoomGraph
 import LoomImaging
@@ -46,6 +47,19 @@ import Testing
         try temporary.write(try Self.pngBytes(channels: 3), to: temporary.folders.input + "/rgb.png")
         let result = try await Self.run(LoadImage.self, ["image": "rgb.png"], resources: Self.resources(temporary))
         #expect(result.outputs[1] as? Mask == Mask(height: 64, width: 64, repeating: 0))
+    }
+
+    @Test func loadImageGivesEveryFrameOfAnAnimatedWebPAsABatch() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.url("webp_animated.webp")))
+        try temporary.write(bytes, to: temporary.folders.input + "/moving.webp")
+        let result = try await Self.run(LoadImage.self, ["image": "moving.webp"], resources: Self.resources(temporary))
+        let image = try #require(result.outputs[0] as? Image)
+        let mask = try #require(result.outputs[1] as? Mask)
+        #expect(largestDifference(image, try Fixtures.image("webp_animated_image")) == 0)
+        #expect(mask == (try Fixtures.mask("webp_animated_mask")))
+        #expect(image.batchCount == 3 && mask.batchCount == 3)
     }
 
     @Test func loadImageFingerprintIsTheFileSHA256() throws {

@@ -57,4 +57,42 @@ import Testing
             }
         }
     }
+
+    @Test func imageResizeKJMatchesKJNodes() async throws {
+        let cases = Fixtures.cases(kind: "resize_kj")
+        #expect(cases.count == 6)
+        for (name, parameters) in cases {
+            var values: [String: NodeValue] = [
+                "image": try Fixtures.image(parameters["input"] as! String),
+                "width": parameters["width"] as! Int, "height": parameters["height"] as! Int,
+                "upscale_method": parameters["upscale_method"] as! String,
+                "keep_proportion": parameters["keep_proportion"] as! Bool,
+                "divisible_by": parameters["divisible_by"] as! Int,
+            ]
+            // Old workflows store the crop widget as the number 0.
+            values["crop"] = (parameters["crop"] as? String).map { $0 as NodeValue } ?? (parameters["crop"] as! Int)
+            if let reference = parameters["get_image_size"] as? String {
+                values["get_image_size"] = try Fixtures.image(reference)
+            }
+            let result = try await ImageResizeKJ().execute(
+                NodeInputs(values), context: NodeContext(nodeID: "1", promptID: "p", resources: Resources()))
+            let output = try #require(result.outputs[0] as? Image)
+            let difference = largestDifference(output, try Fixtures.image(name))
+            #expect(difference != nil && difference! < 1e-5, "\(name): \(String(describing: difference))")
+            #expect(result.outputs[1] as? Int == parameters["out_width"] as? Int, "\(name)")
+            #expect(result.outputs[2] as? Int == parameters["out_height"] as? Int, "\(name)")
+        }
+    }
+
+    @Test func imageResizeKJRefusesAnEmptyTarget() async throws {
+        await #expect(throws: NodeError.self) {
+            try await ImageResizeKJ().execute(
+                NodeInputs([
+                    "image": Image(height: 4, width: 4, repeating: 0.5), "width": 0, "height": 0,
+                    "upscale_method": "bilinear", "keep_proportion": true, "divisible_by": 2,
+                ]),
+                context: NodeContext(nodeID: "1", promptID: "p", resources: Resources()))
+        }
+    }
 }
+

@@ -28,11 +28,17 @@ enum InputImageFile {
         return .value(SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
     }
 
-    /// The decoded file, turned upright by its Exif orientation as ComfyUI's `exif_transpose` does.
+    /// The decoded file (its first frame), turned upright by its Exif orientation as ComfyUI's
+    /// `exif_transpose` does.
     static func read(_ inputs: NodeInputs, resources: Resources, node: String) throws -> RasterImage {
+        try readFrames(inputs, resources: resources, node: node)[0]
+    }
+
+    /// Every frame of the decoded file, each turned upright.
+    static func readFrames(_ inputs: NodeInputs, resources: Resources, node: String) throws -> [RasterImage] {
         let path = try path(inputs, resources: resources, node: node)
         do {
-            return try ImageFile.read(at: path).upright()
+            return try ImageFile.readFrames(at: path).map { $0.upright() }
         } catch {
             throw NodeError(node, error.description)
         }

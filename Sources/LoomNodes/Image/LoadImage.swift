@@ -1,7 +1,8 @@
 import LoomGraph
 import LoomImaging
 
-/// Loads an image from the input folder: its RGB pixels and a mask of 1 − alpha.
+/// Loads an image from the input folder: its RGB pixels and a mask of 1 − alpha. An animated file
+/// gives a batch of its frames (those of the first frame's size) with a mask per frame.
 public struct LoadImage: Node {
     public static let schema = NodeSchema(
         name: "LoadImage", displayName: "Load Image", category: "image",
@@ -27,9 +28,16 @@ public struct LoadImage: Node {
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let raster = try InputImageFile.read(inputs, resources: context.resources, node: Self.schema.name)
+        let frames = try InputImageFile.readFrames(inputs, resources: context.resources, node: Self.schema.name)
+        let kept = frames.filter { $0.width == frames[0].width && $0.height == frames[0].height }
         // Without alpha ComfyUI returns a 64×64 empty mask, not one of the image's size.
-        let mask = Mask(inverseAlphaOf: raster) ?? Mask(height: 64, width: 64, repeating: 0)
-        return NodeResult([Image(rgbOf: raster), mask])
+        let masks = kept.map { Mask(inverseAlphaOf: $0) ?? Mask(height: 64, width: 64, repeating: 0) }
+        guard masks.allSatisfy({ $0.height == masks[0].height && $0.width == masks[0].width }) else {
+            throw NodeError(Self.schema.name, "image: frames with and without alpha cannot form one mask batch")
+        }
+        return NodeResult([
+            Image.concatenating(kept.map { Image(rgbOf: $0) }),
+            Mask(batchCount: masks.count, height: masks[0].height, width: masks[0].width, values: masks.flatMap(\.values)),
+        ])
     }
 }
