@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// ComfyUI_essentials' "GetImageSize+": width, height and batch size.
-public struct GetImageSizePlus: Node {
+public struct GetImageSizePlus: CPUNode {
     public static let schema = NodeSchema(
         name: "GetImageSize+", displayName: "🔧 Get Image Size", category: "essentials/image utils",
         inputs: [.link("image", "IMAGE")],
@@ -10,9 +10,6 @@ public struct GetImageSizePlus: Node {
         pythonModule: Essentials.pythonModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

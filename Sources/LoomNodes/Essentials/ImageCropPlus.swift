@@ -3,7 +3,7 @@ import LoomImaging
 
 /// ComfyUI_essentials' "ImageCrop+": a rectangle placed by a named position plus offsets, clipped to the
 /// image; also returns where it starts.
-public struct ImageCropPlus: Node {
+public struct ImageCropPlus: CPUNode {
     static let positions = [
         "top-left", "top-center", "top-right", "right-center", "bottom-right", "bottom-center", "bottom-left",
         "left-center", "center",
@@ -23,9 +23,6 @@ public struct ImageCropPlus: Node {
         pythonModule: Essentials.pythonModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

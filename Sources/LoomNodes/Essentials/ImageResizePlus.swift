@@ -3,7 +3,7 @@ import LoomImaging
 
 /// ComfyUI_essentials' "ImageResize+": resize by stretching, keeping proportion, filling and cropping,
 /// or padding with black, optionally only when a size condition holds, then trim to a multiple.
-public struct ImageResizePlus: Node {
+public struct ImageResizePlus: CPUNode {
     static let interpolations = ["nearest", "bilinear", "bicubic", "area", "nearest-exact", "lanczos"]
     static let methods = ["stretch", "keep proportion", "fill / crop", "pad"]
     static let conditions = ["always", "downscale if bigger", "upscale if smaller", "if bigger area", "if smaller area"]
@@ -23,9 +23,6 @@ public struct ImageResizePlus: Node {
         pythonModule: Essentials.pythonModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

@@ -7,7 +7,7 @@ import LoomImaging
 ///
 /// Images and masks enter as their shape (`[batch, height, width, channels]` and
 /// `[batch, height, width]`), so `a[2]` is an image's width; strings are parsed as floats.
-public struct SimpleMathPlus: Node {
+public struct SimpleMathPlus: CPUNode {
     static let variables = ["a", "b", "c"]
 
     public static let schema = NodeSchema(
@@ -17,9 +17,6 @@ public struct SimpleMathPlus: Node {
         pythonModule: Essentials.pythonModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         var variables = [String: MathValue]()

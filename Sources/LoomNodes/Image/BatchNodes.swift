@@ -4,16 +4,13 @@ import LoomImaging
 /// The batch helpers of ComfyUI's `comfy_extras.nodes_images`.
 private let imagesModule = "comfy_extras.nodes_images"
 
-public struct RepeatImageBatch: Node {
+public struct RepeatImageBatch: CPUNode {
     public static let schema = NodeSchema(
         name: "RepeatImageBatch", category: "image/batch",
         inputs: [.link("image", "IMAGE"), .int("amount", default: 1, min: 1, max: 4096)],
         outputs: [OutputSpec("IMAGE")], pythonModule: imagesModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
@@ -22,7 +19,7 @@ public struct RepeatImageBatch: Node {
     }
 }
 
-public struct ImageFromBatch: Node {
+public struct ImageFromBatch: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageFromBatch", category: "image/batch",
         inputs: [
@@ -34,9 +31,6 @@ public struct ImageFromBatch: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         // An index past the end picks the last image, as in ComfyUI.
@@ -45,7 +39,7 @@ public struct ImageFromBatch: Node {
     }
 }
 
-public struct GetImageSize: Node {
+public struct GetImageSize: CPUNode {
     public static let schema = NodeSchema(
         name: "GetImageSize", category: "image",
         description: "Returns width and height of the image, and passes it through unchanged.",
@@ -55,16 +49,13 @@ public struct GetImageSize: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         return NodeResult([image.width, image.height, image.batchCount])
     }
 }
 
-public struct ImageRotate: Node {
+public struct ImageRotate: CPUNode {
     static let rotations = ["none", "90 degrees", "180 degrees", "270 degrees"]
 
     public static let schema = NodeSchema(
@@ -73,9 +64,6 @@ public struct ImageRotate: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: imagesModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let rotation = try inputs("rotation", as: String.self)
@@ -86,16 +74,13 @@ public struct ImageRotate: Node {
     }
 }
 
-public struct ImageFlip: Node {
+public struct ImageFlip: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageFlip", category: "image/transform",
         inputs: [.link("image", "IMAGE"), .combo("flip_method", ["x-axis: vertically", "y-axis: horizontally"])],
         outputs: [OutputSpec("IMAGE")], pythonModule: imagesModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let method = try inputs("flip_method", as: String.self)

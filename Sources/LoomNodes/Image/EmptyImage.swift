@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// A batch of images of one colour, given as 0xRRGGBB.
-public struct EmptyImage: Node {
+public struct EmptyImage: CPUNode {
     public static let schema = NodeSchema(
         name: "EmptyImage", category: "image",
         inputs: [
@@ -14,9 +14,6 @@ public struct EmptyImage: Node {
         outputs: [OutputSpec("IMAGE")])
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let color = try inputs("color", as: Int.self)

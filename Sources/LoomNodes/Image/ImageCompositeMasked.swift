@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// Pastes `source` onto `destination` at (x, y), blended by an optional mask.
-public struct ImageCompositeMasked: Node {
+public struct ImageCompositeMasked: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageCompositeMasked", category: "image",
         inputs: [
@@ -16,9 +16,6 @@ public struct ImageCompositeMasked: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: "comfy_extras.nodes_mask")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let destination = try inputs("destination", as: Image.self)

@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// Cuts a rectangle out of images; it is clipped to the image, and x, y at most the last pixel.
-public struct ImageCrop: Node {
+public struct ImageCrop: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageCrop", displayName: "Image Crop", category: "image/transform",
         inputs: [
@@ -15,9 +15,6 @@ public struct ImageCrop: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: "comfy_extras.nodes_images")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// Grows the canvas with grey margins and returns the mask of what to paint there.
-public struct ImagePadForOutpaint: Node {
+public struct ImagePadForOutpaint: CPUNode {
     public static let schema = NodeSchema(
         name: "ImagePadForOutpaint", displayName: "Pad Image for Outpainting", category: "image",
         inputs: [
@@ -16,9 +16,6 @@ public struct ImagePadForOutpaint: Node {
         outputs: [OutputSpec("IMAGE"), OutputSpec("MASK")])
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let (image, mask) = try inputs("image", as: Image.self).paddedForOutpaint(

@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// Resizes images to a width and height; 0 for either keeps the aspect ratio.
-public struct ImageScale: Node {
+public struct ImageScale: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageScale", displayName: "Upscale Image", category: "image/upscaling",
         inputs: [
@@ -15,9 +15,6 @@ public struct ImageScale: Node {
         outputs: [OutputSpec("IMAGE")])
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
@@ -36,7 +33,7 @@ public struct ImageScale: Node {
 }
 
 /// Resizes images by a factor.
-public struct ImageScaleBy: Node {
+public struct ImageScaleBy: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageScaleBy", displayName: "Upscale Image By", category: "image/upscaling",
         inputs: [
@@ -47,9 +44,6 @@ public struct ImageScaleBy: Node {
         outputs: [OutputSpec("IMAGE")])
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

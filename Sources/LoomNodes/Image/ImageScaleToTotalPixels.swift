@@ -3,7 +3,7 @@ import LoomGraph
 import LoomImaging
 
 /// Resizes images to about `megapixels` × 2²⁰ pixels, keeping the aspect ratio.
-public struct ImageScaleToTotalPixels: Node {
+public struct ImageScaleToTotalPixels: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageScaleToTotalPixels", displayName: "Scale Image to Total Pixels", category: "image/upscaling",
         inputs: [
@@ -14,9 +14,6 @@ public struct ImageScaleToTotalPixels: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: "comfy_extras.nodes_post_processing")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

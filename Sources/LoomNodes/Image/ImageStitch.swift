@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// Joins image2 to image1 on one side, optionally matching sizes and leaving a coloured gap.
-public struct ImageStitch: Node {
+public struct ImageStitch: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageStitch", displayName: "Image Stitch", category: "image/transform",
         description: """
@@ -21,9 +21,6 @@ public struct ImageStitch: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: "comfy_extras.nodes_images")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let first = try inputs("image1", as: Image.self)

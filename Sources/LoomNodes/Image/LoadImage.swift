@@ -3,16 +3,13 @@ import LoomImaging
 
 /// Loads an image from the input folder: its RGB pixels and a mask of 1 − alpha. An animated file
 /// gives a batch of its frames (those of the first frame's size) with a mask per frame.
-public struct LoadImage: Node {
+public struct LoadImage: CPUNode {
     public static let schema = NodeSchema(
         name: "LoadImage", displayName: "Load Image", category: "image",
         inputs: [.combo("image", ComboOptions(choices: .files(folder: "input"), uploadsImage: true))],
         outputs: [OutputSpec("IMAGE"), OutputSpec("MASK")])
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     /// As in ComfyUI, the file's existence replaces the list check, so names in subfolders
     /// and annotated names such as `x.png [output]` are accepted.

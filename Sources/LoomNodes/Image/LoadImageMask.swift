@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// Loads one channel of an image from the input folder as a mask; alpha is inverted (1 − alpha).
-public struct LoadImageMask: Node {
+public struct LoadImageMask: CPUNode {
     static let channels = ["alpha", "red", "green", "blue"]
 
     public static let schema = NodeSchema(
@@ -14,9 +14,6 @@ public struct LoadImageMask: Node {
         outputs: [OutputSpec("MASK")])
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public static var checkedInputs: Set<String> { ["image"] }
 

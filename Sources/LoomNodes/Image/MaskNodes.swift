@@ -4,22 +4,19 @@ import LoomImaging
 /// The mask nodes of ComfyUI's `comfy_extras.nodes_mask`.
 private let maskModule = "comfy_extras.nodes_mask"
 
-public struct MaskToImage: Node {
+public struct MaskToImage: CPUNode {
     public static let schema = NodeSchema(
         name: "MaskToImage", displayName: "Convert Mask to Image", category: "mask",
         inputs: [.link("mask", "MASK")], outputs: [OutputSpec("IMAGE")], pythonModule: maskModule)
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("mask", as: Mask.self).image(channels: 3)])
     }
 }
 
-public struct ImageToMask: Node {
+public struct ImageToMask: CPUNode {
     static let channels = ["red", "green", "blue", "alpha"]
 
     public static let schema = NodeSchema(
@@ -28,9 +25,6 @@ public struct ImageToMask: Node {
         pythonModule: maskModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
@@ -42,7 +36,7 @@ public struct ImageToMask: Node {
     }
 }
 
-public struct SolidMask: Node {
+public struct SolidMask: CPUNode {
     public static let schema = NodeSchema(
         name: "SolidMask", category: "mask",
         inputs: [
@@ -54,9 +48,6 @@ public struct SolidMask: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             Mask(
@@ -66,22 +57,19 @@ public struct SolidMask: Node {
     }
 }
 
-public struct InvertMask: Node {
+public struct InvertMask: CPUNode {
     public static let schema = NodeSchema(
         name: "InvertMask", category: "mask", inputs: [.link("mask", "MASK")], outputs: [OutputSpec("MASK")],
         pythonModule: maskModule)
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([try inputs("mask", as: Mask.self).mapValues { 1 - $0 }])
     }
 }
 
-public struct ThresholdMask: Node {
+public struct ThresholdMask: CPUNode {
     public static let schema = NodeSchema(
         name: "ThresholdMask", category: "mask",
         inputs: [.link("mask", "MASK"), .float("value", default: 0.5, min: 0.0, max: 1.0, step: 0.01)],
@@ -89,16 +77,13 @@ public struct ThresholdMask: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let threshold = Float(try inputs("value", as: Double.self))
         return NodeResult([try inputs("mask", as: Mask.self).mapValues { $0 > threshold ? 1 : 0 }])
     }
 }
 
-public struct GrowMask: Node {
+public struct GrowMask: CPUNode {
     public static let schema = NodeSchema(
         name: "GrowMask", category: "mask",
         inputs: [
@@ -110,9 +95,6 @@ public struct GrowMask: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             try inputs("mask", as: Mask.self).grown(
@@ -121,7 +103,7 @@ public struct GrowMask: Node {
     }
 }
 
-public struct CropMask: Node {
+public struct CropMask: CPUNode {
     public static let schema = NodeSchema(
         name: "CropMask", category: "mask",
         inputs: [
@@ -135,9 +117,6 @@ public struct CropMask: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             try inputs("mask", as: Mask.self).cropped(
@@ -147,7 +126,7 @@ public struct CropMask: Node {
     }
 }
 
-public struct MaskComposite: Node {
+public struct MaskComposite: CPUNode {
     public static let schema = NodeSchema(
         name: "MaskComposite", category: "mask",
         inputs: [
@@ -160,9 +139,6 @@ public struct MaskComposite: Node {
         outputs: [OutputSpec("MASK")], pythonModule: maskModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name = try inputs("operation", as: String.self)
@@ -177,7 +153,7 @@ public struct MaskComposite: Node {
     }
 }
 
-public struct FeatherMask: Node {
+public struct FeatherMask: CPUNode {
     public static let schema = NodeSchema(
         name: "FeatherMask", category: "mask",
         inputs: [
@@ -191,9 +167,6 @@ public struct FeatherMask: Node {
 
     public init() {}
 
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             try inputs("mask", as: Mask.self).feathered(
@@ -203,16 +176,13 @@ public struct FeatherMask: Node {
     }
 }
 
-public struct ImageColorToMask: Node {
+public struct ImageColorToMask: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageColorToMask", category: "mask",
         inputs: [.link("image", "IMAGE"), .int("color", default: 0, min: 0, max: 0xFFFFFF)],
         outputs: [OutputSpec("MASK")], pythonModule: maskModule)
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

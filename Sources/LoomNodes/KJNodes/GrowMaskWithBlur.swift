@@ -4,7 +4,7 @@ import LoomImaging
 /// KJNodes' "GrowMaskWithBlur": per mask of the batch, grow or shrink (3×3 steps, the count rising by
 /// `incremental_expandrate` per frame), optionally fill holes, blend with the previous frame, then blur
 /// with PIL's Gaussian. Returns the masks and their inverses.
-public struct GrowMaskWithBlur: Node {
+public struct GrowMaskWithBlur: CPUNode {
     public static let schema = NodeSchema(
         name: "GrowMaskWithBlur", displayName: "Grow Mask With Blur", category: "KJNodes/masking",
         inputs: [
@@ -22,9 +22,6 @@ public struct GrowMaskWithBlur: Node {
         pythonModule: "custom_nodes.ComfyUI-KJNodes")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         var masks = try inputs("mask", as: Mask.self)

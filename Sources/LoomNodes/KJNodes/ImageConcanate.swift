@@ -5,7 +5,7 @@ import LoomImaging
 /// MASK and the output takes image1's type. With `match_image_size`, image2 is resized (antialiased
 /// bicubic) to image1's height (left/right) or width (up/down); otherwise the smaller one is centred on
 /// black. Shorter batches repeat their last image; missing channels are filled with 1.
-public struct ImageConcanate: Node {
+public struct ImageConcanate: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageConcanate", displayName: "Image Concatenate", category: "KJNodes/image",
         description: """
@@ -21,9 +21,6 @@ public struct ImageConcanate: Node {
         outputs: [OutputSpec("IMAGE,MASK", name: "output")], pythonModule: "custom_nodes.ComfyUI-KJNodes")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let first = try inputs("image1", as: NodeValue.self), second = try inputs("image2", as: NodeValue.self)

@@ -5,7 +5,7 @@ import LoomImaging
 /// or to `get_image_size`'s size; `keep_proportion` fits inside the box (a 0 side follows the other),
 /// `divisible_by` trims the size down to a multiple, and `crop` "center" (or 0, which old workflows
 /// store) cuts to the target's aspect ratio first.
-public struct ImageResizeKJ: Node {
+public struct ImageResizeKJ: CPUNode {
     public static let schema = NodeSchema(
         name: "ImageResizeKJ", displayName: "Resize Image (deprecated)", category: "KJNodes/image",
         inputs: [
@@ -24,9 +24,6 @@ public struct ImageResizeKJ: Node {
         pythonModule: "custom_nodes.ComfyUI-KJNodes")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)

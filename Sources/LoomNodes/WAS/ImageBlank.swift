@@ -2,7 +2,7 @@ import LoomGraph
 import LoomImaging
 
 /// WAS Node Suite's "Image Blank": one image of a single 8-bit colour, its sides cut down to multiples of 8.
-public struct ImageBlank: Node {
+public struct ImageBlank: CPUNode {
     public static let schema = NodeSchema(
         name: "Image Blank", category: "WAS Suite/Image",
         inputs: [
@@ -15,9 +15,6 @@ public struct ImageBlank: Node {
         outputs: [OutputSpec("IMAGE")], pythonModule: "custom_nodes.was-node-suite-comfyui")
 
     public init() {}
-
-    /// CPU work on values; it may run beside other nodes.
-    public static var runsConcurrently: Bool { true }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let width = try inputs("width", as: Int.self) / 8 * 8, height = try inputs("height", as: Int.self) / 8 * 8
