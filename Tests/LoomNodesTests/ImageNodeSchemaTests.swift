@@ -63,6 +63,7 @@ import Testing
         #expect(!SaveImage.runsConcurrently && !PreviewImage.runsConcurrently)
         #expect(LoadImage.runsConcurrently && ImageScale.runsConcurrently && GrowMask.runsConcurrently)
         #expect(SimpleMathPlus.runsConcurrently && ImageResizeKJ.runsConcurrently)
+        #expect((ImageScale.self as any Node.Type).runsConcurrently, "the scheduler reads the flag through the Node protocol")
         #expect(SaveImage.schema.inputs.filter { $0.section == .hidden }.map(\.name) == ["prompt", "extra_pnginfo"])
     }
 
