@@ -1,20 +1,15 @@
 import Foundation
+import LoomImaging
 import Testing
 @testable import Loom
 
-/// A PNG made of the given text chunks and nothing else, as far as the chunk reader cares.
-func pngFile(texts: [(String, String)], truncated: Bool = false) -> [UInt8] {
-    var bytes = PNGTextChunks.signature
-    func chunk(_ type: String, _ data: [UInt8]) {
-        let length = UInt32(data.count)
-        bytes += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        bytes += Array(type.utf8) + data + [0, 0, 0, 0]
-    }
-    chunk("IHDR", [0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0])
-    for (keyword, text) in texts { chunk("tEXt", Array(keyword.utf8) + [0] + Array(text.utf8)) }
-    if truncated { return Array(bytes.dropLast(3)) }
-    chunk("IEND", [])
-    return bytes
+/// A 2×2 PNG carrying the given text chunks, written by libpng as SaveImage writes them.
+func pngFile(texts: [(String, String)], truncated: Bool = false) throws -> [UInt8] {
+    let image = RasterImage(
+        width: 2, height: 2, channels: 3, bitDepth: 8, samples: Array(repeating: 128, count: 12),
+        textChunks: texts.map { PNGTextChunk(key: $0.0, text: $0.1) })
+    let bytes = try image.encodedPNG()
+    return truncated ? Array(bytes.dropLast(20)) : bytes
 }
 
 @Suite struct WorkflowLoaderTests {
@@ -36,7 +31,7 @@ func pngFile(texts: [(String, String)], truncated: Bool = false) -> [UInt8] {
     }
 
     @Test func readsTheWorkflowEmbeddedInAPNG() throws {
-        let png = pngFile(texts: [("prompt", apiText), ("workflow", #"{"nodes": [], "links": []}"#)])
+        let png = try pngFile(texts: [("prompt", apiText), ("workflow", #"{"nodes": [], "links": []}"#)])
         let document = try loader.load(png, fileExtension: "png")
         #expect(document.format == .png)
         #expect(document.prompt == (try Prompt(parsing: apiText)))
@@ -47,7 +42,7 @@ func pngFile(texts: [(String, String)], truncated: Bool = false) -> [UInt8] {
         #expect {
             try loader.load(pngFile(texts: [("prompt", apiText)], truncated: true), fileExtension: "png")
         } throws: { error in
-            (error as? WorkflowFormatError)?.message.contains("truncated") == true
+            (error as? WorkflowFormatError)?.message.contains("cannot read the PNG") == true
         }
         #expect {
             try loader.load(pngFile(texts: [("Software", "paint")]), fileExtension: "png")
