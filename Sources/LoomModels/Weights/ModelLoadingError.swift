@@ -1,0 +1,20 @@
+/// A model file that does not hold what the model needs.
+public enum ModelLoadingError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingTensor(name: String, file: String)
+    case unexpectedShape(name: String, file: String, expected: [Int], found: [Int])
+    case unsupported(file: String, reason: String)
+    case device(String)
+
+    public var description: String {
+        switch self {
+        case .missingTensor(let name, let file):
+            "\(file) has no tensor '\(name)'; it is not a file of the expected model type, or it is damaged"
+        case .unexpectedShape(let name, let file, let expected, let found):
+            "tensor '\(name)' in \(file) has shape \(found), expected \(expected)"
+        case .unsupported(let file, let reason):
+            "\(file): \(reason)"
+        case .device(let message):
+            "could not place the weights on the device: \(message)"
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import LoomModelFiles
+import LoomVulkan
+
+/// The tensors of one model inside a file (an all-in-one checkpoint holds several, each under its
+/// own prefix), placed on the device as they are stored: bf16, f16, fp8 and GGUF q8_0/q4_0 weights
+/// are read by the shaders directly, never widened to f32 in memory.
+public struct ModelWeights: Sendable {
+    public let file: ModelFile
+    /// Prepended to every name: `"model.diffusion_model."`, `"vae."`, or `""`.
+    public let prefix: String
+    public let context: VulkanContext
+
+    public init(file: ModelFile, prefix: String = "", context: VulkanContext) {
+        self.file = file
+        self.prefix = prefix
+        self.context = context
+    }
+
+    /// The same file with a longer prefix, for one sub-module.
+    public func scoped(_ subPrefix: String) -> ModelWeights {
+        ModelWeights(file: file, prefix: prefix + subPrefix, context: context)
+    }
+
+    public func contains(_ name: String) -> Bool { file[prefix + name] != nil }
+
+    public func stored(_ name: String) throws(ModelLoadingError) -> StoredTensor {
+        guard let tensor = file[prefix + name] else { throw .missingTensor(name: prefix + name, file: file.path) }
+        return tensor
+    }
+
+    public func shape(of name: String) throws(ModelLoadingError) -> [Int] { try stored(name).shape }
+
+    /// A weight in its stored dtype where the shaders read that dtype; other storage (fp8 e5m2, GGUF
+    /// q4_1/q5/K-quants) is dequantised on the host to f16, or f32 for vectors.
+    public func tensor(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
+        let stored = try stored(name)
+        try check(stored, expected)
+        if let dtype = Self.deviceType(of: stored.dataType) {
+            return try onDevice { () throws(VulkanError) in
+                try stored.withUnsafeBytes { bytes throws(VulkanError) in
+                    try context.upload(bytes: bytes, shape: stored.shape, dtype: dtype)
+                }
+            }
+        }
+        return try onDevice { () throws(VulkanError) in
+            try context.upload(stored.floats(), shape: stored.shape, dtype: stored.shape.count >= 2 ? .f16 : .f32)
+        }
+    }
+
+    /// A small tensor (bias, norm scale, embedding table row data) as f32, whatever its storage.
+    public func float32(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
+        let stored = try stored(name)
+        try check(stored, expected)
+        return try onDevice { () throws(VulkanError) in try context.upload(stored.floats(), shape: stored.shape, dtype: .f32) }
+    }
+
+    /// A convolution kernel: f32, f16 and bf16 as stored, anything else converted to f16.
+    public func convolutionKernel(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
+        let stored = try stored(name)
+        try check(stored, expected)
+        if [.float32, .float16, .bfloat16].contains(stored.dataType) { return try tensor(name) }
+        return try onDevice { () throws(VulkanError) in try context.upload(stored.floats(), shape: stored.shape, dtype: .f16) }
+    }
+
+    /// The values on the host as Float (scaled-fp8 scale applied), for small tensors.
+    public func floats(_ name: String) throws(ModelLoadingError) -> [Float] {
+        _ = try stored(name)
+        return file.scaledFloats(of: prefix + name) ?? []
+    }
+
+    /// `<module>.weight` and, when present, `<module>.bias`, with a scaled-fp8 file's per-tensor scale.
+    public func linear(_ module: String, inputs: Int? = nil, outputs: Int? = nil) throws(ModelLoadingError) -> Linear {
+        let weightName = module + ".weight"
+        let shape = try shape(of: weightName)
+        guard shape.count == 2 else { throw .unexpectedShape(name: prefix + weightName, file: file.path, expected: [outputs ?? -1, inputs ?? -1], found: shape) }
+        if (inputs.map { $0 != shape[1] } ?? false) || (outputs.map { $0 != shape[0] } ?? false) {
+            throw .unexpectedShape(name: prefix + weightName, file: file.path, expected: [outputs ?? shape[0], inputs ?? shape[1]], found: shape)
+        }
+        var scale: Float = 1
+        if let stored = file.weightScale(for: prefix + weightName) {
+            let values = stored.floats()
+            guard values.count == 1 else { throw .unsupported(file: file.path, reason: "block-wise fp8 scales on '\(prefix + weightName)' are not supported") }
+            scale = values[0]
+        }
+        let bias = contains(module + ".bias") ? try float32(module + ".bias", shape: [shape[0]]) : nil
+        return Linear(weight: try tensor(weightName), weightScale: scale, bias: bias)
+    }
+
+    private func check(_ stored: StoredTensor, _ expected: [Int]?) throws(ModelLoadingError) {
+        if let expected, expected != stored.shape {
+            throw .unexpectedShape(name: stored.name, file: file.path, expected: expected, found: stored.shape)
+        }
+    }
+
+    private func onDevice(_ body: () throws(VulkanError) -> Tensor) throws(ModelLoadingError) -> Tensor {
+        do { return try body() } catch { throw .device(String(describing: error)) }
+    }
+
+    /// The device dtype the shaders read for a storage type, if any.
+    static func deviceType(of dataType: TensorDataType) -> DType? {
+        switch dataType {
+        case .float32: .f32
+        case .float16: .f16
+        case .bfloat16: .bf16
+        case .float8E4M3: .f8E4M3
+        case .q8_0: .q8_0
+        case .q4_0: .q4_0
+        default: nil
+        }
+    }
+}
+
+/// A PyTorch `Linear` on the device.
+public struct Linear: Sendable {
+    public let weight: Tensor
+    public let weightScale: Float
+    public let bias: Tensor?
+
+    public var inputCount: Int { weight.shape[1] }
+    public var outputCount: Int { weight.shape[0] }
+
+    public func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.linear(x, weight: weight, weightScale: weightScale, bias: bias)
+    }
+}

@@ -1,0 +1,46 @@
+import LoomGraph
+import LoomModels
+
+/// ComfyUI's CONDITIONING: a list of entries, each a cross-attention token sequence with the extras that
+/// nodes attach to it. Nodes that add an extra copy the list and set it on every entry, as ComfyUI's
+/// `conditioning_set_values` does.
+public struct Conditioning: Sendable {
+    public var entries: [Entry]
+
+    public init(_ entries: [Entry]) { self.entries = entries }
+
+    public struct Entry: Sendable {
+        /// Text-encoder tokens, [batch, tokens, dim] (T5 for Flux; Redux appends image tokens).
+        public var crossAttention: HostTensor
+        /// CLIP-L's pooled output, [batch, 768] for Flux.
+        public var pooledOutput: HostTensor?
+        /// FluxGuidance's distilled guidance scale.
+        public var guidance: Double?
+        /// Flux Fill / InpaintModelConditioning: the masked image's latent (as the VAE returns it) and
+        /// the mask at image resolution, [batch, 1, H, W].
+        public var concatLatentImage: HostTensor?
+        public var concatMask: HostTensor?
+
+        public init(crossAttention: HostTensor, pooledOutput: HostTensor? = nil, guidance: Double? = nil) {
+            self.crossAttention = crossAttention
+            self.pooledOutput = pooledOutput
+            self.guidance = guidance
+        }
+    }
+
+    /// A copy with `change` applied to every entry.
+    public func updatingEntries(_ change: (inout Entry) -> Void) -> Conditioning {
+        var copy = self
+        for index in copy.entries.indices { change(&copy.entries[index]) }
+        return copy
+    }
+}
+
+extension Conditioning: MemoryFootprint {
+    public var memoryFootprint: Int {
+        entries.reduce(0) { total, entry in
+            total + entry.crossAttention.byteCount + (entry.pooledOutput?.byteCount ?? 0)
+                + (entry.concatLatentImage?.byteCount ?? 0) + (entry.concatMask?.byteCount ?? 0)
+        }
+    }
+}
