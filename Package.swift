@@ -112,7 +112,9 @@ let package = Package(
         .target(name: "LoomVulkan", dependencies: ["CVulkan"], plugins: ["CompileShaders"]),
         .testTarget(name: "LoomVulkanTests", dependencies: ["LoomVulkan"]),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "ImagingTestSupport"]),
+        .testTarget(
+            name: "LoomNodesTests",
+            dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomSampling", "ImagingTestSupport"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),

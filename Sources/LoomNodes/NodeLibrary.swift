@@ -48,6 +48,17 @@ public enum NodeLibrary {
         CropMask.self,
         MaskComposite.self,
         FeatherMask.self,
+        KSampler.self,
+        KSamplerAdvanced.self,
+        SamplerCustom.self,
+        SamplerCustomAdvanced.self,
+        BasicScheduler.self,
+        KSamplerSelect.self,
+        RandomNoise.self,
+        DisableNoise.self,
+        BasicGuider.self,
+        CFGGuider.self,
+        DifferentialDiffusion.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

@@ -7,8 +7,9 @@ public struct DiffusionModel: Sendable {
     public var network: any DiffusionNetwork
     public var modelSampling: any ModelSampling
     public var latentFormat: LatentFormat
-    /// DifferentialDiffusion: the noise mask becomes a per-step threshold instead of a fixed blend.
-    public var usesDifferentialDiffusion = false
+    /// DifferentialDiffusion's strength when that node patched the model: the noise mask becomes a
+    /// per-step threshold instead of a fixed blend.
+    public var differentialDiffusionStrength: Double?
 
     public init(network: any DiffusionNetwork, modelSampling: any ModelSampling, latentFormat: LatentFormat) {
         self.network = network
