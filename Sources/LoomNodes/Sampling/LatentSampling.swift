@@ -34,7 +34,12 @@ struct LatentSampling {
         let output = try await run.sample(
             latent: model.latentFormat.processIn(samples.values), noise: noise, sigmas: sigmas, mask: denoiseMask,
             model: { x, sigma in try await guider.denoised(x, sigma: sigma, shape: shape, denoiseMask: preparedMask) },
-            onStep: { step in try context.reportProgress(Double(step.index + 1), of: Double(step.stepCount)) })
+            onStep: { step in
+                if let preview = model.latentFormat.preview(of: step.denoised, height: shape[2], width: shape[3]) {
+                    context.reportPreview(preview)
+                }
+                try context.reportProgress(Double(step.index + 1), of: Double(step.stepCount))
+            })
 
         var result = latent
         result.samples = HostTensor(shape: shape, values: model.latentFormat.processOut(output.samples))

@@ -163,4 +163,28 @@ import Testing
         #expect(steps.withLock { $0 } == [1, 2])
         #expect(network.inputs.count == 3)
     }
+
+    @Test func eachStepSendsAPreviewOfThePredictionThroughTheLatentFormatsColours() async throws {
+        let previews = Mutex<[ProgressPreview]>([])
+        let watching = NodeContext(nodeID: "3", promptID: "p", resources: Resources(), preview: { preview in
+            previews.withLock { $0.append(preview) }
+        })
+        var coloured = format
+        // A pixel of (1, −1): red 1, green 1, blue 0.5 in [−1, 1], so (255, 255, 191).
+        coloured.rgbFactors = [[1, 0, 0.5], [0, -1, 0]]
+        let network = RecordingNetwork()
+        var sampled = model(network)
+        sampled.latentFormat = coloured
+        let values: [String: NodeValue] = [
+            "model": sampled, "seed": 1, "steps": 2, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple",
+            "positive": conditioning(0), "negative": conditioning(0),
+            "latent_image": latent([Float](repeating: 0, count: 8)), "denoise": 1.0,
+        ]
+        _ = try await KSampler().execute(NodeInputs(values), context: watching)
+        let shown = previews.withLock { $0 }
+        #expect(shown.count == 2)
+        #expect(shown.allSatisfy { $0.width == 2 && $0.height == 2 && $0.rgb.count == 12 })
+        #expect(LatentFormat(channels: 2, scaleFactor: 1, shiftFactor: 0, rgbFactors: [[1, 0, 0.5], [0, -1, 0]])
+            .preview(of: [1, 1, 1, 1, -1, -1, -1, -1], height: 2, width: 2)?.rgb.prefix(3) == [255, 255, 191])
+    }
 }
