@@ -48,6 +48,7 @@ public enum NodeLibrary {
         CropMask.self,
         MaskComposite.self,
         FeatherMask.self,
+        Canny.self,
         KSampler.self,
         KSamplerAdvanced.self,
         SamplerCustom.self,
