@@ -31,8 +31,10 @@ struct LatentSampling {
         }
         let guider = guider
         let run = SamplerRun(modelSampling: model.modelSampling, sampler: sampler, seed: seed)
+        // ComfyUI leaves an all-zero (empty) latent unshifted rather than moving it into model space.
+        let start = samples.values.allSatisfy { $0 == 0 } ? samples.values : model.latentFormat.processIn(samples.values)
         let output = try await run.sample(
-            latent: model.latentFormat.processIn(samples.values), noise: noise, sigmas: sigmas, mask: denoiseMask,
+            latent: start, noise: noise, sigmas: sigmas, mask: denoiseMask,
             model: { x, sigma in try await guider.denoised(x, sigma: sigma, shape: shape, denoiseMask: preparedMask) },
             onStep: { step in
                 if let preview = model.latentFormat.preview(of: step.denoised, height: shape[2], width: shape[3]) {

@@ -187,4 +187,21 @@ import Testing
         #expect(LatentFormat(channels: 2, scaleFactor: 1, shiftFactor: 0, rgbFactors: [[1, 0, 0.5], [0, -1, 0]])
             .preview(of: [1, 1, 1, 1, -1, -1, -1, -1], height: 2, width: 2)?.rgb.prefix(3) == [255, 255, 191])
     }
+
+    @Test func anEmptyLatentStartsUnshiftedAsInComfyUI() async throws {
+        let network = RecordingNetwork()
+        let values: [String: NodeValue] = [
+            "model": model(network), "seed": 3, "steps": 3, "cfg": 1.0, "sampler_name": "euler",
+            "scheduler": "simple", "positive": conditioning(0.1), "negative": conditioning(0),
+            "latent_image": latent([Float](repeating: 0, count: 8)), "denoise": 0.5,
+        ]
+        let output = try #require(try await KSampler().execute(NodeInputs(values), context: context).outputs[0] as? Latent)
+        let sampling = KSampling(modelSampling: FluxModelSampling(), sampler: .euler, scheduler: .simple, steps: 3,
+                                 denoise: 0.5, seed: 3)
+        // Partial denoise keeps part of the start latent: zeros, not zeros moved by the latent format.
+        let expected = try await sampling.sample(latent: [Float](repeating: 0, count: 8)) { x, sigma in
+            x.map { $0 - Float(sigma) * ($0 * 0.5 + 0.1) }
+        }
+        #expect(zip(output.samples.values, format.processOut(expected)).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
 }
