@@ -48,6 +48,9 @@ public enum NodeLibrary {
         CropMask.self,
         MaskComposite.self,
         FeatherMask.self,
+        UNETLoader.self,
+        UnetLoaderGGUF.self,
+        ModelSamplingFlux.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

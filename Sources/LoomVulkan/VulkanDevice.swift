@@ -13,6 +13,8 @@ public final class VulkanDevice: @unchecked Sendable {
     let queueFamily: UInt32
     let memoryProperties: VkPhysicalDeviceMemoryProperties
     let submitLock = Mutex(())
+    /// Device-memory bytes held in allocations now, and the most held since the last reset.
+    private let allocated = Mutex((current: 0, peak: 0))
 
     public let info: PhysicalDeviceInfo
     /// Largest range one storage-buffer binding may cover.
@@ -26,6 +28,34 @@ public final class VulkanDevice: @unchecked Sendable {
     public let timestampPeriod: Double
     /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.
     public let timestampValidBits: Int
+
+    /// Size of the largest device-local memory heap: what models must fit into (on CPU devices,
+    /// the share of system memory the driver offers).
+    public var deviceLocalMemoryBytes: Int {
+        var heaps = memoryProperties.memoryHeaps
+        let count = Int(memoryProperties.memoryHeapCount)
+        return withUnsafeBytes(of: &heaps) { raw in
+            raw.bindMemory(to: VkMemoryHeap.self).prefix(count)
+                .filter { $0.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT.rawValue != 0 }
+                .map { Int($0.size) }.max() ?? 0
+        }
+    }
+
+    /// Bytes of device memory (tensor blocks, not staging) allocated now.
+    public var allocatedMemoryBytes: Int { allocated.withLock { $0.current } }
+
+    /// The most `allocatedMemoryBytes` has been since the device opened or the last reset.
+    public var peakAllocatedMemoryBytes: Int { allocated.withLock { $0.peak } }
+
+    /// Starts a new peak measurement from what is allocated now.
+    public func resetPeakAllocatedMemory() { allocated.withLock { $0.peak = $0.current } }
+
+    func recordAllocation(bytes: Int) {
+        allocated.withLock { state in
+            state.current += bytes
+            state.peak = max(state.peak, state.current)
+        }
+    }
 
     /// Opens the device chosen by `selectPhysicalDevice`, reading `LOOM_VULKAN_DEVICE` unless a
     /// selector is passed.

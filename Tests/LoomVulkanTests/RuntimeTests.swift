@@ -24,6 +24,25 @@ final class RuntimeTests: XCTestCase {
         }
     }
 
+    func testDeviceMemoryCountersFollowAllocationsAndKeepThePeak() throws {
+        // A context of its own, so no other test's tensors move the counters.
+        let context = try VulkanContext()
+        let device = context.device
+        XCTAssertGreaterThan(device.deviceLocalMemoryBytes, 0)
+        let before = device.allocatedMemoryBytes
+        var held = 0
+        do {
+            let tensor = try context.makeTensor(shape: [1024])
+            held = device.allocatedMemoryBytes
+            XCTAssertGreaterThanOrEqual(held - before, tensor.count * 4)
+        }
+        context.releaseUnusedMemory()
+        XCTAssertEqual(device.allocatedMemoryBytes, before)
+        XCTAssertEqual(device.peakAllocatedMemoryBytes, held)
+        device.resetPeakAllocatedMemory()
+        XCTAssertEqual(device.peakAllocatedMemoryBytes, before)
+    }
+
     func testSelectorThatMatchesNoDeviceListsTheDevices() {
         XCTAssertThrowsError(try VulkanContext(selector: "no-such-gpu")) { error in
             guard case VulkanError.deviceNotFound(let selector, let available) = error else { return XCTFail("unexpected \(error)") }
