@@ -37,7 +37,8 @@ struct BenchFluxCommand: AsyncParsableCommand {
         print("device: \(context.device.info.name)")
         print("model: \(detected.architecture); \(plan.residentBlockCount)/\(plan.blockCount) blocks resident, "
               + String(format: "%.1f MiB of weights on the device", Double(plan.residentBytes) / 1_048_576))
-        print(" size   tokens   s/evaluation   peak device MiB")
+        // Device memory comes from the driver in blocks of up to 256 MiB; tensors use part of them.
+        print(" size   tokens   s/evaluation   peak tensor MiB   peak allocated MiB")
         var random = SystemRandomNumberGenerator.Seeded(seed: 7)
         func noise(_ shape: [Int]) -> HostTensor {
             HostTensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(Int(random.next() % 2001) - 1000) / 1000 })
@@ -49,14 +50,15 @@ struct BenchFluxCommand: AsyncParsableCommand {
                 context: noise([1, textTokens, parameters.contextDimension]), pooled: noise([1, parameters.pooledDimension]),
                 guidance: 3.5, concat: network.concatChannels > 0 ? noise([1, network.concatChannels, latent, latent]) : nil)
             _ = try await network.velocity(input)  // compiles pipelines
-            context.device.resetPeakAllocatedMemory()
+            context.device.resetPeakMemory()
             let clock = ContinuousClock()
             let elapsed = try await clock.measure {
                 for _ in 0..<repetitions { _ = try await network.velocity(input) }
             }
             let seconds = elapsed.microseconds / 1e6 / Double(max(repetitions, 1))
             let tokens = textTokens + ((latent + 1) / 2) * ((latent + 1) / 2)
-            print(String(format: "%5d   %6d   %12.3f   %15.1f", size, tokens, seconds,
+            print(String(format: "%5d   %6d   %12.3f   %15.1f   %18.1f", size, tokens, seconds,
+                         Double(context.device.peakTensorMemoryBytes) / 1_048_576,
                          Double(context.device.peakAllocatedMemoryBytes) / 1_048_576))
         }
     }

@@ -13,8 +13,12 @@ public final class VulkanDevice: @unchecked Sendable {
     let queueFamily: UInt32
     let memoryProperties: VkPhysicalDeviceMemoryProperties
     let submitLock = Mutex(())
-    /// Device-memory bytes held in allocations now, and the most held since the last reset.
-    private let allocated = Mutex((current: 0, peak: 0))
+    /// Device memory held in allocations and used by tensors, now and at most since the last reset.
+    private let usage = Mutex(MemoryUsage())
+
+    private struct MemoryUsage {
+        var allocated = 0, peakAllocated = 0, tensors = 0, peakTensors = 0
+    }
 
     public let info: PhysicalDeviceInfo
     /// Largest range one storage-buffer binding may cover.
@@ -42,18 +46,36 @@ public final class VulkanDevice: @unchecked Sendable {
     }
 
     /// Bytes of device memory (tensor blocks, not staging) allocated now.
-    public var allocatedMemoryBytes: Int { allocated.withLock { $0.current } }
+    public var allocatedMemoryBytes: Int { usage.withLock { $0.allocated } }
 
     /// The most `allocatedMemoryBytes` has been since the device opened or the last reset.
-    public var peakAllocatedMemoryBytes: Int { allocated.withLock { $0.peak } }
+    public var peakAllocatedMemoryBytes: Int { usage.withLock { $0.peakAllocated } }
 
-    /// Starts a new peak measurement from what is allocated now.
-    public func resetPeakAllocatedMemory() { allocated.withLock { $0.peak = $0.current } }
+    /// Bytes of the allocations that tensors occupy now (allocations are made in large blocks).
+    public var tensorMemoryBytes: Int { usage.withLock { $0.tensors } }
+
+    /// The most `tensorMemoryBytes` has been since the device opened or the last reset.
+    public var peakTensorMemoryBytes: Int { usage.withLock { $0.peakTensors } }
+
+    /// Starts new peak measurements from what is in use now.
+    public func resetPeakMemory() {
+        usage.withLock { usage in
+            usage.peakAllocated = usage.allocated
+            usage.peakTensors = usage.tensors
+        }
+    }
 
     func recordAllocation(bytes: Int) {
-        allocated.withLock { state in
-            state.current += bytes
-            state.peak = max(state.peak, state.current)
+        usage.withLock { usage in
+            usage.allocated += bytes
+            usage.peakAllocated = max(usage.peakAllocated, usage.allocated)
+        }
+    }
+
+    func recordTensorStorage(bytes: Int) {
+        usage.withLock { usage in
+            usage.tensors += bytes
+            usage.peakTensors = max(usage.peakTensors, usage.tensors)
         }
     }
 

@@ -29,18 +29,22 @@ final class RuntimeTests: XCTestCase {
         let context = try VulkanContext()
         let device = context.device
         XCTAssertGreaterThan(device.deviceLocalMemoryBytes, 0)
-        let before = device.allocatedMemoryBytes
-        var held = 0
+        let (allocatedBefore, tensorsBefore) = (device.allocatedMemoryBytes, device.tensorMemoryBytes)
+        var allocated = 0
         do {
             let tensor = try context.makeTensor(shape: [1024])
-            held = device.allocatedMemoryBytes
-            XCTAssertGreaterThanOrEqual(held - before, tensor.count * 4)
+            allocated = device.allocatedMemoryBytes
+            XCTAssertGreaterThanOrEqual(allocated - allocatedBefore, tensor.count * 4)
+            XCTAssertEqual(device.tensorMemoryBytes - tensorsBefore, tensor.count * 4)
         }
+        XCTAssertEqual(device.tensorMemoryBytes, tensorsBefore)
+        XCTAssertEqual(device.peakTensorMemoryBytes, tensorsBefore + 4096)
         context.releaseUnusedMemory()
-        XCTAssertEqual(device.allocatedMemoryBytes, before)
-        XCTAssertEqual(device.peakAllocatedMemoryBytes, held)
-        device.resetPeakAllocatedMemory()
-        XCTAssertEqual(device.peakAllocatedMemoryBytes, before)
+        XCTAssertEqual(device.allocatedMemoryBytes, allocatedBefore)
+        XCTAssertEqual(device.peakAllocatedMemoryBytes, allocated)
+        device.resetPeakMemory()
+        XCTAssertEqual(device.peakAllocatedMemoryBytes, allocatedBefore)
+        XCTAssertEqual(device.peakTensorMemoryBytes, tensorsBefore)
     }
 
     func testSelectorThatMatchesNoDeviceListsTheDevices() {
