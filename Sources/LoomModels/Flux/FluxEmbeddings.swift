@@ -37,8 +37,8 @@ struct FluxEmbeddings: Sendable {
     }
 
     /// `vec` [B, hidden] for one timestep (sigma; scaled by 1000 inside the sinusoid as in
-    /// ComfyUI), an optional guidance value and the pooled vectors [B, pooled].
-    func conditioningVector(timestep: Float, guidance guidanceValue: Float?, pooled: Tensor, batch: Int,
+    /// ComfyUI), the guidance value (ignored without a guidance embedding) and the pooled vectors [B, pooled].
+    func conditioningVector(timestep: Float, guidance guidanceValue: Float, pooled: Tensor, batch: Int,
                 on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let context = recorder.context
         func sinusoid(_ value: Float) throws(VulkanError) -> Tensor {
@@ -46,7 +46,7 @@ struct FluxEmbeddings: Sendable {
                                shape: [batch, Self.sinusoidalWidth])
         }
         var vec = try time(sinusoid(timestep), on: recorder)
-        if let guidance, let guidanceValue {
+        if let guidance {
             vec = try recorder.add(vec, guidance(sinusoid(guidanceValue), on: recorder))
         }
         return try recorder.add(vec, pooledVector(pooled, on: recorder))

@@ -62,6 +62,11 @@ import Testing
 
     @Test func fillConcatenatesMaskedImageAndMask() async throws { try await expectGolden("fill") }
 
+    @Test func schnellHasNoGuidanceEmbedding() async throws {
+        #expect(try !transformer("flux-schnell-golden-bf16.safetensors").usesGuidance)
+        try await expectGolden("schnell")
+    }
+
     @Test func ggufQ8_0ReadsQuantisedWeightsDirectly() async throws {
         let (model, parameters) = try FluxGolden.open("flux-dev-golden-Q8_0.gguf")
         let network = try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.context()), parameters: parameters)

@@ -24,6 +24,7 @@ import Testing
             let links = [
                 ("diffusion_models/flux-dev.safetensors", "golden/flux/flux-dev-golden-bf16.safetensors"),
                 ("unet/flux-dev-Q8_0.gguf", "golden/flux/flux-dev-golden-Q8_0.gguf"),
+                ("unet/schnell/flux-schnell.safetensors", "golden/flux/flux-schnell-golden-bf16.safetensors"),
                 ("diffusion_models/ae.safetensors", "models/flux-ae-tiny-bf16.safetensors"),
             ]
             for (name, target) in links {
@@ -78,7 +79,8 @@ import Testing
         let models = try Models()
         defer { models.temporary.remove() }
         let catalog = try #require(models.resources.get((any FileCatalog).self))
-        #expect(catalog.files(in: "diffusion_models") == ["ae.safetensors", "flux-dev-Q8_0.gguf", "flux-dev.safetensors"])
+        #expect(catalog.files(in: "diffusion_models")
+            == ["ae.safetensors", "flux-dev-Q8_0.gguf", "flux-dev.safetensors", "schnell/flux-schnell.safetensors"])
         #expect(catalog.files(in: "unet_gguf") == ["flux-dev-Q8_0.gguf"])
     }
 
@@ -94,6 +96,17 @@ import Testing
         let (input, expected) = try Self.goldenCase("dev")
         let velocity = try await model.network.velocity(input)
         #expect(Self.normalisedError(velocity.values, expected) <= 5e-4)
+    }
+
+    @Test func schnellSamplesWithDiscreteFlow() async throws {
+        let models = try Models()
+        defer { models.temporary.remove() }
+        let result = try await Self.run(UNETLoader.self, ["unet_name": "schnell/flux-schnell.safetensors", "weight_dtype": "default"],
+                                        resources: models.resources)
+        let model = try #require(result.outputs[0] as? DiffusionModel)
+        let sampling = try #require(model.modelSampling as? DiscreteFlowModelSampling)
+        #expect(sampling.shift == 1 && sampling.multiplier == 1)
+        #expect(!model.network.usesGuidance)
     }
 
     @Test func ggufLoaderReadsQuantisedFiles() async throws {
