@@ -74,6 +74,13 @@ import Testing
         try await expectGolden("dev-q8_0")
     }
 
+    @Test func scaledFP8WeightsKeepTheirScale() async throws {
+        let qkv = try transformer("flux-dev-golden-fp8-e4m3fn-scaled.safetensors").residentDoubleBlocks[0].image.qkv
+        #expect(qkv.weight.dtype == .f8E4M3)
+        #expect(qkv.weightScale != 1)
+        try await expectGolden("dev-fp8-scaled")
+    }
+
     @Test func streamedBlocksGiveTheSameVelocity() async throws {
         let streamed = try transformer("flux-dev-golden-bf16.safetensors", weightBudgetBytes: 0)
         #expect(streamed.memoryPlan.residentBlockCount == 0)
