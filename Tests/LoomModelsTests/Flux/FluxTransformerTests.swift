@@ -81,6 +81,27 @@ import Testing
         try await expectGolden("dev-fp8-scaled")
     }
 
+    /// The fixture models of Tests/Fixtures/models (head dimension 8) hold the same weights as BF16
+    /// and as Q4_0 GGUF: the Q4_0 velocity may differ from the BF16 one only by quantisation noise.
+    @Test func q4_0MatchesItsBF16SourceUpToQuantisationNoise() async throws {
+        let context = try ComputeDevice.context()
+        func network(_ file: String) throws -> FluxTransformer {
+            let model = try ModelFixtures.open(file)
+            guard case .flux(let parameters) = ArchitectureDetector.detect(model).first?.architecture else {
+                throw FluxModelError.unsupportedShape("\(file) is not detected as Flux")
+            }
+            return try FluxTransformer(weights: ModelWeights(file: model, context: context), parameters: parameters)
+        }
+        let q4 = try network("flux-dev-tiny-Q4_0.gguf")
+        #expect(q4.residentDoubleBlocks[0].image.mlpOut.weight.dtype == .q4_0)
+        let golden = try FluxGolden()
+        let input = try golden.input(golden.testCase("dev"))
+        let reference = try await network("flux-dev-tiny.safetensors").velocity(input)
+        let quantised = try await q4.velocity(input)
+        let error = normalisedError(quantised.values, reference.values)
+        #expect(error > 0 && error < 1e-2, "NMSE \(error)")
+    }
+
     @Test func streamedBlocksGiveTheSameVelocity() async throws {
         let streamed = try transformer("flux-dev-golden-bf16.safetensors", weightBudgetBytes: 0)
         #expect(streamed.memoryPlan.residentBlockCount == 0)
