@@ -98,6 +98,7 @@ let package = Package(
                 "Loom",
                 "LoomServer",
                 "LoomVulkan",
+                "LoomModels",
                 "LoomImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +115,7 @@ let package = Package(
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
         .testTarget(
             name: "LoomNodesTests",
-            dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomSampling", "ImagingTestSupport"]),
+            dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "ImagingTestSupport"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),

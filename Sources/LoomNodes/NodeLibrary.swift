@@ -60,6 +60,9 @@ public enum NodeLibrary {
         BasicGuider.self,
         CFGGuider.self,
         DifferentialDiffusion.self,
+        UNETLoader.self,
+        UnetLoaderGGUF.self,
+        ModelSamplingFlux.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

@@ -15,6 +15,7 @@ public final class DeviceBuffer: Sendable {
         self.block = block
         self.offset = offset
         self.size = size
+        block.device.recordTensorStorage(bytes: size)
     }
 
     deinit {
@@ -22,6 +23,7 @@ public final class DeviceBuffer: Sendable {
             for view in views.values { vkDestroyBufferView(block.device.handle, view, nil) }
         }
         block.release(offset..<(offset + size))
+        block.device.recordTensorStorage(bytes: -size)
     }
 
     var handle: VkBuffer { block.buffer }
