@@ -1,0 +1,66 @@
+import LoomModelFiles
+@testable import LoomModels
+import LoomText
+import LoomVulkan
+import Testing
+
+@Suite struct T5EncoderTests {
+    static let variants: [(file: String, golden: String, weightType: DType)] = [
+        ("t5-small-bf16.safetensors", "t5.bf16", .bf16),
+        ("t5-small-f16.safetensors", "t5.f16", .f16),
+        ("t5-small-fp8-e4m3fn.safetensors", "t5.fp8_e4m3fn", .f8E4M3),
+        ("t5-small-fp8-e4m3fn-scaled.safetensors", "t5.fp8_e4m3fn_scaled", .f8E4M3),
+    ]
+
+    @Test(arguments: 0..<4) func encoderMatchesTransformers(variant: Int) throws {
+        let (file, golden, weightType) = Self.variants[variant]
+        let encoder = try T5Encoder(weights: TextEncoderGolden.weights(file))
+        #expect(encoder.parameters.modelDimension == 32)
+        #expect(encoder.parameters.headCount == 4)
+        #expect(encoder.blocks[1].gate.weight.dtype == weightType)
+        let output = try encoder.encode([TextEncoderGolden.ids("t5.sequence")])
+        #expect(output.shape == [1, 64, 32])
+        let error = nmse(TextEncoderGolden.values(golden), output.values)
+        #expect(error <= encoderThreshold, "\(file): NMSE \(error)")
+    }
+
+    @Test func scaledFP8AppliesItsScales() throws {
+        let encoder = try T5Encoder(weights: TextEncoderGolden.weights("t5-small-fp8-e4m3fn-scaled.safetensors"))
+        #expect(encoder.blocks[0].query.weightScale != 1)
+    }
+
+    @Test func weightingInterpolatesFromTheEmptyPrompt() throws {
+        let encoder = try T5Encoder(weights: TextEncoderGolden.weights("t5-small-bf16.safetensors"))
+        let ids = TextEncoderGolden.ids("t5.sequence")
+        let weights = TextEncoderGolden.values("t5.weights").map(Double.init)
+        let windows = try WeightedWindows([zip(ids, weights).map { WeightedToken(.id($0), weight: $1) }])
+        let batch = windows.batch { [T5Tokenizer.endToken] + Array(repeating: T5Tokenizer.padToken, count: $0 - 1) }
+        #expect(batch.last == [1] + Array(repeating: 0, count: 63))
+        let combined = windows.combine(try encoder.encode(batch))
+        #expect(combined.shape == [1, 64, 32])
+        #expect(nmse(TextEncoderGolden.values("t5.bf16.weighted"), combined.values) <= encoderThreshold)
+    }
+
+    @Test func unweightedWindowsSkipTheEmptyPrompt() throws {
+        let windows = try WeightedWindows([[WeightedToken(.id(5)), WeightedToken(.id(1))]])
+        #expect(!windows.isWeighted)
+        #expect(windows.batch { _ in [] } == [[5, 1]])
+    }
+
+    /// Buckets as transformers' `_relative_position_bucket` computes them (32 buckets, max distance 128).
+    @Test func relativePositionBuckets() {
+        let expected: [Int: Int] = [
+            0: 0, 1: 17, -1: 1, 7: 23, -7: 7, 8: 24, -8: 8, 11: 24, 12: 25, 15: 25, 16: 26, 23: 27, 32: 28,
+            45: 28, 46: 29, 64: 30, 90: 30, 91: 31, 127: 31, 128: 31, 500: 31, -500: 15, -16: 10,
+        ]
+        for (position, bucket) in expected {
+            #expect(T5Encoder.bucket(relativePosition: position, bucketCount: 32) == bucket, "relative position \(position)")
+        }
+    }
+
+    @Test func idsOutsideTheVocabularyAreRejected() throws {
+        let encoder = try T5Encoder(weights: TextEncoderGolden.weights("t5-small-bf16.safetensors"))
+        let error = #expect(throws: TextEncoderError.self) { try encoder.encode([[5, 128]]) }
+        #expect(error?.description.contains("128") == true)
+    }
+}
