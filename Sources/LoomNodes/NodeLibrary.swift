@@ -48,6 +48,12 @@ public enum NodeLibrary {
         CropMask.self,
         MaskComposite.self,
         FeatherMask.self,
+        CLIPLoader.self,
+        DualCLIPLoader.self,
+        CLIPTextEncode.self,
+        CLIPTextEncodeFlux.self,
+        FluxGuidance.self,
+        ConditioningZeroOut.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

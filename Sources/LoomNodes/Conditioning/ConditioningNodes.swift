@@ -1,0 +1,37 @@
+import LoomGraph
+import LoomModels
+
+/// Sets Flux's distilled guidance scale on every entry.
+public struct FluxGuidance: CPUNode {
+    public static let schema = NodeSchema(
+        name: "FluxGuidance", category: "advanced/conditioning/flux",
+        inputs: [.link("conditioning", "CONDITIONING"), .float("guidance", default: 3.5, min: 0, max: 100, step: 0.1)],
+        outputs: [OutputSpec("CONDITIONING")])
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let conditioning: Conditioning = try inputs("conditioning")
+        let guidance: Double = try inputs("guidance")
+        return NodeResult([conditioning.updatingEntries { $0.guidance = guidance }])
+    }
+}
+
+/// Zeros the token sequence and the pooled output of every entry, keeping the other extras: the empty
+/// negative prompt Flux workflows use.
+public struct ConditioningZeroOut: CPUNode {
+    public static let schema = NodeSchema(
+        name: "ConditioningZeroOut", category: "advanced/conditioning",
+        inputs: [.link("conditioning", "CONDITIONING")],
+        outputs: [OutputSpec("CONDITIONING")])
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let conditioning: Conditioning = try inputs("conditioning")
+        return NodeResult([conditioning.updatingEntries { entry in
+            entry.crossAttention = HostTensor(zeros: entry.crossAttention.shape)
+            entry.pooledOutput = entry.pooledOutput.map { HostTensor(zeros: $0.shape) }
+        }])
+    }
+}
