@@ -141,6 +141,27 @@ import Testing
         _ = try await install.loadFlux()
     }
 
+    /// Names, order, sections and defaults as ComfyUI declares them: saved UI workflows set widgets by position.
+    @Test func schemasMatchComfyUI() throws {
+        func signature(_ schema: NodeSchema) -> [String] {
+            schema.inputs.map { "\($0.name):\($0.typeName)\($0.section == .optional ? "?" : "")\($0.kind.defaultValue.map { "=\($0.jsonText(indent: nil))" } ?? "")" }
+        }
+        #expect(signature(CLIPTextEncode.schema) == ["text:STRING=\"\"", "clip:CLIP"])
+        #expect(signature(CLIPTextEncodeFlux.schema) == ["clip:CLIP", "clip_l:STRING=\"\"", "t5xxl:STRING=\"\"", "guidance:FLOAT=3.5"])
+        #expect(signature(FluxGuidance.schema) == ["conditioning:CONDITIONING", "guidance:FLOAT=3.5"])
+        #expect(signature(ConditioningZeroOut.schema) == ["conditioning:CONDITIONING"])
+        #expect(signature(DualCLIPLoader.schema).map { $0.prefix { $0 != "=" } } == ["clip_name1:COMBO", "clip_name2:COMBO", "type:COMBO", "device:COMBO?"])
+        #expect(signature(CLIPLoader.schema).map { $0.prefix { $0 != "=" } } == ["clip_name:COMBO", "type:COMBO", "device:COMBO?"])
+        #expect(DualCLIPLoader.types.contains("flux") && CLIPLoader.types.first == "stable_diffusion")
+        for schema in [CLIPTextEncode.schema, CLIPTextEncodeFlux.schema, FluxGuidance.schema, ConditioningZeroOut.schema] {
+            #expect(schema.outputs.map(\.type) == ["CONDITIONING"], "\(schema.name)")
+        }
+        #expect(DualCLIPLoader.schema.outputs.map(\.type) == ["CLIP"] && CLIPLoader.schema.outputs.map(\.type) == ["CLIP"])
+        #expect(NodeLibrary.registry.schema(for: "CLIPTextEncodeFlux") != nil)
+        // Encoding is deterministic: the graph cache may serve repeated prompts.
+        #expect(CLIPTextEncode.isIdempotent && CLIPTextEncodeFlux.isIdempotent)
+    }
+
     @Test func unsupportedTypesFailValidationWithTheSupportedOnes() {
         let message = DualCLIPLoader.validate(NodeInputs(["type": "sdxl"]), resources: Resources())
         #expect(message?.contains("sdxl") == true && message?.contains("flux") == true)

@@ -18,6 +18,8 @@ import Testing
         #expect(encoder.parameters.modelDimension == 32)
         #expect(encoder.parameters.headCount == 4)
         #expect(encoder.blocks[1].gate.weight.dtype == weightType)
+        // The embedding table is gathered from its stored dtype (bf16, or f16 in the f16 file), never widened.
+        #expect(encoder.embedding.dtype == (weightType == .f16 ? .f16 : .bf16))
         let output = try encoder.encode([TextEncoderGolden.ids("t5.sequence")])
         #expect(output.shape == [1, 64, 32])
         let error = nmse(TextEncoderGolden.values(golden), output.values)
