@@ -85,6 +85,9 @@ public struct CLIPTextEncoder: Sendable {
         guard length <= parameters.maximumPositions else {
             throw TextEncoderError.invalidTokens("CLIP takes at most \(parameters.maximumPositions) tokens per window, got \(length)")
         }
+        if let bad = windows.joined().first(where: { !(0..<parameters.vocabularySize).contains($0) }) {
+            throw TextEncoderError.invalidTokens("token id \(bad) is outside the CLIP vocabulary of \(parameters.vocabularySize)")
+        }
         let intermediate = try intermediateIndex(layer)
         let width = parameters.width
         let recorder = try context.makeRecorder()
@@ -125,7 +128,7 @@ public struct CLIPTextEncoder: Sendable {
         guard case .hidden(let index) = layer, abs(index) <= layers.count else { return nil }
         let resolved = index < 0 ? layers.count + index : index
         guard layers.indices.contains(resolved) else {
-            throw TextEncoderError.invalidTokens("CLIP layer \(index) does not exist in a \(layers.count)-layer model")
+            throw TextEncoderError.unknownLayer(index, layerCount: layers.count)
         }
         return resolved
     }

@@ -32,6 +32,12 @@ import Testing
         #expect(nmse(TextEncoderGolden.values("clip.pooled"), pooled.values) <= encoderThreshold)
     }
 
+    @Test func projectedPoolingUsesTheTextProjection() throws {
+        let (_, pooled) = try encoder.encode([TextEncoderGolden.ids("clip.window")], projected: true)
+        #expect(nmse(TextEncoderGolden.values("clip.projected"), pooled.values) <= encoderThreshold)
+        #expect(nmse(TextEncoderGolden.values("clip.pooled"), pooled.values) > 0.01)
+    }
+
     @Test func penultimateLayerHasTheFinalNorm() throws {
         let (hidden, pooled) = try encoder.encode([TextEncoderGolden.ids("clip.window")], layer: .hidden(-2))
         #expect(nmse(TextEncoderGolden.values("clip.penultimate"), hidden.values) <= encoderThreshold)
@@ -73,6 +79,8 @@ import Testing
     @Test func rejectsWindowsLongerThanThePositionTable() throws {
         #expect(throws: TextEncoderError.self) { try encoder.encode([Array(repeating: 1, count: 78)]) }
         #expect(throws: TextEncoderError.self) { try encoder.encode([[1, 2], [1]]) }
+        #expect(throws: TextEncoderError.invalidTokens("token id 1000 is outside the CLIP vocabulary of 1000")) { try encoder.encode([[998, 1000]]) }
+        #expect(throws: TextEncoderError.unknownLayer(3, layerCount: 3)) { try encoder.encode([[998, 999]], layer: .hidden(3)) }
     }
 
     @Test func otherModelsAreRejectedWithTheFileName() throws {

@@ -16,7 +16,7 @@ import Testing
             Issue.record("clip-l-small-f16 is not CLIP text")
             return
         }
-        #expect(small == CLIPTextParameters(width: 32, layerCount: 3, mlpHiddenSize: 64, vocabularySize: 1000, maximumPositions: 77, hasProjection: false))
+        #expect(small == CLIPTextParameters(width: 32, layerCount: 3, mlpHiddenSize: 64, vocabularySize: 1000, maximumPositions: 77, hasProjection: true))
         guard case .clipText(let vocab)? = try Self.architecture("clip-l-vocab-f16.safetensors") else {
             Issue.record("clip-l-vocab-f16 is not CLIP text")
             return
