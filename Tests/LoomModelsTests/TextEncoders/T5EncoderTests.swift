@@ -26,6 +26,19 @@ import Testing
         #expect(error <= encoderThreshold, "\(file): NMSE \(error)")
     }
 
+    /// A full-size T5-XXL must take its file size on the device: every matrix stays in its stored bytes.
+    @Test(arguments: 0..<4) func matricesTakeTheirFileBytesOnTheDevice(variant: Int) throws {
+        let weights = try TextEncoderGolden.weights(Self.variants[variant].file)
+        let encoder = try T5Encoder(weights: weights)
+        let matrices = [encoder.embedding] + encoder.blocks.flatMap { block in
+            [block.query, block.key, block.value, block.output, block.gate, block.down] + (block.up.map { [$0] } ?? [])
+        }.map(\.weight)
+        let deviceBytes = matrices.reduce(0) { $0 + $1.dtype.byteCount(elements: $1.count) }
+        let fileBytes = weights.file.tensors.filter { $0.shape.count == 2 && !$0.name.contains("relative_attention_bias") }
+            .reduce(0) { $0 + $1.byteCount }
+        #expect(deviceBytes == fileBytes)
+    }
+
     @Test func scaledFP8AppliesItsScales() throws {
         let encoder = try T5Encoder(weights: TextEncoderGolden.weights("t5-small-fp8-e4m3fn-scaled.safetensors"))
         #expect(encoder.blocks[0].query.weightScale != 1)
