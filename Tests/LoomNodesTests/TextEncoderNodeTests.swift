@@ -185,8 +185,9 @@ import Testing
         let clip = try #require(loaded.outputs.first as? TextEncoder)
         let result = try await CLIPTextEncode().execute(NodeInputs(["text": Self.prompts[2].prompt, "clip": clip]), context: install.context())
         let entry = try #require((result.outputs.first as? Conditioning)?.entries.first)
-        // Four 77-token windows side by side; the pooled output is the first window's.
+        // Four 77-token windows side by side, weighted; the pooled output is the first window's.
         #expect(entry.crossAttention.shape == [1, 308, 8])
+        #expect(Self.nmse(Self.values("sd1.long.cross_attention"), entry.crossAttention.values) <= 5e-4)
         #expect(Self.nmse(Self.values("flux.long.pooled"), entry.pooledOutput?.values ?? []) <= 5e-4)
     }
 

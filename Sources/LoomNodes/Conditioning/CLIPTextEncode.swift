@@ -25,7 +25,7 @@ public struct CLIPTextEncodeFlux: Node {
             .string("t5xxl", multiline: true),
             .float("guidance", default: 3.5, min: 0, max: 100, step: 0.1),
         ],
-        outputs: [OutputSpec("CONDITIONING")])
+        outputs: [OutputSpec("CONDITIONING")], pythonModule: "comfy_extras.nodes_flux")
 
     public init() {}
 
