@@ -52,6 +52,7 @@ public enum NodeLibrary {
         DualCLIPLoader.self,
         CLIPTextEncode.self,
         CLIPTextEncodeFlux.self,
+        CLIPSetLastLayer.self,
         FluxGuidance.self,
         ConditioningZeroOut.self,
     ]

@@ -150,6 +150,7 @@ import Testing
         #expect(signature(CLIPTextEncodeFlux.schema) == ["clip:CLIP", "clip_l:STRING=\"\"", "t5xxl:STRING=\"\"", "guidance:FLOAT=3.5"])
         #expect(signature(FluxGuidance.schema) == ["conditioning:CONDITIONING", "guidance:FLOAT=3.5"])
         #expect(signature(ConditioningZeroOut.schema) == ["conditioning:CONDITIONING"])
+        #expect(signature(CLIPSetLastLayer.schema) == ["clip:CLIP", "stop_at_clip_layer:INT=-1"])
         #expect(signature(DualCLIPLoader.schema).map { $0.prefix { $0 != "=" } } == ["clip_name1:COMBO", "clip_name2:COMBO", "type:COMBO", "device:COMBO?"])
         #expect(signature(CLIPLoader.schema).map { $0.prefix { $0 != "=" } } == ["clip_name:COMBO", "type:COMBO", "device:COMBO?"])
         #expect(DualCLIPLoader.types.contains("flux") && CLIPLoader.types.first == "stable_diffusion")
@@ -189,6 +190,31 @@ import Testing
         #expect(entry.crossAttention.shape == [1, 308, 8])
         #expect(Self.nmse(Self.values("sd1.long.cross_attention"), entry.crossAttention.values) <= 5e-4)
         #expect(Self.nmse(Self.values("flux.long.pooled"), entry.pooledOutput?.values ?? []) <= 5e-4)
+    }
+
+    @Test func clipSetLastLayerChangesSD1TokensButNotFlux() async throws {
+        let install = try Install()
+        defer { install.remove() }
+        let loaded = try await CLIPLoader().execute(
+            NodeInputs(["clip_name": Self.clipName, "type": "stable_diffusion"]), context: install.context())
+        func encode(_ clip: NodeValue, layer: Int?) async throws -> Conditioning.Entry {
+            var clip = clip
+            if let layer {
+                let set = try await CLIPSetLastLayer().execute(NodeInputs(["clip": clip, "stop_at_clip_layer": layer]), context: install.context())
+                clip = try #require(set.outputs.first)
+            }
+            let result = try await CLIPTextEncode().execute(NodeInputs(["text": "a cat", "clip": clip]), context: install.context())
+            return try #require((result.outputs.first as? Conditioning)?.entries.first)
+        }
+        let sd1 = try #require(loaded.outputs.first)
+        let last = try await encode(sd1, layer: nil)
+        #expect(try await encode(sd1, layer: -1).crossAttention == last.crossAttention)
+        let penultimate = try await encode(sd1, layer: -2)
+        #expect(Self.nmse(last.crossAttention.values, penultimate.crossAttention.values) > 1e-3)
+        #expect(penultimate.pooledOutput == last.pooledOutput)
+
+        let flux = try await install.loadFlux()
+        #expect(try await encode(flux, layer: -2).crossAttention == (try await encode(flux, layer: nil)).crossAttention)
     }
 
     @Test func repeatedPromptIsACacheHitAndAnEditReencodesOnlyItsNode() async throws {

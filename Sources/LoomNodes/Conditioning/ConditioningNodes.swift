@@ -35,3 +35,20 @@ public struct ConditioningZeroOut: CPUNode {
         }])
     }
 }
+
+/// Takes CLIP's token sequence from an earlier layer (−1 is the last, −2 the penultimate that many SD1.x
+/// models want), with the final layer norm applied as ComfyUI does.
+public struct CLIPSetLastLayer: CPUNode {
+    public static let schema = NodeSchema(
+        name: "CLIPSetLastLayer", displayName: "CLIP Set Last Layer", category: "conditioning",
+        inputs: [.link("clip", "CLIP"), .int("stop_at_clip_layer", default: -1, min: -24, max: -1)],
+        outputs: [OutputSpec("CLIP")])
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        var clip: TextEncoder = try inputs("clip")
+        clip.clipLayer = .hidden(try inputs("stop_at_clip_layer"))
+        return NodeResult([clip])
+    }
+}

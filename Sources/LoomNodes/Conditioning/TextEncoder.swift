@@ -12,6 +12,9 @@ public struct TextEncoder: Sendable {
     }
 
     public var kind: Kind
+    /// CLIPSetLastLayer's choice for CLIP-L's token sequence. Flux uses only CLIP-L's pooled output,
+    /// which always comes from the last layer, so there it changes nothing (as in ComfyUI).
+    public var clipLayer: CLIPTextEncoder.OutputLayer = .last
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -24,7 +27,7 @@ public struct TextEncoder: Sendable {
         case .stableDiffusion(let tokenizer, let encoder):
             let windows = try WeightedWindows(tokenizer.tokenizeWithWeights(text))
             let encoded = try encoder.encode(
-                windows.batch { [encoder.startToken] + Array(repeating: encoder.endToken, count: $0 - 1) }, projected: true)
+                windows.batch { [encoder.startToken] + Array(repeating: encoder.endToken, count: $0 - 1) }, layer: clipLayer, projected: true)
             // ComfyUI returns the first window's pooled output.
             let width = encoded.pooled.shape[1]
             let pooled = HostTensor(shape: [1, width], values: Array(encoded.pooled.values[0..<width]))
