@@ -44,7 +44,7 @@ public struct T5Encoder: Sendable {
         self.parameters = parameters
         context = weights.context
         let embeddingName = weights.contains("shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight"
-        embedding = try weights.tensor(embeddingName)
+        embedding = try Self.embeddingTable(weights, embeddingName)
         guard embedding.rank == 2, embedding.shape[1] == width else {
             throw .unexpectedShape(name: weights.prefix + embeddingName, file: weights.file.path, expected: [-1, width], found: embedding.shape)
         }
@@ -66,6 +66,19 @@ public struct T5Encoder: Sendable {
                 down: try feedForward.linear("DenseReluDense.wo", inputs: ff, outputs: width))
         }
         finalNorm = try weights.float32("encoder.final_layer_norm.weight", shape: [width])
+    }
+
+    /// The embedding table as stored. ComfyUI runs `nan_to_num` on the embeddings of fp8 T5 files; e4m3fn has
+    /// no infinities, so that means reading its NaN bytes (0x7F, 0xFF) as zero, which the upload does.
+    private static func embeddingTable(_ weights: ModelWeights, _ name: String) throws(ModelLoadingError) -> Tensor {
+        let stored = try weights.stored(name)
+        guard stored.dataType == .float8E4M3 else { return try weights.tensor(name) }
+        let bytes = stored.withUnsafeBytes { stored in stored.map { $0 & 0x7F == 0x7F ? 0 : $0 } }
+        do {
+            return try bytes.withUnsafeBytes { try weights.context.upload(bytes: $0, shape: stored.shape, dtype: .f8E4M3) }
+        } catch {
+            throw .device(String(describing: error))
+        }
     }
 
     public var vocabularySize: Int { embedding.shape[0] }

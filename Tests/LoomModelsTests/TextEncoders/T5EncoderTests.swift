@@ -1,3 +1,4 @@
+import Foundation
 import LoomModelFiles
 @testable import LoomModels
 import LoomText
@@ -37,6 +38,33 @@ import Testing
         let fileBytes = weights.file.tensors.filter { $0.shape.count == 2 && !$0.name.contains("relative_attention_bias") }
             .reduce(0) { $0 + $1.byteCount }
         #expect(deviceBytes == fileBytes)
+    }
+
+    /// ComfyUI's `nan_to_num` for fp8 T5: NaN bytes in an fp8 embedding table act as zeros.
+    @Test func fp8EmbeddingNaNsReadAsZero() throws {
+        let source = try ModelFile.open(path: TextEncoderGolden.directory.appendingPathComponent("t5-small-fp8-e4m3fn.safetensors").path)
+        var entries = SafetensorsWriting.entries(of: source)
+        let index = try #require(entries.firstIndex { $0.name == "shared.weight" })
+        var table = DType.f8E4M3.encode(source["shared.weight"]!.floats())
+        var zeroed = table
+        for position in [3, 40, 41, 1000] {
+            table[position] = position % 2 == 0 ? 0x7F : 0xFF
+            zeroed[position] = 0
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-t5-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func encode(_ bytes: [UInt8], _ name: String) throws -> [Float] {
+            entries[index] = SafetensorsWriting.Entry(name: "shared.weight", dataType: .float8E4M3, shape: entries[index].shape, bytes: bytes)
+            let url = directory.appendingPathComponent(name)
+            try SafetensorsWriting.write(entries, to: url)
+            let encoder = try T5Encoder(weights: ModelWeights(file: ModelFile.open(path: url.path), context: ComputeDevice.context()))
+            #expect(encoder.embedding.dtype == .f8E4M3)
+            return try encoder.encode([[0, 1, 2, 3, 4, 31, 32, 33]]).values
+        }
+        let withNaNs = try encode(table, "nan.safetensors")
+        #expect(withNaNs.allSatisfy { $0.isFinite })
+        #expect(withNaNs == (try encode(zeroed, "zero.safetensors")))
     }
 
     @Test func scaledFP8AppliesItsScales() throws {
