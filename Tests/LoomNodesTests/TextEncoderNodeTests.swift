@@ -163,6 +163,26 @@ import Testing
         #expect(CLIPTextEncode.isIdempotent && CLIPTextEncodeFlux.isIdempotent)
     }
 
+    @Test func tokenizerOfADiffusersModelIsFound() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let model = temporary.folders.base + "/FLUX.1-dev"
+        for folder in ["text_encoder", "text_encoder_2", "tokenizer_2"] {
+            try FileManager.default.createDirectory(atPath: model + "/" + folder, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(atPath: Self.golden.appendingPathComponent(Self.clipName).path, toPath: model + "/text_encoder/model.safetensors")
+        try FileManager.default.copyItem(atPath: Self.golden.appendingPathComponent(Self.t5Name).path, toPath: model + "/text_encoder_2/model.safetensors")
+        try FileManager.default.copyItem(
+            atPath: Self.fixtures.appendingPathComponent("LoomTextTests/Fixtures/t5_tokenizer.json").path, toPath: model + "/tokenizer_2/tokenizer.json")
+        var directories = ModelDirectories()
+        directories.add(directory: model, for: "text_encoders")
+        let resources = Resources()
+        FolderPaths(base: temporary.folders.base, models: directories).register(in: resources)
+        let inputs = NodeInputs(["clip_name1": "text_encoder/model.safetensors", "clip_name2": "text_encoder_2/model.safetensors", "type": "flux"])
+        let result = try await DualCLIPLoader().execute(inputs, context: NodeContext(nodeID: "1", promptID: "p", resources: resources))
+        #expect(result.outputs.first is TextEncoder)
+    }
+
     @Test func unsupportedTypesFailValidationWithTheSupportedOnes() {
         let message = DualCLIPLoader.validate(NodeInputs(["type": "sdxl"]), resources: Resources())
         #expect(message?.contains("sdxl") == true && message?.contains("flux") == true)
