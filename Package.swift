@@ -100,6 +100,7 @@ let package = Package(
                 "LoomVulkan",
                 "LoomModels",
                 "LoomImaging",
+                "LoomModelFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -115,7 +116,10 @@ let package = Package(
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
         .testTarget(
             name: "LoomNodesTests",
-            dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "ImagingTestSupport"]),
+            dependencies: [
+                "LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "LoomText",
+                "ImagingTestSupport",
+            ]),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),

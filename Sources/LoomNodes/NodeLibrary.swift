@@ -63,6 +63,13 @@ public enum NodeLibrary {
         UNETLoader.self,
         UnetLoaderGGUF.self,
         ModelSamplingFlux.self,
+        CLIPLoader.self,
+        DualCLIPLoader.self,
+        CLIPTextEncode.self,
+        CLIPTextEncodeFlux.self,
+        CLIPSetLastLayer.self,
+        FluxGuidance.self,
+        ConditioningZeroOut.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }
