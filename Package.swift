@@ -99,6 +99,8 @@ let package = Package(
                 "LoomServer",
                 "LoomVulkan",
                 "LoomImaging",
+                "LoomModels",
+                "LoomModelFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -112,7 +114,7 @@ let package = Package(
         .target(name: "LoomVulkan", dependencies: ["CVulkan"], plugins: ["CompileShaders"]),
         .testTarget(name: "LoomVulkanTests", dependencies: ["LoomVulkan"]),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "ImagingTestSupport"]),
+        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "ImagingTestSupport"]),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),

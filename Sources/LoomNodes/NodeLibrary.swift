@@ -48,6 +48,17 @@ public enum NodeLibrary {
         CropMask.self,
         MaskComposite.self,
         FeatherMask.self,
+        VAELoader.self,
+        VAEDecode.self,
+        VAEEncode.self,
+        VAEDecodeTiled.self,
+        VAEEncodeTiled.self,
+        VAEEncodeForInpaint.self,
+        EmptyLatentImage.self,
+        EmptySD3LatentImage.self,
+        SetLatentNoiseMask.self,
+        LatentUpscale.self,
+        LatentUpscaleBy.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

@@ -92,6 +92,14 @@ public final class VulkanContext: Sendable {
     /// Device memory held in shared blocks, whether tensors use it or not.
     public var reservedMemoryBytes: Int { allocator.reservedBytes }
 
+    /// Bytes that live tensors occupy now.
+    public var tensorMemoryBytes: Int { allocator.usage.live }
+
+    /// The most bytes live tensors occupied at once since the last `resetPeakTensorMemory()`.
+    public var peakTensorMemoryBytes: Int { allocator.usage.peak }
+
+    public func resetPeakTensorMemory() { allocator.usage.resetPeak() }
+
     /// Gives device memory blocks that no tensor uses back to the driver.
     public func releaseUnusedMemory() { allocator.releaseUnusedBlocks() }
 
