@@ -60,6 +60,8 @@ public enum NodeLibrary {
         BasicGuider.self,
         CFGGuider.self,
         DifferentialDiffusion.self,
+        InpaintModelConditioning.self,
+        CheckpointLoaderSimple.self,
         UNETLoader.self,
         UnetLoaderGGUF.self,
         ModelSamplingFlux.self,
@@ -70,6 +72,17 @@ public enum NodeLibrary {
         CLIPSetLastLayer.self,
         FluxGuidance.self,
         ConditioningZeroOut.self,
+        VAELoader.self,
+        VAEDecode.self,
+        VAEEncode.self,
+        VAEDecodeTiled.self,
+        VAEEncodeTiled.self,
+        VAEEncodeForInpaint.self,
+        EmptyLatentImage.self,
+        EmptySD3LatentImage.self,
+        SetLatentNoiseMask.self,
+        LatentUpscale.self,
+        LatentUpscaleBy.self,
     ]
 
     public static var registry: NodeRegistry { NodeRegistry(nodeTypes) }

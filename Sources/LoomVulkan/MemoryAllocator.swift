@@ -7,6 +7,7 @@ final class MemoryAllocator: Sendable {
     let blockSize: Int
     let alignment: Int
     private let blocks = Mutex<[MemoryBlock]>([])
+    /// Bytes that tensors hold now and at most since the last reset.
 
     init(device: VulkanDevice, preferredBlockSize: Int = 256 << 20) {
         self.device = device

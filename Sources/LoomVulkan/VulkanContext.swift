@@ -92,6 +92,14 @@ public final class VulkanContext: Sendable {
     /// Device memory held in shared blocks, whether tensors use it or not.
     public var reservedMemoryBytes: Int { allocator.reservedBytes }
 
+    /// Bytes that live tensors occupy now.
+    public var tensorMemoryBytes: Int { device.tensorMemoryBytes }
+
+    /// The most bytes live tensors occupied at once since the last `resetPeakTensorMemory()`.
+    public var peakTensorMemoryBytes: Int { device.peakTensorMemoryBytes }
+
+    public func resetPeakTensorMemory() { device.resetPeakMemory() }
+
     /// Gives device memory blocks that no tensor uses back to the driver.
     public func releaseUnusedMemory() { allocator.releaseUnusedBlocks() }
 

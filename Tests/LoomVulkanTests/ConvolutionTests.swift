@@ -9,8 +9,9 @@ final class ConvolutionTests: XCTestCase {
                          _ p: Convolution2DParameters) -> (values: [Float], shape: [Int]) {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let (oc, icg, kh, kw) = (weightShape[0], weightShape[1], weightShape[2], weightShape[3])
-        let oh = (h + 2 * p.padding.y - p.dilation.y * (kh - 1) - 1) / p.stride.y + 1
-        let ow = (w + 2 * p.padding.x - p.dilation.x * (kw - 1) - 1) / p.stride.x + 1
+        let trailing = p.trailingPadding ?? p.padding
+        let oh = (h + p.padding.y + trailing.y - p.dilation.y * (kh - 1) - 1) / p.stride.y + 1
+        let ow = (w + p.padding.x + trailing.x - p.dilation.x * (kw - 1) - 1) / p.stride.x + 1
         let ocg = oc / p.groups
         var out = [Float](repeating: 0, count: n * oc * oh * ow)
         for b in 0..<n {
@@ -90,6 +91,15 @@ final class ConvolutionTests: XCTestCase {
         let expected = referenceConv2d(dense, shape: [1, 4, 9, 7], weight: weight, weightShape: [5, 4, 3, 3], bias: nil,
                                        Convolution2DParameters(padding: 1))
         assertClose(result, expected.values, threshold: 1e-7, "strided input")
+    }
+
+    /// The VAE's downsampling: `F.pad(x, (0, 1, 0, 1))` then a stride-2 3×3 convolution, on even
+    /// and odd sizes (even sizes gain the row and column that only the trailing zeros reach).
+    func testTrailingPaddingOnly() throws {
+        var parameters = Convolution2DParameters(stride: 2)
+        parameters.trailingPadding = (1, 1)
+        try check(input: [2, 3, 8, 9], weight: [4, 3, 3, 3], dtype: .bf16, parameters, seed: 260)
+        try check(input: [1, 5, 7, 6], weight: [3, 5, 3, 3], parameters, seed: 270)
     }
 
     func testMismatchedGroupsAreRejected() throws {

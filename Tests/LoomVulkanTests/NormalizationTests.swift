@@ -97,4 +97,21 @@ final class NormalizationTests: XCTestCase {
         }
         assertClose(result, expected, threshold: 1e-7, "group norm")
     }
+
+    /// A VAE-sized group (2 channels of 128×128 per group, a million values in all): each group is
+    /// reduced by a whole workgroup; one invocation per group gave wrong results on llvmpipe past
+    /// about 20 000 values per group.
+    func testGroupNormOfLargeGroups() throws {
+        let (channels, height, width, groups) = (64, 128, 128, 32)
+        let spatial = height * width
+        let values = randomValues(channels * spatial, seed: 21, in: 2...4)
+        let perGroup = channels / groups * spatial
+        let expected = stride(from: 0, to: values.count, by: perGroup).flatMap { start in
+            layerNormReference(values[start..<(start + perGroup)].map(Double.init), 1e-6, rms: false).map { Float($0) }
+        }
+        let result = try evaluate { recorder in
+            try recorder.groupNorm(context.upload(values, shape: [1, channels, height, width]), groups: groups, epsilon: 1e-6)
+        }
+        assertClose(result, expected, threshold: 1e-7, "large group norm")
+    }
 }

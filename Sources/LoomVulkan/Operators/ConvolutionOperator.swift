@@ -3,7 +3,11 @@
 /// Geometry of a 2-D convolution or pooling window, (y, x) pairs as in PyTorch.
 public struct Convolution2DParameters: Sendable, Equatable {
     public var stride: (y: Int, x: Int)
+    /// Zeros before the first row and column.
     public var padding: (y: Int, x: Int)
+    /// Zeros after the last row and column; nil pads as `padding` (PyTorch's symmetric padding).
+    /// The VAE's downsampling pads only after, as `F.pad(x, (0, 1, 0, 1))` does.
+    public var trailingPadding: (y: Int, x: Int)?
     public var dilation: (y: Int, x: Int)
     public var groups: Int
 
@@ -20,12 +24,20 @@ public struct Convolution2DParameters: Sendable, Equatable {
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.stride == rhs.stride && lhs.padding == rhs.padding && lhs.dilation == rhs.dilation && lhs.groups == rhs.groups
+        lhs.stride == rhs.stride && lhs.padding == rhs.padding && lhs.trailing == rhs.trailing && lhs.dilation == rhs.dilation
+            && lhs.groups == rhs.groups
+    }
+
+    var trailing: (y: Int, x: Int) { trailingPadding ?? padding }
+
+    /// Output length along one axis with different padding before and after.
+    static func outputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, trailing: Int, dilation: Int) -> Int {
+        (input + padding + trailing - dilation * (kernel - 1) - 1) / stride + 1
     }
 
     /// Output length along one axis, PyTorch's floor formula.
     static func outputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
-        (input + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+        outputSize(input, kernel: kernel, stride: stride, padding: padding, trailing: padding, dilation: dilation)
     }
 }
 
@@ -46,14 +58,17 @@ extension CommandRecorder {
         guard p.groups > 0, channels % p.groups == 0, outChannels % p.groups == 0, weight.shape[1] == channels / p.groups else {
             throw .invalidArgument("conv2d: weight \(weight.shape) does not fit \(channels) input channels in \(p.groups) groups")
         }
-        guard [p.stride.y, p.stride.x, p.dilation.y, p.dilation.x].allSatisfy({ $0 > 0 }), p.padding.y >= 0, p.padding.x >= 0 else {
+        guard [p.stride.y, p.stride.x, p.dilation.y, p.dilation.x].allSatisfy({ $0 > 0 }),
+              [p.padding.y, p.padding.x, p.trailing.y, p.trailing.x].allSatisfy({ $0 >= 0 }) else {
             throw .invalidArgument("conv2d: stride and dilation must be positive and padding non-negative")
         }
         if let bias { try requireVector(bias, count: outChannels, "conv2d", "bias") }
-        let outHeight = Convolution2DParameters.outputSize(height, kernel: kernelY, stride: p.stride.y, padding: p.padding.y, dilation: p.dilation.y)
-        let outWidth = Convolution2DParameters.outputSize(width, kernel: kernelX, stride: p.stride.x, padding: p.padding.x, dilation: p.dilation.x)
+        let outHeight = Convolution2DParameters.outputSize(height, kernel: kernelY, stride: p.stride.y, padding: p.padding.y,
+                                                           trailing: p.trailing.y, dilation: p.dilation.y)
+        let outWidth = Convolution2DParameters.outputSize(width, kernel: kernelX, stride: p.stride.x, padding: p.padding.x,
+                                                          trailing: p.trailing.x, dilation: p.dilation.x)
         guard outHeight > 0, outWidth > 0 else { throw .invalidArgument("conv2d: a \(kernelY)×\(kernelX) window does not fit input \(x.shape)") }
-        let pointwise = kernelY == 1 && kernelX == 1 && p.stride == (1, 1) && p.padding == (0, 0)
+        let pointwise = kernelY == 1 && kernelX == 1 && p.stride == (1, 1) && p.padding == (0, 0) && p.trailing == (0, 0)
         if pointwise && p.groups == 1 && context.matmulKernel == .texels && x.count > 0 {
             // On CPU devices the texel matmul runs several times faster than conv2d.comp, enough
             // to pay for transposing the activations to pixels × channels and back.

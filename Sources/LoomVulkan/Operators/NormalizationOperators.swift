@@ -47,8 +47,14 @@ extension CommandRecorder {
         let pipeline = try context.pipelines.pipeline(.groupNorm, bindings: 4, constants: [weight == nil ? 0 : 1])
         // Absent parameters bind the input again: the shader never reads them.
         try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage],
-                     written: [3], push: push, groups: linearGroups(x.shape[0] * groups))
+                     written: [3], push: push, groups: workgroupPerItem(x.shape[0] * groups))
         return output
+    }
+
+    /// One workgroup per item, folded into Y past the device's X limit.
+    private func workgroupPerItem(_ items: Int) -> (x: Int, y: Int, z: Int) {
+        let x = min(items, context.device.maxWorkgroupCount.x)
+        return (x, x == 0 ? 0 : (items + x - 1) / x, 1)
     }
 
     private func rowNorm(_ x: Tensor, rms: Bool, weight: Tensor?, bias: Tensor?, epsilon: Float, _ name: String) throws(VulkanError) -> Tensor {

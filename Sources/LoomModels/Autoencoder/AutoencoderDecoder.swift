@@ -1,0 +1,58 @@
+import LoomModelFiles
+import LoomVulkan
+
+extension FluxAutoencoder {
+    /// Latents to pixels in about [-1, 1]: conv_in, the mid block, then the levels from the lowest
+    /// resolution up (BFL's `up.N-1` first), each with res blocks and (except `up.0`) a nearest ×2
+    /// upsample followed by a 3×3 convolution; norm_out, SiLU, conv_out.
+    struct Decoder: Sendable {
+        struct Level: Sendable {
+            let blocks: [ResnetBlock]
+            let upsample: Convolution?
+        }
+
+        let convIn: Convolution
+        let mid: MidBlock
+        /// Highest resolution first, as the file numbers them; run in reverse.
+        let levels: [Level]
+        let normOut: GroupNormalization
+        let convOut: Convolution
+
+        init(_ weights: ModelWeights, _ parameters: AutoencoderParameters, resBlocks: Int) throws(ModelLoadingError) {
+            let base = parameters.baseChannels
+            let multipliers = parameters.channelMultipliers
+            var width = base * multipliers[multipliers.count - 1]
+            convIn = try .same(weights, "conv_in", inputs: parameters.latentChannels, outputs: width)
+            mid = try MidBlock(weights, channels: width)
+            var levels: [Level] = []
+            for index in multipliers.indices.reversed() {
+                var blocks: [ResnetBlock] = []
+                for block in 0..<resBlocks {
+                    blocks.append(try ResnetBlock(weights, "up.\(index).block.\(block)", inputs: width, outputs: base * multipliers[index]))
+                    width = base * multipliers[index]
+                }
+                let upsample = index == 0 ? nil : try Convolution.same(weights, "up.\(index).upsample.conv", inputs: width, outputs: width)
+                levels.insert(Level(blocks: blocks, upsample: upsample), at: 0)
+            }
+            self.levels = levels
+            normOut = try GroupNormalization(weights, "norm_out", channels: width)
+            convOut = try .same(weights, "conv_out", inputs: width, outputs: parameters.imageChannels)
+        }
+
+        /// `latent` is [B, Z, h, w]; submits after every block, as the encoder does.
+        func callAsFunction(_ latent: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+            var h = try mid(convIn(latent, on: recorder), on: recorder)
+            for level in levels.reversed() {
+                for block in level.blocks {
+                    h = try block(h, on: recorder)
+                    try recorder.submit()
+                }
+                if let upsample = level.upsample {
+                    h = try upsample(recorder.upsampled2x(h), on: recorder)
+                    try recorder.submit()
+                }
+            }
+            return try convOut(recorder.silu(normOut(h, on: recorder)), on: recorder)
+        }
+    }
+}

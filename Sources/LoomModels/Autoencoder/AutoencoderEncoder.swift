@@ -1,0 +1,88 @@
+import LoomModelFiles
+import LoomVulkan
+
+extension FluxAutoencoder {
+    /// Pixels in [-1, 1] to the mean of the latent distribution: conv_in, per level res blocks and
+    /// (except the last) a stride-2 downsample, the mid block, norm_out, SiLU, conv_out.
+    struct Encoder: Sendable {
+        struct Level: Sendable {
+            let blocks: [ResnetBlock]
+            let downsample: Convolution?
+        }
+
+        let convIn: Convolution
+        let levels: [Level]
+        let mid: MidBlock
+        let normOut: GroupNormalization
+        let convOut: Convolution
+        let latentChannels: Int
+
+        init(_ weights: ModelWeights, _ parameters: AutoencoderParameters, resBlocks: Int) throws(ModelLoadingError) {
+            let base = parameters.baseChannels
+            convIn = try .same(weights, "conv_in", inputs: parameters.imageChannels, outputs: base)
+            var width = base
+            var levels: [Level] = []
+            for (index, multiplier) in parameters.channelMultipliers.enumerated() {
+                var blocks: [ResnetBlock] = []
+                for block in 0..<resBlocks {
+                    blocks.append(try ResnetBlock(weights, "down.\(index).block.\(block)", inputs: width, outputs: base * multiplier))
+                    width = base * multiplier
+                }
+                // F.pad(x, (0, 1, 0, 1)) then a stride-2 3×3 convolution.
+                var halving = Convolution2DParameters(stride: 2)
+                halving.trailingPadding = (1, 1)
+                let downsample = index == parameters.channelMultipliers.count - 1 ? nil
+                    : try Convolution(weights, "down.\(index).downsample.conv", inputs: width, outputs: width, kernel: 3, halving)
+                levels.append(Level(blocks: blocks, downsample: downsample))
+            }
+            self.levels = levels
+            mid = try MidBlock(weights, channels: width)
+            normOut = try GroupNormalization(weights, "norm_out", channels: width)
+            // The encoder returns mean and log-variance; only the mean is used.
+            convOut = try .same(weights, "conv_out", inputs: width, outputs: 2 * parameters.latentChannels)
+            latentChannels = parameters.latentChannels
+        }
+
+        /// `image` is [B, C, H, W] in [-1, 1]; the recorder is submitted after every block so that
+        /// finished activations are freed as the pass goes on.
+        func callAsFunction(_ image: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+            var h = try convIn(image, on: recorder)
+            for level in levels {
+                for block in level.blocks {
+                    h = try block(h, on: recorder)
+                    try recorder.submit()
+                }
+                if let downsample = level.downsample {
+                    h = try downsample(h, on: recorder)
+                    try recorder.submit()
+                }
+            }
+            h = try mid(h, on: recorder)
+            h = try convOut(recorder.silu(normOut(h, on: recorder)), on: recorder)
+            return try recorder.slice(h, axis: 1, 0..<latentChannels)
+        }
+    }
+
+    /// res block, attention, res block at the lowest resolution, in both halves of the AE.
+    struct MidBlock: Sendable {
+        let first: ResnetBlock
+        let attention: AttentionBlock
+        let second: ResnetBlock
+
+        init(_ weights: ModelWeights, channels: Int) throws(ModelLoadingError) {
+            first = try ResnetBlock(weights, "mid.block_1", inputs: channels, outputs: channels)
+            attention = try AttentionBlock(weights, "mid.attn_1", channels: channels)
+            second = try ResnetBlock(weights, "mid.block_2", inputs: channels, outputs: channels)
+        }
+
+        func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+            var h = try first(x, on: recorder)
+            try recorder.submit()
+            h = try attention(h, on: recorder)
+            try recorder.submit()
+            h = try second(h, on: recorder)
+            try recorder.submit()
+            return h
+        }
+    }
+}

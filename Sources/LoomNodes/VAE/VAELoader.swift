@@ -1,0 +1,37 @@
+import LoomGraph
+import LoomModelFiles
+import LoomModels
+
+/// Loads an autoencoder from the `vae` model folder, recognised by its tensor names and shapes.
+public struct VAELoader: Node {
+    public static let schema = NodeSchema(
+        name: "VAELoader", displayName: "Load VAE", category: "loaders",
+        inputs: [.combo("vae_name", ComboOptions(choices: .files(folder: "vae")))],
+        outputs: [OutputSpec("VAE")])
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let name = try inputs("vae_name", as: String.self)
+        let node = Self.schema.name
+        guard let directories = context.resources.get(FolderPaths.self)?.models as? ModelDirectories else {
+            throw NodeError(node, "vae_name: no model folders are configured, so '\(name)' cannot be found")
+        }
+        let file: ModelFile
+        do {
+            file = try ModelFile.open(path: directories.path(of: name, in: "vae"))
+        } catch {
+            throw NodeError(node, "vae_name: \(error)")
+        }
+        let autoencoder: FluxAutoencoder
+        do {
+            autoencoder = try FluxAutoencoder(file: file, context: ComputeDevice.context())
+        } catch {
+            throw NodeError(node, "vae_name: '\(name)': \(error)")
+        }
+        guard autoencoder.latentChannels == LatentFormat.flux.channels else {
+            throw NodeError(node, "vae_name: '\(name)' has \(autoencoder.latentChannels) latent channels; only the Flux AE (16 channels) is supported")
+        }
+        return NodeResult([VAE(autoencoder: autoencoder, latentFormat: .flux)])
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import LoomModelFiles
+import LoomModels
+
+/// Tests/Fixtures/golden/vae: a small Flux-shaped AE and PyTorch's outputs for it
+/// (scripts/fixtures/make_vae_golden.py).
+struct AutoencoderGolden {
+    struct EncodeCase: Decodable { let image: String; let mean: String }
+    struct DecodeCase: Decodable { let latent: String; let image: String }
+    struct Array: Decodable { let file: String; let shape: [Int] }
+    struct Manifest: Decodable {
+        let weights: String
+        let encode: [EncodeCase]
+        let decode: [DecodeCase]
+        let arrays: [String: Array]
+    }
+
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/golden/vae")
+
+    let manifest: Manifest
+
+    init() throws {
+        manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: Self.directory.appendingPathComponent("manifest.json")))
+    }
+
+    var weightsPath: String { Self.directory.appendingPathComponent(manifest.weights).path }
+
+    /// A raw little-endian float32 array of the manifest.
+    func tensor(_ name: String) throws -> HostTensor {
+        guard let entry = manifest.arrays[name] else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name]) }
+        let data = try Data(contentsOf: Self.directory.appendingPathComponent(entry.file))
+        let values = data.withUnsafeBytes { bytes in
+            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        return HostTensor(shape: entry.shape, values: values)
+    }
+}
