@@ -82,4 +82,42 @@ import Testing
             }
         }
     }
+
+    @Test func anAllInOneCheckpointLoadsTheSameThreeModels() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        // The bundled models, written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it.
+        let models = repositoryRoot.appendingPathComponent("graphs/models")
+        let checkpoints = output.appendingPathComponent("models/checkpoints")
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        try SafetensorsComposer.compose([
+            ("model.diffusion_model.", models.appendingPathComponent("diffusion_models/flux1-dev.safetensors").path),
+            ("text_encoders.clip_l.transformer.", models.appendingPathComponent("text_encoders/clip_l.safetensors").path),
+            ("text_encoders.t5xxl.transformer.", models.appendingPathComponent("text_encoders/t5xxl_fp16.safetensors").path),
+            ("vae.", models.appendingPathComponent("vae/ae.safetensors").path),
+        ], into: checkpoints.appendingPathComponent("flux1-dev-all-in-one.safetensors"))
+        try FileManager.default.copyItem(
+            at: models.appendingPathComponent("text_encoders/tokenizer.json").resolvingSymlinksInPath(),
+            to: checkpoints.appendingPathComponent("tokenizer.json"))
+
+        // The text-to-image graph with its three loaders replaced by the checkpoint loader.
+        let original = try String(contentsOf: repositoryRoot.appendingPathComponent("graphs/flux-text-to-image.yaml"), encoding: .utf8)
+        let blocks = original.components(separatedBy: "\n\n").filter {
+            !($0.hasPrefix("model:") || $0.hasPrefix("clip:") || $0.hasPrefix("vae:"))
+        }
+        let graph = blocks.joined(separator: "\n\n")
+            .replacingOccurrences(of: "$clip.CLIP", with: "$checkpoint.CLIP")
+            .replacingOccurrences(of: "$vae.VAE", with: "$checkpoint.VAE")
+            .replacingOccurrences(of: "$model.MODEL", with: "$checkpoint.MODEL")
+            + "\n\ncheckpoint:\n  node: CheckpointLoaderSimple\n  ckpt_name: flux1-dev-all-in-one.safetensors\n"
+        let resources = Resources()
+        FolderPaths(base: output.path, output: output.path,
+                    models: ModelDirectories(modelsRoot: output.appendingPathComponent("models").path)).register(in: resources)
+        let engine = LoomEngine(resources: resources)
+        let outcome = try await engine.run(try engine.loader.load(Array(graph.utf8), fileExtension: "yaml"))
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let image = try savedImage(outcome, node: "save")
+        let expected = [UInt8](try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/workflows/flux-text-to-image.u8")))
+        let total = zip(image.samples, expected).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+        #expect(Double(total) / Double(expected.count) < 1)
+    }
 }
