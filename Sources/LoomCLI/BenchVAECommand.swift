@@ -21,7 +21,7 @@ struct BenchVAECommand: ParsableCommand {
     @Flag(help: "Average ComfyUI's three tilings (three times the work) instead of one.")
     var threeTilings = false
 
-    @Option(help: "Memory budget in MiB for the automatic choice.")
+    @Option(help: "Memory budget in MiB for the automatic choice (reported, not run).")
     var budget = FluxAutoencoder.defaultMemoryBudget >> 20
 
     func run() throws {
@@ -36,10 +36,11 @@ struct BenchVAECommand: ParsableCommand {
             let cells = size / autoencoder.downscaleFactor
             let latent = HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
                                     values: (0..<(autoencoder.latentChannels * cells * cells)).map { sin(Float($0) * 0.37) })
+            let planned = try autoencoder.plannedDecodeTiling(height: cells, width: cells)
+            print("\(size)²: automatic decoding \(planned.map { "tiles \($0.width)/\($0.overlap), three tilings" } ?? "in one pass")")
             let modes: [(String, AutoencoderTiling)] = [
                 ("untiled", .never),
-                ("tiled \(tile)/\(tile / 4)\(threeTilings ? " ×3 tilings" : "")", .tiles(layout)),
-                ("automatic", .automatic),
+                ("tiled \(tile)/\(tile / 4)\(threeTilings ? ", three tilings" : "")", .tiles(layout)),
             ]
             for (name, tiling) in modes {
                 let label = "\(size)²".padding(toLength: 12, withPad: " ", startingAt: 0) + name.padding(toLength: 34, withPad: " ", startingAt: 0)

@@ -128,6 +128,24 @@ import Testing
         #expect(tiledLatent.samples.shape == [1, 16, 8, 10])
     }
 
+    /// An interrupt requested during a tiled decode stops it at the next tile.
+    @Test func interruptStopsBetweenTiles() async throws {
+        let vae = try await Self.loadVAE()
+        let latent = Latent(samples: HostTensor(shape: [1, 16, 12, 14], values: (0..<(16 * 12 * 14)).map { cos(Float($0) * 0.21) }))
+        let interruption = Interruption()
+        let reports = ProgressLog()
+        let context = NodeContext(nodeID: "1", promptID: "p", resources: Resources(), interruption: interruption) { done, total in
+            reports.append(done, total)
+            if done == 1 { interruption.request() }
+        }
+        let inputs = NodeInputs(["samples": latent, "vae": vae, "tile_size": 64, "overlap": 0, "temporal_size": 64, "temporal_overlap": 8],
+                                nodeID: "1", classType: VAEDecodeTiled.schema.name)
+        await #expect(throws: ExecutionInterrupted.self) { try await VAEDecodeTiled().execute(inputs, context: context) }
+        // Reports before the first tile and after it; the second tile's report finds the interrupt.
+        #expect(reports.entries.map(\.0) == [0, 1])
+        #expect((reports.entries.first?.1 ?? 0) > 2)
+    }
+
     @Test func encodeForInpaintGreysTheMaskAndGrowsTheNoiseMask() async throws {
         let vae = try await Self.loadVAE()
         let image = Image(batchCount: 1, height: 42, width: 33, channels: 3, pixels: (0..<(42 * 33 * 3)).map { Float(($0 * 31) % 97) / 96 })
