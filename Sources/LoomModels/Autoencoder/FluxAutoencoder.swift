@@ -41,7 +41,10 @@ public struct FluxAutoencoder: Sendable {
         let found = ArchitectureDetector.detect(file).lazy.compactMap { model -> (String, AutoencoderParameters)? in
             if case .autoencoder(let parameters) = model.architecture { (model.prefix, parameters) } else { nil }
         }.first
-        guard let (prefix, parameters) = found else {
+        guard let (prefix, parameters) = found, !parameters.channelMultipliers.isEmpty else {
+            if file.tensors.contains(where: { $0.name.hasSuffix("decoder.up_blocks.0.resnets.0.norm1.weight") }) {
+                throw .unsupported(file: file.path, reason: "a VAE in diffusers' layout (up_blocks, resnets); use the BFL / ComfyUI file (ae.safetensors)")
+            }
             throw .unsupported(file: file.path, reason: "no autoencoder found (expected tensors such as decoder.conv_in.weight or encoder.conv_in.weight)")
         }
         try self.init(weights: ModelWeights(file: file, prefix: prefix, context: context), parameters: parameters, memoryBudget: memoryBudget)
