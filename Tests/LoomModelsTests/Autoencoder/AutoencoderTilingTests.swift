@@ -134,6 +134,42 @@ import Testing
         #expect(automatic == (try autoencoder.decode(latent, tiling: .tiles(layout))))
     }
 
+    /// The real Flux AE (widths 128–512, 3 decoder res blocks) at 2048² (a 256² latent): one pass
+    /// holds a 2 GiB activation, so on lavapipe (128 MiB per tensor) and a 1 GiB budget the
+    /// planner picks 32-cell tiles, whose largest tensor and working set fit both.
+    @Test func realFluxSizesArePlannedWithinLimits() throws {
+        let flux = try #require(ArchitectureDetector.detect(shapes: Self.fluxAutoencoderShapes).first).architecture
+        guard case .autoencoder(let parameters) = flux else { Issue.record("detected \(flux)"); return }
+        #expect(parameters.channelMultipliers == [1, 2, 4, 4] && parameters.decoderResBlockCount == 3)
+        let (limit, budget) = (128 << 20, FluxAutoencoder.defaultMemoryBudget)
+        let layout = try #require(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 256, width: 256,
+                                                                    tensorLimit: limit, memoryBudget: budget))
+        #expect(layout == TileLayout(width: 32, height: 32, overlap: 8))
+        for pass in layout.passes {
+            let estimate = FluxAutoencoder.memoryEstimate(parameters, encoding: false, height: pass.height, width: pass.width)
+            #expect(estimate.largestTensor <= limit && estimate.workingSet <= budget)
+        }
+        // Encoding the 2048² image: 512-pixel tiles hold a 128 MiB activation at full resolution,
+        // exactly the limit, but the budget halves them.
+        let encodeLayout = try #require(try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+                                                                          tensorLimit: limit, memoryBudget: budget))
+        #expect(encodeLayout.width < 512)
+        #expect(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 16, width: 16, tensorLimit: limit, memoryBudget: budget) == nil)
+    }
+
+    /// Tensor names and shapes of BFL's ae.safetensors (the decoder and the encoder's ends).
+    static var fluxAutoencoderShapes: [String: [Int]] {
+        var shapes: [String: [Int]] = [
+            "decoder.conv_in.weight": [512, 16, 3, 3], "decoder.conv_out.weight": [3, 128, 3, 3],
+            "encoder.conv_in.weight": [128, 3, 3, 3], "encoder.conv_out.weight": [32, 512, 3, 3],
+        ]
+        for (level, width) in [128, 256, 512, 512].enumerated() {
+            for block in 0..<3 { shapes["decoder.up.\(level).block.\(block).conv2.weight"] = [width, width, 3, 3] }
+            for block in 0..<2 { shapes["encoder.down.\(level).block.\(block).conv2.weight"] = [width, width, 3, 3] }
+        }
+        return shapes
+    }
+
     /// The planner's working-set estimate bounds what one untiled pass really holds.
     @Test func untiledPassStaysWithinItsEstimate() throws {
         let context = try VulkanContext()
