@@ -163,15 +163,20 @@ extension FluxAutoencoder {
         }
     }
 
-    /// Runs `body` over the batch, untiled (in chunks that fit) or tile by tile.
+    /// Runs `body` over the batch, untiled (in chunks that fit) or tile by tile. An automatic
+    /// untiled pass that runs out of device memory is retried in tiles, as ComfyUI retries, with
+    /// smaller tiles for as long as those run out too.
     func run(_ input: HostTensor, tiling: AutoencoderTiling, scale: ResolutionScale, outputChannels: Int,
              progress: (Int, Int) throws -> Void,
              _ body: (Tensor, CommandRecorder) throws(VulkanError) -> Tensor) throws -> HostTensor {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let encoding = if case .down = scale { true } else { false }
-        guard let layout = try resolvedLayout(tiling, encoding: encoding, height: height, width: width) else {
-            let perPass = tiling == .never ? batch
-                : max(1, (1...batch).last { fits(encoding: encoding, height: height, width: width, items: $0) } ?? 1)
+        if let layout = try resolvedLayout(tiling, encoding: encoding, height: height, width: width) {
+            return try runTiled(input, layout, scale: scale, outputChannels: outputChannels, progress: progress, body)
+        }
+        let perPass = tiling == .never ? batch
+            : max(1, (1...batch).last { fits(encoding: encoding, height: height, width: width, items: $0) } ?? 1)
+        do {
             var outputs: [HostTensor] = []
             for start in stride(from: 0, to: batch, by: perPass) {
                 try progress(start, batch)
@@ -179,7 +184,32 @@ extension FluxAutoencoder {
             }
             try progress(batch, batch)
             return HostTensor(concatenatingItems: outputs)
+        } catch let error as VulkanError where tiling == .automatic && Self.isExhaustion(error) {
+            var layout = encoding ? TileLayout.encodeDefault : TileLayout.decodeDefault
+            let smallest = encoding ? 2 * downscaleFactor : 4
+            while true {
+                do {
+                    return try runTiled(input, layout, scale: scale, outputChannels: outputChannels, progress: progress, body)
+                } catch let error as VulkanError where Self.isExhaustion(error) && layout.width / 2 >= smallest {
+                    layout = TileLayout(width: layout.width / 2, height: layout.height / 2, overlap: layout.overlap / 2)
+                }
+            }
         }
+    }
+
+    /// Device memory ran out, or one tensor outgrew what the device can bind.
+    static func isExhaustion(_ error: VulkanError) -> Bool {
+        switch error {
+        case .outOfDeviceMemory, .tensorTooLarge: true
+        default: false
+        }
+    }
+
+    private func runTiled(_ input: HostTensor, _ layout: TileLayout, scale: ResolutionScale, outputChannels: Int,
+                          progress: (Int, Int) throws -> Void,
+                          _ body: (Tensor, CommandRecorder) throws(VulkanError) -> Tensor) throws -> HostTensor {
+        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let encoding = if case .down = scale { true } else { false }
         if encoding, height % downscaleFactor != 0 || width % downscaleFactor != 0 {
             throw AutoencoderError.badInput("tiled encoding needs a size that is a multiple of \(downscaleFactor), not \(width)×\(height)")
         }

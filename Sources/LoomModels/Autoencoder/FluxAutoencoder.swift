@@ -6,7 +6,8 @@ import LoomVulkan
 /// scale or shift is applied here; that belongs to the sampler's latent format.
 ///
 /// Images that would not fit the device (one tensor over `maxStorageBufferRange`) or `memoryBudget`
-/// are split into overlapping tiles, blended as ComfyUI's `tiled_scale` blends them.
+/// are split into overlapping tiles, blended as ComfyUI's `tiled_scale` blends them; a pass that
+/// runs out of device memory anyway is retried in tiles.
 public struct FluxAutoencoder: Sendable {
     public let parameters: AutoencoderParameters
     public let context: VulkanContext

@@ -60,6 +60,28 @@ import Testing
         #expect(zip(tiledPool.values, pooled.values).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 
+    /// An automatic pass that runs out of device memory is retried in ever smaller tiles until
+    /// they fit; explicit choices are not second-guessed.
+    @Test func automaticPassFallsBackToTilesWhenMemoryRunsOut() throws {
+        let latent = Self.noise([1, 16, 20, 20])
+        // Nearest ×8, "running out of memory" on inputs over 64 cells.
+        let limited = { (x: Tensor, recorder: CommandRecorder) throws(VulkanError) -> Tensor in
+            guard x.shape[2] * x.shape[3] <= 64 else { throw .outOfDeviceMemory }
+            return try recorder.upsampled2x(recorder.upsampled2x(recorder.upsampled2x(x)))
+        }
+        let unlimited: (Tensor, CommandRecorder) throws(VulkanError) -> Tensor = { x, recorder in
+            try recorder.upsampled2x(recorder.upsampled2x(recorder.upsampled2x(x)))
+        }
+        let expected = try autoencoder.run(latent, tiling: .never, scale: .up(8), outputChannels: 16, progress: { _, _ in }, unlimited)
+        var tiles = 0
+        let fallback = try autoencoder.run(latent, tiling: .automatic, scale: .up(8), outputChannels: 16, progress: { _, total in tiles = total }, limited)
+        #expect(tiles > 3)
+        #expect(zip(fallback.values, expected.values).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(throws: VulkanError.self) {
+            try autoencoder.run(latent, tiling: .never, scale: .up(8), outputChannels: 16, progress: { _, _ in }, limited)
+        }
+    }
+
     // The AE itself is not local: tiles see only their own pixels, so group norm statistics and
     // the mid-block attention differ from the whole image's, and tiled output approximates one
     // pass, as in ComfyUI. The fixture's random weights make it far more sensitive than a trained
