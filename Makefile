@@ -1,5 +1,6 @@
 # The two everyday commands: `make run` and `make test`. Both install missing system packages first.
-GRAPH ?= graphs/dashtailor-composite.yaml
+GRAPH ?= graphs/dashtailor-fill.yaml
+MODELS ?= graphs/models
 
 .PHONY: dependencies run test
 
@@ -8,7 +9,7 @@ dependencies:
 
 run: dependencies
 	swift build -c release --product loom
-	.build/release/loom run $(GRAPH) --input-directory graphs/input --output-directory output
+	.build/release/loom run $(GRAPH) --models-dir $(MODELS) --input-directory graphs/input --output-directory output
 
 test: dependencies
 	swift build --build-tests

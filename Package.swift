@@ -98,8 +98,8 @@ let package = Package(
                 "Loom",
                 "LoomServer",
                 "LoomVulkan",
-                "LoomImaging",
                 "LoomModels",
+                "LoomImaging",
                 "LoomModelFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +114,12 @@ let package = Package(
         .target(name: "LoomVulkan", dependencies: ["CVulkan"], plugins: ["CompileShaders"]),
         .testTarget(name: "LoomVulkanTests", dependencies: ["LoomVulkan"]),
         .testTarget(name: "LoomGraphTests", dependencies: ["LoomGraph"]),
-        .testTarget(name: "LoomNodesTests", dependencies: ["LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "ImagingTestSupport"]),
+        .testTarget(
+            name: "LoomNodesTests",
+            dependencies: [
+                "LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "LoomText",
+                "ImagingTestSupport",
+            ]),
         .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),

@@ -77,7 +77,8 @@ public struct WorkflowLoader: Sendable {
             let prompt = try UIWorkflowConverter(registry: registry).prompt(from: workflow)
             return WorkflowDocument(prompt: prompt, format: .ui, uiWorkflow: json)
         }
-        if json["prompt"]?.objectValue != nil {
+        // A request body wraps the prompt; an API prompt may itself have a node called "prompt".
+        if let wrapped = json["prompt"]?.objectValue, wrapped["class_type"] == nil {
             let request = try PromptRequest(json: json)
             var document = WorkflowDocument(
                 prompt: request.prompt, format: .api, uiWorkflow: request.extraData["extra_pnginfo"]?["workflow"],

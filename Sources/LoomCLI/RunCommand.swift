@@ -59,6 +59,7 @@ final class ProgressReporter: Sendable {
     }
 
     func report(_ event: ExecutionEvent) {
+        if case .preview = event { return }
         if json {
             let message: JSONValue = ["type": .string(event.messageType), "data": .object(event.messageData())]
             print(message.jsonText(indent: nil))

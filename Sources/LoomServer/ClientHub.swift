@@ -5,9 +5,15 @@ import Synchronization
 /// and queue status reaches everyone. Sending never waits: each connection drains its own buffer, so a slow or
 /// vanished client cannot hold up a run.
 public final class ClientHub: Sendable {
+    /// What goes out on a connection: JSON messages, and previews as ComfyUI's binary frames.
+    enum Frame: Sendable, Equatable {
+        case text(String)
+        case binary([UInt8])
+    }
+
     private struct Connection {
         var token: UInt64
-        var continuation: AsyncStream<String>.Continuation
+        var continuation: AsyncStream<Frame>.Continuation
     }
 
     private struct State {
@@ -23,13 +29,13 @@ public final class ClientHub: Sendable {
     public init() {}
 
     /// Registers a connection for `clientID`; a reconnect under the same id replaces the old one, as in ComfyUI.
-    func connect(_ clientID: String) -> (token: UInt64, messages: AsyncStream<String>) {
-        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+    func connect(_ clientID: String) -> (token: UInt64, messages: AsyncStream<Frame>) {
+        let (stream, continuation) = AsyncStream<Frame>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         let token = state.withLock { state in
             state.nextToken += 1
             state.connections[clientID]?.continuation.finish()
             state.connections[clientID] = Connection(token: state.nextToken, continuation: continuation)
-            if let executing = state.executing[clientID] { continuation.yield(executing) }
+            if let executing = state.executing[clientID] { continuation.yield(.text(executing)) }
             return state.nextToken
         }
         return (token, stream)
@@ -49,14 +55,19 @@ public final class ClientHub: Sendable {
             if message.type == "executing" {
                 state.executing[clientID] = message.data["node"]?.isNull == false ? text : nil
             }
-            _ = state.connections[clientID]?.continuation.yield(text)
+            _ = state.connections[clientID]?.continuation.yield(.text(text))
         }
+    }
+
+    /// A binary frame (a step preview) for one client.
+    public func send(binary bytes: [UInt8], to clientID: String) {
+        state.withLock { state in _ = state.connections[clientID]?.continuation.yield(.binary(bytes)) }
     }
 
     public func broadcast(_ message: ServerMessage) {
         let text = message.text
         state.withLock { state in
-            for connection in state.connections.values { connection.continuation.yield(text) }
+            for connection in state.connections.values { connection.continuation.yield(.text(text)) }
         }
     }
 

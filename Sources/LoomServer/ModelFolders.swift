@@ -15,6 +15,6 @@ extension ModelDirectories: ModelFolders {
     public func modelFiles(in folder: String) -> [String]? {
         let name = ModelFolder.canonicalName(folder)
         guard ModelFolder.defaultSubfolders[name] != nil else { return nil }
-        return files(in: name)
+        return files(in: folder)
     }
 }

@@ -47,6 +47,10 @@ struct PromptWorker: Service {
                 // The end of the prompt is announced once its history entry is saved, so a client that reacts
                 // to it finds the entry.
                 if case .executing(_, nil, _) = event { return }
+                if case .preview(_, _, let image) = event {
+                    if let client = item.clientID, let frame = PreviewFrame(image) { clients.send(binary: frame.bytes, to: client) }
+                    return
+                }
                 send(ServerMessage(event))
             }
             entry = HistoryEntry(

@@ -29,7 +29,14 @@ struct WebSocketRoute {
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Client messages carry nothing Loom uses; reading them keeps pings answered and notices the close.
             group.addTask { for try await _ in inbound {} }
-            group.addTask { for await text in messages { try await outbound.write(.text(text)) } }
+            group.addTask {
+                for await frame in messages {
+                    switch frame {
+                    case .text(let text): try await outbound.write(.text(text))
+                    case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                    }
+                }
+            }
             try await group.next()
             group.cancelAll()
         }

@@ -10,14 +10,12 @@ public final class DeviceBuffer: Sendable {
     /// Texel-buffer views of this range, made on first use per format (matmul weights are read
     /// through them many times).
     private let views = Mutex<[TexelFormat: VkBufferView]>([:])
-    private let usage: MemoryUsage
 
-    init(block: MemoryBlock, offset: Int, size: Int, usage: MemoryUsage) {
+    init(block: MemoryBlock, offset: Int, size: Int) {
         self.block = block
         self.offset = offset
         self.size = size
-        self.usage = usage
-        usage.add(size)
+        block.device.recordTensorStorage(bytes: size)
     }
 
     deinit {
@@ -25,7 +23,7 @@ public final class DeviceBuffer: Sendable {
             for view in views.values { vkDestroyBufferView(block.device.handle, view, nil) }
         }
         block.release(offset..<(offset + size))
-        usage.add(-size)
+        block.device.recordTensorStorage(bytes: -size)
     }
 
     var handle: VkBuffer { block.buffer }

@@ -8,7 +8,6 @@ final class MemoryAllocator: Sendable {
     let alignment: Int
     private let blocks = Mutex<[MemoryBlock]>([])
     /// Bytes that tensors hold now and at most since the last reset.
-    let usage = MemoryUsage()
 
     init(device: VulkanDevice, preferredBlockSize: Int = 256 << 20) {
         self.device = device
@@ -25,12 +24,12 @@ final class MemoryAllocator: Sendable {
             throw .tensorTooLarge(bytes: bytes, limit: device.maxStorageBufferRange)
         }
         if bytes > blockSize {
-            return DeviceBuffer(block: try MemoryBlock(device: device, size: bytes, hostVisible: false), offset: 0, size: bytes, usage: usage)
+            return DeviceBuffer(block: try MemoryBlock(device: device, size: bytes, hostVisible: false), offset: 0, size: bytes)
         }
         let existing: DeviceBuffer? = blocks.withLock { blocks in
             for block in blocks {
                 if let offset = block.allocate(bytes: bytes, alignment: alignment) {
-                    return DeviceBuffer(block: block, offset: offset, size: bytes, usage: usage)
+                    return DeviceBuffer(block: block, offset: offset, size: bytes)
                 }
             }
             return nil
@@ -39,7 +38,7 @@ final class MemoryAllocator: Sendable {
         let block = try MemoryBlock(device: device, size: blockSize, hostVisible: false)
         let offset = block.allocate(bytes: bytes, alignment: alignment)!
         blocks.withLock { $0.append(block) }
-        return DeviceBuffer(block: block, offset: offset, size: bytes, usage: usage)
+        return DeviceBuffer(block: block, offset: offset, size: bytes)
     }
 
     /// Returns shared blocks that hold no tensor to the driver (after unloading a model, say).
@@ -49,23 +48,4 @@ final class MemoryAllocator: Sendable {
 
     /// Bytes obtained from the driver in shared blocks.
     var reservedBytes: Int { blocks.withLock { $0.count * blockSize } }
-}
-
-/// Bytes held by live device buffers and the most held at once: what a model's working set costs,
-/// independent of how blocks are reserved from the driver.
-final class MemoryUsage: Sendable {
-    private let counts = Mutex<(live: Int, peak: Int)>((0, 0))
-
-    func add(_ bytes: Int) {
-        counts.withLock { counts in
-            counts.live += bytes
-            counts.peak = max(counts.peak, counts.live)
-        }
-    }
-
-    var live: Int { counts.withLock { $0.live } }
-    var peak: Int { counts.withLock { $0.peak } }
-
-    /// Starts a new peak from what is live now.
-    func resetPeak() { counts.withLock { $0.peak = $0.live } }
 }

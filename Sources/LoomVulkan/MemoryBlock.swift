@@ -10,6 +10,7 @@ final class MemoryBlock: @unchecked Sendable {
     let memory: VkDeviceMemory
     let buffer: VkBuffer
     let size: Int
+    let hostVisible: Bool
     /// Host address of the block when it lives in host-visible memory.
     let mapped: UnsafeMutableRawPointer?
     /// Sorted, non-adjacent free ranges.
@@ -18,6 +19,7 @@ final class MemoryBlock: @unchecked Sendable {
     init(device: VulkanDevice, size: Int, hostVisible: Bool) throws(VulkanError) {
         self.device = device
         self.size = size
+        self.hostVisible = hostVisible
         var bufferInfo = VkBufferCreateInfo()
         bufferInfo.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
         bufferInfo.size = VkDeviceSize(size)
@@ -59,11 +61,13 @@ final class MemoryBlock: @unchecked Sendable {
         self.buffer = buffer!
         self.memory = memory!
         free = Mutex([0..<size])
+        if !hostVisible { device.recordAllocation(bytes: size) }
     }
 
     deinit {
         vkDestroyBuffer(device.handle, buffer, nil)
         vkFreeMemory(device.handle, memory, nil)
+        if !hostVisible { device.recordAllocation(bytes: -size) }
     }
 
     /// Offset of a new range of `bytes` aligned to `alignment`, or nil when no free range fits.

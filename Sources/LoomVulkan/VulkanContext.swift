@@ -93,12 +93,12 @@ public final class VulkanContext: Sendable {
     public var reservedMemoryBytes: Int { allocator.reservedBytes }
 
     /// Bytes that live tensors occupy now.
-    public var tensorMemoryBytes: Int { allocator.usage.live }
+    public var tensorMemoryBytes: Int { device.tensorMemoryBytes }
 
     /// The most bytes live tensors occupied at once since the last `resetPeakTensorMemory()`.
-    public var peakTensorMemoryBytes: Int { allocator.usage.peak }
+    public var peakTensorMemoryBytes: Int { device.peakTensorMemoryBytes }
 
-    public func resetPeakTensorMemory() { allocator.usage.resetPeak() }
+    public func resetPeakTensorMemory() { device.resetPeakMemory() }
 
     /// Gives device memory blocks that no tensor uses back to the driver.
     public func releaseUnusedMemory() { allocator.releaseUnusedBlocks() }

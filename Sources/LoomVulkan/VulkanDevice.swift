@@ -13,6 +13,12 @@ public final class VulkanDevice: @unchecked Sendable {
     let queueFamily: UInt32
     let memoryProperties: VkPhysicalDeviceMemoryProperties
     let submitLock = Mutex(())
+    /// Device memory held in allocations and used by tensors, now and at most since the last reset.
+    private let usage = Mutex(MemoryUsage())
+
+    private struct MemoryUsage {
+        var allocated = 0, peakAllocated = 0, tensors = 0, peakTensors = 0
+    }
 
     public let info: PhysicalDeviceInfo
     /// Largest range one storage-buffer binding may cover.
@@ -26,6 +32,52 @@ public final class VulkanDevice: @unchecked Sendable {
     public let timestampPeriod: Double
     /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.
     public let timestampValidBits: Int
+
+    /// Size of the largest device-local memory heap: what models must fit into (on CPU devices,
+    /// the share of system memory the driver offers).
+    public var deviceLocalMemoryBytes: Int {
+        var heaps = memoryProperties.memoryHeaps
+        let count = Int(memoryProperties.memoryHeapCount)
+        return withUnsafeBytes(of: &heaps) { raw in
+            raw.bindMemory(to: VkMemoryHeap.self).prefix(count)
+                .filter { $0.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT.rawValue != 0 }
+                .map { Int($0.size) }.max() ?? 0
+        }
+    }
+
+    /// Bytes of device memory (tensor blocks, not staging) allocated now.
+    public var allocatedMemoryBytes: Int { usage.withLock { $0.allocated } }
+
+    /// The most `allocatedMemoryBytes` has been since the device opened or the last reset.
+    public var peakAllocatedMemoryBytes: Int { usage.withLock { $0.peakAllocated } }
+
+    /// Bytes of the allocations that tensors occupy now (allocations are made in large blocks).
+    public var tensorMemoryBytes: Int { usage.withLock { $0.tensors } }
+
+    /// The most `tensorMemoryBytes` has been since the device opened or the last reset.
+    public var peakTensorMemoryBytes: Int { usage.withLock { $0.peakTensors } }
+
+    /// Starts new peak measurements from what is in use now.
+    public func resetPeakMemory() {
+        usage.withLock { usage in
+            usage.peakAllocated = usage.allocated
+            usage.peakTensors = usage.tensors
+        }
+    }
+
+    func recordAllocation(bytes: Int) {
+        usage.withLock { usage in
+            usage.allocated += bytes
+            usage.peakAllocated = max(usage.peakAllocated, usage.allocated)
+        }
+    }
+
+    func recordTensorStorage(bytes: Int) {
+        usage.withLock { usage in
+            usage.tensors += bytes
+            usage.peakTensors = max(usage.peakTensors, usage.tensors)
+        }
+    }
 
     /// Opens the device chosen by `selectPhysicalDevice`, reading `LOOM_VULKAN_DEVICE` unless a
     /// selector is passed.

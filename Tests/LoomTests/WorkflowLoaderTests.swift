@@ -30,6 +30,13 @@ func pngFile(texts: [(String, String)], truncated: Bool = false) throws -> [UInt
         #expect(try loader.load(Array(yaml.utf8), fileExtension: "yaml").prompt["a"]?[input: "value"] == .literal("hi"))
     }
 
+    @Test func anAPIPromptMayHaveANodeCalledPrompt() throws {
+        let text = #"{"prompt": {"inputs": {"value": "hi"}, "class_type": "PrimitiveString"}, "2": {"inputs": {"source": ["prompt", 0]}, "class_type": "PreviewAny"}}"#
+        let document = try loader.load(Array(text.utf8), fileExtension: "json")
+        #expect(document.format == .api)
+        #expect(document.prompt["2"]?[input: "source"] == .link(NodeLink(node: "prompt", output: 0)))
+    }
+
     @Test func readsTheWorkflowEmbeddedInAPNG() throws {
         let png = try pngFile(texts: [("prompt", apiText), ("workflow", #"{"nodes": [], "links": []}"#)])
         let document = try loader.load(png, fileExtension: "png")

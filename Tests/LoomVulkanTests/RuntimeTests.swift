@@ -24,6 +24,29 @@ final class RuntimeTests: XCTestCase {
         }
     }
 
+    func testDeviceMemoryCountersFollowAllocationsAndKeepThePeak() throws {
+        // A context of its own, so no other test's tensors move the counters.
+        let context = try VulkanContext()
+        let device = context.device
+        XCTAssertGreaterThan(device.deviceLocalMemoryBytes, 0)
+        let (allocatedBefore, tensorsBefore) = (device.allocatedMemoryBytes, device.tensorMemoryBytes)
+        var allocated = 0
+        do {
+            let tensor = try context.makeTensor(shape: [1024])
+            allocated = device.allocatedMemoryBytes
+            XCTAssertGreaterThanOrEqual(allocated - allocatedBefore, tensor.count * 4)
+            XCTAssertEqual(device.tensorMemoryBytes - tensorsBefore, tensor.count * 4)
+        }
+        XCTAssertEqual(device.tensorMemoryBytes, tensorsBefore)
+        XCTAssertEqual(device.peakTensorMemoryBytes, tensorsBefore + 4096)
+        context.releaseUnusedMemory()
+        XCTAssertEqual(device.allocatedMemoryBytes, allocatedBefore)
+        XCTAssertEqual(device.peakAllocatedMemoryBytes, allocated)
+        device.resetPeakMemory()
+        XCTAssertEqual(device.peakAllocatedMemoryBytes, allocatedBefore)
+        XCTAssertEqual(device.peakTensorMemoryBytes, tensorsBefore)
+    }
+
     func testSelectorThatMatchesNoDeviceListsTheDevices() {
         XCTAssertThrowsError(try VulkanContext(selector: "no-such-gpu")) { error in
             guard case VulkanError.deviceNotFound(let selector, let available) = error else { return XCTFail("unexpected \(error)") }

@@ -9,6 +9,8 @@ public enum ExecutionEvent: Sendable {
     /// `node == nil` marks the end of the prompt, as in ComfyUI.
     case executing(promptID: String, node: String?, displayNode: String?)
     case progress(promptID: String, node: String, value: Double, max: Double)
+    /// A picture of the running node's work so far; the server sends it as a binary WebSocket frame.
+    case preview(promptID: String, node: String, image: ProgressPreview)
     case executed(promptID: String, node: String, displayNode: String, output: JSONObject)
     case succeeded(promptID: String)
     case failed(ExecutionFailure)
@@ -17,7 +19,7 @@ public enum ExecutionEvent: Sendable {
     public var promptID: String {
         switch self {
         case .started(let id), .cached(let id, _), .executing(let id, _, _), .progress(let id, _, _, _),
-            .executed(let id, _, _, _), .succeeded(let id), .interrupted(let id, _, _, _):
+            .preview(let id, _, _), .executed(let id, _, _, _), .succeeded(let id), .interrupted(let id, _, _, _):
             id
         case .failed(let failure): failure.promptID
         }
@@ -30,6 +32,7 @@ public enum ExecutionEvent: Sendable {
         case .cached: "execution_cached"
         case .executing: "executing"
         case .progress: "progress"
+        case .preview: "b_preview"
         case .executed: "executed"
         case .succeeded: "execution_success"
         case .failed: "execution_error"
@@ -52,6 +55,8 @@ public enum ExecutionEvent: Sendable {
             ]
         case .progress(let id, let node, let value, let max):
             return ["value": Self.number(value), "max": Self.number(max), "prompt_id": .string(id), "node": .string(node)]
+        case .preview(let id, let node, let image):
+            return ["node": .string(node), "prompt_id": .string(id), "width": .int(image.width), "height": .int(image.height)]
         case .executed(let id, let node, let display, let output):
             return ["node": .string(node), "display_node": .string(display), "output": .object(output), "prompt_id": .string(id)]
         case .succeeded(let id):

@@ -7,16 +7,24 @@ public struct NodeContext: Sendable {
     public let resources: Resources
     let interruption: Interruption
     let progressSink: @Sendable (_ value: Double, _ total: Double) -> Void
+    let previewSink: @Sendable (ProgressPreview) -> Void
 
     public init(
         nodeID: String, promptID: String, resources: Resources, interruption: Interruption = Interruption(),
-        progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in }
+        progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in },
+        preview: @escaping @Sendable (ProgressPreview) -> Void = { _ in }
     ) {
         self.nodeID = nodeID
         self.promptID = promptID
         self.resources = resources
         self.interruption = interruption
+        self.previewSink = preview
         self.progressSink = progress
+    }
+
+    /// Shows `preview` to clients that display progress pictures; costs nothing when none listens.
+    public func reportPreview(_ preview: ProgressPreview) {
+        previewSink(preview)
     }
 
     /// Reports progress of long work, such as sampling steps; also a point where an interrupt stops the node.

@@ -296,9 +296,10 @@ struct PromptRun {
     func makeContext(for id: String) -> NodeContext {
         let promptID = promptID
         let events = events
-        return NodeContext(nodeID: id, promptID: promptID, resources: resources, interruption: interruption) { value, total in
-            events(.progress(promptID: promptID, node: id, value: value, max: total))
-        }
+        return NodeContext(
+            nodeID: id, promptID: promptID, resources: resources, interruption: interruption,
+            progress: { value, total in events(.progress(promptID: promptID, node: id, value: value, max: total)) },
+            preview: { events(.preview(promptID: promptID, node: id, image: $0)) })
     }
 
     func makeFailure(_ id: String, error: any Error) -> ExecutionFailure {

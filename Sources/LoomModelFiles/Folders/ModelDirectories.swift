@@ -52,6 +52,9 @@ public struct ModelDirectories: Sendable, Hashable, FileCatalog {
         for directory in searchedLocations(for: folder) {
             names.formUnion(Self.listFiles(under: directory))
         }
+        if let extensions = ModelFolder.extensionViews[folder]?.extensions {
+            names = names.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+        }
         return names.sorted()
     }
 

@@ -22,6 +22,12 @@ public enum ModelFolder {
         "clip": "text_encoders",
     ]
 
+    /// Folders that custom nodes define as a view of another folder's files with some extensions:
+    /// ComfyUI-GGUF's `unet_gguf` lists the `.gguf` files of `diffusion_models`.
+    public static let extensionViews: [String: (folder: String, extensions: Set<String>)] = [
+        "unet_gguf": ("diffusion_models", ["gguf"]),
+    ]
+
     /// ComfyUI's supported_pt_extensions plus `.gguf`, which Loom reads natively (ComfyUI needs a custom node).
     public static let fileExtensions: Set<String> = [
         "ckpt", "pt", "pt2", "bin", "pth", "safetensors", "pkl", "sft", "gguf",
@@ -29,6 +35,6 @@ public enum ModelFolder {
 
     /// The canonical name for `folder`, mapping legacy aliases.
     public static func canonicalName(_ folder: String) -> String {
-        legacyAliases[folder] ?? folder
+        legacyAliases[folder] ?? extensionViews[folder]?.folder ?? folder
     }
 }

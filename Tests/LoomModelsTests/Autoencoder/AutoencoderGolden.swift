@@ -37,14 +37,3 @@ struct AutoencoderGolden {
         return HostTensor(shape: entry.shape, values: values)
     }
 }
-
-/// Normalised mean squared error Σ(a − b)² / Σb², b the reference.
-func nmse(_ a: [Float], _ b: [Float]) -> Double {
-    precondition(a.count == b.count, "\(a.count) values against \(b.count)")
-    var error = 0.0, energy = 0.0
-    for (x, y) in zip(a, b) {
-        error += Double(x - y) * Double(x - y)
-        energy += Double(y) * Double(y)
-    }
-    return error / max(energy, .leastNormalMagnitude)
-}

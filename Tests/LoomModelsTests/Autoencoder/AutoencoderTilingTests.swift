@@ -96,7 +96,7 @@ import Testing
             let layout = TileLayout(width: 16, height: 16, overlap: 8, averagesThreeTilings: threeTilings)
             let tiled = try autoencoder.decode(latent, tiling: .tiles(layout))
             #expect(tiled.shape == whole.shape)
-            let error = nmse(tiled.values, whole.values)
+            let error = nmse(whole.values, tiled.values)
             #expect(error <= Self.tiledTolerance, "three tilings: \(threeTilings), NMSE \(error)")
             #expect(error > 0, "tiles must actually have been used")
         }
@@ -107,7 +107,7 @@ import Testing
         let whole = try autoencoder.encode(image, tiling: .never)
         let tiled = try autoencoder.encode(image, tiling: .tiles(TileLayout(width: 96, height: 96, overlap: 32, averagesThreeTilings: false)))
         #expect(tiled.shape == [1, 16, 12, 16])
-        let error = nmse(tiled.values, whole.values)
+        let error = nmse(whole.values, tiled.values)
         #expect(error <= Self.tiledTolerance && error > 0, "NMSE \(error)")
     }
 

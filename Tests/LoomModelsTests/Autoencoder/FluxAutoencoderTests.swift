@@ -33,7 +33,7 @@ import Testing
             let expected = try golden.tensor(test.mean)
             let mean = try autoencoder.encode(golden.tensor(test.image), tiling: .never)
             #expect(mean.shape == expected.shape, "\(test.image)")
-            let error = nmse(mean.values, expected.values)
+            let error = nmse(expected.values, mean.values)
             #expect(error <= 5e-4, "\(test.image): NMSE \(error)")
         }
     }
@@ -43,7 +43,7 @@ import Testing
             let expected = try golden.tensor(test.image)
             let image = try autoencoder.decode(golden.tensor(test.latent), tiling: .never)
             #expect(image.shape == expected.shape, "\(test.latent)")
-            let error = nmse(image.values, expected.values)
+            let error = nmse(expected.values, image.values)
             #expect(error <= 5e-4, "\(test.latent): NMSE \(error)")
         }
     }

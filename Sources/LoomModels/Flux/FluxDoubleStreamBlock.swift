@@ -1,0 +1,69 @@
+import LoomModelFiles
+import LoomVulkan
+
+/// A double-stream block: image and text tokens keep separate weights but attend jointly
+/// (text first). Each stream: modulated norm → fused qkv → joint attention → gated projection,
+/// then modulated norm → GELU(tanh) MLP → gated residual.
+struct FluxDoubleStreamBlock: Sendable {
+    struct Stream: Sendable {
+        let modulation: FluxModulation
+        let qkv: Linear
+        let queryNorm: Tensor
+        let keyNorm: Tensor
+        let projection: Linear
+        let mlpIn: Linear
+        let mlpOut: Linear
+
+        init(_ weights: ModelWeights, _ name: String, _ c: FluxConfiguration) throws(ModelLoadingError) {
+            let (hidden, mlp, d) = (c.hiddenSize, c.parameters.mlpHiddenSize, c.headDimension)
+            modulation = try FluxModulation(weights, "\(name)_mod.lin", hidden: hidden, chunks: 6)
+            qkv = try weights.linear("\(name)_attn.qkv", inputs: hidden, outputs: 3 * hidden)
+            queryNorm = try weights.float32("\(name)_attn.norm.query_norm.scale", shape: [d])
+            keyNorm = try weights.float32("\(name)_attn.norm.key_norm.scale", shape: [d])
+            projection = try weights.linear("\(name)_attn.proj", inputs: hidden, outputs: hidden)
+            mlpIn = try weights.linear("\(name)_mlp.0", inputs: hidden, outputs: mlp)
+            mlpOut = try weights.linear("\(name)_mlp.2", inputs: mlp, outputs: hidden)
+        }
+    }
+
+    let image: Stream
+    let text: Stream
+    let attention: FluxAttention
+
+    /// The block's weights under `double_blocks.N.`.
+    init(_ weights: ModelWeights, _ c: FluxConfiguration) throws(ModelLoadingError) {
+        image = try Stream(weights, "img", c)
+        text = try Stream(weights, "txt", c)
+        attention = FluxAttention(heads: c.headCount, headDimension: c.headDimension)
+    }
+
+    func callAsFunction(image img: Tensor, text txt: Tensor, activatedVector: Tensor, table: Tensor,
+                        on recorder: CommandRecorder) throws(VulkanError) -> (image: Tensor, text: Tensor) {
+        let hidden = attention.heads * attention.headDimension
+        let imageMod = try image.modulation(activatedVector, on: recorder)
+        let textMod = try text.modulation(activatedVector, on: recorder)
+
+        func projections(_ stream: Stream, _ x: Tensor, _ mod: [Tensor]) throws(VulkanError) -> (q: Tensor, k: Tensor, v: Tensor) {
+            let qkv = try stream.qkv(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]), on: recorder)
+            return (try attention.normalized(attention.headView(of: qkv, startingAt: 0), scale: stream.queryNorm, on: recorder),
+                    try attention.normalized(attention.headView(of: qkv, startingAt: hidden), scale: stream.keyNorm, on: recorder),
+                    attention.headView(of: qkv, startingAt: 2 * hidden))
+        }
+        let t = try projections(text, txt, textMod)
+        let i = try projections(image, img, imageMod)
+        let joint = try attention(query: recorder.concatenate([t.q, i.q], axis: 1),
+                                  key: recorder.concatenate([t.k, i.k], axis: 1),
+                                  value: recorder.concatenate([t.v, i.v], axis: 1), table: table, on: recorder)
+        let textTokens = txt.shape[1]
+        let textAttention = try joint.sliced(axis: 1, 0..<textTokens)
+        let imageAttention = try joint.sliced(axis: 1, textTokens..<joint.shape[1])
+
+        func residuals(_ stream: Stream, _ x: Tensor, _ attended: Tensor, _ mod: [Tensor]) throws(VulkanError) -> Tensor {
+            let afterAttention = try recorder.gatedAdd(x, gate: mod[2], stream.projection(attended, on: recorder))
+            let normed = try recorder.fluxModulatedNorm(afterAttention, shift: mod[3], scale: mod[4])
+            let mlp = try stream.mlpOut(recorder.gelu(stream.mlpIn(normed, on: recorder), approximation: .tanh), on: recorder)
+            return try recorder.gatedAdd(afterAttention, gate: mod[5], mlp)
+        }
+        return (try residuals(image, img, imageAttention, imageMod), try residuals(text, txt, textAttention, textMod))
+    }
+}

@@ -1,0 +1,37 @@
+import LoomModelFiles
+import LoomVulkan
+
+/// A single-stream block over the joined text + image tokens: one `linear1` yields q, k, v and
+/// the MLP input side by side; `linear2` maps [attention | GELU(mlp)] back, added through a gate.
+struct FluxSingleStreamBlock: Sendable {
+    let modulation: FluxModulation
+    let linear1: Linear
+    let linear2: Linear
+    let queryNorm: Tensor
+    let keyNorm: Tensor
+    let attention: FluxAttention
+
+    /// The block's weights under `single_blocks.N.`.
+    init(_ weights: ModelWeights, _ c: FluxConfiguration) throws(ModelLoadingError) {
+        let (hidden, mlp, d) = (c.hiddenSize, c.parameters.mlpHiddenSize, c.headDimension)
+        modulation = try FluxModulation(weights, "modulation.lin", hidden: hidden, chunks: 3)
+        linear1 = try weights.linear("linear1", inputs: hidden, outputs: 3 * hidden + mlp)
+        linear2 = try weights.linear("linear2", inputs: hidden + mlp, outputs: hidden)
+        queryNorm = try weights.float32("norm.query_norm.scale", shape: [d])
+        keyNorm = try weights.float32("norm.key_norm.scale", shape: [d])
+        attention = FluxAttention(heads: c.headCount, headDimension: c.headDimension)
+    }
+
+    func callAsFunction(_ x: Tensor, activatedVector: Tensor, table: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        let hidden = attention.heads * attention.headDimension
+        let mod = try modulation(activatedVector, on: recorder)
+        let fused = try linear1(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]), on: recorder)
+        let attended = try attention(
+            query: attention.normalized(attention.headView(of: fused, startingAt: 0), scale: queryNorm, on: recorder),
+            key: attention.normalized(attention.headView(of: fused, startingAt: hidden), scale: keyNorm, on: recorder),
+            value: attention.headView(of: fused, startingAt: 2 * hidden), table: table, on: recorder)
+        let mlp = try recorder.gelu(fused.sliced(axis: 2, (3 * hidden)..<fused.shape[2]), approximation: .tanh)
+        let output = try linear2(recorder.concatenate([attended, mlp], axis: 2), on: recorder)
+        return try recorder.gatedAdd(x, gate: mod[2], output)
+    }
+}

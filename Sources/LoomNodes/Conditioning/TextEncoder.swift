@@ -1,0 +1,37 @@
+import LoomModels
+import LoomText
+
+/// ComfyUI's CLIP: the tokenizers and loaded text encoders a loader produced. Encoding is deterministic,
+/// so the graph cache serves a repeated prompt without running the encoder again.
+public struct TextEncoder: Sendable {
+    public enum Kind: Sendable {
+        /// DualCLIPLoader `flux`: CLIP-L for the pooled vector, T5-XXL for the token sequence.
+        case flux(FluxTextEncoder)
+        /// CLIPLoader `stable_diffusion` with a CLIP-L file: SD1.x conditioning.
+        case stableDiffusion(PromptTokenizer<CLIPTokenizer>, CLIPTextEncoder)
+    }
+
+    public var kind: Kind
+    /// CLIPSetLastLayer's choice for CLIP-L's token sequence. Flux uses only CLIP-L's pooled output,
+    /// which always comes from the last layer, so there it changes nothing (as in ComfyUI).
+    public var clipLayer: CLIPTextEncoder.OutputLayer = .last
+
+    public init(_ kind: Kind) { self.kind = kind }
+
+    /// CLIPTextEncode: the conditioning of one prompt.
+    public func encode(_ text: String) throws -> Conditioning {
+        switch kind {
+        case .flux(let encoder):
+            let (crossAttention, pooled) = try encoder.encode(text)
+            return Conditioning([Conditioning.Entry(crossAttention: crossAttention, pooledOutput: pooled)])
+        case .stableDiffusion(let tokenizer, let encoder):
+            let windows = try WeightedWindows(tokenizer.tokenizeWithWeights(text))
+            let encoded = try encoder.encode(
+                windows.batch { [encoder.startToken] + Array(repeating: encoder.endToken, count: $0 - 1) }, layer: clipLayer, projected: true)
+            // ComfyUI returns the first window's pooled output.
+            let width = encoded.pooled.shape[1]
+            let pooled = HostTensor(shape: [1, width], values: Array(encoded.pooled.values[0..<width]))
+            return Conditioning([Conditioning.Entry(crossAttention: windows.combine(encoded.hidden), pooledOutput: pooled)])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import LoomGraph
+import LoomModelFiles
+import LoomModels
+import LoomText
+
+/// Loads two text encoders into one CLIP. Loom implements the `flux` type: a CLIP-L and a T5 file, in
+/// either order (ComfyUI tells them apart by their tensors, and so does Loom). The `device` option is
+/// accepted for saved workflows; Loom runs text encoders on its Vulkan device either way.
+public struct DualCLIPLoader: Node {
+    /// ComfyUI's choices, so that saved workflows validate; `supportedTypes` says what Loom runs.
+    static let types = ["sdxl", "sd3", "flux", "hunyuan_video", "hidream", "hunyuan_image", "hunyuan_video_15", "kandinsky5",
+                        "kandinsky5_image", "newbie"]
+    static let supportedTypes: Set<String> = ["flux"]
+
+    public static let schema = NodeSchema(
+        name: "DualCLIPLoader", displayName: "DualCLIPLoader", category: "advanced/loaders",
+        description: "Loads two text encoders as one CLIP; flux takes a CLIP-L and a T5-XXL file.",
+        inputs: [
+            .combo("clip_name1", ComboOptions(choices: .files(folder: TextEncoderFiles.folder))),
+            .combo("clip_name2", ComboOptions(choices: .files(folder: TextEncoderFiles.folder))),
+            .combo("type", types),
+            .combo("device", ["default", "cpu"], section: .optional),
+        ],
+        outputs: [OutputSpec("CLIP")])
+
+    public init() {}
+
+    public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {
+        guard let type = inputs.values["type"] as? String, !supportedTypes.contains(type) else { return nil }
+        return "type '\(type)' is not supported by Loom (supported: \(supportedTypes.sorted().joined(separator: ", ")))"
+    }
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let node = Self.schema.name
+        let first = try TextEncoderFiles.open(try inputs("clip_name1"), input: "clip_name1", node: node, resources: context.resources)
+        let second = try TextEncoderFiles.open(try inputs("clip_name2"), input: "clip_name2", node: node, resources: context.resources)
+        var clipFile: ModelFile?, t5File: ModelFile?
+        for (file, architecture) in [first, second] {
+            switch architecture {
+            case .clipText: clipFile = clipFile ?? file
+            case .t5Encoder: t5File = t5File ?? file
+            default: break
+            }
+        }
+        guard let clipFile, let t5File else {
+            throw NodeError(node, "type 'flux' needs a CLIP-L and a T5-XXL file, got \(first.1) and \(second.1)")
+        }
+        let device = try ComputeDevice.context()
+        let tokenizer = FluxPromptTokenizer(
+            clipL: try CLIPTokenizer.bundled(), t5xxl: try TextEncoderFiles.t5Tokenizer(for: t5File, resources: context.resources))
+        let encoder = FluxTextEncoder(
+            tokenizer: tokenizer,
+            clipL: try CLIPTextEncoder(weights: ModelWeights(file: clipFile, context: device)),
+            t5xxl: try T5Encoder(weights: ModelWeights(file: t5File, context: device)))
+        return NodeResult([TextEncoder(.flux(encoder))])
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import LoomGraph
+import LoomModelFiles
+import LoomModels
+import LoomText
+
+/// How the CLIP loaders find, open and recognise text-encoder files.
+enum TextEncoderFiles {
+    static let folder = "text_encoders"
+
+    /// A listed file of the text_encoders folder (legacy `clip` included), opened and recognised.
+    static func open(_ name: String, input: String, node: String, resources: Resources) throws -> (ModelFile, ModelArchitecture) {
+        guard let directories = resources.get(FolderPaths.self)?.models as? ModelDirectories else {
+            throw NodeError(node, "\(input): no model folders are configured, so '\(name)' cannot be found")
+        }
+        let file = try ModelFile.open(path: directories.path(of: name, in: folder))
+        let architectures = ArchitectureDetector.detect(file).filter { $0.prefix.isEmpty }.map(\.architecture)
+        guard let architecture = architectures.first(where: { $0.isTextEncoder }) else {
+            let found = architectures.map(\.description).joined(separator: ", ")
+            throw NodeError(node, "\(input): \(name) is not a CLIP or T5 text encoder\(found.isEmpty ? "" : " (found \(found))")")
+        }
+        return (file, architecture)
+    }
+
+    /// The T5 tokenizer for a T5 file: `tokenizer.json` or `spiece.model` next to the file, in a diffusers
+    /// model's `tokenizer_2/` beside its `text_encoder_2/`, or in a ComfyUI install (the base folder, or
+    /// the parent of a `models` folder) under `comfy/text_encoders/t5_tokenizer/`. The error names the
+    /// file's folder as the place to put it.
+    static func t5Tokenizer(for file: ModelFile, resources: Resources) throws(T5TokenizerError) -> T5Tokenizer {
+        let modelDirectory = URL(fileURLWithPath: file.path).deletingLastPathComponent()
+        var directories = [modelDirectory, modelDirectory.deletingLastPathComponent().appendingPathComponent("tokenizer_2")]
+        var installs: [URL] = []
+        if let folders = resources.get(FolderPaths.self) {
+            installs.append(URL(fileURLWithPath: folders.base))
+            for location in folders.searchedLocations(for: folder) {
+                // models/text_encoders → the install holding `models`.
+                installs.append(URL(fileURLWithPath: location).deletingLastPathComponent().deletingLastPathComponent())
+            }
+        }
+        for install in installs {
+            let directory = install.appendingPathComponent("comfy/text_encoders/t5_tokenizer")
+            if !directories.contains(directory) { directories.append(directory) }
+        }
+        return try T5TokenizerLocator(directories: directories).load()
+    }
+}
+
+extension ModelArchitecture {
+    var isTextEncoder: Bool {
+        switch self {
+        case .clipText, .t5Encoder: true
+        default: false
+        }
+    }
+}

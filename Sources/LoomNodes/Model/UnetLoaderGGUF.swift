@@ -1,0 +1,23 @@
+import LoomGraph
+
+/// ComfyUI-GGUF's "Unet Loader (GGUF)": a `.gguf` transformer (city96's Flux quantisations) from the
+/// `unet_gguf` view of `diffusion_models`. Q8_0 and Q4_0 blocks are read by the matmul shaders as
+/// stored; other quantisations are expanded to f16 when uploaded.
+public struct UnetLoaderGGUF: Node {
+    public static let schema = NodeSchema(
+        name: "UnetLoaderGGUF", displayName: "Unet Loader (GGUF)", category: "bootleg",
+        inputs: [.combo("unet_name", ComboOptions(choices: .files(folder: "unet_gguf")))],
+        outputs: [OutputSpec("MODEL")])
+
+    public init() {}
+
+    public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        let name: String = try inputs("unet_name")
+        let (file, detected, parameters) = try DiffusionModelFiles.openFlux(
+            name, folder: "unet_gguf", input: "unet_name", node: Self.schema.name, resources: context.resources)
+        guard file.format == .gguf else {
+            throw NodeError(Self.schema.name, "unet_name: \(name) is a \(file.format.rawValue) file, not GGUF (load it with UNETLoader)")
+        }
+        return NodeResult([try DiffusionModelFiles.fluxModel(file, detected, parameters)])
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import LoomModelFiles
+import LoomModels
+
+/// Tests/Fixtures/golden/flux: tiny Flux checkpoints and the velocities ComfyUI's forward gives
+/// for fixed inputs (scripts/fixtures/make_flux_golden.py).
+struct FluxGolden {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/golden/flux")
+
+    struct Case: Decodable {
+        let name: String
+        let model: String
+        let timestep: Float
+        let guidance: Float
+        let x: String
+        let context: String
+        let pooled: String
+        let velocity: String
+        let concat: String?
+        let trace: [String: String]?
+    }
+
+    private struct Manifest: Decodable {
+        let arrays: [String: [Int]]
+        let cases: [Case]
+    }
+
+    private let manifest: Manifest
+
+    init() throws {
+        let data = try Data(contentsOf: Self.directory.appendingPathComponent("manifest.json"))
+        manifest = try JSONDecoder().decode(Manifest.self, from: data)
+    }
+
+    func testCase(_ name: String) -> Case { manifest.cases.first { $0.name == name }! }
+
+    func array(_ name: String) throws -> HostTensor {
+        let data = try Data(contentsOf: Self.directory.appendingPathComponent(name + ".f32"))
+        let values = data.withUnsafeBytes { raw in
+            raw.bindMemory(to: UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
+        }
+        return HostTensor(shape: manifest.arrays[name]!, values: values)
+    }
+
+    func input(_ c: Case) throws -> DiffusionInput {
+        DiffusionInput(x: try array(c.x), timestep: c.timestep, context: try array(c.context), pooled: try array(c.pooled),
+                       guidance: c.guidance, concat: try c.concat.map { try array($0) })
+    }
+
+    static func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
+
+    /// The checkpoint with the parameters the detector reads from it.
+    static func open(_ file: String) throws -> (ModelFile, FluxParameters) {
+        let model = try ModelFile.open(path: path(file))
+        guard case .flux(let parameters) = ArchitectureDetector.detect(model).first?.architecture else {
+            throw FluxModelError.unsupportedShape("\(file) is not detected as Flux")
+        }
+        return (model, parameters)
+    }
+}
+
+/// Normalised mean squared error Σ(a − b)² / Σb², with any non-finite value counting as a failure.
+func normalisedError(_ actual: [Float], _ expected: [Float]) -> Double {
+    guard actual.count == expected.count, actual.allSatisfy(\.isFinite) else { return .infinity }
+    var difference = 0.0, reference = 0.0
+    for (a, b) in zip(actual, expected) {
+        difference += Double(a - b) * Double(a - b)
+        reference += Double(b) * Double(b)
+    }
+    return difference / reference
+}

@@ -1,0 +1,148 @@
+import Foundation
+import LoomModelFiles
+@testable import LoomModels
+import LoomVulkan
+import Testing
+
+@Suite struct FluxTransformerTests {
+    static let tolerance = 5e-4
+
+    private func transformer(_ file: String, weightBudgetBytes: Int? = nil) throws -> FluxTransformer {
+        let (model, parameters) = try FluxGolden.open(file)
+        return try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.context()), parameters: parameters,
+                                   weightBudgetBytes: weightBudgetBytes)
+    }
+
+    private func expectGolden(_ name: String, weightBudgetBytes: Int? = nil) async throws {
+        let golden = try FluxGolden()
+        let c = golden.testCase(name)
+        let network = try transformer(c.model, weightBudgetBytes: weightBudgetBytes)
+        let velocity = try await network.velocity(golden.input(c))
+        let expected = try golden.array(c.velocity)
+        #expect(velocity.shape == expected.shape)
+        let error = normalisedError(velocity.values, expected.values)
+        #expect(error <= Self.tolerance, "\(name): NMSE \(error)")
+    }
+
+    @Test func rotaryAxesFollowFluxProportions() {
+        #expect(FluxConfiguration.rotaryAxes(headDimension: 128) == [16, 56, 56])
+        #expect(FluxConfiguration.rotaryAxes(headDimension: 32) == [4, 14, 14])
+        #expect(FluxConfiguration.rotaryAxes(headDimension: 16) == [4, 6, 6])
+    }
+
+    @Test func configurationFromDetectedShapes() throws {
+        let dev = try FluxConfiguration(FluxGolden.open("flux-dev-golden-bf16.safetensors").1)
+        #expect(dev.parameters.variant == .dev)
+        #expect((dev.latentChannels, dev.concatChannels, dev.headCount, dev.headDimension) == (16, 0, 2, 16))
+        let fill = try FluxConfiguration(FluxGolden.open("flux-fill-golden-bf16.safetensors").1)
+        #expect(fill.parameters.variant == .fill)
+        #expect((fill.latentChannels, fill.concatChannels) == (16, 80))
+    }
+
+    @Test func everyBlockMatchesComfyUI() throws {
+        let golden = try FluxGolden()
+        let c = golden.testCase("dev")
+        let network = try transformer(c.model)
+        var checked: [String] = []
+        _ = try network.evaluate(golden.input(c)) { name, tensor in
+            let expected = try golden.array(c.trace![name]!)
+            let actual = try network.weights.context.download(tensor)
+            let error = normalisedError(actual, expected.values)
+            #expect(error <= Self.tolerance, "\(name): NMSE \(error)")
+            checked.append(name)
+        }
+        #expect(Set(checked) == Set(c.trace!.keys))
+    }
+
+    @Test func devVelocity() async throws { try await expectGolden("dev") }
+
+    @Test func oddLatentIsPaddedCircularlyAndCropped() async throws { try await expectGolden("dev-odd") }
+
+    @Test func batchOfTwoWithDifferentConditioning() async throws { try await expectGolden("dev-batch2") }
+
+    @Test func fillConcatenatesMaskedImageAndMask() async throws { try await expectGolden("fill") }
+
+    @Test func schnellHasNoGuidanceEmbedding() async throws {
+        #expect(try !transformer("flux-schnell-golden-bf16.safetensors").usesGuidance)
+        try await expectGolden("schnell")
+    }
+
+    @Test func ggufQ8_0ReadsQuantisedWeightsDirectly() async throws {
+        let (model, parameters) = try FluxGolden.open("flux-dev-golden-Q8_0.gguf")
+        let network = try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.context()), parameters: parameters)
+        #expect(network.residentDoubleBlocks[0].image.qkv.weight.dtype == .q8_0)
+        try await expectGolden("dev-q8_0")
+    }
+
+    @Test func scaledFP8WeightsKeepTheirScale() async throws {
+        let qkv = try transformer("flux-dev-golden-fp8-e4m3fn-scaled.safetensors").residentDoubleBlocks[0].image.qkv
+        #expect(qkv.weight.dtype == .f8E4M3)
+        #expect(qkv.weightScale != 1)
+        try await expectGolden("dev-fp8-scaled")
+    }
+
+    /// The fixture models of Tests/Fixtures/models (head dimension 8) hold the same weights as BF16
+    /// and as Q4_0 GGUF: the Q4_0 velocity may differ from the BF16 one only by quantisation noise.
+    @Test func q4_0MatchesItsBF16SourceUpToQuantisationNoise() async throws {
+        let context = try ComputeDevice.context()
+        func network(_ file: String) throws -> FluxTransformer {
+            let model = try ModelFixtures.open(file)
+            guard case .flux(let parameters) = ArchitectureDetector.detect(model).first?.architecture else {
+                throw FluxModelError.unsupportedShape("\(file) is not detected as Flux")
+            }
+            return try FluxTransformer(weights: ModelWeights(file: model, context: context), parameters: parameters)
+        }
+        let q4 = try network("flux-dev-tiny-Q4_0.gguf")
+        #expect(q4.residentDoubleBlocks[0].image.mlpOut.weight.dtype == .q4_0)
+        let golden = try FluxGolden()
+        let input = try golden.input(golden.testCase("dev"))
+        let reference = try await network("flux-dev-tiny.safetensors").velocity(input)
+        let quantised = try await q4.velocity(input)
+        let error = normalisedError(quantised.values, reference.values)
+        #expect(error > 0 && error < 1e-2, "NMSE \(error)")
+    }
+
+    @Test func streamedBlocksGiveTheSameVelocity() async throws {
+        let streamed = try transformer("flux-dev-golden-bf16.safetensors", weightBudgetBytes: 0)
+        #expect(streamed.memoryPlan.residentBlockCount == 0)
+        #expect(streamed.residentDoubleBlocks.isEmpty && streamed.residentSingleBlocks.isEmpty)
+        try await expectGolden("dev", weightBudgetBytes: 0)
+        let plan = try transformer("flux-dev-golden-bf16.safetensors").memoryPlan
+        // Room for the shared weights, one streamed block and the first block: one resident, three streamed.
+        let partial = plan.sharedBytes + plan.blockBytes.max()! + plan.blockBytes[0]
+        #expect(try transformer("flux-dev-golden-bf16.safetensors", weightBudgetBytes: partial).memoryPlan.residentBlockCount == 1)
+        try await expectGolden("dev-batch2", weightBudgetBytes: partial)
+    }
+
+    @Test func memoryPlanKeepsWhatFitsAndLeavesRoomToStream() {
+        #expect(FluxMemoryPlan(blockBytes: [10, 10, 20], sharedBytes: 5, budgetBytes: 45).residentBlockCount == 3)
+        let partial = FluxMemoryPlan(blockBytes: [10, 10, 20], sharedBytes: 5, budgetBytes: 44)
+        #expect(partial.residentBlockCount == 1)
+        #expect(partial.streamsBlocks)
+        #expect(partial.residentBytes == 15)
+        #expect(FluxMemoryPlan(blockBytes: [10, 10, 20], sharedBytes: 5, budgetBytes: 0).residentBlockCount == 0)
+    }
+
+    @Test func planCountsEveryTensorOnce() throws {
+        let (model, parameters) = try FluxGolden.open("flux-dev-golden-bf16.safetensors")
+        let plan = FluxMemoryPlan(file: model, prefix: "", configuration: try FluxConfiguration(parameters), budgetBytes: .max)
+        let expected = model.tensors.reduce(0) { $0 + ($1.shape.count < 2 ? 4 * $1.elementCount : $1.byteCount) }
+        #expect(plan.sharedBytes + plan.blockBytes.reduce(0, +) == expected)
+        #expect(plan.blockCount == 4)
+        #expect(plan.blockBytes[0] == plan.blockBytes[1] && plan.blockBytes[0] > plan.blockBytes[2])
+    }
+
+    @Test func wrongInputsAreNamed() async throws {
+        let golden = try FluxGolden()
+        let dev = try transformer("flux-dev-golden-bf16.safetensors")
+        var input = try golden.input(golden.testCase("dev"))
+        input.context = HostTensor(zeros: [1, 5, 16])
+        await #expect(throws: FluxModelError.input(name: "context", expected: "[batch, tokens, 32]", found: [1, 5, 16])) {
+            try await dev.velocity(input)
+        }
+        let fill = try transformer("flux-fill-golden-bf16.safetensors")
+        var fillInput = try golden.input(golden.testCase("fill"))
+        fillInput.concat = nil
+        await #expect(throws: FluxModelError.self) { try await fill.velocity(fillInput) }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import LoomImaging
+import Testing
+@testable import Loom
+
+/// The Flux workflows in graphs/ run on the bundled default models and compared, image for image, with
+/// a PyTorch statement of the same computation (scripts/fixtures/make_workflow_golden.py): same prompt
+/// conditioning, sigmas, seeded noise, sampler, Flux forward and autoencoder.
+@Suite(.serialized) struct FluxWorkflowTests {
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("loom-flux-\(UUID().uuidString)")
+
+    func engine() -> LoomEngine {
+        let resources = Resources()
+        FolderPaths(
+            base: output.path, input: repositoryRoot.appendingPathComponent("graphs/input").path, output: output.path,
+            models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent("graphs/models").path)
+        ).register(in: resources)
+        return LoomEngine(resources: resources)
+    }
+
+    func savedImage(_ outcome: ExecutionOutcome, node: String) throws -> RasterImage {
+        let image = try #require(outcome.outputs[node]?["images"]?.arrayValue?.first)
+        let path = output.appendingPathComponent(image["subfolder"]?.stringValue ?? "")
+            .appendingPathComponent(image["filename"]!.stringValue!).path
+        return try ImageFile.read(at: path)
+    }
+
+    @Test(arguments: [("flux-text-to-image", "save"), ("flux-fill-inpaint", "save")])
+    func matchesThePyTorchReference(graph: String, saveNode: String) async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
+        let document = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph).yaml"))
+        let outcome = try await engine.run(document)
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let image = try savedImage(outcome, node: saveNode)
+        let golden = repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/workflows/\(graph).u8")
+        let expected = [UInt8](try Data(contentsOf: golden))
+        #expect(image.channels == 3 && expected.count == image.width * image.height * 3)
+        var sums = [0, 0, 0], largest = 0
+        for (index, sample) in image.samples.enumerated() {
+            let difference = abs(Int(sample) - Int(expected[index]))
+            sums[index % 3] += difference
+            largest = max(largest, difference)
+        }
+        // Mean absolute error per channel under one level of 255; the reference is not flat.
+        for channel in 0..<3 {
+            #expect(Double(sums[channel]) / Double(image.width * image.height) < 1, "channel \(channel)")
+        }
+        #expect(largest <= 2)
+        #expect(Set(expected).count > 50)
+    }
+
+    @Test func everyReadyGraphValidatesInBothFormats() throws {
+        let engine = engine()
+        let graphs = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("graphs").path)
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }
+        #expect(graphs.count >= 10)
+        for graph in graphs {
+            let document = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph)"))
+            #expect(throws: Never.self, "\(graph)") { try engine.validate(document) }
+            if graph.hasSuffix(".json") {
+                let yaml = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/" + graph.dropLast(5) + ".yaml"))
+                #expect(yaml.prompt == document.prompt, "\(graph) and its YAML are the same workflow")
+            }
+        }
+    }
+
+    @Test func dashTailorWithFluxFillDressesThePerson() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
+        let outcome = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor-fill.yaml")))
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let composite = try savedImage(outcome, node: "save_composite")
+        #expect((composite.width, composite.height) == (248, 160))
+        let dressed = try savedImage(outcome, node: "save_person")
+        #expect((dressed.width, dressed.height) == (120, 160))
+        // The crop is the right part of the sampled composite.
+        for y in 0..<dressed.height {
+            for x in 0..<dressed.width {
+                let cropped = (y * dressed.width + x) * 3, source = (y * composite.width + x + 128) * 3
+                #expect(dressed.samples[cropped..<cropped + 3] == composite.samples[source..<source + 3])
+            }
+        }
+    }
+
+    @Test func anAllInOneCheckpointLoadsTheSameThreeModels() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        // The bundled models, written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it.
+        let models = repositoryRoot.appendingPathComponent("graphs/models")
+        let checkpoints = output.appendingPathComponent("models/checkpoints")
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        try SafetensorsComposer.compose([
+            ("model.diffusion_model.", models.appendingPathComponent("diffusion_models/flux1-dev.safetensors").path),
+            ("text_encoders.clip_l.transformer.", models.appendingPathComponent("text_encoders/clip_l.safetensors").path),
+            ("text_encoders.t5xxl.transformer.", models.appendingPathComponent("text_encoders/t5xxl_fp16.safetensors").path),
+            ("vae.", models.appendingPathComponent("vae/ae.safetensors").path),
+        ], into: checkpoints.appendingPathComponent("flux1-dev-all-in-one.safetensors"))
+        try FileManager.default.copyItem(
+            at: models.appendingPathComponent("text_encoders/tokenizer.json").resolvingSymlinksInPath(),
+            to: checkpoints.appendingPathComponent("tokenizer.json"))
+
+        // The text-to-image graph with its three loaders replaced by the checkpoint loader.
+        let original = try String(contentsOf: repositoryRoot.appendingPathComponent("graphs/flux-text-to-image.yaml"), encoding: .utf8)
+        let blocks = original.components(separatedBy: "\n\n").filter {
+            !($0.hasPrefix("model:") || $0.hasPrefix("clip:") || $0.hasPrefix("vae:"))
+        }
+        let graph = blocks.joined(separator: "\n\n")
+            .replacingOccurrences(of: "$clip.CLIP", with: "$checkpoint.CLIP")
+            .replacingOccurrences(of: "$vae.VAE", with: "$checkpoint.VAE")
+            .replacingOccurrences(of: "$model.MODEL", with: "$checkpoint.MODEL")
+            + "\n\ncheckpoint:\n  node: CheckpointLoaderSimple\n  ckpt_name: flux1-dev-all-in-one.safetensors\n"
+        let resources = Resources()
+        FolderPaths(base: output.path, output: output.path,
+                    models: ModelDirectories(modelsRoot: output.appendingPathComponent("models").path)).register(in: resources)
+        let engine = LoomEngine(resources: resources)
+        let outcome = try await engine.run(try engine.loader.load(Array(graph.utf8), fileExtension: "yaml"))
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let image = try savedImage(outcome, node: "save")
+        let expected = [UInt8](try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/workflows/flux-text-to-image.u8")))
+        let total = zip(image.samples, expected).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+        #expect(Double(total) / Double(expected.count) < 1)
+    }
+}
