@@ -21,14 +21,14 @@ struct BenchVAECommand: ParsableCommand {
     @Flag(help: "Average ComfyUI's three tilings (three times the work) instead of one.")
     var threeTilings = false
 
-    @Option(help: "Memory budget in MiB for the automatic choice (reported, not run).")
-    var budget = FluxAutoencoder.defaultMemoryBudget >> 20
+    @Option(help: "Memory budget in MiB for the automatic choice (reported, not run); by default an eighth of the device's memory, at least 1 GiB.")
+    var budget: Int?
 
     func run() throws {
         let context = try VulkanContext()
-        let autoencoder = try FluxAutoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget << 20)
+        let autoencoder = try FluxAutoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget.map { $0 << 20 })
         let limit = context.device.maxStorageBufferRange
-        print("device: \(context.device.info.name), maxStorageBufferRange \(limit >> 20) MiB, budget \(budget) MiB")
+        print("device: \(context.device.info.name), maxStorageBufferRange \(limit >> 20) MiB, budget \(autoencoder.memoryBudget >> 20) MiB")
         print("model: \(model), widths \(autoencoder.parameters.channelMultipliers.map { $0 * autoencoder.parameters.baseChannels })")
         print("size        mode                              seconds   peak MiB   tiles")
         let layout = TileLayout(width: tile, height: tile, overlap: tile / 4, averagesThreeTilings: threeTilings)

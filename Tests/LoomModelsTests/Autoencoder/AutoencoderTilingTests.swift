@@ -163,7 +163,7 @@ import Testing
         let flux = try #require(ArchitectureDetector.detect(shapes: Self.fluxAutoencoderShapes).first).architecture
         guard case .autoencoder(let parameters) = flux else { Issue.record("detected \(flux)"); return }
         #expect(parameters.channelMultipliers == [1, 2, 4, 4] && parameters.decoderResBlockCount == 3)
-        let (limit, budget) = (128 << 20, FluxAutoencoder.defaultMemoryBudget)
+        let (limit, budget) = (128 << 20, 1 << 30)
         let layout = try #require(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 256, width: 256,
                                                                     tensorLimit: limit, memoryBudget: budget))
         #expect(layout == TileLayout(width: 32, height: 32, overlap: 8))
