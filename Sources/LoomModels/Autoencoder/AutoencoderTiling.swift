@@ -66,8 +66,8 @@ enum ResolutionScale {
 
 extension FluxAutoencoder {
     /// Bytes of the largest activation and an estimate of the live working set (the recorder holds
-    /// every tensor of a res block until it submits: up to ten of the largest) for one batch
-    /// item of `height` × `width` input cells.
+    /// every tensor of half a res block until it submits; eight of the largest bound it, where
+    /// about five and a half were measured) for one batch item of `height` × `width` input cells.
     static func memoryEstimate(_ parameters: AutoencoderParameters, encoding: Bool, height: Int, width: Int)
         -> (largestTensor: Int, workingSet: Int)
     {
@@ -95,7 +95,7 @@ extension FluxAutoencoder {
             activations.append((parameters.imageChannels, pixels << (2 * (levels - 1))))
         }
         let largest = activations.map { $0.channels * $0.pixels }.max()! * MemoryLayout<Float>.size
-        return (largest, 10 * largest)
+        return (largest, 8 * largest)
     }
 
     /// Estimated tensor bytes of one untiled decode of an `height` × `width` latent (one batch item).

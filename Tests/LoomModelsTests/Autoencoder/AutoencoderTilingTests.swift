@@ -171,11 +171,14 @@ import Testing
             let estimate = FluxAutoencoder.memoryEstimate(parameters, encoding: false, height: pass.height, width: pass.width)
             #expect(estimate.largestTensor <= limit && estimate.workingSet <= budget)
         }
-        // Encoding the 2048² image: 512-pixel tiles hold a 128 MiB activation at full resolution,
-        // exactly the limit, but the budget halves them.
-        let encodeLayout = try #require(try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
-                                                                          tensorLimit: limit, memoryBudget: budget))
-        #expect(encodeLayout.width < 512)
+        // Encoding the 2048² image: ComfyUI's 512-pixel tiles hold a 128 MiB activation at full
+        // resolution, exactly the limit, and 1 GiB in all; a smaller budget halves them.
+        let encodeLayout = try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+                                                             tensorLimit: limit, memoryBudget: budget)
+        #expect(encodeLayout == .encodeDefault)
+        let halved = try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+                                                       tensorLimit: limit, memoryBudget: budget / 2)
+        #expect(halved == TileLayout(width: 256, height: 256, overlap: 32))
         #expect(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 16, width: 16, tensorLimit: limit, memoryBudget: budget) == nil)
     }
 
