@@ -21,14 +21,14 @@ struct BenchVAECommand: ParsableCommand {
     @Flag(help: "Average ComfyUI's three tilings (three times the work) instead of one.")
     var threeTilings = false
 
-    @Option(help: "Memory budget in MiB for the automatic choice.")
-    var budget = FluxAutoencoder.defaultMemoryBudget >> 20
+    @Option(help: "Memory budget in MiB for the automatic choice (reported, not run); by default an eighth of the device's memory, at least 1 GiB.")
+    var budget: Int?
 
     func run() throws {
         let context = try VulkanContext()
-        let autoencoder = try FluxAutoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget << 20)
+        let autoencoder = try FluxAutoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget.map { $0 << 20 })
         let limit = context.device.maxStorageBufferRange
-        print("device: \(context.device.info.name), maxStorageBufferRange \(limit >> 20) MiB, budget \(budget) MiB")
+        print("device: \(context.device.info.name), maxStorageBufferRange \(limit >> 20) MiB, budget \(autoencoder.memoryBudget >> 20) MiB")
         print("model: \(model), widths \(autoencoder.parameters.channelMultipliers.map { $0 * autoencoder.parameters.baseChannels })")
         print("size        mode                              seconds   peak MiB   tiles")
         let layout = TileLayout(width: tile, height: tile, overlap: tile / 4, averagesThreeTilings: threeTilings)
@@ -36,10 +36,11 @@ struct BenchVAECommand: ParsableCommand {
             let cells = size / autoencoder.downscaleFactor
             let latent = HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
                                     values: (0..<(autoencoder.latentChannels * cells * cells)).map { sin(Float($0) * 0.37) })
+            let planned = try autoencoder.plannedDecodeTiling(height: cells, width: cells)
+            print("\(size)²: automatic decoding \(planned.map { "tiles \($0.width)/\($0.overlap), three tilings" } ?? "in one pass")")
             let modes: [(String, AutoencoderTiling)] = [
                 ("untiled", .never),
-                ("tiled \(tile)/\(tile / 4)\(threeTilings ? " ×3 tilings" : "")", .tiles(layout)),
-                ("automatic", .automatic),
+                ("tiled \(tile)/\(tile / 4)\(threeTilings ? ", three tilings" : "")", .tiles(layout)),
             ]
             for (name, tiling) in modes {
                 let label = "\(size)²".padding(toLength: 12, withPad: " ", startingAt: 0) + name.padding(toLength: 34, withPad: " ", startingAt: 0)

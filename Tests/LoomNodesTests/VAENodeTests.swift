@@ -66,6 +66,39 @@ import Testing
         return try #require(result.outputs[0] as? VAE)
     }
 
+    /// A whole graph through validation and the executor: load, decode empty latents, encode the
+    /// images again, upscale the latents with bislerp and decode once more.
+    @Test func workflowRunsThroughTheExecutor() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("loom-vae-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("vae"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.copyItem(at: Self.goldenDirectory.appendingPathComponent("flux-ae-golden-bf16.safetensors"),
+                                         to: root.appendingPathComponent("vae/ae.safetensors"))
+        let resources = Resources()
+        FolderPaths(base: root.path, models: ModelDirectories(modelsRoot: root.path)).register(in: resources)
+        func node(_ id: String, _ classType: String, _ inputs: [(String, PromptInput)]) -> PromptNode {
+            PromptNode(id: id, classType: classType, inputs: inputs.map { (name: $0.0, value: $0.1) })
+        }
+        func link(_ node: String, _ output: Int = 0) -> PromptInput { .link(NodeLink(node: node, output: output)) }
+        let prompt = Prompt(nodes: [
+            node("1", "VAELoader", [("vae_name", .literal("ae.safetensors"))]),
+            node("2", "EmptySD3LatentImage", [("width", .literal(64)), ("height", .literal(48)), ("batch_size", .literal(2))]),
+            node("3", "VAEDecode", [("samples", link("2")), ("vae", link("1"))]),
+            node("4", "VAEEncode", [("pixels", link("3")), ("vae", link("1"))]),
+            node("5", "LatentUpscaleBy", [("samples", link("4")), ("upscale_method", .literal("bislerp")), ("scale_by", .literal(2.0))]),
+            node("6", "VAEDecode", [("samples", link("5")), ("vae", link("1"))]),
+            node("7", "GetImageSize", [("image", link("6"))]),
+            node("8", "PreviewAny", [("source", link("7", 0))]),
+            node("9", "PreviewAny", [("source", link("7", 1))]),
+            node("10", "PreviewAny", [("source", link("7", 2))]),
+        ])
+        let validated = try Validator(registry: NodeLibrary.registry, resources: resources).validate(prompt)
+        let outcome = await Executor(registry: NodeLibrary.registry, resources: resources).run(validated)
+        #expect(outcome.outputs["8"]?["text"] == ["128"])
+        #expect(outcome.outputs["9"]?["text"] == ["96"])
+        #expect(outcome.outputs["10"]?["text"] == ["2"])
+    }
+
     @Test func loaderReportsMissingFiles() async throws {
         let resources = Resources()
         FolderPaths(base: "/nonexistent", models: ModelDirectories(modelsRoot: "/nonexistent")).register(in: resources)
@@ -126,6 +159,24 @@ import Testing
         ).outputs[0] as? Latent)
         #expect(tiledLatent.samples == (try vae.encode(image, tiling: .tiles(TileLayout(width: 64, height: 64, overlap: 16)))))
         #expect(tiledLatent.samples.shape == [1, 16, 8, 10])
+    }
+
+    /// An interrupt requested during a tiled decode stops it at the next tile.
+    @Test func interruptStopsBetweenTiles() async throws {
+        let vae = try await Self.loadVAE()
+        let latent = Latent(samples: HostTensor(shape: [1, 16, 12, 14], values: (0..<(16 * 12 * 14)).map { cos(Float($0) * 0.21) }))
+        let interruption = Interruption()
+        let reports = ProgressLog()
+        let context = NodeContext(nodeID: "1", promptID: "p", resources: Resources(), interruption: interruption) { done, total in
+            reports.append(done, total)
+            if done == 1 { interruption.request() }
+        }
+        let inputs = NodeInputs(["samples": latent, "vae": vae, "tile_size": 64, "overlap": 0, "temporal_size": 64, "temporal_overlap": 8],
+                                nodeID: "1", classType: VAEDecodeTiled.schema.name)
+        await #expect(throws: ExecutionInterrupted.self) { try await VAEDecodeTiled().execute(inputs, context: context) }
+        // Reports before the first tile and after it; the second tile's report finds the interrupt.
+        #expect(reports.entries.map(\.0) == [0, 1])
+        #expect((reports.entries.first?.1 ?? 0) > 2)
     }
 
     @Test func encodeForInpaintGreysTheMaskAndGrowsTheNoiseMask() async throws {

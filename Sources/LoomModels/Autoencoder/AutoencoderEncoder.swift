@@ -62,27 +62,4 @@ extension FluxAutoencoder {
             return try recorder.slice(h, axis: 1, 0..<latentChannels)
         }
     }
-
-    /// res block, attention, res block at the lowest resolution, in both halves of the AE.
-    struct MidBlock: Sendable {
-        let first: ResnetBlock
-        let attention: AttentionBlock
-        let second: ResnetBlock
-
-        init(_ weights: ModelWeights, channels: Int) throws(ModelLoadingError) {
-            first = try ResnetBlock(weights, "mid.block_1", inputs: channels, outputs: channels)
-            attention = try AttentionBlock(weights, "mid.attn_1", channels: channels)
-            second = try ResnetBlock(weights, "mid.block_2", inputs: channels, outputs: channels)
-        }
-
-        func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-            var h = try first(x, on: recorder)
-            try recorder.submit()
-            h = try attention(h, on: recorder)
-            try recorder.submit()
-            h = try second(h, on: recorder)
-            try recorder.submit()
-            return h
-        }
-    }
 }

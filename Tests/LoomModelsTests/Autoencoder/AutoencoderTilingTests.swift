@@ -60,10 +60,33 @@ import Testing
         #expect(zip(tiledPool.values, pooled.values).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 
+    /// An automatic pass that runs out of device memory is retried in ever smaller tiles until
+    /// they fit; explicit choices are not second-guessed.
+    @Test func automaticPassFallsBackToTilesWhenMemoryRunsOut() throws {
+        let latent = Self.noise([1, 16, 20, 20])
+        // Nearest ×8, "running out of memory" on inputs over 64 cells.
+        let limited = { (x: Tensor, recorder: CommandRecorder) throws(VulkanError) -> Tensor in
+            guard x.shape[2] * x.shape[3] <= 64 else { throw .outOfDeviceMemory }
+            return try recorder.upsampled2x(recorder.upsampled2x(recorder.upsampled2x(x)))
+        }
+        let unlimited: (Tensor, CommandRecorder) throws(VulkanError) -> Tensor = { x, recorder in
+            try recorder.upsampled2x(recorder.upsampled2x(recorder.upsampled2x(x)))
+        }
+        let expected = try autoencoder.run(latent, tiling: .never, scale: .up(8), outputChannels: 16, progress: { _, _ in }, unlimited)
+        var tiles = 0
+        let fallback = try autoencoder.run(latent, tiling: .automatic, scale: .up(8), outputChannels: 16, progress: { _, total in tiles = total }, limited)
+        #expect(tiles > 3)
+        #expect(zip(fallback.values, expected.values).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(throws: VulkanError.self) {
+            try autoencoder.run(latent, tiling: .never, scale: .up(8), outputChannels: 16, progress: { _, _ in }, limited)
+        }
+    }
+
     // The AE itself is not local: tiles see only their own pixels, so group norm statistics and
     // the mid-block attention differ from the whole image's, and tiled output approximates one
     // pass, as in ComfyUI. The fixture's random weights make it far more sensitive than a trained
-    // AE; measured NMSE against one pass here is 0.03 to 0.08, and the bound is 0.15.
+    // AE; measured NMSE against one pass here is 0.07 (one tiling), 0.11 (three) and 0.08 (encoding),
+    // and the bound is 0.15.
     static let tiledTolerance = 0.15
 
     @Test func tiledDecodeApproximatesOnePass() throws {
@@ -131,6 +154,45 @@ import Testing
         #expect(tiles > 1)
         #expect(peak <= budget, "peak \(peak) bytes over a budget of \(budget)")
         #expect(automatic == (try autoencoder.decode(latent, tiling: .tiles(layout))))
+    }
+
+    /// The real Flux AE (widths 128–512, 3 decoder res blocks) at 2048² (a 256² latent): one pass
+    /// holds a 2 GiB activation, so on lavapipe (128 MiB per tensor) and a 1 GiB budget the
+    /// planner picks 32-cell tiles, whose largest tensor and working set fit both.
+    @Test func realFluxSizesArePlannedWithinLimits() throws {
+        let flux = try #require(ArchitectureDetector.detect(shapes: Self.fluxAutoencoderShapes).first).architecture
+        guard case .autoencoder(let parameters) = flux else { Issue.record("detected \(flux)"); return }
+        #expect(parameters.channelMultipliers == [1, 2, 4, 4] && parameters.decoderResBlockCount == 3)
+        let (limit, budget) = (128 << 20, 1 << 30)
+        let layout = try #require(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 256, width: 256,
+                                                                    tensorLimit: limit, memoryBudget: budget))
+        #expect(layout == TileLayout(width: 32, height: 32, overlap: 8))
+        for pass in layout.passes {
+            let estimate = FluxAutoencoder.memoryEstimate(parameters, encoding: false, height: pass.height, width: pass.width)
+            #expect(estimate.largestTensor <= limit && estimate.workingSet <= budget)
+        }
+        // Encoding the 2048² image: ComfyUI's 512-pixel tiles hold a 128 MiB activation at full
+        // resolution, exactly the limit, and 1 GiB in all; a smaller budget halves them.
+        let encodeLayout = try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+                                                             tensorLimit: limit, memoryBudget: budget)
+        #expect(encodeLayout == .encodeDefault)
+        let halved = try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+                                                       tensorLimit: limit, memoryBudget: budget / 2)
+        #expect(halved == TileLayout(width: 256, height: 256, overlap: 32))
+        #expect(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 16, width: 16, tensorLimit: limit, memoryBudget: budget) == nil)
+    }
+
+    /// Tensor names and shapes of BFL's ae.safetensors (the decoder and the encoder's ends).
+    static var fluxAutoencoderShapes: [String: [Int]] {
+        var shapes: [String: [Int]] = [
+            "decoder.conv_in.weight": [512, 16, 3, 3], "decoder.conv_out.weight": [3, 128, 3, 3],
+            "encoder.conv_in.weight": [128, 3, 3, 3], "encoder.conv_out.weight": [32, 512, 3, 3],
+        ]
+        for (level, width) in [128, 256, 512, 512].enumerated() {
+            for block in 0..<3 { shapes["decoder.up.\(level).block.\(block).conv2.weight"] = [width, width, 3, 3] }
+            for block in 0..<2 { shapes["encoder.down.\(level).block.\(block).conv2.weight"] = [width, width, 3, 3] }
+        }
+        return shapes
     }
 
     /// The planner's working-set estimate bounds what one untiled pass really holds.
