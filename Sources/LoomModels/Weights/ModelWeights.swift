@@ -10,16 +10,21 @@ public struct ModelWeights: Sendable {
     /// Prepended to every name: `"model.diffusion_model."`, `"vae."`, or `""`.
     public let prefix: String
     public let context: VulkanContext
+    /// When set, `linear` stores f32, f16 and bf16 matrices this way instead (UNETLoader's
+    /// `weight_dtype: fp8_e4m3fn` halves a bf16 model's memory); biases and other tensors keep theirs.
+    public var linearWeightConversion: LinearWeightConversion?
 
-    public init(file: ModelFile, prefix: String = "", context: VulkanContext) {
+    public init(file: ModelFile, prefix: String = "", context: VulkanContext,
+                linearWeightConversion: LinearWeightConversion? = nil) {
         self.file = file
         self.prefix = prefix
         self.context = context
+        self.linearWeightConversion = linearWeightConversion
     }
 
     /// The same file with a longer prefix, for one sub-module.
     public func scoped(_ subPrefix: String) -> ModelWeights {
-        ModelWeights(file: file, prefix: prefix + subPrefix, context: context)
+        ModelWeights(file: file, prefix: prefix + subPrefix, context: context, linearWeightConversion: linearWeightConversion)
     }
 
     public func contains(_ name: String) -> Bool { file[prefix + name] != nil }
@@ -84,6 +89,14 @@ public struct ModelWeights: Sendable {
             scale = values[0]
         }
         let bias = contains(module + ".bias") ? try float32(module + ".bias", shape: [shape[0]]) : nil
+        let stored = try stored(weightName)
+        if let linearWeightConversion, [.float32, .float16, .bfloat16].contains(stored.dataType) {
+            // Converted on the host, as the weights are read, like ComfyUI's cast on load.
+            let converted = try onDevice { () throws(VulkanError) in
+                try context.upload(stored.floats(), shape: shape, dtype: linearWeightConversion.deviceType)
+            }
+            return Linear(weight: converted, weightScale: scale, bias: bias)
+        }
         return Linear(weight: try tensor(weightName), weightScale: scale, bias: bias)
     }
 
@@ -107,6 +120,18 @@ public struct ModelWeights: Sendable {
         case .q8_0: .q8_0
         case .q4_0: .q4_0
         default: nil
+        }
+    }
+}
+
+/// A storage type linear weights are converted to as they load.
+public enum LinearWeightConversion: Sendable {
+    /// float8 e4m3fn, rounded to nearest even as PyTorch's cast does.
+    case float8E4M3
+
+    var deviceType: DType {
+        switch self {
+        case .float8E4M3: .f8E4M3
         }
     }
 }

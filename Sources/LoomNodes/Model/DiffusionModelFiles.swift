@@ -25,8 +25,10 @@ enum DiffusionModelFiles {
 
     /// The MODEL for a Flux checkpoint: the transformer with its variant's default sampling
     /// (dev and Fill: Flux shift 1.15; schnell: discrete flow, shift 1).
-    static func fluxModel(_ file: ModelFile, _ detected: DetectedModel, _ parameters: FluxParameters) throws -> DiffusionModel {
-        let weights = ModelWeights(file: file, prefix: detected.prefix, context: try ComputeDevice.context())
+    static func fluxModel(_ file: ModelFile, _ detected: DetectedModel, _ parameters: FluxParameters,
+                          linearWeightConversion: LinearWeightConversion? = nil) throws -> DiffusionModel {
+        let weights = ModelWeights(file: file, prefix: detected.prefix, context: try ComputeDevice.context(),
+                                   linearWeightConversion: linearWeightConversion)
         let network = try FluxTransformer(weights: weights, parameters: parameters)
         let sampling: any ModelSampling = parameters.variant == .schnell ? DiscreteFlowModelSampling.schnell : FluxModelSampling()
         return DiffusionModel(network: network, modelSampling: sampling, latentFormat: .flux)
