@@ -77,7 +77,7 @@ let package = Package(
             resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]
         ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
-        .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles", "LoomImaging"]),
+        .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles", "LoomModels", "LoomImaging"]),
         // The ComfyUI-compatible HTTP and WebSocket server: a persistent queue and history over one engine.
         .target(
             name: "LoomServer",

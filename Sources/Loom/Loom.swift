@@ -1,3 +1,4 @@
 @_exported import LoomGraph
 @_exported import LoomNodes
 @_exported import LoomModelFiles
+@_exported import LoomModels

@@ -92,6 +92,8 @@ public enum NodeLibrary {
         var codecs = DiskCacheCodecs()
         codecs.register(Image.self)
         codecs.register(Mask.self)
+        codecs.register(Latent.self)
+        codecs.register(Conditioning.self)
         return codecs
     }
 }

@@ -120,4 +120,72 @@ import Testing
         let total = zip(image.samples, expected).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
         #expect(Double(total) / Double(expected.count) < 1)
     }
+
+    @Test func aNewProcessReusesTheSampledLatentFromTheDiskCache() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let disk = output.appendingPathComponent("cache")
+        func freshEngine() -> LoomEngine {
+            let resources = Resources()
+            FolderPaths(
+                base: output.path, input: repositoryRoot.appendingPathComponent("graphs/input").path, output: output.path,
+                models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent("graphs/models").path)
+            ).register(in: resources)
+            return LoomEngine(resources: resources, cache: LoomEngine.cache(policy: .unbounded, diskDirectory: disk))
+        }
+        let graph = repositoryRoot.appendingPathComponent("graphs/flux-fill-inpaint.yaml")
+        let first = try await freshEngine().run(try freshEngine().load(contentsOf: graph))
+        #expect(first.succeeded)
+        #expect(first.executedNodes.contains("sample"))
+
+        // A second engine (as a new process would) decodes the cached latent: no loading, encoding or sampling.
+        let second = try await freshEngine().run(try freshEngine().load(contentsOf: graph))
+        #expect(second.succeeded)
+        #expect(Set(second.executedNodes).isDisjoint(with: ["sample", "inpaint", "prompt", "model", "clip"]), "\(second.executedNodes)")
+
+        // A new prompt re-encodes only that text and samples again.
+        let text = try String(contentsOf: graph, encoding: .utf8).replacingOccurrences(of: "text: a (red:1.2) car", with: "text: a blue car")
+        let edited = try freshEngine().loader.load(Array(text.utf8), fileExtension: "yaml")
+        let third = try await freshEngine().run(edited)
+        #expect(third.executedNodes.contains("prompt") && third.executedNodes.contains("sample"))
+        #expect(!third.executedNodes.contains("negative"))
+    }
+
+    @Test func latentsAndConditioningsSurviveTheDiskCacheEncoding() throws {
+        var entry = Conditioning.Entry(crossAttention: HostTensor(shape: [1, 2, 3], values: [1, 2, 3, 4, 5, 6]),
+                                       pooledOutput: HostTensor(shape: [1, 2], values: [7, 8]), guidance: 30)
+        entry.concatMask = HostTensor(shape: [1, 1, 1, 1], values: [0.5])
+        let conditioning = Conditioning([entry, Conditioning.Entry(crossAttention: HostTensor(shape: [1, 1, 1], values: [9]))])
+        let decoded = try Conditioning(diskCacheEncoding: try conditioning.diskCacheEncoding())
+        #expect(decoded.entries.count == 2)
+        #expect(decoded.entries[0].crossAttention == entry.crossAttention && decoded.entries[0].pooledOutput == entry.pooledOutput)
+        #expect(decoded.entries[0].guidance == 30 && decoded.entries[0].concatMask == entry.concatMask)
+        #expect(decoded.entries[0].concatLatentImage == nil && decoded.entries[1].pooledOutput == nil)
+
+        let latent = Latent(samples: HostTensor(shape: [2, 1, 1, 2], values: [1, 2, 3, 4]),
+                            noiseMask: HostTensor(shape: [1, 1, 1, 1], values: [1]), batchIndex: [3, 5])
+        let bytes = try latent.diskCacheEncoding()
+        let back = try Latent(diskCacheEncoding: bytes)
+        #expect(back.samples == latent.samples && back.noiseMask == latent.noiseMask && back.batchIndex == [3, 5])
+        #expect(throws: DiskCacheDecodingError.self) { try Latent(diskCacheEncoding: Array(bytes.dropLast(3))) }
+        #expect(throws: DiskCacheDecodingError.self) { try Latent(diskCacheEncoding: bytes + [0]) }
+    }
+
+    @Test func aModelFileReplacedUnderTheSameNameChangesTheLoadersFingerprint() throws {
+        let models = output.appendingPathComponent("models/vae")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let file = models.appendingPathComponent("ae.safetensors")
+        try FileManager.default.copyItem(
+            at: repositoryRoot.appendingPathComponent("graphs/models/vae/ae.safetensors").resolvingSymlinksInPath(), to: file)
+        let resources = Resources()
+        FolderPaths(base: output.path, models: ModelDirectories(modelsRoot: output.appendingPathComponent("models").path))
+            .register(in: resources)
+        let inputs = NodeInputs(["vae_name": "ae.safetensors"])
+        let before = try VAELoader.fingerprint(inputs, resources: resources)
+        #expect(try VAELoader.fingerprint(inputs, resources: resources) == before)
+        var bytes = [UInt8](try Data(contentsOf: file))
+        bytes[bytes.count - 1] ^= 0xFF
+        try Data(bytes).write(to: file)
+        #expect(try VAELoader.fingerprint(inputs, resources: resources) != before)
+    }
 }

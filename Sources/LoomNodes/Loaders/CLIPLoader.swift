@@ -22,6 +22,11 @@ public struct CLIPLoader: Node {
 
     public init() {}
 
+    /// The named files' contents: a model replaced under the same name re-runs the loader.
+    public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
+        ModelFileFingerprint.of(inputs, [("clip_name", TextEncoderFiles.folder)], resources: resources)
+    }
+
     public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {
         guard let type = inputs.values["type"] as? String, !supportedTypes.contains(type) else { return nil }
         return "type '\(type)' is not supported by Loom (supported: \(supportedTypes.sorted().joined(separator: ", ")))"

@@ -14,6 +14,11 @@ public struct CheckpointLoaderSimple: Node {
 
     public init() {}
 
+    /// The named files' contents: a model replaced under the same name re-runs the loader.
+    public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
+        ModelFileFingerprint.of(inputs, [("ckpt_name", "checkpoints")], resources: resources)
+    }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
         let name = try inputs("ckpt_name", as: String.self)

@@ -20,6 +20,11 @@ public struct UNETLoader: Node {
 
     public init() {}
 
+    /// The named files' contents: a model replaced under the same name re-runs the loader.
+    public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
+        ModelFileFingerprint.of(inputs, [("unet_name", "diffusion_models")], resources: resources)
+    }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name: String = try inputs("unet_name")
         let (file, detected, parameters) = try DiffusionModelFiles.openFlux(

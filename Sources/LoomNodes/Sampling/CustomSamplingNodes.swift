@@ -97,10 +97,7 @@ public struct CFGGuider: CPUNode {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        NodeResult([Guider(model: try inputs("model", as: DiffusionModel.self),
-                           positive: try inputs("positive", as: Conditioning.self),
-                           negative: try inputs("negative", as: Conditioning.self),
-                           cfg: try inputs("cfg", as: Double.self))])
+        NodeResult([try Guider(cfgInputs: inputs, model: try inputs("model", as: DiffusionModel.self))])
     }
 }
 
@@ -120,15 +117,9 @@ public struct SamplerCustomAdvanced: Node {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let guider = try inputs("guider", as: Guider.self)
         let noise = try inputs("noise", as: NoiseSource.self)
-        var latent = try inputs("latent_image", as: Latent.self)
-        latent.samples = try latent.samplesFitting(guider.model.latentFormat)
-        let sampling = LatentSampling(
-            guider: guider, sampler: try inputs("sampler", as: SamplerSelection.self).name,
-            sigmas: try inputs("sigmas", as: Sigmas.self).values, seed: noise.seed)
-        let output = try await sampling.run(latent, noise: try noise.noise(for: latent, count: latent.samples.count), context: context)
-        return NodeResult([output.samples, output.denoised])
+        return try await LatentSampling.custom(guider: try inputs("guider", as: Guider.self), noise: noise, seed: noise.seed,
+                                               inputs: inputs, context: context)
     }
 }
 
@@ -152,18 +143,10 @@ public struct SamplerCustom: Node {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let guider = Guider(
-            model: try inputs("model", as: DiffusionModel.self), positive: try inputs("positive", as: Conditioning.self),
-            negative: try inputs("negative", as: Conditioning.self), cfg: try inputs("cfg", as: Double.self))
+        let guider = try Guider(cfgInputs: inputs, model: try inputs("model", as: DiffusionModel.self))
         let seed = SamplingChoices.seed(try inputs("noise_seed", as: Int.self))
         let noise: NoiseSource = try inputs("add_noise", as: Bool.self) ? .random(seed: seed) : .disabled
-        var latent = try inputs("latent_image", as: Latent.self)
-        latent.samples = try latent.samplesFitting(guider.model.latentFormat)
-        let sampling = LatentSampling(
-            guider: guider, sampler: try inputs("sampler", as: SamplerSelection.self).name,
-            sigmas: try inputs("sigmas", as: Sigmas.self).values, seed: seed)
-        let output = try await sampling.run(latent, noise: try noise.noise(for: latent, count: latent.samples.count), context: context)
-        return NodeResult([output.samples, output.denoised])
+        return try await LatentSampling.custom(guider: guider, noise: noise, seed: seed, inputs: inputs, context: context)
     }
 }
 

@@ -1,3 +1,4 @@
+import LoomGraph
 import LoomModels
 
 /// ComfyUI's GUIDER: how the model's predictions for the prompts combine into one denoised latent.
@@ -13,6 +14,12 @@ public struct Guider: Sendable {
         self.positive = positive
         self.negative = negative
         self.cfg = cfg
+    }
+
+    /// The guider of the nodes with `positive`, `negative` and `cfg` inputs (KSampler, CFGGuider, SamplerCustom).
+    init(cfgInputs inputs: NodeInputs, model: DiffusionModel) throws {
+        self.init(model: model, positive: try inputs("positive", as: Conditioning.self),
+                  negative: try inputs("negative", as: Conditioning.self), cfg: try inputs("cfg", as: Double.self))
     }
 
     /// The denoised prediction for the model-space state `x` of `shape` ([batch, channels, height, width])

@@ -32,10 +32,8 @@ public struct KSampler: Node {
             scheduler: try Scheduler(named: try inputs("scheduler", as: String.self)),
             steps: try inputs("steps", as: Int.self), denoise: try inputs("denoise", as: Double.self),
             seed: SamplingChoices.seed(try inputs("seed", as: Int.self)))
-        let guider = Guider(
-            model: model, positive: try inputs("positive", as: Conditioning.self),
-            negative: try inputs("negative", as: Conditioning.self), cfg: try inputs("cfg", as: Double.self))
-        return NodeResult([try await sampling.run(guider: guider, latent: try inputs("latent_image", as: Latent.self), context: context)])
+        return NodeResult([try await sampling.run(guider: try Guider(cfgInputs: inputs, model: model),
+                                                  latent: try inputs("latent_image", as: Latent.self), context: context)])
     }
 }
 
@@ -75,10 +73,8 @@ public struct KSamplerAdvanced: Node {
             addsNoise: try inputs("add_noise", as: String.self) == "enable",
             startStep: try inputs("start_at_step", as: Int.self), endStep: try inputs("end_at_step", as: Int.self),
             returnsWithLeftoverNoise: try inputs("return_with_leftover_noise", as: String.self) == "enable")
-        let guider = Guider(
-            model: model, positive: try inputs("positive", as: Conditioning.self),
-            negative: try inputs("negative", as: Conditioning.self), cfg: try inputs("cfg", as: Double.self))
-        return NodeResult([try await sampling.run(guider: guider, latent: try inputs("latent_image", as: Latent.self), context: context)])
+        return NodeResult([try await sampling.run(guider: try Guider(cfgInputs: inputs, model: model),
+                                                  latent: try inputs("latent_image", as: Latent.self), context: context)])
     }
 }
 

@@ -52,6 +52,18 @@ struct LatentSampling {
         return Output(samples: result, denoised: denoised)
     }
 
+    /// SamplerCustom(Advanced): the sampler, sigmas and latent from `inputs`, both latents out.
+    static func custom(guider: Guider, noise: NoiseSource, seed: UInt64, inputs: NodeInputs,
+                       context: NodeContext) async throws -> NodeResult {
+        var latent = try inputs("latent_image", as: Latent.self)
+        latent.samples = try latent.samplesFitting(guider.model.latentFormat)
+        let sampling = LatentSampling(
+            guider: guider, sampler: try inputs("sampler", as: SamplerSelection.self).name,
+            sigmas: try inputs("sigmas", as: Sigmas.self).values, seed: seed)
+        let output = try await sampling.run(latent, noise: try noise.noise(for: latent, count: latent.samples.count), context: context)
+        return NodeResult([output.samples, output.denoised])
+    }
+
     /// ComfyUI's `prepare_mask`: the noise mask resized (bilinear) to the latent, repeated over channels
     /// and batch.
     static func prepareMask(_ mask: HostTensor, shape: [Int]) -> HostTensor {

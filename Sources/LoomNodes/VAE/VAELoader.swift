@@ -11,6 +11,11 @@ public struct VAELoader: Node {
 
     public init() {}
 
+    /// The named files' contents: a model replaced under the same name re-runs the loader.
+    public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
+        ModelFileFingerprint.of(inputs, [("vae_name", "vae")], resources: resources)
+    }
+
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name = try inputs("vae_name", as: String.self)
         let node = Self.schema.name

@@ -60,14 +60,3 @@ struct FluxGolden {
         return (model, parameters)
     }
 }
-
-/// Normalised mean squared error Σ(a − b)² / Σb², with any non-finite value counting as a failure.
-func normalisedError(_ actual: [Float], _ expected: [Float]) -> Double {
-    guard actual.count == expected.count, actual.allSatisfy(\.isFinite) else { return .infinity }
-    var difference = 0.0, reference = 0.0
-    for (a, b) in zip(actual, expected) {
-        difference += Double(a - b) * Double(a - b)
-        reference += Double(b) * Double(b)
-    }
-    return difference / reference
-}

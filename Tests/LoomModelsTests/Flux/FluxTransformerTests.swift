@@ -20,7 +20,7 @@ import Testing
         let velocity = try await network.velocity(golden.input(c))
         let expected = try golden.array(c.velocity)
         #expect(velocity.shape == expected.shape)
-        let error = normalisedError(velocity.values, expected.values)
+        let error = nmse(expected.values, velocity.values)
         #expect(error <= Self.tolerance, "\(name): NMSE \(error)")
     }
 
@@ -47,7 +47,7 @@ import Testing
         _ = try network.evaluate(golden.input(c)) { name, tensor in
             let expected = try golden.array(c.trace![name]!)
             let actual = try network.weights.context.download(tensor)
-            let error = normalisedError(actual, expected.values)
+            let error = nmse(expected.values, actual)
             #expect(error <= Self.tolerance, "\(name): NMSE \(error)")
             checked.append(name)
         }
@@ -98,7 +98,7 @@ import Testing
         let input = try golden.input(golden.testCase("dev"))
         let reference = try await network("flux-dev-tiny.safetensors").velocity(input)
         let quantised = try await q4.velocity(input)
-        let error = normalisedError(quantised.values, reference.values)
+        let error = nmse(reference.values, quantised.values)
         #expect(error > 0 && error < 1e-2, "NMSE \(error)")
     }
 
