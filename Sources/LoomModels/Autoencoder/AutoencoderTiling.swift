@@ -3,7 +3,8 @@ import LoomVulkan
 
 /// How an encode or decode splits its input.
 public enum AutoencoderTiling: Sendable, Equatable {
-    /// One pass per batch chunk when it fits the device and the memory budget, else tiles.
+    /// One pass per batch chunk when it fits the device and the memory budget, else tiles; a pass
+    /// that runs out of device memory all the same is retried in tiles.
     case automatic
     /// One pass, whatever it costs (fails with `VulkanError.tensorTooLarge` past the device limit).
     case never
