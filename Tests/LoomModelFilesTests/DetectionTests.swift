@@ -101,11 +101,61 @@ import Testing
             "vision_model.post_layernorm.weight": [24],
         ]
         #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture ==
-            .siglipVision(VisionTransformerParameters(hiddenSize: 24, layerCount: 3, mlpHiddenSize: 40, patchSize: 14, imageSize: 378)))
+            .siglipVision(VisionTransformerParameters(hiddenSize: 24, layerCount: 3, mlpHiddenSize: 40, patchSize: 14, imageSize: 384)))
         shapes["vision_model.embeddings.class_embedding"] = [24]
         shapes["vision_model.embeddings.position_embedding.weight"] = [257, 24]
         #expect(ArchitectureDetector.detect(shapes: shapes).first?.architecture ==
             .clipVision(VisionTransformerParameters(hiddenSize: 24, layerCount: 3, mlpHiddenSize: 40, patchSize: 14, imageSize: 224)))
+    }
+
+    @Test func siglipVisionFromTheFileIncludingItsPoolingHead() throws {
+        let models = try detect("siglip-vision-tiny-f16.safetensors")
+        // The attention-pooling head (`vision_model.head.*`) must not read as a second model.
+        #expect(models.count == 1)
+        #expect(models.first?.architecture ==
+            .siglipVision(VisionTransformerParameters(hiddenSize: 8, layerCount: 2, mlpHiddenSize: 16, patchSize: 14, imageSize: 384)))
+    }
+
+    @Test func visionImageSideIsTheReleasedOneForTheGrid() {
+        // 27 × 14 = 378, but sigclip_vision_patch14_384 runs at 384; exact grids stay as they are.
+        #expect(ArchitectureDetector.imageSide(grid: 27, patch: 14) == 384)
+        #expect(ArchitectureDetector.imageSide(grid: 16, patch: 14) == 224)
+        #expect(ArchitectureDetector.imageSide(grid: 24, patch: 14) == 336)
+        #expect(ArchitectureDetector.imageSide(grid: 32, patch: 16) == 512)
+        // No multiple of 16 in [7·7, 8·7) = [49, 56): the grid's own side.
+        #expect(ArchitectureDetector.imageSide(grid: 7, patch: 7) == 49)
+    }
+
+    @Test func reduxFromTheFileBridgesTheTinySigLIPAndFlux() throws {
+        let models = try detect("flux-redux-tiny.safetensors")
+        #expect(models.count == 1)
+        guard case .fluxRedux(let redux) = models.first?.architecture else { Issue.record("not Redux: \(models)"); return }
+        #expect(redux == FluxReduxParameters(inputDimension: 8, hiddenSize: 96, outputDimension: 32))
+        // Its input is the vision tower's width and its output Flux's text-token width, as 1152 → 4096 in the real files.
+        guard case .siglipVision(let siglip) = try detect("siglip-vision-tiny-f16.safetensors").first?.architecture,
+              case .flux(let flux) = try detect("flux-dev-tiny.safetensors").first?.architecture
+        else { Issue.record("companions not detected"); return }
+        #expect(redux.inputDimension == siglip.hiddenSize)
+        #expect(redux.outputDimension == flux.contextDimension)
+    }
+
+    @Test func unionControlNetFromTheDiffusersFormatFile() throws {
+        let models = try detect("flux-controlnet-union-tiny.safetensors")
+        #expect(models.count == 1)
+        #expect(models.first?.architecture ==
+            .fluxControlNet(FluxControlNetParameters(hiddenSize: 8, inChannels: 64, doubleBlockCount: 2, singleBlockCount: 3, unionModeCount: 10)))
+    }
+
+    @Test(arguments: [
+        // 2 double blocks × 2 streams × (qkv, proj, mlp 0 / 2, mod) + 2 single blocks × (linear1 / 2, modulation).
+        ("flux-lora-kohya-tiny.safetensors", LoRAParameters.Naming.kohya, 26),
+        // 2 double blocks × (8 attention + 4 feed-forward) + 2 single blocks × (3 attention + proj_mlp, proj_out).
+        ("flux-lora-diffusers-tiny.safetensors", .diffusers, 34),
+    ])
+    func loraFromTheFile(name: String, naming: LoRAParameters.Naming, modules: Int) throws {
+        let models = try detect(name)
+        #expect(models.count == 1)
+        #expect(models.first?.architecture == .lora(LoRAParameters(naming: naming, baseModel: "Flux", rank: 4, moduleCount: modules)))
     }
 
     @Test func reduxAndUnionControlNet() {

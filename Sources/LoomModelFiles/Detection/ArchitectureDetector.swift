@@ -144,8 +144,17 @@ public enum ArchitectureDetector {
         let grid = Int(Double(positions[0] - (hasClassToken ? 1 : 0)).squareRoot().rounded())
         let parameters = VisionTransformerParameters(
             hiddenSize: patch[0], layerCount: view.blockCount("vision_model.encoder.layers."), mlpHiddenSize: mlp[0],
-            patchSize: patch[2], imageSize: grid * patch[2])
+            patchSize: patch[2], imageSize: imageSide(grid: grid, patch: patch[2]))
         return hasClassToken ? .clipVision(parameters) : .siglipVision(parameters)
+    }
+
+    /// The unpadded stride-`patch` convolution gives a `grid` for any side in [grid·patch, (grid+1)·patch),
+    /// so the shapes do not pin the side down. Released checkpoints use multiples of 16: SigLIP so400m
+    /// patch14 384 has a 27 × 27 grid (378 px) but is run, in ComfyUI too, on 384 px images.
+    static func imageSide(grid: Int, patch: Int) -> Int {
+        let smallest = grid * patch
+        let multipleOf16 = (smallest + 15) / 16 * 16
+        return multipleOf16 < smallest + patch ? multipleOf16 : smallest
     }
 
     private static func fluxRedux(_ view: ShapeView) -> ModelArchitecture? {
