@@ -12,33 +12,50 @@ enum LanczosResampler {
         _ samples: [Float], batch: Int, height: Int, width: Int, channels: Int,
         toHeight newHeight: Int, toWidth newWidth: Int
     ) -> [Float] {
+        // PIL returns an unchanged copy when the size is unchanged, skipping premultiplication: only
+        // the 8-bit truncation remains, done in one pass.
+        guard newWidth != width || newHeight != height else { return truncatedTo8Bits(samples) }
         var bytes = truncatedToBytes(samples)
-        // PIL returns an unchanged copy when the size is unchanged, skipping premultiplication.
-        if newWidth != width || newHeight != height {
-            let hasAlpha = channels == 2 || channels == 4
-            if hasAlpha { premultiply(&bytes, channels: channels) }
-            // Each pass rounds to 8 bits, so the order matters. Pillow (since 11) runs the vertical pass
-            // first when the height shrinks by more than twice what the width shrinks by.
-            let shrink = (height: height - newHeight, width: width - newWidth)
-            if shrink.height > 0 && shrink.height > shrink.width * 2 {
-                bytes = verticalPass(bytes, batch: batch, height: height, rowLength: width * channels, to: newHeight)
-                if newWidth != width {
-                    bytes = horizontalPass(
-                        bytes, lines: batch * newHeight, width: width, channels: channels, to: newWidth)
-                }
-            } else {
-                if newWidth != width {
-                    bytes = horizontalPass(
-                        bytes, lines: batch * height, width: width, channels: channels, to: newWidth)
-                }
-                if newHeight != height {
-                    bytes = verticalPass(
-                        bytes, batch: batch, height: height, rowLength: newWidth * channels, to: newHeight)
+        let hasAlpha = channels == 2 || channels == 4
+        if hasAlpha { premultiply(&bytes, channels: channels) }
+        // Each pass rounds to 8 bits, so the order matters. Pillow (since 11) runs the vertical pass
+        // first when the height shrinks by more than twice what the width shrinks by.
+        let shrink = (height: height - newHeight, width: width - newWidth)
+        if shrink.height > 0 && shrink.height > shrink.width * 2 {
+            bytes = verticalPass(bytes, batch: batch, height: height, rowLength: width * channels, to: newHeight)
+            if newWidth != width {
+                bytes = horizontalPass(
+                    bytes, lines: batch * newHeight, width: width, channels: channels, to: newWidth)
+            }
+        } else {
+            if newWidth != width {
+                bytes = horizontalPass(
+                    bytes, lines: batch * height, width: width, channels: channels, to: newWidth)
+            }
+            if newHeight != height {
+                bytes = verticalPass(
+                    bytes, batch: batch, height: height, rowLength: newWidth * channels, to: newHeight)
+            }
+        }
+        if hasAlpha { unpremultiply(&bytes, channels: channels) }
+        return floats(bytes)
+    }
+
+    /// `floats(truncatedToBytes(samples))` without the byte array between.
+    private static func truncatedTo8Bits(_ samples: [Float]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: samples.count) { targetBuffer, initialized in
+            samples.withUnsafeBufferPointer { sourceBuffer in
+                let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
+                ParallelRows.forEach(samples.count, samplesPerRow: 1) { range in
+                    for index in range {
+                        let scaled = 255 * source.base[index]
+                        let byte = scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
+                        (target.base + index).initialize(to: Float(byte) / 255)
+                    }
                 }
             }
-            if hasAlpha { unpremultiply(&bytes, channels: channels) }
+            initialized = samples.count
         }
-        return floats(bytes)
     }
 
     /// ComfyUI: np.clip(255 * x, 0, 255).astype(uint8), a truncation.
@@ -59,16 +76,15 @@ enum LanczosResampler {
     }
 
     private static func floats(_ bytes: [UInt8]) -> [Float] {
-        var samples = [Float](repeating: 0, count: bytes.count)
-        bytes.withUnsafeBufferPointer { sourceBuffer in
-            samples.withUnsafeMutableBufferPointer { targetBuffer in
+        [Float](unsafeUninitializedCapacity: bytes.count) { targetBuffer, initialized in
+            bytes.withUnsafeBufferPointer { sourceBuffer in
                 let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
                 ParallelRows.forEach(bytes.count, samplesPerRow: 1) { range in
-                    for index in range { target.base[index] = Float(source.base[index]) / 255 }
+                    for index in range { (target.base + index).initialize(to: Float(source.base[index]) / 255) }
                 }
             }
+            initialized = bytes.count
         }
-        return samples
     }
 
     /// Each output's first input and tap count, and its fixed-point kernel padded to `stride` taps.
