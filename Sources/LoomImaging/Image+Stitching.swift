@@ -38,6 +38,8 @@ extension Image {
         let batch = max(batchCount, other.batchCount)
         var first = repeatingLast(toBatchCount: batch)
         var second = other.repeatingLast(toBatchCount: batch)
+        // Lanczos to an unchanged size only truncates to 8 bits; that is done while joining, saving a copy.
+        var truncatesSecond = false
         // An empty second image has no aspect ratio to keep; it is padded like an unmatched one.
         if matchingSize && second.width > 0 && second.height > 0 {
             let aspect = Double(second.width) / Double(second.height)
@@ -46,7 +48,11 @@ extension Image {
                 direction.isHorizontal
                 ? (Int(Double(first.height) * aspect), first.height)
                 : (first.width, Int(Double(first.width) / aspect))
-            second = second.resized(width: max(targetWidth, 1), height: max(targetHeight, 1), method: .lanczos)
+            if (max(targetWidth, 1), max(targetHeight, 1)) == (second.width, second.height) {
+                truncatesSecond = true
+            } else {
+                second = second.resized(width: max(targetWidth, 1), height: max(targetHeight, 1), method: .lanczos)
+            }
         } else {
             let value = spacingColor.padValue
             if direction.isHorizontal {
@@ -64,6 +70,7 @@ extension Image {
         second = second.withChannels(channels, fill: 1)
 
         var parts = direction == .left || direction == .up ? [second, first] : [first, second]
+        var truncated: Set<Int> = truncatesSecond ? [direction == .left || direction == .up ? 0 : 1] : []
         if spacing > 0 {
             let gap = spacing + spacing % 2
             let fill = (0..<channels).map { $0 < 3 ? spacingColor.rgb[$0] : 1 }
@@ -73,8 +80,14 @@ extension Image {
             let pixels = (0..<(batch * gapHeight * gapWidth)).flatMap { _ in fill }
             let spacer = Image(batchCount: batch, height: gapHeight, width: gapWidth, channels: channels, pixels: pixels)
             parts.insert(spacer, at: 1)
+            if truncated.contains(1) { truncated = [2] }
         }
-        return direction.isHorizontal ? .joiningHorizontally(parts) : .joiningVertically(parts)
+        if !direction.isHorizontal {
+            // Rows of a vertical join are whole images: truncate the one part before joining.
+            for index in truncated { parts[index] = parts[index].mapSamples(LanczosResampler.truncatedTo8Bits) }
+            return .joiningVertically(parts)
+        }
+        return .joiningHorizontally(parts, truncating: truncated)
     }
 
     /// The batch extended to `count` by repeating its last image.
@@ -92,7 +105,8 @@ extension Image {
     }
 
     /// Images of equal batch, height and channels placed side by side.
-    static func joiningHorizontally(_ images: [Image]) -> Image {
+    /// Parts listed in `truncating` are cut to 8 bits on the way, as lanczos at an unchanged size does.
+    static func joiningHorizontally(_ images: [Image], truncating: Set<Int> = []) -> Image {
         let first = images[0]
         let width = images.reduce(0) { $0 + $1.width }
         let rowLength = width * first.channels, rows = first.batchCount * first.height
@@ -102,10 +116,15 @@ extension Image {
             ParallelRows.forEach(rows, samplesPerRow: rowLength) { range in
                 for row in range {
                     var destination = target.base + row * rowLength
-                    for image in images {
+                    for (index, image) in images.enumerated() {
                         let count = image.width * image.channels
                         image.pixels.withUnsafeBufferPointer { source in
-                            destination.initialize(from: source.baseAddress! + row * count, count: count)
+                            let start = source.baseAddress! + row * count
+                            if truncating.contains(index) {
+                                for offset in 0..<count { (destination + offset).initialize(to: LanczosResampler.truncatedTo8Bits(start[offset])) }
+                            } else {
+                                destination.initialize(from: start, count: count)
+                            }
                         }
                         destination += count
                     }

@@ -47,15 +47,18 @@ enum LanczosResampler {
             samples.withUnsafeBufferPointer { sourceBuffer in
                 let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
                 ParallelRows.forEach(samples.count, samplesPerRow: 1) { range in
-                    for index in range {
-                        let scaled = 255 * source.base[index]
-                        let byte = scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
-                        (target.base + index).initialize(to: Float(byte) / 255)
-                    }
+                    for index in range { (target.base + index).initialize(to: truncatedTo8Bits(source.base[index])) }
                 }
             }
             initialized = samples.count
         }
+    }
+
+    /// One sample as it comes back from PIL's 8-bit pixels.
+    static func truncatedTo8Bits(_ sample: Float) -> Float {
+        // Truncating in floating point (rather than through UInt8) lets the compiler vectorise the loop.
+        let scaled = 255 * sample
+        return scaled.isNaN ? 0 : (min(max(scaled, 0), 255)).rounded(.towardZero) / 255
     }
 
     /// ComfyUI: np.clip(255 * x, 0, 255).astype(uint8), a truncation.
