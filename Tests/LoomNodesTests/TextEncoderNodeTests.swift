@@ -85,6 +85,26 @@ import Testing
         }
     }
 
+    @Test func embeddingsAreLookedUpInTheEmbeddingsFolder() async throws {
+        let install = try Install()
+        defer { install.remove() }
+        let clip = try await install.loadFlux()
+        let missing = await #expect(throws: (any Error).self) {
+            try await CLIPTextEncode().execute(NodeInputs(["clip": clip, "text": "a car, embedding:easynegative"]), context: install.context())
+        }
+        #expect("\(missing!)".contains("embedding:easynegative") && "\(missing!)".contains("models/embeddings"))
+        // A file that is there is found, and its vectors are refused plainly rather than dropped.
+        try FileManager.default.createDirectory(atPath: install.base + "/models/embeddings", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.golden.appendingPathComponent(Self.clipName).path,
+                                         toPath: install.base + "/models/embeddings/easynegative.safetensors")
+        let present = await #expect(throws: (any Error).self) {
+            try await CLIPTextEncode().execute(NodeInputs(["clip": clip, "text": "a car, embedding:easynegative"]), context: install.context())
+        }
+        #expect("\(present!)".contains("textual-inversion"))
+        // Without the marker the same words encode as text.
+        _ = try await CLIPTextEncode().execute(NodeInputs(["clip": clip, "text": "a car, easynegative"]), context: install.context())
+    }
+
     @Test func clipTextEncodeFluxSetsGuidanceAndEncodesEachPrompt() async throws {
         let install = try Install()
         defer { install.remove() }

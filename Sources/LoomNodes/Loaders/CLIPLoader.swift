@@ -40,7 +40,9 @@ public struct CLIPLoader: Node {
             throw NodeError(node, "clip_name: type 'stable_diffusion' needs a CLIP-L file, but \(name) is a \(architecture)")
         }
         let encoder = try CLIPTextEncoder(weights: ModelWeights(file: file, context: try ComputeDevice.context()))
-        let tokenizer = PromptTokenizer(tokenizer: try CLIPTokenizer.bundled(), windowing: .clip)
+        let tokenizer = PromptTokenizer(
+            tokenizer: try CLIPTokenizer.bundled(), windowing: .clip,
+            embeddings: TextEncoderFiles.embeddings(resources: context.resources, key: "clip_l"))
         return NodeResult([TextEncoder(.stableDiffusion(tokenizer, encoder))])
     }
 }

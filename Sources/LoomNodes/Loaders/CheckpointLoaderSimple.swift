@@ -52,7 +52,9 @@ public struct CheckpointLoaderSimple: Node {
             throw NodeError(node, "ckpt_name: \(error)")
         }
         let encoder = FluxTextEncoder(
-            tokenizer: FluxPromptTokenizer(clipL: try CLIPTokenizer.bundled(), t5xxl: tokenizer),
+            tokenizer: FluxPromptTokenizer(
+                clipL: try CLIPTokenizer.bundled(), t5xxl: tokenizer,
+                embeddings: TextEncoderFiles.embeddings(resources: context.resources, key: "clip_l")),
             clipL: try CLIPTextEncoder(weights: ModelWeights(file: file, prefix: clipModel.prefix, context: device)),
             t5xxl: try T5Encoder(weights: ModelWeights(file: file, prefix: t5Model.prefix, context: device)))
 

@@ -52,7 +52,8 @@ public struct DualCLIPLoader: Node {
         }
         let device = try ComputeDevice.context()
         let tokenizer = FluxPromptTokenizer(
-            clipL: try CLIPTokenizer.bundled(), t5xxl: try TextEncoderFiles.t5Tokenizer(for: t5File, resources: context.resources))
+            clipL: try CLIPTokenizer.bundled(), t5xxl: try TextEncoderFiles.t5Tokenizer(for: t5File, resources: context.resources),
+            embeddings: TextEncoderFiles.embeddings(resources: context.resources, key: "clip_l"))
         let encoder = FluxTextEncoder(
             tokenizer: tokenizer,
             clipL: try CLIPTextEncoder(weights: ModelWeights(file: clipFile, context: device)),

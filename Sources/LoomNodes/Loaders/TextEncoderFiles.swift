@@ -22,6 +22,13 @@ enum TextEncoderFiles {
         return (file, architecture)
     }
 
+    /// `embedding:name` words resolve in the `embeddings` model folders, as in ComfyUI; a name that is
+    /// not there is an error naming the folders searched.
+    static func embeddings(resources: Resources, key: String) -> SafetensorsEmbeddings {
+        let directories = resources.get(FolderPaths.self)?.searchedLocations(for: "embeddings") ?? []
+        return SafetensorsEmbeddings(directories: directories.map { URL(fileURLWithPath: $0) }, key: key)
+    }
+
     /// The T5 tokenizer for a T5 file: `tokenizer.json` or `spiece.model` next to the file, in a diffusers
     /// model's `tokenizer_2/` beside its `text_encoder_2/`, or in a ComfyUI install (the base folder, or
     /// the parent of a `models` folder) under `comfy/text_encoders/t5_tokenizer/`. The error names the
