@@ -25,4 +25,25 @@ import Testing
         for await _ in otherMessages { others += 1 }
         #expect(others == 0)
     }
+
+    @Test func aRunningNodesPreviewsReachTheSubmitterOverTheWebSocket() async throws {
+        try await TestServer.run { server in
+            let submitter = try await server.connect(clientID: "watcher")
+            let bystander = try await server.connect(clientID: "bystander")
+            let prompt = try await server.queue(["1": ["class_type": "TestPreview", "inputs": ["seed": 1]]], clientID: "watcher")
+            try await submitter.waitForEnd(of: prompt)
+            let frames = submitter.binaryMessages
+            #expect(frames.count == 2)
+            for (step, frame) in frames.enumerated() {
+                #expect(Array(frame.prefix(8)) == [0, 0, 0, 1, 0, 0, 0, 2])
+                let picture = try RasterImage(decodingPNG: Array(frame.dropFirst(8)))
+                #expect(picture.samples == [UInt16(step + 1), 0, 0, 0, 0, 255])
+            }
+            // Previews are never JSON messages, and nobody else sees them.
+            #expect(!submitter.messages.contains { $0.type == "b_preview" })
+            #expect(bystander.binaryMessages.isEmpty)
+            await submitter.close()
+            await bystander.close()
+        }
+    }
 }

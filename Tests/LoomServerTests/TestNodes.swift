@@ -48,12 +48,27 @@ struct TestFail: Node {
     }
 }
 
+/// An output node that shows two 2×1 progress pictures, as a sampler shows its steps.
+struct TestPreview: Node {
+    static let schema = NodeSchema(
+        name: "TestPreview", category: "test", inputs: [.int("seed")], outputs: [OutputSpec("INT")], isOutputNode: true)
+
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        for step in 1...2 {
+            context.reportPreview(ProgressPreview(width: 2, height: 1, rgb: [UInt8(step), 0, 0, 0, 0, 255]))
+            try context.reportProgress(Double(step), of: 2)
+        }
+        return NodeResult([try inputs("seed", as: Int.self)], ui: ["text": ["done"]])
+    }
+}
+
 extension NodeRegistry {
     /// Loom's node library plus the test nodes.
     static var serverTests: NodeRegistry {
         var registry = NodeLibrary.registry
         registry.register(TestGate.self)
         registry.register(TestFail.self)
+        registry.register(TestPreview.self)
         return registry
     }
 }

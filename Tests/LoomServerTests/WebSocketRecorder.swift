@@ -10,6 +10,8 @@ final class WebSocketRecorder: Sendable {
     /// Received messages, shared with the connection task.
     private final class Inbox: Sendable {
         let messages = Mutex<[ServerMessage]>([])
+        /// Binary frames (previews), in order.
+        let binaries = Mutex<[[UInt8]]>([])
         /// Why the connection ended early, for failure messages.
         let failure = Mutex<String?>(nil)
     }
@@ -29,6 +31,10 @@ final class WebSocketRecorder: Sendable {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for try await message in inbound.messages(maxSize: 1 << 22) {
+                                if case .binary(let buffer) = message {
+                                    inbox.binaries.withLock { $0.append(Array(buffer.readableBytesView)) }
+                                    continue
+                                }
                                 guard case .text(let text) = message, let json = try? JSONValue(parsing: text),
                                     let type = json["type"]?.stringValue, let data = json["data"]?.objectValue
                                 else { continue }
@@ -48,6 +54,8 @@ final class WebSocketRecorder: Sendable {
     }
 
     var messages: [ServerMessage] { inbox.messages.withLock { $0 } }
+
+    var binaryMessages: [[UInt8]] { inbox.binaries.withLock { $0 } }
 
     /// Messages about one prompt, in order.
     func messages(for promptID: String) -> [ServerMessage] {
