@@ -22,6 +22,9 @@ struct FluxFillInput {
 
         var pixelMask = (mask ?? HostTensor(shape: [batch, 1, height, width], values: .init(repeating: 1, count: batch * height * width)))
         if pixelMask.rank == 3 { pixelMask = HostTensor(shape: [pixelMask.shape[0], 1] + pixelMask.shape.dropFirst(), values: pixelMask.values) }
+        guard pixelMask.rank == 4, pixelMask.count > 0 else {
+            throw NodeError("sampling", "the inpainting mask has shape \(pixelMask.shape); expected [batch, 1, height, width]")
+        }
         pixelMask = pixelMask.channelMean()
             .resizedPlanes(height: height * 8, width: width * 8, method: .bilinear, centerCrop: true)
         let folded = Self.spaceToDepth(pixelMask, block: 8).resizedToBatch(batch)

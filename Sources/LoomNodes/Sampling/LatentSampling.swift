@@ -25,7 +25,7 @@ struct LatentSampling {
         }
         guard !sigmas.isEmpty else { return Output(samples: latent, denoised: latent) }
         let shape = samples.shape
-        let preparedMask = latent.noiseMask.map { Self.prepareMask($0, shape: shape) }
+        let preparedMask = try latent.noiseMask.map { try Self.prepareMask($0, shape: shape) }
         let denoiseMask = preparedMask.map {
             DenoiseMask(values: $0.values, differentialDiffusionStrength: model.differentialDiffusionStrength)
         }
@@ -66,7 +66,10 @@ struct LatentSampling {
 
     /// ComfyUI's `prepare_mask`: the noise mask resized (bilinear) to the latent, repeated over channels
     /// and batch.
-    static func prepareMask(_ mask: HostTensor, shape: [Int]) -> HostTensor {
+    static func prepareMask(_ mask: HostTensor, shape: [Int]) throws -> HostTensor {
+        guard mask.rank >= 2, mask.count > 0 else {
+            throw NodeError("sampling", "the latent's noise mask has shape \(mask.shape); expected [batch, 1, height, width]")
+        }
         let planes = HostTensor(shape: [mask.count / (mask.shape[mask.rank - 2] * mask.shape[mask.rank - 1]), 1,
                                         mask.shape[mask.rank - 2], mask.shape[mask.rank - 1]], values: mask.values)
             .resizedPlanes(height: shape[2], width: shape[3], method: .bilinear)

@@ -102,13 +102,14 @@ import Testing
         #expect(throws: NodeError.self) { try encoded.samplesFitting(format) }
     }
 
-    @Test func noiseMaskIsResizedBilinearlyAndRepeatedOverChannels() {
+    @Test func noiseMaskIsResizedBilinearlyAndRepeatedOverChannels() throws {
         let mask = HostTensor(shape: [1, 1, 2, 2], values: [0, 1, 1, 1])
-        let prepared = LatentSampling.prepareMask(mask, shape: [2, 3, 4, 4])
+        let prepared = try LatentSampling.prepareMask(mask, shape: [2, 3, 4, 4])
         #expect(prepared.shape == [2, 3, 4, 4])
         // PyTorch bilinear (align_corners False) upsampling 2×2 → 4×4: first row 0, 0.25, 0.75, 1.
         #expect(Array(prepared.values[0..<4]) == [0, 0.25, 0.75, 1])
         #expect(prepared.values[16..<32] == prepared.values[0..<16])
+        #expect(throws: NodeError.self) { try LatentSampling.prepareMask(HostTensor(shape: [4], values: [1, 1, 1, 1]), shape: [1, 1, 2, 2]) }
     }
 
     @Test func unimplementedSamplersFailValidationByName() {
