@@ -11,6 +11,9 @@ struct FluxFillInput {
         let (batch, channels, height, width) = (noiseShape[0], noiseShape[1], noiseShape[2], noiseShape[3])
         // Without InpaintModelConditioning the image part is a zero latent, which still goes through
         // the latent format (so it is not zero in model space).
+        if let image, image.rank != 4 || image.count == 0 {
+            throw NodeError("sampling", "the inpainting image latent has shape \(image.shape); expected [batch, channels, height, width]")
+        }
         let latent = (image ?? HostTensor(zeros: noiseShape))
             .resizedPlanes(height: height, width: width, method: .bilinear, centerCrop: true)
             .resizedToBatch(batch)
