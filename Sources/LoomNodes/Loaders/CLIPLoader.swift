@@ -24,7 +24,7 @@ public struct CLIPLoader: Node {
 
     /// The named files' contents: a model replaced under the same name re-runs the loader.
     public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
-        ModelFileFingerprint.of(inputs, [("clip_name", TextEncoderFiles.folder)], resources: resources)
+        ModelFileLookup.fingerprint(inputs, [("clip_name", TextEncoderFiles.folder)], resources: resources)
     }
 
     public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {

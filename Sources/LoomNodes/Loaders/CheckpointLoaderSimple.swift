@@ -16,15 +16,13 @@ public struct CheckpointLoaderSimple: Node {
 
     /// The named files' contents: a model replaced under the same name re-runs the loader.
     public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
-        ModelFileFingerprint.of(inputs, [("ckpt_name", "checkpoints")], resources: resources)
+        ModelFileLookup.fingerprint(inputs, [("ckpt_name", "checkpoints")], resources: resources)
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
         let name = try inputs("ckpt_name", as: String.self)
-        guard let directories = context.resources.get(FolderPaths.self)?.models as? ModelDirectories else {
-            throw NodeError(node, "ckpt_name: no model folders are configured, so '\(name)' cannot be found")
-        }
+        let directories = try ModelFileLookup.directories(context.resources, for: name, input: "ckpt_name", node: node)
         let file: ModelFile
         do { file = try ModelFile.open(path: directories.path(of: name, in: "checkpoints")) } catch {
             throw NodeError(node, "ckpt_name: \(error)")

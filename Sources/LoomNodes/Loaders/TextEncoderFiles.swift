@@ -10,9 +10,7 @@ enum TextEncoderFiles {
 
     /// A listed file of the text_encoders folder (legacy `clip` included), opened and recognised.
     static func open(_ name: String, input: String, node: String, resources: Resources) throws -> (ModelFile, ModelArchitecture) {
-        guard let directories = resources.get(FolderPaths.self)?.models as? ModelDirectories else {
-            throw NodeError(node, "\(input): no model folders are configured, so '\(name)' cannot be found")
-        }
+        let directories = try ModelFileLookup.directories(resources, for: name, input: input, node: node)
         let file = try ModelFile.open(path: directories.path(of: name, in: folder))
         let architectures = ArchitectureDetector.detect(file).filter { $0.prefix.isEmpty }.map(\.architecture)
         guard let architecture = architectures.first(where: { $0.isTextEncoder }) else {

@@ -8,9 +8,7 @@ enum DiffusionModelFiles {
     /// A file of `folder` (through the configured model folders), opened and recognised as Flux.
     static func openFlux(_ name: String, folder: String, input: String, node: String,
                          resources: Resources) throws -> (ModelFile, DetectedModel, FluxParameters) {
-        guard let directories = resources.get(FolderPaths.self)?.models as? ModelDirectories else {
-            throw NodeError(node, "\(input): no model folders are configured, so '\(name)' cannot be found")
-        }
+        let directories = try ModelFileLookup.directories(resources, for: name, input: input, node: node)
         let file = try ModelFile.open(path: directories.path(of: name, in: folder))
         let detected = ArchitectureDetector.detect(file)
         // All-in-one checkpoints carry the transformer under `model.diffusion_model.`; ComfyUI's

@@ -27,7 +27,7 @@ public struct UNETLoader: Node {
 
     /// The named files' contents: a model replaced under the same name re-runs the loader.
     public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
-        ModelFileFingerprint.of(inputs, [("unet_name", "diffusion_models")], resources: resources)
+        ModelFileLookup.fingerprint(inputs, [("unet_name", "diffusion_models")], resources: resources)
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {

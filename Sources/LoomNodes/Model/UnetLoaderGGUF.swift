@@ -13,7 +13,7 @@ public struct UnetLoaderGGUF: Node {
 
     /// The named files' contents: a model replaced under the same name re-runs the loader.
     public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
-        ModelFileFingerprint.of(inputs, [("unet_name", "unet_gguf")], resources: resources)
+        ModelFileLookup.fingerprint(inputs, [("unet_name", "unet_gguf")], resources: resources)
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {

@@ -28,14 +28,7 @@ public struct InpaintModelConditioning: Node {
         let node = Self.schema.name
         let image = try inputs("pixels", as: Image.self)
         let vae = try inputs("vae", as: VAE.self)
-        // The mask at the image's size, then both cut to the latent grid as the VAE will cut the image.
-        var mask = try inputs("mask", as: Mask.self).resized(width: image.width, height: image.height, method: .bilinear)
-        let crop = vae.cropOrigin(height: image.height, width: image.width)
-        var cropped = image
-        if crop.height != image.height || crop.width != image.width {
-            cropped = image.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height)
-            mask = mask.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height)
-        }
+        let (cropped, mask) = vae.croppedToLatentGrid(image, mask: try inputs("mask", as: Mask.self))
         guard mask.batchCount == cropped.batchCount || mask.batchCount == 1 else {
             throw NodeError(node, "mask: \(mask.batchCount) masks for \(cropped.batchCount) images; give one mask or one per image")
         }

@@ -23,6 +23,16 @@ public struct VAE: Sendable {
         return ((height % factor) / 2, (width % factor) / 2, height / factor * factor, width / factor * factor)
     }
 
+    /// `image` and `mask` (resized bilinearly to the image first) cut to the latent grid as `encode` cuts
+    /// the image, as VAEEncodeForInpaint and InpaintModelConditioning prepare their masks.
+    public func croppedToLatentGrid(_ image: Image, mask: Mask) -> (image: Image, mask: Mask) {
+        let mask = mask.resized(width: image.width, height: image.height, method: .bilinear)
+        let crop = cropOrigin(height: image.height, width: image.width)
+        guard crop.height != image.height || crop.width != image.width else { return (image, mask) }
+        return (image.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height),
+                mask.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height))
+    }
+
     /// Latents for the RGB channels of `image` (cropped to the latent grid), [B, Z, H/8, W/8].
     public func encode(_ image: Image, tiling: AutoencoderTiling = .automatic,
                        progress: (Int, Int) throws -> Void = { _, _ in }) throws -> HostTensor {

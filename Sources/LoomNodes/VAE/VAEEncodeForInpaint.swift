@@ -17,19 +17,14 @@ public struct VAEEncodeForInpaint: Node {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
-        var image = try inputs("pixels", as: Image.self)
+        let pixels = try inputs("pixels", as: Image.self)
         let vae = try inputs("vae", as: VAE.self)
         let grow = try inputs("grow_mask_by", as: Int.self)
-        var mask = try inputs("mask", as: Mask.self)
-        guard mask.batchCount == image.batchCount || mask.batchCount == 1 else {
-            throw NodeError(node, "mask: \(mask.batchCount) masks for \(image.batchCount) images; give one mask or one per image")
+        let inputMask = try inputs("mask", as: Mask.self)
+        guard inputMask.batchCount == pixels.batchCount || inputMask.batchCount == 1 else {
+            throw NodeError(node, "mask: \(inputMask.batchCount) masks for \(pixels.batchCount) images; give one mask or one per image")
         }
-        mask = mask.resized(width: image.width, height: image.height, method: .bilinear)
-        let crop = vae.cropOrigin(height: image.height, width: image.width)
-        if crop.height != image.height || crop.width != image.width {
-            image = image.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height)
-            mask = mask.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height)
-        }
+        let (image, mask) = vae.croppedToLatentGrid(pixels, mask: inputMask)
         // torch.round: halves go to even, so exactly 0.5 counts as unmasked.
         let rounded = mask.mapValues { $0.rounded(.toNearestOrEven) }
         let greyed = Self.greyed(image, where: rounded)

@@ -13,15 +13,13 @@ public struct VAELoader: Node {
 
     /// The named files' contents: a model replaced under the same name re-runs the loader.
     public static func fingerprint(_ inputs: NodeInputs, resources: Resources) throws -> Fingerprint {
-        ModelFileFingerprint.of(inputs, [("vae_name", "vae")], resources: resources)
+        ModelFileLookup.fingerprint(inputs, [("vae_name", "vae")], resources: resources)
     }
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name = try inputs("vae_name", as: String.self)
         let node = Self.schema.name
-        guard let directories = context.resources.get(FolderPaths.self)?.models as? ModelDirectories else {
-            throw NodeError(node, "vae_name: no model folders are configured, so '\(name)' cannot be found")
-        }
+        let directories = try ModelFileLookup.directories(context.resources, for: name, input: "vae_name", node: node)
         let file: ModelFile
         do {
             file = try ModelFile.open(path: directories.path(of: name, in: "vae"))
