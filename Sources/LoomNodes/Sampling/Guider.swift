@@ -22,60 +22,95 @@ public struct Guider: Sendable {
                   negative: try inputs("negative", as: Conditioning.self), cfg: try inputs("cfg", as: Double.self))
     }
 
-    /// The denoised prediction for the model-space state `x` of `shape` ([batch, channels, height, width])
-    /// at `sigma`. `denoiseMask` is the latent's prepared noise mask, which Flux Fill falls back to
-    /// when the conditioning carries no mask of its own.
-    func denoised(_ x: [Float], sigma: Double, shape: [Int], denoiseMask: HostTensor?) async throws -> [Float] {
-        let evaluation = ConditionEvaluation(model: model, shape: shape, denoiseMask: denoiseMask)
-        let conditional = try await evaluation.denoised(x, sigma: sigma, conditioning: positive, role: "positive")
+    /// The guider ready for a latent of `shape` ([batch, channels, height, width]): every conditioning
+    /// entry turned into network inputs once, as ComfyUI's `process_conds` does before the first step.
+    /// `denoiseMask` is the latent's prepared noise mask, which Flux Fill falls back to when the
+    /// conditioning carries no mask of its own.
+    func prepared(shape: [Int], denoiseMask: HostTensor?) throws -> PreparedGuider {
+        let positive = try PreparedConditioning(positive, role: "positive", model: model, shape: shape, denoiseMask: denoiseMask)
         // ComfyUI skips the negative prediction at cfg 1, where it cancels out.
-        guard let negative, abs(cfg - 1) > 1e-9 else { return conditional }
-        let unconditional = try await evaluation.denoised(x, sigma: sigma, conditioning: negative, role: "negative")
-        let scale = Float(cfg)
-        return zip(conditional, unconditional).map { $1 + ($0 - $1) * scale }
+        let negative = try self.negative.flatMap { negative in
+            abs(cfg - 1) > 1e-9
+                ? try PreparedConditioning(negative, role: "negative", model: model, shape: shape, denoiseMask: denoiseMask)
+                : nil
+        }
+        return PreparedGuider(positive: positive, negative: negative, cfg: Float(cfg))
+    }
+
+    /// One prediction without preparing for a run first.
+    func denoised(_ x: [Float], sigma: Double, shape: [Int], denoiseMask: HostTensor?) async throws -> [Float] {
+        try await prepared(shape: shape, denoiseMask: denoiseMask).denoised(x, sigma: sigma)
     }
 }
 
-/// Turns conditioning entries into network inputs and network velocities into denoised latents.
-struct ConditionEvaluation {
+/// A guider with its prompts turned into network inputs for one latent shape.
+struct PreparedGuider: Sendable {
+    let positive: PreparedConditioning
+    let negative: PreparedConditioning?
+    let cfg: Float
+
+    /// The denoised prediction for the model-space state `x` at `sigma`.
+    func denoised(_ x: [Float], sigma: Double) async throws -> [Float] {
+        let conditional = try await positive.denoised(x, sigma: sigma)
+        guard let negative else { return conditional }
+        let unconditional = try await negative.denoised(x, sigma: sigma)
+        return zip(conditional, unconditional).map { $1 + ($0 - $1) * cfg }
+    }
+}
+
+/// A conditioning's entries as network inputs, and how network velocities become denoised latents.
+struct PreparedConditioning: Sendable {
     let model: DiffusionModel
     let shape: [Int]
-    let denoiseMask: HostTensor?
+    let entries: [Entry]
 
-    /// The average of every entry's prediction, as ComfyUI weighs overlapping full-frame conditions.
-    func denoised(_ x: [Float], sigma: Double, conditioning: Conditioning, role: String) async throws -> [Float] {
+    /// What an entry gives the network besides the state and timestep.
+    struct Entry: Sendable {
+        let context: HostTensor
+        let pooled: HostTensor?
+        let guidance: Float?
+        let concat: HostTensor?
+    }
+
+    init(_ conditioning: Conditioning, role: String, model: DiffusionModel, shape: [Int], denoiseMask: HostTensor?) throws {
         guard !conditioning.entries.isEmpty else {
             throw NodeError("sampling", "the \(role) conditioning is empty")
         }
+        let batch = shape[0]
+        let network = model.network
+        entries = try conditioning.entries.map { entry in
+            let concat: HostTensor? = network.concatChannels > 0
+                ? try FluxFillInput(latentFormat: model.latentFormat, noiseShape: shape)
+                    .concatenation(image: entry.concatLatentImage, mask: entry.concatMask ?? denoiseMask,
+                                   expectedChannels: network.concatChannels)
+                : nil
+            return Entry(
+                context: entry.crossAttention.resizedToBatch(batch),
+                pooled: entry.pooledOutput?.resizedToBatch(batch),
+                // Flux conditioning without FluxGuidance gets ComfyUI's default of 3.5.
+                guidance: network.usesGuidance ? Float(entry.guidance ?? 3.5) : nil,
+                concat: concat)
+        }
+        self.model = model
+        self.shape = shape
+    }
+
+    /// The average of every entry's prediction, as ComfyUI weighs overlapping full-frame conditions.
+    func denoised(_ x: [Float], sigma: Double) async throws -> [Float] {
         var sum = [Float](repeating: 0, count: x.count)
-        for entry in conditioning.entries {
-            let input = try self.input(x, sigma: sigma, entry: entry)
-            let velocity = try await model.network.velocity(input)
+        let state = HostTensor(shape: shape, values: x)
+        let timestep = model.modelSampling.timestep(sigma: Float(sigma))
+        for entry in entries {
+            let velocity = try await model.network.velocity(DiffusionInput(
+                x: state, timestep: timestep, context: entry.context, pooled: entry.pooled, guidance: entry.guidance,
+                concat: entry.concat))
             guard velocity.count == x.count else {
                 throw NodeError("sampling", "the model returned \(velocity.shape) for a latent of \(shape)")
             }
             let denoised = model.modelSampling.denoised(x: x, velocity: velocity.values, sigma: Float(sigma))
             for i in sum.indices { sum[i] += denoised[i] }
         }
-        let count = Float(conditioning.entries.count)
+        let count = Float(entries.count)
         return count == 1 ? sum : sum.map { $0 / count }
-    }
-
-    func input(_ x: [Float], sigma: Double, entry: Conditioning.Entry) throws -> DiffusionInput {
-        let batch = shape[0]
-        let network = model.network
-        let concat: HostTensor? = network.concatChannels > 0
-            ? try FluxFillInput(latentFormat: model.latentFormat, noiseShape: shape)
-                .concatenation(image: entry.concatLatentImage, mask: entry.concatMask ?? denoiseMask,
-                               expectedChannels: network.concatChannels)
-            : nil
-        return DiffusionInput(
-            x: HostTensor(shape: shape, values: x),
-            timestep: model.modelSampling.timestep(sigma: Float(sigma)),
-            context: entry.crossAttention.resizedToBatch(batch),
-            pooled: entry.pooledOutput?.resizedToBatch(batch),
-            // Flux conditioning without FluxGuidance gets ComfyUI's default of 3.5.
-            guidance: network.usesGuidance ? Float(entry.guidance ?? 3.5) : nil,
-            concat: concat)
     }
 }
