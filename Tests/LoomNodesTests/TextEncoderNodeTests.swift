@@ -60,12 +60,6 @@ import Testing
         return try! JSONDecoder().decode([Entry].self, from: data).map { ($0.name, $0.prompt) }
     }()
 
-    static func nmse(_ expected: [Float], _ actual: [Float]) -> Double {
-        guard expected.count == actual.count, actual.allSatisfy(\.isFinite) else { return .infinity }
-        let error = zip(expected, actual).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-        return error / expected.reduce(0.0) { $0 + Double($1) * Double($1) }
-    }
-
     @Test func clipTextEncodeMatchesComfyUIsFluxConditioning() async throws {
         let install = try Install()
         defer { install.remove() }
@@ -78,9 +72,9 @@ import Testing
             let expected = Self.values("\(name).cross_attention")
             // T5 pads to 256 tokens and has no upper limit; d_model 16.
             #expect(entry.crossAttention.shape == [1, expected.count / 16, 16], "\(name)")
-            #expect(Self.nmse(expected, entry.crossAttention.values) <= 5e-4, "\(name) tokens")
+            #expect(nmse(entry.crossAttention.values, reference: expected) <= 5e-4, "\(name) tokens")
             #expect(entry.pooledOutput?.shape == [1, 8])
-            #expect(Self.nmse(Self.values("\(name).pooled"), entry.pooledOutput?.values ?? []) <= 5e-4, "\(name) pooled")
+            #expect(nmse(entry.pooledOutput?.values ?? [], reference: Self.values("\(name).pooled")) <= 5e-4, "\(name) pooled")
             #expect(entry.guidance == nil)
         }
     }
@@ -116,8 +110,8 @@ import Testing
         let entry = try #require((result.outputs.first as? Conditioning)?.entries.first)
         #expect(entry.guidance == 4.5)
         #expect(entry.crossAttention.shape == [1, 321, 16])
-        #expect(Self.nmse(Self.values("\(long.name).cross_attention"), entry.crossAttention.values) <= 5e-4)
-        #expect(Self.nmse(Self.values("\(plain.name).pooled"), entry.pooledOutput?.values ?? []) <= 5e-4)
+        #expect(nmse(entry.crossAttention.values, reference: Self.values("\(long.name).cross_attention")) <= 5e-4)
+        #expect(nmse(entry.pooledOutput?.values ?? [], reference: Self.values("\(plain.name).pooled")) <= 5e-4)
     }
 
     @Test func fluxGuidanceAndZeroOutKeepTheOtherValues() async throws {
@@ -228,8 +222,8 @@ import Testing
         let entry = try #require((result.outputs.first as? Conditioning)?.entries.first)
         // Four 77-token windows side by side, weighted; the pooled output is the first window's.
         #expect(entry.crossAttention.shape == [1, 308, 8])
-        #expect(Self.nmse(Self.values("sd1.long.cross_attention"), entry.crossAttention.values) <= 5e-4)
-        #expect(Self.nmse(Self.values("flux.long.pooled"), entry.pooledOutput?.values ?? []) <= 5e-4)
+        #expect(nmse(entry.crossAttention.values, reference: Self.values("sd1.long.cross_attention")) <= 5e-4)
+        #expect(nmse(entry.pooledOutput?.values ?? [], reference: Self.values("flux.long.pooled")) <= 5e-4)
     }
 
     @Test func clipSetLastLayerChangesSD1TokensButNotFlux() async throws {
@@ -250,7 +244,7 @@ import Testing
         let last = try await encode(sd1, layer: nil)
         #expect(try await encode(sd1, layer: -1).crossAttention == last.crossAttention)
         let penultimate = try await encode(sd1, layer: -2)
-        #expect(Self.nmse(last.crossAttention.values, penultimate.crossAttention.values) > 1e-3)
+        #expect(nmse(penultimate.crossAttention.values, reference: last.crossAttention.values) > 1e-3)
         #expect(penultimate.pooledOutput == last.pooledOutput)
 
         let flux = try await install.loadFlux()

@@ -44,15 +44,6 @@ import Testing
         return Image(batchCount: batch, height: height, width: width, channels: channels, pixels: pixels)
     }
 
-    static func nmse(_ a: [Float], _ b: [Float]) -> Double {
-        var error = 0.0, energy = 0.0
-        for (x, y) in zip(a, b) {
-            error += Double(x - y) * Double(x - y)
-            energy += Double(y) * Double(y)
-        }
-        return error / energy
-    }
-
     /// VAELoader over a model folder holding the golden AE under another name.
     static func loadVAE() async throws -> VAE {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("loom-vae-\(UUID().uuidString)")
@@ -113,14 +104,14 @@ import Testing
         let latent = try #require(encoded.outputs[0] as? Latent)
         let mean = try Self.golden("encode_2x40x56_mean")
         #expect(latent.samples.shape == mean.shape)
-        #expect(Self.nmse(latent.samples.values, mean.values) <= 5e-4)
+        #expect(nmse(latent.samples.values, reference: mean.values) <= 5e-4)
 
         let reference = try Self.golden("decode_2x5x7_image")
         let decoded = try await Self.run(VAEDecode.self, ["samples": Latent(samples: try Self.golden("decode_2x5x7_latent")), "vae": vae])
         let pixels = try #require(decoded.outputs[0] as? Image)
         let expected = Self.image(fromSigned: reference).pixels.map { min(max($0, 0), 1) }
         #expect(pixels.batchCount == 2 && pixels.height == 40 && pixels.width == 56 && pixels.channels == 3)
-        #expect(Self.nmse(pixels.pixels, expected) <= 5e-4)
+        #expect(nmse(pixels.pixels, reference: expected) <= 5e-4)
         #expect(pixels.pixels.allSatisfy { (0...1).contains($0) })
     }
 

@@ -61,11 +61,6 @@ import Testing
         return (input, try array("velocity").values)
     }
 
-    static func normalisedError(_ actual: [Float], _ expected: [Float]) -> Double {
-        let difference = zip(actual, expected).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-        return difference / expected.reduce(0.0) { $0 + Double($1) * Double($1) }
-    }
-
     @Test func schemasMatchComfyUI() {
         #expect(UNETLoader.schema.inputs.map(\.name) == ["unet_name", "weight_dtype"])
         guard case .combo(let dtypes) = UNETLoader.schema.inputs[1].kind else { Issue.record("weight_dtype is not a combo"); return }
@@ -95,7 +90,7 @@ import Testing
         #expect(model.network.usesGuidance && model.network.concatChannels == 0 && model.network.latentChannels == 16)
         let (input, expected) = try Self.goldenCase("dev")
         let velocity = try await model.network.velocity(input)
-        #expect(Self.normalisedError(velocity.values, expected) <= 5e-4)
+        #expect(nmse(velocity.values, reference: expected) <= 5e-4)
     }
 
     @Test func fp8WeightTypeCastsTheMatricesAsComfyUIDoes() async throws {
@@ -106,9 +101,9 @@ import Testing
         let model = try #require(result.outputs[0] as? DiffusionModel)
         let (input, castExpected) = try Self.goldenCase("dev-fp8-cast")
         let velocity = try await model.network.velocity(input).values
-        #expect(Self.normalisedError(velocity, castExpected) <= 5e-4)
+        #expect(nmse(velocity, reference: castExpected) <= 5e-4)
         // The cast is real: bf16 weights give a measurably different velocity.
-        #expect(Self.normalisedError(velocity, try Self.goldenCase("dev").1) > 1e-5)
+        #expect(nmse(velocity, reference: try Self.goldenCase("dev").1) > 1e-5)
         #expect(UNETLoader.validate(NodeInputs(["weight_dtype": "fp8_e5m2"]), resources: models.resources)?.contains("fp8_e5m2") == true)
     }
 
@@ -129,7 +124,7 @@ import Testing
         let result = try await Self.run(UnetLoaderGGUF.self, ["unet_name": "flux-dev-Q8_0.gguf"], resources: models.resources)
         let model = try #require(result.outputs[0] as? DiffusionModel)
         let (input, expected) = try Self.goldenCase("dev-q8_0")
-        #expect(Self.normalisedError(try await model.network.velocity(input).values, expected) <= 5e-4)
+        #expect(nmse(try await model.network.velocity(input).values, reference: expected) <= 5e-4)
     }
 
     @Test func wrongFilesNameTheInputAndWhatWasFound() async throws {
