@@ -1,6 +1,6 @@
 import LoomVulkan
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// A convolution with its kernel (as stored) and f32 bias on the device.
     struct Convolution: Sendable {
         let weight: Tensor

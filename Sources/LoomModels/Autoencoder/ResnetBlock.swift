@@ -1,6 +1,6 @@
 import LoomVulkan
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// `x + conv2(silu(norm2(conv1(silu(norm1(x))))))`, the skip through a 1×1 `nin_shortcut` when the
     /// width changes.
     struct ResnetBlock: Sendable {

@@ -47,7 +47,7 @@ public struct FluxTransformer: DiffusionNetwork {
         residentSingleBlocks = singles
     }
 
-    public func velocity(_ input: DiffusionInput) async throws -> HostTensor {
+    public func prediction(for input: DiffusionInput) async throws -> HostTensor {
         try evaluate(input, trace: nil)
     }
 
@@ -134,9 +134,9 @@ struct FluxInputs {
             throw .input(name: "context", expected: "[batch, tokens, \(p.contextDimension)]", found: input.context.shape)
         }
         context = try Self.repeated(input.context, to: batch, "context")
-        if let pooled = input.pooled {
+        if let pooled = input.vector {
             guard pooled.rank == 2, pooled.shape[1] >= p.pooledDimension else {
-                throw .input(name: "pooled", expected: "[batch, \(p.pooledDimension)]", found: pooled.shape)
+                throw .input(name: "vector", expected: "[batch, \(p.pooledDimension)]", found: pooled.shape)
             }
             let pooledWidth = pooled.shape[1]
             let cut = (0..<pooled.shape[0]).flatMap { pooled.values[($0 * pooledWidth)..<($0 * pooledWidth + p.pooledDimension)] }
