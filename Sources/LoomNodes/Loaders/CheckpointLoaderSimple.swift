@@ -62,13 +62,15 @@ public struct CheckpointLoaderSimple: Node {
     }
 }
 
-/// Which of a checkpoint's detected models is which text encoder.
+/// Which of a checkpoint's detected models is which text encoder. OpenCLIP towers (`….model.`, read
+/// through the normalised names) are CLIP-G in SDXL checkpoints; transformers' (`….transformer.`) CLIP-L.
 enum CheckpointTextEncoders {
     static func find(_ kinds: [TextEncoderKind], in detected: [DetectedModel]) -> [TextEncoderKind: DetectedModel] {
         var found: [TextEncoderKind: DetectedModel] = [:]
         for model in detected {
+            let isOpenCLIP = model.prefix.hasSuffix(".model.") || model.prefix == "model."
             switch model.architecture {
-            case .clipText where kinds.contains(.clipG) && model.prefix.contains("embedders.1"):
+            case .clipText where kinds.contains(.clipG) && (isOpenCLIP || !kinds.contains(.clipL)):
                 found[.clipG] = found[.clipG] ?? model
             case .clipText:
                 found[.clipL] = found[.clipL] ?? model
