@@ -54,9 +54,10 @@ let package = Package(
         // Sampling mathematics on CPU arrays: ComfyUI's noise, model sampling, schedulers and samplers.
         // Foundation only; the model is a closure.
         .target(name: "LoomSampling"),
-        // Neural models on the Vulkan operators: text encoders, the Flux AE and transformer. Weights are read
+        // Neural models on the Vulkan operators: the model families (detection, networks, latent formats,
+        // model sampling, conditioning), text encoders, autoencoders and diffusion networks. Weights are read
         // from LoomModelFiles in their stored dtype; knows nothing of nodes or the graph engine.
-        .target(name: "LoomModels", dependencies: ["LoomVulkan", "LoomModelFiles", "LoomText"]),
+        .target(name: "LoomModels", dependencies: ["LoomVulkan", "LoomModelFiles", "LoomText", "LoomSampling", "LoomImaging"]),
         // The node library: ComfyUI-named nodes built on the layers below.
         .target(
             name: "LoomNodes",
@@ -140,6 +141,6 @@ let package = Package(
         // Reads the golden image files in Tests/Fixtures/images for both test targets above.
         .target(name: "ImagingTestSupport", dependencies: ["LoomImaging"], path: "Tests/ImagingTestSupport"),
         .testTarget(name: "LoomSamplingTests", dependencies: ["LoomSampling"]),
-        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomVulkan", "LoomModelFiles", "LoomText"]),
+        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomVulkan", "LoomModelFiles", "LoomText", "LoomSampling"]),
     ]
 )

@@ -13,6 +13,7 @@ public final class LoomEngine: Sendable {
     ) {
         self.registry = registry
         self.resources = resources
+        if resources.get(ComputeDevice.self) == nil { resources.set(ComputeDevice.processDefault) }
         self.executor = Executor(registry: registry, resources: resources, cache: cache)
     }
 

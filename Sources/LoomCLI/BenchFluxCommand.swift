@@ -30,7 +30,7 @@ struct BenchFluxCommand: AsyncParsableCommand {
         guard let detected = ArchitectureDetector.detect(file).first(where: { if case .flux = $0.architecture { true } else { false } }),
               case .flux(let parameters) = detected.architecture
         else { throw ValidationError("\(model) is not a Flux transformer") }
-        let context = try ComputeDevice.context()
+        let context = try ComputeDevice.processDefault.context()
         let network = try FluxTransformer(weights: ModelWeights(file: file, prefix: detected.prefix, context: context),
                                           parameters: parameters, weightBudgetBytes: weightBudget.map { $0 << 20 })
         let plan = network.memoryPlan
@@ -47,13 +47,13 @@ struct BenchFluxCommand: AsyncParsableCommand {
             let latent = size / 8
             let input = DiffusionInput(
                 x: noise([1, network.latentChannels, latent, latent]), timestep: 0.8,
-                context: noise([1, textTokens, parameters.contextDimension]), pooled: noise([1, parameters.pooledDimension]),
+                context: noise([1, textTokens, parameters.contextDimension]), vector: noise([1, parameters.pooledDimension]),
                 guidance: 3.5, concat: network.concatChannels > 0 ? noise([1, network.concatChannels, latent, latent]) : nil)
-            _ = try await network.velocity(input)  // compiles pipelines
+            _ = try await network.prediction(for: input)  // compiles pipelines
             context.device.resetPeakMemory()
             let clock = ContinuousClock()
             let elapsed = try await clock.measure {
-                for _ in 0..<repetitions { _ = try await network.velocity(input) }
+                for _ in 0..<repetitions { _ = try await network.prediction(for: input) }
             }
             let seconds = elapsed.microseconds / 1e6 / Double(max(repetitions, 1))
             let tokens = textTokens + ((latent + 1) / 2) * ((latent + 1) / 2)

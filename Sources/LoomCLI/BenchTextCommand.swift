@@ -25,7 +25,7 @@ struct BenchTextCommand: ParsableCommand {
     var repetitions = 3
 
     func run() throws {
-        let context = try ComputeDevice.context()
+        let context = try ComputeDevice.processDefault.context()
         print("device: \(context.device.info.name)")
         let clipEncoder = try CLIPTextEncoder(weights: ModelWeights(file: try ModelFile.open(path: clip), context: context))
         let t5Encoder = try T5Encoder(weights: ModelWeights(file: try ModelFile.open(path: t5), context: context))

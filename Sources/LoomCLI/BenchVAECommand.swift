@@ -26,7 +26,7 @@ struct BenchVAECommand: ParsableCommand {
 
     func run() throws {
         let context = try VulkanContext()
-        let autoencoder = try FluxAutoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget.map { $0 << 20 })
+        let autoencoder = try Autoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget.map { $0 << 20 })
         let limit = context.device.maxStorageBufferRange
         print("device: \(context.device.info.name), maxStorageBufferRange \(limit >> 20) MiB, budget \(autoencoder.memoryBudget >> 20) MiB")
         print("model: \(model), widths \(autoencoder.parameters.channelMultipliers.map { $0 * autoencoder.parameters.baseChannels })")

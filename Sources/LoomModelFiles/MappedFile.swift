@@ -11,9 +11,22 @@ final class MappedFile: @unchecked Sendable {
     let path: String
     let size: Int
     private let base: UnsafeRawPointer?
+    /// Memory this object allocated itself (tensors derived from a file's), rather than mapped.
+    private let isOwned: Bool
+
+    /// A copy of `bytes` in memory of its own, standing in for the file at `path` it was derived from.
+    init(copying bytes: [UInt8], path: String) {
+        self.path = path
+        size = bytes.count
+        isOwned = true
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        base = UnsafeRawPointer(memory)
+    }
 
     init(path: String) throws(ModelFileError) {
         self.path = path
+        isOwned = false
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             throw ModelFileError(.unreadable, path: path, "cannot open the file (\(String(cString: strerror(errno))))")
@@ -39,7 +52,12 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        guard let base else { return }
+        if isOwned {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(mutating: base), size)
+        }
     }
 
     /// All bytes of the file. Valid only while `self` is alive; callers keep a reference.

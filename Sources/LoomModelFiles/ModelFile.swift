@@ -27,8 +27,15 @@ public struct ModelFile: Sendable {
         indexByName = index
     }
 
-    /// Opens a model file, recognising the format from its first bytes rather than its extension.
+    /// Opens a model file, recognising the format from its first bytes rather than its extension, with
+    /// tensor names normalised to the conventions Loom's networks read (see `OpenCLIPNames`).
     public static func open(path: String) throws(ModelFileError) -> ModelFile {
+        let file = try openAsStored(path: path)
+        guard let tensors = OpenCLIPNames.normalised(file.tensors) else { return file }
+        return try ModelFile(path: file.path, format: file.format, tensors: tensors, metadata: file.metadata, fileSize: file.fileSize)
+    }
+
+    private static func openAsStored(path: String) throws(ModelFileError) -> ModelFile {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
         if bytes.starts(with: Array("GGUF".utf8)) {

@@ -17,6 +17,42 @@ public struct StoredTensor: Sendable {
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
+
+    /// The same bytes under another name.
+    public func renamed(_ newName: String) -> StoredTensor {
+        StoredTensor(name: newName, dataType: dataType, shape: shape, byteRange: byteRange, file: file)
+    }
+
+    /// Rows `range` of the outermost dimension, as a view of the same bytes (nil for block-quantised
+    /// storage or a range outside the tensor).
+    public func rows(_ range: Range<Int>, named newName: String) -> StoredTensor? {
+        guard !dataType.isBlockQuantized, let rows = shape.first, range.lowerBound >= 0, range.upperBound <= rows else { return nil }
+        let rowBytes = rows == 0 ? 0 : byteRange.count / rows
+        let start = byteRange.lowerBound + range.lowerBound * rowBytes
+        return StoredTensor(name: newName, dataType: dataType, shape: [range.count] + shape.dropFirst(),
+                            byteRange: start..<(start + range.count * rowBytes), file: file)
+    }
+
+    /// A 2-D tensor transposed, in the same storage type, copied into memory of its own (for the few
+    /// small matrices whose layout differs between checkpoint conventions). Nil for other ranks or
+    /// block-quantised storage.
+    public func transposed(named newName: String) -> StoredTensor? {
+        guard shape.count == 2, !dataType.isBlockQuantized else { return nil }
+        let (rows, columns) = (shape[0], shape[1])
+        let width = dataType.blockByteCount
+        var copy = [UInt8](repeating: 0, count: byteRange.count)
+        withUnsafeBytes { bytes in
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    for byte in 0..<width {
+                        copy[(column * rows + row) * width + byte] = bytes[(row * columns + column) * width + byte]
+                    }
+                }
+            }
+        }
+        let owned = MappedFile(copying: copy, path: file.path)
+        return StoredTensor(name: newName, dataType: dataType, shape: [columns, rows], byteRange: 0..<copy.count, file: owned)
+    }
     public var byteCount: Int { byteRange.count }
 
     /// The stored bytes, straight from the map. The buffer must not escape `body`.

@@ -16,7 +16,7 @@ enum ModelFixtures {
 
 @Suite struct ModelWeightsTests {
     @Test func linearKeepsStoredDTypeAndBiasBecomesF32() throws {
-        let weights = ModelWeights(file: try ModelFixtures.open("flux-dev-tiny.safetensors"), context: try ComputeDevice.context())
+        let weights = ModelWeights(file: try ModelFixtures.open("flux-dev-tiny.safetensors"), context: try ComputeDevice.processDefault.context())
         let linear = try weights.linear("img_in", inputs: 64, outputs: 16)
         #expect(linear.weight.dtype == .bf16)
         #expect(linear.bias?.dtype == .f32)
@@ -25,13 +25,13 @@ enum ModelFixtures {
     }
 
     @Test func quantisedWeightsStayQuantised() throws {
-        let weights = ModelWeights(file: try ModelFixtures.open("flux-dev-tiny-Q8_0.gguf"), context: try ComputeDevice.context())
+        let weights = ModelWeights(file: try ModelFixtures.open("flux-dev-tiny-Q8_0.gguf"), context: try ComputeDevice.processDefault.context())
         let quantised = weights.file.tensors.first { $0.dataType == .q8_0 }!
         #expect(try weights.tensor(quantised.name).dtype == .q8_0)
     }
 
     @Test func scaledFP8CarriesItsScale() throws {
-        let weights = ModelWeights(file: try ModelFixtures.open("t5-tiny-fp8-e4m3fn-scaled.safetensors"), context: try ComputeDevice.context())
+        let weights = ModelWeights(file: try ModelFixtures.open("t5-tiny-fp8-e4m3fn-scaled.safetensors"), context: try ComputeDevice.processDefault.context())
         let name = weights.file.tensors.first { $0.dataType == .float8E4M3 && $0.name.hasSuffix(".weight") }!.name
         let linear = try weights.linear(String(name.dropLast(".weight".count)))
         #expect(linear.weight.dtype == .f8E4M3)
@@ -40,7 +40,7 @@ enum ModelFixtures {
     }
 
     @Test func missingAndMisshapenTensorsNameTheFile() throws {
-        let weights = ModelWeights(file: try ModelFixtures.open("flux-dev-tiny.safetensors"), context: try ComputeDevice.context())
+        let weights = ModelWeights(file: try ModelFixtures.open("flux-dev-tiny.safetensors"), context: try ComputeDevice.processDefault.context())
         #expect(throws: ModelLoadingError.self) { try weights.tensor("no.such.weight") }
         let error = #expect(throws: ModelLoadingError.self) { try weights.linear("img_in", inputs: 32) }
         #expect(error?.description.contains("flux-dev-tiny.safetensors") == true)

@@ -198,9 +198,10 @@ import Testing
     }
 
     @Test func unsupportedTypesFailValidationWithTheSupportedOnes() {
-        let message = DualCLIPLoader.validate(NodeInputs(["type": "sdxl"]), resources: Resources())
-        #expect(message?.contains("sdxl") == true && message?.contains("flux") == true)
+        let message = DualCLIPLoader.validate(NodeInputs(["type": "sd3"]), resources: Resources())
+        #expect(message?.contains("sd3") == true && message?.contains("flux") == true && message?.contains("sdxl") == true)
         #expect(DualCLIPLoader.validate(NodeInputs(["type": "flux"]), resources: Resources()) == nil)
+        #expect(DualCLIPLoader.validate(NodeInputs(["type": "sdxl"]), resources: Resources()) == nil)
         #expect(CLIPLoader.validate(NodeInputs(["type": "sd3"]), resources: Resources())?.contains("stable_diffusion") == true)
     }
 

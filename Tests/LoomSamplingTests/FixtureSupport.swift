@@ -18,6 +18,9 @@ enum SamplingFixtures {
         case "flux_1024x1024": FluxModelSampling(width: 1024, height: 1024)
         case "flux_512x512": FluxModelSampling(width: 512, height: 512)
         case "flux_schnell": DiscreteFlowModelSampling.schnell
+        case "sd_eps": DiscreteModelSampling(prediction: .epsilon)
+        case "sd_v": DiscreteModelSampling(prediction: .velocity)
+        case "sd_eps_zsnr": DiscreteModelSampling(prediction: .epsilon, zeroTerminalSNR: true)
         default: fatalError("no model sampling \(name)")
         }
     }

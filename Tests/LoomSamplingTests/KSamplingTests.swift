@@ -192,7 +192,7 @@ import Testing
     @Test func noiseScalingAndPredictionAreTheFlowMatchingOnes() {
         let sampling = FluxModelSampling()
         let x: [Float] = [1, -2, 0.5], velocity: [Float] = [0.25, 1, -1]
-        #expect(sampling.denoised(x: x, velocity: velocity, sigma: 0.5) == [0.875, -2.5, 1])
+        #expect(sampling.denoised(x: x, output: velocity, sigma: 0.5) == [0.875, -2.5, 1])
         #expect(sampling.noiseScaling(sigma: 0.25, noise: [4, 0, -4], latent: [0, 4, 8]) == [1, 3, 5])
         #expect(sampling.inverseNoiseScaling(sigma: 0.5, latent: [1, -3]) == [2, -6])
     }

@@ -62,7 +62,10 @@ import Testing
         let expected = record.floats("output")
         try #require(output.count == expected.count)
         let worst = zip(output, expected).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max()!
-        #expect(worst <= 1e-5, "largest deviation \(worst)")
+        // Discrete (SD) schedules start near σ = 14.6, where the state is that much larger and float32
+        // rounding of the same operations in another order grows with it.
+        let stateScale = max(1, Double(record.floats("sigmas").first ?? 1))
+        #expect(worst <= 1e-5 * stateScale, "largest deviation \(worst)")
     }
 
     /// The script's masks over an h×w latent: a ramp 0…1 in reading order, or that ramp ≥ 0.5.

@@ -1,6 +1,6 @@
 import LoomVulkan
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// The mid-block self-attention: one head over all pixels, the width as head size; q, k, v and
     /// proj_out are stored as 1×1 convolutions and run here as linears over pixel rows.
     struct AttentionBlock: Sendable {

@@ -1,7 +1,7 @@
 import LoomModelFiles
 import LoomVulkan
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// Latents to pixels in about [-1, 1]: conv_in, the mid block, then the levels from the lowest
     /// resolution up (BFL's `up.N-1` first), each with res blocks and (except `up.0`) a nearest ×2
     /// upsample followed by a 3×3 convolution; norm_out, SiLU, conv_out.
@@ -17,8 +17,10 @@ extension FluxAutoencoder {
         let levels: [Level]
         let normOut: GroupNormalization
         let convOut: Convolution
+        let postQuantConv: Convolution?
 
-        init(_ weights: ModelWeights, _ parameters: AutoencoderParameters, resBlocks: Int) throws(ModelLoadingError) {
+        init(_ weights: ModelWeights, _ parameters: AutoencoderParameters, resBlocks: Int,
+             postQuantConv: Convolution?) throws(ModelLoadingError) {
             let base = parameters.baseChannels
             let multipliers = parameters.channelMultipliers
             var width = base * multipliers[multipliers.count - 1]
@@ -37,10 +39,12 @@ extension FluxAutoencoder {
             self.levels = levels
             normOut = try GroupNormalization(weights, "norm_out", channels: width, epsilon: 1e-6)
             convOut = try .same(weights, "conv_out", inputs: width, outputs: parameters.imageChannels)
+            self.postQuantConv = postQuantConv
         }
 
         /// `latent` is [B, Z, h, w]; submits after every block, as the encoder does.
         func callAsFunction(_ latent: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+            let latent = try postQuantConv.map { conv throws(VulkanError) in try conv(latent, on: recorder) } ?? latent
             var h = try mid(convIn(latent, on: recorder), on: recorder)
             for level in levels.reversed() {
                 for block in level.blocks {

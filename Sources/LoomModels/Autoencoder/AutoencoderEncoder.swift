@@ -1,7 +1,7 @@
 import LoomModelFiles
 import LoomVulkan
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// Pixels in [-1, 1] to the mean of the latent distribution: conv_in, per level res blocks and
     /// (except the last) a stride-2 downsample, the mid block, norm_out, SiLU, conv_out.
     struct Encoder: Sendable {
@@ -15,9 +15,11 @@ extension FluxAutoencoder {
         let mid: MidBlock
         let normOut: GroupNormalization
         let convOut: Convolution
+        let quantConv: Convolution?
         let latentChannels: Int
 
-        init(_ weights: ModelWeights, _ parameters: AutoencoderParameters, resBlocks: Int) throws(ModelLoadingError) {
+        init(_ weights: ModelWeights, _ parameters: AutoencoderParameters, resBlocks: Int,
+             quantConv: Convolution?) throws(ModelLoadingError) {
             let base = parameters.baseChannels
             convIn = try .same(weights, "conv_in", inputs: parameters.imageChannels, outputs: base)
             var width = base
@@ -37,6 +39,7 @@ extension FluxAutoencoder {
             normOut = try GroupNormalization(weights, "norm_out", channels: width, epsilon: 1e-6)
             // The encoder returns mean and log-variance; only the mean is used.
             convOut = try .same(weights, "conv_out", inputs: width, outputs: 2 * parameters.latentChannels)
+            self.quantConv = quantConv
             latentChannels = parameters.latentChannels
         }
 
@@ -56,6 +59,7 @@ extension FluxAutoencoder {
             }
             h = try mid(h, on: recorder)
             h = try convOut(recorder.silu(normOut(h, on: recorder)), on: recorder)
+            if let quantConv { h = try quantConv(h, on: recorder) }
             return try recorder.slice(h, axis: 1, 0..<latentChannels)
         }
     }

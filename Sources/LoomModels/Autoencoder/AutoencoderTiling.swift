@@ -65,7 +65,7 @@ enum ResolutionScale {
     }
 }
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// Bytes of the largest activation and an estimate of the live working set (the recorder holds
     /// every tensor of half a res block until it submits; eight of the largest bound it, where
     /// about five and a half were measured) for one batch item of `height` × `width` input cells.

@@ -1,6 +1,6 @@
 import LoomVulkan
 
-extension FluxAutoencoder {
+extension Autoencoder {
     /// Res block, attention, res block at the lowest resolution, in both halves of the AE.
     struct MidBlock: Sendable {
         let first: ResNetBlock

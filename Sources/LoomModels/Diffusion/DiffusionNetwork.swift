@@ -1,37 +1,39 @@
-/// One evaluation of a diffusion network: what ComfyUI's `apply_model` hands the Flux transformer.
+/// One evaluation of a diffusion network: what ComfyUI's `apply_model` hands the network.
 public struct DiffusionInput: Sendable {
-    /// The noisy latent in the model's space (latent format scale/shift applied), [batch, 16, H, W].
+    /// The noisy latent as the network takes it (the model sampling's input scaling applied), [B, C, H, W].
     public var x: HostTensor
-    /// The model's timestep for this sigma (for Flux, sigma itself; the network scales by 1000).
+    /// The model's timestep for this sigma: Flux takes sigma itself (and scales it by 1000), a UNet
+    /// ComfyUI's discrete timestep 0…999.
     public var timestep: Float
-    /// Text tokens, [batch, tokens, context dim].
+    /// Cross-attention tokens, [batch, tokens, context dim].
     public var context: HostTensor
-    /// Pooled text vector, [batch, vector dim].
-    public var pooled: HostTensor?
-    /// Distilled guidance (dev and Fill); ignored by networks without a guidance embedding.
+    /// The class / ADM vector, [batch, width]: Flux's pooled CLIP-L, SDXL's pooled CLIP-G with its size
+    /// embeddings; nil for models without one (SD1.x).
+    public var vector: HostTensor?
+    /// Distilled guidance (Flux dev and Fill); ignored by networks without a guidance embedding.
     public var guidance: Float?
-    /// Extra input channels concatenated to `x` before patching (Flux Fill: masked-image latent and
-    /// the 8×8-unshuffled mask, [batch, 80, H, W]).
+    /// Extra input channels concatenated to `x` (Flux Fill: masked-image latent and the 8×8-unshuffled
+    /// mask, 80 channels; SD inpainting UNets: mask and masked-image latent, 5 channels).
     public var concat: HostTensor?
 
-    public init(x: HostTensor, timestep: Float, context: HostTensor, pooled: HostTensor? = nil,
+    public init(x: HostTensor, timestep: Float, context: HostTensor, vector: HostTensor? = nil,
                 guidance: Float? = nil, concat: HostTensor? = nil) {
         self.x = x
         self.timestep = timestep
         self.context = context
-        self.pooled = pooled
+        self.vector = vector
         self.guidance = guidance
         self.concat = concat
     }
 }
 
-/// A network that predicts the flow velocity of a noisy latent (ComfyUI's CONST / flow prediction).
+/// A denoising network; what its output means (velocity, noise or v) is its family's prediction type.
 public protocol DiffusionNetwork: Sendable {
-    /// Latent channels the network denoises (16 for Flux).
+    /// Latent channels the network denoises (16 for Flux, 4 for SD).
     var latentChannels: Int { get }
-    /// Channels expected in `DiffusionInput.concat` (0 for dev/schnell, 80 for Fill).
+    /// Channels expected in `DiffusionInput.concat` (0 for plain models, 80 for Flux Fill, 5 for SD inpainting).
     var concatChannels: Int { get }
     var usesGuidance: Bool { get }
-    /// The velocity for `input.x`, same shape.
-    func velocity(_ input: DiffusionInput) async throws -> HostTensor
+    /// The raw network output for `input.x`, same shape.
+    func prediction(for input: DiffusionInput) async throws -> HostTensor
 }

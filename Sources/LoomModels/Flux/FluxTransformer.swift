@@ -47,7 +47,7 @@ public struct FluxTransformer: DiffusionNetwork {
         residentSingleBlocks = singles
     }
 
-    public func velocity(_ input: DiffusionInput) async throws -> HostTensor {
+    public func prediction(for input: DiffusionInput) async throws -> HostTensor {
         try evaluate(input, trace: nil)
     }
 
@@ -134,9 +134,9 @@ struct FluxInputs {
             throw .input(name: "context", expected: "[batch, tokens, \(p.contextDimension)]", found: input.context.shape)
         }
         context = try Self.repeated(input.context, to: batch, "context")
-        if let pooled = input.pooled {
+        if let pooled = input.vector {
             guard pooled.rank == 2, pooled.shape[1] >= p.pooledDimension else {
-                throw .input(name: "pooled", expected: "[batch, \(p.pooledDimension)]", found: pooled.shape)
+                throw .input(name: "vector", expected: "[batch, \(p.pooledDimension)]", found: pooled.shape)
             }
             let pooledWidth = pooled.shape[1]
             let cut = (0..<pooled.shape[0]).flatMap { pooled.values[($0 * pooledWidth)..<($0 * pooledWidth + p.pooledDimension)] }
@@ -159,14 +159,11 @@ struct FluxInputs {
     }
 
     private static func repeated(_ t: HostTensor, to batch: Int, _ name: String) throws(FluxModelError) -> HostTensor {
-        if t.shape[0] == batch { return t }
-        guard t.shape[0] == 1 else {
+        guard let repeated = t.repeatingBatch(to: batch) else {
             var expected = t.shape
             expected[0] = batch
             throw .input(name: name, expected: "\(expected) (or a batch of 1)", found: t.shape)
         }
-        var shape = t.shape
-        shape[0] = batch
-        return HostTensor(shape: shape, values: Array([[Float]](repeating: t.values, count: batch).joined()))
+        return repeated
     }
 }

@@ -1,17 +1,22 @@
 import Foundation
 import LoomVulkan
 
-/// The one Vulkan context a process's models share, created on first use so that workflows without
-/// neural nodes never touch the driver.
-public enum ComputeDevice {
-    private static let state = LazyContext()
+/// The Vulkan device models run on, as a service the engine hands to nodes (through the graph's
+/// resources). The context is created on first use, so workflows without neural nodes never touch
+/// the driver.
+public final class ComputeDevice: Sendable {
+    /// The device of processes that do not configure one: `LOOM_VULKAN_DEVICE` when set.
+    public static let processDefault = ComputeDevice()
 
-    /// The shared context; the device comes from `LOOM_VULKAN_DEVICE` when set.
-    public static func context() throws(VulkanError) -> VulkanContext {
+    private let state = LazyContext()
+
+    public init() {}
+
+    public func context() throws(VulkanError) -> VulkanContext {
         try state.context()
     }
 
-    /// `@unchecked Sendable`: `context` is only read and written under `lock`.
+    /// `@unchecked Sendable`: `shared` is only read and written under `lock`.
     private final class LazyContext: @unchecked Sendable {
         private let lock = NSLock()
         private var shared: VulkanContext?

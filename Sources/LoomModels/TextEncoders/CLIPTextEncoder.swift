@@ -1,12 +1,15 @@
 import LoomModelFiles
 import LoomVulkan
 
-/// The CLIP text transformer (CLIP-L in Flux and SD1.x) on the device: token and position embeddings,
-/// pre-norm blocks with causal self-attention and quick-GELU MLPs, a final layer norm. Sizes come from
-/// the file's shapes; tensors are read under ComfyUI's `clip_l.safetensors` names (`text_model.…`).
+/// The CLIP text transformer (CLIP-L in Flux and SD1.x, OpenCLIP ViT-G in SDXL) on the device: token
+/// and position embeddings, pre-norm blocks with causal self-attention and GELU MLPs (quick-GELU in
+/// OpenAI's CLIP-L, exact GELU in OpenCLIP's models), a final layer norm. Sizes come from the file's
+/// shapes; tensors are read under transformers' names (`text_model.…`), to which the model-file
+/// reader normalises OpenCLIP checkpoints.
 public struct CLIPTextEncoder: Sendable {
     public let parameters: CLIPTextParameters
     public let headCount: Int
+    public let activation: Activation
     let context: VulkanContext
     /// Stored dtype, gathered row by row on the device.
     let tokenEmbedding: Tensor
@@ -27,23 +30,33 @@ public struct CLIPTextEncoder: Sendable {
     /// The start-of-text token, just before the end token (49406 in CLIP-L).
     public var startToken: Int { parameters.vocabularySize - 2 }
 
+    /// The MLP's nonlinearity, which the file's shapes do not tell.
+    public enum Activation: Sendable {
+        /// `x·σ(1.702x)`: OpenAI's CLIP-L.
+        case quickGELU
+        /// OpenCLIP ViT-G and ViT-H.
+        case gelu
+    }
+
     /// `headDimension` is 64 in every released CLIP text model; the head count follows from the width.
-    public init(weights: ModelWeights, headDimension: Int = 64) throws(ModelLoadingError) {
+    public init(weights: ModelWeights, headDimension: Int = 64, activation: Activation = .quickGELU) throws(ModelLoadingError) {
         let detected = ArchitectureDetector.detect(weights.file).first { $0.prefix == weights.prefix }
         guard case .clipText(let parameters)? = detected?.architecture else {
             throw .unsupported(file: weights.file.path, reason: "no CLIP text model\(weights.prefix.isEmpty ? "" : " under '\(weights.prefix)'") (expected text_model.embeddings.token_embedding.weight)")
         }
-        try self.init(weights: weights, parameters: parameters, headCount: max(parameters.width / headDimension, 1))
+        try self.init(weights: weights, parameters: parameters, headCount: max(parameters.width / headDimension, 1), activation: activation)
     }
 
     /// With an explicit head count, for models whose heads are not 64 wide.
-    public init(weights: ModelWeights, parameters: CLIPTextParameters, headCount: Int) throws(ModelLoadingError) {
+    public init(weights: ModelWeights, parameters: CLIPTextParameters, headCount: Int,
+                activation: Activation = .quickGELU) throws(ModelLoadingError) {
         let width = parameters.width
         guard headCount > 0, width % headCount == 0, (width / headCount) % 4 == 0 else {
             throw .unsupported(file: weights.file.path, reason: "CLIP width \(width) does not split into \(headCount) heads of a multiple of 4")
         }
         self.parameters = parameters
         self.headCount = headCount
+        self.activation = activation
         context = weights.context
         let model = weights.scoped("text_model.")
         tokenEmbedding = try model.tensor("embeddings.token_embedding.weight", shape: [parameters.vocabularySize, width])
@@ -69,15 +82,17 @@ public struct CLIPTextEncoder: Sendable {
         /// After the last block and the final layer norm.
         case last
         /// After block `index` (negative counts from the end, −2 being the penultimate, as CLIPSetLastLayer
-        /// sets it), with the final layer norm applied as ComfyUI's `layer_norm_hidden_state` does.
+        /// sets it).
         case hidden(Int)
     }
 
     /// Encodes windows of token ids (all the same length, at most `maximumPositions`) in one batch.
     /// `hidden` is [windows, length, width]; `pooled` [windows, width] is the final output at each
     /// window's first end token (position 0 without one), projected when `projected` and the file has
-    /// `text_projection`.
-    public func encode(_ windows: [[Int]], layer: OutputLayer = .last, projected: Bool = false) throws -> (hidden: HostTensor, pooled: HostTensor) {
+    /// `text_projection`. `normalizesHidden`: an intermediate layer gets the final layer norm, as
+    /// ComfyUI's `layer_norm_hidden_state` (on for SD1.x, off for SDXL).
+    public func encode(_ windows: [[Int]], layer: OutputLayer = .last, projected: Bool = false,
+                       normalizesHidden: Bool = true) throws -> (hidden: HostTensor, pooled: HostTensor) {
         let batch = windows.count
         guard let length = windows.first?.count, length > 0, windows.allSatisfy({ $0.count == length }) else {
             throw TextEncoderError.invalidTokens("CLIP windows must be non-empty and of equal length, got lengths \(windows.map(\.count))")
@@ -103,9 +118,10 @@ public struct CLIPTextEncoder: Sendable {
                 query: block.query(normed, on: recorder), key: block.key(normed, on: recorder), value: block.value(normed, on: recorder),
                 heads: headCount, bias: mask)
             x = try recorder.add(x, block.output(attended, on: recorder))
-            let hidden = try recorder.quickGELU(block.up(block.mlpNorm(x, on: recorder), on: recorder))
+            let up = try block.up(block.mlpNorm(x, on: recorder), on: recorder)
+            let hidden = try activation == .quickGELU ? recorder.quickGELU(up) : recorder.gelu(up)
             x = try recorder.add(x, block.down(hidden, on: recorder))
-            if index == intermediate { selected = try finalNorm(x, on: recorder) }
+            if index == intermediate { selected = normalizesHidden ? try finalNorm(x, on: recorder) : x }
         }
         let output = try finalNorm(x, on: recorder)
         let ends = windows.map { $0.firstIndex(of: endToken) ?? 0 }

@@ -126,10 +126,6 @@ public struct UNetModel: DiffusionNetwork {
         try evaluate(input, trace: nil)
     }
 
-    public func velocity(_ input: DiffusionInput) async throws -> HostTensor {
-        try await prediction(for: input)
-    }
-
     /// One evaluation; `trace` sees the named intermediate tensors (`emb`, `input_blocks.N` from 0,
     /// `middle_block`, `output_blocks.N`) once they hold their values.
     func evaluate(_ input: DiffusionInput, trace: ((String, Tensor) throws -> Void)?) throws -> HostTensor {
@@ -216,7 +212,7 @@ struct UNetInputs {
 
         if let adm = p.admInChannels {
             let expected = "[\(batch), \(adm)]"
-            guard let given = input.pooled else { throw mismatch("vector", expected, []) }
+            guard let given = input.vector else { throw mismatch("vector", expected, []) }
             guard given.rank == 2, given.shape[1] == adm else { throw mismatch("vector", expected, given.shape) }
             vector = try batched(given, "vector", expected)
         } else {
@@ -233,15 +229,6 @@ struct UNetInputs {
         guard given.rank == 4, given.shape[1] == concatChannels, given.shape[2] == height, given.shape[3] == width else {
             throw mismatch("concat", expected, given.shape)
         }
-        let concat = try batched(given, "concat", expected)
-        // Per sample: the latent's channels, then the concatenated ones.
-        let (latentPlane, concatPlane) = (latentChannels * height * width, concatChannels * height * width)
-        var values: [Float] = []
-        values.reserveCapacity(batch * (latentPlane + concatPlane))
-        for sample in 0..<batch {
-            values += x.values[(sample * latentPlane)..<((sample + 1) * latentPlane)]
-            values += concat.values[(sample * concatPlane)..<((sample + 1) * concatPlane)]
-        }
-        self.x = HostTensor(shape: [batch, p.inChannels, height, width], values: values)
+        self.x = HostTensor.concatenatingChannels([x, try batched(given, "concat", expected)])
     }
 }

@@ -12,7 +12,7 @@ public struct Conditioning: Sendable {
     public struct Entry: Sendable {
         /// Text-encoder tokens, [batch, tokens, dim] (T5 for Flux; Redux appends image tokens).
         public var crossAttention: HostTensor
-        /// CLIP-L's pooled output, [batch, 768] for Flux.
+        /// The pooled text vector: CLIP-L's for Flux and SD1.x, CLIP-G's for SDXL, [batch, width].
         public var pooledOutput: HostTensor?
         /// FluxGuidance's distilled guidance scale.
         public var guidance: Double?
@@ -20,6 +20,8 @@ public struct Conditioning: Sendable {
         /// the mask at image resolution, [batch, 1, H, W].
         public var concatLatentImage: HostTensor?
         public var concatMask: HostTensor?
+        /// CLIPTextEncodeSDXL(Refiner)'s sizes and aesthetic score.
+        public var size = SizeConditioning()
 
         public init(crossAttention: HostTensor, pooledOutput: HostTensor? = nil, guidance: Double? = nil) {
             self.crossAttention = crossAttention

@@ -9,12 +9,15 @@ public struct TextEncoder: Sendable {
         case flux(FluxTextEncoder)
         /// CLIPLoader `stable_diffusion` with a CLIP-L file: SD1.x conditioning.
         case stableDiffusion(PromptTokenizer<CLIPTokenizer>, CLIPTextEncoder)
+        /// DualCLIPLoader `sdxl` or an SDXL checkpoint: CLIP-L and CLIP-G (the refiner: CLIP-G alone).
+        case sdxl(SDXLTextEncoder)
     }
 
     public var kind: Kind
-    /// CLIPSetLastLayer's choice for CLIP-L's token sequence. Flux uses only CLIP-L's pooled output,
-    /// which always comes from the last layer, so there it changes nothing (as in ComfyUI).
-    public var clipLayer: CLIPTextEncoder.OutputLayer = .last
+    /// CLIPSetLastLayer's choice for CLIP's token sequences; nil keeps the model's default (the last layer
+    /// for SD1.x, the penultimate for SDXL). Flux uses only CLIP-L's pooled output, which always comes
+    /// from the last layer, so there it changes nothing (as in ComfyUI).
+    public var clipLayer: CLIPTextEncoder.OutputLayer?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -27,11 +30,15 @@ public struct TextEncoder: Sendable {
         case .stableDiffusion(let tokenizer, let encoder):
             let windows = try WeightedWindows(tokenizer.tokenizeWithWeights(text))
             let encoded = try encoder.encode(
-                windows.batch { [encoder.startToken] + Array(repeating: encoder.endToken, count: $0 - 1) }, layer: clipLayer, projected: true)
+                windows.batch { [encoder.startToken] + Array(repeating: encoder.endToken, count: $0 - 1) }, layer: clipLayer ?? .last,
+                projected: true)
             // ComfyUI returns the first window's pooled output.
             let width = encoded.pooled.shape[1]
             let pooled = HostTensor(shape: [1, width], values: Array(encoded.pooled.values[0..<width]))
             return Conditioning([Conditioning.Entry(crossAttention: windows.combine(encoded.hidden), pooledOutput: pooled)])
+        case .sdxl(let encoder):
+            let (crossAttention, pooled) = try encoder.encode(textG: text, textL: text, layer: clipLayer ?? SDXLTextEncoder.defaultLayer)
+            return Conditioning([Conditioning.Entry(crossAttention: crossAttention, pooledOutput: pooled)])
         }
     }
 }

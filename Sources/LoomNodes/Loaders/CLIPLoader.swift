@@ -39,10 +39,7 @@ public struct CLIPLoader: Node {
         guard case .clipText = architecture else {
             throw NodeError(node, "clip_name: type 'stable_diffusion' needs a CLIP-L file, but \(name) is a \(architecture)")
         }
-        let encoder = try CLIPTextEncoder(weights: ModelWeights(file: file, context: try ComputeDevice.context()))
-        let tokenizer = PromptTokenizer(
-            tokenizer: try CLIPTokenizer.bundled(), windowing: .clip,
-            embeddings: TextEncoderFiles.embeddings(resources: context.resources, key: "clip_l"))
-        return NodeResult([TextEncoder(.stableDiffusion(tokenizer, encoder))])
+        let weights = ModelWeights(file: file, context: try context.resources.computeDevice.context())
+        return NodeResult([try TextEncoderAssembly.textEncoder([.clipL], weights: [.clipL: weights], resources: context.resources)])
     }
 }

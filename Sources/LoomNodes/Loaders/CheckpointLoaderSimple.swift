@@ -4,8 +4,9 @@ import LoomModels
 import LoomText
 
 /// Loads an all-in-one checkpoint from `checkpoints`: the diffusion model, its text encoders and its
-/// VAE, each found by its tensors under its own prefix (`model.diffusion_model.`,
-/// `text_encoders.clip_l.` / `text_encoders.t5xxl.`, `vae.` or `first_stage_model.`).
+/// VAE, each found by its tensors under its own prefix (`model.diffusion_model.`, `text_encoders.…`,
+/// `cond_stage_model.`, `conditioner.embedders.N.`, `vae.`, `first_stage_model.`). The network's family
+/// says which text encoders and which latent format go with it.
 public struct CheckpointLoaderSimple: Node {
     public static let schema = NodeSchema(
         name: "CheckpointLoaderSimple", displayName: "Load Checkpoint", category: "loaders",
@@ -22,42 +23,63 @@ public struct CheckpointLoaderSimple: Node {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
         let name = try inputs("ckpt_name", as: String.self)
-        let directories = try ModelFileLookup.directories(context.resources, for: name, input: "ckpt_name", node: node)
+        let resources = context.resources
+        let directories = try ModelFileLookup.directories(resources, for: name, input: "ckpt_name", node: node)
         let file: ModelFile
         do { file = try ModelFile.open(path: directories.path(of: name, in: "checkpoints")) } catch {
             throw NodeError(node, "ckpt_name: \(error)")
         }
         let detected = ArchitectureDetector.detect(file)
-        func first<T>(_ pick: (ModelArchitecture) -> T?) -> (DetectedModel, T)? {
-            for model in detected { if let value = pick(model.architecture) { return (model, value) } }
-            return nil
-        }
-        let found = detected.map { "\($0.architecture) under '\($0.prefix)'" }.joined(separator: "; ")
         func missing(_ part: String) -> NodeError {
-            NodeError(node, "ckpt_name: \(name) has no \(part) (found \(found.isEmpty ? "no known model" : found))")
+            NodeError(node, "ckpt_name: \(name) has no \(part) (found \(DiffusionModelFiles.found(detected)))")
         }
-        guard let (fluxModel, parameters) = first({ if case .flux(let p) = $0 { p } else { nil } }) else {
-            throw missing("Flux diffusion model")
+        guard let (family, networkModel) = ModelFamily.diffusionModel(in: detected) else {
+            throw missing("diffusion model of a family Loom runs (\(ModelFamily.all.map(\.name).joined(separator: ", ")))")
         }
-        let device = try ComputeDevice.context()
-        let model = try DiffusionModelFiles.fluxModel(file, fluxModel, parameters)
+        let model = try DiffusionModelFiles.load(networkModel, of: family, from: file, node: node, input: "ckpt_name",
+                                                 resources: resources)
+        let device = try resources.computeDevice.context()
 
-        guard let (clipModel, _) = first({ if case .clipText(let p) = $0 { p } else { nil } }),
-              let (t5Model, _) = first({ if case .t5Encoder(let p) = $0 { p } else { nil } })
-        else { throw missing("CLIP-L and T5 text encoders") }
-        let tokenizer: T5Tokenizer
-        do { tokenizer = try TextEncoderFiles.t5Tokenizer(for: file, resources: context.resources) } catch {
+        let textModels = CheckpointTextEncoders.find(family.textEncoders, in: detected)
+        let clip: TextEncoder
+        do {
+            clip = try TextEncoderAssembly.textEncoder(
+                family.textEncoders,
+                weights: textModels.mapValues { ModelWeights(file: file, prefix: $0.prefix, context: device) },
+                resources: resources)
+        } catch let error as TextEncoderAssemblyError {
+            throw missing("\(family.name) text encoders: \(error)")
+        } catch {
             throw NodeError(node, "ckpt_name: \(error)")
         }
-        let encoder = FluxTextEncoder(
-            tokenizer: FluxPromptTokenizer(
-                clipL: try CLIPTokenizer.bundled(), t5xxl: tokenizer,
-                embeddings: TextEncoderFiles.embeddings(resources: context.resources, key: "clip_l")),
-            clipL: try CLIPTextEncoder(weights: ModelWeights(file: file, prefix: clipModel.prefix, context: device)),
-            t5xxl: try T5Encoder(weights: ModelWeights(file: file, prefix: t5Model.prefix, context: device)))
 
-        guard first({ if case .autoencoder(let p) = $0 { p } else { nil } }) != nil else { throw missing("VAE") }
-        let autoencoder = try FluxAutoencoder(file: file, context: device)
-        return NodeResult([model, TextEncoder(.flux(encoder)), VAE(autoencoder: autoencoder, latentFormat: .flux)])
+        guard detected.contains(where: { if case .autoencoder = $0.architecture { true } else { false } }) else { throw missing("VAE") }
+        let autoencoder: Autoencoder
+        do { autoencoder = try Autoencoder(file: file, context: device) } catch {
+            throw NodeError(node, "ckpt_name: \(error)")
+        }
+        return NodeResult([model, clip, VAE(autoencoder: autoencoder)])
+    }
+}
+
+/// Which of a checkpoint's detected models is which text encoder. OpenCLIP towers (`….model.`, read
+/// through the normalised names) are CLIP-G in SDXL checkpoints; transformers' (`….transformer.`) CLIP-L.
+enum CheckpointTextEncoders {
+    static func find(_ kinds: [TextEncoderKind], in detected: [DetectedModel]) -> [TextEncoderKind: DetectedModel] {
+        var found: [TextEncoderKind: DetectedModel] = [:]
+        for model in detected {
+            let isOpenCLIP = model.prefix.hasSuffix(".model.") || model.prefix == "model."
+            switch model.architecture {
+            case .clipText where kinds.contains(.clipG) && (isOpenCLIP || !kinds.contains(.clipL)):
+                found[.clipG] = found[.clipG] ?? model
+            case .clipText:
+                found[.clipL] = found[.clipL] ?? model
+            case .t5Encoder:
+                found[.t5xxl] = found[.t5xxl] ?? model
+            default:
+                break
+            }
+        }
+        return found
     }
 }

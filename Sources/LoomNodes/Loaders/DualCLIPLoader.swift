@@ -3,18 +3,18 @@ import LoomModelFiles
 import LoomModels
 import LoomText
 
-/// Loads two text encoders into one CLIP. Loom implements the `flux` type: a CLIP-L and a T5 file, in
-/// either order (ComfyUI tells them apart by their tensors, and so does Loom). The `device` option is
+/// Loads two text encoders into one CLIP. Loom implements the `flux` type (a CLIP-L and a T5 file) and
+/// `sdxl` (CLIP-L and CLIP-G), in either order (ComfyUI tells them apart by their tensors, and so does Loom). The `device` option is
 /// accepted for saved workflows; Loom runs text encoders on its Vulkan device either way.
 public struct DualCLIPLoader: Node {
     /// ComfyUI's choices, so that saved workflows validate; `supportedTypes` says what Loom runs.
     static let types = ["sdxl", "sd3", "flux", "hunyuan_video", "hidream", "hunyuan_image", "hunyuan_video_15", "kandinsky5",
                         "kandinsky5_image", "newbie"]
-    static let supportedTypes: Set<String> = ["flux"]
+    static var supportedTypes: Set<String> { Set(kinds.keys) }
 
     public static let schema = NodeSchema(
         name: "DualCLIPLoader", displayName: "DualCLIPLoader", category: "advanced/loaders",
-        description: "Loads two text encoders as one CLIP; flux takes a CLIP-L and a T5-XXL file.",
+        description: "Loads two text encoders as one CLIP; flux takes a CLIP-L and a T5-XXL file, sdxl a CLIP-L and a CLIP-G file.",
         inputs: [
             .combo("clip_name1", ComboOptions(choices: .files(folder: TextEncoderFiles.folder))),
             .combo("clip_name2", ComboOptions(choices: .files(folder: TextEncoderFiles.folder))),
@@ -37,27 +37,21 @@ public struct DualCLIPLoader: Node {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
+        let type = try inputs("type", as: String.self)
         let first = try TextEncoderFiles.open(try inputs("clip_name1"), input: "clip_name1", node: node, resources: context.resources)
         let second = try TextEncoderFiles.open(try inputs("clip_name2"), input: "clip_name2", node: node, resources: context.resources)
-        var clipFile: ModelFile?, t5File: ModelFile?
-        for (file, architecture) in [first, second] {
-            switch architecture {
-            case .clipText: clipFile = clipFile ?? file
-            case .t5Encoder: t5File = t5File ?? file
-            default: break
-            }
+        let kinds = Self.kinds[type] ?? []
+        let device = try context.resources.computeDevice.context()
+        var weights: [TextEncoderKind: ModelWeights] = [:]
+        for (kind, file) in TextEncoderFiles.classify([first, second], wanting: kinds) {
+            weights[kind] = ModelWeights(file: file, context: device)
         }
-        guard let clipFile, let t5File else {
-            throw NodeError(node, "type 'flux' needs a CLIP-L and a T5-XXL file, got \(first.1) and \(second.1)")
+        guard Set(weights.keys) == Set(kinds) else {
+            throw NodeError(node, "type '\(type)' needs \(kinds.map(\.rawValue).joined(separator: " and ")) files, got \(first.1) and \(second.1)")
         }
-        let device = try ComputeDevice.context()
-        let tokenizer = FluxPromptTokenizer(
-            clipL: try CLIPTokenizer.bundled(), t5xxl: try TextEncoderFiles.t5Tokenizer(for: t5File, resources: context.resources),
-            embeddings: TextEncoderFiles.embeddings(resources: context.resources, key: "clip_l"))
-        let encoder = FluxTextEncoder(
-            tokenizer: tokenizer,
-            clipL: try CLIPTextEncoder(weights: ModelWeights(file: clipFile, context: device)),
-            t5xxl: try T5Encoder(weights: ModelWeights(file: t5File, context: device)))
-        return NodeResult([TextEncoder(.flux(encoder))])
+        return NodeResult([try TextEncoderAssembly.textEncoder(kinds, weights: weights, resources: context.resources)])
     }
+
+    /// The text encoders of each type Loom runs.
+    static let kinds: [String: [TextEncoderKind]] = ["flux": [.clipL, .t5xxl], "sdxl": [.clipL, .clipG]]
 }

@@ -20,6 +20,24 @@ enum TextEncoderFiles {
         return (file, architecture)
     }
 
+    /// Which opened file is which of `kinds`: T5 by its layout; of two CLIP text models the wider is CLIP-G.
+    static func classify(_ files: [(ModelFile, ModelArchitecture)], wanting kinds: [TextEncoderKind]) -> [TextEncoderKind: ModelFile] {
+        var found: [TextEncoderKind: ModelFile] = [:]
+        let clips = files.compactMap { file, architecture -> (ModelFile, Int)? in
+            if case .clipText(let parameters) = architecture { (file, parameters.width) } else { nil }
+        }.sorted { $0.1 < $1.1 }
+        if kinds.contains(.clipG), let widest = clips.last {
+            found[.clipG] = widest.0
+            if clips.count > 1 { found[.clipL] = clips[0].0 }
+        } else if let first = clips.first {
+            found[.clipL] = first.0
+        }
+        for (file, architecture) in files {
+            if case .t5Encoder = architecture, found[.t5xxl] == nil { found[.t5xxl] = file }
+        }
+        return found.filter { kinds.contains($0.key) }
+    }
+
     /// `embedding:name` words resolve in the `embeddings` model folders, as in ComfyUI; a name that is
     /// not there is an error naming the folders searched.
     static func embeddings(resources: Resources, key: String) -> SafetensorsEmbeddings {

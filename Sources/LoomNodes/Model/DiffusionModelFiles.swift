@@ -1,34 +1,44 @@
 import LoomGraph
 import LoomModelFiles
 import LoomModels
-import LoomSampling
 
-/// How the diffusion-model loaders find, recognise and load transformer files.
+/// How the diffusion-model loaders find a file and load the network of whichever family it holds.
 enum DiffusionModelFiles {
-    /// A file of `folder` (through the configured model folders), opened and recognised as Flux.
-    static func openFlux(_ name: String, folder: String, input: String, node: String,
-                         resources: Resources) throws -> (ModelFile, DetectedModel, FluxParameters) {
+    /// A file of `folder` (through the configured model folders), opened, recognised and loaded. All-in-one
+    /// checkpoints carry the network under `model.diffusion_model.`; ComfyUI's UNETLoader accepts those too.
+    static func load(_ name: String, folder: String, input: String, node: String, resources: Resources,
+                     linearWeightConversion: LinearWeightConversion? = nil,
+                     check: (ModelFile) throws -> Void = { _ in }) throws -> DiffusionModel {
         let directories = try ModelFileLookup.directories(resources, for: name, input: input, node: node)
-        let file = try ModelFile.open(path: directories.path(of: name, in: folder))
-        let detected = ArchitectureDetector.detect(file)
-        // All-in-one checkpoints carry the transformer under `model.diffusion_model.`; ComfyUI's
-        // UNETLoader accepts those too.
-        for model in detected {
-            if case .flux(let parameters) = model.architecture { return (file, model, parameters) }
+        let file: ModelFile
+        do { file = try ModelFile.open(path: directories.path(of: name, in: folder)) } catch {
+            throw NodeError(node, "\(input): \(error)")
         }
-        let found = detected.map(\.architecture.description).joined(separator: ", ")
-        throw NodeError(node, "\(input): \(name) is not a diffusion model Loom can run (expected a Flux transformer; "
-                        + "found \(found.isEmpty ? "no known model" : found))")
+        try check(file)
+        let detected = ArchitectureDetector.detect(file)
+        guard let (family, model) = ModelFamily.diffusionModel(in: detected) else {
+            throw NodeError(node, "\(input): \(name) is not a diffusion model Loom can run (it runs "
+                            + "\(ModelFamily.all.map(\.name).joined(separator: ", ")); found \(found(detected)))")
+        }
+        return try load(model, of: family, from: file, node: node, input: input, resources: resources,
+                        linearWeightConversion: linearWeightConversion)
     }
 
-    /// The MODEL for a Flux checkpoint: the transformer with its variant's default sampling
-    /// (dev and Fill: Flux shift 1.15; schnell: discrete flow, shift 1).
-    static func fluxModel(_ file: ModelFile, _ detected: DetectedModel, _ parameters: FluxParameters,
-                          linearWeightConversion: LinearWeightConversion? = nil) throws -> DiffusionModel {
-        let weights = ModelWeights(file: file, prefix: detected.prefix, context: try ComputeDevice.context(),
-                                   linearWeightConversion: linearWeightConversion)
-        let network = try FluxTransformer(weights: weights, parameters: parameters)
-        let sampling: any ModelSampling = parameters.variant == .schnell ? DiscreteFlowModelSampling.schnell : FluxModelSampling()
-        return DiffusionModel(network: network, modelSampling: sampling, latentFormat: .flux)
+    static func load(_ model: DetectedModel, of family: ModelFamily, from file: ModelFile, node: String, input: String,
+                     resources: Resources, linearWeightConversion: LinearWeightConversion? = nil) throws -> DiffusionModel {
+        do {
+            return DiffusionModel(try family.load(model, from: file, context: try resources.computeDevice.context(),
+                                                  linearWeightConversion: linearWeightConversion))
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw NodeError(node, "\(input): \(error)")
+        }
+    }
+
+    /// The detected models of a file, for messages.
+    static func found(_ detected: [DetectedModel]) -> String {
+        detected.isEmpty ? "no known model" : detected.map { "\($0.architecture)" + ($0.prefix.isEmpty ? "" : " under '\($0.prefix)'") }
+            .joined(separator: "; ")
     }
 }

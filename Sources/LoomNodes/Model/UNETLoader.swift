@@ -33,8 +33,8 @@ public struct UNETLoader: Node {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name: String = try inputs("unet_name")
         let conversion: LinearWeightConversion? = try inputs("weight_dtype", as: String.self).hasPrefix("fp8_e4m3fn") ? .float8E4M3 : nil
-        let (file, detected, parameters) = try DiffusionModelFiles.openFlux(
-            name, folder: "diffusion_models", input: "unet_name", node: Self.schema.name, resources: context.resources)
-        return NodeResult([try DiffusionModelFiles.fluxModel(file, detected, parameters, linearWeightConversion: conversion)])
+        return NodeResult([try DiffusionModelFiles.load(
+            name, folder: "diffusion_models", input: "unet_name", node: Self.schema.name, resources: context.resources,
+            linearWeightConversion: conversion)])
     }
 }

@@ -18,11 +18,13 @@ public struct UnetLoaderGGUF: Node {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let name: String = try inputs("unet_name")
-        let (file, detected, parameters) = try DiffusionModelFiles.openFlux(
-            name, folder: "unet_gguf", input: "unet_name", node: Self.schema.name, resources: context.resources)
-        guard file.format == .gguf else {
-            throw NodeError(Self.schema.name, "unet_name: \(name) is a \(file.format.rawValue) file, not GGUF (load it with UNETLoader)")
-        }
-        return NodeResult([try DiffusionModelFiles.fluxModel(file, detected, parameters)])
+        let node = Self.schema.name
+        return NodeResult([try DiffusionModelFiles.load(
+            name, folder: "unet_gguf", input: "unet_name", node: node, resources: context.resources,
+            check: { file in
+                guard file.format == .gguf else {
+                    throw NodeError(node, "unet_name: \(name) is a \(file.format.rawValue) file, not GGUF (load it with UNETLoader)")
+                }
+            })])
     }
 }

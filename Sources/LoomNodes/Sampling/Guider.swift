@@ -26,20 +26,22 @@ public struct Guider: Sendable {
     /// entry turned into network inputs once, as ComfyUI's `process_conds` does before the first step.
     /// `denoiseMask` is the latent's prepared noise mask, which Flux Fill falls back to when the
     /// conditioning carries no mask of its own.
-    func prepared(shape: [Int], denoiseMask: HostTensor?) throws -> PreparedGuider {
-        let positive = try PreparedConditioning(positive, role: "positive", model: model, shape: shape, denoiseMask: denoiseMask)
+    func prepared(shape: [Int], denoiseMask: HostTensor?, latentImage: HostTensor?) throws -> PreparedGuider {
+        let positive = try PreparedConditioning(positive, role: "positive", model: model, shape: shape, denoiseMask: denoiseMask,
+                                                latentImage: latentImage)
         // ComfyUI skips the negative prediction at cfg 1, where it cancels out.
         let negative = try self.negative.flatMap { negative in
             abs(cfg - 1) > 1e-9
-                ? try PreparedConditioning(negative, role: "negative", model: model, shape: shape, denoiseMask: denoiseMask)
+                ? try PreparedConditioning(negative, role: "negative", model: model, shape: shape, denoiseMask: denoiseMask,
+                                           latentImage: latentImage)
                 : nil
         }
-        return PreparedGuider(positive: positive, negative: negative, cfg: Float(cfg))
+        return PreparedGuider(positive: positive, negative: negative, cfg: Float(cfg), rescale: model.cfgRescaleMultiplier)
     }
 
     /// One prediction without preparing for a run first.
     func denoised(_ x: [Float], sigma: Double, shape: [Int], denoiseMask: HostTensor?) async throws -> [Float] {
-        try await prepared(shape: shape, denoiseMask: denoiseMask).denoised(x, sigma: sigma)
+        try await prepared(shape: shape, denoiseMask: denoiseMask, latentImage: nil).denoised(x, sigma: sigma)
     }
 }
 
@@ -48,48 +50,47 @@ struct PreparedGuider: Sendable {
     let positive: PreparedConditioning
     let negative: PreparedConditioning?
     let cfg: Float
+    let rescale: Double?
 
     /// The denoised prediction for the model-space state `x` at `sigma`.
     func denoised(_ x: [Float], sigma: Double) async throws -> [Float] {
         let conditional = try await positive.denoised(x, sigma: sigma)
         guard let negative else { return conditional }
         let unconditional = try await negative.denoised(x, sigma: sigma)
+        if let rescale {
+            return CFGRescale(multiplier: Float(rescale), batch: positive.shape[0])
+                .denoised(x: x, conditional: conditional, unconditional: unconditional, scale: cfg, sigma: Float(sigma))
+        }
         return zip(conditional, unconditional).map { $1 + ($0 - $1) * cfg }
     }
 }
 
-/// A conditioning's entries as network inputs, and how network velocities become denoised latents.
+/// A conditioning's entries as network inputs, and how network outputs become denoised latents.
 struct PreparedConditioning: Sendable {
     let model: DiffusionModel
     let shape: [Int]
-    let entries: [Entry]
+    let entries: [NetworkConditioning]
 
-    /// What an entry gives the network besides the state and timestep.
-    struct Entry: Sendable {
-        let context: HostTensor
-        let pooled: HostTensor?
-        let guidance: Float?
-        let concat: HostTensor?
-    }
-
-    init(_ conditioning: Conditioning, role: String, model: DiffusionModel, shape: [Int], denoiseMask: HostTensor?) throws {
+    init(_ conditioning: Conditioning, role: String, model: DiffusionModel, shape: [Int], denoiseMask: HostTensor?,
+         latentImage: HostTensor?) throws {
         guard !conditioning.entries.isEmpty else {
             throw NodeError("sampling", "the \(role) conditioning is empty")
         }
         let batch = shape[0]
-        let network = model.network
-        entries = try conditioning.entries.map { entry in
-            let concat: HostTensor? = network.concatChannels > 0
-                ? try FluxFillInput(latentFormat: model.latentFormat, noiseShape: shape)
-                    .concatenation(image: entry.concatLatentImage, mask: entry.concatMask ?? denoiseMask,
-                                   expectedChannels: network.concatChannels)
-                : nil
-            return Entry(
-                context: entry.crossAttention.resizedToBatch(batch),
-                pooled: entry.pooledOutput?.resizedToBatch(batch),
-                // Flux conditioning without FluxGuidance gets ComfyUI's default of 3.5.
-                guidance: network.usesGuidance ? Float(entry.guidance ?? 3.5) : nil,
-                concat: concat)
+        do {
+            entries = try conditioning.entries.map { entry in
+                var prepared = try model.family.conditioning(
+                    ConditioningInputs(
+                        context: entry.crossAttention, pooled: entry.pooledOutput, guidance: entry.guidance,
+                        concatLatentImage: entry.concatLatentImage, concatMask: entry.concatMask, size: entry.size,
+                        noiseShape: shape, denoiseMask: denoiseMask, latentImage: latentImage, isNegative: role == "negative"),
+                    model.network)
+                prepared.context = prepared.context.resizedToBatch(batch)
+                prepared.vector = prepared.vector?.resizedToBatch(batch)
+                return prepared
+            }
+        } catch let error as ConditioningError {
+            throw NodeError("sampling", "\(role): \(error)")
         }
         self.model = model
         self.shape = shape
@@ -98,16 +99,17 @@ struct PreparedConditioning: Sendable {
     /// The average of every entry's prediction, as ComfyUI weighs overlapping full-frame conditions.
     func denoised(_ x: [Float], sigma: Double) async throws -> [Float] {
         var sum = [Float](repeating: 0, count: x.count)
-        let state = HostTensor(shape: shape, values: x)
-        let timestep = model.modelSampling.timestep(sigma: Float(sigma))
+        let sampling = model.modelSampling
+        let state = HostTensor(shape: shape, values: sampling.networkInput(x, sigma: Float(sigma)))
+        let timestep = sampling.timestep(sigma: Float(sigma))
         for entry in entries {
-            let velocity = try await model.network.velocity(DiffusionInput(
-                x: state, timestep: timestep, context: entry.context, pooled: entry.pooled, guidance: entry.guidance,
+            let output = try await model.network.prediction(for: DiffusionInput(
+                x: state, timestep: timestep, context: entry.context, vector: entry.vector, guidance: entry.guidance,
                 concat: entry.concat))
-            guard velocity.count == x.count else {
-                throw NodeError("sampling", "the model returned \(velocity.shape) for a latent of \(shape)")
+            guard output.count == x.count else {
+                throw NodeError("sampling", "the model returned \(output.shape) for a latent of \(shape)")
             }
-            let denoised = model.modelSampling.denoised(x: x, velocity: velocity.values, sigma: Float(sigma))
+            let denoised = sampling.denoised(x: x, output: output.values, sigma: Float(sigma))
             for i in sum.indices { sum[i] += denoised[i] }
         }
         let count = Float(entries.count)

@@ -29,10 +29,10 @@ struct LatentSampling {
         let denoiseMask = preparedMask.map {
             DenoiseMask(values: $0.values, differentialDiffusionStrength: model.differentialDiffusionStrength)
         }
-        let guider = try guider.prepared(shape: shape, denoiseMask: preparedMask)
-        let run = SamplerRun(modelSampling: model.modelSampling, sampler: sampler, seed: seed)
         // ComfyUI leaves an all-zero (empty) latent unshifted rather than moving it into model space.
         let start = samples.values.allSatisfy { $0 == 0 } ? samples.values : model.latentFormat.processIn(samples.values)
+        let guider = try guider.prepared(shape: shape, denoiseMask: preparedMask, latentImage: HostTensor(shape: shape, values: start))
+        let run = SamplerRun(modelSampling: model.modelSampling, sampler: sampler, seed: seed)
         let output = try await run.sample(
             latent: start, noise: noise, sigmas: sigmas, mask: denoiseMask,
             model: { x, sigma in try await guider.denoised(x, sigma: sigma) },

@@ -5,13 +5,10 @@ import LoomModels
 /// [0, 1] go in as `2x − 1`; decoded pixels come out as `clamp((x + 1) / 2, 0, 1)`. Latents are the
 /// AE's raw output; the model's latent format is applied by sampling, not here.
 public struct VAE: Sendable {
-    public var autoencoder: FluxAutoencoder
-    /// The latent format of models that use this AE's latents.
-    public var latentFormat: LatentFormat
+    public var autoencoder: Autoencoder
 
-    public init(autoencoder: FluxAutoencoder, latentFormat: LatentFormat) {
+    public init(autoencoder: Autoencoder) {
         self.autoencoder = autoencoder
-        self.latentFormat = latentFormat
     }
 
     public var downscaleFactor: Int { autoencoder.downscaleFactor }

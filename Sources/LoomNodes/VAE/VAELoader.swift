@@ -26,15 +26,12 @@ public struct VAELoader: Node {
         } catch {
             throw NodeError(node, "vae_name: \(error)")
         }
-        let autoencoder: FluxAutoencoder
+        let autoencoder: Autoencoder
         do {
-            autoencoder = try FluxAutoencoder(file: file, context: ComputeDevice.context())
+            autoencoder = try Autoencoder(file: file, context: context.resources.computeDevice.context())
         } catch {
             throw NodeError(node, "vae_name: '\(name)': \(error)")
         }
-        guard autoencoder.latentChannels == LatentFormat.flux.channels else {
-            throw NodeError(node, "vae_name: '\(name)' has \(autoencoder.latentChannels) latent channels; only the Flux AE (16 channels) is supported")
-        }
-        return NodeResult([VAE(autoencoder: autoencoder, latentFormat: .flux)])
+        return NodeResult([VAE(autoencoder: autoencoder)])
     }
 }

@@ -49,7 +49,8 @@ public struct SamplerRun: Sendable {
             modelSampling: modelSampling,
             noiseSampler: sampler.noiseSampler(seed: seed, sigmas: sigmas, count: latent.count),
             onStep: reporting)
-        let start = modelSampling.noiseScaling(sigma: sigmas[0], noise: noise, latent: latent)
+        let start = modelSampling.noiseScaling(
+            sigma: sigmas[0], noise: noise, latent: latent, maxDenoise: modelSampling.startsFromPureNoise(sigmas[0]))
         let samples = try await algorithm.sample(start, sigmas: sigmas, context: &context)
         return Output(
             samples: modelSampling.inverseNoiseScaling(sigma: stepSigmas[stepSigmas.count - 1], latent: samples),

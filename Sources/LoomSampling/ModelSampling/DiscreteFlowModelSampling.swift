@@ -2,6 +2,7 @@
 /// shift 1 and multiplier 1: 1000 timesteps, `sigma = shift·t / (1 + (shift − 1)·t)` with
 /// t = timestep / multiplier, `timestep(sigma) = sigma · multiplier`.
 public struct DiscreteFlowModelSampling: ModelSampling {
+    public var prediction: PredictionType { .flow }
     public let shift: Double
     public let multiplier: Double
     public let sigmas: [Float]

@@ -3,6 +3,7 @@ import Foundation
 /// Flux dev / Fill model sampling (ComfyUI `ModelSamplingFlux`): the time shift
 /// `sigma(t) = e^μ / (e^μ + (1/t − 1))` over 10 000 timesteps t = i/10000, `timestep(sigma) = sigma`.
 public struct FluxModelSampling: ModelSampling {
+    public var prediction: PredictionType { .flow }
     public static let defaultShift = 1.15
     public let shift: Double
     public let sigmas: [Float]

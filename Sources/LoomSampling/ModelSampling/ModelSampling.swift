@@ -1,16 +1,17 @@
-/// How a flow-matching model maps noise levels (sigma) to its timestep input, as ComfyUI's
-/// `model_sampling` object does with the CONST prediction type: Flux dev/Fill
-/// (`FluxModelSampling`) and schnell (`DiscreteFlowModelSampling`).
+/// How a model maps noise levels (sigma) to its timestep input and what it predicts, as ComfyUI's
+/// `model_sampling` object does: Flux dev/Fill (`FluxModelSampling`), schnell
+/// (`DiscreteFlowModelSampling`) and the SD family's discrete schedules (`DiscreteModelSampling`).
 ///
 /// Sigma-valued functions take and return `Float` because ComfyUI computes them on float32
 /// tensors; reproducing that arithmetic keeps schedules identical to ComfyUI's.
 public protocol ModelSampling: Sendable {
     /// ComfyUI's `sigmas` buffer: sigma at each discrete timestep, ascending.
     var sigmas: [Float] { get }
+    var prediction: PredictionType { get }
     func sigma(timestep: Float) -> Float
     func timestep(sigma: Float) -> Float
     /// The sigma at a fraction of the way through sampling (start/end percent of ControlNets and
-    /// conditioning ranges): 1 at 0 %, 0 at 100 %.
+    /// conditioning ranges).
     func percentToSigma(_ percent: Double) -> Double
 }
 
@@ -18,20 +19,24 @@ extension ModelSampling {
     public var sigmaMin: Float { sigmas[0] }
     public var sigmaMax: Float { sigmas[sigmas.count - 1] }
 
-    /// The sampler's starting state: `sigma·noise + (1 − sigma)·latent`.
-    public func noiseScaling(sigma: Float, noise: [Float], latent: [Float]) -> [Float] {
-        let keep = 1 - sigma
-        return zip(noise, latent).map { sigma * $0 + keep * $1 }
+    /// Whether a schedule starting at `sigma` starts from pure noise (ComfyUI's `max_denoise`).
+    public func startsFromPureNoise(_ sigma: Float) -> Bool {
+        sigma > sigmaMax || abs(sigma - sigmaMax) <= 1e-5 * max(abs(sigma), abs(sigmaMax))
     }
 
-    /// Undoes the latent's share left at a final sigma above zero (return_with_leftover_noise).
+    public func noiseScaling(sigma: Float, noise: [Float], latent: [Float], maxDenoise: Bool = false) -> [Float] {
+        prediction.noiseScaling(sigma: sigma, noise: noise, latent: latent, maxDenoise: maxDenoise)
+    }
+
     public func inverseNoiseScaling(sigma: Float, latent: [Float]) -> [Float] {
-        let keep = 1 - sigma
-        return latent.map { $0 / keep }
+        prediction.inverseNoiseScaling(sigma: sigma, latent: latent)
     }
 
-    /// The model's denoised prediction from its velocity output: `x − sigma·v`.
-    public func denoised(x: [Float], velocity: [Float], sigma: Float) -> [Float] {
-        zip(x, velocity).map { $0 - $1 * sigma }
+    /// The network's input for the sampler state `x`.
+    public func networkInput(_ x: [Float], sigma: Float) -> [Float] { prediction.networkInput(x, sigma: sigma) }
+
+    /// The denoised latent from the network's raw output.
+    public func denoised(x: [Float], output: [Float], sigma: Float) -> [Float] {
+        prediction.denoised(x: x, output: output, sigma: sigma)
     }
 }

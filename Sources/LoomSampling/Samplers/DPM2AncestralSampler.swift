@@ -1,5 +1,5 @@
-/// `dpm_2_ancestral` for flow models (ComfyUI `sample_dpm_2_ancestral_RF`): the DPM-Solver-2 step
-/// to the ancestral sigma_down, then renoising to the next sigma.
+/// `dpm_2_ancestral`: the DPM-Solver-2 step to the ancestral sigma_down, then renoising to the next
+/// sigma, in ComfyUI's `_RF` form for flow models and k-diffusion's for discrete ones.
 public struct DPM2AncestralSampler: Sampler {
     public var eta: Double
     public var noiseMultiplier: Double
@@ -15,16 +15,26 @@ public struct DPM2AncestralSampler: Sampler {
         for i in 0..<max(stepCount, 0) {
             let sigma = Double(sigmas[i]), sigmaNext = Double(sigmas[i + 1])
             let denoised = try await context.denoise(x, sigma: sigma)
-            let step = FlowAncestralStep(from: sigma, to: sigmaNext, eta: eta)
             try await context.report(index: i, of: stepCount, sigma: sigma, x: x, denoised: denoised)
             let derivative = x.derivative(denoised: denoised, sigma: sigma)
-            if step.sigmaDown == 0 {
-                x = x.adding(-sigma, times: derivative)
-                continue
+            if context.modelSampling.prediction == .flow {
+                let step = FlowAncestralStep(from: sigma, to: sigmaNext, eta: eta)
+                if step.sigmaDown == 0 {
+                    x = x.adding(-sigma, times: derivative)
+                    continue
+                }
+                x = try await midpointStep(x, derivative: derivative, from: sigma, to: step.sigmaDown, context: context)
+                let noise = context.noise(from: sigma, to: sigmaNext)
+                x = x.scaled(step.stateScale, plus: noiseMultiplier * step.noiseScale, times: noise)
+            } else {
+                let step = ancestralStep(from: sigma, to: sigmaNext, eta: eta)
+                if step.down == 0 {
+                    x = x.adding(-sigma, times: derivative)
+                    continue
+                }
+                x = try await midpointStep(x, derivative: derivative, from: sigma, to: step.down, context: context)
+                x = x.adding(noiseMultiplier * step.up, times: context.noise(from: sigma, to: sigmaNext))
             }
-            x = try await midpointStep(x, derivative: derivative, from: sigma, to: step.sigmaDown, context: context)
-            let noise = context.noise(from: sigma, to: sigmaNext)
-            x = x.scaled(step.stateScale, plus: noiseMultiplier * step.noiseScale, times: noise)
         }
         return x
     }

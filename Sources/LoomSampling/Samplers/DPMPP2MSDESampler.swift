@@ -17,6 +17,7 @@ public struct DPMPP2MSDESampler: Sampler {
     }
 
     public func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        let prediction = context.modelSampling.prediction
         guard sigmas.count > 1 else { return x }
         let sigmas = offsettingFirstSigmaForSNR(sigmas, modelSampling: context.modelSampling)
         var x = x
@@ -31,7 +32,7 @@ public struct DPMPP2MSDESampler: Sampler {
             if sigmaNext == 0 {
                 x = denoised
             } else {
-                let lambda = halfLogSNR(sigma), lambdaNext = halfLogSNR(sigmaNext)
+                let lambda = prediction.halfLogSNR(sigma), lambdaNext = prediction.halfLogSNR(sigmaNext)
                 let step = lambdaNext - lambda
                 h = step
                 let hEta = step * (eta + 1)

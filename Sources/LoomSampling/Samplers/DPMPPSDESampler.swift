@@ -17,6 +17,7 @@ public struct DPMPPSDESampler: Sampler {
     }
 
     public func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        let prediction = context.modelSampling.prediction
         guard sigmas.count > 1 else { return x }
         let sigmas = offsettingFirstSigmaForSNR(sigmas, modelSampling: context.modelSampling)
         var x = x
@@ -30,9 +31,9 @@ public struct DPMPPSDESampler: Sampler {
                 x = denoised
                 continue
             }
-            let lambdaStart = Self.halfLogSNR(sigmas[i]), lambdaEnd = Self.halfLogSNR(sigmas[i + 1])
+            let lambdaStart = prediction.halfLogSNR(sigmas[i]), lambdaEnd = prediction.halfLogSNR(sigmas[i + 1])
             let lambdaMid = lambdaStart + Float(ratio) * (lambdaEnd - lambdaStart)
-            let sigmaMid = 1 / (1 + expf(lambdaMid))
+            let sigmaMid = prediction.sigma(halfLogSNR: lambdaMid)
             let blend = 1 / (2 * ratio)
             let (lambdaS, lambdaM, lambdaT) = (Double(lambdaStart), Double(lambdaMid), Double(lambdaEnd))
             let alphaStart = sigma * exp(lambdaS)
@@ -59,10 +60,5 @@ public struct DPMPPSDESampler: Sampler {
             }
         }
         return x
-    }
-
-    /// −logit(σ) in float32, as `sigma.logit().neg()` computes it.
-    private static func halfLogSNR(_ sigma: Float) -> Float {
-        -logf(sigma / (1 - sigma))
     }
 }

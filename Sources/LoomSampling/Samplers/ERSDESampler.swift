@@ -19,9 +19,10 @@ public struct ERSDESampler: Sampler {
     }
 
     public func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        let prediction = context.modelSampling.prediction
         let sigmas = offsettingFirstSigmaForSNR(sigmas, modelSampling: context.modelSampling)
         // λ = σ/α = e^(−half-log-SNR); 0 at sigma 0.
-        let lambdas = sigmas.map { sigma -> Double in sigma == 0 ? 0 : exp(-halfLogSNR(Double(sigma))) }
+        let lambdas = sigmas.map { sigma -> Double in sigma == 0 ? 0 : exp(-prediction.halfLogSNR(Double(sigma))) }
         var x = x
         var previousDenoised: [Float]?
         var previousDerivative: [Float]?

@@ -1,5 +1,6 @@
-/// `euler_ancestral` for flow models (ComfyUI `sample_euler_ancestral_RF`): an Euler step to the
-/// ancestral sigma_down, written as the interpolation between state and prediction, then renoising.
+/// `euler_ancestral`: an Euler step to the ancestral sigma_down, then fresh noise up to the next sigma.
+/// Flow models take ComfyUI's `_RF` form (the step as an interpolation, renoising that rescales the
+/// state); discrete models the original k-diffusion form.
 public struct EulerAncestralSampler: Sampler {
     public var eta: Double
     public var noiseMultiplier: Double
@@ -10,6 +11,7 @@ public struct EulerAncestralSampler: Sampler {
     }
 
     public func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        guard context.modelSampling.prediction == .flow else { return try await sampleDiscrete(x, sigmas: sigmas, context: &context) }
         var x = x
         let stepCount = sigmas.count - 1
         for i in 0..<max(stepCount, 0) {
@@ -27,6 +29,24 @@ public struct EulerAncestralSampler: Sampler {
                 let noise = context.noise(from: sigma, to: sigmaNext)
                 x = x.scaled(step.stateScale, plus: noiseMultiplier * step.noiseScale, times: noise)
             }
+        }
+        return x
+    }
+
+    private func sampleDiscrete(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        var x = x
+        let stepCount = sigmas.count - 1
+        for i in 0..<max(stepCount, 0) {
+            let sigma = Double(sigmas[i]), sigmaNext = Double(sigmas[i + 1])
+            let denoised = try await context.denoise(x, sigma: sigma)
+            let step = ancestralStep(from: sigma, to: sigmaNext, eta: eta)
+            try await context.report(index: i, of: stepCount, sigma: sigma, x: x, denoised: denoised)
+            if step.down == 0 {
+                x = denoised
+                continue
+            }
+            x = x.adding(step.down - sigma, times: x.derivative(denoised: denoised, sigma: sigma))
+            x = x.adding(noiseMultiplier * step.up, times: context.noise(from: sigma, to: sigmaNext))
         }
         return x
     }

@@ -19,9 +19,10 @@ public struct SASolverSampler: Sampler {
     }
 
     public func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        let prediction = context.modelSampling.prediction
         guard sigmas.count > 1 else { return x }
         let sigmas = offsettingFirstSigmaForSNR(sigmas, modelSampling: context.modelSampling)
-        let lambdas = sigmas.map { halfLogSNR(Double($0)) }
+        let lambdas = sigmas.map { prediction.halfLogSNR(Double($0)) }
         let stochasticFrom = context.modelSampling.percentToSigma(0.2)
         let stochasticTo = context.modelSampling.percentToSigma(0.8)
         func tau(_ sigma: Float) -> Double { stochasticFrom >= Double(sigma) && Double(sigma) >= stochasticTo ? 1 : 0 }

@@ -19,6 +19,7 @@ public struct SEEDSSampler: Sampler {
     public static let seeds3 = SEEDSSampler(stageFractions: [1.0 / 3, 2.0 / 3])
 
     public func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float] {
+        let prediction = context.modelSampling.prediction
         let sigmas = offsettingFirstSigmaForSNR(sigmas, modelSampling: context.modelSampling)
         var x = x
         let stepCount = sigmas.count - 1
@@ -31,7 +32,7 @@ public struct SEEDSSampler: Sampler {
                 x = denoised
                 continue
             }
-            let lambda = halfLogSNR(sigma), lambdaNext = halfLogSNR(sigmaNext)
+            let lambda = prediction.halfLogSNR(sigma), lambdaNext = prediction.halfLogSNR(sigmaNext)
             let h = lambdaNext - lambda
             let hEta = h * (eta + 1)
             let alphaNext = sigmaNext * exp(lambdaNext)
@@ -40,7 +41,7 @@ public struct SEEDSSampler: Sampler {
             var previousFraction = 0.0, previousSigma = sigma
             for fraction in stageFractions {
                 let stageLambda = lerp(lambda, lambdaNext, fraction)
-                let stageSigma = 1 / (1 + exp(stageLambda))
+                let stageSigma = prediction.sigma(halfLogSNR: stageLambda)
                 let stageAlpha = stageSigma * exp(stageLambda)
                 var state = x.scaled(stageSigma / sigma * exp(-fraction * h * eta))
                 if stagePredictions.count == 1 {

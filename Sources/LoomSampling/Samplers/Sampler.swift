@@ -52,8 +52,8 @@ public struct SamplingContext: Sendable {
 }
 
 /// One of ComfyUI's samplers, integrating the state from `sigmas.first` down to `sigmas.last`, one
-/// step per consecutive pair. Where ComfyUI branches on the model type, the flow-matching (CONST)
-/// branch is the one implemented: Loom's models are flow models.
+/// step per consecutive pair. Where ComfyUI branches on the model type, so do the samplers, on
+/// `context.modelSampling.prediction`.
 public protocol Sampler: Sendable {
     func sample(_ x: [Float], sigmas: [Float], context: inout SamplingContext) async throws -> [Float]
 

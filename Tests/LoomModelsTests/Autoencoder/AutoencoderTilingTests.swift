@@ -6,11 +6,11 @@ import Testing
 
 @Suite struct AutoencoderTilingTests {
     let golden: AutoencoderGolden
-    let autoencoder: FluxAutoencoder
+    let autoencoder: Autoencoder
 
     init() throws {
         golden = try AutoencoderGolden()
-        autoencoder = try FluxAutoencoder(file: ModelFile.open(path: golden.weightsPath), context: ComputeDevice.context())
+        autoencoder = try Autoencoder(file: ModelFile.open(path: golden.weightsPath), context: ComputeDevice.processDefault.context())
     }
 
     /// Smooth values with some texture, the same on every run.
@@ -141,7 +141,7 @@ import Testing
     @Test func automaticTilingKeepsToTheMemoryBudget() throws {
         let context = try VulkanContext()
         let budget = 16 << 20
-        let bounded = try FluxAutoencoder(file: ModelFile.open(path: golden.weightsPath), context: context, memoryBudget: budget)
+        let bounded = try Autoencoder(file: ModelFile.open(path: golden.weightsPath), context: context, memoryBudget: budget)
         let latent = Self.noise([1, 16, 24, 24])
         #expect(bounded.estimatedWorkingSet(decodingHeight: 24, width: 24) > budget)
         let layout = try #require(try bounded.plannedDecodeTiling(height: 24, width: 24))
@@ -164,22 +164,22 @@ import Testing
         guard case .autoencoder(let parameters) = flux else { Issue.record("detected \(flux)"); return }
         #expect(parameters.channelMultipliers == [1, 2, 4, 4] && parameters.decoderResBlockCount == 3)
         let (limit, budget) = (128 << 20, 1 << 30)
-        let layout = try #require(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 256, width: 256,
+        let layout = try #require(try Autoencoder.plannedTiling(parameters, encoding: false, height: 256, width: 256,
                                                                     tensorLimit: limit, memoryBudget: budget))
         #expect(layout == TileLayout(width: 32, height: 32, overlap: 8))
         for pass in layout.passes {
-            let estimate = FluxAutoencoder.memoryEstimate(parameters, encoding: false, height: pass.height, width: pass.width)
+            let estimate = Autoencoder.memoryEstimate(parameters, encoding: false, height: pass.height, width: pass.width)
             #expect(estimate.largestTensor <= limit && estimate.workingSet <= budget)
         }
         // Encoding the 2048² image: ComfyUI's 512-pixel tiles hold a 128 MiB activation at full
         // resolution, exactly the limit, and 1 GiB in all; a smaller budget halves them.
-        let encodeLayout = try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+        let encodeLayout = try Autoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
                                                              tensorLimit: limit, memoryBudget: budget)
         #expect(encodeLayout == .encodeDefault)
-        let halved = try FluxAutoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
+        let halved = try Autoencoder.plannedTiling(parameters, encoding: true, height: 2048, width: 2048,
                                                        tensorLimit: limit, memoryBudget: budget / 2)
         #expect(halved == TileLayout(width: 256, height: 256, overlap: 32))
-        #expect(try FluxAutoencoder.plannedTiling(parameters, encoding: false, height: 16, width: 16, tensorLimit: limit, memoryBudget: budget) == nil)
+        #expect(try Autoencoder.plannedTiling(parameters, encoding: false, height: 16, width: 16, tensorLimit: limit, memoryBudget: budget) == nil)
     }
 
     /// Tensor names and shapes of BFL's ae.safetensors (the decoder and the encoder's ends).
@@ -198,7 +198,7 @@ import Testing
     /// The planner's working-set estimate bounds what one untiled pass really holds.
     @Test func untiledPassStaysWithinItsEstimate() throws {
         let context = try VulkanContext()
-        let local = try FluxAutoencoder(file: ModelFile.open(path: golden.weightsPath), context: context)
+        let local = try Autoencoder(file: ModelFile.open(path: golden.weightsPath), context: context)
         let latent = Self.pattern([1, 16, 10, 14])
         let baseline = context.tensorMemoryBytes
         context.resetPeakTensorMemory()

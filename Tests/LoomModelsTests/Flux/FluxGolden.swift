@@ -45,7 +45,7 @@ struct FluxGolden {
     }
 
     func input(_ c: Case) throws -> DiffusionInput {
-        DiffusionInput(x: try array(c.x), timestep: c.timestep, context: try array(c.context), pooled: try array(c.pooled),
+        DiffusionInput(x: try array(c.x), timestep: c.timestep, context: try array(c.context), vector: try array(c.pooled),
                        guidance: c.guidance, concat: try c.concat.map { try array($0) })
     }
 

@@ -9,7 +9,7 @@ import Testing
 
     private func transformer(_ file: String, weightBudgetBytes: Int? = nil) throws -> FluxTransformer {
         let (model, parameters) = try FluxGolden.open(file)
-        return try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.context()), parameters: parameters,
+        return try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.processDefault.context()), parameters: parameters,
                                    weightBudgetBytes: weightBudgetBytes)
     }
 
@@ -17,7 +17,7 @@ import Testing
         let golden = try FluxGolden()
         let c = golden.testCase(name)
         let network = try transformer(c.model, weightBudgetBytes: weightBudgetBytes)
-        let velocity = try await network.velocity(golden.input(c))
+        let velocity = try await network.prediction(for: golden.input(c))
         let expected = try golden.array(c.velocity)
         #expect(velocity.shape == expected.shape)
         let error = nmse(expected.values, velocity.values)
@@ -69,7 +69,7 @@ import Testing
 
     @Test func ggufQ8_0ReadsQuantisedWeightsDirectly() async throws {
         let (model, parameters) = try FluxGolden.open("flux-dev-golden-Q8_0.gguf")
-        let network = try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.context()), parameters: parameters)
+        let network = try FluxTransformer(weights: ModelWeights(file: model, context: ComputeDevice.processDefault.context()), parameters: parameters)
         #expect(network.residentDoubleBlocks[0].image.qkv.weight.dtype == .q8_0)
         try await expectGolden("dev-q8_0")
     }
@@ -84,7 +84,7 @@ import Testing
     /// The fixture models of Tests/Fixtures/models (head dimension 8) hold the same weights as BF16
     /// and as Q4_0 GGUF: the Q4_0 velocity may differ from the BF16 one only by quantisation noise.
     @Test func q4_0MatchesItsBF16SourceUpToQuantisationNoise() async throws {
-        let context = try ComputeDevice.context()
+        let context = try ComputeDevice.processDefault.context()
         func network(_ file: String) throws -> FluxTransformer {
             let model = try ModelFixtures.open(file)
             guard case .flux(let parameters) = ArchitectureDetector.detect(model).first?.architecture else {
@@ -96,8 +96,8 @@ import Testing
         #expect(q4.residentDoubleBlocks[0].image.mlpOut.weight.dtype == .q4_0)
         let golden = try FluxGolden()
         let input = try golden.input(golden.testCase("dev"))
-        let reference = try await network("flux-dev-tiny.safetensors").velocity(input)
-        let quantised = try await q4.velocity(input)
+        let reference = try await network("flux-dev-tiny.safetensors").prediction(for: input)
+        let quantised = try await q4.prediction(for: input)
         let error = nmse(reference.values, quantised.values)
         #expect(error > 0 && error < 1e-2, "NMSE \(error)")
     }
@@ -138,11 +138,11 @@ import Testing
         var input = try golden.input(golden.testCase("dev"))
         input.context = HostTensor(zeros: [1, 5, 16])
         await #expect(throws: FluxModelError.input(name: "context", expected: "[batch, tokens, 32]", found: [1, 5, 16])) {
-            try await dev.velocity(input)
+            try await dev.prediction(for: input)
         }
         let fill = try transformer("flux-fill-golden-bf16.safetensors")
         var fillInput = try golden.input(golden.testCase("fill"))
         fillInput.concat = nil
-        await #expect(throws: FluxModelError.self) { try await fill.velocity(fillInput) }
+        await #expect(throws: FluxModelError.self) { try await fill.prediction(for: fillInput) }
     }
 }

@@ -58,7 +58,7 @@ import Testing
             entries[index] = SafetensorsWriting.Entry(name: "shared.weight", dataType: .float8E4M3, shape: entries[index].shape, bytes: bytes)
             let url = directory.appendingPathComponent(name)
             try SafetensorsWriting.write(entries, to: url)
-            let encoder = try T5Encoder(weights: ModelWeights(file: ModelFile.open(path: url.path), context: ComputeDevice.context()))
+            let encoder = try T5Encoder(weights: ModelWeights(file: ModelFile.open(path: url.path), context: ComputeDevice.processDefault.context()))
             #expect(encoder.embedding.dtype == .f8E4M3)
             return try encoder.encode([[0, 1, 2, 3, 4, 31, 32, 33]]).values
         }

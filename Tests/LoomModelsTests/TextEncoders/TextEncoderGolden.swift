@@ -10,7 +10,7 @@ enum TextEncoderGolden {
         .appendingPathComponent("Fixtures/golden/text")
 
     static func weights(_ name: String) throws -> ModelWeights {
-        ModelWeights(file: try ModelFile.open(path: directory.appendingPathComponent(name).path), context: try ComputeDevice.context())
+        ModelWeights(file: try ModelFile.open(path: directory.appendingPathComponent(name).path), context: try ComputeDevice.processDefault.context())
     }
 
     static let file: ModelFile = {

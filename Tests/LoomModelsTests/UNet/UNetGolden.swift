@@ -48,7 +48,7 @@ struct UNetGolden {
     }
 
     func input(_ c: Case) throws -> DiffusionInput {
-        DiffusionInput(x: try array(c.x), timestep: c.timestep, context: try array(c.context), pooled: try c.vector.map { try array($0) },
+        DiffusionInput(x: try array(c.x), timestep: c.timestep, context: try array(c.context), vector: try c.vector.map { try array($0) },
                        concat: try c.concat.map { try array($0) })
     }
 

@@ -10,7 +10,7 @@ import Testing
     static let sdxlInpaint = "unet-sdxl-inpaint-tiny-bf16.safetensors"
 
     private func network(_ file: String) throws -> UNetModel {
-        try UNetModel(file: UNetGolden.open(file), context: ComputeDevice.context())
+        try UNetModel(file: UNetGolden.open(file), context: ComputeDevice.processDefault.context())
     }
 
     @discardableResult
@@ -83,7 +83,7 @@ import Testing
         }
         let inpaint = try network(Self.sdxlInpaint)
         var missingVector = try golden.input(golden.testCase("sdxl"))
-        missingVector.pooled = nil
+        missingVector.vector = nil
         await #expect(throws: DiffusionInputError(model: "UNet", input: "vector", expected: "[1, 40]", found: [])) {
             try await inpaint.prediction(for: missingVector)
         }

@@ -57,7 +57,7 @@ import Testing
             return HostTensor(shape: shapes[name]!, values: values)
         }
         let input = DiffusionInput(x: try array("x"), timestep: Float(entry["timestep"] as! Double), context: try array("context"),
-                                   pooled: try array("pooled"), guidance: Float(entry["guidance"] as! Double))
+                                   vector: try array("pooled"), guidance: Float(entry["guidance"] as! Double))
         return (input, try array("velocity").values)
     }
 
@@ -89,7 +89,7 @@ import Testing
         #expect(model.latentFormat == .flux)
         #expect(model.network.usesGuidance && model.network.concatChannels == 0 && model.network.latentChannels == 16)
         let (input, expected) = try Self.goldenCase("dev")
-        let velocity = try await model.network.velocity(input)
+        let velocity = try await model.network.prediction(for: input)
         #expect(nmse(velocity.values, reference: expected) <= 5e-4)
     }
 
@@ -100,7 +100,7 @@ import Testing
                                         resources: models.resources)
         let model = try #require(result.outputs[0] as? DiffusionModel)
         let (input, castExpected) = try Self.goldenCase("dev-fp8-cast")
-        let velocity = try await model.network.velocity(input).values
+        let velocity = try await model.network.prediction(for: input).values
         #expect(nmse(velocity, reference: castExpected) <= 5e-4)
         // The cast is real: bf16 weights give a measurably different velocity.
         #expect(nmse(velocity, reference: try Self.goldenCase("dev").1) > 1e-5)
@@ -124,7 +124,7 @@ import Testing
         let result = try await Self.run(UnetLoaderGGUF.self, ["unet_name": "flux-dev-Q8_0.gguf"], resources: models.resources)
         let model = try #require(result.outputs[0] as? DiffusionModel)
         let (input, expected) = try Self.goldenCase("dev-q8_0")
-        #expect(nmse(try await model.network.velocity(input).values, reference: expected) <= 5e-4)
+        #expect(nmse(try await model.network.prediction(for: input).values, reference: expected) <= 5e-4)
     }
 
     @Test func wrongFilesNameTheInputAndWhatWasFound() async throws {
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func modelSamplingFluxShiftsWithImageSize() async throws {
-        let base = DiffusionModel(network: StubNetwork(), modelSampling: FluxModelSampling(), latentFormat: .flux)
+        let base = DiffusionModel(family: .flux, network: StubNetwork(), modelSampling: FluxModelSampling(), latentFormat: .flux)
         let values: [String: NodeValue] = ["model": base, "max_shift": 1.15, "base_shift": 0.5, "width": 512, "height": 512]
         let result = try await Self.run(ModelSamplingFlux.self, values, resources: Resources())
         let shift = try #require((result.outputs[0] as? DiffusionModel)?.modelSampling as? FluxModelSampling).shift
@@ -156,5 +156,5 @@ private struct StubNetwork: DiffusionNetwork {
     var latentChannels: Int { 16 }
     var concatChannels: Int { 0 }
     var usesGuidance: Bool { true }
-    func velocity(_ input: DiffusionInput) async throws -> HostTensor { input.x }
+    func prediction(for input: DiffusionInput) async throws -> HostTensor { input.x }
 }

@@ -20,7 +20,7 @@ final class RecordingNetwork: DiffusionNetwork {
 
     var inputs: [DiffusionInput] { calls.withLock { $0 } }
 
-    func velocity(_ input: DiffusionInput) async throws -> HostTensor {
+    func prediction(for input: DiffusionInput) async throws -> HostTensor {
         calls.withLock { $0.append(input) }
         let contextMean = input.context.values.reduce(0, +) / Float(input.context.count)
         let concatMean = input.concat.map { $0.values.reduce(0, +) / Float($0.count) } ?? 0

@@ -1,6 +1,6 @@
 import Synchronization
 import LoomGraph
-import LoomModels
+@testable import LoomModels
 @testable import LoomNodes
 import LoomSampling
 import Testing
@@ -10,7 +10,7 @@ import Testing
     let format = LatentFormat(channels: 2, scaleFactor: 0.5, shiftFactor: 0.25)
 
     func model(_ network: RecordingNetwork) -> DiffusionModel {
-        DiffusionModel(network: network, modelSampling: FluxModelSampling(), latentFormat: format)
+        DiffusionModel(family: .flux, network: network, modelSampling: FluxModelSampling(), latentFormat: format)
     }
 
     func conditioning(_ value: Float, guidance: Double? = nil) -> Conditioning {
@@ -71,7 +71,7 @@ import Testing
         let guider = Guider(model: model(network), positive: conditioning(1))
         _ = try await guider.denoised([Float](repeating: 0, count: 24), sigma: 1, shape: [3, 2, 2, 2], denoiseMask: nil)
         #expect(network.inputs[0].context.shape == [3, 3, 4])
-        #expect(network.inputs[0].pooled?.shape == [3, 2])
+        #expect(network.inputs[0].vector?.shape == [3, 2])
     }
 
     @Test func fillInputFoldsTheMaskIntoEightByEightBlocks() throws {
@@ -92,7 +92,7 @@ import Testing
         #expect(concat.values[0] == (0 - 0.25) * 0.5)
         // No mask means "repaint everything": ones in all 64 mask channels.
         #expect(concat.values[2..<66].allSatisfy { $0 == 1 })
-        #expect(throws: NodeError.self) { try fill.concatenation(image: nil, mask: nil, expectedChannels: 80) }
+        #expect(throws: ConditioningError.self) { try fill.concatenation(image: nil, mask: nil, expectedChannels: 80) }
     }
 
     @Test func emptyLatentsOfAnotherChannelCountAreWidenedOthersRejected() throws {

@@ -4,16 +4,16 @@ import LoomModels
 import LoomVulkan
 import Testing
 
-@Suite struct FluxAutoencoderTests {
+@Suite struct AutoencoderTests {
     let golden: AutoencoderGolden
-    let autoencoder: FluxAutoencoder
+    let autoencoder: Autoencoder
 
     init() throws {
         golden = try AutoencoderGolden()
-        autoencoder = try FluxAutoencoder(file: ModelFile.open(path: golden.weightsPath), context: ComputeDevice.context())
+        autoencoder = try Autoencoder(file: ModelFile.open(path: golden.weightsPath), context: ComputeDevice.processDefault.context())
     }
 
-    @Test func fixtureIsDetectedAsTheFluxAutoencoder() throws {
+    @Test func fixtureIsDetectedAsTheAutoencoder() throws {
         let detected = ArchitectureDetector.detect(try ModelFile.open(path: golden.weightsPath))
         guard case .autoencoder(let parameters) = detected.first?.architecture, detected.count == 1 else {
             Issue.record("detected \(detected)")
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func missingHalfIsReported() throws {
-        let decoderOnly = try FluxAutoencoder(weights: ModelWeights(file: ModelFile.open(path: golden.weightsPath), context: ComputeDevice.context()),
+        let decoderOnly = try Autoencoder(weights: ModelWeights(file: ModelFile.open(path: golden.weightsPath), context: ComputeDevice.processDefault.context()),
                                               parameters: withoutEncoder(autoencoder.parameters))
         #expect(throws: AutoencoderError.missingHalf("encoder")) {
             try decoderOnly.encode(HostTensor(zeros: [1, 3, 16, 16]))

@@ -1,5 +1,5 @@
 import LoomImaging
-import LoomModels
+
 
 /// ComfyUI's helpers on [batch, channels, height, width] tensors (`common_upscale`,
 /// `resize_to_batch_size`), built on LoomImaging's PyTorch-exact resampling of planes.

@@ -1,5 +1,3 @@
-import LoomModels
-
 /// The extra input channels of Flux Fill (ComfyUI's `Flux.concat_cond`): the masked image's latent in
 /// model space, then the mask at pixel resolution folded into 64 channels of 8×8 blocks.
 struct FluxFillInput {
@@ -12,13 +10,13 @@ struct FluxFillInput {
         // Without InpaintModelConditioning the image part is a zero latent, which still goes through
         // the latent format (so it is not zero in model space).
         if let image, image.rank != 4 || image.count == 0 {
-            throw NodeError("sampling", "the inpainting image latent has shape \(image.shape); expected [batch, channels, height, width]")
+            throw ConditioningError("the inpainting image latent has shape \(image.shape); expected [batch, channels, height, width]")
         }
         let latent = (image ?? HostTensor(zeros: noiseShape))
             .resizedPlanes(height: height, width: width, method: .bilinear, centerCrop: true)
             .resizedToBatch(batch)
         guard latent.shape[1] == channels else {
-            throw NodeError("sampling", "the inpainting image latent has \(latent.shape[1]) channels, the model samples \(channels)")
+            throw ConditioningError("the inpainting image latent has \(latent.shape[1]) channels, the model samples \(channels)")
         }
         let imagePart = HostTensor(shape: latent.shape, values: latentFormat.processIn(latent.values))
         if expectedChannels == channels { return imagePart }
@@ -26,14 +24,14 @@ struct FluxFillInput {
         var pixelMask = (mask ?? HostTensor(shape: [batch, 1, height, width], values: .init(repeating: 1, count: batch * height * width)))
         if pixelMask.rank == 3 { pixelMask = HostTensor(shape: [pixelMask.shape[0], 1] + pixelMask.shape.dropFirst(), values: pixelMask.values) }
         guard pixelMask.rank == 4, pixelMask.count > 0 else {
-            throw NodeError("sampling", "the inpainting mask has shape \(pixelMask.shape); expected [batch, 1, height, width]")
+            throw ConditioningError("the inpainting mask has shape \(pixelMask.shape); expected [batch, 1, height, width]")
         }
         pixelMask = pixelMask.channelMean()
             .resizedPlanes(height: height * 8, width: width * 8, method: .bilinear, centerCrop: true)
         let folded = Self.spaceToDepth(pixelMask, block: 8).resizedToBatch(batch)
         let combined = HostTensor.concatenatingChannels([imagePart, folded])
         guard combined.shape[1] == expectedChannels else {
-            throw NodeError("sampling", "built \(combined.shape[1]) inpainting channels, the model expects \(expectedChannels)")
+            throw ConditioningError("built \(combined.shape[1]) inpainting channels, the model expects \(expectedChannels)")
         }
         return combined
     }

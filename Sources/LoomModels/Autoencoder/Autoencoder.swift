@@ -1,14 +1,15 @@
 import LoomModelFiles
 import LoomVulkan
 
-/// The Flux AE (and any AE of its family: ComfyUI's `AutoencodingEngine` with a diagonal Gaussian)
-/// on the device: pixels in [-1, 1] to latents (the distribution's mean) and back. No latent
-/// scale or shift is applied here; that belongs to the sampler's latent format.
+/// An AutoencoderKL on the device — the Flux AE (16 latent channels) or the SD / SDXL VAE (4 channels,
+/// with `quant_conv` and `post_quant_conv` around the latent): pixels in [-1, 1] to latents (the
+/// distribution's mean) and back. No latent scale or shift is applied here; that belongs to the
+/// sampler's latent format.
 ///
 /// Images that would not fit the device (one tensor over `maxStorageBufferRange`) or `memoryBudget`
 /// are split into overlapping tiles, blended as ComfyUI's `tiled_scale` blends them; a pass that
 /// runs out of device memory anyway is retried in tiles.
-public struct FluxAutoencoder: Sendable {
+public struct Autoencoder: Sendable {
     public let parameters: AutoencoderParameters
     public let context: VulkanContext
     let encoder: Encoder?
@@ -31,11 +32,18 @@ public struct FluxAutoencoder: Sendable {
         }
         self.parameters = parameters
         context = weights.context
+        // The SD VAE's 1×1 convolutions on the moments and on the latent (absent in the Flux AE).
+        let moments = 2 * parameters.latentChannels
+        let quantConv = try weights.contains("quant_conv.weight")
+            ? Convolution(weights, "quant_conv", inputs: moments, outputs: moments, kernel: 1, Convolution2DParameters()) : nil
+        let postQuantConv = try weights.contains("post_quant_conv.weight")
+            ? Convolution(weights, "post_quant_conv", inputs: parameters.latentChannels, outputs: parameters.latentChannels,
+                          kernel: 1, Convolution2DParameters()) : nil
         encoder = try parameters.encoderResBlockCount.map { count throws(ModelLoadingError) in
-            try Encoder(weights.scoped("encoder."), parameters, resBlocks: count)
+            try Encoder(weights.scoped("encoder."), parameters, resBlocks: count, quantConv: quantConv)
         }
         decoder = try parameters.decoderResBlockCount.map { count throws(ModelLoadingError) in
-            try Decoder(weights.scoped("decoder."), parameters, resBlocks: count)
+            try Decoder(weights.scoped("decoder."), parameters, resBlocks: count, postQuantConv: postQuantConv)
         }
         self.memoryBudget = memoryBudget ?? Self.defaultMemoryBudget(for: weights.context.device)
     }
@@ -57,7 +65,7 @@ public struct FluxAutoencoder: Sendable {
 
     public var latentChannels: Int { parameters.latentChannels }
     public var imageChannels: Int { parameters.imageChannels }
-    /// Pixels per latent cell along each axis (8 for Flux).
+    /// Pixels per latent cell along each axis (8 for Flux and SD).
     public var downscaleFactor: Int { 1 << (parameters.channelMultipliers.count - 1) }
     public var canEncode: Bool { encoder != nil }
     public var canDecode: Bool { decoder != nil }
