@@ -126,8 +126,8 @@ public struct UNetModel: DiffusionNetwork {
         try evaluate(input, trace: nil)
     }
 
-    /// One evaluation; `trace` sees the named intermediate tensors (`emb`, `input_blocks.N` from 0,
-    /// `middle_block`, `output_blocks.N`) once they hold their values.
+    /// One evaluation; `trace` sees the named intermediate tensors once they hold their values:
+    /// `time_embed`, `emb` (with the label embedding), `input_block_N` from 0, `middle`, `output_block_N`.
     func evaluate(_ input: DiffusionInput, trace: ((String, Tensor) throws -> Void)?) throws -> HostTensor {
         let inputs = try UNetInputs(input, parameters)
         let recorder = try context.makeRecorder()
@@ -135,7 +135,8 @@ public struct UNetModel: DiffusionNetwork {
 
         let sinusoid = try context.upload(timestepEmbedding([Float](repeating: input.timestep, count: batch), dimension: parameters.modelChannels,
                                                             timeFactor: 1), shape: [batch, parameters.modelChannels])
-        var embedding = try timeEmbedding.second(recorder.silu(timeEmbedding.first(sinusoid, on: recorder)), on: recorder)
+        let time = try timeEmbedding.second(recorder.silu(timeEmbedding.first(sinusoid, on: recorder)), on: recorder)
+        var embedding = time
         if let labelEmbedding, let vector = inputs.vector {
             let label = try labelEmbedding.second(recorder.silu(labelEmbedding.first(context.upload(vector.values, shape: vector.shape),
                                                                                      on: recorder)), on: recorder)
@@ -144,29 +145,30 @@ public struct UNetModel: DiffusionNetwork {
         let conditioning = UNetBlock.Conditioning(activatedEmbedding: try recorder.silu(embedding),
                                                   context: try context.upload(inputs.context.values, shape: inputs.context.shape))
         try recorder.submit()
+        try trace?("time_embed", time)
         try trace?("emb", embedding)
 
         var h = try inputConvolution(context.upload(inputs.x.values, shape: inputs.x.shape), on: recorder)
         try recorder.submit()
-        try trace?("input_blocks.0", h)
+        try trace?("input_block_0", h)
         var skips = [h]
         for (index, block) in inputBlocks.enumerated() {
             h = try block(h, conditioning, on: recorder)
             try recorder.submit()
             skips.append(h)
-            try trace?("input_blocks.\(index + 1)", h)
+            try trace?("input_block_\(index + 1)", h)
         }
         if let middleBlock {
             h = try middleBlock(h, conditioning, on: recorder)
             try recorder.submit()
-            try trace?("middle_block", h)
+            try trace?("middle", h)
         }
         for (index, block) in outputBlocks.enumerated() {
             h = try recorder.concatenate([h, skips.removeLast()], axis: 1)
             let size = skips.last.map { (height: $0.shape[2], width: $0.shape[3]) }
             h = try block(h, conditioning, outputSize: size, on: recorder)
             try recorder.submit()
-            try trace?("output_blocks.\(index)", h)
+            try trace?("output_block_\(index)", h)
         }
         let output = try outputConvolution(recorder.silu(outputNorm(h, on: recorder)), on: recorder)
         try recorder.submit()

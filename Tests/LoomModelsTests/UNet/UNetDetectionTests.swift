@@ -4,48 +4,64 @@ import Testing
 @Suite struct UNetDetectionTests {
     private func detect(_ file: String) throws -> [DetectedModel] { ArchitectureDetector.detect(try UNetGolden.open(file)) }
 
+    private func unet(in file: String, prefix: String) throws -> UNetParameters? {
+        let found = try detect(file).filter { if case .unet = $0.architecture { true } else { false } }
+        #expect(found.map(\.prefix) == [prefix])
+        guard case .unet(let p) = found.first?.architecture else { Issue.record("\(file): no UNet in \(found)"); return nil }
+        return p
+    }
+
     @Test func sd15CheckpointUNetUnderItsPrefix() throws {
-        let found = try detect(UNetModelTests.sd15)
-        #expect(found.count == 1)
-        #expect(found.first?.prefix == "model.diffusion_model.")
-        guard case .unet(let p) = found.first?.architecture else { Issue.record("not a UNet: \(found)"); return }
+        guard let p = try unet(in: "sd15-tiny.safetensors", prefix: "model.diffusion_model.") else { return }
         #expect((p.inChannels, p.outChannels, p.modelChannels) == (4, 4, 32))
         #expect(p.channelMultipliers == [1, 1])
         #expect(p.resBlockCounts == [2, 2])
         #expect(p.inputTransformerDepths == [1, 1, 0, 0])
         #expect(p.outputTransformerDepths == [0, 0, 0, 1, 1, 1])
         #expect(p.middleBlock == .transformer(depth: 1))
-        #expect(p.contextDimension == 40)
+        #expect(p.contextDimension == 8)
         #expect(!p.usesLinearProjection)
         #expect(p.admInChannels == nil)
         #expect(p.attentionHeads == .count(8))
         #expect(p.timeEmbeddingDimension == 128)
     }
 
-    @Test func bareSDXLInpaintDiffusionModel() throws {
-        let found = try detect(UNetModelTests.sdxlInpaint)
-        #expect(found.map(\.prefix) == [""])
-        guard case .unet(let p) = found.first?.architecture else { Issue.record("not a UNet: \(found)"); return }
-        #expect((p.inChannels, p.outChannels, p.modelChannels) == (9, 4, 32))
+    @Test func sdxlCheckpoint() throws {
+        guard let p = try unet(in: "sdxl-tiny.safetensors", prefix: "model.diffusion_model.") else { return }
+        #expect((p.inChannels, p.outChannels, p.modelChannels) == (4, 4, 32))
         #expect(p.channelMultipliers == [1, 2])
         #expect(p.resBlockCounts == [1, 1])
         #expect(p.inputTransformerDepths == [0, 2])
         #expect(p.outputTransformerDepths == [1, 1, 0, 0])
-        #expect(p.middleBlock == .transformer(depth: 1))
-        #expect(p.contextDimension == 48)
+        #expect(p.middleBlock == .transformer(depth: 2))
+        #expect(p.contextDimension == 16)
         #expect(p.usesLinearProjection)
-        #expect(p.admInChannels == 40)
+        #expect(p.admInChannels == 1544)
         #expect(p.attentionHeads == .channels(64))
         #expect(p.attentionHeads.split(128)! == (2, 64))
-        #expect(ArchitectureDetector.detect(try UNetGolden.open(UNetModelTests.sdxlInpaint)).first?.architecture.description
-                    == "UNet (9 input channels, width 32 × [1, 2], context 48, ADM 40, linear projections)")
+        #expect(p.attentionHeads.split(32) == nil)
+        #expect(ModelArchitecture.unet(p).description == "UNet (4 input channels, width 32 × [1, 2], context 16, ADM 1544, linear projections)")
+    }
+
+    @Test func sdxlRefinerCheckpoint() throws {
+        guard let p = try unet(in: "sdxl-refiner-tiny.safetensors", prefix: "model.diffusion_model.") else { return }
+        #expect(p.admInChannels == 1288)
+        #expect(p.contextDimension == 8)
+        #expect(p.middleBlock == .transformer(depth: 1))
+    }
+
+    @Test func bareInpaintingDiffusionModel() throws {
+        guard let p = try unet(in: "sd15-inpaint-unet-tiny.safetensors", prefix: "") else { return }
+        #expect((p.inChannels, p.outChannels) == (9, 4))
+        #expect(p.attentionHeads == .count(8))
     }
 
     /// A ControlNet shares the UNet's encoder names but has no decoder: not a UNet.
     @Test func encoderWithoutDecoderIsNotAUNet() throws {
-        let file = try UNetGolden.open(UNetModelTests.sd15)
+        let file = try UNetGolden.open("sd15-tiny.safetensors")
         var shapes: [String: [Int]] = [:]
-        for tensor in file.tensors where !tensor.name.contains("output_blocks.") && !tensor.name.contains(".out.") {
+        for tensor in file.tensors where tensor.name.hasPrefix("model.diffusion_model.")
+            && !tensor.name.contains("output_blocks.") && !tensor.name.contains(".out.") {
             shapes["control_model." + tensor.name.dropFirst("model.diffusion_model.".count)] = tensor.shape
         }
         shapes["control_model.input_hint_block.0.weight"] = [16, 3, 3, 3]

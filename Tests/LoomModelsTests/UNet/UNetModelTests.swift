@@ -6,106 +6,119 @@ import Testing
 
 @Suite struct UNetModelTests {
     static let tolerance = 5e-4
-    static let sd15 = "unet-sd15-tiny-f16.safetensors"
-    static let sdxlInpaint = "unet-sdxl-inpaint-tiny-bf16.safetensors"
 
     private func network(_ file: String) throws -> UNetModel {
         try UNetModel(file: UNetGolden.open(file), context: ComputeDevice.processDefault.context())
     }
 
-    @discardableResult
-    private func expectGolden(_ name: String) async throws -> Double {
-        let golden = try UNetGolden()
-        let c = try golden.testCase(name)
-        let output = try await network(c.model).prediction(for: golden.input(c))
-        let expected = try golden.array(c.output)
-        #expect(output.shape == expected.shape)
-        let error = nmse(expected.values, output.values)
-        #expect(error <= Self.tolerance, "\(name): NMSE \(error)")
-        return error
-    }
-
-    /// Every block's output against ComfyUI's, so a failure names the first block that differs.
-    private func expectTrace(_ name: String) throws {
+    /// Each sample's output, and every traced block's, against the reference; a failure names the
+    /// first block that differs.
+    private func expectGolden(_ name: String) throws {
         let golden = try UNetGolden()
         let c = try golden.testCase(name)
         let unet = try network(c.model)
-        var checked: Set<String> = []
-        _ = try unet.evaluate(golden.input(c)) { block, tensor in
-            guard let expected = try c.trace?[block].map({ try golden.array($0) }) else { return }
-            let actual = try unet.context.download(tensor)
-            let error = nmse(expected.values, actual)
-            #expect(error <= Self.tolerance, "\(name) \(block): NMSE \(error)")
-            checked.insert(block)
+        for sample in c.timesteps.indices {
+            var checked: Set<String> = []
+            let output = try unet.evaluate(golden.input(c, sample: sample)) { block, tensor in
+                guard let name = c.trace[block] else { return }
+                let expected = try golden.array(name).sample(sample)
+                let error = nmse(expected.values, try unet.context.download(tensor))
+                #expect(error <= Self.tolerance, "\(c.name)[\(sample)] \(block): NMSE \(error)")
+                checked.insert(block)
+            }
+            #expect(checked == Set(c.trace.keys))
+            let expected = try golden.array(c.output).sample(sample)
+            #expect(output.shape == expected.shape)
+            let error = nmse(expected.values, output.values)
+            #expect(error <= Self.tolerance, "\(c.name)[\(sample)] output: NMSE \(error)")
         }
-        #expect(checked == Set(c.trace?.keys.map { $0 } ?? []))
     }
 
-    @Test func sd15EveryBlockMatchesComfyUI() throws { try expectTrace("sd15") }
+    /// Conv projections, 8 heads, no ADM; 5 × 7 latents (Upsample takes the skip's odd size).
+    @Test func sd15MatchesComfyUI() throws { try expectGolden("sd15") }
 
-    @Test func sd15Prediction() async throws { try await expectGolden("sd15") }
+    /// 9 input channels from a bare diffusion-model file; 7 × 6 latents.
+    @Test func sd15InpaintingMatchesComfyUI() throws { try expectGolden("sd15-inpaint") }
 
-    @Test func oddLatentTakesTheSkipSizeWhenUpsampling() async throws { try await expectGolden("sd15-odd") }
+    /// Linear projections, 64-channel heads, the ADM vector through label_emb.
+    @Test func sdxlMatchesComfyUI() throws { try expectGolden("sdxl") }
 
-    @Test func batchOfTwoWithDifferentContexts() async throws { try await expectGolden("sd15-batch2") }
+    @Test func sdxlRefinerMatchesComfyUI() throws { try expectGolden("sdxl-refiner") }
 
-    @Test func sdxlInpaintEveryBlockMatchesComfyUI() throws { try expectTrace("sdxl") }
+    /// A batch in one evaluation (cond and uncond at cfg > 1) gives what each sample gives alone.
+    @Test func batchOfTwoMatchesEachSampleAlone() async throws {
+        let golden = try UNetGolden()
+        let c = try golden.testCase("sdxl")
+        let unet = try network(c.model)
+        let first = try golden.input(c, sample: 0)
+        var second = try golden.input(c, sample: 1)
+        second.timestep = first.timestep
+        var batch = first
+        batch.x = HostTensor(shape: [2] + first.x.shape.dropFirst(), values: first.x.values + second.x.values)
+        batch.context = HostTensor(shape: [2] + first.context.shape.dropFirst(), values: first.context.values + second.context.values)
+        batch.vector = HostTensor(shape: [2, first.vector!.shape[1]], values: first.vector!.values + second.vector!.values)
+        let together = try await unet.prediction(for: batch)
+        let alone = try await unet.prediction(for: first).values + unet.prediction(for: second).values
+        #expect(together.shape == [2, 4, 5, 7])
+        #expect(nmse(alone, together.values) < 1e-10)
+    }
 
-    @Test func sdxlInpaintPrediction() async throws { try await expectGolden("sdxl") }
-
-    @Test func sdxlOddBatchOfTwo() async throws { try await expectGolden("sdxl-odd-batch2") }
+    @Test func conditioningWithOneRowServesTheWholeBatch() async throws {
+        let golden = try UNetGolden()
+        let unet = try network("sd15-inpaint-unet-tiny.safetensors")
+        let single = try golden.input(golden.testCase("sd15-inpaint"), sample: 0)
+        var doubled = single
+        doubled.x = HostTensor(shape: [2] + single.x.shape.dropFirst(), values: single.x.values + single.x.values)
+        let one = try await unet.prediction(for: single)
+        let two = try await unet.prediction(for: doubled)
+        #expect(two.shape == [2, 4, 7, 6])
+        #expect(nmse(one.values + one.values, two.values) < 1e-10)
+    }
 
     @Test func weightsStayInTheirStoredType() throws {
-        let sd15 = try network(Self.sd15)
-        #expect(sd15.timeEmbedding.first.weight.dtype == .f16)
-        guard case .resBlock(let block) = sd15.inputBlocks[0].layers[0] else { Issue.record("input_blocks.1.0 is not a res block"); return }
+        let sdxl = try network("sdxl-tiny.safetensors")
+        #expect(sdxl.timeEmbedding.first.weight.dtype == .f16)
+        #expect(sdxl.labelEmbedding?.first.weight.dtype == .f16)
+        guard case .resBlock(let block) = sdxl.inputBlocks[0].layers[0] else { Issue.record("input_blocks.1.0 is not a res block"); return }
         #expect(block.conv1.weight.dtype == .f16)
-        let sdxl = try network(Self.sdxlInpaint)
         guard case .transformer(let transformer) = sdxl.middleBlock?.layers[1] else { Issue.record("middle_block.1 is not a transformer"); return }
-        #expect(transformer.blocks[0].feedForward.projection.weight.dtype == .bf16)
-        #expect(sdxl.labelEmbedding?.first.weight.dtype == .bf16)
+        #expect(transformer.blocks.count == 2)
+        #expect(transformer.blocks[0].feedForward.projection.weight.dtype == .f16)
     }
 
     @Test func channelsFollowTheFile() throws {
-        let sd15 = try network(Self.sd15)
+        let sd15 = try network("sd15-tiny.safetensors")
         #expect((sd15.latentChannels, sd15.concatChannels, sd15.usesGuidance) == (4, 0, false))
-        let inpaint = try network(Self.sdxlInpaint)
+        let inpaint = try network("sd15-inpaint-unet-tiny.safetensors")
         #expect((inpaint.latentChannels, inpaint.concatChannels) == (4, 5))
     }
 
     @Test func wrongInputsAreNamed() async throws {
         let golden = try UNetGolden()
-        let sd15 = try network(Self.sd15)
-        var input = try golden.input(golden.testCase("sd15"))
+        let sd15 = try network("sd15-tiny.safetensors")
+        var input = try golden.input(golden.testCase("sd15"), sample: 0)
         input.context = HostTensor(zeros: [1, 7, 16])
-        await #expect(throws: DiffusionInputError(model: "UNet", input: "context", expected: "[1, tokens, 40]", found: [1, 7, 16])) {
+        await #expect(throws: DiffusionInputError(model: "UNet", input: "context", expected: "[1, tokens, 8]", found: [1, 7, 16])) {
             try await sd15.prediction(for: input)
         }
-        let inpaint = try network(Self.sdxlInpaint)
-        var missingVector = try golden.input(golden.testCase("sdxl"))
+        var wrongBatch = try golden.input(golden.testCase("sd15"), sample: 0)
+        wrongBatch.context = HostTensor(zeros: [3, 5, 8])
+        await #expect(throws: DiffusionInputError.self) { try await sd15.prediction(for: wrongBatch) }
+        var unexpectedConcat = try golden.input(golden.testCase("sd15"), sample: 0)
+        unexpectedConcat.concat = HostTensor(zeros: [1, 5, 5, 7])
+        await #expect(throws: DiffusionInputError.self) { try await sd15.prediction(for: unexpectedConcat) }
+
+        let sdxl = try network("sdxl-tiny.safetensors")
+        var missingVector = try golden.input(golden.testCase("sdxl"), sample: 0)
         missingVector.vector = nil
-        await #expect(throws: DiffusionInputError(model: "UNet", input: "vector", expected: "[1, 40]", found: [])) {
-            try await inpaint.prediction(for: missingVector)
+        await #expect(throws: DiffusionInputError(model: "UNet", input: "vector", expected: "[1, 1544]", found: [])) {
+            try await sdxl.prediction(for: missingVector)
         }
-        var missingConcat = try golden.input(golden.testCase("sdxl"))
+        let inpaint = try network("sd15-inpaint-unet-tiny.safetensors")
+        var missingConcat = try golden.input(golden.testCase("sd15-inpaint"), sample: 0)
         missingConcat.concat = nil
-        await #expect(throws: DiffusionInputError(model: "UNet", input: "concat", expected: "[1, 5, 8, 8]", found: [])) {
+        await #expect(throws: DiffusionInputError(model: "UNet", input: "concat", expected: "[1, 5, 7, 6]", found: [])) {
             try await inpaint.prediction(for: missingConcat)
         }
-        var wrongBatch = try golden.input(golden.testCase("sd15-batch2"))
-        wrongBatch.context = HostTensor(zeros: [3, 5, 40])
-        await #expect(throws: DiffusionInputError.self) { try await sd15.prediction(for: wrongBatch) }
-    }
-
-    @Test func conditioningWithOneRowServesTheWholeBatch() async throws {
-        let golden = try UNetGolden()
-        let sd15 = try network(Self.sd15)
-        let single = try golden.input(golden.testCase("sd15"))
-        var doubled = single
-        doubled.x = HostTensor(shape: [2] + single.x.shape.dropFirst(), values: single.x.values + single.x.values)
-        let one = try await sd15.prediction(for: single)
-        let two = try await sd15.prediction(for: doubled)
-        #expect(two.shape == [2, 4, 8, 8])
-        #expect(nmse(one.values + one.values, two.values) < 1e-10)
     }
 }
