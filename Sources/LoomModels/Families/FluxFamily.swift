@@ -10,6 +10,7 @@ extension ModelFamily {
     public static let flux = ModelFamily(
         name: "Flux",
         recognises: { if case .flux = $0 { true } else { false } },
+        detectionKeys: ["double_blocks.0.img_attn.qkv.weight"],
         latentFormat: .flux,
         textEncoders: [.clipL, .t5xxl],
         sampling: { architecture, _ in

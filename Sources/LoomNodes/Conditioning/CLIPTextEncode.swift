@@ -32,7 +32,7 @@ public struct CLIPTextEncodeFlux: Node {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let clip: TextEncoder = try inputs("clip")
         guard case .flux(let encoder) = clip.kind else {
-            throw NodeError(Self.schema.name, "clip: needs a Flux CLIP (DualCLIPLoader type flux)")
+            throw NodeError(Self.schema.name, "clip: needs a Flux CLIP (DualCLIPLoader type flux), got \(clip.kind.name)")
         }
         let guidance: Double = try inputs("guidance")
         let (crossAttention, pooled) = try encoder.encode(clipL: try inputs("clip_l"), t5xxl: try inputs("t5xxl"))
