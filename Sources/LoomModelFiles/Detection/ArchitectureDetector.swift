@@ -34,6 +34,7 @@ public enum ArchitectureDetector {
 
     private static let recognisers: [Recogniser] = [
         Recogniser(anchors: ["double_blocks.0.img_attn.qkv.weight"], detect: flux),
+        Recogniser(anchors: ["input_blocks.0.0.weight"], detect: { UNetParameters($0).map(ModelArchitecture.unet) }),
         Recogniser(anchors: ["decoder.conv_in.weight", "encoder.conv_in.weight"], detect: autoencoder),
         Recogniser(anchors: ["text_model.embeddings.token_embedding.weight"], detect: clipText),
         Recogniser(anchors: ["encoder.block.0.layer.0.SelfAttention.q.weight"], detect: t5Encoder),

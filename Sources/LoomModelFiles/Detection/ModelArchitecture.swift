@@ -2,6 +2,7 @@
 /// assumed: a small test model with the real key layout reports its own small sizes.
 public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
     case flux(FluxParameters)
+    case unet(UNetParameters)
     case autoencoder(AutoencoderParameters)
     case clipText(CLIPTextParameters)
     case t5Encoder(T5EncoderParameters)
@@ -17,6 +18,9 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .flux(let p):
             "Flux \(p.variant.rawValue) (hidden \(p.hiddenSize), \(p.headCount) heads, \(p.doubleBlockCount)+\(p.singleBlockCount) blocks)"
+        case .unet(let p):
+            "UNet (\(p.inChannels) input channels, width \(p.modelChannels) × \(p.channelMultipliers), context \(p.contextDimension.map(String.init) ?? "none")"
+                + "\(p.admInChannels.map { ", ADM \($0)" } ?? ""), \(p.usesLinearProjection ? "linear" : "convolution") projections)"
         case .autoencoder(let p):
             "AutoencoderKL (\(p.latentChannels) latent channels\(p.latentChannels == 16 ? ", Flux AE layout" : ""), \(p.channelMultipliers.count) levels)"
         case .clipText(let p): "CLIP text (width \(p.width), \(p.layerCount) layers)"

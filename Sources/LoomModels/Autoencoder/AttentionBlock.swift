@@ -12,12 +12,9 @@ extension Autoencoder {
 
         init(_ weights: ModelWeights, _ module: String, channels: Int) throws(ModelLoadingError) {
             let block = weights.scoped(module + ".")
-            norm = try GroupNormalization(block, "norm", channels: channels)
+            norm = try GroupNormalization(block, "norm", channels: channels, epsilon: 1e-6)
             func projection(_ name: String) throws(ModelLoadingError) -> Linear {
-                let stored = try block.convolutionKernel(name + ".weight", shape: [channels, channels, 1, 1])
-                let weight: Tensor
-                do { weight = try stored.reshaped([channels, channels]) } catch { throw .device(String(describing: error)) }
-                return Linear(weight: weight, weightScale: 1, bias: try block.float32(name + ".bias", shape: [channels]))
+                try Linear(pointwise: block, name, inputs: channels, outputs: channels)
             }
             query = try projection("q")
             key = try projection("k")

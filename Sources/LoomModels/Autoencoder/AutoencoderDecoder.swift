@@ -7,8 +7,8 @@ extension Autoencoder {
     /// upsample followed by a 3×3 convolution; norm_out, SiLU, conv_out.
     struct Decoder: Sendable {
         struct Level: Sendable {
-            let blocks: [ResnetBlock]
-            let upsample: Convolution?
+            let blocks: [ResNetBlock]
+            let upsample: Upsample?
         }
 
         let convIn: Convolution
@@ -28,16 +28,16 @@ extension Autoencoder {
             mid = try MidBlock(weights, channels: width)
             var levels: [Level] = []
             for index in multipliers.indices.reversed() {
-                var blocks: [ResnetBlock] = []
+                var blocks: [ResNetBlock] = []
                 for block in 0..<resBlocks {
-                    blocks.append(try ResnetBlock(weights, "up.\(index).block.\(block)", inputs: width, outputs: base * multipliers[index]))
+                    blocks.append(try ResNetBlock(weights, "up.\(index).block.\(block)", .autoencoder, inputs: width, outputs: base * multipliers[index]))
                     width = base * multipliers[index]
                 }
-                let upsample = index == 0 ? nil : try Convolution.same(weights, "up.\(index).upsample.conv", inputs: width, outputs: width)
+                let upsample = index == 0 ? nil : try Upsample(weights, "up.\(index).upsample.conv", channels: width)
                 levels.insert(Level(blocks: blocks, upsample: upsample), at: 0)
             }
             self.levels = levels
-            normOut = try GroupNormalization(weights, "norm_out", channels: width)
+            normOut = try GroupNormalization(weights, "norm_out", channels: width, epsilon: 1e-6)
             convOut = try .same(weights, "conv_out", inputs: width, outputs: parameters.imageChannels)
             self.postQuantConv = postQuantConv
         }
@@ -52,7 +52,7 @@ extension Autoencoder {
                     try recorder.submit()
                 }
                 if let upsample = level.upsample {
-                    h = try upsample(recorder.upsampled2x(h), on: recorder)
+                    h = try upsample(h, on: recorder)
                     try recorder.submit()
                 }
             }

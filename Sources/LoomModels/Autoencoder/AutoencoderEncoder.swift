@@ -6,8 +6,8 @@ extension Autoencoder {
     /// (except the last) a stride-2 downsample, the mid block, norm_out, SiLU, conv_out.
     struct Encoder: Sendable {
         struct Level: Sendable {
-            let blocks: [ResnetBlock]
-            let downsample: Convolution?
+            let blocks: [ResNetBlock]
+            let downsample: Downsample?
         }
 
         let convIn: Convolution
@@ -25,21 +25,18 @@ extension Autoencoder {
             var width = base
             var levels: [Level] = []
             for (index, multiplier) in parameters.channelMultipliers.enumerated() {
-                var blocks: [ResnetBlock] = []
+                var blocks: [ResNetBlock] = []
                 for block in 0..<resBlocks {
-                    blocks.append(try ResnetBlock(weights, "down.\(index).block.\(block)", inputs: width, outputs: base * multiplier))
+                    blocks.append(try ResNetBlock(weights, "down.\(index).block.\(block)", .autoencoder, inputs: width, outputs: base * multiplier))
                     width = base * multiplier
                 }
-                // F.pad(x, (0, 1, 0, 1)) then a stride-2 3×3 convolution.
-                var halving = Convolution2DParameters(stride: 2)
-                halving.trailingPadding = (1, 1)
                 let downsample = index == parameters.channelMultipliers.count - 1 ? nil
-                    : try Convolution(weights, "down.\(index).downsample.conv", inputs: width, outputs: width, kernel: 3, halving)
+                    : try Downsample(weights, "down.\(index).downsample.conv", channels: width, padding: .trailing)
                 levels.append(Level(blocks: blocks, downsample: downsample))
             }
             self.levels = levels
             mid = try MidBlock(weights, channels: width)
-            normOut = try GroupNormalization(weights, "norm_out", channels: width)
+            normOut = try GroupNormalization(weights, "norm_out", channels: width, epsilon: 1e-6)
             // The encoder returns mean and log-variance; only the mean is used.
             convOut = try .same(weights, "conv_out", inputs: width, outputs: 2 * parameters.latentChannels)
             self.quantConv = quantConv

@@ -159,14 +159,11 @@ struct FluxInputs {
     }
 
     private static func repeated(_ t: HostTensor, to batch: Int, _ name: String) throws(FluxModelError) -> HostTensor {
-        if t.shape[0] == batch { return t }
-        guard t.shape[0] == 1 else {
+        guard let repeated = t.repeatingBatch(to: batch) else {
             var expected = t.shape
             expected[0] = batch
             throw .input(name: name, expected: "\(expected) (or a batch of 1)", found: t.shape)
         }
-        var shape = t.shape
-        shape[0] = batch
-        return HostTensor(shape: shape, values: Array([[Float]](repeating: t.values, count: batch).joined()))
+        return repeated
     }
 }

@@ -1,0 +1,53 @@
+import LoomVulkan
+
+/// A convolution with its kernel (as stored) and f32 bias on the device.
+struct Convolution: Sendable {
+    let weight: Tensor
+    let bias: Tensor
+    let parameters: Convolution2DParameters
+
+    init(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int, kernel: Int,
+         _ parameters: Convolution2DParameters) throws(ModelLoadingError) {
+        weight = try weights.convolutionKernel(module + ".weight", shape: [outputs, inputs, kernel, kernel])
+        bias = try weights.float32(module + ".bias", shape: [outputs])
+        self.parameters = parameters
+    }
+
+    /// A 3×3 convolution that keeps the size.
+    static func same(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int) throws(ModelLoadingError) -> Convolution {
+        try Convolution(weights, module, inputs: inputs, outputs: outputs, kernel: 3, Convolution2DParameters(padding: 1))
+    }
+
+    /// A 1×1 convolution.
+    static func pointwise(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int) throws(ModelLoadingError) -> Convolution {
+        try Convolution(weights, module, inputs: inputs, outputs: outputs, kernel: 1, Convolution2DParameters())
+    }
+
+    var outputChannels: Int { weight.shape[0] }
+
+    func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.conv2d(x, weight: weight, bias: bias, parameters)
+    }
+}
+
+/// `GroupNorm(32, channels)` with its affine parameters. The epsilon differs by model: 1e-6 in
+/// the autoencoders and the UNet's spatial transformers, PyTorch's default 1e-5 in the UNet's res blocks.
+struct GroupNormalization: Sendable {
+    static let groups = 32
+    let weight: Tensor
+    let bias: Tensor
+    let epsilon: Float
+
+    init(_ weights: ModelWeights, _ module: String, channels: Int, epsilon: Float) throws(ModelLoadingError) {
+        guard channels % Self.groups == 0 else {
+            throw .unsupported(file: weights.file.path, reason: "\(weights.prefix)\(module) normalises \(channels) channels, not a multiple of \(Self.groups) groups")
+        }
+        weight = try weights.float32(module + ".weight", shape: [channels])
+        bias = try weights.float32(module + ".bias", shape: [channels])
+        self.epsilon = epsilon
+    }
+
+    func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.groupNorm(x, groups: Self.groups, weight: weight, bias: bias, epsilon: epsilon)
+    }
+}

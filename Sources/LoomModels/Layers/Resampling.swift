@@ -1,0 +1,39 @@
+import LoomVulkan
+
+/// Halves the height and width with a stride-2 3×3 convolution.
+struct Downsample: Sendable {
+    enum Padding: Sendable {
+        /// One zero on every side (the LDM UNet's `Downsample`): odd sizes round up.
+        case symmetric
+        /// One zero after the last row and column only, `F.pad(x, (0, 1, 0, 1))` (the autoencoders).
+        case trailing
+    }
+
+    let convolution: Convolution
+
+    init(_ weights: ModelWeights, _ module: String, channels: Int, padding: Padding) throws(ModelLoadingError) {
+        var parameters = Convolution2DParameters(stride: 2, padding: padding == .symmetric ? 1 : 0)
+        if padding == .trailing { parameters.trailingPadding = (1, 1) }
+        convolution = try Convolution(weights, module, inputs: channels, outputs: channels, kernel: 3, parameters)
+    }
+
+    func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try convolution(x, on: recorder)
+    }
+}
+
+/// Nearest-neighbour upsampling followed by a 3×3 convolution.
+struct Upsample: Sendable {
+    let convolution: Convolution
+
+    init(_ weights: ModelWeights, _ module: String, channels: Int) throws(ModelLoadingError) {
+        convolution = try .same(weights, module, inputs: channels, outputs: channels)
+    }
+
+    /// Twice the size, or `size` when given: the UNet takes the size of the skip tensor it is
+    /// joined with next, so an odd size halved and rounded up comes back as it was.
+    func callAsFunction(_ x: Tensor, size: (height: Int, width: Int)? = nil, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        let size = size ?? (2 * x.shape[2], 2 * x.shape[3])
+        return try convolution(recorder.resized(x, height: size.height, width: size.width, mode: .nearest), on: recorder)
+    }
+}
