@@ -39,7 +39,24 @@ import Testing
     func matchesComfyUIsImage(workflow: String) async throws {
         defer { try? FileManager.default.removeItem(at: base) }
         let engine = try engine()
-        let document = try engine.load(contentsOf: Self.golden.appendingPathComponent("sd-\(workflow).json"))
+        try await expectComfyUIsImage(workflow, running: try engine.load(contentsOf: Self.golden.appendingPathComponent("sd-\(workflow).json")),
+                                      on: engine)
+    }
+
+    /// The ready graphs in graphs/, on graphs/models (where the tiny checkpoints are linked under the same
+    /// names), are the same computations.
+    @Test(arguments: [("sdxl-base-refiner", "sdxl-base-refiner"), ("sd15-text-to-image", "sd15-euler")])
+    func readyGraphsMatchComfyUIsImage(graph: String, workflow: String) async throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let resources = Resources()
+        FolderPaths(base: base.path, output: base.appendingPathComponent("output").path,
+                    models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent("graphs/models").path)).register(in: resources)
+        let engine = LoomEngine(resources: resources)
+        try await expectComfyUIsImage(workflow, running: try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph).yaml")),
+                                      on: engine)
+    }
+
+    func expectComfyUIsImage(_ workflow: String, running document: WorkflowDocument, on engine: LoomEngine) async throws {
         let outcome = try await engine.run(document)
         #expect(outcome.succeeded, "\(outcome.status)")
         let images = outcome.outputs.values.compactMap { output -> JSONValue? in output["images"]?.arrayValue?.first }
