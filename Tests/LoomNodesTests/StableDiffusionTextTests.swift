@@ -85,3 +85,36 @@ import Testing
         #expect(error?.message.contains("SD1.x") == true)
     }
 }
+
+/// Model files of the wrong family, and files of no family, as a user would meet them.
+@Suite struct ModelFamilyMismatchTests {
+    @Test func fluxOnlyNodesNameTheFamilyTheyWereGiven() async throws {
+        let (resources, temporary) = try StableDiffusionTextTests.resources()
+        defer { temporary.remove() }
+        let context = NodeContext(nodeID: "1", promptID: "p", resources: resources)
+        let loaded = try await CheckpointLoaderSimple().execute(NodeInputs(["ckpt_name": "sd_xl_base_1.0.safetensors"]), context: context)
+        let model = try #require(loaded.outputs[0] as? DiffusionModel)
+        #expect(model.family.name == "SDXL" && model.latentFormat == .sdxl)
+        let error = await #expect(throws: NodeError.self) {
+            try await ModelSamplingFlux().execute(
+                NodeInputs(["model": model, "max_shift": 1.15, "base_shift": 0.5, "width": 1024, "height": 1024]), context: context)
+        }
+        #expect(error?.message.contains("model:") == true && error?.message.contains("SDXL") == true
+                && error?.message.contains("Flux") == true)
+    }
+
+    @Test func aFileOfNoFamilyNamesTheKeysLookedFor() async throws {
+        let (resources, temporary) = try StableDiffusionTextTests.resources()
+        defer { temporary.remove() }
+        let vaeOnly = temporary.folders.base + "/models/checkpoints/not-a-checkpoint.safetensors"
+        try FileManager.default.createSymbolicLink(
+            atPath: vaeOnly, withDestinationPath: StableDiffusionTextTests.fixtures.appendingPathComponent("models/sd/sdxl-vae-tiny.safetensors").path)
+        let error = await #expect(throws: NodeError.self) {
+            try await CheckpointLoaderSimple().execute(
+                NodeInputs(["ckpt_name": "not-a-checkpoint.safetensors"]), context: NodeContext(nodeID: "1", promptID: "p", resources: resources))
+        }
+        let message = error?.message ?? ""
+        #expect(message.contains("ckpt_name") && message.contains("double_blocks.0.img_attn.qkv.weight")
+                && message.contains("input_blocks.0.0.weight") && message.contains("AutoencoderKL"), "\(message)")
+    }
+}
