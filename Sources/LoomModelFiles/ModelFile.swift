@@ -35,7 +35,8 @@ public struct ModelFile: Sendable {
         return try ModelFile(path: file.path, format: file.format, tensors: tensors, metadata: file.metadata, fileSize: file.fileSize)
     }
 
-    private static func openAsStored(path: String) throws(ModelFileError) -> ModelFile {
+    /// The file's tensors under the names it stores them by.
+    static func openAsStored(path: String) throws(ModelFileError) -> ModelFile {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
         if bytes.starts(with: Array("GGUF".utf8)) {

@@ -8,7 +8,7 @@ import Testing
 @Suite struct FixtureReadingTests {
     @Test(arguments: Fixtures.modelNames)
     func readsWhatThePythonScriptWrote(name: String) throws {
-        let file = try ModelFile.open(path: Fixtures.path(name))
+        let file = try ModelFile.openAsStored(path: Fixtures.path(name))
         let expected = try Fixtures.expectations(name)
         #expect(file.format.rawValue == expected["format"]?.stringValue)
         #expect(file.tensors.count == expected["tensor_count"]?.intValue)
@@ -29,6 +29,32 @@ import Testing
             #expect(first.count == min(4, values.count))
             #expect(zip(values, first).allSatisfy { Double($0) == $1 }, "\(tensorName): \(values.prefix(4)) ≠ \(first)")
         }
+    }
+
+    @Test func openCLIPTowersAreReadUnderTransformersNames() throws {
+        let stored = try ModelFile.openAsStored(path: Fixtures.path("sd/sdxl-tiny.safetensors"))
+        let file = try ModelFile.open(path: Fixtures.path("sd/sdxl-tiny.safetensors"))
+        let tower = "conditioner.embedders.1.model."
+        let fused = try #require(stored[tower + "transformer.resblocks.1.attn.in_proj_weight"]).floats()
+        for (part, name) in ["q_proj", "k_proj", "v_proj"].enumerated() {
+            let split = try #require(file[tower + "text_model.encoder.layers.1.self_attn.\(name).weight"])
+            #expect(split.shape == [8, 8])
+            #expect(split.floats() == Array(fused[(part * 64)..<((part + 1) * 64)]), "\(name)")
+        }
+        let projection = try #require(stored[tower + "text_projection"])
+        let linear = try #require(file[tower + "text_projection.weight"])
+        let (rows, columns) = (projection.shape[0], projection.shape[1])
+        #expect(linear.shape == [columns, rows])
+        let (original, transposed) = (projection.floats(), linear.floats())
+        for row in 0..<rows { for column in 0..<columns {
+            #expect(transposed[column * rows + row] == original[row * columns + column])
+        } }
+        #expect(file[tower + "text_model.embeddings.token_embedding.weight"]?.shape == [49408, 8])
+        #expect(file[tower + "transformer.resblocks.0.ln_1.weight"] == nil)
+        // CLIP-L in the same file keeps its names; the UNet and VAE are untouched.
+        #expect(file["conditioner.embedders.0.transformer.text_model.encoder.layers.0.self_attn.q_proj.weight"] != nil)
+        // Four layers' fused weight and bias become three tensors each; logit_scale is dropped.
+        #expect(file.tensors.count == stored.tensors.count + 4 * 2 * 2 - 1)
     }
 
     @Test func tensorBytesComeFromTheMapWithoutCopying() throws {

@@ -20,6 +20,9 @@ enum Fixtures {
         "torch-saved-dtypes.ckpt", "torch-saved-dtypes-legacy.pth",
         "siglip-vision-tiny-f16.safetensors", "flux-redux-tiny.safetensors", "flux-controlnet-union-tiny.safetensors",
         "flux-lora-kohya-tiny.safetensors", "flux-lora-diffusers-tiny.safetensors",
+        "sd/sd15-tiny.safetensors", "sd/sdxl-tiny.safetensors", "sd/sdxl-refiner-tiny.safetensors",
+        "sd/sd15-inpaint-unet-tiny.safetensors", "sd/sdxl-vae-tiny.safetensors", "sd/clip-l-sdxl-tiny.safetensors",
+        "sd/clip-g-tiny.safetensors",
     ]
 
     /// The `<file>.json` written next to each fixture.

@@ -59,3 +59,17 @@ func analyticDenoiser(batchSize: Int) -> Denoiser {
         return out
     }
 }
+
+extension KSampling {
+    /// A KSampler run as the sampling nodes compose it: this schedule and noise, then a `SamplerRun`.
+    func sample(
+        latent: [Float], batchSize: Int = 1, batchIndex: [Int]? = nil, mask: DenoiseMask? = nil,
+        model: @escaping Denoiser, onStep: (@Sendable (SamplingStep) async throws -> Void)? = nil
+    ) async throws -> [Float] {
+        guard steps >= 1 else { throw SamplingError.invalidSteps(steps) }
+        let noise = try initialNoise(count: latent.count, batchSize: batchSize, batchIndex: batchIndex)
+        guard let sigmas = sigmas(), !sigmas.isEmpty else { return latent }
+        return try await SamplerRun(modelSampling: modelSampling, sampler: sampler, seed: seed)
+            .sample(latent: latent, noise: noise, sigmas: sigmas, mask: mask, model: model, onStep: onStep).samples
+    }
+}

@@ -11,6 +11,9 @@ public struct ModelFamily: Sendable, CustomStringConvertible {
     public let name: String
     /// Whether a recognised network is this family's.
     public let recognises: @Sendable (ModelArchitecture) -> Bool
+    /// The tensors (under any prefix) that identify the family's networks, for messages about files that
+    /// have none of them.
+    public let detectionKeys: [String]
     public let latentFormat: LatentFormat
     /// The text encoders a CLIP for this family holds, in the order of ComfyUI's CLIP type.
     public let textEncoders: [TextEncoderKind]
@@ -22,7 +25,8 @@ public struct ModelFamily: Sendable, CustomStringConvertible {
     public let conditioning: @Sendable (ConditioningInputs, any DiffusionNetwork) throws -> NetworkConditioning
 
     public init(
-        name: String, recognises: @escaping @Sendable (ModelArchitecture) -> Bool, latentFormat: LatentFormat,
+        name: String, recognises: @escaping @Sendable (ModelArchitecture) -> Bool, detectionKeys: [String],
+        latentFormat: LatentFormat,
         textEncoders: [TextEncoderKind],
         sampling: @escaping @Sendable (ModelArchitecture, ModelWeights) -> any ModelSampling,
         network: @escaping @Sendable (ModelArchitecture, ModelWeights) throws -> any DiffusionNetwork,
@@ -30,6 +34,7 @@ public struct ModelFamily: Sendable, CustomStringConvertible {
     ) {
         self.name = name
         self.recognises = recognises
+        self.detectionKeys = detectionKeys
         self.latentFormat = latentFormat
         self.textEncoders = textEncoders
         self.sampling = sampling
@@ -39,8 +44,13 @@ public struct ModelFamily: Sendable, CustomStringConvertible {
 
     public var description: String { name }
 
+    /// What the loaders looked for, family by family, for a file holding none of it.
+    public static var detectionSummary: String {
+        all.map { "\($0.name): \($0.detectionKeys.joined(separator: " + "))" }.joined(separator: "; ")
+    }
+
     /// Every family Loom runs, most specific first.
-    public static let all: [ModelFamily] = [.flux]
+    public static let all: [ModelFamily] = [.flux, .sdxl, .sdxlRefiner, .sd15]
 
     /// The family of the first diffusion network among `models` (a file's detected models), with it.
     public static func diffusionModel(in models: [DetectedModel]) -> (family: ModelFamily, model: DetectedModel)? {

@@ -63,7 +63,7 @@ enum SDXLConditioning {
     static func encoder(_ inputs: NodeInputs, node: String) throws -> SDXLTextEncoder {
         let clip: TextEncoder = try inputs("clip")
         guard case .sdxl(let encoder) = clip.kind else {
-            throw NodeError(node, "clip: needs an SDXL CLIP (an SDXL checkpoint, or DualCLIPLoader type sdxl)")
+            throw NodeError(node, "clip: needs an SDXL CLIP (an SDXL checkpoint, or DualCLIPLoader type sdxl), got \(clip.kind.name)")
         }
         return encoder
     }

@@ -11,6 +11,15 @@ public struct TextEncoder: Sendable {
         case stableDiffusion(PromptTokenizer<CLIPTokenizer>, CLIPTextEncoder)
         /// DualCLIPLoader `sdxl` or an SDXL checkpoint: CLIP-L and CLIP-G (the refiner: CLIP-G alone).
         case sdxl(SDXLTextEncoder)
+
+        /// How messages name it.
+        public var name: String {
+            switch self {
+            case .flux: "a Flux CLIP (CLIP-L + T5-XXL)"
+            case .stableDiffusion: "an SD1.x CLIP (CLIP-L)"
+            case .sdxl(let encoder): encoder.clipL == nil ? "an SDXL refiner CLIP (CLIP-G)" : "an SDXL CLIP (CLIP-L + CLIP-G)"
+            }
+        }
     }
 
     public var kind: Kind

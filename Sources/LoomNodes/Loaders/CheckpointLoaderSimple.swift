@@ -34,7 +34,7 @@ public struct CheckpointLoaderSimple: Node {
             NodeError(node, "ckpt_name: \(name) has no \(part) (found \(DiffusionModelFiles.found(detected)))")
         }
         guard let (family, networkModel) = ModelFamily.diffusionModel(in: detected) else {
-            throw missing("diffusion model of a family Loom runs (\(ModelFamily.all.map(\.name).joined(separator: ", ")))")
+            throw missing("diffusion model of a family Loom runs (looked for \(ModelFamily.detectionSummary))")
         }
         let model = try DiffusionModelFiles.load(networkModel, of: family, from: file, node: node, input: "ckpt_name",
                                                  resources: resources)

@@ -20,12 +20,13 @@ enum TextEncoderFiles {
         return (file, architecture)
     }
 
-    /// Which opened file is which of `kinds`: T5 by its layout; of two CLIP text models the wider is CLIP-G.
+    /// Which opened file is which of `kinds`: T5 by its layout; of two CLIP text models the larger (wider,
+    /// then deeper: 1280 × 32 against 768 × 12) is CLIP-G.
     static func classify(_ files: [(ModelFile, ModelArchitecture)], wanting kinds: [TextEncoderKind]) -> [TextEncoderKind: ModelFile] {
         var found: [TextEncoderKind: ModelFile] = [:]
-        let clips = files.compactMap { file, architecture -> (ModelFile, Int)? in
-            if case .clipText(let parameters) = architecture { (file, parameters.width) } else { nil }
-        }.sorted { $0.1 < $1.1 }
+        let clips = files.compactMap { file, architecture -> (ModelFile, [Int])? in
+            if case .clipText(let parameters) = architecture { (file, [parameters.width, parameters.layerCount]) } else { nil }
+        }.sorted { $0.1.lexicographicallyPrecedes($1.1) }
         if kinds.contains(.clipG), let widest = clips.last {
             found[.clipG] = widest.0
             if clips.count > 1 { found[.clipL] = clips[0].0 }

@@ -17,8 +17,8 @@ enum DiffusionModelFiles {
         try check(file)
         let detected = ArchitectureDetector.detect(file)
         guard let (family, model) = ModelFamily.diffusionModel(in: detected) else {
-            throw NodeError(node, "\(input): \(name) is not a diffusion model Loom can run (it runs "
-                            + "\(ModelFamily.all.map(\.name).joined(separator: ", ")); found \(found(detected)))")
+            throw NodeError(node, "\(input): \(name) is not a diffusion model Loom can run (looked for "
+                            + "\(ModelFamily.detectionSummary); found \(found(detected)))")
         }
         return try load(model, of: family, from: file, node: node, input: input, resources: resources,
                         linearWeightConversion: linearWeightConversion)

@@ -18,7 +18,7 @@ public struct ModelSamplingFlux: Node {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        var model = try inputs("model", as: DiffusionModel.self)
+        var model = try inputs("model", as: DiffusionModel.self).requireFamily(.flux, node: Self.schema.name)
         model.modelSampling = FluxModelSampling(
             width: try inputs("width", as: Int.self), height: try inputs("height", as: Int.self),
             maxShift: try inputs("max_shift", as: Double.self), baseShift: try inputs("base_shift", as: Double.self))

@@ -85,9 +85,7 @@ extension KSampling {
         latent.samples = try latent.samplesFitting(guider.model.latentFormat)
         // A start step past the schedule returns the latent untouched.
         guard let sigmas = sigmas() else { return latent }
-        let noise: [Float] = addsNoise
-            ? try NoiseSource.random(seed: seed).noise(for: latent, count: latent.samples.count)
-            : [Float](repeating: 0, count: latent.samples.count)
+        let noise = try initialNoise(count: latent.samples.count, batchSize: latent.batchSize, batchIndex: latent.batchIndex)
         let sampling = LatentSampling(guider: guider, sampler: sampler, sigmas: sigmas, seed: seed)
         return try await sampling.run(latent, noise: noise, context: context).samples
     }

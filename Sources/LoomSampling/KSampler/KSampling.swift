@@ -1,7 +1,5 @@
-/// One KSampler / KSamplerAdvanced run on a flow model, as ComfyUI's `common_ksampler` does it:
-/// the schedule cut to denoise and start/end steps, the seed's initial noise, then a `SamplerRun`.
-/// The model is reduced to its denoised prediction (guidance, CFG and the latent format's scale and
-/// shift are the caller's).
+/// What KSampler and KSamplerAdvanced add to a `SamplerRun`, as ComfyUI's `common_ksampler` does it:
+/// the schedule cut to denoise and start/end steps, and the seed's initial noise.
 public struct KSampling: Sendable {
     public var modelSampling: any ModelSampling
     public var sampler: SamplerName
@@ -61,26 +59,11 @@ public struct KSampling: Sendable {
         return sigmas
     }
 
-    /// Samples `latent` (`batchSize` items, flattened) and returns the new latent.
-    ///
-    /// - Parameters:
-    ///   - batchIndex: the latent's `batch_index`, which picks each item's initial noise.
-    ///   - mask: the latent's noise mask, expanded to one value per latent element.
-    public func sample(
-        latent: [Float], batchSize: Int = 1, batchIndex: [Int]? = nil, mask: DenoiseMask? = nil,
-        model: @escaping Denoiser, onStep: (@Sendable (SamplingStep) async throws -> Void)? = nil
-    ) async throws -> [Float] {
-        guard steps >= 1 else { throw SamplingError.invalidSteps(steps) }
-        guard batchSize >= 1, latent.count % batchSize == 0 else {
-            throw SamplingError.invalidBatchSize(batchSize, latentCount: latent.count)
-        }
-        guard let sigmas = sigmas(), !sigmas.isEmpty else { return latent }
-        let noise = addsNoise
-            ? try InitialNoise.prepare(seed: seed, batchSize: batchSize, itemCount: latent.count / batchSize,
-                                       batchIndex: batchIndex)
-            : [Float](repeating: 0, count: latent.count)
-        let run = SamplerRun(modelSampling: modelSampling, sampler: sampler, seed: seed)
-        return try await run.sample(latent: latent, noise: noise, sigmas: sigmas, mask: mask, model: model, onStep: onStep)
-            .samples
+    /// The starting noise for `count` latent values in `batchSize` items: the seed's, per `batchIndex`
+    /// (ComfyUI's `prepare_noise`), or zeros when `addsNoise` is off.
+    public func initialNoise(count: Int, batchSize: Int, batchIndex: [Int]? = nil) throws -> [Float] {
+        guard batchSize >= 1, count % batchSize == 0 else { throw SamplingError.invalidBatchSize(batchSize, latentCount: count) }
+        guard addsNoise else { return [Float](repeating: 0, count: count) }
+        return try InitialNoise.prepare(seed: seed, batchSize: batchSize, itemCount: count / batchSize, batchIndex: batchIndex)
     }
 }

@@ -35,7 +35,7 @@ import Testing
 
         // The same run written directly against LoomSampling: latent format in, x − σ·v, format out.
         let sampling = KSampling(modelSampling: FluxModelSampling(), sampler: .euler, scheduler: .simple, steps: 4, seed: 42)
-        let expected = try await sampling.sample(latent: format.processIn(input.samples.values)) { x, sigma in
+        let expected = try await Self.sample(sampling, latent: format.processIn(input.samples.values)) { x, sigma in
             x.map { $0 - Float(sigma) * ($0 * 0.5 + 0.2) }
         }
         let difference = zip(output.samples.values, format.processOut(expected)).map { abs($0 - $1) }.max()!
@@ -43,6 +43,13 @@ import Testing
         // cfg 1 skips the negative prompt: one call per euler step.
         #expect(network.inputs.count == 4)
         #expect(output.samples.shape == [1, 2, 2, 2])
+    }
+
+    /// The same schedule, noise and sampler as KSampler, written directly against LoomSampling.
+    static func sample(_ sampling: KSampling, latent: [Float], model: @escaping Denoiser) async throws -> [Float] {
+        try await SamplerRun(modelSampling: sampling.modelSampling, sampler: sampling.sampler, seed: sampling.seed)
+            .sample(latent: latent, noise: sampling.initialNoise(count: latent.count, batchSize: 1),
+                    sigmas: try #require(sampling.sigmas()), model: model).samples
     }
 
     @Test func cfgCombinesPositiveAndNegativePredictions() async throws {
@@ -200,7 +207,7 @@ import Testing
         let sampling = KSampling(modelSampling: FluxModelSampling(), sampler: .euler, scheduler: .simple, steps: 3,
                                  denoise: 0.5, seed: 3)
         // Partial denoise keeps part of the start latent: zeros, not zeros moved by the latent format.
-        let expected = try await sampling.sample(latent: [Float](repeating: 0, count: 8)) { x, sigma in
+        let expected = try await Self.sample(sampling, latent: [Float](repeating: 0, count: 8)) { x, sigma in
             x.map { $0 - Float(sigma) * ($0 * 0.5 + 0.1) }
         }
         #expect(zip(output.samples.values, format.processOut(expected)).allSatisfy { abs($0 - $1) < 1e-5 })
