@@ -20,7 +20,7 @@ test: dependencies
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 
-.PHONY: loom-debug browser-test client-test sdk-test script-test load-test kill-test server-checks
+.PHONY: loom-debug browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
@@ -43,10 +43,14 @@ script-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) -m pip install -q "comfy-script[client]" tqdm
 	$(SCRIPTS_PYTHON) scripts/comfy-script-test.py
 
+catapult-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfy-catapult
+	$(SCRIPTS_PYTHON) scripts/comfy-catapult-test.py
+
 load-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/load-test.py
 
 kill-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
 
-server-checks: browser-test client-test sdk-test script-test load-test kill-test
+server-checks: browser-test client-test sdk-test script-test catapult-test load-test kill-test
