@@ -48,10 +48,6 @@ struct JobCancelTests {
             #expect(try refused.json["job_ids"] == [.string(stranger)])
             #expect(try await server.get("/queue").json.promptIDs("queue_pending") == [first, second, kept])
 
-            for bad: JSONValue in [[:], ["job_ids": []], ["job_ids": "x"], ["job_ids": [1]]] {
-                #expect(try await server.post("/api/jobs/cancel", json: bad).status == .badRequest, "\(bad)")
-            }
-
             let reply = try await server.post("/jobs/cancel", json: ["job_ids": [.string(second), .string(running), .string(first), .string(second)]])
             #expect(reply.status == .ok)
             #expect(try reply.json == ["cancelled": [.string(second), .string(running), .string(first)]])
@@ -59,6 +55,9 @@ struct JobCancelTests {
             #expect(try await server.waitForHistory(kept)["status"]?["status_str"] == "success")
             #expect(try await server.get("/history/\(first)").json == .object([:]))
             #expect(try await server.post("/jobs/cancel", json: ["job_ids": [.string(running)]]).json == ["cancelled": []])
+            for bad: JSONValue in [[:], ["job_ids": []], ["job_ids": "x"], ["job_ids": [1]]] {
+                #expect(try await server.post("/api/jobs/cancel", json: bad).status == .badRequest, "\(bad)")
+            }
         }
     }
 }
