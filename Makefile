@@ -20,7 +20,7 @@ test: dependencies
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 
-.PHONY: loom-debug browser-test client-test load-test kill-test server-checks
+.PHONY: loom-debug browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
@@ -35,10 +35,22 @@ browser-test: loom-debug $(SCRIPTS_PYTHON)
 client-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/pypi-client-test.py
 
+sdk-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfy-api-proxy comfy-sdk
+	$(SCRIPTS_PYTHON) scripts/comfy-sdk-test.py
+
+script-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q "comfy-script[client]" tqdm
+	$(SCRIPTS_PYTHON) scripts/comfy-script-test.py
+
+catapult-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfy-catapult
+	$(SCRIPTS_PYTHON) scripts/comfy-catapult-test.py
+
 load-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/load-test.py
 
 kill-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
 
-server-checks: browser-test client-test load-test kill-test
+server-checks: browser-test client-test sdk-test script-test catapult-test load-test kill-test

@@ -74,8 +74,8 @@ let package = Package(
         // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
         .target(
             name: "LoomText",
-            exclude: ["Resources/NOTICE.md"],
-            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]
+            exclude: ["Resources/NOTICE.md", "Resources/LICENSE-Apache-2.0.txt"],
+            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/t5-v1_1-spiece.model.gz")]
         ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles", "LoomModels", "LoomImaging"]),

@@ -19,6 +19,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try engineOptions.makeEngine()
+        // The terminal shows no pictures: sampling skips computing previews.
+        engine.resources.set(PreviewMethod.none)
         var document = try loadDocument(workflow, engine: engine)
         if !targets.isEmpty { document.partialExecutionTargets = targets }
         let reporter = ProgressReporter(prompt: document.prompt, registry: engine.registry, json: jsonEvents)

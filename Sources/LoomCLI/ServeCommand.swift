@@ -26,6 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Print nothing about the server (requests, startup).")
     var dontPrintServer = false
 
+    @Option(help: ArgumentHelp(
+        "How sampling previews are made: none (ComfyUI's default), auto, latent2rgb or taesd. A prompt's "
+            + "extra_data.preview_method overrides it; Loom has no TAESD decoder, so taesd and auto use latent2rgb.",
+        valueName: "method"))
+    var previewMethod: PreviewMethod = .none
+
     @Option(
         help: """
             A folder of static web UI files to serve at /. By default, ComfyUI's frontend when the Python package is \
@@ -52,13 +58,19 @@ struct ServeCommand: AsyncParsableCommand {
                 "note: no web UI to serve; install it with '\(InstalledFrontEnd.installCommand)' or pass --front-end-root"
             )
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
             maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
+        configuration.templateRoots = InstalledFrontEnd.templateRoots()
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
+        if previewMethod == .taesd {
+            logger.info("Loom has no TAESD decoder; --preview-method taesd previews with latent2rgb")
+        }
+        let engine = try engineOptions.makeEngine()
+        engine.resources.set(previewMethod)
         let server = try LoomServer(
-            engine: engineOptions.makeEngine(), configuration: configuration,
+            engine: engine, configuration: configuration,
             modelFolders: try engineOptions.models.directories(root: paths.base), logger: logger)
         try await server.run { [dontPrintServer] host, port in
             guard !dontPrintServer else { return }
@@ -103,3 +115,5 @@ struct OptionalValueFlags {
         return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
     }
 }
+
+extension PreviewMethod: ExpressibleByArgument {}

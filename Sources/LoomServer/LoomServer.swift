@@ -11,8 +11,8 @@ import NIOCore
 /// Routes: `POST/GET /prompt`, `GET/POST /queue`, `GET /history[/{id}]`, `POST /history`, `POST /interrupt`,
 /// `POST /free`, `GET /object_info[/{class}]`, `GET /system_stats`, `/features`, `/embeddings`, `/extensions`,
 /// `/models[/{folder}]`, `GET /view`, `POST /upload/image|mask`, the web frontend's `/users`, `/settings`,
-/// `/userdata`, `/jobs[/{id}]`, `/i18n`, `/workflow_templates`, `/experiment/models`, and Loom's blocking `POST /run`. Prompts run
-/// one at a time in queue order on the shared engine.
+/// `/userdata`, `/jobs[/{id}[/cancel]]`, the frontend's model, `/internal` and extension routes, `/templates/*`, and
+/// Loom's blocking `POST /run`. Prompts run one at a time in queue order on the shared engine.
 public struct LoomServer: Sendable {
     public let engine: LoomEngine
     public let configuration: ServerConfiguration
@@ -20,6 +20,8 @@ public struct LoomServer: Sendable {
     public let clients: ClientHub
     public let imageFolders: any ImageFolders
     public let modelFolders: any ModelFolders
+    /// What the server logged lately, for `/internal/logs`.
+    public let logs: LogBuffer
     let logger: Logger
 
     /// Restores the queue and history saved under `configuration.directories.user`.
@@ -32,12 +34,19 @@ public struct LoomServer: Sendable {
         self.configuration = configuration
         self.imageFolders = imageFolders ?? configuration.directories
         self.modelFolders = modelFolders ?? ModelDirectories(modelsRoot: configuration.directories.models.path)
-        self.logger = logger
         let clients = ClientHub()
         self.clients = clients
+        let logs = LogBuffer { entries, subscribers in
+            let message = ServerMessage(type: "logs", data: ["entries": .array(entries.map(\.json)), "size": .null])
+            for client in subscribers { clients.send(message, to: client) }
+        }
+        self.logs = logs
+        self.logger = Logger(label: logger.label) { [handler = logger.handler, level = logger.logLevel] _ in
+            MultiplexLogHandler([handler, LogBuffer.Handler(buffer: logs, logLevel: level)])
+        }
         queue = PromptQueue(
             store: QueueStore(directory: configuration.directories.queueState), maxHistory: configuration.maxHistory,
-            logger: logger
+            logger: self.logger
         ) { remaining in
             clients.broadcast(.status(queueRemaining: remaining))
         }
@@ -50,6 +59,7 @@ public struct LoomServer: Sendable {
     ) -> some ApplicationProtocol {
         let router = Router()
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        router.add(middleware: MethodNotAllowedMiddleware())
         if let origin = configuration.corsOrigin {
             router.add(middleware: CORSHeaderMiddleware(allowedOrigin: origin))
         } else {
@@ -63,12 +73,17 @@ public struct LoomServer: Sendable {
         for group in [router.group(""), router.group("api")] {
             UserRoutes(server: self, store: userData).register(on: group)
             JobRoutes(server: self).register(on: group)
+            JobCancelRoutes(server: self).register(on: group)
             PromptRoutes(server: self).register(on: group)
             QueueRoutes(server: self).register(on: group)
             HistoryRoutes(server: self).register(on: group)
             InfoRoutes(server: self).register(on: group)
             FileRoutes(server: self).register(on: group)
+            ModelInfoRoutes(server: self).register(on: group)
+            InternalRoutes(server: self).register(on: group)
+            ExtensionRoutes(server: self).register(on: group)
         }
+        ExtensionRoutes(server: self).registerTemplates(on: router)
         WebSocketRoute(server: self).register(on: webSocketRouter)
         return Application(
             router: router,

@@ -127,6 +127,30 @@ public actor PromptQueue {
         return .removedPending(id)
     }
 
+    /// How `cancel(_:)` dealt with a list of job ids.
+    public enum CancelOutcome: Sendable, Equatable {
+        /// Running prompts among the ids were interrupted and pending ones removed, listed in request order;
+        /// finished ones needed nothing.
+        case cancelled([String])
+        /// Ids neither queued, running nor finished; nothing was cancelled.
+        case unknown([String])
+    }
+
+    /// The jobs API's cancel: every id is checked first, and if any is unknown nothing is cancelled, so a
+    /// request never leaves the queue half cancelled.
+    public func cancel(_ ids: [String]) -> CancelOutcome {
+        let unknown = ids.filter { !contains($0) }
+        guard unknown.isEmpty else { return .unknown(unknown) }
+        var cancelled: [String] = []
+        for id in ids where history[id] == nil && !cancelled.contains(id) {
+            switch interrupt(id) {
+            case .interruptedRunning, .removedPending: cancelled.append(id)
+            case .notFound: break
+            }
+        }
+        return .cancelled(cancelled)
+    }
+
     // MARK: The worker's side
 
     /// The next prompt to run, waiting until there is one; nil once the server is shutting down.

@@ -47,8 +47,11 @@ struct PromptWorker: Service {
                 // The end of the prompt is announced once its history entry is saved, so a client that reacts
                 // to it finds the entry.
                 if case .executing(_, nil, _) = event { return }
-                if case .preview(_, _, let image) = event {
-                    if let client = item.clientID, let frame = PreviewFrame(image) { clients.send(binary: frame.bytes, to: client) }
+                if case .preview(let promptID, let node, let image) = event {
+                    guard let client = item.clientID else { return }
+                    let frame = clients.supportsPreviewMetadata(client)
+                        ? PreviewFrame(image, promptID: promptID, node: node) : PreviewFrame(image)
+                    if let frame { clients.send(binary: frame.bytes, to: client) }
                     return
                 }
                 send(ServerMessage(event))

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var frontEndRoot: URL?
     /// Finished prompts kept in the history, oldest dropped first.
     public var maxHistory: Int
+    /// The `templates` folders of the installed `comfyui-workflow-templates` packages, served at `/templates`.
+    public var templateRoots: [URL] = []
 
     public init(
         host: String = "127.0.0.1", port: Int = 8188, directories: ServerDirectories,

@@ -55,8 +55,8 @@ struct TestPreview: Node {
 
     func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         for step in 1...2 {
-            context.reportPreview(ProgressPreview(width: 2, height: 1, rgb: [UInt8(step), 0, 0, 0, 0, 255]))
             try context.reportProgress(Double(step), of: 2)
+            context.reportPreview(ProgressPreview(width: 2, height: 1, rgb: [UInt8(step), 0, 0, 0, 0, 255]))
         }
         return NodeResult([try inputs("seed", as: Int.self)], ui: ["text": ["done"]])
     }

@@ -14,6 +14,8 @@ struct PromptRun {
     let cache: any OutputCache
     let interruption: Interruption
     let events: @Sendable (ExecutionEvent) -> Void
+    let progress: ProgressRegistry
+    let previewMethod: PreviewMethod
 
     var results: [String: NodeOutput] = [:]
     var signatures: [String: Signature] = [:]
@@ -40,6 +42,8 @@ struct PromptRun {
         self.cache = cache
         self.interruption = interruption
         self.events = events
+        self.progress = ProgressRegistry(promptID: promptID)
+        self.previewMethod = PreviewMethod.forPrompt(extraData, serverDefault: resources.get(PreviewMethod.self) ?? .auto)
         self.promptJSON = prompt.json
     }
 
@@ -155,6 +159,8 @@ struct PromptRun {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
         }
+        // ComfyUI finishes a cached node's progress too.
+        events(progress.finish(id))
         schedule.resolve(id)
     }
 
@@ -205,6 +211,8 @@ struct PromptRun {
                 lists = try gatherInputs(of: node, schema: schema)
             }
         }
+        // ComfyUI starts a node's progress before announcing it.
+        events(progress.start(id))
         events(.executing(promptID: promptID, node: id, displayNode: id))
         return NodeInvocation(
             instance: instance, schema: schema, node: node, lists: lists, linked: linked, context: context,
@@ -248,6 +256,7 @@ struct PromptRun {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
         }
+        events(progress.finish(id))
         schedule.resolve(id)
     }
 
@@ -296,9 +305,13 @@ struct PromptRun {
     func makeContext(for id: String) -> NodeContext {
         let promptID = promptID
         let events = events
+        let registry = progress
         return NodeContext(
-            nodeID: id, promptID: promptID, resources: resources, interruption: interruption,
-            progress: { value, total in events(.progress(promptID: promptID, node: id, value: value, max: total)) },
+            nodeID: id, promptID: promptID, resources: resources, interruption: interruption, previewMethod: previewMethod,
+            progress: { value, total in
+                events(registry.update(id, value: value, max: total))
+                events(.progress(promptID: promptID, node: id, value: value, max: total))
+            },
             preview: { events(.preview(promptID: promptID, node: id, image: $0)) })
     }
 
