@@ -20,7 +20,10 @@ test: dependencies
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 
-.PHONY: loom-debug browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks
+template-check: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) scripts/template-check.py
+
+.PHONY: loom-debug template-check browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
