@@ -5,7 +5,8 @@ import Synchronization
 /// Runs async work to completion for a C caller that waits. The work runs as a detached task on Swift's own
 /// threads while the caller's thread sleeps on a semaphore. That is safe on host threads, which Swift's pool
 /// does not count on; on a pool thread (inside an event callback) the wait could hold a thread the work itself
-/// needs, so blocking calls are refused there (`ThreadState.callbackDepth`).
+/// needs, so blocking calls are refused there (`ThreadState.callbackDepth`). It also relies on nothing in a run
+/// hopping to the main actor: a host's main thread blocked here would never serve it.
 enum Blocking {
     static func wait<Value: Sendable>(for work: @escaping @Sendable () async -> Value) -> Value {
         let slot = Slot<Value>()

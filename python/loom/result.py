@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _native
-from .errors import LoomError, check
+from ._handle import OwnedHandle
+from .errors import check
 
 if TYPE_CHECKING:
     import PIL.Image
@@ -28,19 +29,16 @@ class ImageInfo:
     channels: int
 
 
-class RunResult:
+class RunResult(OwnedHandle):
     """A finished run. Images are read from Loom when first asked for, straight into the arrays returned."""
 
+    _kind = "result"
+    _release = _native.lib.loom_result_free
+
     def __init__(self, handle: ctypes.c_void_p) -> None:
-        self._handle = handle
+        super().__init__(handle)
         self._history: dict[str, Any] | None = None
         self._info: list[ImageInfo] | None = None
-
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise LoomError(_native.ERROR_INVALID_HANDLE, "the result is closed")
-        return self._handle
 
     @property
     def history(self) -> dict[str, Any]:
@@ -116,15 +114,6 @@ class RunResult:
             array = self.image(index)
             images.append(PIL.Image.fromarray(array[:, :, 0] if info.channels == 1 else array))
         return images
-
-    def close(self) -> None:
-        """Releases the result now rather than when it is garbage-collected."""
-        if self._handle:
-            _native.lib.loom_result_free(self._handle)
-            self._handle = None
-
-    def __del__(self) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if not self._handle:

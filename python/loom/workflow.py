@@ -8,22 +8,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _native
-from .errors import LoomError, check
+from ._handle import OwnedHandle
+from .errors import check
 
 
-class Workflow:
+class Workflow(OwnedHandle):
     """A loaded workflow. `wf["KSampler"].seed = 7` sets a widget: nodes are found by id, then by title, then by
     class when only one node has it. Values are checked when the workflow is validated or run, as ComfyUI does."""
 
-    def __init__(self, handle: ctypes.c_void_p) -> None:
-        self._handle = handle
-        self._api: dict[str, Any] | None = None
+    _kind = "workflow"
+    _release = _native.lib.loom_workflow_free
 
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise LoomError(_native.ERROR_INVALID_HANDLE, "the workflow is closed")
-        return self._handle
+    def __init__(self, handle: ctypes.c_void_p) -> None:
+        super().__init__(handle)
+        self._api: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The workflow in ComfyUI's API format: {node id: {"class_type", "inputs", "_meta": {"title"}}}."""
@@ -67,15 +65,6 @@ class Workflow:
         text = json.dumps(_plain(value))
         check(_native.lib.loom_workflow_set_input(self.handle, node_id.encode(), input_name.encode(), text.encode()))
         self._api = None
-
-    def close(self) -> None:
-        """Releases the workflow now rather than when it is garbage-collected."""
-        if self._handle:
-            _native.lib.loom_workflow_free(self._handle)
-            self._handle = None
-
-    def __del__(self) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<loom.Workflow with {len(self)} nodes>" if self._handle else "<loom.Workflow (closed)>"

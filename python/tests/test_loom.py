@@ -6,6 +6,7 @@ LOOM_TEST_REPO is the repository (graphs, inputs); LOOM_CLI_OUTPUT, when set, ho
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import resource
@@ -223,7 +224,7 @@ class EngineTests(unittest.TestCase):
         self.assertLess(growth, 24 * 2**20)
 
     def test_calling_overhead(self) -> None:
-        def best(*actions, batches: int = 7, runs: int = 10) -> list[float]:
+        def best(*actions, batches: int = 25, runs: int = 4) -> list[float]:
             """Seconds per call of each action's fastest batch, batches alternating between the actions: the
             machine's other work only ever adds time."""
             timings: list[list[float]] = [[] for _ in actions]
@@ -239,24 +240,21 @@ class EngineTests(unittest.TestCase):
             hello = engine.load(HELLO)
             engine.run(hello)
             (per_run,) = best(lambda: engine.run(hello))
-        # Per event: a chain of 40 string nodes, re-executed each run (about 80 events), with and without a handler.
-        chain = {"0": {"class_type": "PrimitiveString", "inputs": {"value": "a"}}}
-        for index in range(1, 40):
-            chain[str(index)] = {
-                "class_type": "StringConcatenate",
-                "inputs": {"string_a": [str(index - 1), 0], "string_b": "b", "delimiter": ""},
-            }
-        chain["40"] = {"class_type": "PreviewAny", "inputs": {"source": ["39", 0]}}
-        with self.make_engine("overhead-events", cache="none") as engine:
-            workflow = engine.load(chain)
+        # Per event: 40 previews of one string; a cached run still sends each one's "executed" message.
+        fan = {"0": {"class_type": "PrimitiveString", "inputs": {"value": "a"}}}
+        for index in range(1, 41):
+            fan[str(index)] = {"class_type": "PreviewAny", "inputs": {"source": ["0", 0]}}
+        with self.make_engine("overhead-events") as engine:
+            workflow = engine.load(fan)
+            engine.run(workflow)
             events: list[loom.Event] = []
             engine.run(workflow, on_event=events.append)
-            silent, observed = best(lambda: engine.run(workflow), lambda: engine.run(workflow, on_event=lambda event: None), runs=3)
+            silent, observed = best(lambda: engine.run(workflow), lambda: engine.run(workflow, on_event=lambda event: None))
         per_event = (observed - silent) / len(events)
         print(
             f"\nPython calling overhead: {per_run * 1e6:.0f} us per cached run of hello-strings (the whole engine path: "
             f"validation, signatures, events, history, result); {per_event * 1e6:.1f} us per event delivered to a "
-            f"Python handler ({len(events)} events per run of a 41-node chain)"
+            f"Python handler ({len(events)} events per cached run of 40 previews)"
         )
         self.assertLess(per_run, 0.1)
         self.assertLess(per_event, 0.01)
@@ -274,9 +272,28 @@ class EngineTests(unittest.TestCase):
             result = engine.run(HELLO)
             with self.assertRaises(IndexError):
                 result.image(0)
+            stale = ctypes.c_void_p(result.handle.value)
             result.close()
             with self.assertRaises(loom.LoomError):
                 result.history
+            # The C API itself refuses what the package never passes: freed, foreign or made-up handles, NULLs,
+            # and buffers too small; the process lives on.
+            lib = loom._native.lib
+            self.assertEqual(lib.loom_result_free(stale), 2)
+            self.assertIn(b"not a live loom_result", lib.loom_last_error())
+            self.assertEqual(lib.loom_result_history_json(engine.handle, ctypes.byref(ctypes.c_void_p())), 2)
+            self.assertEqual(lib.loom_interrupt(ctypes.c_void_p(0xDEADBEEF0)), 2)
+            self.assertEqual(lib.loom_run(None, None, loom._native.EventCallback(), None, None), 1)
+            workflow = engine.load(HELLO)
+            self.assertEqual(lib.loom_workflow_set_input(workflow.handle, None, b"value", b"1"), 1)
+            self.assertIn(b"node_id is NULL", lib.loom_last_error())
+            self.assertEqual(lib.loom_workflow_set_input(workflow.handle, b"greeting", b"value", b"{oops"), 1)
+            images = engine.run(cheap_image_graph(0, size=4))
+            tiny = ctypes.create_string_buffer(8)
+            self.assertEqual(lib.loom_result_read_image(images.handle, 0, 0, tiny, 8), 10)
+            self.assertIn(b"needs 48 bytes", lib.loom_last_error())
+            self.assertEqual(lib.loom_result_read_image(images.handle, 0, 7, tiny, 8), 1)
+            self.assertEqual(lib.loom_last_error_json(), None)
         engine.close()
         with self.assertRaises(loom.LoomError):
             engine.run(HELLO)
