@@ -14,6 +14,7 @@ run: dependencies
 test: dependencies
 	swift build --build-tests
 	swift test --skip-build
+	scripts/test-embedding.sh
 
 # Server checks outside `make test`: ComfyUI's web frontend in headless Chromium, a ComfyUI client from PyPI,
 # a load test and a kill -9 restart. Each builds loom and uses a Python environment of its own under .build.

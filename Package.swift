@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .library(name: "Loom", targets: ["Loom"]),
         .executable(name: "loom", targets: ["LoomCLI"]),
+        // libLoomC.so: the C API declared in Sources/CLoom/include/loom.h, for C, C++ and Python hosts.
+        // (Not "loom": SwiftPM would drop it as a duplicate of the executable's name.)
+        .library(name: "LoomC", type: .dynamic, targets: ["LoomC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -79,6 +82,10 @@ let package = Package(
         ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles", "LoomModels", "LoomImaging"]),
+        // loom.h: the C API's one header. Its C file compiles the header on its own, as a host would include it.
+        .target(name: "CLoom"),
+        // The C API over the embedding API (@_cdecl functions), built into libloom.so.
+        .target(name: "LoomC", dependencies: ["CLoom", "Loom", "LoomImaging"]),
         // The ComfyUI-compatible HTTP and WebSocket server: a persistent queue and history over one engine.
         .target(
             name: "LoomServer",

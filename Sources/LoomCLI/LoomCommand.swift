@@ -31,19 +31,26 @@ struct EngineOptions: ParsableArguments {
     @OptionGroup var folders: FolderOptions
 
     func makeEngine() throws -> LoomEngine {
-        let policy: CachePolicy =
+        var configuration = LoomEngine.Configuration()
+        configuration.cachePolicy =
             if cacheNone { .none }
             else if let cacheLru { .leastRecentlyUsed(count: cacheLru) }
             else if let cacheRam { .memoryBudget(bytes: Int(cacheRam * 1_073_741_824)) }
             else { .unbounded }
-        let directory = cacheNone || disk.noDiskCache ? nil : disk.directory
-        let resources = Resources()
-        // One catalog answers combos: the input folder itself, model folders through the model directories.
-        var paths = folders.folders
-        paths.models = try models.directories(root: folders.baseDirectory)
-        paths.register(in: resources)
-        return LoomEngine(
-            resources: resources, cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
+        configuration.diskCacheDirectory = cacheNone || disk.noDiskCache ? nil : disk.directory
+        configuration.diskCacheByteLimit = disk.byteLimit
+        configuration.baseDirectory = folders.baseDirectory
+        configuration.inputDirectory = folders.inputDirectory
+        configuration.outputDirectory = folders.outputDirectory
+        configuration.tempDirectory = folders.tempDirectory
+        configuration.userDirectory = folders.userDirectory
+        configuration.modelsDirectory = models.modelsDir
+        configuration.extraModelPathsFiles = models.extraModelPathsConfig
+        do {
+            return try LoomEngine(configuration: configuration)
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 }
 

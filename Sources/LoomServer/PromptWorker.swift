@@ -8,11 +8,6 @@ import Synchronization
 /// submitted it, and records how it ended. A failed or interrupted prompt never affects the next: each gets its own
 /// interruption, and the engine's cache holds only outputs of nodes that succeeded.
 struct PromptWorker: Service {
-    /// The events ComfyUI keeps in a history entry's `status.messages`.
-    static let historyMessageTypes: Set<String> = [
-        "execution_start", "execution_cached", "execution_success", "execution_error", "execution_interrupted",
-    ]
-
     let engine: LoomEngine
     let queue: PromptQueue
     let clients: ClientHub
@@ -33,7 +28,7 @@ struct PromptWorker: Service {
         let started = ContinuousClock.now
         let recorded = Mutex<[JSONValue]>([])
         let send: @Sendable (ServerMessage) -> Void = { [clients] message in
-            if Self.historyMessageTypes.contains(message.type) {
+            if HistoryEntry.messageTypes.contains(message.type) {
                 recorded.withLock { $0.append([.string(message.type), .object(message.data)]) }
             }
             if let client = item.clientID { clients.send(message, to: client) }
@@ -56,9 +51,7 @@ struct PromptWorker: Service {
                 }
                 send(ServerMessage(event))
             }
-            entry = HistoryEntry(
-                prompt: item, outputs: Self.orderedOutputs(outcome), succeeded: outcome.succeeded,
-                completed: outcome.succeeded, messages: recorded.withLock { $0 })
+            entry = HistoryEntry(prompt: item, outcome: outcome, messages: recorded.withLock { $0 })
         } catch {
             // Queued prompts were valid when submitted; a restored one may no longer be (a file it names is gone).
             send(ServerMessage(type: "execution_start", data: ["prompt_id": .string(item.id), "timestamp": Self.now]))
@@ -76,14 +69,6 @@ struct PromptWorker: Service {
         logger.info(
             "Prompt \(item.id) \(entry.succeeded ? "executed" : "failed") in \(String(format: "%.2f", seconds)) seconds"
         )
-    }
-
-    /// Output node results in the order the nodes ran, as ComfyUI's history lists them.
-    private static func orderedOutputs(_ outcome: ExecutionOutcome) -> JSONObject {
-        let order = outcome.cachedNodes + outcome.executedNodes
-        let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        let ids = outcome.outputs.keys.sorted { (rank[$0] ?? .max, $0) < (rank[$1] ?? .max, $1) }
-        return JSONObject(ids.map { ($0, .object(outcome.outputs[$0]!)) })
     }
 
     private static func invalidAtRunTime(_ item: QueuedPrompt, error: any Error) -> ServerMessage {

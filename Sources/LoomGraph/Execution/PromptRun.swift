@@ -116,8 +116,25 @@ struct PromptRun {
         }
         if case .succeeded = status { events(.succeeded(promptID: promptID)) }
         events(.executing(promptID: promptID, node: nil, displayNode: nil))
-        return ExecutionOutcome(
+        var outcome = ExecutionOutcome(
             promptID: promptID, status: status, outputs: uiOutputs, executedNodes: executed, cachedNodes: cachedNodes)
+        outcome.outputNodeInputs = linkedInputs(of: targets)
+        return outcome
+    }
+
+    /// What `nodes` read through their links; a node served from the cache finds its sources in the cache.
+    private func linkedInputs(of nodes: [String]) -> [String: [String: [NodeValue]]] {
+        var inputs: [String: [String: [NodeValue]]] = [:]
+        for id in nodes {
+            guard let node = prompt[id] else { continue }
+            for (name, link) in node.links {
+                guard let source = results[link.node] ?? signatures[link.node].flatMap(cache.output(for:)),
+                    source.slots.indices.contains(link.output)
+                else { continue }
+                inputs[id, default: [:]][name] = source.slots[link.output]
+            }
+        }
+        return inputs
     }
 
     /// Reports why the run stops.
