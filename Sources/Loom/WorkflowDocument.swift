@@ -55,6 +55,13 @@ public struct WorkflowLoader: Sendable {
         if bytes.starts(with: Self.pngSignature) {
             return try loadPNG(bytes)
         }
+        // Workflows are text; say what other files are instead of showing their bytes in a parser's error.
+        if let kind = ImageFile.imageKind(of: bytes) {
+            throw WorkflowFormatError("this is \(kind), not a workflow; Loom reads API or UI JSON, YAML, and PNG images that embed a workflow")
+        }
+        guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else {
+            throw WorkflowFormatError("this is binary data, not a workflow; Loom reads API or UI JSON, YAML, and PNG images that embed a workflow")
+        }
         if fileExtension == "yaml" || fileExtension == "yml" {
             let text = String(decoding: bytes, as: UTF8.self)
             return WorkflowDocument(prompt: try YAMLWorkflowFormat(registry: registry).prompt(fromYAML: text), format: .yaml)

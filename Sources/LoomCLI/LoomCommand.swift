@@ -30,11 +30,16 @@ struct EngineOptions: ParsableArguments {
 
     @OptionGroup var folders: FolderOptions
 
+    func validate() throws {
+        if let cacheRam { _ = try byteCount(cacheRam, unit: 1_073_741_824, flag: "--cache-ram") }
+        if let cacheLru, cacheLru < 0 { throw ValidationError("--cache-lru must not be negative") }
+    }
+
     func makeEngine() throws -> LoomEngine {
         let policy: CachePolicy =
             if cacheNone { .none }
             else if let cacheLru { .leastRecentlyUsed(count: cacheLru) }
-            else if let cacheRam { .memoryBudget(bytes: Int(cacheRam * 1_073_741_824)) }
+            else if let cacheRam { .memoryBudget(bytes: try byteCount(cacheRam, unit: 1_073_741_824, flag: "--cache-ram")) }
             else { .unbounded }
         let directory = cacheNone || disk.noDiskCache ? nil : disk.directory
         let resources = Resources()
@@ -59,13 +64,34 @@ struct DiskCacheOptions: ParsableArguments {
     var noDiskCache = false
 
     var directory: URL { cacheDirectory.map(URL.init(fileURLWithPath:)) ?? DiskOutputStore.defaultDirectory }
-    var byteLimit: Int { Int(diskCacheSize * 1_073_741_824) }
+    var byteLimit: Int { (try? byteCount(diskCacheSize, unit: 1_073_741_824, flag: "--disk-cache-size")) ?? 0 }
+
+    func validate() throws {
+        _ = try byteCount(diskCacheSize, unit: 1_073_741_824, flag: "--disk-cache-size")
+    }
 }
 
 /// Validation and format errors end the command with a readable message and a distinct exit code.
 enum ExitStatus {
     static let executionFailed: Int32 = 1
     static let invalidWorkflow: Int32 = 2
+}
+
+/// A problem with what the command was asked to do, found while it runs: reported on one line with exit status 2,
+/// as an invalid workflow is.
+func usageFailure(_ message: String) -> ExitCode {
+    printError("error: \(message)")
+    return ExitCode(ExitStatus.invalidWorkflow)
+}
+
+/// A size in GB or MB from a flag as bytes, or a usage error for values that are negative, not finite or beyond
+/// what a machine holds.
+func byteCount(_ value: Double, unit: Double, flag: String) throws -> Int {
+    let bytes = value * unit
+    guard bytes.isFinite, bytes >= 0, bytes < 0x1p62 else {
+        throw ValidationError("\(flag) \(value) is not a size Loom can use")
+    }
+    return Int(bytes)
 }
 
 func printError(_ message: String) {

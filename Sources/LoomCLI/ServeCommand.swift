@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = ServerConfiguration(
             host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
-            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
+            maxUploadBytes: try byteCount(maxUploadSize, unit: 1024 * 1024, flag: "--max-upload-size"), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
         let server = try LoomServer(

@@ -38,6 +38,14 @@ public enum ImageFile {
         }
     }
 
+    /// What the leading bytes say a file is ("a JPEG image"), for messages; nil when they name no image format.
+    public static func imageKind(of bytes: [UInt8]) -> String? {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "a PNG image" }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return "a JPEG image" }
+        if isWebP(bytes) { return "a WebP image" }
+        return otherFormat(of: bytes)
+    }
+
     /// The name of an image format Loom cannot read yet, recognised by its leading bytes.
     static func otherFormat(of bytes: [UInt8]) -> String? {
         func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {

@@ -120,4 +120,21 @@ struct FileRouteTests {
             #expect(try await Self.upload(server, [("image", "small.png", Data(count: 100))]).status == .ok)
         }
     }
+
+    @Test("names longer than the file system takes are a 400, not a 500")
+    func longNames() async throws {
+        try await TestServer.run { (server) async throws -> Void in
+            let bytes = Data([1, 2, 3])
+            let long = String(repeating: "n", count: 300) + ".png"
+            #expect(try await Self.upload(server, [("image", long, bytes)]).status == .badRequest)
+            #expect(
+                try await Self.upload(server, [("image", "a.png", bytes), ("subfolder", nil, Data(String(repeating: "d", count: 300).utf8))])
+                    .status == .badRequest)
+            #expect(try await server.get("/view?filename=\(long)").status == .badRequest)
+            // A name that fits, but not with " (1)" added, is refused rather than failing to write.
+            let edge = String(repeating: "e", count: 251) + ".png"
+            #expect(try await Self.upload(server, [("image", edge, bytes)]).status == .ok)
+            #expect(try await Self.upload(server, [("image", edge, Data([9]))]).status == .badRequest)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomImaging
 import LoomModels
 import LoomSampling
 
@@ -55,7 +56,7 @@ public struct LatentFormat: Sendable, Equatable {
             for component in 0..<3 {
                 var sum: Float = 0
                 for channel in 0..<channels { sum += values[channel * plane + pixel] * rgbFactors[channel][component] }
-                rgb[pixel * 3 + component] = UInt8(min(max((sum + 1) / 2, 0), 1) * 255)
+                rgb[pixel * 3 + component] = UInt8(truncatingUnit: (sum + 1) / 2)
             }
         }
         return ProgressPreview(width: width, height: height, rgb: rgb)
