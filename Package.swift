@@ -120,7 +120,7 @@ let package = Package(
                 "LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "LoomText",
                 "ImagingTestSupport",
             ]),
-        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging", "ImagingTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
         .testTarget(
@@ -129,6 +129,7 @@ let package = Package(
                 "LoomServer",
                 "Loom",
                 "LoomImaging",
+                "ImagingTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

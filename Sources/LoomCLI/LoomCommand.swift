@@ -26,6 +26,8 @@ struct EngineOptions: ParsableArguments {
 
     @OptionGroup var disk: DiskCacheOptions
 
+    @OptionGroup var limits: LimitOptions
+
     @OptionGroup var models: ModelOptions
 
     @OptionGroup var folders: FolderOptions
@@ -47,8 +49,31 @@ struct EngineOptions: ParsableArguments {
         var paths = folders.folders
         paths.models = try models.directories(root: folders.baseDirectory)
         paths.register(in: resources)
+        resources.set(limits.resourceLimits)
         return LoomEngine(
             resources: resources, cache: LoomEngine.cache(policy: policy, diskDirectory: directory, diskByteLimit: disk.byteLimit))
+    }
+}
+
+/// How large the images and tensors a node may make are; past a limit a node fails instead of exhausting memory.
+struct LimitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The most pixels (width × height) in one image or mask, decoded files included.", valueName: "N"))
+    var maxImagePixels = ResourceLimits.standard.pixelsPerImage
+
+    @Option(help: ArgumentHelp("The most pixels in one batch of images or masks (all frames of an animated file).", valueName: "N"))
+    var maxBatchPixels = ResourceLimits.standard.pixelsPerBatch
+
+    @Option(help: ArgumentHelp("The most memory one image batch, latent or other tensor may take.", valueName: "MB"))
+    var maxTensorMb = ResourceLimits.standard.bytesPerTensor >> 20
+
+    func validate() throws {
+        guard maxImagePixels > 0, maxBatchPixels > 0, (1...(1 << 40)).contains(maxTensorMb) else {
+            throw ValidationError("--max-image-pixels, --max-batch-pixels and --max-tensor-mb must be positive")
+        }
+    }
+
+    var resourceLimits: ResourceLimits {
+        ResourceLimits(pixelsPerImage: maxImagePixels, pixelsPerBatch: maxBatchPixels, bytesPerTensor: maxTensorMb << 20)
     }
 }
 

@@ -4,12 +4,18 @@ import Foundation
 public enum ImageFile {
     /// Decodes a PNG, JPEG or WebP file, recognised by its first bytes whatever its extension; for an
     /// animated file, its first frame.
-    public static func read(at path: String) throws(ImageFileError) -> RasterImage {
-        try readFrames(at: path)[0]
+    public static func read(
+        at path: String, maximumPixels: Int = RasterImage.defaultMaximumPixels
+    ) throws(ImageFileError) -> RasterImage {
+        try readFrames(at: path, maximumPixels: maximumPixels, maximumTotalPixels: maximumPixels)[0]
     }
 
-    /// Every frame of the file: one for PNG and JPEG, one per frame (composited) for WebP.
-    public static func readFrames(at path: String) throws(ImageFileError) -> [RasterImage] {
+    /// Every frame of the file: one for PNG and JPEG, one per frame (composited) for WebP. Images larger than
+    /// `maximumPixels` a frame, or `maximumTotalPixels` in all, are refused before their pixels are decoded.
+    public static func readFrames(
+        at path: String, maximumPixels: Int = RasterImage.defaultMaximumPixels,
+        maximumTotalPixels: Int = RasterImage.defaultMaximumPixels
+    ) throws(ImageFileError) -> [RasterImage] {
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -21,9 +27,13 @@ public enum ImageFile {
             throw ImageFileError(path: path, problem: .unsupportedFormat(format))
         }
         do {
-            if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes)] }
-            if isWebP(bytes) { return try RasterImage.frames(decodingWebP: bytes) }
-            return [try RasterImage(decodingPNG: bytes)]
+            let limit = min(maximumPixels, maximumTotalPixels)
+            if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes, maximumPixels: limit)] }
+            if isWebP(bytes) {
+                return try RasterImage.frames(
+                    decodingWebP: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumTotalPixels)
+            }
+            return [try RasterImage(decodingPNG: bytes, maximumPixels: limit)]
         } catch {
             throw ImageFileError(path: path, problem: .decoding(error))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ImagingTestSupport
 import Testing
 
 /// Hostile or mistaken files given to the `loom` executable end with exit status 1 or 2 and a readable message:
@@ -57,5 +58,17 @@ import Testing
         let flow = try write("n:\n  node: PrimitiveInt\n  value: 1\n", to: "flow.yaml")
         let message = try loom(["convert", flow, "-o", directory.appendingPathComponent("out.txt").path], status: 2)
         #expect(message.contains("cannot tell the format"))
+    }
+}
+
+extension HostileInputCommandLineTests {
+    /// `loom run big.png` reads the workflow from the text chunks; the 30000² pixels are never decoded.
+    @Test func aHugePNGsWorkflowIsReadWithoutDecodingIt() throws {
+        let prompt = #"{"1": {"class_type": "PrimitiveString", "inputs": {"value": "from a huge picture"}}, "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}"#
+        let png = directory.appendingPathComponent("big.png")
+        try Data(OversizedImages.png(width: 30000, height: 30000, texts: [("prompt", prompt)])).write(to: png)
+        let result = try LoomProcess.run(["run", png.path, "--no-disk-cache"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("from a huge picture"))
     }
 }
