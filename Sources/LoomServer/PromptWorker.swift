@@ -34,7 +34,7 @@ struct PromptWorker: Service {
         let recorded = Mutex<[JSONValue]>([])
         let send: @Sendable (ServerMessage) -> Void = { [clients] message in
             if Self.historyMessageTypes.contains(message.type) {
-                recorded.withLock { $0.append([.string(message.type), .object(message.data)]) }
+                recorded.withLock { $0.append(message.historyRecord) }
             }
             if let client = item.clientID { clients.send(message, to: client) }
         }
@@ -58,8 +58,10 @@ struct PromptWorker: Service {
                 completed: outcome.succeeded, messages: recorded.withLock { $0 })
         } catch {
             // Queued prompts were valid when submitted; a restored one may no longer be (a file it names is gone).
-            send(ServerMessage(type: "execution_start", data: ["prompt_id": .string(item.id), "timestamp": Self.now]))
-            send(Self.invalidAtRunTime(item, error: error))
+            ServerMessage.failedBeforeRunning(
+                promptID: item.id, exceptionType: error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError",
+                message: "the prompt is no longer valid: \(error)"
+            ).forEach(send)
             entry = HistoryEntry(
                 prompt: item, outputs: [:], succeeded: false, completed: false, messages: recorded.withLock { $0 })
         }
@@ -83,17 +85,4 @@ struct PromptWorker: Service {
         return JSONObject(ids.map { ($0, .object(outcome.outputs[$0]!)) })
     }
 
-    private static func invalidAtRunTime(_ item: QueuedPrompt, error: any Error) -> ServerMessage {
-        ServerMessage(
-            type: "execution_error",
-            data: [
-                "prompt_id": .string(item.id), "node_id": .null, "node_type": .null, "executed": [],
-                "exception_message": .string("the prompt is no longer valid: \(error)"),
-                "exception_type": .string(
-                    error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError"),
-                "traceback": [], "current_inputs": [:], "current_outputs": [:], "timestamp": now,
-            ])
-    }
-
-    private static var now: JSONValue { .int(Int(Date().timeIntervalSince1970 * 1000)) }
 }
