@@ -20,7 +20,7 @@ test: dependencies
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 
-.PHONY: loom-debug browser-test client-test load-test kill-test server-checks
+.PHONY: loom-debug browser-test client-test load-test kill-test server-checks fuzz
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
@@ -42,3 +42,11 @@ kill-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
 
 server-checks: browser-test client-test load-test kill-test
+
+# Mutated workflows, model files and images fed to Loom's readers for FUZZ_SECONDS (not part of `make test`).
+# Any crash, hang or runaway allocation fails the target and leaves the input under .build/fuzz.
+FUZZ_SECONDS ?= 120
+
+fuzz: dependencies
+	nice -n 10 swift build --product loom-fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Loom", targets: ["Loom"]),
         .executable(name: "loom", targets: ["LoomCLI"]),
+        .executable(name: "loom-fuzz", targets: ["LoomFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -106,6 +107,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make fuzz`: mutated inputs for every reader of files and workflows, for a bounded time (not in `make test`).
+        .executableTarget(name: "LoomFuzz", dependencies: ["Loom", "LoomImaging"]),
         // Vulkan headers and loader from the system (apt: libvulkan-dev).
         .systemLibrary(name: "CVulkan", pkgConfig: "vulkan", providers: [.apt(["libvulkan-dev"])]),
         // Compiles shaders/*.comp variants with glslangValidator and embeds the SPIR-V as Swift source.
