@@ -97,6 +97,18 @@ import Testing
         }
     }
 
+    /// A literal list is a Python list to the node; other literals are named as values, not as Swift types.
+    @Test func simpleMathTakesLiteralListsAndNamesOtherValues() async throws {
+        let result = try await Self.run(SimpleMathPlus.self, ["value": "a[1] + len(a)", "a": JSONValue.array([2.5, 3])])
+        #expect(result.outputs[0] as? Int == 5)
+        do {
+            _ = try await Self.run(SimpleMathPlus.self, ["value": "a", "a": JSONValue.object(["x": 2.5])])
+            Issue.record("an object evaluated")
+        } catch let error as NodeError {
+            #expect(error.message == #"a: the literal {"x": 2.5} cannot be used in an expression"#)
+        }
+    }
+
     /// Hostile expressions end in an error, never a stack overflow, a trap or an exhausted machine.
     @Test func simpleMathBoundsDepthSizeAndOverflow() async throws {
         let deep = 100_000

@@ -34,7 +34,7 @@ public struct NodeInputs: Sendable {
 
     /// A value as a message shows it: ComfyUI's type names for widget values, a literal as its JSON text, other
     /// values by their type, never Swift's own printing of an enum.
-    static func describe(_ value: NodeValue) -> String {
+    public static func describe(_ value: NodeValue) -> String {
         switch value {
         case let json as JSONValue: "the literal \(json.jsonText(indent: nil).prefix(80))"
         case let int as Int: "INT \(int)"
