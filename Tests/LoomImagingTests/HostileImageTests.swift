@@ -90,4 +90,16 @@ import Testing
         #expect(grown.values.allSatisfy { $0 == 1 })
         #expect(shrunk.values.allSatisfy { $0 == 0 })
     }
+
+    /// A model whose output holds NaN or infinity (a broken checkpoint, an extreme max_shift) must not trap where
+    /// floats become bytes: saving, resampling, colour masks and edge detection read NaN as 0 and clip infinities.
+    @Test func nonFinitePixelsBecomeBytesWithoutTrapping() {
+        let values: [Float] = [.nan, .infinity, -.infinity, 0.5, .nan, 1e30, -1e30, 0, .nan, 1, .infinity, 0.25]
+        let image = Image(batchCount: 1, height: 2, width: 2, channels: 3, pixels: values)
+        #expect(RasterImage(frame: 0, of: image).samples == [0, 255, 0, 127, 0, 255, 0, 0, 0, 255, 255, 63])
+        #expect(image.resized(width: 3, height: 3, method: .lanczos).pixels.count == 27)
+        #expect(image.mask(matchingColor: 0).values.count == 4)
+        #expect(CannyEdgeDetector(lowThreshold: 0.1, highThreshold: 0.2).edges(of: image).values.count == 4)
+        #expect(Mask(batchCount: 1, height: 2, width: 2, values: [.nan, .infinity, 0, 1]).gaussianBlurredLikePIL(radius: 1).values.count == 4)
+    }
 }
