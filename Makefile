@@ -24,7 +24,7 @@ SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 template-check: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/template-check.py
 
-.PHONY: loom-debug template-check browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks
+.PHONY: loom-debug template-check browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks fuzz
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
@@ -58,3 +58,11 @@ kill-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
 
 server-checks: browser-test client-test sdk-test script-test catapult-test load-test kill-test
+
+# Mutated workflows, model files and images fed to Loom's readers for FUZZ_SECONDS (not part of `make test`).
+# Any crash, hang or runaway allocation fails the target and leaves the input under .build/fuzz.
+FUZZ_SECONDS ?= 120
+
+fuzz: dependencies
+	nice -n 10 swift build --product loom-fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)

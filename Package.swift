@@ -10,6 +10,7 @@ let package = Package(
         // libLoomC.so: the C API declared in Sources/CLoom/include/loom.h, for C, C++ and Python hosts.
         // (Not "loom": SwiftPM would drop it as a duplicate of the executable's name.)
         .library(name: "LoomC", type: .dynamic, targets: ["LoomC"]),
+        .executable(name: "loom-fuzz", targets: ["LoomFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -96,6 +97,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -113,6 +115,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make fuzz`: mutated inputs for every reader of files and workflows, for a bounded time (not in `make test`).
+        .executableTarget(name: "LoomFuzz", dependencies: ["Loom", "LoomImaging"]),
         // Vulkan headers and loader from the system (apt: libvulkan-dev).
         .systemLibrary(name: "CVulkan", pkgConfig: "vulkan", providers: [.apt(["libvulkan-dev"])]),
         // Compiles shaders/*.comp variants with glslangValidator and embeds the SPIR-V as Swift source.
@@ -128,7 +132,7 @@ let package = Package(
                 "LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "LoomText",
                 "ImagingTestSupport",
             ]),
-        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging", "ImagingTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
         .testTarget(
@@ -137,6 +141,7 @@ let package = Package(
                 "LoomServer",
                 "Loom",
                 "LoomImaging",
+                "ImagingTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -77,7 +77,7 @@ struct OutputImage: Sendable {
             guard let base = frame.baseAddress, !frame.isEmpty else { return }
             if asBytes {
                 let bytes = buffer.bindMemory(to: UInt8.self, capacity: frame.count)
-                for (index, sample) in frame.enumerated() { bytes[index] = Image.byte(fromSample: sample) }
+                for (index, sample) in frame.enumerated() { bytes[index] = UInt8(truncatingUnit: sample) }
             } else {
                 buffer.copyMemory(from: base, byteCount: frame.count * MemoryLayout<Float>.stride)
             }

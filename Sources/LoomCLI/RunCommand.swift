@@ -73,7 +73,7 @@ final class ProgressReporter: Sendable {
         case .executing(_, let node?, _):
             print("running \(describe(node))")
         case .progress(_, _, let value, let max):
-            print("  \(Int(value))/\(Int(max))")
+            print("  \(String(format: "%.0f", value))/\(String(format: "%.0f", max))")
         case .executed(_, let node, _, let output):
             print("  \(describe(node)) → \(summary(of: output))")
         case .failed(let failure) where failure.exceptionType == "ExecutionBlocked":

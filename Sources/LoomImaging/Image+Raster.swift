@@ -35,18 +35,9 @@ extension RasterImage {
     public init(frame batch: Int, of image: Image, textChunks: [PNGTextChunk] = []) {
         precondition((1...4).contains(image.channels), "PNG holds 1 to 4 channels")
         let start = batch * image.frameSize
-        let samples = image.pixels[start..<start + image.frameSize].map { UInt16(Image.byte(fromSample: $0)) }
+        let samples = image.pixels[start..<start + image.frameSize].map { UInt16(UInt8(truncatingUnit: $0)) }
         self.init(
             width: image.width, height: image.height, channels: image.channels, bitDepth: 8, samples: samples,
             textChunks: textChunks)
-    }
-}
-
-extension Image {
-    /// A sample as an 8-bit file stores it, as ComfyUI saves: 255·x clamped to 0...255 and truncated; NaN is 0.
-    @inlinable
-    public static func byte(fromSample sample: Float) -> UInt8 {
-        let scaled = 255 * sample
-        return scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
     }
 }

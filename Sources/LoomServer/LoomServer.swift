@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import Loom
@@ -62,9 +63,16 @@ public struct LoomServer: Sendable {
         router.add(middleware: MethodNotAllowedMiddleware())
         if let origin = configuration.corsOrigin {
             router.add(middleware: CORSHeaderMiddleware(allowedOrigin: origin))
-        } else {
-            router.add(middleware: LoopbackOriginMiddleware())
-            webSocketRouter.add(middleware: LoopbackOriginMiddleware())
+        }
+        let checksOrigin = configuration.corsOrigin == nil
+        router.add(middleware: HostOriginMiddleware(
+            listenHost: configuration.host, allowedHosts: configuration.allowedHosts, checksOrigin: checksOrigin))
+        webSocketRouter.add(middleware: HostOriginMiddleware(
+            listenHost: configuration.host, allowedHosts: configuration.allowedHosts, checksOrigin: checksOrigin))
+        if let token = configuration.authToken {
+            let frontEndRoot = configuration.frontEndRoot
+            router.add(middleware: TokenAuthMiddleware(token: token) { path in Self.isStaticFile(path, in: frontEndRoot) })
+            webSocketRouter.add(middleware: TokenAuthMiddleware(token: token))
         }
         if let frontEndRoot = configuration.frontEndRoot {
             router.add(middleware: FileMiddleware(frontEndRoot.path, searchForIndexHtml: true, logger: logger))
@@ -85,13 +93,38 @@ public struct LoomServer: Sendable {
         }
         ExtensionRoutes(server: self).registerTemplates(on: router)
         WebSocketRoute(server: self).register(on: webSocketRouter)
+        let limits = configuration.connectionLimits
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: TimeAmount(limits.idleTimeout),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: limits.maxHeaderFieldSize, maxHeaderListSize: limits.maxHeaderListSize,
+                maxHeaderFieldCount: limits.maxHeaderFieldCount))
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let headTimeout = http1.idleTimeout ?? .seconds(60)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Loom"),
+            server: HTTPServerBuilder { responder in
+                GuardedServerChannel(
+                    base: HTTP1WebSocketUpgradeChannel(
+                        responder: responder, webSocketResponder: webSocketResponder, configuration: .init(http1: http1)),
+                    headTimeout: headTimeout)
+            },
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Loom",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             services: [PromptWorker(engine: engine, queue: queue, clients: clients, logger: logger)],
             onServerRunning: onServerRunning,
             logger: logger)
+    }
+
+    /// Whether `path` names a file of the web UI (the folder's `index.html` for a folder), which needs no token.
+    static func isStaticFile(_ path: String, in root: URL?) -> Bool {
+        guard let root, !path.contains(".."), let decoded = path.removingPercentEncoding else { return false }
+        var url = root.appendingPathComponent(String(decoded.drop { $0 == "/" }))
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return false }
+        if isDirectory.boolValue { url.appendPathComponent("index.html") }
+        return FileManager.default.fileExists(atPath: url.path)
     }
 
     /// Serves until the process receives SIGINT or SIGTERM; a running prompt is stopped and stays queued.

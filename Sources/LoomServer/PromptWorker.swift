@@ -29,7 +29,7 @@ struct PromptWorker: Service {
         let recorded = Mutex<[JSONValue]>([])
         let send: @Sendable (ServerMessage) -> Void = { [clients] message in
             if HistoryEntry.messageTypes.contains(message.type) {
-                recorded.withLock { $0.append([.string(message.type), .object(message.data)]) }
+                recorded.withLock { $0.append(message.historyRecord) }
             }
             if let client = item.clientID { clients.send(message, to: client) }
         }
@@ -54,8 +54,10 @@ struct PromptWorker: Service {
             entry = HistoryEntry(prompt: item, outcome: outcome, messages: recorded.withLock { $0 })
         } catch {
             // Queued prompts were valid when submitted; a restored one may no longer be (a file it names is gone).
-            send(ServerMessage(type: "execution_start", data: ["prompt_id": .string(item.id), "timestamp": Self.now]))
-            send(Self.invalidAtRunTime(item, error: error))
+            ServerMessage.failedBeforeRunning(
+                promptID: item.id, exceptionType: error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError",
+                message: "the prompt is no longer valid: \(error)"
+            ).forEach(send)
             entry = HistoryEntry(
                 prompt: item, outputs: [:], succeeded: false, completed: false, messages: recorded.withLock { $0 })
         }
