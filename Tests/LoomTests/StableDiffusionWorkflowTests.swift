@@ -82,7 +82,8 @@ import Testing
     func savedImage(running document: WorkflowDocument, on engine: LoomEngine) async throws -> RasterImage {
         let outcome = try await engine.run(document)
         #expect(outcome.succeeded, "\(outcome.status)")
-        let saved = try #require(outcome.outputs.values.compactMap { $0["images"]?.arrayValue?.first }.first)
+        let images = outcome.outputs.values.compactMap { output -> JSONValue? in output["images"]?.arrayValue?.first }
+        let saved = try #require(images.first)
         return try ImageFile.read(at: base.appendingPathComponent("output")
             .appendingPathComponent(saved["subfolder"]?.stringValue ?? "")
             .appendingPathComponent(saved["filename"]!.stringValue!).path)
