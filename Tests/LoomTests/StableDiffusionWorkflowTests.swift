@@ -76,6 +76,7 @@ import Testing
         try #require(patched.samples.count == plain.samples.count)
         let total = zip(patched.samples, plain.samples).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
         let meanAbsoluteError = Double(total) / Double(patched.samples.count)
+        print("LoRA image change \(meanAbsoluteError)")
         #expect(meanAbsoluteError > 1, "the LoRA changed the image by \(meanAbsoluteError) / 255 on average")
     }
 
