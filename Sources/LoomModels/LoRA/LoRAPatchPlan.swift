@@ -63,7 +63,8 @@ public struct LoRAPatchPlan: Sendable {
             }
             let strength = kind == nil ? strengthModel : strengthClip
             guard strength != 0 else { continue }
-            let change = WeightPatch(patch.change, strength: strength, rows: patch.target.rows, swapsHalves: patch.target.swapsHalves)
+            let change = WeightPatch(patch.change, strength: strength, rows: patch.target.rows, swapsHalves: patch.target.swapsHalves,
+                                     magnitude: patch.magnitude)
             if let kind {
                 self.textEncoders[kind, default: [:]][name, default: []].append(change)
             } else {

@@ -1,7 +1,8 @@
 import LoomModelFiles
 
 /// A LoRA file's changes, matched against a model's module names as ComfyUI's `load_lora` matches them:
-/// for each module name the file's `alpha`, low-rank pair (every spelling ComfyUI reads), `diff`,
+/// for each module name the file's `alpha`, `dora_scale`, low-rank pair (every spelling ComfyUI reads), LoHa
+/// (`hada_w1_a`…) or LoKr (`lokr_w1`…) factors, `diff`,
 /// `diff_b` and `w_norm`/`b_norm`; whatever the file holds besides is listed in `unmatchedKeys`.
 public struct LoRAPatches: Sendable {
     /// One change, with the module name it was read under.
@@ -9,16 +10,11 @@ public struct LoRAPatches: Sendable {
         public let module: String
         public let target: LoRATarget
         public let change: WeightPatch.Change
+        /// DoRA's `dora_scale`, when the module has one.
+        public let magnitude: HostTensor?
 
-        /// The shape of the change as a weight: `[out, in, …]` for a low-rank pair.
-        public var shape: [Int] {
-            switch change {
-            case .lowRank(let up, let down, let mid, _):
-                [up.shape[0]] + (mid.map { [down.shape[1]] + Array($0.shape.dropFirst(2)) } ?? Array(down.shape.dropFirst()))
-            case .difference(let values):
-                values.shape
-            }
-        }
+        /// The shape of the change as a weight: `[out, in, …]`.
+        public var shape: [Int] { WeightPatch.shape(of: change) }
     }
 
     /// In ComfyUI's order; a later change to the same target replaces an earlier one.
@@ -39,8 +35,7 @@ public struct LoRAPatches: Sendable {
 
     /// Adapter forms ComfyUI reads that Loom does not yet apply, by a tensor suffix that marks them.
     private static let unsupportedForms: [(String, String)] = [
-        (".dora_scale", "DoRA"), (".hada_w1_a", "LoHa"), (".lokr_w1", "LoKr"), (".lokr_w1_a", "LoKr"),
-        (".oft_blocks", "OFT"), (".oft_diag", "BOFT"), (".a1.weight", "GLoRA"), (".set_weight", "set_weight"),
+        (".hada_t1", "LoHa with Tucker cores"), (".lokr_t2", "LoKr with a Tucker core"), (".oft_blocks", "OFT"), (".oft_diag", "BOFT"), (".a1.weight", "GLoRA"), (".set_weight", "set_weight"),
         (".reshape_weight", "a weight-reshaping LoRA (BFL control)"),
     ]
 
@@ -62,30 +57,47 @@ public struct LoRAPatches: Sendable {
             loaded.insert(name)
             return HostTensor(shape: stored.shape, values: stored.floats())
         }
+        func pair(_ module: String, _ first: String, _ second: String) throws(LoRAError) -> (HostTensor, HostTensor) {
+            guard let a = values(module + first), let b = values(module + second), a.rank >= 2, b.rank >= 2, a.shape[1] == b.shape[0] else {
+                throw .malformedPair(file: file.path, module: module, up: file[module + first]?.shape ?? [], down: file[module + second]?.shape ?? [])
+            }
+            return (a, b)
+        }
         for module in keys.order {
             guard let target = keys.targets[module] else { continue }
             let alpha = values(module + ".alpha")?.values.first
+            let magnitude = values(module + ".dora_scale")
+            var change: WeightPatch.Change?
             for (upSuffix, downSuffix, midSuffix) in Self.pairs where file[module + upSuffix] != nil {
-                guard let up = values(module + upSuffix), let down = values(module + downSuffix), up.rank >= 2, down.rank >= 2,
-                      up.shape[1] == down.shape[0] else {
-                    throw .malformedPair(file: file.path, module: module, up: file[module + upSuffix]?.shape ?? [],
-                                         down: file[module + downSuffix]?.shape ?? [])
-                }
-                let mid = midSuffix.flatMap { values(module + $0) }
-                record(Patch(module: module, target: target, change: .lowRank(up: up, down: down, mid: mid, alpha: alpha)))
+                let (up, down) = try pair(module, upSuffix, downSuffix)
+                change = .lowRank(up: up, down: down, mid: midSuffix.flatMap { values(module + $0) }, alpha: alpha)
                 break
             }
+            if change == nil, file[module + ".hada_w1_a"] != nil {
+                let (w1a, w1b) = try pair(module, ".hada_w1_a", ".hada_w1_b")
+                let (w2a, w2b) = try pair(module, ".hada_w2_a", ".hada_w2_b")
+                change = .hadamard(w1a: w1a, w1b: w1b, w2a: w2a, w2b: w2b, alpha: alpha)
+            }
+            if change == nil, [".lokr_w1", ".lokr_w2", ".lokr_w1_a", ".lokr_w2_a"].contains(where: { file[module + $0] != nil }) {
+                func factor(_ side: String) throws(LoRAError) -> WeightPatch.KroneckerFactor {
+                    if let whole = values(module + side) { return .whole(whole) }
+                    let (a, b) = try pair(module, side + "_a", side + "_b")
+                    return .product(a, b)
+                }
+                change = .kronecker(w1: try factor(".lokr_w1"), w2: try factor(".lokr_w2"), alpha: alpha)
+            }
+            if let change { record(Patch(module: module, target: target, change: change, magnitude: magnitude)) }
             let bias = LoRATarget(String(target.weight.dropLast(".weight".count)) + ".bias", rows: target.rows,
                                   swapsHalves: target.swapsHalves)
             if let norm = values(module + ".w_norm") {
-                record(Patch(module: module, target: target, change: .difference(norm)))
-                if let biasNorm = values(module + ".b_norm") { record(Patch(module: module, target: bias, change: .difference(biasNorm))) }
+                record(Patch(module: module, target: target, change: .difference(norm), magnitude: nil))
+                if let biasNorm = values(module + ".b_norm") { record(Patch(module: module, target: bias, change: .difference(biasNorm), magnitude: nil)) }
             }
             if let difference = values(module + ".diff") {
-                record(Patch(module: module, target: target, change: .difference(difference)))
+                record(Patch(module: module, target: target, change: .difference(difference), magnitude: nil))
             }
             if let difference = values(module + ".diff_b") {
-                record(Patch(module: module, target: bias, change: .difference(difference)))
+                record(Patch(module: module, target: bias, change: .difference(difference), magnitude: nil))
             }
         }
         patches = order.map { byTarget[$0]! }
@@ -103,7 +115,7 @@ public enum LoRAError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedForm(let file, let form, let example):
-            "\(file) is \(form == "DoRA" || form == "LoHa" || form == "LoKr" ? "a \(form) adapter" : form) ('\(example)'), which Loom does not apply yet"
+            "\(file) is \(form.hasPrefix("Lo") ? "a \(form) adapter" : form) ('\(example)'), which Loom does not apply yet"
         case .malformedPair(let file, let module, let up, let down):
             "\(file): the low-rank pair of '\(module)' does not multiply (up \(up), down \(down)); the file is damaged"
         case .nothingMatched(let file):

@@ -71,7 +71,7 @@ import Testing
                 ("checkpoints/sd15-tiny.safetensors", "models/sd/sd15-tiny.safetensors"),
                 ("diffusion_models/flux-dev.safetensors", "golden/flux/flux-dev-golden-bf16.safetensors"),
             ]
-            for name in ["sdxl-kohya", "sd15-diffusers", "flux-diffusers", "flux-bfl"] {
+            for name in ["sdxl-kohya", "sdxl-lycoris", "sd15-diffusers", "flux-diffusers", "flux-bfl"] {
                 links.append(("loras/\(name).safetensors", "golden/lora/\(name).safetensors"))
             }
             for (name, target) in links {
@@ -206,7 +206,7 @@ import Testing
         let manifest = try Manifest()
         let models = try Models()
         defer { models.temporary.remove() }
-        for name in ["sdxl-kohya", "sd15-diffusers"] {
+        for name in ["sdxl-kohya", "sdxl-lycoris", "sd15-diffusers"] {
             let c = try #require(manifest.cases[name])
             let (model, clip) = try await models.checkpoint((c.model as NSString).lastPathComponent)
             let (patched, patchedClip, notLoaded) = try await models.lora(c.lora, model: model, clip: clip, strengthModel: c.strengthModel,
