@@ -35,8 +35,9 @@ public struct LoRAPatches: Sendable {
 
     /// Adapter forms ComfyUI reads that Loom does not yet apply, by a tensor suffix that marks them.
     private static let unsupportedForms: [(String, String)] = [
-        (".hada_t1", "LoHa with Tucker cores"), (".lokr_t2", "LoKr with a Tucker core"), (".oft_blocks", "OFT"), (".oft_diag", "BOFT"), (".a1.weight", "GLoRA"), (".set_weight", "set_weight"),
-        (".reshape_weight", "a weight-reshaping LoRA (BFL control)"),
+        (".hada_t1", "LoHa with Tucker cores"), (".lokr_t2", "LoKr with a Tucker core"), (".oft_blocks", "OFT"),
+        (".oft_diag", "BOFT"), (".a1.weight", "GLoRA"), (".set_weight", "set_weight"),
+        (".reshape_weight", "weight reshaping (BFL control LoRAs)"),
     ]
 
     public init(file: ModelFile, keys: LoRAKeyMap) throws(LoRAError) {
@@ -44,7 +45,7 @@ public struct LoRAPatches: Sendable {
             throw .unsupportedForm(file: file.path, form: form, example: file.tensors.first { $0.name.hasSuffix(suffix) }!.name)
         }
         if file["img_in.lora_A.weight"] != nil, file["single_blocks.0.norm.key_norm.scale"] != nil {
-            throw .unsupportedForm(file: file.path, form: "a BFL control LoRA (Canny/Depth)", example: "img_in.lora_A.weight")
+            throw .unsupportedForm(file: file.path, form: "the BFL control-LoRA layout (Canny/Depth, a wider img_in)", example: "img_in.lora_A.weight")
         }
         var loaded: Set<String> = []
         var order: [LoRATarget] = []
@@ -115,7 +116,7 @@ public enum LoRAError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedForm(let file, let form, let example):
-            "\(file) is \(form.hasPrefix("Lo") ? "a \(form) adapter" : form) ('\(example)'), which Loom does not apply yet"
+            "\(file) uses \(form) ('\(example)'), which Loom does not apply yet"
         case .malformedPair(let file, let module, let up, let down):
             "\(file): the low-rank pair of '\(module)' does not multiply (up \(up), down \(down)); the file is damaged"
         case .nothingMatched(let file):
