@@ -14,13 +14,17 @@ run: dependencies
 test: dependencies
 	swift build --build-tests
 	swift test --skip-build
+	scripts/test-embedding.sh
 
 # Server checks outside `make test`: ComfyUI's web frontend in headless Chromium, a ComfyUI client from PyPI,
 # a load test and a kill -9 restart. Each builds loom and uses a Python environment of its own under .build.
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 
-.PHONY: loom-debug browser-test client-test load-test kill-test server-checks
+template-check: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) scripts/template-check.py
+
+.PHONY: loom-debug template-check browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks fuzz
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
@@ -35,10 +39,30 @@ browser-test: loom-debug $(SCRIPTS_PYTHON)
 client-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/pypi-client-test.py
 
+sdk-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfy-api-proxy comfy-sdk
+	$(SCRIPTS_PYTHON) scripts/comfy-sdk-test.py
+
+script-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q "comfy-script[client]" tqdm
+	$(SCRIPTS_PYTHON) scripts/comfy-script-test.py
+
+catapult-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfy-catapult
+	$(SCRIPTS_PYTHON) scripts/comfy-catapult-test.py
+
 load-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/load-test.py
 
 kill-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
 
-server-checks: browser-test client-test load-test kill-test
+server-checks: browser-test client-test sdk-test script-test catapult-test load-test kill-test
+
+# Mutated workflows, model files and images fed to Loom's readers for FUZZ_SECONDS (not part of `make test`).
+# Any crash, hang or runaway allocation fails the target and leaves the input under .build/fuzz.
+FUZZ_SECONDS ?= 120
+
+fuzz: dependencies
+	nice -n 10 swift build --product loom-fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .library(name: "Loom", targets: ["Loom"]),
         .executable(name: "loom", targets: ["LoomCLI"]),
+        // libLoomC.so: the C API declared in Sources/CLoom/include/loom.h, for C, C++ and Python hosts.
+        // (Not "loom": SwiftPM would drop it as a duplicate of the executable's name.)
+        .library(name: "LoomC", type: .dynamic, targets: ["LoomC"]),
+        .executable(name: "loom-fuzz", targets: ["LoomFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -74,11 +78,15 @@ let package = Package(
         // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
         .target(
             name: "LoomText",
-            exclude: ["Resources/NOTICE.md"],
-            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")]
+            exclude: ["Resources/NOTICE.md", "Resources/LICENSE-Apache-2.0.txt"],
+            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/t5-v1_1-spiece.model.gz")]
         ),
         // The embedding API: one engine shared by the CLI, the server and host applications.
         .target(name: "Loom", dependencies: ["LoomGraph", "LoomNodes", "LoomModelFiles", "LoomModels", "LoomImaging"]),
+        // loom.h: the C API's one header. Its C file compiles the header on its own, as a host would include it.
+        .target(name: "CLoom"),
+        // The C API over the embedding API (@_cdecl functions), built into libloom.so.
+        .target(name: "LoomC", dependencies: ["CLoom", "Loom", "LoomImaging"]),
         // The ComfyUI-compatible HTTP and WebSocket server: a persistent queue and history over one engine.
         .target(
             name: "LoomServer",
@@ -89,6 +97,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -106,6 +115,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make fuzz`: mutated inputs for every reader of files and workflows, for a bounded time (not in `make test`).
+        .executableTarget(name: "LoomFuzz", dependencies: ["Loom", "LoomImaging"]),
         // Vulkan headers and loader from the system (apt: libvulkan-dev).
         .systemLibrary(name: "CVulkan", pkgConfig: "vulkan", providers: [.apt(["libvulkan-dev"])]),
         // Compiles shaders/*.comp variants with glslangValidator and embeds the SPIR-V as Swift source.
@@ -121,7 +132,7 @@ let package = Package(
                 "LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "LoomText",
                 "ImagingTestSupport",
             ]),
-        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging", "ImagingTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
         .testTarget(
@@ -130,6 +141,7 @@ let package = Package(
                 "LoomServer",
                 "Loom",
                 "LoomImaging",
+                "ImagingTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -60,8 +60,8 @@ static void keep_exif(decode_state *state, loom_jpeg_image *image) {
     }
 }
 
-loom_jpeg_status loom_jpeg_decode(const uint8_t *data, size_t size, uint32_t max_dimension, loom_jpeg_image *image,
-                                  char *error, size_t error_size) {
+loom_jpeg_status loom_jpeg_decode(const uint8_t *data, size_t size, uint32_t max_dimension, uint64_t max_pixels,
+                                  loom_jpeg_image *image, char *error, size_t error_size) {
     memset(image, 0, sizeof *image);
     if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
         if (error && error_size) {
@@ -114,6 +114,14 @@ loom_jpeg_status loom_jpeg_decode(const uint8_t *data, size_t size, uint32_t max
         snprintf(message, sizeof message, "the image is %u x %u pixels, more than the %u allowed per side",
                  (unsigned)state->decoder.image_width, (unsigned)state->decoder.image_height, (unsigned)max_dimension);
         fail(state, LOOM_JPEG_UNSUPPORTED, message);
+    }
+    if ((uint64_t)state->decoder.image_width * state->decoder.image_height > max_pixels) {
+        char message[200];
+        snprintf(message, sizeof message, "the image is %u x %u = %llu pixels, more than the limit of %llu",
+                 (unsigned)state->decoder.image_width, (unsigned)state->decoder.image_height,
+                 (unsigned long long)state->decoder.image_width * state->decoder.image_height,
+                 (unsigned long long)max_pixels);
+        fail(state, LOOM_JPEG_TOO_LARGE, message);
     }
     keep_exif(state, image);
 

@@ -115,15 +115,20 @@ static int chunk_lengths_fit(const uint8_t *data, size_t size, shim_report *repo
     return 1;
 }
 
-loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_dimension, loom_png_image *image,
-                                char *error, size_t error_size) {
+// The signature and the chunk lengths, checked before libpng sees the data.
+static int structure_is_sound(const uint8_t *data, size_t size, shim_report *report_to) {
+    if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
+        report(report_to, LOOM_PNG_NOT_PNG, "not a PNG file (the PNG signature is missing)");
+        return 0;
+    }
+    return chunk_lengths_fit(data, size, report_to);
+}
+
+loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_dimension, uint64_t max_pixels,
+                                loom_png_image *image, char *error, size_t error_size) {
     memset(image, 0, sizeof *image);
     shim_report early = {LOOM_PNG_OK, error, error_size};
-    if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
-        report(&early, LOOM_PNG_NOT_PNG, "not a PNG file (the PNG signature is missing)");
-        return early.status;
-    }
-    if (!chunk_lengths_fit(data, size, &early)) {
+    if (!structure_is_sound(data, size, &early)) {
         return early.status;
     }
     decode_state *state = calloc(1, sizeof(decode_state));
@@ -165,6 +170,14 @@ loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_d
         snprintf(message, sizeof message, "the image is %u x %u pixels, more than the %u allowed per side",
                  (unsigned)width, (unsigned)height, (unsigned)max_dimension);
         report(&state->report, LOOM_PNG_UNSUPPORTED, message);
+        png_error(png, message);
+    }
+    if ((uint64_t)width * (uint64_t)height > max_pixels) {
+        char message[200];
+        snprintf(message, sizeof message, "the image is %u x %u = %llu pixels, more than the limit of %llu",
+                 (unsigned)width, (unsigned)height, (unsigned long long)width * height,
+                 (unsigned long long)max_pixels);
+        report(&state->report, LOOM_PNG_TOO_LARGE, message);
         png_error(png, message);
     }
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
@@ -215,6 +228,81 @@ loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_d
 
     free(state->rows);
     free(state);
+    png_destroy_read_struct(&png, &info, NULL);
+    return LOOM_PNG_OK;
+}
+
+// MARK: Text chunks only
+
+// libpng stops reading at the first IDAT chunk once it has what the header needs, and only reads text
+// chunks that come after the image data by decompressing it. So the chunks are copied into a second stream:
+// everything before the first IDAT, the text chunks after it, then an empty IDAT for libpng to stop at.
+loom_png_status loom_png_read_texts(const uint8_t *data, size_t size, loom_png_image *image, char *error,
+                                    size_t error_size) {
+    memset(image, 0, sizeof *image);
+    shim_report early = {LOOM_PNG_OK, error, error_size};
+    if (!structure_is_sound(data, size, &early)) {
+        return early.status;
+    }
+    static const uint8_t empty_idat[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};
+    uint8_t *stream = malloc(size + sizeof empty_idat);
+    if (!stream) {
+        report(&early, LOOM_PNG_OUT_OF_MEMORY, "out of memory");
+        return early.status;
+    }
+    memcpy(stream, data, 8);
+    size_t length = 8;
+    int seen_idat = 0;
+    for (size_t offset = 8; size - offset >= 12;) {
+        size_t chunk = 12 + (size_t)big_endian_32(data + offset);
+        const uint8_t *type = data + offset + 4;
+        if (memcmp(type, "IEND", 4) == 0) {
+            break;
+        }
+        int is_idat = memcmp(type, "IDAT", 4) == 0;
+        int is_text = memcmp(type, "tEXt", 4) == 0 || memcmp(type, "zTXt", 4) == 0 || memcmp(type, "iTXt", 4) == 0;
+        seen_idat |= is_idat;
+        if (!is_idat && (!seen_idat || is_text)) {
+            memcpy(stream + length, data + offset, chunk);
+            length += chunk;
+        }
+        offset += chunk;
+    }
+    memcpy(stream + length, empty_idat, sizeof empty_idat);
+    length += sizeof empty_idat;
+
+    decode_state *state = calloc(1, sizeof(decode_state));
+    png_structp png = state ? png_create_read_struct(PNG_LIBPNG_VER_STRING, state, on_error, on_warning) : NULL;
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!state || !png || !info) {
+        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
+        free(state);
+        free(stream);
+        report(&early, LOOM_PNG_OUT_OF_MEMORY, "out of memory");
+        return early.status;
+    }
+    state->report = early;
+    state->data = stream;
+    state->size = length;
+    if (setjmp(png_jmpbuf(png))) {
+        loom_png_status status = state->report.status;
+        free(state);
+        free(stream);
+        png_destroy_read_struct(&png, &info, NULL);
+        loom_png_image_free(image);
+        return status;
+    }
+    png_set_read_fn(png, state, read_bytes);
+    png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_read_info(png, info);
+    image->width = png_get_image_width(png, info);
+    image->height = png_get_image_height(png, info);
+    if (!copy_texts(png, info, image)) {
+        report(&state->report, LOOM_PNG_OUT_OF_MEMORY, "out of memory for the text chunks");
+        png_error(png, "out of memory");
+    }
+    free(state);
+    free(stream);
     png_destroy_read_struct(&png, &info, NULL);
     return LOOM_PNG_OK;
 }

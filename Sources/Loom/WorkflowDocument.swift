@@ -55,6 +55,13 @@ public struct WorkflowLoader: Sendable {
         if bytes.starts(with: Self.pngSignature) {
             return try loadPNG(bytes)
         }
+        // Workflows are text; say what other files are instead of showing their bytes in a parser's error.
+        if let kind = ImageFile.imageKind(of: bytes) {
+            throw WorkflowFormatError("this is \(kind), not a workflow; Loom reads API or UI JSON, YAML, and PNG images that embed a workflow")
+        }
+        guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else {
+            throw WorkflowFormatError("this is binary data, not a workflow; Loom reads API or UI JSON, YAML, and PNG images that embed a workflow")
+        }
         if fileExtension == "yaml" || fileExtension == "yml" {
             let text = String(decoding: bytes, as: UTF8.self)
             return WorkflowDocument(prompt: try YAMLWorkflowFormat(registry: registry).prompt(fromYAML: text), format: .yaml)
@@ -92,16 +99,18 @@ public struct WorkflowLoader: Sendable {
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// The workflow ComfyUI (or Loom) embedded in a PNG: the exact prompt that ran, and the UI workflow beside it.
-    /// libpng reads the file, so tEXt, zTXt and iTXt chunks all count and a damaged file is reported as such.
+    /// libpng reads the text chunks (tEXt, zTXt and iTXt all count, a damaged file is reported as such); the
+    /// pixels are never decoded, so a picture of any size is read at once.
     private func loadPNG(_ bytes: [UInt8]) throws -> WorkflowDocument {
-        let image: RasterImage
+        let chunks: [PNGTextChunk]
         do {
-            image = try RasterImage(decodingPNG: bytes)
+            chunks = try RasterImage.textChunks(ofPNG: bytes)
         } catch {
             throw WorkflowFormatError("cannot read the PNG: \(error)")
         }
-        let workflow = try image.text("workflow").map { try JSONValue(parsing: $0) }
-        if let promptText = image.text("prompt") {
+        func text(_ key: String) -> String? { chunks.first { $0.key == key }?.text }
+        let workflow = try text("workflow").map { try JSONValue(parsing: $0) }
+        if let promptText = text("prompt") {
             return WorkflowDocument(prompt: try Prompt(json: JSONValue(parsing: promptText)), format: .png, uiWorkflow: workflow)
         }
         if let workflow {

@@ -17,9 +17,9 @@ struct ConvertCommand: AsyncParsableCommand {
     var to: String?
 
     func run() async throws {
+        let format = try targetFormat()
         let engine = LoomEngine()
         let document = try loadDocument(input, engine: engine)
-        let format = try targetFormat()
         let converter = UIWorkflowConverter(registry: engine.registry)
         let text: String
         switch format {
@@ -29,7 +29,7 @@ struct ConvertCommand: AsyncParsableCommand {
             let workflow = document.format == .ui ? document.uiWorkflow! : converter.uiWorkflow(from: document.prompt)
             text = workflow.jsonText() + "\n"
         case .yaml: text = YAMLWorkflowFormat(registry: engine.registry).yaml(from: document.prompt)
-        case .png: throw ValidationError("PNG is read, not written, by convert; SaveImage embeds workflows in images")
+        case .png: throw usageFailure("PNG is read, not written, by convert; SaveImage embeds workflows in images")
         }
         if let output {
             try Data(text.utf8).write(to: URL(fileURLWithPath: output))
@@ -41,15 +41,15 @@ struct ConvertCommand: AsyncParsableCommand {
     private func targetFormat() throws -> WorkflowDocument.Format {
         if let to {
             guard let format = WorkflowDocument.Format(rawValue: to.lowercased()) else {
-                throw ValidationError("unknown format '\(to)': use api, ui or yaml")
+                throw usageFailure("unknown format '\(to)': use api, ui or yaml")
             }
             return format
         }
         switch output.map({ URL(fileURLWithPath: $0).pathExtension.lowercased() }) {
         case "yaml", "yml": return .yaml
-        case "json": throw ValidationError("a .json output can be API or UI format: say which with --to api or --to ui")
-        case nil: throw ValidationError("say which format to write with --to api, ui or yaml")
-        default: throw ValidationError("cannot tell the format from '\(output!)': use --to api, ui or yaml")
+        case "json": throw usageFailure("a .json output can be API or UI format: say which with --to api or --to ui")
+        case nil: throw usageFailure("say which format to write with --to api, ui or yaml")
+        default: throw usageFailure("cannot tell the format from '\(output!)': use --to api, ui or yaml")
         }
     }
 }

@@ -37,7 +37,7 @@ struct NodesCommand: AsyncParsableCommand {
 
     private func describe(_ kind: InputKind, catalog: (any FileCatalog)?) -> String {
         switch kind {
-        case .int(let options): "INT" + bounds(options.min.map(String.init), options.max.map(String.init))
+        case .int(let options): "INT" + bounds(options.min.map(\.description), options.max.map(\.description))
         case .float(let options): "FLOAT" + bounds(options.min.map { "\($0)" }, options.max.map { "\($0)" })
         case .combo(let options):
             switch options.choices {

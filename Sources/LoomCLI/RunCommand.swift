@@ -19,6 +19,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try engineOptions.makeEngine()
+        // The terminal shows no pictures: sampling skips computing previews.
+        engine.resources.set(PreviewMethod.none)
         var document = try loadDocument(workflow, engine: engine)
         if !targets.isEmpty { document.partialExecutionTargets = targets }
         let reporter = ProgressReporter(prompt: document.prompt, registry: engine.registry, json: jsonEvents)
@@ -71,7 +73,7 @@ final class ProgressReporter: Sendable {
         case .executing(_, let node?, _):
             print("running \(describe(node))")
         case .progress(_, _, let value, let max):
-            print("  \(Int(value))/\(Int(max))")
+            print("  \(String(format: "%.0f", value))/\(String(format: "%.0f", max))")
         case .executed(_, let node, _, let output):
             print("  \(describe(node)) → \(summary(of: output))")
         case .failed(let failure) where failure.exceptionType == "ExecutionBlocked":

@@ -26,6 +26,46 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Print nothing about the server (requests, startup).")
     var dontPrintServer = false
 
+    @Option(help: ArgumentHelp(
+        "How sampling previews are made: none (ComfyUI's default), auto, latent2rgb or taesd. A prompt's "
+            + "extra_data.preview_method overrides it; Loom has no TAESD decoder, so taesd and auto use latent2rgb.",
+        valueName: "method"))
+    var previewMethod: PreviewMethod = .none
+
+    @Option(help: ArgumentHelp(
+        "Require this token on every request but the web UI's files: 'Authorization: Bearer TOKEN', ?token=TOKEN, or open the UI once with ?token=TOKEN. Prefer --auth-token-file: arguments are visible to other users.",
+        valueName: "TOKEN"))
+    var authToken: String?
+
+    @Option(help: ArgumentHelp("Read the token --auth-token takes from the first line of this file.", valueName: "PATH"))
+    var authTokenFile: String?
+
+    @Option(help: ArgumentHelp("A name besides loopback and the --listen address that requests may give as Host (a DNS name of this machine, a reverse proxy's). Repeatable.", valueName: "HOST"))
+    var allowedHost: [String] = []
+
+    @Option(help: "The most connections open at once; further ones wait until one closes.")
+    var maxConnections = ConnectionLimits().maxConnections
+
+    @Option(help: ArgumentHelp("Close a connection that sends nothing for this long.", valueName: "SECONDS"))
+    var idleTimeout = 60
+
+    func validate() throws {
+        guard maxConnections > 0, (1...86_400).contains(idleTimeout) else {
+            throw ValidationError("--max-connections must be positive and --idle-timeout between 1 and 86400 seconds")
+        }
+        if authToken != nil && authTokenFile != nil { throw ValidationError("give --auth-token or --auth-token-file, not both") }
+    }
+
+    /// The token from --auth-token or the first line of --auth-token-file.
+    private func token() throws -> String? {
+        guard let authTokenFile else { return authToken }
+        guard let text = try? String(contentsOfFile: authTokenFile, encoding: .utf8),
+            let line = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+            !line.isEmpty
+        else { throw usageFailure("cannot read a token from '\(authTokenFile)'") }
+        return line
+    }
+
     @Option(
         help: """
             A folder of static web UI files to serve at /. By default, ComfyUI's frontend when the Python package is \
@@ -52,13 +92,28 @@ struct ServeCommand: AsyncParsableCommand {
                 "note: no web UI to serve; install it with '\(InstalledFrontEnd.installCommand)' or pass --front-end-root"
             )
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: flags.listen ?? "127.0.0.1", port: port, directories: directories,
-            maxUploadBytes: Int(maxUploadSize * 1024 * 1024), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
+            maxUploadBytes: try byteCount(maxUploadSize, unit: 1024 * 1024, flag: "--max-upload-size"), corsOrigin: flags.corsOrigin, frontEndRoot: webUI)
+        configuration.authToken = try token()
+        configuration.allowedHosts = allowedHost
+        configuration.connectionLimits.maxConnections = maxConnections
+        configuration.connectionLimits.idleTimeout = .seconds(idleTimeout)
+        if configuration.authToken == nil, !configuration.listensOnLoopbackOnly {
+            printError(
+                "WARNING: listening on \(configuration.host) without --auth-token: anyone who can reach port \(port) can queue prompts, upload files and read, change and delete your outputs and user data. Pass --auth-token-file, or listen on 127.0.0.1.")
+        }
+        Self.raiseOpenFileLimit()
+        configuration.templateRoots = InstalledFrontEnd.templateRoots()
         var logger = Logger(label: "loom.server")
         logger.logLevel = dontPrintServer ? .critical : .info
+        if previewMethod == .taesd {
+            logger.info("Loom has no TAESD decoder; --preview-method taesd previews with latent2rgb")
+        }
+        let engine = try engineOptions.makeEngine()
+        engine.resources.set(previewMethod)
         let server = try LoomServer(
-            engine: engineOptions.makeEngine(), configuration: configuration,
+            engine: engine, configuration: configuration,
             modelFolders: try engineOptions.models.directories(root: paths.base), logger: logger)
         try await server.run { [dontPrintServer] host, port in
             guard !dontPrintServer else { return }
@@ -69,6 +124,15 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private static func folder(_ path: String) -> URL { URL(fileURLWithPath: path, isDirectory: true) }
+
+    /// Open connections and files share one descriptor limit, often 1024 by default; the hard limit leaves room
+    /// for --max-connections clients and the files prompts read.
+    private static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    }
 }
 
 /// ComfyUI's `--listen [IP]` and `--enable-cors-header [ORIGIN]`, read from the arguments ArgumentParser left over.
@@ -103,3 +167,5 @@ struct OptionalValueFlags {
         return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
     }
 }
+
+extension PreviewMethod: ExpressibleByArgument {}

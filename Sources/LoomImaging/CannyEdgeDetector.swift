@@ -50,7 +50,7 @@ public struct CannyEdgeDetector: Sendable {
             for x in 0..<width {
                 let i = y * width + x
                 let angle = atan2(gy[i], gx[i]) * (4 / Float.pi)
-                let rounded = Int(angle.rounded(.toNearestOrEven))
+                let rounded = angle.isNaN ? 0 : Int(angle.rounded(.toNearestOrEven))
                 let positive = ((rounded % 8) + 8) % 8
                 let negative = (positive + 4) % 8
                 let value = magnitude[i]

@@ -35,10 +35,7 @@ extension RasterImage {
     public init(frame batch: Int, of image: Image, textChunks: [PNGTextChunk] = []) {
         precondition((1...4).contains(image.channels), "PNG holds 1 to 4 channels")
         let start = batch * image.frameSize
-        let samples = image.pixels[start..<start + image.frameSize].map { sample -> UInt16 in
-            let scaled = 255 * sample
-            return scaled.isNaN ? 0 : UInt16(min(max(scaled, 0), 255))
-        }
+        let samples = image.pixels[start..<start + image.frameSize].map { UInt16(UInt8(truncatingUnit: $0)) }
         self.init(
             width: image.width, height: image.height, channels: image.channels, bitDepth: 8, samples: samples,
             textChunks: textChunks)

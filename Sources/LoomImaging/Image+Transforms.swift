@@ -45,7 +45,7 @@ extension Image {
     /// ComfyUI's ImageColorToMask: 1 where the 8-bit RGB (clamped, rounded half to even) equals `color`
     /// given as 0xRRGGBB, else 0.
     public func mask(matchingColor color: Int) -> Mask {
-        func byte(_ value: Float) -> Int { Int((min(max(value, 0), 1) * 255).rounded(.toNearestOrEven)) }
+        func byte(_ value: Float) -> Int { value.isNaN ? 0 : Int((min(max(value, 0), 1) * 255).rounded(.toNearestOrEven)) }
         let values = (0..<(batchCount * height * width)).map { pixel -> Float in
             let base = pixel * channels
             let rgb = byte(pixels[base]) << 16 + byte(pixels[base + 1]) << 8 + byte(pixels[base + 2])

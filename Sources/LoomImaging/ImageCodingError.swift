@@ -7,6 +7,8 @@ public enum ImageCodingError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Valid data that Loom does not handle, such as an oversized or CMYK image.
     case unsupported(String)
     case outOfMemory
+    /// More pixels than the caller allows; refused before any were allocated.
+    case tooLarge(String)
 
     public var description: String {
         switch self {
@@ -14,6 +16,7 @@ public enum ImageCodingError: Error, Sendable, Equatable, CustomStringConvertibl
         case .corrupt(let message): "damaged image data: \(message)"
         case .unsupported(let message): "unsupported image: \(message)"
         case .outOfMemory: "out of memory"
+        case .tooLarge(let message): "image too large: \(message)"
         }
     }
 }

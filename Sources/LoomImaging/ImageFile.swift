@@ -4,12 +4,18 @@ import Foundation
 public enum ImageFile {
     /// Decodes a PNG, JPEG or WebP file, recognised by its first bytes whatever its extension; for an
     /// animated file, its first frame.
-    public static func read(at path: String) throws(ImageFileError) -> RasterImage {
-        try readFrames(at: path)[0]
+    public static func read(
+        at path: String, maximumPixels: Int = RasterImage.defaultMaximumPixels
+    ) throws(ImageFileError) -> RasterImage {
+        try readFrames(at: path, maximumPixels: maximumPixels, maximumTotalPixels: maximumPixels)[0]
     }
 
-    /// Every frame of the file: one for PNG and JPEG, one per frame (composited) for WebP.
-    public static func readFrames(at path: String) throws(ImageFileError) -> [RasterImage] {
+    /// Every frame of the file: one for PNG and JPEG, one per frame (composited) for WebP. Images larger than
+    /// `maximumPixels` a frame, or `maximumTotalPixels` in all, are refused before their pixels are decoded.
+    public static func readFrames(
+        at path: String, maximumPixels: Int = RasterImage.defaultMaximumPixels,
+        maximumTotalPixels: Int = RasterImage.defaultMaximumPixels
+    ) throws(ImageFileError) -> [RasterImage] {
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -21,9 +27,13 @@ public enum ImageFile {
             throw ImageFileError(path: path, problem: .unsupportedFormat(format))
         }
         do {
-            if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes)] }
-            if isWebP(bytes) { return try RasterImage.frames(decodingWebP: bytes) }
-            return [try RasterImage(decodingPNG: bytes)]
+            let limit = min(maximumPixels, maximumTotalPixels)
+            if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes, maximumPixels: limit)] }
+            if isWebP(bytes) {
+                return try RasterImage.frames(
+                    decodingWebP: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumTotalPixels)
+            }
+            return [try RasterImage(decodingPNG: bytes, maximumPixels: limit)]
         } catch {
             throw ImageFileError(path: path, problem: .decoding(error))
         }
@@ -36,6 +46,14 @@ public enum ImageFile {
         } catch {
             throw ImageFileError(path: path, problem: .unwritable(error.localizedDescription))
         }
+    }
+
+    /// What the leading bytes say a file is ("a JPEG image"), for messages; nil when they name no image format.
+    public static func imageKind(of bytes: [UInt8]) -> String? {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "a PNG image" }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return "a JPEG image" }
+        if isWebP(bytes) { return "a WebP image" }
+        return otherFormat(of: bytes)
     }
 
     /// The name of an image format Loom cannot read yet, recognised by its leading bytes.

@@ -69,8 +69,7 @@ enum LanczosResampler {
                 let source = SharedSource(sourceBuffer), target = SharedPointer(targetBuffer)
                 ParallelRows.forEach(samples.count, samplesPerRow: 1) { range in
                     for index in range {
-                        let scaled = 255 * source.base[index]
-                        target.base[index] = scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
+                        target.base[index] = UInt8(truncatingUnit: source.base[index])
                     }
                 }
             }

@@ -5,10 +5,7 @@ extension Mask {
     /// applies it: values truncated to 8 bits, three passes of PIL's extended box blur per direction
     /// (fixed-point, edges repeated), read back as v / 255.
     public func gaussianBlurredLikePIL(radius: Float) -> Mask {
-        var bytes = values.map { value -> UInt8 in
-            let scaled = 255 * value
-            return scaled.isNaN ? 0 : UInt8(min(max(scaled, 0), 255))
-        }
+        var bytes = values.map(UInt8.init(truncatingUnit:))
         if radius != 0 {
             let boxRadius = Self.boxRadius(forGaussian: radius, passes: 3)
             for batch in 0..<batchCount {

@@ -2,78 +2,101 @@ extension Mask {
     /// ComfyUI's GrowMask: `abs(expand)` rounds of 3×3 grey dilation (expand > 0) or erosion (expand < 0),
     /// like scipy's grey_dilation/grey_erosion. With tapered corners the footprint is a plus shape,
     /// otherwise the full square. Reads past the border see the edge value, which leaves max/min unchanged.
+    ///
+    /// Inside a rectangle every pixel within n steps of another is reached by a path that stays inside, so n
+    /// rounds equal one pass with the n-fold footprint clipped to the image: a (2n+1)² square, or for the plus
+    /// shape the diamond |dx| + |dy| ≤ n. Both are computed with sliding-window extremes whose cost does not
+    /// depend on n: the square row by row then column by column, the diamond the same way on the image turned
+    /// 45° (u = x + y, v = x − y), where it is a square.
     public func grown(by expand: Int, taperedCorners: Bool) -> Mask {
-        guard expand != 0, width > 0, height > 0 else { return self }
-        var current = values
-        for _ in 0..<abs(expand) {
-            current =
-                expand > 0
-                ? Self.round(current, Larger.self, batch: batchCount, height: height, width: width, plus: taperedCorners)
-                : Self.round(current, Smaller.self, batch: batchCount, height: height, width: width, plus: taperedCorners)
-        }
-        return Mask(batchCount: batchCount, height: height, width: width, values: current)
-    }
-
-    /// One 3×3 round. The square footprint runs as a row pass then a column pass: the extreme of
-    /// extremes is the same value, found with 6 comparisons instead of 8.
-    private static func round<E: Extreme>(
-        _ values: [Float], _: E.Type, batch: Int, height: Int, width: Int, plus: Bool
-    ) -> [Float] {
-        var across = [Float](repeating: 0, count: values.count)
-        var result = [Float](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { sourceBuffer in
-            across.withUnsafeMutableBufferPointer { acrossBuffer in
-                result.withUnsafeMutableBufferPointer { resultBuffer in
-                    let source = SharedSource(sourceBuffer), rows = SharedPointer(acrossBuffer)
-                    let target = SharedPointer(resultBuffer)
-                    // Row pass: each value with its left and right neighbours.
-                    ParallelRows.forEach(batch * height, samplesPerRow: width) { range in
-                        for line in range {
-                            let row = source.base + line * width, out = rows.base + line * width
-                            out[0] = width > 1 ? E.pick(row[0], row[1]) : row[0]
-                            if width > 1 {
-                                for x in 1..<(width - 1) { out[x] = E.pick(E.pick(row[x - 1], row[x]), row[x + 1]) }
-                                out[width - 1] = E.pick(row[width - 2], row[width - 1])
-                            }
-                        }
-                    }
-                    // Column pass: the plus shape takes the row pass's centre row and the plain rows
-                    // above and below; the square takes the row pass's three rows.
-                    let vertical: SharedSource<Float> = plus ? source : SharedSource(UnsafeBufferPointer(acrossBuffer))
-                    ParallelRows.forEach(batch * height, samplesPerRow: width) { range in
-                        for line in range {
-                            let y = line % height
-                            let centre = UnsafePointer(rows.base + line * width), out = target.base + line * width
-                            let above = y > 0 ? vertical.base + (line - 1) * width : nil
-                            let below = y < height - 1 ? vertical.base + (line + 1) * width : nil
-                            switch (above, below) {
-                            case let (above?, below?):
-                                for x in 0..<width { out[x] = E.pick(E.pick(centre[x], above[x]), below[x]) }
-                            case let (above?, nil):
-                                for x in 0..<width { out[x] = E.pick(centre[x], above[x]) }
-                            case let (nil, below?):
-                                for x in 0..<width { out[x] = E.pick(centre[x], below[x]) }
-                            case (nil, nil):
-                                for x in 0..<width { out[x] = centre[x] }
-                            }
-                        }
-                    }
+        guard expand != 0, width > 0, height > 0, batchCount > 0 else { return self }
+        let larger = expand > 0
+        // Past the image's extent the footprint covers all of it; larger radii change nothing.
+        let radius = min(Int(clamping: expand.magnitude), width + height)
+        var result = values
+        result.withUnsafeMutableBufferPointer { buffer in
+            for frame in 0..<batchCount {
+                let plane = buffer.baseAddress! + frame * frameSize
+                if taperedCorners {
+                    Self.diamondExtreme(plane, width: width, height: height, radius: radius, larger: larger)
+                } else {
+                    Self.rectangleExtreme(plane, width: width, height: height, radius: radius, larger: larger)
                 }
             }
         }
-        return result
+        return Mask(batchCount: batchCount, height: height, width: width, values: result)
+    }
+
+    /// The square footprint, in place: rows, then columns.
+    private static func rectangleExtreme(
+        _ plane: UnsafeMutablePointer<Float>, width: Int, height: Int, radius: Int, larger: Bool
+    ) {
+        let shared = SharedPointer(UnsafeMutableBufferPointer(start: plane, count: width * height))
+        slide(shared, lines: height, length: width, lineStep: width, stride: 1, radius: radius, larger: larger)
+        slide(shared, lines: width, length: height, lineStep: 1, stride: width, radius: radius, larger: larger)
+    }
+
+    /// The diamond footprint, in place, through the turned grid. Cells of that grid that are no pixel hold the
+    /// identity of the extreme (−∞ for the largest, +∞ for the smallest) and never win.
+    private static func diamondExtreme(
+        _ plane: UnsafeMutablePointer<Float>, width: Int, height: Int, radius: Int, larger: Bool
+    ) {
+        let side = width + height - 1
+        var turned = [Float](repeating: larger ? -.infinity : .infinity, count: side * side)
+        for y in 0..<height {
+            for x in 0..<width { turned[(x + y) * side + x - y + height - 1] = plane[y * width + x] }
+        }
+        turned.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedPointer(buffer)
+            slide(shared, lines: side, length: side, lineStep: side, stride: 1, radius: radius, larger: larger)
+            slide(shared, lines: side, length: side, lineStep: 1, stride: side, radius: radius, larger: larger)
+        }
+        for y in 0..<height {
+            for x in 0..<width { plane[y * width + x] = turned[(x + y) * side + x - y + height - 1] }
+        }
     }
 }
 
-/// The comparison a morphology round keeps: the larger value (dilation) or the smaller (erosion).
-private protocol Extreme {
-    static func pick(_ a: Float, _ b: Float) -> Float
+extension Mask {
+    /// Sliding extremes along `lines` lines of `length` values, line i starting `i × lineStep` values in and its
+    /// values `stride` apart, the lines shared across the cores.
+    fileprivate static func slide(
+        _ values: SharedPointer<Float>, lines: Int, length: Int, lineStep: Int, stride: Int, radius: Int, larger: Bool
+    ) {
+        ParallelRows.forEach(lines, samplesPerRow: length) { range in
+            var window = SlidingExtreme(capacity: length)
+            for line in range {
+                window.apply(values.base + line * lineStep, count: length, stride: stride, radius: radius, larger: larger)
+            }
+        }
+    }
 }
 
-private enum Larger: Extreme {
-    static func pick(_ a: Float, _ b: Float) -> Float { max(a, b) }
-}
+/// The extreme of each element and the `radius` elements either side of it that lie inside the line, in time
+/// proportional to the line's length: a queue holds the indices that can still be the extreme of a later window.
+private struct SlidingExtreme {
+    private var input: [Float]
+    private var queue: [Int]
 
-private enum Smaller: Extreme {
-    static func pick(_ a: Float, _ b: Float) -> Float { min(a, b) }
+    init(capacity: Int) {
+        input = [Float](repeating: 0, count: capacity)
+        queue = [Int](repeating: 0, count: capacity)
+    }
+
+    mutating func apply(_ line: UnsafeMutablePointer<Float>, count: Int, stride: Int, radius: Int, larger: Bool) {
+        for index in 0..<count { input[index] = line[index * stride] }
+        var head = 0, tail = 0, next = 0
+        for index in 0..<count {
+            let last = min(count - 1, index + radius)
+            while next <= last {
+                let value = input[next]
+                while tail > head, larger ? input[queue[tail - 1]] <= value : input[queue[tail - 1]] >= value { tail -= 1 }
+                queue[tail] = next
+                tail += 1
+                next += 1
+            }
+            while queue[head] < index - radius { head += 1 }
+            line[index * stride] = input[queue[head]]
+        }
+    }
 }

@@ -3,12 +3,14 @@ import CJPEGShim
 extension RasterImage {
     /// Decodes a JPEG with libjpeg as PIL does: 8-bit grey or RGB, with the Exif orientation recorded
     /// (not applied). CMYK files and files that end early are refused.
-    public init(decodingJPEG bytes: [UInt8]) throws(ImageCodingError) {
+    /// One of more than `maximumPixels` pixels is refused from its header.
+    public init(decodingJPEG bytes: [UInt8], maximumPixels: Int = defaultMaximumPixels) throws(ImageCodingError) {
         var decoded = loom_jpeg_image()
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { buffer in
             loom_jpeg_decode(
-                buffer.baseAddress, buffer.count, UInt32(Self.maximumDimension), &decoded, &message, message.count)
+                buffer.baseAddress, buffer.count, UInt32(Self.maximumDimension), UInt64(max(0, maximumPixels)),
+                &decoded, &message, message.count)
         }
         guard status == LOOM_JPEG_OK else {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -16,6 +18,7 @@ extension RasterImage {
             case LOOM_JPEG_NOT_JPEG: throw .unrecognized
             case LOOM_JPEG_UNSUPPORTED: throw .unsupported(text)
             case LOOM_JPEG_OUT_OF_MEMORY: throw .outOfMemory
+            case LOOM_JPEG_TOO_LARGE: throw .tooLarge(text)
             default: throw .corrupt(text)
             }
         }

@@ -2,13 +2,14 @@ import CPNGShim
 import Foundation
 
 extension RasterImage {
-    /// Decodes a PNG with libpng.
-    public init(decodingPNG bytes: [UInt8]) throws(ImageCodingError) {
+    /// Decodes a PNG with libpng; one of more than `maximumPixels` pixels is refused from its header.
+    public init(decodingPNG bytes: [UInt8], maximumPixels: Int = defaultMaximumPixels) throws(ImageCodingError) {
         var decoded = loom_png_image()
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { buffer in
             loom_png_decode(
-                buffer.baseAddress, buffer.count, UInt32(Self.maximumDimension), &decoded, &message, message.count)
+                buffer.baseAddress, buffer.count, UInt32(Self.maximumDimension), UInt64(max(0, maximumPixels)),
+                &decoded, &message, message.count)
         }
         guard status == LOOM_PNG_OK else { throw ImageCodingError(status, message: message) }
         defer { loom_png_image_free(&decoded) }
@@ -19,15 +20,30 @@ extension RasterImage {
             decoded.bit_depth == 16
             ? (0..<sampleCount).map { raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self) }
             : raw.prefix(sampleCount).map(UInt16.init)
-        let chunks = UnsafeBufferPointer(start: decoded.texts, count: decoded.text_count).map { text in
+        self.init(
+            width: Int(decoded.width), height: Int(decoded.height), channels: Int(decoded.channels),
+            bitDepth: Int(decoded.bit_depth), samples: samples, textChunks: Self.textChunks(of: decoded))
+    }
+
+    /// The text chunks of a PNG, read without decoding its pixels, whatever its size.
+    public static func textChunks(ofPNG bytes: [UInt8]) throws(ImageCodingError) -> [PNGTextChunk] {
+        var decoded = loom_png_image()
+        var message = [CChar](repeating: 0, count: 256)
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            loom_png_read_texts(buffer.baseAddress, buffer.count, &decoded, &message, message.count)
+        }
+        guard status == LOOM_PNG_OK else { throw ImageCodingError(status, message: message) }
+        defer { loom_png_image_free(&decoded) }
+        return textChunks(of: decoded)
+    }
+
+    private static func textChunks(of decoded: loom_png_image) -> [PNGTextChunk] {
+        UnsafeBufferPointer(start: decoded.texts, count: decoded.text_count).map { text in
             let bytes = UnsafeBufferPointer(start: text.text, count: text.text_length).map { UInt8(bitPattern: $0) }
             return PNGTextChunk(
                 key: PNGTextChunk.latin1(UnsafeBufferPointer(start: text.key, count: strlen(text.key))),
                 text: text.is_utf8 != 0 ? String(decoding: bytes, as: UTF8.self) : PNGTextChunk.latin1(bytes))
         }
-        self.init(
-            width: Int(decoded.width), height: Int(decoded.height), channels: Int(decoded.channels),
-            bitDepth: Int(decoded.bit_depth), samples: samples, textChunks: chunks)
     }
 
     /// PNG bytes with the text chunks as uncompressed tEXt before the image data, as PIL writes them.
@@ -74,6 +90,7 @@ extension ImageCodingError {
         case LOOM_PNG_NOT_PNG: self = .unrecognized
         case LOOM_PNG_UNSUPPORTED: self = .unsupported(text)
         case LOOM_PNG_OUT_OF_MEMORY: self = .outOfMemory
+        case LOOM_PNG_TOO_LARGE: self = .tooLarge(text)
         default: self = .corrupt(text)
         }
     }

@@ -24,8 +24,12 @@ extension RasterImage {
 
     /// Decodes every frame of a WebP file, still or animated, as Pillow does: through libwebp's
     /// animation decoder, which composites each frame onto the full canvas (disposal and blending
-    /// included). Frames are 8-bit RGBA when the file declares alpha, else RGB.
-    public static func frames(decodingWebP bytes: [UInt8]) throws(ImageCodingError) -> [RasterImage] {
+    /// included). Frames are 8-bit RGBA when the file declares alpha, else RGB. A canvas of more than
+    /// `maximumPixels`, or frames of more than `maximumTotalPixels` together, are refused before decoding.
+    public static func frames(
+        decodingWebP bytes: [UInt8], maximumPixels: Int = defaultMaximumPixels,
+        maximumTotalPixels: Int = defaultMaximumPixels
+    ) throws(ImageCodingError) -> [RasterImage] {
         var features = WebPBitstreamFeatures()
         let status = bytes.withUnsafeBufferPointer { WebPGetFeatures($0.baseAddress, $0.count, &features) }
         switch status {
@@ -36,6 +40,7 @@ extension RasterImage {
         default: throw .corrupt("invalid WebP data (libwebp status \(status.rawValue))")
         }
         let channels = features.has_alpha != 0 ? 4 : 3
+        try checkSize(ofWebP: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumTotalPixels)
         let decoded: Result<[RasterImage], ImageCodingError> = bytes.withUnsafeBufferPointer { buffer in
             var options = WebPAnimDecoderOptions()
             guard WebPAnimDecoderOptionsInit(&options) != 0 else { return .failure(.unsupported("libwebp version mismatch")) }
@@ -69,5 +74,31 @@ extension RasterImage {
             return frames.isEmpty ? .failure(.corrupt("the WebP file has no frames")) : .success(frames)
         }
         return try decoded.get()
+    }
+
+    /// The animation decoder allocates the whole canvas as it starts, and every frame is a canvas; the demuxer
+    /// reads the canvas size and the frame count from the container without decoding, so both are checked first.
+    private static func checkSize(
+        ofWebP bytes: [UInt8], maximumPixels: Int, maximumTotalPixels: Int
+    ) throws(ImageCodingError) {
+        let size: (width: UInt32, height: UInt32, frames: UInt32)? = bytes.withUnsafeBufferPointer { buffer in
+            var data = WebPData(bytes: buffer.baseAddress, size: buffer.count)
+            guard let demuxer = WebPDemux(&data) else { return nil }
+            defer { WebPDemuxDelete(demuxer) }
+            return (
+                WebPDemuxGetI(demuxer, WEBP_FF_CANVAS_WIDTH), WebPDemuxGetI(demuxer, WEBP_FF_CANVAS_HEIGHT),
+                max(1, WebPDemuxGetI(demuxer, WEBP_FF_FRAME_COUNT))
+            )
+        }
+        guard let size else { throw .corrupt("libwebp cannot read the WebP container") }
+        let canvas = Double(size.width) * Double(size.height)
+        guard canvas <= Double(maximumPixels) else {
+            throw .tooLarge("the canvas is \(size.width) x \(size.height) = \(Int(canvas)) pixels, more than the limit of \(maximumPixels)")
+        }
+        let total = canvas * Double(size.frames)
+        guard total <= Double(maximumTotalPixels) else {
+            throw .tooLarge(
+                "\(size.frames) frames of \(size.width) x \(size.height) are \(Int(total)) pixels, more than the limit of \(maximumTotalPixels)")
+        }
     }
 }

@@ -16,6 +16,8 @@ public struct RasterImage: Sendable, Equatable {
 
     /// Larger images are refused rather than allocated.
     public static let maximumDimension = 65_535
+    /// Width × height decoders accept unless told otherwise: ComfyUI's largest side, 16384, squared.
+    public static let defaultMaximumPixels = 16384 * 16384
 
     public init(
         width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16], textChunks: [PNGTextChunk] = [],

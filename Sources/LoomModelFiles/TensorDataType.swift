@@ -32,6 +32,15 @@ public enum TensorDataType: String, Sendable, CaseIterable, Hashable {
 
     public var isBlockQuantized: Bool { blockSize > 1 }
 
+    /// Whether the elements are real numbers (floats of any width, or ggml's quantised blocks of them), as a
+    /// network's weights must be; booleans and integers are not.
+    public var holdsRealNumbers: Bool {
+        switch self {
+        case .bool, .uint8, .int8, .int16, .uint16, .int32, .uint32, .int64, .uint64: false
+        default: true
+        }
+    }
+
     /// Elements per storage block: 1 for dense types.
     public var blockSize: Int {
         switch self {

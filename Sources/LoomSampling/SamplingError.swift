@@ -11,6 +11,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     /// An array (latent, noise, mask or model output) whose length is not the state's.
     case lengthMismatch(what: String, expected: Int, actual: Int)
     case invalidSteps(Int)
+    /// A denoise so small that the schedule it cuts from would exceed `Scheduler.maximumScheduleLength` steps.
+    case scheduleTooLong(steps: Int, denoise: Double)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
             "\(what) has \(actual) values where the latent has \(expected)"
         case .invalidSteps(let steps):
             "steps must be at least 1, not \(steps)"
+        case .scheduleTooLong(let steps, let denoise):
+            "denoise \(denoise) with \(steps) steps cuts from a schedule of more than \(Scheduler.maximumScheduleLength) steps"
         }
     }
 }

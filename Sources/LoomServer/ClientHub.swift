@@ -1,4 +1,5 @@
 import Foundation
+import Loom
 import Synchronization
 
 /// The connected WebSocket clients by `clientId`, so a prompt's messages reach only the client that submitted it
@@ -14,6 +15,8 @@ public final class ClientHub: Sendable {
     private struct Connection {
         var token: UInt64
         var continuation: AsyncStream<Frame>.Continuation
+        /// What the client announced in its `feature_flags` message.
+        var featureFlags: JSONObject = [:]
     }
 
     private struct State {
@@ -47,6 +50,19 @@ public final class ClientHub: Sendable {
             guard state.connections[clientID]?.token == token else { return }
             state.connections.removeValue(forKey: clientID)?.continuation.finish()
         }
+    }
+
+    /// Records the flags of a client's `feature_flags` handshake, unless a newer connection took over the id.
+    func setFeatureFlags(_ flags: JSONObject, for clientID: String, token: UInt64) {
+        state.withLock { state in
+            guard state.connections[clientID]?.token == token else { return }
+            state.connections[clientID]?.featureFlags = flags
+        }
+    }
+
+    /// Whether the client takes previews as PREVIEW_IMAGE_WITH_METADATA frames.
+    func supportsPreviewMetadata(_ clientID: String) -> Bool {
+        state.withLock { $0.connections[clientID]?.featureFlags["supports_preview_metadata"] == .bool(true) }
     }
 
     public func send(_ message: ServerMessage, to clientID: String) {

@@ -12,9 +12,15 @@ struct ConfinedPath {
 
     init(root: URL, subfolder: String, filename: String) throws(ServerError) {
         guard Self.isPlainName(filename) else {
-            throw .badRequest("invalid filename '\(filename)': it must be a plain file name, without folders or '..'")
+            throw .badRequest("invalid filename '\(filename.prefix(80))': it must be a plain file name, without folders or '..'")
         }
         let components = subfolder.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard filename.utf8.count <= Self.maximumNameBytes, subfolder.utf8.count <= Self.maximumSubfolderBytes,
+            components.allSatisfy({ $0.utf8.count <= Self.maximumNameBytes })
+        else {
+            throw .badRequest(
+                "the filename or subfolder is too long: at most \(Self.maximumNameBytes) bytes per name and \(Self.maximumSubfolderBytes) for the subfolder")
+        }
         guard !subfolder.hasPrefix("/"), components.allSatisfy(Self.isPlainName) else {
             throw .forbidden("subfolder '\(subfolder)' leads outside the \(root.lastPathComponent) folder")
         }
@@ -36,6 +42,10 @@ struct ConfinedPath {
             }
         }
     }
+
+    /// File systems take names of at most 255 bytes (NAME_MAX); paths stay well inside PATH_MAX.
+    static let maximumNameBytes = 255
+    static let maximumSubfolderBytes = 1024
 
     private static func isPlainName(_ name: String) -> Bool {
         !name.isEmpty && name != "." && !name.contains("..") && !name.contains("/") && !name.contains("\\")

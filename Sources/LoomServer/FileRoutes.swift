@@ -36,7 +36,7 @@ struct FileRoutes {
             MediaType.getMediaType(forExtension: path.url.pathExtension)?.description ?? "application/octet-stream"
         if encoding != .asStored {
             do {
-                if let encoded = try encoding.encode(try Self.decode(body)) { (body, mediaType) = encoded }
+                if let encoded = try encoding.encode(try decode(body)) { (body, mediaType) = encoded }
             } catch {
                 throw ServerError.badRequest("cannot re-encode '\(path.filename)': \(error)")
             }
@@ -76,8 +76,8 @@ struct FileRoutes {
         let image: RasterImage
         let alpha: RasterImage
         do {
-            image = try Self.decode([UInt8](try Data(contentsOf: original.url))).eightBit(channels: 4)
-            alpha = try Self.decode(mask).eightBit(channels: 4)
+            image = try decode([UInt8](try Data(contentsOf: original.url))).eightBit(channels: 4)
+            alpha = try decode(mask).eightBit(channels: 4)
         } catch {
             throw .badRequest("cannot read the image or the mask: \(error)")
         }
@@ -95,9 +95,12 @@ struct FileRoutes {
         }
     }
 
-    private static func decode(_ bytes: [UInt8]) throws -> RasterImage {
-        bytes.starts(with: [0xFF, 0xD8, 0xFF])
-            ? try RasterImage(decodingJPEG: bytes) : try RasterImage(decodingPNG: bytes)
+    /// A PNG or JPEG within the engine's pixel limit, checked from the header before decoding.
+    private func decode(_ bytes: [UInt8]) throws -> RasterImage {
+        let limit = server.engine.resources.limits.pixelsPerImage
+        return bytes.starts(with: [0xFF, 0xD8, 0xFF])
+            ? try RasterImage(decodingJPEG: bytes, maximumPixels: limit)
+            : try RasterImage(decodingPNG: bytes, maximumPixels: limit)
     }
 
     private static func imagePart(of form: MultipartForm) throws(ServerError) -> MultipartForm.Part {

@@ -20,12 +20,7 @@ struct InfoRoutes {
         routes.get("system_stats") { _, _ in
             Response.json(SystemStats.current(arguments: CommandLine.arguments))
         }
-        routes.get("features") { _, _ in
-            Response.json([
-                "supports_preview_metadata": false,
-                "max_upload_size": .int(server.configuration.maxUploadBytes),
-            ])
-        }
+        routes.get("features") { _, _ in Response.json(.object(FeatureFlags.server(server.configuration))) }
         // Loom has no embeddings or web extensions yet; clients expect the lists to exist.
         routes.get("embeddings") { _, _ in Response.json([]) }
         routes.get("extensions") { _, _ in Response.json([]) }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import Loom
@@ -11,8 +12,8 @@ import NIOCore
 /// Routes: `POST/GET /prompt`, `GET/POST /queue`, `GET /history[/{id}]`, `POST /history`, `POST /interrupt`,
 /// `POST /free`, `GET /object_info[/{class}]`, `GET /system_stats`, `/features`, `/embeddings`, `/extensions`,
 /// `/models[/{folder}]`, `GET /view`, `POST /upload/image|mask`, the web frontend's `/users`, `/settings`,
-/// `/userdata`, `/jobs[/{id}]`, `/i18n`, `/workflow_templates`, `/experiment/models`, and Loom's blocking `POST /run`. Prompts run
-/// one at a time in queue order on the shared engine.
+/// `/userdata`, `/jobs[/{id}[/cancel]]`, the frontend's model, `/internal` and extension routes, `/templates/*`, and
+/// Loom's blocking `POST /run`. Prompts run one at a time in queue order on the shared engine.
 public struct LoomServer: Sendable {
     public let engine: LoomEngine
     public let configuration: ServerConfiguration
@@ -20,6 +21,8 @@ public struct LoomServer: Sendable {
     public let clients: ClientHub
     public let imageFolders: any ImageFolders
     public let modelFolders: any ModelFolders
+    /// What the server logged lately, for `/internal/logs`.
+    public let logs: LogBuffer
     let logger: Logger
 
     /// Restores the queue and history saved under `configuration.directories.user`.
@@ -32,12 +35,19 @@ public struct LoomServer: Sendable {
         self.configuration = configuration
         self.imageFolders = imageFolders ?? configuration.directories
         self.modelFolders = modelFolders ?? ModelDirectories(modelsRoot: configuration.directories.models.path)
-        self.logger = logger
         let clients = ClientHub()
         self.clients = clients
+        let logs = LogBuffer { entries, subscribers in
+            let message = ServerMessage(type: "logs", data: ["entries": .array(entries.map(\.json)), "size": .null])
+            for client in subscribers { clients.send(message, to: client) }
+        }
+        self.logs = logs
+        self.logger = Logger(label: logger.label) { [handler = logger.handler, level = logger.logLevel] _ in
+            MultiplexLogHandler([handler, LogBuffer.Handler(buffer: logs, logLevel: level)])
+        }
         queue = PromptQueue(
             store: QueueStore(directory: configuration.directories.queueState), maxHistory: configuration.maxHistory,
-            logger: logger
+            logger: self.logger
         ) { remaining in
             clients.broadcast(.status(queueRemaining: remaining))
         }
@@ -50,11 +60,19 @@ public struct LoomServer: Sendable {
     ) -> some ApplicationProtocol {
         let router = Router()
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        router.add(middleware: MethodNotAllowedMiddleware())
         if let origin = configuration.corsOrigin {
             router.add(middleware: CORSHeaderMiddleware(allowedOrigin: origin))
-        } else {
-            router.add(middleware: LoopbackOriginMiddleware())
-            webSocketRouter.add(middleware: LoopbackOriginMiddleware())
+        }
+        let checksOrigin = configuration.corsOrigin == nil
+        router.add(middleware: HostOriginMiddleware(
+            listenHost: configuration.host, allowedHosts: configuration.allowedHosts, checksOrigin: checksOrigin))
+        webSocketRouter.add(middleware: HostOriginMiddleware(
+            listenHost: configuration.host, allowedHosts: configuration.allowedHosts, checksOrigin: checksOrigin))
+        if let token = configuration.authToken {
+            let frontEndRoot = configuration.frontEndRoot
+            router.add(middleware: TokenAuthMiddleware(token: token) { path in Self.isStaticFile(path, in: frontEndRoot) })
+            webSocketRouter.add(middleware: TokenAuthMiddleware(token: token))
         }
         if let frontEndRoot = configuration.frontEndRoot {
             router.add(middleware: FileMiddleware(frontEndRoot.path, searchForIndexHtml: true, logger: logger))
@@ -63,20 +81,50 @@ public struct LoomServer: Sendable {
         for group in [router.group(""), router.group("api")] {
             UserRoutes(server: self, store: userData).register(on: group)
             JobRoutes(server: self).register(on: group)
+            JobCancelRoutes(server: self).register(on: group)
             PromptRoutes(server: self).register(on: group)
             QueueRoutes(server: self).register(on: group)
             HistoryRoutes(server: self).register(on: group)
             InfoRoutes(server: self).register(on: group)
             FileRoutes(server: self).register(on: group)
+            ModelInfoRoutes(server: self).register(on: group)
+            InternalRoutes(server: self).register(on: group)
+            ExtensionRoutes(server: self).register(on: group)
         }
+        ExtensionRoutes(server: self).registerTemplates(on: router)
         WebSocketRoute(server: self).register(on: webSocketRouter)
+        let limits = configuration.connectionLimits
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: TimeAmount(limits.idleTimeout),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: limits.maxHeaderFieldSize, maxHeaderListSize: limits.maxHeaderListSize,
+                maxHeaderFieldCount: limits.maxHeaderFieldCount))
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let headTimeout = http1.idleTimeout ?? .seconds(60)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Loom"),
+            server: HTTPServerBuilder { responder in
+                GuardedServerChannel(
+                    base: HTTP1WebSocketUpgradeChannel(
+                        responder: responder, webSocketResponder: webSocketResponder, configuration: .init(http1: http1)),
+                    headTimeout: headTimeout)
+            },
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Loom",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             services: [PromptWorker(engine: engine, queue: queue, clients: clients, logger: logger)],
             onServerRunning: onServerRunning,
             logger: logger)
+    }
+
+    /// Whether `path` names a file of the web UI (the folder's `index.html` for a folder), which needs no token.
+    static func isStaticFile(_ path: String, in root: URL?) -> Bool {
+        guard let root, !path.contains(".."), let decoded = path.removingPercentEncoding else { return false }
+        var url = root.appendingPathComponent(String(decoded.drop { $0 == "/" }))
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return false }
+        if isDirectory.boolValue { url.appendPathComponent("index.html") }
+        return FileManager.default.fileExists(atPath: url.path)
     }
 
     /// Serves until the process receives SIGINT or SIGTERM; a running prompt is stopped and stays queued.

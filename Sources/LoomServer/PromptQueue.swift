@@ -17,7 +17,13 @@ public actor PromptQueue {
     private struct Pending {
         var item: QueuedPrompt
         var sequence: Int
+        /// Runs started, saved before each starts: one found on disk at start-up was running when the process died.
+        var attempts = 0
     }
+
+    /// Runs a prompt may start. One that was running when the process died runs once more; if the process dies
+    /// again it is recorded as failed, so a prompt that crashes Loom can never crash every restart.
+    static let maximumAttempts = 2
 
     private struct Running {
         var pending: Pending
@@ -60,10 +66,28 @@ public actor PromptQueue {
         historyOrder = saved.history.map(\.entry.prompt.id)
         nextHistorySequence = (saved.history.map(\.sequence).max() ?? -1) + 1
         // A prompt saved to history just before a crash may still have its pending file.
-        pending = saved.pending.filter { finished[$0.item.id] == nil }.map {
-            Pending(item: $0.item, sequence: $0.sequence)
+        var restored: [Pending] = []
+        for record in saved.pending where finished[record.item.id] == nil {
+            guard record.attempts < Self.maximumAttempts else {
+                let entry = Self.crashEntry(for: record.item, attempts: record.attempts)
+                logger.error("prompt \(record.item.id): \(Self.crashMessage(attempts: record.attempts))")
+                do {
+                    try store.saveHistory(entry, sequence: nextHistorySequence)
+                    store.removePending(record.item.id)
+                } catch {
+                    logger.error("\(error)")
+                }
+                nextHistorySequence += 1
+                history[record.item.id] = entry
+                historyOrder.append(record.item.id)
+                continue
+            }
+            if record.attempts > 0 {
+                logger.warning("prompt \(record.item.id) was running when Loom stopped; it runs once more")
+            }
+            restored.append(Pending(item: record.item, sequence: record.sequence, attempts: record.attempts))
         }
-        .sorted(by: Self.runsBefore)
+        pending = restored.sorted(by: Self.runsBefore)
         nextSequence = (saved.pending.map(\.sequence).max() ?? -1) + 1
         // Client-chosen numbers can be anything; only counter-sized ones move the counter on.
         let numbers = (saved.pending.map(\.item.number) + saved.history.map(\.entry.prompt.number)).map(abs).filter {
@@ -127,13 +151,40 @@ public actor PromptQueue {
         return .removedPending(id)
     }
 
+    /// How `cancel(_:)` dealt with a list of job ids.
+    public enum CancelOutcome: Sendable, Equatable {
+        /// Running prompts among the ids were interrupted and pending ones removed, listed in request order;
+        /// finished ones needed nothing.
+        case cancelled([String])
+        /// Ids neither queued, running nor finished; nothing was cancelled.
+        case unknown([String])
+    }
+
+    /// The jobs API's cancel: every id is checked first, and if any is unknown nothing is cancelled, so a
+    /// request never leaves the queue half cancelled.
+    public func cancel(_ ids: [String]) -> CancelOutcome {
+        let unknown = ids.filter { !contains($0) }
+        guard unknown.isEmpty else { return .unknown(unknown) }
+        var cancelled: [String] = []
+        for id in ids where history[id] == nil && !cancelled.contains(id) {
+            switch interrupt(id) {
+            case .interruptedRunning, .removedPending: cancelled.append(id)
+            case .notFound: break
+            }
+        }
+        return .cancelled(cancelled)
+    }
+
     // MARK: The worker's side
 
     /// The next prompt to run, waiting until there is one; nil once the server is shutting down.
     func next() async -> (prompt: QueuedPrompt, interruption: Interruption)? {
         while !isShuttingDown {
             if !pending.isEmpty {
-                let entry = pending.removeFirst()
+                var entry = pending.removeFirst()
+                // Durably marked as started before it runs: a crash during the run is then known at the next start.
+                entry.attempts += 1
+                save(entry)
                 let interruption = Interruption()
                 running = Running(pending: entry, interruption: interruption)
                 announce()
@@ -150,7 +201,11 @@ public actor PromptQueue {
         guard let current = running, current.pending.item.id == entry.prompt.id else { return false }
         running = nil
         if current.stoppedForShutdown, !entry.succeeded {
-            pending.insert(current.pending, at: 0)
+            // An orderly stop is no crash: the attempt does not count.
+            var stopped = current.pending
+            stopped.attempts -= 1
+            save(stopped)
+            pending.insert(stopped, at: 0)
             return false
         }
         let id = entry.prompt.id
@@ -236,10 +291,23 @@ public actor PromptQueue {
 
     private func save(_ entry: Pending) {
         do {
-            try store?.savePending(entry.item, sequence: entry.sequence)
+            try store?.savePending(entry.item, sequence: entry.sequence, attempts: entry.attempts)
         } catch {
             logger.error("\(error)")
         }
+    }
+
+    private static func crashMessage(attempts: Int) -> String {
+        "Loom stopped \(attempts) times while running this prompt (a crash, or the process was killed); it is not run again"
+    }
+
+    /// The history entry of a prompt that was running each time the process died: failed, with the reason.
+    private static func crashEntry(for item: QueuedPrompt, attempts: Int) -> HistoryEntry {
+        HistoryEntry(
+            prompt: item, outputs: [:], succeeded: false, completed: false,
+            messages: ServerMessage.failedBeforeRunning(
+                promptID: item.id, exceptionType: "ProcessCrash", message: crashMessage(attempts: attempts)
+            ).map(\.historyRecord))
     }
 
     private func removePending(where shouldRemove: (QueuedPrompt) -> Bool) {

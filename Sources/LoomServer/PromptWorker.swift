@@ -8,11 +8,6 @@ import Synchronization
 /// submitted it, and records how it ended. A failed or interrupted prompt never affects the next: each gets its own
 /// interruption, and the engine's cache holds only outputs of nodes that succeeded.
 struct PromptWorker: Service {
-    /// The events ComfyUI keeps in a history entry's `status.messages`.
-    static let historyMessageTypes: Set<String> = [
-        "execution_start", "execution_cached", "execution_success", "execution_error", "execution_interrupted",
-    ]
-
     let engine: LoomEngine
     let queue: PromptQueue
     let clients: ClientHub
@@ -33,8 +28,8 @@ struct PromptWorker: Service {
         let started = ContinuousClock.now
         let recorded = Mutex<[JSONValue]>([])
         let send: @Sendable (ServerMessage) -> Void = { [clients] message in
-            if Self.historyMessageTypes.contains(message.type) {
-                recorded.withLock { $0.append([.string(message.type), .object(message.data)]) }
+            if HistoryEntry.messageTypes.contains(message.type) {
+                recorded.withLock { $0.append(message.historyRecord) }
             }
             if let client = item.clientID { clients.send(message, to: client) }
         }
@@ -47,19 +42,22 @@ struct PromptWorker: Service {
                 // The end of the prompt is announced once its history entry is saved, so a client that reacts
                 // to it finds the entry.
                 if case .executing(_, nil, _) = event { return }
-                if case .preview(_, _, let image) = event {
-                    if let client = item.clientID, let frame = PreviewFrame(image) { clients.send(binary: frame.bytes, to: client) }
+                if case .preview(let promptID, let node, let image) = event {
+                    guard let client = item.clientID else { return }
+                    let frame = clients.supportsPreviewMetadata(client)
+                        ? PreviewFrame(image, promptID: promptID, node: node) : PreviewFrame(image)
+                    if let frame { clients.send(binary: frame.bytes, to: client) }
                     return
                 }
                 send(ServerMessage(event))
             }
-            entry = HistoryEntry(
-                prompt: item, outputs: Self.orderedOutputs(outcome), succeeded: outcome.succeeded,
-                completed: outcome.succeeded, messages: recorded.withLock { $0 })
+            entry = HistoryEntry(prompt: item, outcome: outcome, messages: recorded.withLock { $0 })
         } catch {
             // Queued prompts were valid when submitted; a restored one may no longer be (a file it names is gone).
-            send(ServerMessage(type: "execution_start", data: ["prompt_id": .string(item.id), "timestamp": Self.now]))
-            send(Self.invalidAtRunTime(item, error: error))
+            ServerMessage.failedBeforeRunning(
+                promptID: item.id, exceptionType: error is PromptValidationError ? "PromptValidationError" : "WorkflowFormatError",
+                message: "the prompt is no longer valid: \(error)"
+            ).forEach(send)
             entry = HistoryEntry(
                 prompt: item, outputs: [:], succeeded: false, completed: false, messages: recorded.withLock { $0 })
         }
@@ -73,14 +71,6 @@ struct PromptWorker: Service {
         logger.info(
             "Prompt \(item.id) \(entry.succeeded ? "executed" : "failed") in \(String(format: "%.2f", seconds)) seconds"
         )
-    }
-
-    /// Output node results in the order the nodes ran, as ComfyUI's history lists them.
-    private static func orderedOutputs(_ outcome: ExecutionOutcome) -> JSONObject {
-        let order = outcome.cachedNodes + outcome.executedNodes
-        let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        let ids = outcome.outputs.keys.sorted { (rank[$0] ?? .max, $0) < (rank[$1] ?? .max, $1) }
-        return JSONObject(ids.map { ($0, .object(outcome.outputs[$0]!)) })
     }
 
     private static func invalidAtRunTime(_ item: QueuedPrompt, error: any Error) -> ServerMessage {

@@ -5,7 +5,9 @@ import Loom
 /// into place), so a server that stops — or crashes — resumes its queued prompts and keeps its history.
 ///
 /// `pending/<prompt_id>.json` holds a prompt until it finishes, including while it runs, so one that was running
-/// when the server stopped runs again; `history/<prompt_id>.json` holds a finished prompt. `sequence` keeps order.
+/// when the server stopped runs again; `history/<prompt_id>.json` holds a finished prompt. `sequence` keeps order,
+/// and `attempts` counts the runs that started, written before each run begins, so a prompt that crashes the
+/// process is seen as such after the restart.
 public struct QueueStore: Sendable {
     public let directory: URL
 
@@ -16,8 +18,9 @@ public struct QueueStore: Sendable {
     var pendingDirectory: URL { directory.appendingPathComponent("pending", isDirectory: true) }
     var historyDirectory: URL { directory.appendingPathComponent("history", isDirectory: true) }
 
-    func savePending(_ item: QueuedPrompt, sequence: Int) throws(QueueStoreError) {
-        try write(["sequence": .int(sequence), "item": item.json], to: pendingDirectory, id: item.id)
+    func savePending(_ item: QueuedPrompt, sequence: Int, attempts: Int = 0) throws(QueueStoreError) {
+        try write(
+            ["sequence": .int(sequence), "item": item.json, "attempts": .int(attempts)], to: pendingDirectory, id: item.id)
     }
 
     func saveHistory(_ entry: HistoryEntry, sequence: Int) throws(QueueStoreError) {
@@ -35,17 +38,17 @@ public struct QueueStore: Sendable {
     /// Pending prompts and history entries with their sequence numbers; files that cannot be read are reported,
     /// not fatal, so one damaged file never keeps the server from starting.
     func load() -> (
-        pending: [(sequence: Int, item: QueuedPrompt)], history: [(sequence: Int, entry: HistoryEntry)],
+        pending: [(sequence: Int, item: QueuedPrompt, attempts: Int)], history: [(sequence: Int, entry: HistoryEntry)],
         problems: [String]
     ) {
         var problems: [String] = []
         let pending = records(in: pendingDirectory, problems: &problems) { json throws(QueueStoreError) in
-            try QueuedPrompt(json: json["item"] ?? .null)
+            (try QueuedPrompt(json: json["item"] ?? .null), json["attempts"]?.intValue ?? 0)
         }
         let history = records(in: historyDirectory, problems: &problems) { json throws(QueueStoreError) in
             try HistoryEntry(json: json["entry"] ?? .null)
         }
-        return (pending.map { ($0.0, $0.1) }, history.map { ($0.0, $0.1) }, problems)
+        return (pending.map { ($0.0, $0.1.0, $0.1.1) }, history.map { ($0.0, $0.1) }, problems)
     }
 
     private func records<T>(

@@ -14,6 +14,15 @@ public struct ServerConfiguration: Sendable {
     public var frontEndRoot: URL?
     /// Finished prompts kept in the history, oldest dropped first.
     public var maxHistory: Int
+    /// The `templates` folders of the installed `comfyui-workflow-templates` packages, served at `/templates`.
+    public var templateRoots: [URL] = []
+    /// When set, every request but those for the web UI's static files must carry this token (see
+    /// `TokenAuthMiddleware`).
+    public var authToken: String?
+    /// Names besides loopback and the listen address that requests may give as `Host` (and `Origin`): the
+    /// machine's DNS names, a reverse proxy's.
+    public var allowedHosts: [String] = []
+    public var connectionLimits = ConnectionLimits()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8188, directories: ServerDirectories,
@@ -27,5 +36,13 @@ public struct ServerConfiguration: Sendable {
         self.corsOrigin = corsOrigin
         self.frontEndRoot = frontEndRoot
         self.maxHistory = maxHistory
+    }
+
+    /// Whether only this machine can reach the server.
+    public var listensOnLoopbackOnly: Bool { Self.isLoopback(host) }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare.hasPrefix("127.") || bare == "::1"
     }
 }

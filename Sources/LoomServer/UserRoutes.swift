@@ -78,12 +78,6 @@ struct UserRoutes {
             }
             return Response.json(try await info(relative, request: request))
         }
-        routes.get("i18n") { _, _ in Response.json([:]) }
-        routes.get("workflow_templates") { _, _ in Response.json([:]) }
-        routes.get("global_subgraphs") { _, _ in Response.json([:]) }
-        routes.get("experiment/models") { _, _ in
-            Response.json(.array(server.modelFolders.folderNames.map { ["name": .string($0), "folders": []] }))
-        }
     }
 
     /// `?dir=&recurse=&full_info=&split=`: the files under a user folder, 404 when it does not exist.

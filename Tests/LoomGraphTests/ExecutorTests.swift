@@ -32,10 +32,14 @@ final class EventLog: Sendable {
         #expect(outcome.succeeded)
         #expect(outcome.outputs["3"]?["values"] == ["5"])
         #expect(outcome.executedNodes == ["1", "2", "3"])
+        // Each node's progress starts before it is announced and finishes after its output, as in ComfyUI.
         #expect(log.types == [
-            "execution_start", "execution_cached", "executing", "executing", "executing", "executed",
+            "execution_start", "execution_cached", "progress_state", "executing", "progress_state",
+            "progress_state", "executing", "progress_state", "progress_state", "executing", "executed", "progress_state",
             "execution_success", "executing",
         ])
+        guard case .progressState(_, let nodes) = log.all[11] else { Issue.record("no final progress_state"); return }
+        #expect(nodes.map(\.node) == ["1", "2", "3"] && nodes.allSatisfy { $0.state == .finished && $0.value == $0.max })
     }
 
     @Test func secondIdenticalRunExecutesNothing() async throws {

@@ -17,6 +17,13 @@ import Testing
         #expect(try JSONValue(parsing: value.jsonText()) == value)
     }
 
+    @Test func integersUpTo64UnsignedBitsStayExact() throws {
+        #expect(try JSONValue(parsing: "18446744073709551615") == .unsignedInt(.max))
+        #expect(try JSONValue(parsing: "[9223372036854775808]").jsonText(indent: nil) == "[9223372036854775808]")
+        #expect(try JSONValue(parsing: "-9223372036854775808") == .int(.min))
+        #expect(try JSONValue(parsing: "18446744073709551616") == .double(18446744073709551616))
+    }
+
     @Test func acceptsPythonNaN() throws {
         let value = try JSONValue(parsing: "[NaN, -Infinity]")
         #expect(value.arrayValue?[0].doubleValue?.isNaN == true)

@@ -11,6 +11,14 @@ struct TestIntSource: Node {
     }
 }
 
+/// ComfyUI's seed widget (0...2⁶⁴−1); outputs the seed as the node receives it.
+struct TestSeed: Node {
+    static let schema = NodeSchema(name: "TestSeed", category: "test", inputs: [.seed("seed")], outputs: [OutputSpec("INT")])
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        NodeResult([try inputs("seed", as: Int.self)])
+    }
+}
+
 struct TestAdd: Node {
     static let schema = NodeSchema(
         name: "TestAdd", category: "test",
@@ -111,7 +119,7 @@ struct TestVolatile: Node {
 
 let testRegistry = NodeRegistry([
     TestIntSource.self, TestAdd.self, TestOutput.self, TestLazySwitch.self, TestFail.self,
-    TestCustomValidation.self, TestIntList.self, TestSumList.self, TestVolatile.self,
+    TestCustomValidation.self, TestIntList.self, TestSumList.self, TestVolatile.self, TestSeed.self,
 ])
 
 /// Builds API-format prompts in tests.

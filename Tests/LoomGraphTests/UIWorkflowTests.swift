@@ -43,6 +43,34 @@ func fixture(_ name: String) throws -> JSONValue {
         return registry
     }
 
+    /// Twelve levels of subgraphs with ten instances of the next level each would flatten to 10¹² nodes.
+    @Test func subgraphFanOutIsBounded() throws {
+        func definition(_ level: Int) -> JSONValue {
+            let inner: [JSONValue] = level == 12
+                ? [["id": 1, "type": "TestIntSource", "widgets_values": [1]]]
+                : (1...10).map { .object(["id": .int($0), "type": .string("level-\(level + 1)")]) }
+            return ["id": .string("level-\(level)"), "name": .string("level \(level)"), "nodes": .array(inner), "links": []]
+        }
+        let json: JSONValue = [
+            "nodes": [["id": 1, "type": "level-1"]], "links": [],
+            "definitions": ["subgraphs": .array((1...12).map(definition))],
+        ]
+        let workflow = try UIWorkflow(json: json)
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(throws: WorkflowFormatError.self) { try UIWorkflowConverter(registry: registry).prompt(from: workflow) }
+        #expect(clock.now - start < .seconds(5))
+    }
+
+    @Test func nodeIDsBeyond64BitsAreErrors() throws {
+        for id in ["1e300", "-1e19", "1.5"] {
+            let json = try JSONValue(parsing: #"{"nodes": [{"id": \#(id), "type": "TestIntSource", "widgets_values": [1]}], "links": []}"#)
+            #expect(throws: WorkflowFormatError.self, "\(id)") { try UIWorkflow(json: json) }
+        }
+        let big = try UIWorkflow(json: JSONValue(parsing: #"{"nodes": [{"id": 18446744073709551615, "type": "TestIntSource", "widgets_values": [1]}], "links": []}"#))
+        #expect(try UIWorkflowConverter(registry: registry).prompt(from: big).ids == ["18446744073709551615"])
+    }
+
     @Test func flattensSubgraphsAndResolvesVirtualNodes() throws {
         let workflow = try UIWorkflow(json: fixture("ui-subgraph-workflow.json"))
         let prompt = try UIWorkflowConverter(registry: registry).prompt(from: workflow)

@@ -73,6 +73,52 @@ import Testing
         }
     }
 
+    /// Python's `int()` has no upper limit, so numbers beyond 64 bits are range errors, never a trap.
+    @Test func integersBeyond64BitsAreRangeErrors() throws {
+        let hugeDigits = "1000000000000000052504760255204420248704468581108159154915854115511802457988908195786371375080447864043704443832883878176942523235360430575644792184786706982848387200926575803737830233794788090059368953234970799945081119038967640880074652742780142494579258788820056842838115669472196386865459400540160"
+        for (text, type, message) in [
+            ("1e19", "value_bigger_than_max", "Value 10000000000000000000 bigger than max of 1000"),
+            ("9.3e18", "value_bigger_than_max", "Value 9300000000000000000 bigger than max of 1000"),
+            ("18446744073709551615", "value_bigger_than_max", "Value 18446744073709551615 bigger than max of 1000"),
+            ("1e300", "value_bigger_than_max", "Value \(hugeDigits) bigger than max of 1000"),
+            ("-1e300", "value_smaller_than_min", "Value -\(hugeDigits) smaller than min of -1000"),
+            ("\"99999999999999999999999\"", "value_bigger_than_max", "Value 99999999999999999999999 bigger than max of 1000"),
+            ("\"-9_223_372_036_854_775_809\"", "value_smaller_than_min", "Value -9223372036854775809 smaller than min of -1000"),
+            ("Infinity", "invalid_input_type", "Failed to convert an input value to a INT value"),
+        ] {
+            let prompt = try Prompt(parsing: #"{"1": {"class_type": "TestIntSource", "inputs": {"value": \#(text)}}, "2": {"class_type": "TestOutput", "inputs": {"value": ["1", 0]}}}"#)
+            do {
+                _ = try validator.validate(prompt)
+                Issue.record("\(text) should be rejected")
+            } catch {
+                let issue = try #require(error.nodeErrors["1"]?.errors.first)
+                #expect(issue.type == type, "\(text)")
+                #expect(issue.message == message, "\(text)")
+            }
+        }
+        // Without declared bounds a value beyond 64 bits cannot reach the node.
+        let unbounded = Prompt(nodes: [node("1", "TestVolatile", [("value", literal(1e300))]), node("2", "TestOutput", [("value", link("1"))])])
+        #expect(throws: PromptValidationError.self) { try validator.validate(unbounded) }
+    }
+
+    /// ComfyUI's seeds span 0...0xffffffffffffffff; those above Int.max reach the node as their bit pattern.
+    @Test func seedsSpanUnsigned64Bits() async throws {
+        let text = #"{"1": {"class_type": "TestSeed", "inputs": {"seed": 18446744073709551615}}, "2": {"class_type": "TestOutput", "inputs": {"value": ["1", 0]}}}"#
+        let validated = try validator.validate(Prompt(parsing: text))
+        let outcome = await Executor(registry: testRegistry).run(validated)
+        #expect(outcome.outputs["2"]?["values"] == ["-1"], "the bit pattern of 2⁶⁴−1")
+
+        let beyond = try Prompt(parsing: text.replacingOccurrences(of: "18446744073709551615", with: "18446744073709551616"))
+        do {
+            _ = try validator.validate(beyond)
+            Issue.record("2⁶⁴ is beyond a seed")
+        } catch {
+            #expect(error.nodeErrors["1"]?.errors.first?.message == "Value 18446744073709551616 bigger than max of 18446744073709551615")
+        }
+        let info = TestSeed.schema.inputs[0].objectInfo(files: nil)
+        #expect(info.arrayValue?[1]["max"]?.jsonText() == "18446744073709551615")
+    }
+
     @Test func integerStringsAndFloatsCoerceLikePython() throws {
         let prompt = Prompt(nodes: [
             node("1", "TestIntSource", [("value", literal("12"))]), node("2", "TestOutput", [("value", link("1"))]),

@@ -4,6 +4,22 @@ import Testing
 @Suite struct YAMLWorkflowTests {
     let format = YAMLWorkflowFormat(registry: UIWorkflowTests().registry)
 
+    /// Nine levels of ten aliases each name 10⁹ values in a few hundred bytes; reading stops at a budget.
+    @Test func aliasBombInsideANodeIsRefused() throws {
+        var yaml = "show:\n  node: TestOutput\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 {
+            yaml += "  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        #expect(yaml.utf8.count < 1000)
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(throws: WorkflowFormatError.self) { try format.prompt(fromYAML: yaml) }
+        #expect(clock.now - start < .seconds(10))
+        // A modest reuse of an anchor still reads.
+        let reuse = "a:\n  node: TestOutput\n  value: &v [1, 2]\n  copy: *v\n"
+        #expect(try format.prompt(fromYAML: reuse)["a"]?[input: "copy"] == .literal([1, 2]))
+    }
+
     @Test func readsNamedNodesLinksAndDefaults() throws {
         let yaml = """
             # A hand-written graph.

@@ -224,4 +224,20 @@ private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         deep.add(key: "deep", type: 9, value: value)
         #expect(try failure(deep)?.message.contains("nest") == true)
     }
+
+    /// A byte in the file becomes a value of tens of bytes in memory; a count of values bounds the metadata.
+    @Test func metadataArraysAreBoundedInValuesNotBytes() throws {
+        var builder = GGUFBuilder()
+        let count = GGUFReader.maximumMetadataValues + 1
+        builder.add(key: "bytes", type: 9, value: le(UInt32(0)) + le(UInt64(count)) + [UInt8](repeating: 7, count: count))
+        let error = try failure(builder)
+        #expect(error?.kind == .unsupported)
+        #expect(error?.message.contains("more than \(GGUFReader.maximumMetadataValues) values") == true)
+
+        var split = GGUFBuilder()
+        for index in 0..<2 {
+            split.add(key: "half\(index)", type: 9, value: le(UInt32(0)) + le(UInt64(count / 2)) + [UInt8](repeating: 7, count: count / 2))
+        }
+        #expect(try failure(split)?.kind == .unsupported, "the bound is over the whole file")
+    }
 }

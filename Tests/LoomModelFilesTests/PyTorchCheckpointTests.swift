@@ -102,7 +102,38 @@ import Testing
         pickle += [UInt8](repeating: 0x85, count: 100_000)  // TUPLE1 around the previous value, again and again
         pickle += [UInt8(ascii: ".")]
         let error = #expect(throws: ModelFileError.self) { try open(pickle: pickle) }
-        #expect(error?.message.contains("nest") == true)
+        #expect(error?.message.contains("holds a tuple, not a state dict") == true)
+    }
+
+    /// A list is memoised, placed in its parent and only then filled, 100,000 times over: nesting grows after
+    /// every container was checked, so freeing the chain must not recurse.
+    @Test func memoisedChainsAreFreedWithoutRecursion() throws {
+        func memoGet(_ index: Int) -> [UInt8] { [UInt8(ascii: "j")] + withUnsafeBytes(of: UInt32(index).littleEndian, Array.init) }
+        var pickle: [UInt8] = [0x80, 0x04, UInt8(ascii: "]"), 0x94]
+        for index in 1...100_000 {
+            // push the previous list, make a new one, memoise it, append it to the previous, pop the previous
+            pickle += memoGet(index - 1) + [UInt8(ascii: "]"), 0x94, UInt8(ascii: "a"), UInt8(ascii: "0")]
+        }
+        pickle += [UInt8(ascii: ".")]
+        let error = #expect(throws: ModelFileError.self) { try open(pickle: pickle) }
+        #expect(error?.message.contains("holds a list, not a state dict") == true)
+    }
+
+    /// Sixteen levels of dicts whose ten keys all name the same dict below would name 10¹⁶ entries.
+    @Test func sharedDictsAreWalkedWithinABudget() throws {
+        func memoGet(_ index: Int) -> [UInt8] { [UInt8(ascii: "j")] + withUnsafeBytes(of: UInt32(index).littleEndian, Array.init) }
+        var pickle: [UInt8] = [0x80, 0x04, UInt8(ascii: "}"), 0x94, UInt8(ascii: "0")]
+        for level in 1...16 {
+            pickle += [UInt8(ascii: "}"), UInt8(ascii: "(")]
+            for key in 0..<10 { pickle += [0x8C, 1, UInt8(ascii: "a") + UInt8(key)] + memoGet(level - 1) }
+            pickle += [UInt8(ascii: "u"), 0x94, UInt8(ascii: "0")]
+        }
+        pickle += memoGet(16) + [UInt8(ascii: ".")]
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = #expect(throws: ModelFileError.self) { try open(pickle: pickle) }
+        #expect(error?.message.contains("more than \(PyTorchCheckpointReader.maximumStateDictEntries) entries") == true)
+        #expect(clock.now - start < .seconds(10))
     }
 
     @Test func nonDictionaryRootIsUnsupported() throws {

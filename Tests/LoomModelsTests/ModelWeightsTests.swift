@@ -46,4 +46,24 @@ enum ModelFixtures {
         #expect(error?.description.contains("flux-dev-tiny.safetensors") == true)
         #expect(error?.description.contains("[16, 32]") == true)
     }
+
+    /// PyTorch would cast booleans and bytes into a float parameter; a weight stored that way is a broken file.
+    @Test func booleanAndIntegerWeightsAreRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-weights-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("ints.safetensors")
+        try SafetensorsWriting.write([
+            .init(name: "flag.weight", dataType: .bool, shape: [2, 2], bytes: [1, 0, 0, 1]),
+            .init(name: "byte.weight", dataType: .uint8, shape: [2, 2], bytes: [1, 2, 3, 4]),
+            .init(name: "real.weight", dataType: .float32, shape: [1], bytes: [0, 0, 128, 63]),
+        ], to: url)
+        let weights = ModelWeights(file: try ModelFile.open(path: url.path), context: try ComputeDevice.processDefault.context())
+        for name in ["flag", "byte"] {
+            let error = #expect(throws: ModelLoadingError.self) { try weights.linear(name) }
+            #expect(error?.description.contains("weights must be floating point") == true, "\(name)")
+            #expect(throws: ModelLoadingError.self) { try weights.floats(name + ".weight") }
+        }
+        #expect(try weights.floats("real.weight") == [1])
+    }
 }

@@ -96,5 +96,46 @@ import Testing
             try await Self.run(SimpleMathPlus.self, ["value": "a", "a": "twelve"])
         }
     }
+
+    /// A literal list is a Python list to the node; other literals are named as values, not as Swift types.
+    @Test func simpleMathTakesLiteralListsAndNamesOtherValues() async throws {
+        let result = try await Self.run(SimpleMathPlus.self, ["value": "a[1] + len(a)", "a": JSONValue.array([2.5, 3])])
+        #expect(result.outputs[0] as? Int == 5)
+        do {
+            _ = try await Self.run(SimpleMathPlus.self, ["value": "a", "a": JSONValue.object(["x": 2.5])])
+            Issue.record("an object evaluated")
+        } catch let error as NodeError {
+            #expect(error.message == #"a: the literal {"x": 2.5} cannot be used in an expression"#)
+        }
+    }
+
+    /// Hostile expressions end in an error, never a stack overflow, a trap or an exhausted machine.
+    @Test func simpleMathBoundsDepthSizeAndOverflow() async throws {
+        let deep = 100_000
+        for (expression, fragment) in [
+            (String(repeating: "(", count: deep) + "1" + String(repeating: ")", count: deep), "nests deeper than 100"),
+            (String(repeating: "-", count: deep) + "1", "nests deeper than 100"),
+            (String(repeating: "not ", count: deep) + "1", "nests deeper than 100"),
+            (String(repeating: "2**", count: deep) + "1", "nests deeper than 100"),
+            (String(repeating: "1+", count: deep) + "1", "more than 2000 operations"),
+            ("max(" + String(repeating: "1,", count: deep) + "1)", "more than 2000 operations"),
+            ("round(9223372036854775807, -1)", "integer result too large"),
+            ("round(-9223372036854775807 - 1, -1)", "integer result too large"),
+            ("a * 1000000 + a * 1000000", "more than 1048576 elements"),
+        ] {
+            do {
+                let result = try await Self.run(SimpleMathPlus.self, ["value": expression, "a": Mask(batchCount: 1, height: 2, width: 2, values: [0, 0, 0, 0])])
+                Issue.record("'\(expression.prefix(40))' evaluated to \(result.outputs)")
+            } catch let error as NodeError {
+                #expect(error.message.contains(fragment), "\(error.message.prefix(200))")
+            }
+        }
+        let rounded = try await Self.run(SimpleMathPlus.self, ["value": "round(9223372036854775794, -1)"])
+        #expect(rounded.outputs[0] as? Int == 9_223_372_036_854_775_790)
+        let halfEven = try await Self.run(SimpleMathPlus.self, ["value": "round(-25, -1)"])
+        #expect(halfEven.outputs[0] as? Int == -20)
+        let largest = try await Self.run(SimpleMathPlus.self, ["value": "round(-9223372036854775807, -18)"])
+        #expect(largest.outputs[0] as? Int == -9_000_000_000_000_000_000)
+    }
 }
 

@@ -78,7 +78,7 @@ import Testing
     @Test func rangesMatchComfyUI() {
         func range(_ type: any Node.Type, _ name: String) -> String {
             switch type.schema.input(named: name)?.kind {
-            case .int(let o): "\(o.min.map(String.init) ?? "-")...\(o.max.map(String.init) ?? "-")/\(o.step)"
+            case .int(let o): "\(o.min?.description ?? "-")...\(o.max?.description ?? "-")/\(o.step)"
             case .float(let o): "\(o.min.map { String($0) } ?? "-")...\(o.max.map { String($0) } ?? "-")/\(o.step)"
             default: "not a number"
             }

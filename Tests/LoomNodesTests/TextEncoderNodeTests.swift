@@ -135,14 +135,48 @@ import Testing
         #expect(zeroEntries[0].concatMask == entry.concatMask)
     }
 
-    @Test func missingT5TokenizerSaysWhereToPutIt() async throws {
+    /// The golden T5 embeds 1,024 tokens: the bundled T5 v1.1 tokenizer cannot serve it.
+    @Test func aT5WithAnotherVocabularyAndNoTokenizerSaysWhereToPutIt() async throws {
         let install = try Install(withTokenizer: false)
         defer { install.remove() }
         let error = await #expect(throws: T5TokenizerError.self) { try await install.loadFlux() }
         let message = error?.description ?? ""
+        #expect(message.contains("1024") && message.contains("32100"))
         #expect(message.contains("put tokenizer.json"))
         #expect(message.contains(install.textEncoders))
         #expect(message.contains("comfy/text_encoders/t5_tokenizer"))
+    }
+
+    /// A ComfyUI user's models folder: t5xxl_fp16.safetensors and clip_l.safetensors, no tokenizer file
+    /// anywhere. The default T5 has T5's real 32,128-token embedding; the bundled tokenizer serves it,
+    /// exactly as the same vocabulary does when a user puts its spiece.model beside the model.
+    @Test func aModelsFolderWithOnlyTheT5FileLoadsAndEncodes() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let textEncoders = temporary.folders.base + "/models/text_encoders"
+        try FileManager.default.createDirectory(atPath: textEncoders, withIntermediateDirectories: true)
+        let defaults = Self.fixtures.deletingLastPathComponent().appendingPathComponent("graphs/models/text_encoders")
+        for name in ["t5xxl_fp16.safetensors", "clip_l.safetensors"] {
+            try FileManager.default.copyItem(atPath: defaults.appendingPathComponent(name).resolvingSymlinksInPath().path, toPath: textEncoders + "/" + name)
+        }
+        let resources = Resources()
+        FolderPaths(base: temporary.folders.base, models: ModelDirectories(modelsRoot: temporary.folders.base + "/models")).register(in: resources)
+        let context = NodeContext(nodeID: "1", promptID: "p", resources: resources)
+        func encode(_ text: String) async throws -> Conditioning.Entry {
+            let inputs = NodeInputs(["clip_name1": "t5xxl_fp16.safetensors", "clip_name2": "clip_l.safetensors", "type": "flux"])
+            let clip = try #require(try await DualCLIPLoader().execute(inputs, context: context).outputs.first as? TextEncoder)
+            let result = try await CLIPTextEncode().execute(NodeInputs(["text": text, "clip": clip]), context: context)
+            return try #require((result.outputs.first as? Conditioning)?.entries.first)
+        }
+        let prompt = "a photo of a cat wearing a tiny wizard hat, golden hour"
+        let bundled = try await encode(prompt)
+        #expect(bundled.crossAttention.shape == [1, 256, 16])
+        #expect(bundled.crossAttention.values.allSatisfy { $0.isFinite })
+        #expect(try await encode("a photo of a dog").crossAttention != bundled.crossAttention)
+
+        let spiece = Self.fixtures.deletingLastPathComponent().appendingPathComponent("Sources/LoomText/Resources/t5-v1_1-spiece.model.gz")
+        try Data(try Gzip.decompress([UInt8](try Data(contentsOf: spiece)))).write(to: URL(fileURLWithPath: textEncoders + "/spiece.model"))
+        #expect(try await encode(prompt).crossAttention == bundled.crossAttention)
     }
 
     @Test func tokenizerInAComfyUIInstallIsFound() async throws {

@@ -68,7 +68,7 @@ extension KSampling {
     ) async throws -> [Float] {
         guard steps >= 1 else { throw SamplingError.invalidSteps(steps) }
         let noise = try initialNoise(count: latent.count, batchSize: batchSize, batchIndex: batchIndex)
-        guard let sigmas = sigmas(), !sigmas.isEmpty else { return latent }
+        guard let sigmas = try sigmas(), !sigmas.isEmpty else { return latent }
         return try await SamplerRun(modelSampling: modelSampling, sampler: sampler, seed: seed)
             .sample(latent: latent, noise: noise, sigmas: sigmas, mask: mask, model: model, onStep: onStep).samples
     }

@@ -22,19 +22,19 @@ import Testing
         let advanced = KSampling(
             modelSampling: FluxModelSampling(), sampler: .euler, scheduler: .simple, steps: 4, seed: 3,
             addsNoise: true, startStep: 4, endStep: 10000, returnsWithLeftoverNoise: false)
-        #expect(advanced.sigmas() == nil)
+        #expect(try advanced.sigmas() == nil)
         let output = try await advanced.sample(latent: latent, model: { x, _ in x })
         #expect(output == latent)
     }
 
-    @Test func leftoverNoiseKeepsTheLastSigmaUnlessForcedToZero() {
-        func sigmas(leftover: Bool) -> [Float]? {
-            KSampling(modelSampling: FluxModelSampling(), sampler: .euler, scheduler: .simple, steps: 8, seed: 0,
+    @Test func leftoverNoiseKeepsTheLastSigmaUnlessForcedToZero() throws {
+        func sigmas(leftover: Bool) throws -> [Float]? {
+            try KSampling(modelSampling: FluxModelSampling(), sampler: .euler, scheduler: .simple, steps: 8, seed: 0,
                       addsNoise: true, startStep: 2, endStep: 5, returnsWithLeftoverNoise: leftover).sigmas()
         }
         let full = Scheduler.simple.sigmas(steps: 8, modelSampling: FluxModelSampling())
-        #expect(sigmas(leftover: true) == Array(full[2...5]))
-        #expect(sigmas(leftover: false) == Array(full[2...4]) + [0])
+        #expect(try sigmas(leftover: true) == Array(full[2...5]))
+        #expect(try sigmas(leftover: false) == Array(full[2...4]) + [0])
     }
 
     @Test func rejectsAMaskOfTheWrongSize() async {
@@ -167,24 +167,30 @@ import Testing
         #expect(message.contains("er_sde") && message.contains("res_multistep"))
     }
 
-    @Test func penultimateSigmaIsDroppedForMidpointSamplers() {
+    @Test func penultimateSigmaIsDroppedForMidpointSamplers() throws {
         let sampling = FluxModelSampling()
         let plain = Scheduler.simple.sigmas(steps: 5, modelSampling: sampling)
-        let dropped = Scheduler.simple.sigmas(steps: 4, denoise: 1, sampler: .dpm2, modelSampling: sampling)
+        let dropped = try Scheduler.simple.sigmas(steps: 4, denoise: 1, sampler: .dpm2, modelSampling: sampling)
         #expect(dropped == Array(plain.prefix(4)) + [0])
-        #expect(Scheduler.simple.sigmas(steps: 4, denoise: 1, sampler: .euler, modelSampling: sampling)
+        #expect(try Scheduler.simple.sigmas(steps: 4, denoise: 1, sampler: .euler, modelSampling: sampling)
             == Scheduler.simple.sigmas(steps: 4, modelSampling: sampling))
     }
 
-    @Test func basicSchedulerKeepsTheTailForPartialDenoise() {
+    @Test func basicSchedulerKeepsTheTailForPartialDenoise() throws {
         let sampling = FluxModelSampling()
         let full = Scheduler.beta.sigmas(steps: 10, modelSampling: sampling)
-        #expect(Scheduler.beta.sigmas(steps: 5, denoise: 0.5, modelSampling: sampling) == Array(full.suffix(6)))
-        #expect(Scheduler.beta.sigmas(steps: 5, denoise: 1, modelSampling: sampling)
+        #expect(try Scheduler.beta.sigmas(steps: 5, denoise: 0.5, modelSampling: sampling) == Array(full.suffix(6)))
+        #expect(try Scheduler.beta.sigmas(steps: 5, denoise: 1, modelSampling: sampling)
             == Scheduler.beta.sigmas(steps: 5, modelSampling: sampling))
-        #expect(Scheduler.beta.sigmas(steps: 5, denoise: 0, modelSampling: sampling).isEmpty)
+        #expect(try Scheduler.beta.sigmas(steps: 5, denoise: 0, modelSampling: sampling).isEmpty)
         // KSampler counts 0.99995 as a full denoise; BasicScheduler does not.
-        #expect(Scheduler.beta.sigmas(steps: 5, denoise: 0.99995, sampler: .euler, modelSampling: sampling).count == 6)
+        #expect(try Scheduler.beta.sigmas(steps: 5, denoise: 0.99995, sampler: .euler, modelSampling: sampling).count == 6)
+        // A denoise just above 0 would ask for an unbounded schedule (`int(steps / denoise)` overflows).
+        for denoise in [5e-324, 1e-300, 1e-6] {
+            #expect(throws: SamplingError.scheduleTooLong(steps: 10, denoise: denoise)) {
+                try Scheduler.simple.sigmas(steps: 10, denoise: denoise, modelSampling: sampling)
+            }
+        }
     }
 }
 

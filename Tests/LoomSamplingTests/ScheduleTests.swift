@@ -38,7 +38,7 @@ import Testing
             let scheduler = try Scheduler(named: record.string("scheduler"))
             let sampler = try SamplerName(named: record.string("sampler"))
             let sampling = SamplingFixtures.modelSampling(named: record.string("model_sampling"))
-            let sigmas = scheduler.sigmas(
+            let sigmas = try scheduler.sigmas(
                 steps: record.int("steps"), denoise: record.double("denoise"), sampler: sampler, modelSampling: sampling)
             let expected = record.floats("sigmas")
             let label = "\(record.string("model_sampling")) \(scheduler.rawValue) \(sampler.rawValue) steps \(record.int("steps")) denoise \(record.double("denoise"))"

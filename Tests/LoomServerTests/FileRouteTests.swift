@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import ImagingTestSupport
 import Loom
+import LoomImaging
 import LoomServer
 import Testing
 
@@ -118,6 +120,40 @@ struct FileRouteTests {
             #expect(
                 !FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("input/big.png").path))
             #expect(try await Self.upload(server, [("image", "small.png", Data(count: 100))]).status == .ok)
+        }
+    }
+
+    @Test("names longer than the file system takes are a 400, not a 500")
+    func longNames() async throws {
+        try await TestServer.run { (server) async throws -> Void in
+            let bytes = Data([1, 2, 3])
+            let long = String(repeating: "n", count: 300) + ".png"
+            #expect(try await Self.upload(server, [("image", long, bytes)]).status == .badRequest)
+            #expect(
+                try await Self.upload(server, [("image", "a.png", bytes), ("subfolder", nil, Data(String(repeating: "d", count: 300).utf8))])
+                    .status == .badRequest)
+            #expect(try await server.get("/view?filename=\(long)").status == .badRequest)
+            // A name that fits, but not with " (1)" added, is refused rather than failing to write.
+            let edge = String(repeating: "e", count: 251) + ".png"
+            #expect(try await Self.upload(server, [("image", edge, bytes)]).status == .ok)
+            #expect(try await Self.upload(server, [("image", edge, Data([9]))]).status == .badRequest)
+        }
+    }
+
+    @Test("/upload/mask refuses an original whose header claims more pixels than the engine allows")
+    func maskOnAnOversizedOriginal() async throws {
+        try await TestServer.run { (server) async throws -> Void in
+            let output = server.directory.appendingPathComponent("output")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            try Data(OversizedImages.png(width: 30000, height: 30000)).write(to: output.appendingPathComponent("huge.png"))
+            let mask = try RasterImage(width: 1, height: 1, channels: 4, bitDepth: 8, samples: [0, 0, 0, 255]).encodedPNG()
+            let (body, contentType) = Self.form([
+                ("image", "mask.png", Data(mask)),
+                ("original_ref", nil, Data(#"{"filename": "huge.png", "type": "output"}"#.utf8)),
+            ])
+            let reply = try await server.request(.post, "/upload/mask", body: body, headers: [.contentType: contentType])
+            #expect(reply.status == .badRequest)
+            #expect(try reply.json["error"]?.stringValue?.contains("30000 x 30000") == true)
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Loom
-import LoomServer
+@testable import LoomServer
 import Testing
 
 @Suite("Queue and history across restarts")
@@ -75,5 +75,33 @@ struct PersistenceTests {
             #expect(history == .object([:]))
         }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test("a prompt running when the process dies runs once more, then is recorded failed with the reason")
+    func poisonPromptIsRetriedOnceThenFailed() async throws {
+        let directory = try TestServer.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = QueueStore(directory: directory.appendingPathComponent("queue-state"))
+        // Each block is one process: it starts the prompt and dies without finishing it.
+        for run in 1...2 {
+            let queue = PromptQueue(store: store)
+            if run == 1 {
+                _ = await queue.enqueue(id: "poison", prompt: [:], extraData: [:], outputsToExecute: [])
+                _ = await queue.enqueue(id: "innocent", prompt: [:], extraData: [:], outputsToExecute: [], number: 100)
+            }
+            #expect(await queue.pendingPrompts.map(\.id) == ["poison", "innocent"], "run \(run)")
+            #expect(await queue.next()?.prompt.id == "poison")
+        }
+        let queue = PromptQueue(store: store)
+        #expect(await queue.pendingPrompts.map(\.id) == ["innocent"])
+        let entry = try #require(await queue.historyEntry("poison"))
+        #expect(!entry.succeeded && !entry.completed)
+        let error = try #require(entry.messages.last?.arrayValue)
+        #expect(error.first == "execution_error")
+        #expect(error.last?["exception_message"]?.stringValue?.contains("Loom stopped 2 times while running this prompt") == true)
+        // The verdict is on disk: the next start neither runs the prompt nor records it twice.
+        let next = PromptQueue(store: store)
+        #expect(await next.pendingPrompts.map(\.id) == ["innocent"])
+        #expect(await next.historyEntries.map(\.prompt.id) == ["poison"])
     }
 }

@@ -12,7 +12,7 @@ enum Gates {
 
 struct GateNeverOpened: Error, CustomStringConvertible {
     var gate: String
-    var description: String { "gate '\(gate)' was not opened within 60 seconds" }
+    var description: String { "gate '\(gate)' was not opened within \(TestGate.patience) seconds" }
 }
 
 /// An output node that waits until its gate opens (or the prompt is interrupted), then shows the gate's name.
@@ -21,10 +21,13 @@ struct TestGate: Node {
         name: "TestGate", category: "test", inputs: [.string("gate"), .link("after", "*", section: .optional)],
         outputs: [OutputSpec("STRING")], isOutputNode: true)
     static var isIdempotent: Bool { false }
+    /// Long enough for a test on a machine loaded by parallel suites (a full run has taken minutes), short
+    /// enough that a test that forgets its gate still ends.
+    static let patience = 300
 
     func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let gate = try inputs("gate", as: String.self)
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(Self.patience)
         while !Gates.isOpen(gate) {
             try context.checkInterrupted()
             guard ContinuousClock.now < deadline else { throw GateNeverOpened(gate: gate) }
@@ -55,8 +58,8 @@ struct TestPreview: Node {
 
     func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         for step in 1...2 {
-            context.reportPreview(ProgressPreview(width: 2, height: 1, rgb: [UInt8(step), 0, 0, 0, 0, 255]))
             try context.reportProgress(Double(step), of: 2)
+            context.reportPreview(ProgressPreview(width: 2, height: 1, rgb: [UInt8(step), 0, 0, 0, 0, 255]))
         }
         return NodeResult([try inputs("seed", as: Int.self)], ui: ["text": ["done"]])
     }

@@ -27,7 +27,7 @@ struct TestServer: HTTPTestClient {
     /// Runs `body` against a server on `directory` (a new one by default) and stops the server afterwards,
     /// the way SIGTERM stops `loom serve`.
     static func run<T: Sendable>(
-        directory: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
+        directory: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }, logLevel: Logger.Level = .warning,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? makeDirectory()
@@ -35,7 +35,7 @@ struct TestServer: HTTPTestClient {
             host: "127.0.0.1", port: 0, directories: ServerDirectories(base: directory))
         configure(&configuration)
         var logger = Logger(label: "loom.server.test")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let server = try LoomServer(
             engine: LoomEngine(registry: .serverTests), configuration: configuration, logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
@@ -67,9 +67,9 @@ struct TestServer: HTTPTestClient {
 
     // MARK: WebSocket
 
-    func connect(clientID: String?) async throws -> WebSocketRecorder {
+    func connect(clientID: String?, firstMessage: String? = nil) async throws -> WebSocketRecorder {
         let query = clientID.map { "?clientId=\($0)" } ?? ""
-        let recorder = WebSocketRecorder(url: "ws://127.0.0.1:\(port)/ws\(query)")
+        let recorder = WebSocketRecorder(url: "ws://127.0.0.1:\(port)/ws\(query)", firstMessage: firstMessage)
         _ = try await recorder.waitFor { $0.type == "status" }
         return recorder
     }

@@ -12,6 +12,8 @@ final class WebSocketRecorder: Sendable {
         let messages = Mutex<[ServerMessage]>([])
         /// Binary frames (previews), in order.
         let binaries = Mutex<[[UInt8]]>([])
+        /// Every frame in arrival order: a text message's type, or `binary:N` with the frame's event type N.
+        let arrivals = Mutex<[String]>([])
         /// Why the connection ended early, for failure messages.
         let failure = Mutex<String?>(nil)
     }
@@ -20,25 +22,31 @@ final class WebSocketRecorder: Sendable {
     private let closeSignal: AsyncStream<Void>.Continuation
     private let connection: Task<Void, any Error>
 
-    init(url: String) {
+    /// `firstMessage`, when given, is sent as soon as the connection is open (a `feature_flags` handshake).
+    init(url: String, firstMessage: String? = nil) {
         let (closeRequests, closeSignal) = AsyncStream<Void>.makeStream()
         self.closeSignal = closeSignal
         connection = Task { [inbox] in
             var logger = Logger(label: "loom.server.test.ws")
             logger.logLevel = .warning
             do {
-                try await WebSocketClient.connect(url: url, logger: logger) { inbound, _, _ in
+                try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+                    if let firstMessage { try await outbound.write(.text(firstMessage)) }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for try await message in inbound.messages(maxSize: 1 << 22) {
                                 if case .binary(let buffer) = message {
-                                    inbox.binaries.withLock { $0.append(Array(buffer.readableBytesView)) }
+                                    let bytes = Array(buffer.readableBytesView)
+                                    inbox.binaries.withLock { $0.append(bytes) }
+                                    let event = bytes.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+                                    inbox.arrivals.withLock { $0.append("binary:\(event)") }
                                     continue
                                 }
                                 guard case .text(let text) = message, let json = try? JSONValue(parsing: text),
                                     let type = json["type"]?.stringValue, let data = json["data"]?.objectValue
                                 else { continue }
                                 inbox.messages.withLock { $0.append(ServerMessage(type: type, data: data)) }
+                                inbox.arrivals.withLock { $0.append(type) }
                             }
                         }
                         group.addTask { for await _ in closeRequests { return } }
@@ -56,6 +64,9 @@ final class WebSocketRecorder: Sendable {
     var messages: [ServerMessage] { inbox.messages.withLock { $0 } }
 
     var binaryMessages: [[UInt8]] { inbox.binaries.withLock { $0 } }
+
+    /// Text message types and `binary:N` frames, in the order they arrived.
+    var arrivals: [String] { inbox.arrivals.withLock { $0 } }
 
     /// Messages about one prompt, in order.
     func messages(for promptID: String) -> [ServerMessage] {

@@ -3,17 +3,20 @@ import LoomImaging
 import Testing
 @testable import Loom
 
-/// The Flux workflows in graphs/ run on the bundled default models and compared, image for image, with
+/// The Flux workflows in graphs/ run on the bundled default models, and compared, image for image, with
 /// a PyTorch statement of the same computation (scripts/fixtures/make_workflow_golden.py): same prompt
-/// conditioning, sigmas, seeded noise, sampler, Flux forward and autoencoder.
+/// conditioning, sigmas, seeded noise, sampler, Flux forward and autoencoder. The comparison runs on
+/// `goldenModels`: the default Flux and AE files with the golden-output text encoders and their tokenizer.
 @Suite(.serialized) struct FluxWorkflowTests {
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("loom-flux-\(UUID().uuidString)")
+    static let defaultModels = "graphs/models"
+    static let goldenModels = "Tests/Fixtures/golden/workflows/models"
 
-    func engine() -> LoomEngine {
+    func engine(models: String = defaultModels) -> LoomEngine {
         let resources = Resources()
         FolderPaths(
             base: output.path, input: repositoryRoot.appendingPathComponent("graphs/input").path, output: output.path,
-            models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent("graphs/models").path)
+            models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent(models).path)
         ).register(in: resources)
         return LoomEngine(resources: resources)
     }
@@ -28,7 +31,7 @@ import Testing
     @Test(arguments: [("flux-text-to-image", "save"), ("flux-fill-inpaint", "save")])
     func matchesThePyTorchReference(graph: String, saveNode: String) async throws {
         defer { try? FileManager.default.removeItem(at: output) }
-        let engine = engine()
+        let engine = engine(models: Self.goldenModels)
         let document = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph).yaml"))
         let outcome = try await engine.run(document)
         #expect(outcome.succeeded, "\(outcome.status)")
@@ -83,10 +86,11 @@ import Testing
         }
     }
 
-    @Test func anAllInOneCheckpointLoadsTheSameThreeModels() async throws {
-        defer { try? FileManager.default.removeItem(at: output) }
-        // The bundled models, written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it.
-        let models = repositoryRoot.appendingPathComponent("graphs/models")
+    /// `models` written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it
+    /// where the folder has one, and the text-to-image graph with its three loaders replaced by the
+    /// checkpoint loader.
+    func runAllInOneCheckpoint(from models: String) async throws -> (ExecutionOutcome, RasterImage?) {
+        let models = repositoryRoot.appendingPathComponent(models)
         let checkpoints = output.appendingPathComponent("models/checkpoints")
         try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         try SafetensorsComposer.compose([
@@ -95,11 +99,11 @@ import Testing
             ("text_encoders.t5xxl.transformer.", models.appendingPathComponent("text_encoders/t5xxl_fp16.safetensors").path),
             ("vae.", models.appendingPathComponent("vae/ae.safetensors").path),
         ], into: checkpoints.appendingPathComponent("flux1-dev-all-in-one.safetensors"))
-        try FileManager.default.copyItem(
-            at: models.appendingPathComponent("text_encoders/tokenizer.json").resolvingSymlinksInPath(),
-            to: checkpoints.appendingPathComponent("tokenizer.json"))
+        let tokenizer = models.appendingPathComponent("text_encoders/tokenizer.json")
+        if FileManager.default.fileExists(atPath: tokenizer.path) {
+            try FileManager.default.copyItem(at: tokenizer.resolvingSymlinksInPath(), to: checkpoints.appendingPathComponent("tokenizer.json"))
+        }
 
-        // The text-to-image graph with its three loaders replaced by the checkpoint loader.
         let original = try String(contentsOf: repositoryRoot.appendingPathComponent("graphs/flux-text-to-image.yaml"), encoding: .utf8)
         let blocks = original.components(separatedBy: "\n\n").filter {
             !($0.hasPrefix("model:") || $0.hasPrefix("clip:") || $0.hasPrefix("vae:"))
@@ -114,11 +118,30 @@ import Testing
                     models: ModelDirectories(modelsRoot: output.appendingPathComponent("models").path)).register(in: resources)
         let engine = LoomEngine(resources: resources)
         let outcome = try await engine.run(try engine.loader.load(Array(graph.utf8), fileExtension: "yaml"))
+        return (outcome, outcome.succeeded ? try savedImage(outcome, node: "save") : nil)
+    }
+
+    @Test func anAllInOneCheckpointLoadsTheSameThreeModels() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let (outcome, image) = try await runAllInOneCheckpoint(from: Self.goldenModels)
         #expect(outcome.succeeded, "\(outcome.status)")
-        let image = try savedImage(outcome, node: "save")
+        let samples = try #require(image).samples
         let expected = [UInt8](try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/workflows/flux-text-to-image.u8")))
-        let total = zip(image.samples, expected).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+        let total = zip(samples, expected).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
         #expect(Double(total) / Double(expected.count) < 1)
+    }
+
+    /// A checkpoint such as flux1-schnell-fp8.safetensors has no tokenizer beside it: the bundled T5
+    /// tokenizer serves it, and the result is the one of the same models loaded separately.
+    @Test func anAllInOneCheckpointWithoutATokenizerUsesTheBundledOne() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        #expect(!FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent(Self.defaultModels + "/text_encoders/tokenizer.json").path))
+        let (outcome, image) = try await runAllInOneCheckpoint(from: Self.defaultModels)
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let engine = engine()
+        let separate = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/flux-text-to-image.yaml")))
+        #expect(separate.succeeded, "\(separate.status)")
+        #expect(try #require(image).samples == (try savedImage(separate, node: "save")).samples)
     }
 
     @Test func aNewProcessReusesTheSampledLatentFromTheDiskCache() async throws {
@@ -140,13 +163,13 @@ import Testing
         // A second engine (as a new process would) decodes the cached latent: no loading, encoding or sampling.
         let second = try await freshEngine().run(try freshEngine().load(contentsOf: graph))
         #expect(second.succeeded)
-        #expect(Set(second.executedNodes).isDisjoint(with: ["sample", "inpaint", "prompt", "model", "clip"]), "\(second.executedNodes)")
+        #expect(Set(second.executedNodes).isDisjoint(with: ["sample", "inpaint", "positive", "model", "clip"]), "\(second.executedNodes)")
 
         // A new prompt re-encodes only that text and samples again.
         let text = try String(contentsOf: graph, encoding: .utf8).replacingOccurrences(of: "text: a (red:1.2) car", with: "text: a blue car")
         let edited = try freshEngine().loader.load(Array(text.utf8), fileExtension: "yaml")
         let third = try await freshEngine().run(edited)
-        #expect(third.executedNodes.contains("prompt") && third.executedNodes.contains("sample"))
+        #expect(third.executedNodes.contains("positive") && third.executedNodes.contains("sample"))
         #expect(!third.executedNodes.contains("negative"))
     }
 

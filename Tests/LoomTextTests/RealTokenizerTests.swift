@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import LoomText
 
-/// Opt-in comparison with a real T5 vocabulary, which is not committed: see
-/// `scripts/fixtures/make_real_t5_golden.py`.
+/// Opt-in comparison with a user's own T5 tokenizer file (a ComfyUI install's, a diffusers model's): see
+/// `scripts/fixtures/make_real_t5_golden.py`. The vocabulary Loom ships is checked by BundledT5TokenizerTests.
 @Suite struct RealTokenizerTests {
     static let environment = ProcessInfo.processInfo.environment
 

@@ -15,6 +15,8 @@ typedef enum {
     LOOM_JPEG_CORRUPT = 2,
     LOOM_JPEG_UNSUPPORTED = 3,
     LOOM_JPEG_OUT_OF_MEMORY = 4,
+    /// The image is larger than the caller's limit; nothing was allocated for its pixels.
+    LOOM_JPEG_TOO_LARGE = 5,
 } loom_jpeg_status;
 
 /// A decoded JPEG: 8-bit grey (1 channel) or RGB (3 channels), rows packed. `exif` holds the TIFF
@@ -30,8 +32,9 @@ typedef struct {
 
 /// Decodes a baseline or progressive JPEG with libjpeg's defaults (accurate integer DCT, fancy
 /// upsampling), as PIL does. A file that ends early is an error, as it is for PIL.
-loom_jpeg_status loom_jpeg_decode(const uint8_t *data, size_t size, uint32_t max_dimension, loom_jpeg_image *image,
-                                  char *error, size_t error_size);
+/// `max_pixels` bounds width × height, checked from the header before the pixels are allocated.
+loom_jpeg_status loom_jpeg_decode(const uint8_t *data, size_t size, uint32_t max_dimension, uint64_t max_pixels,
+                                  loom_jpeg_image *image, char *error, size_t error_size);
 
 void loom_jpeg_image_free(loom_jpeg_image *image);
 

@@ -15,6 +15,8 @@ typedef enum {
     LOOM_PNG_CORRUPT = 2,
     LOOM_PNG_UNSUPPORTED = 3,
     LOOM_PNG_OUT_OF_MEMORY = 4,
+    /// The image is larger than the caller's limit; nothing was allocated for its pixels.
+    LOOM_PNG_TOO_LARGE = 5,
 } loom_png_status;
 
 /// A text chunk. `is_utf8` is set for iTXt (UTF-8); tEXt and zTXt are Latin-1.
@@ -40,8 +42,14 @@ typedef struct {
 
 /// Decodes a whole PNG held in memory. Palette and low-bit-depth grey are expanded to 8 bits, and a
 /// palette's tRNS becomes an alpha channel (the colour key of grey and RGB images is ignored, as PIL does). On failure returns a status and writes a message to `error`.
-loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_dimension, loom_png_image *image,
-                                char *error, size_t error_size);
+/// `max_pixels` bounds width × height, checked from the header before the pixels are allocated.
+loom_png_status loom_png_decode(const uint8_t *data, size_t size, uint32_t max_dimension, uint64_t max_pixels,
+                                loom_png_image *image, char *error, size_t error_size);
+
+/// Reads the size and the text chunks (tEXt, zTXt, iTXt, before or after the image data) without decoding a
+/// pixel: `pixels` stays NULL. For reading a workflow out of an image of any size.
+loom_png_status loom_png_read_texts(const uint8_t *data, size_t size, loom_png_image *image, char *error,
+                                    size_t error_size);
 
 void loom_png_image_free(loom_png_image *image);
 

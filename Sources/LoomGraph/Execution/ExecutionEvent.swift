@@ -9,6 +9,8 @@ public enum ExecutionEvent: Sendable {
     /// `node == nil` marks the end of the prompt, as in ComfyUI.
     case executing(promptID: String, node: String?, displayNode: String?)
     case progress(promptID: String, node: String, value: Double, max: Double)
+    /// Every started node's progress, after a node starts, reports progress or finishes.
+    case progressState(promptID: String, nodes: [NodeProgress])
     /// A picture of the running node's work so far; the server sends it as a binary WebSocket frame.
     case preview(promptID: String, node: String, image: ProgressPreview)
     case executed(promptID: String, node: String, displayNode: String, output: JSONObject)
@@ -19,7 +21,7 @@ public enum ExecutionEvent: Sendable {
     public var promptID: String {
         switch self {
         case .started(let id), .cached(let id, _), .executing(let id, _, _), .progress(let id, _, _, _),
-            .preview(let id, _, _), .executed(let id, _, _, _), .succeeded(let id), .interrupted(let id, _, _, _):
+            .progressState(let id, _), .preview(let id, _, _), .executed(let id, _, _, _), .succeeded(let id), .interrupted(let id, _, _, _):
             id
         case .failed(let failure): failure.promptID
         }
@@ -32,6 +34,7 @@ public enum ExecutionEvent: Sendable {
         case .cached: "execution_cached"
         case .executing: "executing"
         case .progress: "progress"
+        case .progressState: "progress_state"
         case .preview: "b_preview"
         case .executed: "executed"
         case .succeeded: "execution_success"
@@ -55,6 +58,16 @@ public enum ExecutionEvent: Sendable {
             ]
         case .progress(let id, let node, let value, let max):
             return ["value": Self.number(value), "max": Self.number(max), "prompt_id": .string(id), "node": .string(node)]
+        case .progressState(let id, let nodes):
+            let entries = nodes.map { entry -> (String, JSONValue) in
+                let node = JSONValue.string(entry.node)
+                return (entry.node, [
+                    "value": Self.number(entry.value), "max": Self.number(entry.max), "state": .string(entry.state.rawValue),
+                    "node_id": node, "prompt_id": .string(id), "display_node_id": node, "parent_node_id": .null,
+                    "real_node_id": node,
+                ])
+            }
+            return ["prompt_id": .string(id), "nodes": .object(JSONObject(entries))]
         case .preview(let id, let node, let image):
             return ["node": .string(node), "prompt_id": .string(id), "width": .int(image.width), "height": .int(image.height)]
         case .executed(let id, let node, let display, let output):

@@ -14,6 +14,9 @@ public struct ExecutionOutcome: Sendable {
     public var executedNodes: [String]
     /// Nodes whose outputs were in the cache when the run started (ComfyUI's `execution_cached` list).
     public var cachedNodes: [String]
+    /// The values each output node read through its links, by node id and input name (a SaveImage's `images`),
+    /// for hosts that want the data rather than the files. Shared with the cache, not copied.
+    public var outputNodeInputs: [String: [String: [NodeValue]]] = [:]
 
     public var succeeded: Bool { if case .succeeded = status { true } else { false } }
 }

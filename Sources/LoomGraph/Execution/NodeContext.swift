@@ -5,25 +5,31 @@ public struct NodeContext: Sendable {
     public let nodeID: String
     public let promptID: String
     public let resources: Resources
+    /// How this prompt wants previews made; `.none` means nodes skip computing them.
+    public let previewMethod: PreviewMethod
     let interruption: Interruption
     let progressSink: @Sendable (_ value: Double, _ total: Double) -> Void
     let previewSink: @Sendable (ProgressPreview) -> Void
 
     public init(
         nodeID: String, promptID: String, resources: Resources, interruption: Interruption = Interruption(),
-        progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in },
+        previewMethod: PreviewMethod = .auto, progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in },
         preview: @escaping @Sendable (ProgressPreview) -> Void = { _ in }
     ) {
         self.nodeID = nodeID
         self.promptID = promptID
         self.resources = resources
+        self.previewMethod = previewMethod
         self.interruption = interruption
         self.previewSink = preview
         self.progressSink = progress
     }
 
-    /// Shows `preview` to clients that display progress pictures; costs nothing when none listens.
+    /// Shows `preview` to clients that display progress pictures, after the progress report of the same
+    /// step (ComfyUI's order); dropped when the prompt wants no previews, so check `previewMethod` before
+    /// computing one.
     public func reportPreview(_ preview: ProgressPreview) {
+        guard previewMethod.showsPreviews else { return }
         previewSink(preview)
     }
 

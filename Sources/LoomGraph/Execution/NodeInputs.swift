@@ -26,10 +26,33 @@ public struct NodeInputs: Sendable {
         if let typed = value as? T { return typed }
         // Literal numbers may arrive as either kind; convert where no information is lost.
         if T.self == Double.self, let int = value as? Int { return Double(int) as! T }
-        if T.self == Int.self, let double = value as? Double, double.rounded() == double { return Int(double) as! T }
+        if T.self == Int.self, let double = value as? Double, let int = Int(exactly: double) { return int as! T }
         throw NodeInputError(
             node: nodeID, classType: classType, input: name,
-            problem: "received \(Swift.type(of: value)), expected \(T.self)")
+            problem: "received \(Self.describe(value)), expected \(Self.typeName(T.self))")
+    }
+
+    /// A value as a message shows it: ComfyUI's type names for widget values, a literal as its JSON text, other
+    /// values by their type, never Swift's own printing of an enum.
+    public static func describe(_ value: NodeValue) -> String {
+        switch value {
+        case let json as JSONValue: "the literal \(json.jsonText(indent: nil).prefix(80))"
+        case let int as Int: "INT \(int)"
+        case let double as Double: "FLOAT \(LiteralCoercion.pythonString(.double(double)))"
+        case let bool as Bool: "BOOLEAN \(bool ? "True" : "False")"
+        case is String: "a STRING"
+        default: "a \(typeName(type(of: value)))"
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: "INT"
+        case is Double.Type: "FLOAT"
+        case is Bool.Type: "BOOLEAN"
+        case is String.Type: "STRING"
+        default: String(describing: type)
+        }
     }
 
     /// An optional input: `nil` when absent.
@@ -45,7 +68,7 @@ public struct NodeInputs: Sendable {
             guard let typed = item as? T else {
                 throw NodeInputError(
                     node: nodeID, classType: classType, input: name,
-                    problem: "element \(offset) is \(Swift.type(of: item)), expected \(T.self)")
+                    problem: "element \(offset) is \(Self.describe(item)), expected \(Self.typeName(T.self))")
             }
             return typed
         }

@@ -14,6 +14,8 @@ struct PromptRun {
     let cache: any OutputCache
     let interruption: Interruption
     let events: @Sendable (ExecutionEvent) -> Void
+    let progress: ProgressRegistry
+    let previewMethod: PreviewMethod
 
     var results: [String: NodeOutput] = [:]
     var signatures: [String: Signature] = [:]
@@ -40,6 +42,8 @@ struct PromptRun {
         self.cache = cache
         self.interruption = interruption
         self.events = events
+        self.progress = ProgressRegistry(promptID: promptID)
+        self.previewMethod = PreviewMethod.forPrompt(extraData, serverDefault: resources.get(PreviewMethod.self) ?? .auto)
         self.promptJSON = prompt.json
     }
 
@@ -112,8 +116,25 @@ struct PromptRun {
         }
         if case .succeeded = status { events(.succeeded(promptID: promptID)) }
         events(.executing(promptID: promptID, node: nil, displayNode: nil))
-        return ExecutionOutcome(
+        var outcome = ExecutionOutcome(
             promptID: promptID, status: status, outputs: uiOutputs, executedNodes: executed, cachedNodes: cachedNodes)
+        outcome.outputNodeInputs = linkedInputs(of: targets)
+        return outcome
+    }
+
+    /// What `nodes` read through their links; a node served from the cache finds its sources in the cache.
+    private func linkedInputs(of nodes: [String]) -> [String: [String: [NodeValue]]] {
+        var inputs: [String: [String: [NodeValue]]] = [:]
+        for id in nodes {
+            guard let node = prompt[id] else { continue }
+            for (name, link) in node.links {
+                guard let source = results[link.node] ?? signatures[link.node].flatMap(cache.output(for:)),
+                    source.slots.indices.contains(link.output)
+                else { continue }
+                inputs[id, default: [:]][name] = source.slots[link.output]
+            }
+        }
+        return inputs
     }
 
     /// Reports why the run stops.
@@ -155,6 +176,8 @@ struct PromptRun {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
         }
+        // ComfyUI finishes a cached node's progress too.
+        events(progress.finish(id))
         schedule.resolve(id)
     }
 
@@ -205,6 +228,8 @@ struct PromptRun {
                 lists = try gatherInputs(of: node, schema: schema)
             }
         }
+        // ComfyUI starts a node's progress before announcing it.
+        events(progress.start(id))
         events(.executing(promptID: promptID, node: id, displayNode: id))
         return NodeInvocation(
             instance: instance, schema: schema, node: node, lists: lists, linked: linked, context: context,
@@ -248,6 +273,7 @@ struct PromptRun {
             uiOutputs[id] = ui
             events(.executed(promptID: promptID, node: id, displayNode: id, output: ui))
         }
+        events(progress.finish(id))
         schedule.resolve(id)
     }
 
@@ -296,9 +322,13 @@ struct PromptRun {
     func makeContext(for id: String) -> NodeContext {
         let promptID = promptID
         let events = events
+        let registry = progress
         return NodeContext(
-            nodeID: id, promptID: promptID, resources: resources, interruption: interruption,
-            progress: { value, total in events(.progress(promptID: promptID, node: id, value: value, max: total)) },
+            nodeID: id, promptID: promptID, resources: resources, interruption: interruption, previewMethod: previewMethod,
+            progress: { value, total in
+                events(registry.update(id, value: value, max: total))
+                events(.progress(promptID: promptID, node: id, value: value, max: total))
+            },
             preview: { events(.preview(promptID: promptID, node: id, image: $0)) })
     }
 

@@ -223,6 +223,7 @@ private struct JSONTextParser {
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if isInteger, let integer = Int(text) { return .int(integer) }
+        if isInteger, let integer = UInt64(text) { return .unsignedInt(integer) }
         guard let double = Double(text) else {
             position = start
             throw error("invalid number '\(text)'")

@@ -6,6 +6,9 @@ public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An integer above `Int.max` that fits 64 unsigned bits (ComfyUI's seeds reach 2⁶⁴−1); smaller integers are
+    /// always `.int`, larger ones `.double`.
+    case unsignedInt(UInt64)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -93,13 +96,14 @@ extension JSONValue {
     public var intValue: Int? {
         switch self {
         case .int(let i): i
-        case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: Int(d)
+        case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: Int(exactly: d)
         default: nil
         }
     }
     public var doubleValue: Double? {
         switch self {
         case .int(let i): Double(i)
+        case .unsignedInt(let u): Double(u)
         case .double(let d): d
         default: nil
         }
@@ -111,7 +115,7 @@ extension JSONValue {
         switch self {
         case .null: "NoneType"
         case .bool: "bool"
-        case .int: "int"
+        case .int, .unsignedInt: "int"
         case .double: "float"
         case .string: "str"
         case .array: "list"

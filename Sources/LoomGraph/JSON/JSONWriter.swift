@@ -12,6 +12,7 @@ extension JSONValue {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
+        case .unsignedInt(let value): output += String(value)
         case .double(let value): output += Self.formatDouble(value)
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let values):

@@ -86,8 +86,16 @@ public struct InputSpec: Sendable {
         section: InputSection = .required, controlAfterGenerate: Bool = false, tooltip: String? = nil
     ) -> InputSpec {
         InputSpec(
-            name, .int(IntOptions(defaultValue: value, min: min, max: max, step: step)), section: section,
-            tooltip: tooltip, controlAfterGenerate: controlAfterGenerate)
+            name, .int(IntOptions(defaultValue: value, min: min.map(LiteralInteger.int), max: max.map(LiteralInteger.int), step: step)),
+            section: section, tooltip: tooltip, controlAfterGenerate: controlAfterGenerate)
+    }
+
+    /// ComfyUI's seed widget: 0...2⁶⁴−1 (`0xffffffffffffffff`), randomised after each run by the UI. Seeds above
+    /// `Int.max` reach the node as their bit pattern.
+    public static func seed(_ name: String, tooltip: String? = nil) -> InputSpec {
+        InputSpec(
+            name, .int(IntOptions(defaultValue: 0, min: .int(0), max: .unsigned(.max), step: 1)), tooltip: tooltip,
+            controlAfterGenerate: true)
     }
 
     public static func float(
@@ -194,8 +202,8 @@ public enum InputKind: Sendable {
 
 public struct IntOptions: Sendable {
     public var defaultValue: Int
-    public var min: Int?
-    public var max: Int?
+    public var min: LiteralInteger?
+    public var max: LiteralInteger?
     public var step: Int
 }
 

@@ -43,8 +43,8 @@ extension InputSpec {
         case .int(let o):
             type = "INT"
             options["default"] = .int(o.defaultValue)
-            if let min = o.min { options["min"] = .int(min) }
-            if let max = o.max { options["max"] = .int(max) }
+            if let min = o.min { options["min"] = min.json }
+            if let max = o.max { options["max"] = max.json }
             options["step"] = .int(o.step)
             if controlAfterGenerate { options["control_after_generate"] = .bool(true) }
         case .float(let o):

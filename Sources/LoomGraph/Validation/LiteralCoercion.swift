@@ -3,28 +3,24 @@ import Foundation
 /// Converts a literal from a workflow into the value a node receives, the way ComfyUI converts
 /// widget values (`int(x)`, `float(x)`, `str(x)`, `bool(x)`).
 public enum LiteralCoercion {
-    public struct Failure: Error {
+    public struct Failure: Error, CustomStringConvertible {
         public var message: String
+        public var description: String { message }
     }
 
     public static func value(_ literal: JSONValue, for kind: InputKind?) -> Result<NodeValue, Failure> {
         switch kind {
         case .int:
-            switch literal {
-            case .int(let value): return .success(value)
-            case .bool(let value): return .success(value ? 1 : 0)
-            case .double(let value):
-                guard value.isFinite else { return .failure(Failure(message: "cannot convert float \(pythonString(literal)) to integer")) }
-                return .success(Int(value.rounded(.towardZero)))
-            case .string(let text):
-                if let value = Int(text.trimmingCharacters(in: .whitespaces)) { return .success(value) }
-                return .failure(Failure(message: "invalid literal for int() with base 10: '\(text)'"))
-            default:
-                return .failure(Failure(message: "int() argument must be a string, a bytes-like object or a real number, not '\(literal.pythonTypeName)'"))
+            return integer(literal).flatMap { number in
+                guard let value = number.nodeValue else {
+                    return .failure(Failure(message: "Value \(number) does not fit a 64-bit integer"))
+                }
+                return .success(value)
             }
         case .float:
             switch literal {
             case .int(let value): return .success(Double(value))
+            case .unsignedInt(let value): return .success(Double(value))
             case .double(let value): return .success(value)
             case .bool(let value): return .success(value ? 1.0 : 0.0)
             case .string(let text):
@@ -46,10 +42,33 @@ public enum LiteralCoercion {
         }
     }
 
+    /// Python's `int()` of a literal, exactly, however large.
+    public static func integer(_ literal: JSONValue) -> Result<LiteralInteger, Failure> {
+        switch literal {
+        case .int(let value): return .success(.int(value))
+        case .unsignedInt(let value): return .success(.unsigned(value))
+        case .bool(let value): return .success(.int(value ? 1 : 0))
+        case .double(let value):
+            if value.isNaN { return .failure(Failure(message: "cannot convert float NaN to integer")) }
+            guard let number = LiteralInteger(truncating: value) else {
+                return .failure(Failure(message: "cannot convert float infinity to integer"))
+            }
+            return .success(number)
+        case .string(let text):
+            if let number = LiteralInteger(decimal: text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return .success(number)
+            }
+            return .failure(Failure(message: "invalid literal for int() with base 10: '\(text)'"))
+        default:
+            return .failure(Failure(message: "int() argument must be a string, a bytes-like object or a real number, not '\(literal.pythonTypeName)'"))
+        }
+    }
+
     /// A literal given to a socket or an undeclared input keeps its JSON kind.
     public static func plainValue(_ literal: JSONValue) -> NodeValue {
         switch literal {
         case .int(let value): value
+        case .unsignedInt(let value): Double(value)
         case .double(let value): value
         case .string(let value): value
         case .bool(let value): value
@@ -62,6 +81,7 @@ public enum LiteralCoercion {
         case .null: false
         case .bool(let value): value
         case .int(let value): value != 0
+        case .unsignedInt: true
         case .double(let value): value != 0
         case .string(let value): !value.isEmpty
         case .array(let value): !value.isEmpty
@@ -75,6 +95,7 @@ public enum LiteralCoercion {
         case .null: "None"
         case .bool(let value): value ? "True" : "False"
         case .int(let value): String(value)
+        case .unsignedInt(let value): String(value)
         case .double(let value): value.isNaN ? "nan" : value.isInfinite ? (value > 0 ? "inf" : "-inf") : JSONValue.formatDouble(value)
         case .string(let value): value
         case .array(let items): "[" + items.map(pythonRepr).joined(separator: ", ") + "]"

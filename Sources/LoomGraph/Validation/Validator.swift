@@ -242,6 +242,15 @@ private struct ValidationPass {
                 details: "\(spec.name): received \(literal.jsonText(indent: nil)), expected a link from an output of type \(type)",
                 extraInfo: where_.extraInfo(input: spec.name, expected: expectation(spec), received: literal)))
         }
+        // Integers are range-checked before they become an Int: ComfyUI's `int()` has no upper limit.
+        if case .int(let options) = spec.kind, !customChecked, case .success(let number) = LiteralCoercion.integer(literal) {
+            if let min = options.min, number < min {
+                return .failure(outOfRange(number, literal, spec, at: where_, type: "value_smaller_than_min", "smaller than min of", min))
+            }
+            if let max = options.max, number > max {
+                return .failure(outOfRange(number, literal, spec, at: where_, type: "value_bigger_than_max", "bigger than max of", max))
+            }
+        }
         let value: NodeValue
         switch LiteralCoercion.value(literal, for: spec.kind) {
         case .success(let coerced): value = coerced
@@ -255,9 +264,6 @@ private struct ValidationPass {
         guard !customChecked else { return .success(value) }
         var bounds: (min: NodeValue?, max: NodeValue?, tooSmall: Bool, tooBig: Bool)?
         switch spec.kind {
-        case .int(let options):
-            let number = value as! Int
-            bounds = (options.min, options.max, options.min.map { number < $0 } ?? false, options.max.map { number > $0 } ?? false)
         case .float(let options):
             let number = value as! Double
             bounds = (options.min, options.max, options.min.map { number < $0 } ?? false, options.max.map { number > $0 } ?? false)

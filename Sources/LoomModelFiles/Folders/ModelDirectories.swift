@@ -48,14 +48,18 @@ public struct ModelDirectories: Sendable, Hashable, FileCatalog {
     /// Model files in `folder`: relative names with `/` separators, recursive, sorted, first directory wins
     /// for names found in several. Hidden files and folders are skipped.
     public func files(in folder: String) -> [String] {
-        var names: Set<String> = []
-        for directory in searchedLocations(for: folder) {
-            names.formUnion(Self.listFiles(under: directory))
+        Set(filesByLocation(in: folder).map(\.name)).sorted()
+    }
+
+    /// Model files in `folder` with the index in `searchedLocations(for:)` of the folder each was found in,
+    /// folder by folder; a name present in several folders is listed for each.
+    public func filesByLocation(in folder: String) -> [(location: Int, name: String)] {
+        let extensions = ModelFolder.extensionViews[folder]?.extensions
+        return searchedLocations(for: folder).enumerated().flatMap { location, directory in
+            Self.listFiles(under: directory).sorted()
+                .filter { extensions?.contains(($0 as NSString).pathExtension.lowercased()) ?? true }
+                .map { (location, $0) }
         }
-        if let extensions = ModelFolder.extensionViews[folder]?.extensions {
-            names = names.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-        }
-        return names.sorted()
     }
 
     /// The path of a listed file, or an error naming the folders searched. Names that are absolute or

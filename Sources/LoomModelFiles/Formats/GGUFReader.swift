@@ -4,6 +4,10 @@ enum GGUFReader {
     /// Nested arrays deeper than this are hostile; real files nest at most once.
     static let maximumArrayDepth = 8
     static let maximumDimensions = 4
+    /// Metadata values (array elements included) a file may hold. Each costs tens of bytes in memory against
+    /// one to eight in the file, so the count, not the file size, bounds what reading the metadata allocates;
+    /// the largest tokenizers stored in GGUF hold about a million.
+    static let maximumMetadataValues = 1 << 22
 
     static func read(_ file: MappedFile) throws(ModelFileError) -> ModelFile {
         let path = file.path
@@ -22,10 +26,11 @@ enum GGUFReader {
         }
 
         var metadata: [String: MetadataValue] = [:]
+        var valueBudget = maximumMetadataValues
         for _ in 0..<keyValueCount {
             let key = try readString(&cursor, "a metadata key")
             let type = try cursor.read(UInt32.self, "the type of \"\(key)\"")
-            metadata[key] = try readValue(type: type, &cursor, key: key, depth: 0)
+            metadata[key] = try readValue(type: type, &cursor, key: key, depth: 0, budget: &valueBudget)
         }
 
         var alignment = 32
@@ -104,8 +109,14 @@ enum GGUFReader {
         }
     }
 
-    private static func readValue(type: UInt32, _ cursor: inout ByteCursor, key: String, depth: Int) throws(ModelFileError) -> MetadataValue {
+    private static func readValue(
+        type: UInt32, _ cursor: inout ByteCursor, key: String, depth: Int, budget: inout Int
+    ) throws(ModelFileError) -> MetadataValue {
         let what = "the value of \"\(key)\""
+        budget -= 1
+        guard budget >= 0 else {
+            throw ModelFileError(.unsupported, path: cursor.path, "metadata holds more than \(maximumMetadataValues) values (at \"\(key)\")")
+        }
         switch type {
         case 0: return .uint(UInt64(try cursor.read(UInt8.self, what)))
         case 1: return .int(Int64(try cursor.read(Int8.self, what)))
@@ -127,10 +138,13 @@ enum GGUFReader {
                 throw cursor.corrupt("array \"\(key)\" has unknown element type \(elementType)")
             }
             guard count <= UInt64(cursor.remaining / elementSize) else { throw cursor.truncated(what) }
+            guard count <= UInt64(budget) else {
+                throw ModelFileError(.unsupported, path: cursor.path, "metadata holds more than \(maximumMetadataValues) values (array \"\(key)\" has \(count))")
+            }
             var elements: [MetadataValue] = []
             elements.reserveCapacity(Int(count))
             for _ in 0..<count {
-                elements.append(try readValue(type: elementType, &cursor, key: key, depth: depth + 1))
+                elements.append(try readValue(type: elementType, &cursor, key: key, depth: depth + 1, budget: &budget))
             }
             return .array(elements)
         case 10: return .uint(try cursor.read(UInt64.self, what))

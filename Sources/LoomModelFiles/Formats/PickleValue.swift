@@ -1,6 +1,8 @@
 /// The values a state-dict pickle can build. Lists and dicts are classes because pickle mutates them
-/// after memoising them (SETITEMS on a dict that is also in the memo).
-indirect enum PickleValue {
+/// after memoising them (SETITEMS on a dict that is also in the memo). Memoised containers can be filled after
+/// they were placed in another, so nesting depth cannot be bounded as values are built; instead containers free
+/// their contents iteratively (`PickleContainer.release`), and a chain of any length is freed without recursion.
+enum PickleValue {
     case none
     case bool(Bool)
     case int(Int)
@@ -15,16 +17,6 @@ indirect enum PickleValue {
     case global(PickleGlobal)
     case storage(StorageReference)
     case tensor(TensorReference)
-
-    /// Container nesting, bounded by the unpickler so that freeing a hostile value cannot overflow the stack.
-    var depth: Int {
-        switch self {
-        case .tuple(let tuple): tuple.depth
-        case .list(let list): list.depth
-        case .dict(let dict): dict.depth
-        default: 0
-        }
-    }
 
     var typeName: String {
         switch self {
@@ -44,30 +36,67 @@ indirect enum PickleValue {
     }
 }
 
-final class PickleTuple {
-    let items: [PickleValue]
-    let depth: Int
+/// Lists, dicts and tuples. A chain of them of any length is freed without recursion (see `release`).
+class PickleContainer {
+    /// Empties the container, handing over what it held.
+    fileprivate func takeChildren() -> [PickleValue] { [] }
+
+    /// Drops `values`. A container that only this walk still references gives up its contents to the walk
+    /// before it is freed, so no deinitializer ever frees something nested. Containers are handled as class
+    /// references, never through a copy of the enum, so that a uniqueness check sees every owner.
+    static func release(_ values: inout [PickleValue]) {
+        var containers = values.compactMap(\.container)
+        values = []
+        while var container = containers.popLast() {
+            guard isKnownUniquelyReferenced(&container) else { continue }
+            var children = container.takeChildren()
+            containers += children.compactMap(\.container)
+            children = []
+        }
+    }
+}
+
+final class PickleTuple: PickleContainer {
+    private(set) var items: [PickleValue]
     init(_ items: [PickleValue]) {
         self.items = items
-        depth = 1 + (items.map(\.depth).max() ?? 0)
     }
+    deinit { Self.release(&items) }
+    override fileprivate func takeChildren() -> [PickleValue] { defer { items = [] }; return items }
 }
 
-final class PickleList {
-    var items: [PickleValue] = []
-    var depth = 1
+final class PickleList: PickleContainer {
+    private(set) var items: [PickleValue] = []
     func append(_ value: PickleValue) {
         items.append(value)
-        depth = max(depth, value.depth + 1)
+    }
+    deinit { Self.release(&items) }
+    override fileprivate func takeChildren() -> [PickleValue] { defer { items = [] }; return items }
+}
+
+final class PickleDict: PickleContainer {
+    private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        entries.append((key, value))
+    }
+    deinit {
+        var children = takeChildren()
+        Self.release(&children)
+    }
+    override fileprivate func takeChildren() -> [PickleValue] {
+        defer { entries = [] }
+        return entries.flatMap { [$0.key, $0.value] }
     }
 }
 
-final class PickleDict {
-    var entries: [(key: PickleValue, value: PickleValue)] = []
-    var depth = 1
-    func set(_ key: PickleValue, _ value: PickleValue) {
-        entries.append((key, value))
-        depth = max(depth, key.depth + 1, value.depth + 1)
+extension PickleValue {
+    var container: PickleContainer? {
+        switch self {
+        case .tuple(let tuple): tuple
+        case .list(let list): list
+        case .dict(let dict): dict
+        default: nil
+        }
     }
 }
 

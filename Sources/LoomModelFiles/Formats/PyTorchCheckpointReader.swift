@@ -83,7 +83,8 @@ enum PyTorchCheckpointReader {
     ) throws(ModelFileError) -> ModelFile {
         let path = file.path
         var references: [(name: String, tensor: TensorReference)] = []
-        try collectTensors(in: stateDict(in: root), prefix: "", into: &references, path: path, depth: 0)
+        var budget = maximumStateDictEntries
+        try collectTensors(in: stateDict(in: root), prefix: "", into: &references, path: path, depth: 0, budget: &budget)
         var tensors: [StoredTensor] = []
         for (name, reference) in references {
             let storage = reference.storage
@@ -113,9 +114,14 @@ enum PyTorchCheckpointReader {
         return root
     }
 
+    /// Dict entries the walk over a state dict may visit. A dict shared by several keys is walked once per key,
+    /// so a few hundred shared dicts nested sixteen deep would name 10¹⁵ tensors; real state dicts hold thousands.
+    static let maximumStateDictEntries = 1 << 20
+
     /// Tensors in nested dicts get dotted names, as `nn.Module.state_dict` would give them.
     private static func collectTensors(
-        in value: PickleValue, prefix: String, into references: inout [(name: String, tensor: TensorReference)], path: String, depth: Int
+        in value: PickleValue, prefix: String, into references: inout [(name: String, tensor: TensorReference)], path: String, depth: Int,
+        budget: inout Int
     ) throws(ModelFileError) {
         guard case .dict(let dict) = value else {
             if prefix.isEmpty {
@@ -124,11 +130,16 @@ enum PyTorchCheckpointReader {
             return
         }
         guard depth < 16 else { return }
+        budget -= dict.entries.count
+        guard budget >= 0 else {
+            throw ModelFileError(.unsupported, path: path, "the state dict names more than \(maximumStateDictEntries) entries (dicts shared between keys repeat their contents)")
+        }
         for (key, item) in dict.entries {
             guard case .string(let name) = key else { continue }
             switch item {
             case .tensor(let tensor): references.append((prefix + name, tensor))
-            case .dict: try collectTensors(in: item, prefix: prefix + name + ".", into: &references, path: path, depth: depth + 1)
+            case .dict:
+                try collectTensors(in: item, prefix: prefix + name + ".", into: &references, path: path, depth: depth + 1, budget: &budget)
             default: continue
             }
         }

@@ -2,8 +2,6 @@
 /// It never imports or calls anything: globals outside `PickleGlobal` are refused by name, and
 /// the only "calls" are building dicts and tensor references.
 struct RestrictedUnpickler {
-    static let maximumDepth = 64
-
     private var cursor: ByteCursor
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
@@ -34,13 +32,13 @@ struct RestrictedUnpickler {
             case UInt8(ascii: "}"): stack.append(.dict(PickleDict()))
             case UInt8(ascii: "]"): stack.append(.list(PickleList()))
             case UInt8(ascii: ")"): stack.append(.tuple(PickleTuple([])))
-            case UInt8(ascii: "t"): try push(.tuple(PickleTuple(popMark())))
+            case UInt8(ascii: "t"): stack.append(.tuple(PickleTuple(try popMark())))
             case 0x85, 0x86, 0x87:  // TUPLE1–3
                 let count = Int(opcode - 0x84)
                 guard stack.count >= count else { throw corrupt("TUPLE\(count) needs \(count) values") }
                 let items = Array(stack.suffix(count))
                 stack.removeLast(count)
-                try push(.tuple(PickleTuple(items)))
+                stack.append(.tuple(PickleTuple(items)))
             case UInt8(ascii: "N"): stack.append(.none)
             case 0x88: stack.append(.bool(true))
             case 0x89: stack.append(.bool(false))
@@ -81,11 +79,10 @@ struct RestrictedUnpickler {
                 guard case .tuple(let arguments)? = stack.popLast(), case .global(let callable)? = stack.popLast() else {
                     throw corrupt("REDUCE needs a callable and an argument tuple")
                 }
-                try push(try call(callable, arguments.items))
+                stack.append(try call(callable, arguments.items))
             case UInt8(ascii: "b"):  // BUILD: OrderedDict attributes (`_metadata`) and tensor state are not needed
                 guard stack.count >= 2 else { throw corrupt("BUILD needs an object and its state") }
-                let state = stack.removeLast()
-                guard state.depth <= Self.maximumDepth else { throw corrupt("values nest too deeply") }
+                stack.removeLast()
                 switch stack[stack.count - 1] {
                 case .dict, .tensor: break
                 default: throw corrupt("BUILD on a \(stack[stack.count - 1].typeName)")
@@ -120,11 +117,6 @@ struct RestrictedUnpickler {
                 throw ModelFileError(.unsupported, path: cursor.path, "\(cursor.context): pickle opcode 0x\(String(opcode, radix: 16)) at byte \(cursor.offset - 1) is not used by state dicts")
             }
         }
-    }
-
-    private mutating func push(_ value: PickleValue) throws(ModelFileError) {
-        guard value.depth <= Self.maximumDepth else { throw corrupt("values nest deeper than \(Self.maximumDepth) levels") }
-        stack.append(value)
     }
 
     private func top() throws(ModelFileError) -> PickleValue {
@@ -260,12 +252,10 @@ struct RestrictedUnpickler {
         for index in stride(from: 0, to: items.count, by: 2) {
             dict.set(items[index], items[index + 1])
         }
-        guard dict.depth <= Self.maximumDepth else { throw corrupt("values nest deeper than \(Self.maximumDepth) levels") }
     }
 
     private func append(_ items: [PickleValue], to target: PickleValue) throws(ModelFileError) {
         guard case .list(let list) = target else { throw corrupt("APPEND on a \(target.typeName)") }
         for item in items { list.append(item) }
-        guard list.depth <= Self.maximumDepth else { throw corrupt("values nest deeper than \(Self.maximumDepth) levels") }
     }
 }

@@ -2,9 +2,6 @@ import LoomModelFiles
 import LoomSampling
 
 extension ModelFamily {
-    /// Flux's distilled guidance when a conditioning carries none (ComfyUI's Flux `extra_conds`).
-    public static let fluxDefaultGuidance = 3.5
-
     /// Flux dev, schnell and Fill: a rectified-flow transformer on the 16-channel AE, conditioned on T5
     /// tokens and CLIP-L's pooled vector.
     public static let flux = ModelFamily(
@@ -32,7 +29,7 @@ extension ModelFamily {
                 : nil
             return NetworkConditioning(
                 context: inputs.context, vector: inputs.pooled,
-                guidance: network.usesGuidance ? Float(inputs.guidance ?? fluxDefaultGuidance) : nil,
+                guidance: network.usesGuidance ? inputs.guidance.map(Float.init) ?? FluxTransformer.defaultGuidance : nil,
                 concat: concat)
         })
 }

@@ -6,24 +6,26 @@ struct GatedFeedForward: Sendable {
     /// The most bytes the hidden activations of one pass may take: longer inputs run in row
     /// chunks, submitted one by one, so a 1024² SDXL batch stays under lavapipe's 128 MiB buffer
     /// limit and the hidden activations of only one chunk are alive at a time.
-    static let chunkBytes = 64 << 20
+    static let defaultChunkBytes = 64 << 20
 
     let projection: Linear
     let output: Linear
+    let chunkBytes: Int
 
-    init(_ weights: ModelWeights, _ module: String, width: Int) throws(ModelLoadingError) {
+    init(_ weights: ModelWeights, _ module: String, width: Int, chunkBytes: Int = defaultChunkBytes) throws(ModelLoadingError) {
         let inner = try weights.shape(of: module + ".net.2.weight")
         guard inner.count == 2 else {
             throw .unexpectedShape(name: weights.prefix + module + ".net.2.weight", file: weights.file.path, expected: [width, -1], found: inner)
         }
         projection = try weights.linear(module + ".net.0.proj", inputs: width, outputs: 2 * inner[1])
         output = try weights.linear(module + ".net.2", inputs: inner[1], outputs: width)
+        self.chunkBytes = chunkBytes
     }
 
     /// `x` is [B, L, width] (contiguous); the result is [B, L, width].
     func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let rows = x.count / max(x.shape[x.rank - 1], 1)
-        let rowsPerChunk = max(Self.chunkBytes / (projection.outputCount * MemoryLayout<Float>.size), 1)
+        let rowsPerChunk = max(chunkBytes / (projection.outputCount * MemoryLayout<Float>.size), 1)
         if rows <= rowsPerChunk { return try apply(x, on: recorder) }
         let flat = try x.reshaped([rows, x.shape[x.rank - 1]])
         let result = try recorder.context.makeTensor(shape: [rows, output.outputCount])

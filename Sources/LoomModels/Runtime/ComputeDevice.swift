@@ -8,9 +8,12 @@ public final class ComputeDevice: Sendable {
     /// The device of processes that do not configure one: `LOOM_VULKAN_DEVICE` when set.
     public static let processDefault = ComputeDevice()
 
-    private let state = LazyContext()
+    private let state: LazyContext
 
-    public init() {}
+    /// `selector` picks the device by index or name substring, as `LOOM_VULKAN_DEVICE` does (the default).
+    public init(selector: String? = nil) {
+        state = LazyContext(selector: selector)
+    }
 
     public func context() throws(VulkanError) -> VulkanContext {
         try state.context()
@@ -19,13 +22,18 @@ public final class ComputeDevice: Sendable {
     /// `@unchecked Sendable`: `shared` is only read and written under `lock`.
     private final class LazyContext: @unchecked Sendable {
         private let lock = NSLock()
+        private let selector: String?
         private var shared: VulkanContext?
+
+        init(selector: String?) {
+            self.selector = selector
+        }
 
         func context() throws(VulkanError) -> VulkanContext {
             lock.lock()
             defer { lock.unlock() }
             if let shared { return shared }
-            let created = try VulkanContext()
+            let created = if let selector { try VulkanContext(selector: selector) } else { try VulkanContext() }
             shared = created
             return created
         }

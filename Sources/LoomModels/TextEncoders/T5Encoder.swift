@@ -38,6 +38,10 @@ public struct T5Encoder: Sendable {
             throw .unsupported(file: weights.file.path, reason: "no T5 encoder\(weights.prefix.isEmpty ? "" : " under '\(weights.prefix)'") (expected encoder.block.N.layer.… tensors)")
         }
         let (width, inner) = (parameters.modelDimension, parameters.headCount * parameters.headDimension)
+        // Fewer than four buckets leave the logarithmic range empty (a division by zero in the bucket formula).
+        guard parameters.relativeAttentionBuckets >= 4 else {
+            throw .unsupported(file: weights.file.path, reason: "T5 relative_attention_bias has \(parameters.relativeAttentionBuckets) buckets; at least 4 are needed")
+        }
         guard parameters.headDimension % 4 == 0 else {
             throw .unsupported(file: weights.file.path, reason: "T5 head dimension \(parameters.headDimension) is not a multiple of 4")
         }
@@ -148,7 +152,8 @@ public struct T5Encoder: Sendable {
         let offset = relativePosition > 0 ? half : 0
         if distance < exact { return offset + distance }
         let scale = Float(log(Double(maximumDistance) / Double(exact)))
-        let logarithmic = exact + Int(logf(Float(distance) / Float(exact)) / scale * Float(half - exact))
-        return offset + min(logarithmic, half - 1)
+        let position = logf(Float(distance) / Float(exact)) / scale * Float(half - exact)
+        guard position.isFinite, position < Float(half) else { return offset + half - 1 }
+        return offset + min(exact + Int(position), half - 1)
     }
 }

@@ -35,8 +35,12 @@ public struct ModelWeights: Sendable {
 
     public func contains(_ name: String) -> Bool { file[prefix + name] != nil }
 
+    /// A weight as stored; booleans and integers, which PyTorch would silently cast, are refused.
     public func stored(_ name: String) throws(ModelLoadingError) -> StoredTensor {
         guard let tensor = file[prefix + name] else { throw .missingTensor(name: prefix + name, file: file.path) }
+        guard tensor.dataType.holdsRealNumbers else {
+            throw .unsupported(file: file.path, reason: "tensor '\(prefix + name)' is stored as \(tensor.dataType.name); weights must be floating point")
+        }
         return tensor
     }
 

@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomModels
 
 /// Encodes a prompt, with ComfyUI's `(text:1.2)` weighting, into conditioning for the CLIP's model.
 public struct CLIPTextEncode: Node {
@@ -23,7 +24,7 @@ public struct CLIPTextEncodeFlux: Node {
             .link("clip", "CLIP"),
             .string("clip_l", multiline: true),
             .string("t5xxl", multiline: true),
-            .float("guidance", default: 3.5, min: 0, max: 100, step: 0.1),
+            .float("guidance", default: Double(FluxTransformer.defaultGuidance), min: 0, max: 100, step: 0.1),
         ],
         outputs: [OutputSpec("CONDITIONING")], pythonModule: "comfy_extras.nodes_flux")
 

@@ -5,7 +5,7 @@ import LoomModels
 public struct FluxGuidance: CPUNode {
     public static let schema = NodeSchema(
         name: "FluxGuidance", category: "advanced/conditioning/flux",
-        inputs: [.link("conditioning", "CONDITIONING"), .float("guidance", default: 3.5, min: 0, max: 100, step: 0.1)],
+        inputs: [.link("conditioning", "CONDITIONING"), .float("guidance", default: Double(FluxTransformer.defaultGuidance), min: 0, max: 100, step: 0.1)],
         outputs: [OutputSpec("CONDITIONING")], pythonModule: "comfy_extras.nodes_flux")
 
     public init() {}

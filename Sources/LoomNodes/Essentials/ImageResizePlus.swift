@@ -31,17 +31,21 @@ public struct ImageResizePlus: CPUNode {
         guard let filter = ResamplingMethod(rawValue: interpolation) else {
             throw NodeError(Self.schema.name, "interpolation: unknown method '\(interpolation)'")
         }
-        let resized = Self.resize(
-            image, width: try inputs("width", as: Int.self), height: try inputs("height", as: Int.self), filter: filter,
+        let width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
+        guard (0...ImageNodes.maxResolution).contains(width), (0...ImageNodes.maxResolution).contains(height) else {
+            throw NodeError(Self.schema.name, "width, height: \(width)×\(height) is outside 0...\(ImageNodes.maxResolution)")
+        }
+        let resized = try Self.resize(
+            image, width: width, height: height, filter: filter,
             method: try inputs("method", as: String.self), condition: try inputs("condition", as: String.self),
-            multipleOf: try inputs("multiple_of", as: Int.self))
+            multipleOf: try inputs("multiple_of", as: Int.self), limits: context.resources.limits)
         return NodeResult([resized, resized.width, resized.height])
     }
 
     static func resize(
         _ image: Image, width requestedWidth: Int, height requestedHeight: Int, filter: ResamplingMethod,
-        method: String, condition: String, multipleOf: Int
-    ) -> Image {
+        method: String, condition: String, multipleOf: Int, limits: ResourceLimits = .standard
+    ) throws(NodeError) -> Image {
         let (oldWidth, oldHeight) = (image.width, image.height)
         var width = requestedWidth, height = requestedHeight
         if multipleOf > 1 {
@@ -95,6 +99,9 @@ public struct ImageResizePlus: CPUNode {
             }
         var output = image
         if applies {
+            try limits.checkImage(
+                width: max(width, 1), height: max(height, 1), batch: image.batchCount, channels: image.channels,
+                node: schema.name, inputs: "width, height, method")
             output = image.resized(width: max(width, 1), height: max(height, 1), method: filter)
             if method == "pad", padding != (0, 0, 0, 0) {
                 output = output.padded(

@@ -67,12 +67,15 @@ enum MathBuiltin: String, Sendable {
         if let integer = value.integer {
             guard places < 0 else { return .int(integer) }
             guard places > -19 else { return .int(0) }
-            let unit = Int(Foundation.pow(10, Double(-places)))
+            let unit = (0..<(-places)).reduce(1) { product, _ in product * 10 }
+            // Floored division keeps the remainder in 0..<unit, so halving it cannot overflow.
             let (quotient, remainder) = integer.quotientAndRemainder(dividingBy: unit)
             var floored = remainder < 0 ? quotient - 1 : quotient
-            let rest = integer - floored * unit
-            if rest * 2 > unit || (rest * 2 == unit && floored % 2 != 0) { floored += 1 }
-            return .int(floored * unit)
+            let rest = remainder < 0 ? remainder + unit : remainder
+            if rest > unit - rest || (rest == unit - rest && floored % 2 != 0) { floored += 1 }
+            let (rounded, overflow) = floored.multipliedReportingOverflow(by: unit)
+            guard !overflow else { throw .evaluation("integer result too large") }
+            return .int(rounded)
         }
         guard case .float(let number) = value else {
             throw .evaluation("type \(value.typeName) doesn't define __round__ method")

@@ -1,9 +1,17 @@
 /// Reads a SimpleMath+ expression with Python's grammar and precedence for the subset the node
 /// evaluates: `or` < `and` < `not` < comparisons < `+ -` < `* / // %` < unary `-` < `**` < calls and
 /// subscripts. Python syntax outside that subset is refused with the position it starts at.
+///
+/// Nesting (parentheses, calls, unary `-` and `not`) is limited to `maximumDepth` levels, as Python's parser
+/// limits it, and an expression to `maximumSize` operations, so the tree it builds, evaluates and frees
+/// recursively stays shallow.
 struct MathExpressionParser {
     private let characters: [Character]
     private var position = 0
+    private var depth = 0
+    private var size = 0
+    static let maximumDepth = 100
+    static let maximumSize = 2000
 
     static func parse(_ text: String) throws(MathExpressionError) -> MathExpression {
         var parser = MathExpressionParser(characters: Array(text))
@@ -47,7 +55,22 @@ struct MathExpressionParser {
         guard accept(symbol) else { throw .syntax("expected '\(symbol)'", position: position) }
     }
 
+    /// Enters one level of nesting (or, with `size` only, one more operation).
+    private mutating func enter(nesting: Bool = true) throws(MathExpressionError) {
+        size += 1
+        if size > Self.maximumSize {
+            throw .syntax("expression is too long (more than \(Self.maximumSize) operations)", position: position)
+        }
+        guard nesting else { return }
+        depth += 1
+        if depth > Self.maximumDepth {
+            throw .syntax("expression nests deeper than \(Self.maximumDepth) levels", position: position)
+        }
+    }
+
     private mutating func parseOr() throws(MathExpressionError) -> MathExpression {
+        try enter()
+        defer { depth -= 1 }
         var operands = [try parseAnd()]
         while accept("or") { operands.append(try parseAnd()) }
         return operands.count == 1 ? operands[0] : .logical(.or, operands)
@@ -55,12 +78,18 @@ struct MathExpressionParser {
 
     private mutating func parseAnd() throws(MathExpressionError) -> MathExpression {
         var operands = [try parseNot()]
-        while accept("and") { operands.append(try parseNot()) }
+        while accept("and") {
+            try enter(nesting: false)
+            operands.append(try parseNot())
+        }
         return operands.count == 1 ? operands[0] : .logical(.and, operands)
     }
 
     private mutating func parseNot() throws(MathExpressionError) -> MathExpression {
-        accept("not") ? .not(try parseNot()) : try parseComparison()
+        guard accept("not") else { return try parseComparison() }
+        try enter()
+        defer { depth -= 1 }
+        return .not(try parseNot())
     }
 
     private mutating func parseComparison() throws(MathExpressionError) -> MathExpression {
@@ -68,15 +97,18 @@ struct MathExpressionParser {
         var rest = [(MathExpression.ComparisonOperator, MathExpression)]()
         // Two-character operators first, so `<=` is not read as `<`.
         let operators: [MathExpression.ComparisonOperator] = [.equal, .notEqual, .lessOrEqual, .greaterOrEqual, .less, .greater]
-        while let op = operators.first(where: { accept($0.rawValue) }) { rest.append((op, try parseSum())) }
+        while let op = operators.first(where: { accept($0.rawValue) }) {
+            try enter(nesting: false)
+            rest.append((op, try parseSum()))
+        }
         return rest.isEmpty ? first : .comparison(first: first, rest)
     }
 
     private mutating func parseSum() throws(MathExpressionError) -> MathExpression {
         var expression = try parseTerm()
         while true {
-            if accept("+") { expression = .binary(.add, expression, try parseTerm()) }
-            else if accept("-") { expression = .binary(.subtract, expression, try parseTerm()) }
+            if accept("+") { try enter(nesting: false); expression = .binary(.add, expression, try parseTerm()) }
+            else if accept("-") { try enter(nesting: false); expression = .binary(.subtract, expression, try parseTerm()) }
             else { return expression }
         }
     }
@@ -84,16 +116,23 @@ struct MathExpressionParser {
     private mutating func parseTerm() throws(MathExpressionError) -> MathExpression {
         var expression = try parseUnary()
         while true {
-            if accept("//") { expression = .binary(.floorDivide, expression, try parseUnary()) }
-            else if accept("/") { expression = .binary(.divide, expression, try parseUnary()) }
-            else if accept("*") { expression = .binary(.multiply, expression, try parseUnary()) }
-            else if accept("%") { expression = .binary(.modulo, expression, try parseUnary()) }
+            let op: MathExpression.BinaryOperator
+            if accept("//") { op = .floorDivide }
+            else if accept("/") { op = .divide }
+            else if accept("*") { op = .multiply }
+            else if accept("%") { op = .modulo }
             else { return expression }
+            try enter(nesting: false)
+            expression = .binary(op, expression, try parseUnary())
         }
     }
 
     private mutating func parseUnary() throws(MathExpressionError) -> MathExpression {
-        if accept("-") { return .negation(try parseUnary()) }
+        if accept("-") {
+            try enter()
+            defer { depth -= 1 }
+            return .negation(try parseUnary())
+        }
         skipSpace()
         if !atEnd, characters[position] == "+" || characters[position] == "~" {
             throw .syntax("unary '\(characters[position])' is not allowed", position: position)
@@ -104,12 +143,16 @@ struct MathExpressionParser {
     private mutating func parsePower() throws(MathExpressionError) -> MathExpression {
         let base = try parsePostfix()
         // Right-associative, and the exponent may carry its own unary minus: 2 ** -1.
-        return accept("**") ? .binary(.power, base, try parseUnary()) : base
+        guard accept("**") else { return base }
+        try enter()
+        defer { depth -= 1 }
+        return .binary(.power, base, try parseUnary())
     }
 
     private mutating func parsePostfix() throws(MathExpressionError) -> MathExpression {
         var expression = try parseAtom()
         while true {
+            if nextIs("(") || nextIs("[") { try enter(nesting: false) }
             if accept("(") {
                 guard case .name(let function) = expression else {
                     throw .syntax("only named functions can be called", position: position - 1)

@@ -51,7 +51,12 @@ enum MathValue: Sendable, Equatable {
 /// OverflowError Python would raise, as a message.
 extension MathValue {
     static func add(_ left: MathValue, _ right: MathValue) throws(MathExpressionError) -> MathValue {
-        if case .list(let first) = left, case .list(let second) = right { return .list(first + second) }
+        if case .list(let first) = left, case .list(let second) = right {
+            guard first.count + second.count <= maximumListLength else {
+                throw .evaluation("list + list would hold more than \(maximumListLength) elements")
+            }
+            return .list(first + second)
+        }
         return try arithmetic("+", left, right, integer: { $0.addingReportingOverflow($1) }, real: +)
     }
 
@@ -60,8 +65,8 @@ extension MathValue {
     }
 
     static func multiply(_ left: MathValue, _ right: MathValue) throws(MathExpressionError) -> MathValue {
-        if case .list(let values) = left, let count = right.integer { return .list(repeated(values, count)) }
-        if case .list(let values) = right, let count = left.integer { return .list(repeated(values, count)) }
+        if case .list(let values) = left, let count = right.integer { return .list(try repeated(values, count)) }
+        if case .list(let values) = right, let count = left.integer { return .list(try repeated(values, count)) }
         return try arithmetic("*", left, right, integer: { $0.multipliedReportingOverflow(by: $1) }, real: *)
     }
 
@@ -178,8 +183,15 @@ extension MathValue {
         .evaluation("unsupported operand type(s) for \(symbol): '\(left.typeName)' and '\(right.typeName)'")
     }
 
-    private static func repeated(_ values: [MathValue], _ count: Int) -> [MathValue] {
-        count <= 0 ? [] : Array([[MathValue]](repeating: values, count: count).joined())
+    /// The longest list `list * n` may build; Python would exhaust the machine's memory instead.
+    static let maximumListLength = 1 << 20
+
+    private static func repeated(_ values: [MathValue], _ count: Int) throws(MathExpressionError) -> [MathValue] {
+        guard count > 0, !values.isEmpty else { return [] }
+        guard count <= maximumListLength / values.count else {
+            throw .evaluation("list * \(count) would hold more than \(maximumListLength) elements")
+        }
+        return Array([[MathValue]](repeating: values, count: count).joined())
     }
 
     /// CPython's `float_divmod`: the remainder takes the divisor's sign and the quotient is floored.

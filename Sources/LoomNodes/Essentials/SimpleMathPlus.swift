@@ -59,8 +59,23 @@ public struct SimpleMathPlus: CPUNode {
             return .list([image.batchCount, image.height, image.width, image.channels].map(MathValue.int))
         case let mask as Mask:
             return .list([mask.batchCount, mask.height, mask.width].map(MathValue.int))
+        case let literal as JSONValue:
+            return try mathValue(literal, input: input)
         default:
-            throw NodeError(schema.name, "\(input): a \(type(of: value)) cannot be used in an expression")
+            throw NodeError(schema.name, "\(input): \(NodeInputs.describe(value)) cannot be used in an expression")
+        }
+    }
+
+    /// A literal list (`{"__value__": [...]}`) is a Python list to the node: its numbers can be indexed and summed.
+    static func mathValue(_ literal: JSONValue, input: String) throws -> MathValue {
+        switch literal {
+        case .int(let int): return .int(int)
+        case .double(let double): return .float(double)
+        case .bool(let bool): return .bool(bool)
+        case .string(let string): return try mathValue(string, input: input)
+        case .array(let items): return .list(try items.map { try mathValue($0, input: input) })
+        default:
+            throw NodeError(schema.name, "\(input): \(NodeInputs.describe(literal)) cannot be used in an expression")
         }
     }
 }

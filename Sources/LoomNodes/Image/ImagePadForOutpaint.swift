@@ -18,10 +18,17 @@ public struct ImagePadForOutpaint: CPUNode {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        let (image, mask) = try inputs("image", as: Image.self).paddedForOutpaint(
-            left: try inputs("left", as: Int.self), top: try inputs("top", as: Int.self),
-            right: try inputs("right", as: Int.self), bottom: try inputs("bottom", as: Int.self),
-            feathering: try inputs("feathering", as: Int.self))
-        return NodeResult([image, mask])
+        let image = try inputs("image", as: Image.self)
+        let left = try inputs("left", as: Int.self), top = try inputs("top", as: Int.self)
+        let right = try inputs("right", as: Int.self), bottom = try inputs("bottom", as: Int.self)
+        guard [left, top, right, bottom].allSatisfy({ (0...ImageNodes.maxResolution).contains($0) }) else {
+            throw NodeError(Self.schema.name, "left, top, right, bottom: each must be within 0...\(ImageNodes.maxResolution)")
+        }
+        try context.resources.limits.checkImage(
+            width: image.width + left + right, height: image.height + top + bottom, batch: image.batchCount,
+            channels: image.channels + 1, node: Self.schema.name, inputs: "left, top, right, bottom")
+        let (padded, mask) = image.paddedForOutpaint(
+            left: left, top: top, right: right, bottom: bottom, feathering: try inputs("feathering", as: Int.self))
+        return NodeResult([padded, mask])
     }
 }

@@ -19,10 +19,13 @@ public struct ImageScaleToTotalPixels: CPUNode {
         let image = try inputs("image", as: Image.self)
         let method = try ImageNodes.method(inputs, node: Self.schema.name)
         try ImageNodes.requireNonEmpty(image, node: Self.schema.name)
-        let total = Int(try inputs("megapixels", as: Double.self) * 1024 * 1024)
+        let total = ImageNodes.pythonRound((try inputs("megapixels", as: Double.self) * 1024 * 1024).rounded(.towardZero))
         let factor = (Double(total) / Double(image.width * image.height)).squareRoot()
         let width = max(1, ImageNodes.pythonRound(Double(image.width) * factor))
         let height = max(1, ImageNodes.pythonRound(Double(image.height) * factor))
+        try context.resources.limits.checkImage(
+            width: width, height: height, batch: image.batchCount, channels: image.channels, node: Self.schema.name,
+            inputs: "megapixels")
         return NodeResult([image.resized(width: width, height: height, method: method)])
     }
 }

@@ -33,10 +33,14 @@ public struct ImageStitch: CPUNode {
         guard let color = StitchSpacingColor(rawValue: colorName) else {
             throw NodeError(Self.schema.name, "spacing_color: unknown colour '\(colorName)'")
         }
+        let matchingSize = try inputs("match_image_size", as: Bool.self)
+        let spacing = try inputs("spacing_width", as: Int.self)
+        try ImageNodes.checkJoinedSize(
+            ImageNodes.shape(of: first)!, ImageNodes.shape(of: second)!, horizontal: direction == .left || direction == .right, matchingSize: matchingSize,
+            spacing: spacing, limits: context.resources.limits, node: Self.schema.name)
         return NodeResult([
             first.stitched(
-                with: second, direction: direction, matchingSize: try inputs("match_image_size", as: Bool.self),
-                spacing: try inputs("spacing_width", as: Int.self), spacingColor: color)
+                with: second, direction: direction, matchingSize: matchingSize, spacing: spacing, spacingColor: color)
         ])
     }
 }

@@ -34,13 +34,21 @@ enum InputImageFile {
         try readFrames(inputs, resources: resources, node: node)[0]
     }
 
-    /// Every frame of the decoded file, each turned upright.
+    /// Every frame of the decoded file, each turned upright; files larger than the engine's limits are refused
+    /// from their headers.
     static func readFrames(_ inputs: NodeInputs, resources: Resources, node: String) throws -> [RasterImage] {
         let path = try path(inputs, resources: resources, node: node)
+        let limits = resources.limits
         do {
-            return try ImageFile.readFrames(at: path).map { $0.upright() }
+            return try ImageFile.readFrames(
+                at: path, maximumPixels: limits.pixelsPerImage, maximumTotalPixels: limits.pixelsPerBatch
+            ).map { $0.upright() }
         } catch {
-            throw NodeError(node, error.description)
+            if case .decoding(.tooLarge) = error.problem {
+                throw NodeError(
+                    node, "image: \(error.description) (limits: \(limits.pixelsPerImage) pixels per image, \(limits.pixelsPerBatch) per batch)")
+            }
+            throw NodeError(node, "image: \(error.description)")
         }
     }
 

@@ -49,11 +49,10 @@ public struct SolidMask: CPUNode {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        NodeResult([
-            Mask(
-                height: try inputs("height", as: Int.self), width: try inputs("width", as: Int.self),
-                repeating: Float(try inputs("value", as: Double.self)))
-        ])
+        let width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
+        try context.resources.limits.checkImage(
+            width: width, height: height, channels: 1, node: Self.schema.name, inputs: "width, height")
+        return NodeResult([Mask(height: height, width: width, repeating: Float(try inputs("value", as: Double.self)))])
     }
 }
 

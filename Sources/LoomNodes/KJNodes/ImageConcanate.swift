@@ -29,6 +29,11 @@ public struct ImageConcanate: CPUNode {
             throw NodeError(Self.schema.name, "direction: unknown direction '\(directionName)'")
         }
         let matching = try inputs("match_image_size", as: Bool.self)
+        if let one = ImageNodes.shape(of: first), let two = ImageNodes.shape(of: second) {
+            try ImageNodes.checkJoinedSize(
+                one, two, horizontal: direction == .left || direction == .right, matchingSize: matching,
+                limits: context.resources.limits, node: Self.schema.name)
+        }
         switch (first, second) {
         case (let image as Image, let other as Image):
             return NodeResult([Self.concatenate(image, other, direction: direction, matchingSize: matching)])

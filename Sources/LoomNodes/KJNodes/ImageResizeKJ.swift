@@ -36,6 +36,9 @@ public struct ImageResizeKJ: CPUNode {
             of: image, width: try inputs("width", as: Int.self), height: try inputs("height", as: Int.self),
             keepProportion: try inputs("keep_proportion", as: Bool.self),
             divisibleBy: try inputs("divisible_by", as: Int.self), reference: reference)
+        try context.resources.limits.checkImage(
+            width: width, height: height, batch: image.batchCount, channels: image.channels, node: Self.schema.name,
+            inputs: "width, height")
         let resized = image.scaled(width: width, height: height, method: method, centerCrop: centerCrop)
         return NodeResult([resized, resized.width, resized.height])
     }

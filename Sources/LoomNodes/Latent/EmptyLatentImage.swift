@@ -16,7 +16,7 @@ public struct EmptyLatentImage: CPUNode {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        NodeResult([try LatentNodes.empty(inputs, channels: 4)])
+        NodeResult([try LatentNodes.empty(inputs, channels: 4, limits: context.resources.limits, node: Self.schema.name)])
     }
 }
 
@@ -34,7 +34,10 @@ public struct EmptySD3LatentImage: CPUNode {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        NodeResult([try LatentNodes.empty(inputs, channels: LatentFormat.flux.channels)])
+        NodeResult([
+            try LatentNodes.empty(
+                inputs, channels: LatentFormat.flux.channels, limits: context.resources.limits, node: Self.schema.name)
+        ])
     }
 }
 
@@ -44,9 +47,11 @@ enum LatentNodes {
     /// Pixels per latent cell of every latent these nodes make.
     static let downscaleFactor = 8
 
-    static func empty(_ inputs: NodeInputs, channels: Int) throws -> Latent {
+    static func empty(_ inputs: NodeInputs, channels: Int, limits: ResourceLimits, node: String) throws -> Latent {
         let width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
         let batch = try inputs("batch_size", as: Int.self)
-        return Latent(samples: HostTensor(zeros: [batch, channels, height / downscaleFactor, width / downscaleFactor]))
+        let shape = [batch, channels, height / downscaleFactor, width / downscaleFactor]
+        try limits.checkTensor(shape: shape, node: node, inputs: "width, height, batch_size")
+        return Latent(samples: HostTensor(zeros: shape))
     }
 }

@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomImaging
 import LoomModels
 
 extension LatentFormat {
@@ -13,8 +14,7 @@ extension LatentFormat {
                 var sum: Float = 0
                 for channel in 0..<channels { sum += values[channel * plane + pixel] * rgbFactors[channel][component] }
                 sum += rgbBias?[component] ?? 0
-                // NaN (a diverged model) previews as black rather than trapping.
-                rgb[pixel * 3 + component] = sum.isNaN ? 0 : UInt8(min(max((sum + 1) / 2, 0), 1) * 255)
+                rgb[pixel * 3 + component] = UInt8(truncatingUnit: (sum + 1) / 2)
             }
         }
         return ProgressPreview(width: width, height: height, rgb: rgb)

@@ -25,14 +25,17 @@ public struct LatentUpscale: CPUNode {
         // Sizes are pixels, at least 64; a 0 side follows the latent's aspect ratio (Python's round).
         if width == 0 {
             height = max(64, height)
-            width = max(64, Int((Double(latent.width * height) / Double(latent.height)).rounded(.toNearestOrEven)))
+            width = max(64, ImageNodes.pythonRound(Double(latent.width) * Double(height) / Double(latent.height)))
         } else if height == 0 {
             width = max(64, width)
-            height = max(64, Int((Double(latent.height * width) / Double(latent.width)).rounded(.toNearestOrEven)))
+            height = max(64, ImageNodes.pythonRound(Double(latent.height) * Double(width) / Double(latent.width)))
         } else {
             (width, height) = (max(64, width), max(64, height))
         }
         let centerCrop = try inputs("crop", as: String.self) == "center"
+        try context.resources.limits.checkTensor(
+            shape: [latent.samples.shape[0], latent.samples.shape[1], height / LatentNodes.downscaleFactor, width / LatentNodes.downscaleFactor],
+            node: Self.schema.name, inputs: "width, height")
         latent.samples = LatentResampling.resized(latent.samples, width: width / LatentNodes.downscaleFactor,
                                                   height: height / LatentNodes.downscaleFactor, method: method, centerCrop: centerCrop)
         return NodeResult([latent])
@@ -56,11 +59,13 @@ public struct LatentUpscaleBy: CPUNode {
         var latent = try inputs("samples", as: Latent.self)
         let method = try LatentResampling.method(inputs, node: Self.schema.name)
         let factor = try inputs("scale_by", as: Double.self)
-        let width = Int((Double(latent.width) * factor).rounded(.toNearestOrEven))
-        let height = Int((Double(latent.height) * factor).rounded(.toNearestOrEven))
+        let width = ImageNodes.pythonRound(Double(latent.width) * factor)
+        let height = ImageNodes.pythonRound(Double(latent.height) * factor)
         guard width > 0, height > 0 else {
             throw NodeError(Self.schema.name, "scale_by: \(factor) shrinks the \(latent.width)×\(latent.height) latent to nothing")
         }
+        try context.resources.limits.checkTensor(
+            shape: [latent.samples.shape[0], latent.samples.shape[1], height, width], node: Self.schema.name, inputs: "scale_by")
         latent.samples = LatentResampling.resized(latent.samples, width: width, height: height, method: method, centerCrop: false)
         return NodeResult([latent])
     }

@@ -23,11 +23,13 @@ enum TextEncoderAssembly {
         switch kinds {
         case [.clipL, .t5xxl]:
             let t5 = try part(.t5xxl)
+            let t5Encoder = try T5Encoder(weights: t5)
             let tokenizer = FluxPromptTokenizer(
-                clipL: clipTokenizer, t5xxl: try TextEncoderFiles.t5Tokenizer(for: t5.file, resources: resources),
+                clipL: clipTokenizer,
+                t5xxl: try TextEncoderFiles.t5Tokenizer(for: t5.file, modelVocabulary: t5Encoder.vocabularySize, resources: resources),
                 embeddings: embeddings)
             return TextEncoder(.flux(FluxTextEncoder(
-                tokenizer: tokenizer, clipL: try CLIPTextEncoder(weights: try part(.clipL)), t5xxl: try T5Encoder(weights: t5))))
+                tokenizer: tokenizer, clipL: try CLIPTextEncoder(weights: try part(.clipL)), t5xxl: t5Encoder)))
         case [.clipL]:
             let tokenizer = PromptTokenizer(tokenizer: clipTokenizer, windowing: .clip, embeddings: embeddings)
             return TextEncoder(.stableDiffusion(tokenizer, try CLIPTextEncoder(weights: try part(.clipL))))

@@ -48,9 +48,10 @@ enum TextEncoderFiles {
 
     /// The T5 tokenizer for a T5 file: `tokenizer.json` or `spiece.model` next to the file, in a diffusers
     /// model's `tokenizer_2/` beside its `text_encoder_2/`, or in a ComfyUI install (the base folder, or
-    /// the parent of a `models` folder) under `comfy/text_encoders/t5_tokenizer/`. The error names the
-    /// file's folder as the place to put it.
-    static func t5Tokenizer(for file: ModelFile, resources: Resources) throws(T5TokenizerError) -> T5Tokenizer {
+    /// the parent of a `models` folder) under `comfy/text_encoders/t5_tokenizer/`; else the T5 v1.1
+    /// tokenizer Loom ships, unless the model embeds fewer than its tokens (`modelVocabulary` rows; then the
+    /// error names the file's folder as the place to put its tokenizer).
+    static func t5Tokenizer(for file: ModelFile, modelVocabulary: Int?, resources: Resources) throws(T5TokenizerError) -> T5Tokenizer {
         let modelDirectory = URL(fileURLWithPath: file.path).deletingLastPathComponent()
         var directories = [modelDirectory, modelDirectory.deletingLastPathComponent().appendingPathComponent("tokenizer_2")]
         var installs: [URL] = []
@@ -65,7 +66,7 @@ enum TextEncoderFiles {
             let directory = install.appendingPathComponent("comfy/text_encoders/t5_tokenizer")
             if !directories.contains(directory) { directories.append(directory) }
         }
-        return try T5TokenizerLocator(directories: directories).load()
+        return try T5TokenizerLocator(directories: directories).loadOrBundled(modelVocabulary: modelVocabulary)
     }
 }
 

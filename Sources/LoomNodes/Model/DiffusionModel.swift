@@ -1,4 +1,5 @@
 import LoomGraph
+import LoomImaging
 import LoomModelFiles
 import LoomModels
 import LoomSampling

@@ -20,10 +20,7 @@ public struct BasicScheduler: Node {
         let scheduler = try Scheduler(named: try inputs("scheduler", as: String.self))
         let steps = try inputs("steps", as: Int.self)
         let denoise = try inputs("denoise", as: Double.self)
-        guard denoise > 0 else { return NodeResult([Sigmas([])]) }
-        let total = denoise < 1 ? Int(Double(steps) / denoise) : steps
-        let sigmas = scheduler.sigmas(steps: total, modelSampling: model.modelSampling)
-        return NodeResult([Sigmas(Array(sigmas.suffix(steps + 1)))])
+        return NodeResult([Sigmas(try scheduler.sigmas(steps: steps, denoise: denoise, modelSampling: model.modelSampling))])
     }
 }
 
@@ -47,7 +44,7 @@ public struct KSamplerSelect: CPUNode {
 public struct RandomNoise: CPUNode {
     public static let schema = NodeSchema(
         name: "RandomNoise", displayName: "RandomNoise", category: "sampling/custom_sampling/noise",
-        inputs: [.int("noise_seed", default: 0, min: 0, max: SamplingChoices.maxSeed, controlAfterGenerate: true)],
+        inputs: [.seed("noise_seed")],
         outputs: [OutputSpec("NOISE")])
 
     public init() {}
@@ -130,7 +127,7 @@ public struct SamplerCustom: Node {
         inputs: [
             .link("model", "MODEL"),
             .boolean("add_noise", default: true),
-            .int("noise_seed", default: 0, min: 0, max: SamplingChoices.maxSeed, controlAfterGenerate: true),
+            .seed("noise_seed"),
             .float("cfg", default: 8.0, min: 0, max: 100, step: 0.1, round: 0.01),
             .link("positive", "CONDITIONING"),
             .link("negative", "CONDITIONING"),

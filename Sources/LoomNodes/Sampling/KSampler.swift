@@ -7,7 +7,7 @@ public struct KSampler: Node {
         name: "KSampler", displayName: "KSampler", category: "sampling",
         inputs: [
             .link("model", "MODEL"),
-            .int("seed", default: 0, min: 0, max: SamplingChoices.maxSeed, controlAfterGenerate: true),
+            .seed("seed"),
             .int("steps", default: 20, min: 1, max: 10000),
             .float("cfg", default: 8.0, min: 0, max: 100, step: 0.1, round: 0.01),
             .combo("sampler_name", SamplingChoices.samplers),
@@ -44,7 +44,7 @@ public struct KSamplerAdvanced: Node {
         inputs: [
             .link("model", "MODEL"),
             .combo("add_noise", ["enable", "disable"]),
-            .int("noise_seed", default: 0, min: 0, max: SamplingChoices.maxSeed, controlAfterGenerate: true),
+            .seed("noise_seed"),
             .int("steps", default: 20, min: 1, max: 10000),
             .float("cfg", default: 8.0, min: 0, max: 100, step: 0.1, round: 0.01),
             .combo("sampler_name", SamplingChoices.samplers),
@@ -84,7 +84,7 @@ extension KSampling {
         var latent = latent
         latent.samples = try latent.samplesFitting(guider.model.latentFormat)
         // A start step past the schedule returns the latent untouched.
-        guard let sigmas = sigmas() else { return latent }
+        guard let sigmas = try sigmas() else { return latent }
         let noise = try initialNoise(count: latent.samples.count, batchSize: latent.batchSize, batchIndex: latent.batchIndex)
         let sampling = LatentSampling(guider: guider, sampler: sampler, sigmas: sigmas, seed: seed)
         return try await sampling.run(latent, noise: noise, context: context).samples

@@ -37,10 +37,12 @@ struct LatentSampling {
             latent: start, noise: noise, sigmas: sigmas, mask: denoiseMask,
             model: { x, sigma in try await guider.denoised(x, sigma: sigma) },
             onStep: { step in
-                if let preview = model.latentFormat.preview(of: step.denoised, height: shape[2], width: shape[3]) {
+                // ComfyUI sends a step's progress before its preview: clients pair the picture with that step.
+                try context.reportProgress(Double(step.index + 1), of: Double(step.stepCount))
+                if context.previewMethod.showsPreviews,
+                   let preview = model.latentFormat.preview(of: step.denoised, height: shape[2], width: shape[3]) {
                     context.reportPreview(preview)
                 }
-                try context.reportProgress(Double(step.index + 1), of: Double(step.stepCount))
             })
 
         var result = latent

@@ -42,13 +42,11 @@ public enum NoiseSource: Sendable, Equatable {
 enum SamplingChoices {
     static let samplers = SamplerName.comfyUINames
     static let schedulers = Scheduler.allCases.map(\.rawValue)
-    /// ComfyUI's seeds span 0...2⁶⁴−1; workflows keep them within a signed 64-bit integer.
-    static let maxSeed = Int.max
-
     /// The sampler a workflow names, or the reason Loom cannot run it.
     static func sampler(named name: String) -> Result<SamplerName, SamplingError> {
         do { return .success(try SamplerName(named: name)) } catch { return .failure(error) }
     }
 
+    /// Seeds above `Int.max` arrive as their bit pattern (see `InputSpec.seed`).
     static func seed(_ value: Int) -> UInt64 { UInt64(bitPattern: Int64(value)) }
 }

@@ -96,6 +96,10 @@ enum VAECoding {
         guard latent.channels == vae.autoencoder.latentChannels else {
             throw NodeError(node, "samples: latents have \(latent.channels) channels, the VAE expects \(vae.autoencoder.latentChannels)")
         }
+        let factor = vae.downscaleFactor
+        try context.resources.limits.checkImage(
+            width: latent.width * factor, height: latent.height * factor, batch: latent.batchSize,
+            channels: vae.autoencoder.imageChannels, node: node, inputs: "samples")
         return try rethrowing(node) {
             try vae.decode(latent.samples, tiling: tiling) { try context.reportProgress(Double($0), of: Double($1)) }
         }

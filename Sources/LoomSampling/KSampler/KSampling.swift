@@ -46,8 +46,8 @@ public struct KSampling: Sendable {
 
     /// The sigmas sampled over; nil when the start step is past the schedule (the latent is
     /// returned unchanged), empty when denoise is 0.
-    public func sigmas() -> [Float]? {
-        var sigmas = scheduler.sigmas(steps: steps, denoise: denoise, sampler: sampler, modelSampling: modelSampling)
+    public func sigmas() throws(SamplingError) -> [Float]? {
+        var sigmas = try scheduler.sigmas(steps: steps, denoise: denoise, sampler: sampler, modelSampling: modelSampling)
         if let lastStep, lastStep < sigmas.count - 1 {
             sigmas = Array(sigmas.prefix(lastStep + 1))
             if forcesFullDenoise { sigmas[sigmas.count - 1] = 0 }

@@ -37,9 +37,7 @@ public struct CLIPTokenizer: Sendable {
         try bundledResult.get()
     }
 
-    static var bundledVocabularyURL: URL? {
-        Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz")
-    }
+    static var bundledVocabularyURL: URL? { BundledVocabulary.url }
 
     private static let bundledResult: Result<CLIPTokenizer, CLIPTokenizerError> = Result { () throws(CLIPTokenizerError) in
         guard let url = bundledVocabularyURL else {
@@ -95,7 +93,8 @@ public enum CLIPTokenizerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingBundledVocabulary:
-            "the CLIP vocabulary bpe_simple_vocab_16e6.txt.gz is missing from the LoomText resource bundle"
+            "the CLIP vocabulary bpe_simple_vocab_16e6.txt.gz is missing; looked in "
+                + BundledVocabulary.candidates.map(\.path).joined(separator: ", ")
         case .unreadableVocabulary(let path, let reason): "cannot read the CLIP vocabulary \(path): \(reason)"
         case .tooFewMerges(let found, let expected): "the CLIP merges file has \(found) merges, expected at least \(expected)"
         }

@@ -7,6 +7,8 @@ public struct T5Tokenizer: Sendable {
     public static let endToken = 1
 
     public var compatibility: TransformersCompatibility = .transformers4
+    /// Token ids run from 0 to one less than this (the model's pieces and any sentinels).
+    public var vocabularySize: Int { model.pieceCount }
     private let specialTokens: [String: Int]
     private let model: UnigramModel
     /// transformers 4 runs the pipeline a `tokenizer.json` describes.
@@ -211,17 +213,29 @@ public enum T5TokenizerError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case unsupported(String)
     case notFound(searched: [String])
+    case missingBundledVocabulary
+    /// The shipped T5 v1.1 vocabulary has ids a smaller model cannot embed.
+    case bundledVocabularyTooLarge(modelVocabulary: Int, bundledVocabulary: Int, searched: [String])
 
     public var description: String {
         switch self {
         case .notFound(let searched):
-            "no T5 tokenizer found: put tokenizer.json (ComfyUI's comfy/text_encoders/t5_tokenizer/tokenizer.json "
-                + "or a diffusers Flux model's tokenizer_2/tokenizer.json) or spiece.model into "
-                + (searched.first ?? "a directory passed to T5TokenizerLocator")
-                + (searched.count > 1 ? " (also searched: \(searched.dropFirst().joined(separator: ", ")))" : "")
+            "no T5 tokenizer found: " + Self.wherePut(searched)
+        case .missingBundledVocabulary:
+            "the T5 vocabulary t5-v1_1-spiece.model.gz is missing from the LoomText resource bundle"
+        case .bundledVocabularyTooLarge(let model, let bundled, let searched):
+            "the T5 model embeds \(model) tokens, fewer than the \(bundled) of the T5 v1.1 tokenizer Loom ships, so it "
+                + "needs its own tokenizer: " + Self.wherePut(searched)
         case .unreadable(let path, let reason): "cannot read the T5 tokenizer file \(path): \(reason)"
         case .malformed(let reason): "malformed T5 tokenizer data: \(reason)"
         case .unsupported(let feature): "unsupported T5 tokenizer feature: \(feature)"
         }
+    }
+
+    private static func wherePut(_ searched: [String]) -> String {
+        "put tokenizer.json (ComfyUI's comfy/text_encoders/t5_tokenizer/tokenizer.json "
+            + "or a diffusers Flux model's tokenizer_2/tokenizer.json) or spiece.model into "
+            + (searched.first ?? "a directory passed to T5TokenizerLocator")
+            + (searched.count > 1 ? " (also searched: \(searched.dropFirst().joined(separator: ", ")))" : "")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Finds T5 tokenizer data. Loom does not ship T5's vocabulary; every ComfyUI install and every
-/// diffusers Flux model folder has a copy.
+/// Finds T5 tokenizer data: a user's own file first (a ComfyUI install's, a diffusers model
+/// folder's), else the T5 v1.1 vocabulary Loom ships.
 public struct T5TokenizerLocator: Sendable {
     /// File names tried in each directory, the Hugging Face format first.
     public static let fileNames = ["tokenizer.json", "spiece.model"]
@@ -34,5 +34,21 @@ public struct T5TokenizerLocator: Sendable {
 
     public func load() throws(T5TokenizerError) -> T5Tokenizer {
         try T5Tokenizer(contentsOf: locate())
+    }
+
+    /// The tokenizer of the first file found, else `T5Tokenizer.bundled()`. `modelVocabulary`, the
+    /// rows of the T5 model's embedding where known, guards the fallback: a model with fewer rows
+    /// than T5 v1.1's tokens was trained with another vocabulary.
+    public func loadOrBundled(modelVocabulary: Int? = nil) throws(T5TokenizerError) -> T5Tokenizer {
+        do throws(T5TokenizerError) {
+            return try load()
+        } catch .notFound(let searched) {
+            let bundled = try T5Tokenizer.bundled()
+            if let modelVocabulary, modelVocabulary < bundled.vocabularySize {
+                throw .bundledVocabularyTooLarge(
+                    modelVocabulary: modelVocabulary, bundledVocabulary: bundled.vocabularySize, searched: searched)
+            }
+            return bundled
+        }
     }
 }

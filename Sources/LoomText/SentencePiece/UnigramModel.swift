@@ -22,6 +22,9 @@ struct UnigramModel: Sendable {
         self.unknownScore = (scores.min() ?? 0) - 10
     }
 
+    /// Ids run from 0 to one less than this.
+    var pieceCount: Int { scores.count }
+
     func encode(_ word: String) -> [Int] {
         let scalars = Array(word.unicodeScalars)
         guard !scalars.isEmpty else { return [] }

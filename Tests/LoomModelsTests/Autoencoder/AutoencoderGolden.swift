@@ -30,10 +30,6 @@ struct AutoencoderGolden {
     /// A raw little-endian float32 array of the manifest.
     func tensor(_ name: String) throws -> HostTensor {
         guard let entry = manifest.arrays[name] else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name]) }
-        let data = try Data(contentsOf: Self.directory.appendingPathComponent(entry.file))
-        let values = data.withUnsafeBytes { bytes in
-            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        }
-        return HostTensor(shape: entry.shape, values: values)
+        return try HostTensor(float32File: Self.directory.appendingPathComponent(entry.file), shape: entry.shape)
     }
 }

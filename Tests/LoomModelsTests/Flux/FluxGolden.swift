@@ -37,11 +37,7 @@ struct FluxGolden {
     func testCase(_ name: String) -> Case { manifest.cases.first { $0.name == name }! }
 
     func array(_ name: String) throws -> HostTensor {
-        let data = try Data(contentsOf: Self.directory.appendingPathComponent(name + ".f32"))
-        let values = data.withUnsafeBytes { raw in
-            raw.bindMemory(to: UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
-        }
-        return HostTensor(shape: manifest.arrays[name]!, values: values)
+        try HostTensor(float32File: Self.directory.appendingPathComponent(name + ".f32"), shape: manifest.arrays[name]!)
     }
 
     func input(_ c: Case) throws -> DiffusionInput {

@@ -67,6 +67,31 @@ import Testing
         #expect(withNaNs == (try encode(zeroed, "zero.safetensors")))
     }
 
+    /// A relative-position table with too few buckets is refused at load; the bucket formula itself stays in range.
+    @Test func tooFewRelativeBucketsAreRefused() throws {
+        let source = try ModelFile.open(path: TextEncoderGolden.directory.appendingPathComponent("t5-small-bf16.safetensors").path)
+        var entries = SafetensorsWriting.entries(of: source)
+        let name = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"
+        let index = try #require(entries.firstIndex { $0.name == name })
+        let heads = entries[index].shape[1]
+        entries[index].shape = [1, heads]
+        entries[index].bytes = Array(entries[index].bytes.prefix(heads * 2))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-t5-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("one-bucket.safetensors")
+        try SafetensorsWriting.write(entries, to: url)
+        let error = #expect(throws: ModelLoadingError.self) {
+            try T5Encoder(weights: ModelWeights(file: ModelFile.open(path: url.path), context: ComputeDevice.processDefault.context()))
+        }
+        #expect(error?.description.contains("1 buckets") == true)
+        for count in 4...40 {
+            for position in -600...600 {
+                #expect((0..<count).contains(T5Encoder.bucket(relativePosition: position, bucketCount: count)))
+            }
+        }
+    }
+
     @Test func scaledFP8AppliesItsScales() throws {
         let encoder = try T5Encoder(weights: TextEncoderGolden.weights("t5-small-fp8-e4m3fn-scaled.safetensors"))
         #expect(encoder.blocks[0].query.weightScale != 1)

@@ -14,7 +14,7 @@ import Testing
     @Test func sd15CheckpointUNetUnderItsPrefix() throws {
         guard let p = try unet(in: "sd15-tiny.safetensors", prefix: "model.diffusion_model.") else { return }
         #expect((p.inChannels, p.outChannels, p.modelChannels) == (4, 4, 32))
-        #expect(p.channelMultipliers == [1, 1])
+        #expect(p.channelMultipliers == [1, 2])
         #expect(p.resBlockCounts == [2, 2])
         #expect(p.inputTransformerDepths == [1, 1, 0, 0])
         #expect(p.outputTransformerDepths == [0, 0, 0, 1, 1, 1])

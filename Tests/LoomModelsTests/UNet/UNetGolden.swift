@@ -45,11 +45,7 @@ struct UNetGolden {
     /// A little-endian float32 array of the manifest.
     func array(_ name: String) throws -> HostTensor {
         guard let entry = manifest.arrays[name] else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name]) }
-        let data = try Data(contentsOf: Self.directory.appendingPathComponent(entry.file))
-        let values = data.withUnsafeBytes { raw in
-            (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        }
-        return HostTensor(shape: entry.shape, values: values)
+        return try HostTensor(float32File: Self.directory.appendingPathComponent(entry.file), shape: entry.shape)
     }
 
     /// Sample `index` of the case as one network input: its own timestep, the extra input channels

@@ -122,3 +122,26 @@ import Testing
         }
     }
 }
+
+@Suite struct GatedFeedForwardTests {
+    /// Long inputs run in row chunks (a 1024² SDXL batch would pass lavapipe's buffer limit in one):
+    /// the same values as one pass.
+    @Test func chunksGiveTheSameValuesAsOnePass() throws {
+        let context = try ComputeDevice.processDefault.context()
+        let weights = ModelWeights(file: try UNetGolden.open("sdxl-tiny.safetensors"),
+                                   prefix: "model.diffusion_model.middle_block.1.transformer_blocks.0.", context: context)
+        let whole = try GatedFeedForward(weights, "ff", width: 64)
+        let chunked = try GatedFeedForward(weights, "ff", width: 64, chunkBytes: 3 * 512 * 4)
+        var random = SystemRandomNumberGenerator()
+        let values = (0..<(2 * 35 * 64)).map { _ in Float.random(in: -1...1, using: &random) }
+        func run(_ layer: GatedFeedForward) throws -> [Float] {
+            let recorder = try context.makeRecorder()
+            let output = try layer(context.upload(values, shape: [2, 35, 64]), on: recorder)
+            try recorder.submit()
+            #expect(output.shape == [2, 35, 64])
+            return try context.download(output)
+        }
+        let expected = try run(whole)
+        #expect(nmse(expected, try run(chunked)) < 1e-12)
+    }
+}

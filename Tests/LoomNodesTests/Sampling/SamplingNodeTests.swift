@@ -194,6 +194,9 @@ import Testing
         #expect(shown.allSatisfy { $0.width == 2 && $0.height == 2 && $0.rgb.count == 12 })
         #expect(LatentFormat(channels: 2, scaleFactor: 1, shiftFactor: 0, rgbFactors: [[1, 0, 0.5], [0, -1, 0]])
             .preview(of: [1, 1, 1, 1, -1, -1, -1, -1], height: 2, width: 2)?.rgb.prefix(3) == [255, 255, 191])
+        // A model that returns NaN or infinity (an extreme max_shift, NaN weights) still previews: NaN is black.
+        #expect(LatentFormat(channels: 2, scaleFactor: 1, shiftFactor: 0, rgbFactors: [[1, 0, 0.5], [0, -1, 0]])
+            .preview(of: [.nan, .infinity, -.infinity, 1, 1, 1, 1, 1], height: 2, width: 2)?.rgb.prefix(6) == [0, 0, 0, 255, 0, 255])
     }
 
     @Test func anEmptyLatentStartsUnshiftedAsInComfyUI() async throws {

@@ -99,7 +99,8 @@ public struct UINode: Sendable {
     init(_ value: JSONValue, graph: String) throws(WorkflowFormatError) {
         guard case .object(let fields) = value else { throw WorkflowFormatError("\(graph): a node entry is not an object") }
         guard let id = fields["id"].flatMap(UINode.identifier) else {
-            throw WorkflowFormatError("\(graph): a node has no id")
+            let found = fields["id"].map { " (found \($0.jsonText(indent: nil).prefix(40)))" } ?? ""
+            throw WorkflowFormatError("\(graph): a node has no id\(found); ids are integers or strings")
         }
         guard let type = fields["type"]?.stringValue else {
             throw WorkflowFormatError("\(graph): node \(id) has no type")
@@ -140,7 +141,8 @@ public struct UINode: Sendable {
         switch value {
         case .int(let number): String(number)
         case .string(let text): text
-        case .double(let number) where number.rounded() == number: String(Int(number))
+        case .unsignedInt(let number): String(number)
+        case .double(let number): Int(exactly: number).map(String.init)
         default: nil
         }
     }

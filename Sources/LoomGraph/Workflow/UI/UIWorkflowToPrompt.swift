@@ -11,12 +11,23 @@ public struct UIWorkflowConverter: Sendable {
     /// Frontend-only nodes that never reach the server.
     static let virtualTypes: Set<String> = ["Reroute", "PrimitiveNode", "Note", "MarkdownNote"]
     static let maximumDepth = 64
+    /// The most nodes flattening may produce: subgraphs instantiated inside subgraphs multiply, so twelve
+    /// levels of ten instances would otherwise make 10¹² nodes from a small file.
+    static let maximumNodeCount = 100_000
 
     public func prompt(from workflow: UIWorkflow) throws(WorkflowFormatError) -> Prompt {
+        var counts: [String: Int] = [:]
+        let total = try Self.flattenedNodeCount(of: workflow.root, in: workflow, depth: 0, counts: &counts)
+        guard total <= Self.maximumNodeCount else {
+            throw WorkflowFormatError(
+                "the workflow's subgraphs flatten to more than \(Self.maximumNodeCount) nodes (instances nested in instances multiply)")
+        }
         var prompt = Prompt()
         var work: [(Scope, Int)] = [(Scope(graph: workflow.root, path: [], instance: nil), 0)]
-        while !work.isEmpty {
-            let (scope, depth) = work.removeFirst()
+        var next = 0
+        while next < work.count {
+            let (scope, depth) = work[next]
+            next += 1
             for node in scope.graph.nodes where node.mode != .never && node.mode != .bypass {
                 if let definition = workflow.subgraphs[node.type] {
                     guard depth < Self.maximumDepth else {
@@ -35,6 +46,29 @@ public struct UIWorkflowConverter: Sendable {
             }
         }
         return prompt
+    }
+
+    /// The number of nodes `graph` flattens to, counting each subgraph definition once (`counts`) and capped
+    /// just above `maximumNodeCount`.
+    static func flattenedNodeCount(
+        of graph: UIGraph, in workflow: UIWorkflow, depth: Int, counts: inout [String: Int]
+    ) throws(WorkflowFormatError) -> Int {
+        var total = 0
+        for node in graph.nodes where node.mode != .never && node.mode != .bypass {
+            guard let definition = workflow.subgraphs[node.type] else {
+                total += 1
+                continue
+            }
+            guard depth < maximumDepth else {
+                throw WorkflowFormatError("subgraph \(definition.name) contains itself (node \(node.id))")
+            }
+            if counts[node.type] == nil {
+                counts[node.type] = try flattenedNodeCount(of: definition, in: workflow, depth: depth + 1, counts: &counts)
+            }
+            total += counts[node.type] ?? 0
+            if total > maximumNodeCount { return maximumNodeCount + 1 }
+        }
+        return total
     }
 
     private func promptNode(for node: UINode, in scope: Scope, workflow: UIWorkflow) throws(WorkflowFormatError) -> PromptNode {

@@ -46,6 +46,7 @@ public struct YAMLWorkflowFormat: Sendable {
             let id = fields["id"].flatMap(Self.scalarText) ?? name
             entries.append((name, id, fields, value))
         }
+        var expansion = YAMLExpansion(budget: text.utf8.count + Self.aliasAllowance)
         let idsByName = Dictionary(entries.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         let classByName = Dictionary(entries.compactMap { entry in entry.node["node"]?.string.map { (entry.name, $0) } }, uniquingKeysWith: { a, _ in a })
 
@@ -68,7 +69,7 @@ public struct YAMLWorkflowFormat: Sendable {
             for (key, value) in fields {
                 guard let inputName = key.string else { continue }
                 node[input: inputName] = try input(
-                    value, named: inputName, of: entry.name, ids: idsByName, classes: classByName)
+                    value, named: inputName, of: entry.name, ids: idsByName, classes: classByName, expansion: &expansion)
             }
             if let schema = registry.schema(for: classType) {
                 for spec in schema.inputs where spec.section == .required && node[input: spec.name] == nil {
@@ -81,14 +82,16 @@ public struct YAMLWorkflowFormat: Sendable {
     }
 
     private func input(
-        _ value: Yams.Node, named inputName: String, of nodeName: String, ids: [String: String], classes: [String: String]
+        _ value: Yams.Node, named inputName: String, of nodeName: String, ids: [String: String], classes: [String: String],
+        expansion: inout YAMLExpansion
     ) throws(WorkflowFormatError) -> PromptInput {
-        if case .scalar(let scalar) = value, Self.json(value) == .string(scalar.string), scalar.string.hasPrefix("$") {
+        let literal = try expansion.json(value)
+        if case .scalar(let scalar) = value, literal == .string(scalar.string), scalar.string.hasPrefix("$") {
             let text = scalar.string
             if text.hasPrefix("$$") { return .literal(.string(String(text.dropFirst()))) }
             return .link(try reference(String(text.dropFirst()), at: value, in: nodeName, input: inputName, ids: ids, classes: classes))
         }
-        return .literal(Self.json(value))
+        return .literal(literal)
     }
 
     private func reference(
@@ -227,32 +230,27 @@ public struct YAMLWorkflowFormat: Sendable {
             .appending(try! .init(.null, "^(?:~|null|Null|NULL|)$"))
     }()
 
-    static func json(_ node: Yams.Node) -> JSONValue {
-        switch node {
-        case .scalar(let scalar):
-            let text = scalar.string
-            switch tagName(of: scalar) {
-            case .null: return .null
-            case .bool: return .bool(text.lowercased() == "true")
-            case .int:
-                if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16).map(JSONValue.int) ?? .string(text) }
-                if text.hasPrefix("0o") { return Int(text.dropFirst(2), radix: 8).map(JSONValue.int) ?? .string(text) }
-                return Int(text).map(JSONValue.int) ?? Double(text).map(JSONValue.double) ?? .string(text)
-            case .float:
-                switch text.lowercased() {
-                case ".inf", "+.inf": return .double(.infinity)
-                case "-.inf": return .double(-.infinity)
-                case ".nan": return .double(.nan)
-                default: return Double(text).map(JSONValue.double) ?? .string(text)
-                }
-            default: return .string(text)
+    /// How much larger than its text a YAML workflow may grow by repeating anchored values through aliases.
+    static let aliasAllowance = 1 << 18
+
+    static func json(_ scalar: Yams.Node.Scalar) -> JSONValue {
+        let text = scalar.string
+        switch tagName(of: scalar) {
+        case .null: return .null
+        case .bool: return .bool(text.lowercased() == "true")
+        case .int:
+            if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16).map(JSONValue.int) ?? .string(text) }
+            if text.hasPrefix("0o") { return Int(text.dropFirst(2), radix: 8).map(JSONValue.int) ?? .string(text) }
+            return Int(text).map(JSONValue.int) ?? UInt64(text).map(JSONValue.unsignedInt)
+                ?? Double(text).map(JSONValue.double) ?? .string(text)
+        case .float:
+            switch text.lowercased() {
+            case ".inf", "+.inf": return .double(.infinity)
+            case "-.inf": return .double(-.infinity)
+            case ".nan": return .double(.nan)
+            default: return Double(text).map(JSONValue.double) ?? .string(text)
             }
-        case .sequence(let sequence):
-            return .array(sequence.map(json))
-        case .mapping(let mapping):
-            return .object(JSONObject(mapping.map { ($0.key.string ?? "", json($0.value)) }))
-        case .alias:
-            return .null
+        default: return .string(text)
         }
     }
 
@@ -271,6 +269,7 @@ public struct YAMLWorkflowFormat: Sendable {
         case .null: scalar("null")
         case .bool(let flag): scalar(flag ? "true" : "false")
         case .int(let number): scalar(String(number))
+        case .unsignedInt(let number): scalar(String(number))
         case .double(let number):
             number.isNaN ? scalar(".nan") : number.isInfinite ? scalar(number > 0 ? ".inf" : "-.inf") : scalar(JSONValue.formatDouble(number))
         case .string(let text): string(text.hasPrefix("$") ? "$" + text : text)

@@ -1,4 +1,4 @@
-import Loom
+import LoomGraph
 
 /// A finished prompt as `GET /history` shows it: `{prompt, outputs, status: {status_str, completed, messages}, meta}`.
 public struct HistoryEntry: Sendable, Equatable {
@@ -17,6 +17,19 @@ public struct HistoryEntry: Sendable, Equatable {
         self.succeeded = succeeded
         self.completed = completed
         self.messages = messages
+    }
+
+    /// The events ComfyUI keeps in `status.messages`.
+    public static let messageTypes: Set<String> = [
+        "execution_start", "execution_cached", "execution_success", "execution_error", "execution_interrupted",
+    ]
+
+    /// A run's entry: its output nodes' results in the order the nodes ran, as ComfyUI's history lists them.
+    public init(prompt: QueuedPrompt, outcome: ExecutionOutcome, messages: [JSONValue]) {
+        let ids = outcome.inRunOrder(outcome.outputs.keys)
+        self.init(
+            prompt: prompt, outputs: JSONObject(ids.map { ($0, .object(outcome.outputs[$0]!)) }),
+            succeeded: outcome.succeeded, completed: outcome.succeeded, messages: messages)
     }
 
     public var json: JSONValue {
@@ -43,17 +56,5 @@ public struct HistoryEntry: Sendable, Equatable {
                     ]
                 )
             })
-    }
-
-    init(json: JSONValue) throws(QueueStoreError) {
-        guard let status = json["status"], let outputs = json["outputs"]?.objectValue, let prompt = json["prompt"]
-        else {
-            throw QueueStoreError("a history entry must have prompt, outputs and status")
-        }
-        self.init(
-            prompt: try QueuedPrompt(json: prompt), outputs: outputs,
-            succeeded: status["status_str"]?.stringValue == "success",
-            completed: status["completed"]?.boolValue ?? false,
-            messages: status["messages"]?.arrayValue ?? [])
     }
 }

@@ -1,6 +1,6 @@
-import Loom
+import LoomGraph
 
-/// A prompt accepted by `POST /prompt`, waiting or running: ComfyUI's queue item
+/// A prompt accepted by `POST /prompt` (or run by a host), waiting or running: ComfyUI's queue item
 /// `[number, prompt_id, prompt, extra_data, outputs_to_execute]`.
 public struct QueuedPrompt: Sendable, Equatable {
     /// Lower numbers run first; `front` submissions get negative ones.
@@ -30,20 +30,8 @@ public struct QueuedPrompt: Sendable, Equatable {
         ]
     }
 
-    /// Reads the array form back, as the queue and history files store it.
-    init(json: JSONValue) throws(QueueStoreError) {
-        guard let items = json.arrayValue, items.count >= 5, let number = items[0].doubleValue,
-            let id = items[1].stringValue, let extraData = items[3].objectValue, let outputs = items[4].arrayValue
-        else {
-            throw QueueStoreError("a queue item must be [number, prompt_id, prompt, extra_data, outputs_to_execute]")
-        }
-        self.init(
-            number: number, id: id, prompt: items[2], extraData: extraData,
-            outputsToExecute: outputs.compactMap(\.stringValue))
-    }
-
     /// Whole numbers print without a fraction, as ComfyUI's counter does.
-    static func numberJSON(_ number: Double) -> JSONValue {
+    public static func numberJSON(_ number: Double) -> JSONValue {
         number.rounded() == number && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
     }
 }

@@ -1,0 +1,26 @@
+/// How large the images and tensors one node may make are, checked before anything is allocated, so a workflow
+/// that asks for too much fails with a node error instead of exhausting the machine. The defaults keep one image
+/// batch and one tensor within 4 GiB, which a 24 GB machine survives with room for the copies operations make.
+/// Engines read them from `Resources`; the CLI and the server set them from flags.
+public struct ResourceLimits: Sendable, Equatable {
+    /// Width × height of one image or mask, decoded files included.
+    public var pixelsPerImage: Int
+    /// Width × height × batch size of an image or mask batch (all frames of an animated file).
+    public var pixelsPerBatch: Int
+    /// Bytes of one tensor: an image batch as 32-bit floats, a latent, a conditioning.
+    public var bytesPerTensor: Int
+
+    public init(pixelsPerImage: Int, pixelsPerBatch: Int, bytesPerTensor: Int) {
+        self.pixelsPerImage = pixelsPerImage
+        self.pixelsPerBatch = pixelsPerBatch
+        self.bytesPerTensor = bytesPerTensor
+    }
+
+    /// ComfyUI's largest image side (MAX_RESOLUTION, 16384) squared, per image and per batch; 4 GiB per tensor.
+    public static let standard = ResourceLimits(pixelsPerImage: 16384 * 16384, pixelsPerBatch: 16384 * 16384, bytesPerTensor: 4 << 30)
+}
+
+extension Resources {
+    /// The limits the engine was given, or the standard ones.
+    public var limits: ResourceLimits { self.get(ResourceLimits.self) ?? .standard }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import Loom
+import LoomServer
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A raw TCP connection to the test server, for requests no HTTP client would send.
+private final class RawConnection {
+    let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestServerError("cannot connect to port \(port)") }
+    }
+
+    deinit { close(socket) }
+
+    /// Sends what it can; false once the server has closed the connection.
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        Array(text.utf8).withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } >= 0
+    }
+
+    /// Everything the server sends until it closes the connection or `timeout` passes; `closed` tells which.
+    func readAll(timeout: Double) -> (text: String, closed: Bool) {
+        var bytes: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000)))
+            guard ready > 0 else { continue }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { return (String(decoding: bytes, as: UTF8.self), true) }
+            bytes += buffer.prefix(count)
+        }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+}
+
+@Suite("Malformed and hostile requests", .serialized)
+struct HostileRequestTests {
+    static func limited(_ configuration: inout ServerConfiguration) {
+        configuration.connectionLimits.idleTimeout = .seconds(1)
+        configuration.connectionLimits.maxConnections = 8
+    }
+
+    @Test("malformed requests get a 400 and the connection closes")
+    func malformedRequests() async throws {
+        try await TestServer.run(configure: Self.limited) { server in
+            let hugeHeaders = (0..<20_000).map { "X-Filler-\($0): 1\r\n" }.joined()
+            for (request, status) in [
+                ("GARBAGE\r\n\r\n", "400"),
+                ("POST /prompt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", "400"),
+                ("GET /queue HTTP/1.1\r\nHost: 127.0.0.1\r\n\(hugeHeaders)\r\n", "431"),
+                ("GET /queue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: \(String(repeating: "a", count: 100_000))\r\n\r\n", "431"),
+            ] {
+                let connection = try RawConnection(port: server.port)
+                connection.send(request)
+                let (text, closed) = connection.readAll(timeout: 5)
+                #expect(text.hasPrefix("HTTP/1.1 \(status)"), "\(request.prefix(60)): \(text.prefix(80))")
+                #expect(closed, "\(request.prefix(60))")
+            }
+            // A body that breaks the chunk syntax after a good head ends the connection too.
+            let chunked = try RawConnection(port: server.port)
+            chunked.send("POST /prompt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFF\r\n")
+            #expect(chunked.readAll(timeout: 5).closed)
+            #expect(try await server.get("/queue").status == .ok)
+        }
+    }
+
+    @Test("slow and idle connections are closed; a full house of them does not keep others out")
+    func slowAndIdleConnections() async throws {
+        try await TestServer.run(configure: Self.limited) { server in
+            let slow = try RawConnection(port: server.port)
+            slow.send("GET /queue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            let idle = try RawConnection(port: server.port)
+            let clock = ContinuousClock()
+            let start = clock.now
+            #expect(slow.readAll(timeout: 10).closed)
+            #expect(idle.readAll(timeout: 10).closed)
+            #expect(clock.now - start < .seconds(8))
+
+            let hoard = try (0..<8).map { _ in try RawConnection(port: server.port) }
+            let reply = try await server.get("/queue")
+            #expect(reply.status == .ok)
+            #expect(clock.now - start < .seconds(20))
+            _ = hoard
+        }
+    }
+
+    @Test("Host must be this server; Origin must match Host")
+    func hostAndOrigin() async throws {
+        try await TestServer.run(configure: { $0.allowedHosts = ["loom.example"] }) { (server) async throws -> Void in
+            func status(host: String) throws -> String {
+                let connection = try RawConnection(port: server.port)
+                connection.send("GET /queue HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+                return String(connection.readAll(timeout: 5).text.prefix(12))
+            }
+            #expect(try status(host: "rebind.attacker.example") == "HTTP/1.1 403")
+            #expect(try status(host: "rebind.attacker.example:\(server.port)") == "HTTP/1.1 403")
+            #expect(try status(host: "localhost:\(server.port)") == "HTTP/1.1 200")
+            #expect(try status(host: "[::1]:\(server.port)") == "HTTP/1.1 200")
+            #expect(try status(host: "loom.example") == "HTTP/1.1 200")
+            #expect(
+                try await server.request(.get, "/queue", headers: [.origin: "http://attacker.example"]).status == .forbidden)
+            #expect(
+                try await server.request(.get, "/queue", headers: [.origin: "http://127.0.0.1:\(server.port)"]).status == .ok)
+        }
+    }
+
+    @Test("with a token, every route but the web UI's files needs it")
+    func tokens() async throws {
+        let frontEnd = try TestServer.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: frontEnd) }
+        try Data("<html>loom</html>".utf8).write(to: frontEnd.appendingPathComponent("index.html"))
+        try await TestServer.run(configure: { $0.authToken = "s3cret"; $0.frontEndRoot = frontEnd }) { (server) async throws -> Void in
+            #expect(try await server.get("/queue").status == .unauthorized)
+            #expect(try await server.get("/api/object_info").status == .unauthorized)
+            #expect(try await server.request(.get, "/queue", headers: [.authorization: "Bearer wrong"]).status == .unauthorized)
+            #expect(try await server.request(.get, "/queue", headers: [.authorization: "Bearer s3cret"]).status == .ok)
+            #expect(try await server.get("/queue?token=s3cret").status == .ok)
+            #expect(try await server.request(.get, "/queue", headers: [.cookie: "other=1; loom_token=s3cret"]).status == .ok)
+            let page = try await server.get("/?token=s3cret")
+            #expect(page.status == .ok)
+            #expect(page.headers[.setCookie]?.hasPrefix("loom_token=s3cret;") == true)
+            #expect(try await server.get("/index.html").status == .ok, "static files need no token")
+            let refused = WebSocketRecorder(url: "ws://127.0.0.1:\(server.port)/ws?clientId=a")
+            await #expect(throws: (any Error).self) { _ = try await refused.waitFor(timeout: .seconds(3)) { $0.type == "status" } }
+            await refused.close()
+            let admitted = WebSocketRecorder(url: "ws://127.0.0.1:\(server.port)/ws?clientId=b&token=s3cret")
+            _ = try await admitted.waitFor { $0.type == "status" }
+            await admitted.close()
+        }
+    }
+}
