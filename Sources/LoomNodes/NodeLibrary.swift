@@ -64,6 +64,8 @@ public enum NodeLibrary {
         CheckpointLoaderSimple.self,
         UNETLoader.self,
         UnetLoaderGGUF.self,
+        LoraLoader.self,
+        LoraLoaderModelOnly.self,
         ModelSamplingFlux.self,
         ModelSamplingDiscrete.self,
         RescaleCFG.self,

@@ -56,6 +56,40 @@ import Testing
                                       on: engine)
     }
 
+    /// graphs/sdxl-lora runs (YAML and API JSON alike) and the LoRA changes the picture: with both strengths 0
+    /// LoraLoader returns its inputs and the image differs.
+    @Test func loraGraphRunsAndTheLoRAChangesTheImage() async throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let resources = Resources()
+        FolderPaths(base: base.path, output: base.appendingPathComponent("output").path,
+                    models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent("graphs/models").path)).register(in: resources)
+        let engine = LoomEngine(resources: resources)
+        let yaml = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/sdxl-lora.yaml"))
+        let json = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/sdxl-lora.json"))
+        #expect(yaml.prompt == json.prompt)
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("graphs/sdxl-lora.json"), encoding: .utf8)
+        let withoutLoRA = text.replacingOccurrences(of: "\"strength_model\": 1.0", with: "\"strength_model\": 0.0")
+            .replacingOccurrences(of: "\"strength_clip\": 1.0", with: "\"strength_clip\": 0.0")
+        #expect(withoutLoRA != text)
+        let patched = try await savedImage(running: yaml, on: engine)
+        let plain = try await savedImage(running: try engine.loader.load(Array(withoutLoRA.utf8), fileExtension: "json"), on: engine)
+        try #require(patched.samples.count == plain.samples.count)
+        let total = zip(patched.samples, plain.samples).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+        let meanAbsoluteError = Double(total) / Double(patched.samples.count)
+        print("LoRA image change \(meanAbsoluteError)")
+        #expect(meanAbsoluteError > 1, "the LoRA changed the image by \(meanAbsoluteError) / 255 on average")
+    }
+
+    func savedImage(running document: WorkflowDocument, on engine: LoomEngine) async throws -> RasterImage {
+        let outcome = try await engine.run(document)
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let images = outcome.outputs.values.compactMap { output -> JSONValue? in output["images"]?.arrayValue?.first }
+        let saved = try #require(images.first)
+        return try ImageFile.read(at: base.appendingPathComponent("output")
+            .appendingPathComponent(saved["subfolder"]?.stringValue ?? "")
+            .appendingPathComponent(saved["filename"]!.stringValue!).path)
+    }
+
     func expectComfyUIsImage(_ workflow: String, running document: WorkflowDocument, on engine: LoomEngine) async throws {
         let outcome = try await engine.run(document)
         #expect(outcome.succeeded, "\(outcome.status)")

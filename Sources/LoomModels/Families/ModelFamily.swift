@@ -61,10 +61,12 @@ public struct ModelFamily: Sendable, CustomStringConvertible {
     }
 
     /// The family's network, sampling and latent format for a detected model of `file`.
+    /// `patches` (by full tensor name) are added to the weights as they are placed.
     public func load(_ model: DetectedModel, from file: ModelFile, context: VulkanContext,
-                     linearWeightConversion: LinearWeightConversion? = nil) throws -> LoadedDiffusionModel {
+                     linearWeightConversion: LinearWeightConversion? = nil,
+                     patches: [String: [WeightPatch]] = [:]) throws -> LoadedDiffusionModel {
         let weights = ModelWeights(file: file, prefix: model.prefix, context: context,
-                                   linearWeightConversion: linearWeightConversion)
+                                   linearWeightConversion: linearWeightConversion, patches: patches)
         return LoadedDiffusionModel(
             family: self, architecture: model.architecture, network: try network(model.architecture, weights),
             sampling: sampling(model.architecture, weights))

@@ -4,6 +4,8 @@ public enum ModelLoadingError: Error, Sendable, Equatable, CustomStringConvertib
     case unexpectedShape(name: String, file: String, expected: [Int], found: [Int])
     case unsupported(file: String, reason: String)
     case device(String)
+    /// An adapter's change does not fit the weight it names.
+    case patchShape(name: String, weightShape: [Int], patchValues: Int, rows: Range<Int>?)
 
     public var description: String {
         switch self {
@@ -15,6 +17,9 @@ public enum ModelLoadingError: Error, Sendable, Equatable, CustomStringConvertib
             "\(file): \(reason)"
         case .device(let message):
             "could not place the weights on the device: \(message)"
+        case .patchShape(let name, let weightShape, let patchValues, let rows):
+            "a LoRA patch for '\(name)' has \(patchValues) values, which do not fit the weight's shape \(weightShape)"
+                + (rows.map { " (rows \($0.lowerBound)..<\($0.upperBound))" } ?? "")
         }
     }
 }

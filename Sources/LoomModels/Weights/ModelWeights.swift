@@ -13,18 +13,24 @@ public struct ModelWeights: Sendable {
     /// When set, `linear` stores f32, f16 and bf16 matrices this way instead (UNETLoader's
     /// `weight_dtype: fp8_e4m3fn` halves a bf16 model's memory); biases and other tensors keep theirs.
     public var linearWeightConversion: LinearWeightConversion?
+    /// Adapter changes by the weight's full name in the file (prefix included), added in f32 as each
+    /// weight is placed: float weights keep their dtype, fp8 and GGUF-quantised ones become f16 so that
+    /// a small change is not rounded away.
+    public var patches: [String: [WeightPatch]]
 
     public init(file: ModelFile, prefix: String = "", context: VulkanContext,
-                linearWeightConversion: LinearWeightConversion? = nil) {
+                linearWeightConversion: LinearWeightConversion? = nil, patches: [String: [WeightPatch]] = [:]) {
         self.file = file
         self.prefix = prefix
         self.context = context
         self.linearWeightConversion = linearWeightConversion
+        self.patches = patches
     }
 
     /// The same file with a longer prefix, for one sub-module.
     public func scoped(_ subPrefix: String) -> ModelWeights {
-        ModelWeights(file: file, prefix: prefix + subPrefix, context: context, linearWeightConversion: linearWeightConversion)
+        ModelWeights(file: file, prefix: prefix + subPrefix, context: context, linearWeightConversion: linearWeightConversion,
+                     patches: patches)
     }
 
     public func contains(_ name: String) -> Bool { file[prefix + name] != nil }
@@ -45,6 +51,11 @@ public struct ModelWeights: Sendable {
     public func tensor(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
         let stored = try stored(name)
         try check(stored, expected)
+        if let patched = try patchedValues(name, stored) {
+            return try onDevice { () throws(VulkanError) in
+                try context.upload(patched, shape: stored.shape, dtype: Self.patchedType(of: stored))
+            }
+        }
         if let dtype = Self.deviceType(of: stored.dataType) {
             return try onDevice { () throws(VulkanError) in
                 try stored.withUnsafeBytes { bytes throws(VulkanError) in
@@ -61,7 +72,8 @@ public struct ModelWeights: Sendable {
     public func float32(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
         let stored = try stored(name)
         try check(stored, expected)
-        return try onDevice { () throws(VulkanError) in try context.upload(stored.floats(), shape: stored.shape, dtype: .f32) }
+        let values = try patchedValues(name, stored) ?? stored.floats()
+        return try onDevice { () throws(VulkanError) in try context.upload(values, shape: stored.shape, dtype: .f32) }
     }
 
     /// A convolution kernel: f32, f16 and bf16 as stored, anything else converted to f16.
@@ -69,12 +81,14 @@ public struct ModelWeights: Sendable {
         let stored = try stored(name)
         try check(stored, expected)
         if [.float32, .float16, .bfloat16].contains(stored.dataType) { return try tensor(name) }
-        return try onDevice { () throws(VulkanError) in try context.upload(stored.floats(), shape: stored.shape, dtype: .f16) }
+        let values = try patchedValues(name, stored) ?? stored.floats()
+        return try onDevice { () throws(VulkanError) in try context.upload(values, shape: stored.shape, dtype: .f16) }
     }
 
     /// The values on the host as Float (scaled-fp8 scale applied), for small tensors.
     public func floats(_ name: String) throws(ModelLoadingError) -> [Float] {
-        _ = try stored(name)
+        let stored = try stored(name)
+        if let patched = try patchedValues(name, stored) { return patched }
         return file.scaledFloats(of: prefix + name) ?? []
     }
 
@@ -94,6 +108,12 @@ public struct ModelWeights: Sendable {
         }
         let bias = contains(module + ".bias") ? try float32(module + ".bias", shape: [shape[0]]) : nil
         let stored = try stored(weightName)
+        if let patched = try patchedValues(weightName, stored) {
+            // The file's scale is inside the patched values.
+            let dtype = linearWeightConversion?.deviceType ?? Self.patchedType(of: stored)
+            let weight = try onDevice { () throws(VulkanError) in try context.upload(patched, shape: shape, dtype: dtype) }
+            return Linear(weight: weight, weightScale: 1, bias: bias)
+        }
         if let linearWeightConversion, [.float32, .float16, .bfloat16].contains(stored.dataType) {
             // Converted on the host, as the weights are read, like ComfyUI's cast on load.
             let converted = try onDevice { () throws(VulkanError) in
@@ -102,6 +122,24 @@ public struct ModelWeights: Sendable {
             return Linear(weight: converted, weightScale: scale, bias: bias)
         }
         return Linear(weight: try tensor(weightName), weightScale: scale, bias: bias)
+    }
+
+    /// The weight's values with its patches added, or nil when it has none.
+    private func patchedValues(_ name: String, _ stored: StoredTensor) throws(ModelLoadingError) -> [Float]? {
+        guard let patches = patches[prefix + name], !patches.isEmpty else { return nil }
+        var values = file.scaledFloats(of: prefix + name) ?? stored.floats()
+        try WeightPatch.apply(patches, to: &values, shape: stored.shape, name: prefix + name)
+        return values
+    }
+
+    /// The dtype a patched weight is stored in: its own for f32, f16 and bf16; f16 (f32 for vectors) otherwise.
+    private static func patchedType(of stored: StoredTensor) -> DType {
+        switch stored.dataType {
+        case .float32: .f32
+        case .float16: .f16
+        case .bfloat16: .bf16
+        default: stored.shape.count >= 2 ? .f16 : .f32
+        }
     }
 
     private func check(_ stored: StoredTensor, _ expected: [Int]?) throws(ModelLoadingError) {

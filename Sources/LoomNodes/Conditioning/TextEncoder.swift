@@ -27,6 +27,8 @@ public struct TextEncoder: Sendable {
     /// for SD1.x, the penultimate for SDXL). Flux uses only CLIP-L's pooled output, which always comes
     /// from the last layer, so there it changes nothing (as in ComfyUI).
     public var clipLayer: CLIPTextEncoder.OutputLayer?
+    /// The encoders' weights (with their LoRA patches) and kinds, so that LoRA nodes can build them again.
+    public var source: TextEncoderSource?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -50,4 +52,10 @@ public struct TextEncoder: Sendable {
             return Conditioning([Conditioning.Entry(crossAttention: crossAttention, pooledOutput: pooled)])
         }
     }
+}
+
+/// The text encoders of a CLIP and their weights, LoRA patches included.
+public struct TextEncoderSource: Sendable {
+    public let kinds: [TextEncoderKind]
+    public var weights: [TextEncoderKind: ModelWeights]
 }

@@ -7,6 +7,13 @@ import LoomText
 enum TextEncoderAssembly {
     static func textEncoder(_ kinds: [TextEncoderKind], weights: [TextEncoderKind: ModelWeights],
                             resources: Resources) throws -> TextEncoder {
+        var encoder = try assemble(kinds, weights: weights, resources: resources)
+        encoder.source = TextEncoderSource(kinds: kinds, weights: weights.filter { kinds.contains($0.key) })
+        return encoder
+    }
+
+    private static func assemble(_ kinds: [TextEncoderKind], weights: [TextEncoderKind: ModelWeights],
+                                 resources: Resources) throws -> TextEncoder {
         func part(_ kind: TextEncoderKind) throws -> ModelWeights {
             guard let found = weights[kind] else { throw TextEncoderAssemblyError.missing(kind) }
             return found

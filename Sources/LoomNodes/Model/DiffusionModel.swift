@@ -1,7 +1,9 @@
 import LoomGraph
 import LoomImaging
+import LoomModelFiles
 import LoomModels
 import LoomSampling
+import LoomVulkan
 
 /// ComfyUI's MODEL: a loaded network of a family, with the settings patch nodes (ModelSampling*,
 /// DifferentialDiffusion) put on it. Patching copies the value; the network is shared.
@@ -16,6 +18,9 @@ public struct DiffusionModel: Sendable {
     public var differentialDiffusionStrength: Double?
     /// RescaleCFG's multiplier when that node patched the model.
     public var cfgRescaleMultiplier: Double?
+    /// What the network was built from, so that LoRA nodes can build it again with more patches; nil
+    /// for networks made in memory.
+    public var source: DiffusionModelSource?
 
     public init(family: ModelFamily, network: any DiffusionNetwork, modelSampling: any ModelSampling,
                 latentFormat: LatentFormat? = nil) {
@@ -29,6 +34,16 @@ public struct DiffusionModel: Sendable {
         self.init(family: loaded.family, network: loaded.network, modelSampling: loaded.sampling)
     }
 
+    /// The network built again from its source with `patches` in place of the source's.
+    func rebuilt(with patches: [String: [WeightPatch]], context: VulkanContext) throws -> DiffusionModel {
+        guard let source else { return self }
+        var model = self
+        model.network = try family.load(source.model, from: source.file, context: context,
+                                        linearWeightConversion: source.linearWeightConversion, patches: patches).network
+        model.source?.patches = patches
+        return model
+    }
+
     /// The model's family, or a node error naming the input and what was found.
     func requireFamily(_ expected: ModelFamily, node: String, input: String = "model") throws -> DiffusionModel {
         guard family.name == expected.name else {
@@ -36,4 +51,14 @@ public struct DiffusionModel: Sendable {
         }
         return self
     }
+}
+
+/// The file and settings a diffusion network was loaded from, with the LoRA patches applied to it. The
+/// file stays memory-mapped, so building the network again reads the page cache, not the disk.
+public struct DiffusionModelSource: Sendable {
+    public let file: ModelFile
+    public let model: DetectedModel
+    public let linearWeightConversion: LinearWeightConversion?
+    /// By full tensor name, in the order the LoRAs were applied.
+    public var patches: [String: [WeightPatch]]
 }

@@ -27,8 +27,10 @@ enum DiffusionModelFiles {
     static func load(_ model: DetectedModel, of family: ModelFamily, from file: ModelFile, node: String, input: String,
                      resources: Resources, linearWeightConversion: LinearWeightConversion? = nil) throws -> DiffusionModel {
         do {
-            return DiffusionModel(try family.load(model, from: file, context: try resources.computeDevice.context(),
-                                                  linearWeightConversion: linearWeightConversion))
+            var loaded = DiffusionModel(try family.load(model, from: file, context: try resources.computeDevice.context(),
+                                                        linearWeightConversion: linearWeightConversion))
+            loaded.source = DiffusionModelSource(file: file, model: model, linearWeightConversion: linearWeightConversion, patches: [:])
+            return loaded
         } catch let error as NodeError {
             throw error
         } catch {
