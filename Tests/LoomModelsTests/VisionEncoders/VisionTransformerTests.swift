@@ -39,15 +39,19 @@ import Testing
         }
     }
 
-    @Test func committedTinySiglipFixtureLoadsAsOneHead() throws {
+    /// The model-file fixtures (`make_model_fixtures.py`): SigLIP 8 wide (one head), Redux 8 → 96 → 32.
+    @Test func committedTinyFixturesChain() throws {
         let directory = VisionGolden.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models")
-        let weights = ModelWeights(file: try ModelFile.open(path: directory.appendingPathComponent("siglip-vision-tiny-f16.safetensors").path),
-                                   context: try ComputeDevice.processDefault.context())
-        let model = try VisionTransformer(weights: weights)
+        func weights(_ name: String) throws -> ModelWeights {
+            ModelWeights(file: try ModelFile.open(path: directory.appendingPathComponent(name).path), context: try ComputeDevice.processDefault.context())
+        }
+        let model = try VisionTransformer(weights: weights("siglip-vision-tiny-f16.safetensors"))
         #expect(model.headCount == 1)
         let output = try model.encode(HostTensor(zeros: [1, 3, 384, 384]))
         #expect(output.lastHiddenState.shape == [1, 729, 8])
         #expect(output.lastHiddenState.values.allSatisfy { $0.isFinite })
+        let tokens = try ReduxImageEncoder(weights: weights("flux-redux-tiny.safetensors"))(output.lastHiddenState)
+        #expect(tokens.shape == [1, 729, 32])
     }
 
     @Test func wrongPixelShapeIsAnError() throws {
