@@ -4,8 +4,8 @@ import LoomModels
 /// Appends a style model's tokens for an encoded image after every entry's text tokens (ComfyUI's
 /// StyleModelApply). `multiply` scales the tokens by `strength`. `attn_bias` at strength 1 changes nothing, as
 /// in ComfyUI; other strengths need an attention bias toward the image tokens, which Loom's Flux transformer
-/// does not take, so they fail validation.
-public struct StyleModelApply: CPUNode {
+/// does not take, so they fail validation. Not a CPU node: the Redux projection runs on the device.
+public struct StyleModelApply: Node {
     public static let schema = NodeSchema(
         name: "StyleModelApply", displayName: "Apply Style Model", category: "conditioning/style_model",
         inputs: [
