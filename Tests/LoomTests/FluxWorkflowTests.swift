@@ -28,7 +28,8 @@ import Testing
         return try ImageFile.read(at: path)
     }
 
-    @Test(arguments: [("flux-text-to-image", "save"), ("flux-fill-inpaint", "save")])
+    /// flux-redux's image tokens in the reference are ComfyUI's own CLIPVisionEncode + StyleModelApply.
+    @Test(arguments: [("flux-text-to-image", "save"), ("flux-fill-inpaint", "save"), ("flux-redux", "save")])
     func matchesThePyTorchReference(graph: String, saveNode: String) async throws {
         defer { try? FileManager.default.removeItem(at: output) }
         let engine = engine(models: Self.goldenModels)

@@ -1,15 +1,15 @@
 import LoomVulkan
 
-/// A convolution with its kernel (as stored) and f32 bias on the device.
+/// A convolution with its kernel (as stored) and f32 bias (if it has one) on the device.
 struct Convolution: Sendable {
     let weight: Tensor
-    let bias: Tensor
+    let bias: Tensor?
     let parameters: Convolution2DParameters
 
     init(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int, kernel: Int,
-         _ parameters: Convolution2DParameters) throws(ModelLoadingError) {
+         _ parameters: Convolution2DParameters, hasBias: Bool = true) throws(ModelLoadingError) {
         weight = try weights.convolutionKernel(module + ".weight", shape: [outputs, inputs, kernel, kernel])
-        bias = try weights.float32(module + ".bias", shape: [outputs])
+        bias = hasBias ? try weights.float32(module + ".bias", shape: [outputs]) : nil
         self.parameters = parameters
     }
 

@@ -14,29 +14,17 @@ public struct CLIPTextEncoder: Sendable {
     /// Stored dtype, gathered row by row on the device.
     let tokenEmbedding: Tensor
     let positionEmbedding: Tensor
-    let layers: [Layer]
+    let layers: [EncoderLayer]
     let finalNorm: LayerNormWeights
     let projection: Linear?
-
-    struct Layer: Sendable {
-        let attentionNorm: LayerNormWeights
-        let query, key, value, output: Linear
-        let mlpNorm: LayerNormWeights
-        let up, down: Linear
-    }
 
     /// The end-of-text token, which ComfyUI pools at: the last row of the embedding table (49407 in CLIP-L).
     public var endToken: Int { parameters.vocabularySize - 1 }
     /// The start-of-text token, just before the end token (49406 in CLIP-L).
     public var startToken: Int { parameters.vocabularySize - 2 }
 
-    /// The MLP's nonlinearity, which the file's shapes do not tell.
-    public enum Activation: Sendable {
-        /// `x·σ(1.702x)`: OpenAI's CLIP-L.
-        case quickGELU
-        /// OpenCLIP ViT-G and ViT-H.
-        case gelu
-    }
+    /// The MLP's nonlinearity: quick-GELU in OpenAI's CLIP-L, exact GELU in OpenCLIP's models.
+    public typealias Activation = EncoderActivation
 
     /// `headDimension` is 64 in every released CLIP text model; the head count follows from the width.
     public init(weights: ModelWeights, headDimension: Int = 64, activation: Activation = .quickGELU) throws(ModelLoadingError) {
@@ -61,17 +49,8 @@ public struct CLIPTextEncoder: Sendable {
         let model = weights.scoped("text_model.")
         tokenEmbedding = try model.tensor("embeddings.token_embedding.weight", shape: [parameters.vocabularySize, width])
         positionEmbedding = try model.float32("embeddings.position_embedding.weight", shape: [parameters.maximumPositions, width])
-        layers = try (0..<parameters.layerCount).map { (index: Int) throws(ModelLoadingError) -> Layer in
-            let layer = model.scoped("encoder.layers.\(index).")
-            return Layer(
-                attentionNorm: try LayerNormWeights(layer, "layer_norm1", width: width),
-                query: try layer.linear("self_attn.q_proj", inputs: width, outputs: width),
-                key: try layer.linear("self_attn.k_proj", inputs: width, outputs: width),
-                value: try layer.linear("self_attn.v_proj", inputs: width, outputs: width),
-                output: try layer.linear("self_attn.out_proj", inputs: width, outputs: width),
-                mlpNorm: try LayerNormWeights(layer, "layer_norm2", width: width),
-                up: try layer.linear("mlp.fc1", inputs: width, outputs: parameters.mlpHiddenSize),
-                down: try layer.linear("mlp.fc2", inputs: parameters.mlpHiddenSize, outputs: width))
+        layers = try (0..<parameters.layerCount).map { (index: Int) throws(ModelLoadingError) in
+            try EncoderLayer(model, "encoder.layers.\(index)", width: width, mlpHiddenSize: parameters.mlpHiddenSize)
         }
         finalNorm = try LayerNormWeights(model, "final_layer_norm", width: width)
         projection = parameters.hasProjection ? try weights.linear("text_projection", inputs: width) : nil
@@ -113,14 +92,7 @@ public struct CLIPTextEncoder: Sendable {
         let mask = try context.upload(maskValues, shape: [length, length])
         var selected: Tensor?
         for (index, block) in layers.enumerated() {
-            let normed = try block.attentionNorm(x, on: recorder)
-            let attended = try recorder.attention(
-                query: block.query(normed, on: recorder), key: block.key(normed, on: recorder), value: block.value(normed, on: recorder),
-                heads: headCount, bias: mask)
-            x = try recorder.add(x, block.output(attended, on: recorder))
-            let up = try block.up(block.mlpNorm(x, on: recorder), on: recorder)
-            let hidden = try activation == .quickGELU ? recorder.quickGELU(up) : recorder.gelu(up)
-            x = try recorder.add(x, block.down(hidden, on: recorder))
+            x = try block(x, heads: headCount, mask: mask, activation: activation, on: recorder)
             if index == intermediate { selected = normalizesHidden ? try finalNorm(x, on: recorder) : x }
         }
         let output = try finalNorm(x, on: recorder)

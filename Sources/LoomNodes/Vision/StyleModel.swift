@@ -1,0 +1,14 @@
+import LoomModels
+
+/// ComfyUI's STYLE_MODEL: what turns a CLIP_VISION_OUTPUT into extra conditioning tokens.
+public enum StyleModel: Sendable {
+    /// Flux Redux: SigLIP's last hidden state projected to the text encoder's width.
+    case redux(ReduxImageEncoder)
+
+    /// The tokens `output` contributes, [B, L, width].
+    func tokens(for output: VisionEncoderOutput) throws -> HostTensor {
+        switch self {
+        case .redux(let encoder): try encoder(output.lastHiddenState)
+        }
+    }
+}
