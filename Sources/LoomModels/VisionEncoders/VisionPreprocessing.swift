@@ -23,6 +23,9 @@ public struct VisionPreprocessing: Sendable, Hashable {
         VisionPreprocessing(size: size, mean: [0.5, 0.5, 0.5], standardDeviation: [0.5, 0.5, 0.5])
     }
 
+    /// The most pixels the short-side resize may produce (ComfyUI resizes first, then crops).
+    static let largestResize = 1 << 26
+
     /// The model's input, [B, 3, size, size].
     public func pixelValues(_ image: Image, crop: Bool) throws -> HostTensor {
         guard image.channels >= 3, image.batchCount > 0, image.width > 0, image.height > 0 else {
@@ -36,6 +39,12 @@ public struct VisionPreprocessing: Sendable, Hashable {
                 let scale = Double(size) / Double(min(rgb.height, rgb.width))
                 height = Int((scale * Double(rgb.height)).rounded(.toNearestOrEven))
                 width = Int((scale * Double(rgb.width)).rounded(.toNearestOrEven))
+                // A sliver (1 × 16384, say) would be resized to millions of pixels before the crop.
+                guard height * width <= Self.largestResize else {
+                    throw VisionEncoderError.invalidImage(
+                        "a \(rgb.width) × \(rgb.height) image would be resized to \(width) × \(height) before the centre crop; "
+                            + "its sides may differ by at most a factor of \(Self.largestResize / (size * size))")
+                }
             }
             rgb = rgb.resized(width: width, height: height, method: .bicubicAntialiased)
             rgb = rgb.cropped(x: (width - size) / 2, y: (height - size) / 2, width: size, height: size)

@@ -92,6 +92,14 @@ import Testing
         #expect(throws: VisionEncoderError.self) { try VisionPreprocessing.clip(size: 8).pixelValues(gray, crop: true) }
     }
 
+    @Test func extremeAspectRatiosAreRefusedBeforeTheResize() {
+        // 1 × 20000 at 384 would be resized to 384 × 7,680,000 before the crop; an error instead.
+        let sliver = Image(height: 1, width: 20_000, channels: 3, repeating: 0.5)
+        #expect(throws: VisionEncoderError.self) { try VisionPreprocessing.clip(size: 384).pixelValues(sliver, crop: true) }
+        // Without the crop it is a plain resize to the model's size.
+        #expect(throws: Never.self) { try VisionPreprocessing.clip(size: 8).pixelValues(sliver, crop: false) }
+    }
+
     @Test func reduxProjectsSiglipTokens() throws {
         let redux = try ReduxImageEncoder(weights: VisionGolden.weights("flux-redux-small-bf16.safetensors"))
         #expect(redux.parameters.inputDimension == 64 && redux.parameters.outputDimension == 16)
