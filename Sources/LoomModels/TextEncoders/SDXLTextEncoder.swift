@@ -26,7 +26,7 @@ public struct SDXLTextEncoder: Sendable {
         -> (crossAttention: HostTensor, pooled: HostTensor) {
         var windowsG = try tokenizerG.tokenizeWithWeights(textG)
         guard let clipL else {
-            let (sequence, pooled) = try Self.encode(windowsG, with: clipG, emptyTail: 0, layer: layer)
+            let (sequence, pooled) = try clipG.encodeWeighted(windowsG, padding: 0, layer: layer, normalizesHidden: false)
             return (sequence, pooled)
         }
         var windowsL = try tokenizerL.tokenizeWithWeights(textL)
@@ -34,20 +34,9 @@ public struct SDXLTextEncoder: Sendable {
         let emptyL = try tokenizerL.tokenizeWithWeights(""), emptyG = try tokenizerG.tokenizeWithWeights("")
         while windowsL.count < windowsG.count { windowsL += emptyL }
         while windowsG.count < windowsL.count { windowsG += emptyG }
-        let (sequenceG, pooled) = try Self.encode(windowsG, with: clipG, emptyTail: 0, layer: layer)
-        let (sequenceL, _) = try Self.encode(windowsL, with: clipL, emptyTail: clipL.endToken, layer: layer)
+        let (sequenceG, pooled) = try clipG.encodeWeighted(windowsG, padding: 0, layer: layer, normalizesHidden: false)
+        let (sequenceL, _) = try clipL.encodeWeighted(windowsL, padding: clipL.endToken, layer: layer, normalizesHidden: false)
         return (HostTensor.concatenatingLastAxis(sequenceL, sequenceG), pooled)
-    }
-
-    /// One encoder's weighted windows, and its pooled output of the first window, projected.
-    private static func encode(_ tokens: [[WeightedToken]], with encoder: CLIPTextEncoder, emptyTail: Int,
-                               layer: CLIPTextEncoder.OutputLayer) throws -> (HostTensor, HostTensor) {
-        let windows = try WeightedWindows(tokens)
-        let encoded = try encoder.encode(
-            windows.batch { [encoder.startToken, encoder.endToken] + Array(repeating: emptyTail, count: max($0 - 2, 0)) },
-            layer: layer, projected: true, normalizesHidden: false)
-        let width = encoded.pooled.shape[1]
-        return (windows.combine(encoded.hidden), HostTensor(shape: [1, width], values: Array(encoded.pooled.values[0..<width])))
     }
 }
 
@@ -66,5 +55,20 @@ extension HostTensor {
             }
         }
         return HostTensor(shape: [batch, length, widthA + widthB], values: values)
+    }
+}
+
+extension CLIPTextEncoder {
+    /// A prompt's weighted windows as ComfyUI's `encode_token_weights` encodes them: the windows (with the
+    /// empty prompt — start, end, then `padding` — when weights need it), joined along the tokens, and the
+    /// first window's pooled output, projected.
+    public func encodeWeighted(_ tokens: [[WeightedToken]], padding: Int, layer: OutputLayer,
+                               normalizesHidden: Bool) throws -> (sequence: HostTensor, pooled: HostTensor) {
+        let windows = try WeightedWindows(tokens)
+        let encoded = try encode(
+            windows.batch { [startToken, endToken] + Array(repeating: padding, count: max($0 - 2, 0)) },
+            layer: layer, projected: true, normalizesHidden: normalizesHidden)
+        let width = encoded.pooled.shape[1]
+        return (windows.combine(encoded.hidden), HostTensor(shape: [1, width], values: Array(encoded.pooled.values[0..<width])))
     }
 }

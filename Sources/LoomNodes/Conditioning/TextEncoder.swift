@@ -39,14 +39,9 @@ public struct TextEncoder: Sendable {
             let (crossAttention, pooled) = try encoder.encode(text)
             return Conditioning([Conditioning.Entry(crossAttention: crossAttention, pooledOutput: pooled)])
         case .stableDiffusion(let tokenizer, let encoder):
-            let windows = try WeightedWindows(tokenizer.tokenizeWithWeights(text))
-            let encoded = try encoder.encode(
-                windows.batch { [encoder.startToken] + Array(repeating: encoder.endToken, count: $0 - 1) }, layer: clipLayer ?? .last,
-                projected: true)
-            // ComfyUI returns the first window's pooled output.
-            let width = encoded.pooled.shape[1]
-            let pooled = HostTensor(shape: [1, width], values: Array(encoded.pooled.values[0..<width]))
-            return Conditioning([Conditioning.Entry(crossAttention: windows.combine(encoded.hidden), pooledOutput: pooled)])
+            let (crossAttention, pooled) = try encoder.encodeWeighted(
+                tokenizer.tokenizeWithWeights(text), padding: encoder.endToken, layer: clipLayer ?? .last, normalizesHidden: true)
+            return Conditioning([Conditioning.Entry(crossAttention: crossAttention, pooledOutput: pooled)])
         case .sdxl(let encoder):
             let (crossAttention, pooled) = try encoder.encode(textG: text, textL: text, layer: clipLayer ?? SDXLTextEncoder.defaultLayer)
             return Conditioning([Conditioning.Entry(crossAttention: crossAttention, pooledOutput: pooled)])
