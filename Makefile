@@ -16,7 +16,7 @@ test: dependencies
 	swift test --skip-build
 	scripts/test-embedding.sh
 
-# Server checks outside `make test`: ComfyUI's web frontend in headless Chromium, a ComfyUI client from PyPI,
+# Server checks outside `make test`: ComfyUI's web frontend in headless Chromium, ComfyUI clients from PyPI,
 # a load test and a kill -9 restart. Each builds loom and uses a Python environment of its own under .build.
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
@@ -24,7 +24,7 @@ SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
 template-check: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/template-check.py
 
-.PHONY: loom-debug template-check browser-test client-test sdk-test script-test catapult-test load-test kill-test server-checks fuzz
+.PHONY: loom-debug template-check browser-test client-test sdk-test script-test catapult-test autograph-test load-test kill-test server-checks fuzz
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
@@ -34,6 +34,7 @@ loom-debug: dependencies
 	nice -n 15 swift build --product loom
 
 browser-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfyui-workflow-templates
 	scripts/browser-test.sh $(SCRIPTS_PYTHON)
 
 client-test: loom-debug $(SCRIPTS_PYTHON)
@@ -47,6 +48,10 @@ script-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) -m pip install -q "comfy-script[client]" tqdm
 	$(SCRIPTS_PYTHON) scripts/comfy-script-test.py
 
+autograph-test: loom-debug $(SCRIPTS_PYTHON)
+	$(SCRIPTS_PYTHON) -m pip install -q comfyui-autograph comfyui-workflow-templates
+	$(SCRIPTS_PYTHON) scripts/autograph-test.py
+
 catapult-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) -m pip install -q comfy-catapult
 	$(SCRIPTS_PYTHON) scripts/comfy-catapult-test.py
@@ -57,7 +62,7 @@ load-test: loom-debug $(SCRIPTS_PYTHON)
 kill-test: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/kill-restart-test.py
 
-server-checks: browser-test client-test sdk-test script-test catapult-test load-test kill-test
+server-checks: browser-test client-test sdk-test script-test catapult-test autograph-test load-test kill-test
 
 # Mutated workflows, model files and images fed to Loom's readers for FUZZ_SECONDS (not part of `make test`).
 # Any crash, hang or runaway allocation fails the target and leaves the input under .build/fuzz.

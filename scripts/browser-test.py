@@ -3,8 +3,12 @@
 Steps, each with a screenshot in SCREENSHOTS (default /tmp/loom-browser-test): the page loads with Loom's node
 definitions; the node library's search finds Load Image; a LoadImage → ImageInvert → SaveImage workflow is loaded into the
 graph and queued through the app's own queue function; the output image appears on the SaveImage node and in
-the Media Assets panel, which reads /api/jobs.
-Needs `websocket-client`, Debian's `chromium`, a built `loom` and the frontend folder (FRONT_END_ROOT).
+the Media Assets panel, which reads /api/jobs; the template browser (templates from the installed
+comfyui-workflow-templates packages, served at /templates) opens the Flux.1 Dev text-to-image template, which loads
+with the bundled tiny models (graphs/models), runs at 64² from the Run button and shows its image; the job queue
+panel shows a running Flux job next to the finished ones; the Cancel button stops the running job.
+Needs `websocket-client`, Debian's `chromium`, a built `loom`, the frontend folder (FRONT_END_ROOT) and the
+templates packages importable by the `python3` on PATH.
 """
 
 import base64
@@ -23,6 +27,8 @@ from loom_server import LoomServer, free_port, invert_workflow, write_input_imag
 
 SCREENSHOTS = os.environ.get("SCREENSHOTS", "/tmp/loom-browser-test")
 FRONT_END_ROOT = os.environ["FRONT_END_ROOT"]
+MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "graphs", "models")
+FLUX_TEMPLATE = "flux_dev_full_text_to_image"
 
 
 class Browser:
@@ -101,6 +107,116 @@ class Browser:
         self.process.wait(timeout=10)
 
 
+def wait_for_saved_image(browser, filename):
+    """Waits until the SaveImage node (or an <img> on the page) shows `filename` from /view; returns its URL."""
+    return browser.wait_for(
+        "(() => { const node = app.graph.nodes.find(n => n.type === 'SaveImage');"
+        " const imgs = (node && node.imgs) || [];"
+        " const dom = [...document.querySelectorAll('img')].filter(i => i.src.includes('/view?'));"
+        " const loaded = [...imgs, ...dom].filter(i => i.complete && i.naturalWidth > 0"
+        f" && decodeURIComponent(i.src).includes({json.dumps(filename)}));"
+        " return loaded.length ? loaded[0].src : false })()",
+        f"{filename} shown on the SaveImage node")
+
+
+def set_flux_size(browser, size):
+    """Sets the width and height the Flux template's subgraph node shows on its face, as a user would."""
+    browser.evaluate(
+        "(() => { const node = app.graph.nodes.find(n => n.isSubgraphNode && n.isSubgraphNode());"
+        f" for (const w of node.widgets) if (w.name === 'width' || w.name === 'height') w.value = {size} }})()")
+
+
+def click_button(browser, label):
+    """Clicks the button whose text or aria-label is `label`."""
+    clicked = browser.evaluate(
+        f"(() => {{ const b = [...document.querySelectorAll('button')].find(e => e.innerText.trim() === {json.dumps(label)}"
+        f" || e.getAttribute('aria-label') === {json.dumps(label)}); if (b) b.click(); return !!b }})()")
+    assert clicked, f"no '{label}' button"
+
+
+def run_from_button(browser, server):
+    """Clicks Run and returns the id of the prompt it queued."""
+    before = {job["id"] for job in server.get_json("/api/jobs")["jobs"]}
+    click_button(browser, "Run")
+    deadline = time.time() + 30
+    while True:
+        new = [job["id"] for job in server.get_json("/api/jobs")["jobs"] if job["id"] not in before]
+        if new:
+            return new[0]
+        assert time.time() < deadline, "clicking Run queued nothing"
+        time.sleep(0.1)
+
+
+def flux_template(browser, server):
+    """Steps 6-9: the Flux template from the template browser, the queue panel, and cancel."""
+    print("6. the template browser opens the Flux.1 Dev text-to-image template (from /templates)")
+    browser.evaluate("app.extensionManager.command.execute('Workspace.ToggleSidebarTab.assets')")
+    index = server.get_json("/templates/index.json")
+    assert any(t["name"] == FLUX_TEMPLATE for category in index for t in category.get("templates", [])), \
+        "the installed templates' index.json has no Flux.1 Dev text-to-image template"
+    browser.evaluate("app.extensionManager.command.execute('Comfy.BrowseTemplates')")
+    card = f"[data-testid=template-workflow-{FLUX_TEMPLATE}]"
+    search = "[...document.querySelectorAll('[role=dialog] input')].find(i => i.placeholder.startsWith('Search'))"
+    browser.wait_for(f"!!{search}", "the template browser's search box", timeout=30)
+    browser.evaluate(f"{search}.focus()")
+    browser.call("Input.insertText", text="Flux.1 Dev")
+    browser.wait_for(f"!!document.querySelector('{card}')", "the Flux.1 Dev card", timeout=30)
+    time.sleep(1)
+    browser.screenshot("6-template-browser")
+    browser.evaluate(f"document.querySelector('{card}').click()")
+    # The template's models are the file names the bundled tiny models have, so no missing-models dialog opens.
+    inner = browser.wait_for(
+        "(() => { const s = app.graph.subgraphs && [...app.graph.subgraphs.values()][0];"
+        " return s && s.nodes.map(n => n.type).sort().join(',') })()", "the template's subgraph in the graph")
+    assert "UNETLoader" in inner and "DualCLIPLoader" in inner and "KSampler" in inner, inner
+    set_flux_size(browser, 64)
+    time.sleep(1)
+    browser.screenshot("6-flux-template")
+
+    print("7. run it from the Run button at 64 × 64; its image appears on SaveImage")
+    finished_id = run_from_button(browser, server)
+    entry = server.wait_for_history(finished_id, timeout=180)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    job = server.get_json(f"/api/jobs/{finished_id}")
+    print(f"  ran in {(job['execution_end_time'] - job['execution_start_time']) / 1000:.2f} s")
+    prompt = job["workflow"]["prompt"]
+    classes = sorted(node["class_type"] for node in prompt.values())
+    assert "UNETLoader" in classes and "EmptySD3LatentImage" in classes, classes
+    latent = next(node for node in prompt.values() if node["class_type"] == "EmptySD3LatentImage")
+    assert (latent["inputs"]["width"], latent["inputs"]["height"]) == (64, 64), latent
+    filename = [image for output in entry["outputs"].values() for image in output.get("images", [])][0]["filename"]
+    wait_for_saved_image(browser, filename)
+    time.sleep(1)
+    browser.screenshot("7-flux-output")
+
+    print("8. the job queue panel shows a running job and the finished ones")
+    set_flux_size(browser, 320)
+    browser.evaluate("app.extensionManager.command.execute('Comfy.Queue.ToggleOverlay')")
+    running_id = run_from_button(browser, server)
+    browser.wait_for(
+        "document.body.innerText.includes('1 running') && document.body.innerText.includes('Total:')",
+        "a running job in the queue panel", timeout=60)
+    text = browser.evaluate("document.body.innerText")
+    assert filename in text, f"the finished job {filename} is not in the queue panel"
+    jobs = {job["id"]: job for job in server.get_json("/api/jobs")["jobs"]}
+    assert jobs[running_id]["status"] == "in_progress", jobs[running_id]
+    assert jobs[finished_id]["status"] == "completed", jobs[finished_id]
+    browser.screenshot("8-queue-running")
+
+    print("9. Cancel current run stops the running job")
+    started = time.time()
+    click_button(browser, "Cancel current run")
+    entry = server.wait_for_history(running_id, timeout=60)
+    stopped = time.time() - started
+    kinds = [message[0] for message in entry["status"]["messages"]]
+    assert "execution_interrupted" in kinds and "execution_success" not in kinds, kinds
+    assert server.get_json(f"/api/jobs/{running_id}")["status"] == "cancelled"
+    browser.wait_for("!document.body.innerText.includes('1 running')", "the queue panel without a running job")
+    time.sleep(1)
+    browser.screenshot("9-cancelled")
+    print(f"  stopped {stopped:.2f} s after the click")
+
+
 def main():
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     os.makedirs(SCREENSHOTS)
@@ -111,7 +227,7 @@ def main():
     with open(os.path.join(base, "user", "default", "comfy.settings.json"), "w") as settings:
         json.dump({"Comfy.TutorialCompleted": True}, settings)
     write_input_image(base)
-    server = LoomServer(base, arguments=["--front-end-root", FRONT_END_ROOT])
+    server = LoomServer(base, arguments=["--front-end-root", FRONT_END_ROOT, "--models-dir", MODELS])
     browser = Browser(os.path.join(work, "chromium"))
     try:
         print(f"1. load {server.url}")
@@ -160,14 +276,7 @@ def main():
         assert entry["status"]["status_str"] == "success", entry["status"]
         images = [image for output in entry["outputs"].values() for image in output.get("images", [])]
         assert images and images[0]["filename"].startswith("browser"), entry["outputs"]
-        shown = browser.wait_for(
-            "(() => { const node = app.graph.nodes.find(n => n.type === 'SaveImage');"
-            " const imgs = (node && node.imgs) || [];"
-            " const dom = [...document.querySelectorAll('img')].filter(i => i.src.includes('/view?'));"
-            " const loaded = [...imgs, ...dom].filter(i => i.complete && i.naturalWidth > 0);"
-            " return loaded.length ? loaded[0].src : false })()",
-            "the output image shown on the SaveImage node")
-        assert images[0]["filename"] in urllib.request.unquote(shown), shown
+        shown = wait_for_saved_image(browser, images[0]["filename"])
         time.sleep(1)
         browser.screenshot("4-output")
         print(f"  shown: {shown}")
@@ -178,6 +287,8 @@ def main():
         browser.wait_for(f"document.body.innerText.includes({json.dumps(stem)})", "the output in Media Assets")
         time.sleep(1)
         browser.screenshot("5-media-assets")
+
+        flux_template(browser, server)
 
         unexpected = [r for r in browser.failed_requests if "/api/" in r]
         if unexpected:

@@ -8,14 +8,12 @@ import LoomImaging
 struct PreviewFrame {
     let bytes: [UInt8]
 
-    static let previewImageEvent: UInt32 = 1
-    static let previewImageWithMetadataEvent: UInt32 = 4
     static let pngFormat: UInt32 = 2
 
     /// Nil when the picture cannot be encoded; a missed preview is not worth failing a prompt over.
     init?(_ preview: ProgressPreview) {
         guard let png = Self.png(preview) else { return nil }
-        bytes = Self.bigEndian(Self.previewImageEvent) + Self.bigEndian(Self.pngFormat) + png
+        bytes = BinaryEventType.previewImage.frame(BinaryEventType.bigEndian(Self.pngFormat) + png)
     }
 
     /// The frame with metadata for `node` of `promptID`.
@@ -27,16 +25,12 @@ struct PreviewFrame {
         ]
         let json = Array(metadata.jsonText(indent: nil).utf8)
         guard let length = UInt32(exactly: json.count) else { return nil }
-        bytes = Self.bigEndian(Self.previewImageWithMetadataEvent) + Self.bigEndian(length) + json + png
+        bytes = BinaryEventType.previewImageWithMetadata.frame(BinaryEventType.bigEndian(length) + json + png)
     }
 
     private static func png(_ preview: ProgressPreview) -> [UInt8]? {
         let raster = RasterImage(width: preview.width, height: preview.height, channels: 3, bitDepth: 8,
                                  samples: preview.rgb.map(UInt16.init))
         return try? raster.encodedPNG(compressionLevel: 1)
-    }
-
-    private static func bigEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
     }
 }

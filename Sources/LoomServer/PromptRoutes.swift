@@ -49,9 +49,13 @@ struct PromptRoutes {
             throw .invalidPrompt(error)
         }
         let id = submission.promptID ?? UUID().uuidString.lowercased()
+        // ComfyUI stamps the submission time (ms) into extra_data; /jobs sorts and dates jobs by it, so a
+        // queued or running job would otherwise show in the frontend's queue panel as submitted on 1 January 1970.
+        var extraData = submission.extraData
+        extraData["create_time"] = .int(Int((Date().timeIntervalSince1970 * 1000).rounded()))
         guard
             let item = await server.queue.enqueue(
-                id: id, prompt: validated.prompt.json, extraData: submission.extraData,
+                id: id, prompt: validated.prompt.json, extraData: extraData,
                 outputsToExecute: validated.outputs, number: submission.number, front: submission.front)
         else {
             throw .invalidPrompt(

@@ -49,6 +49,13 @@ struct PromptWorker: Service {
                     if let frame { clients.send(binary: frame.bytes, to: client) }
                     return
                 }
+                if case .progressText(_, let node, let text) = event {
+                    // ComfyUI broadcasts these; like previews, they go only to the prompt's submitter here.
+                    if let client = item.clientID, let frame = ProgressTextFrame(node: node, text: text) {
+                        clients.send(binary: frame.bytes, to: client)
+                    }
+                    return
+                }
                 send(ServerMessage(event))
             }
             entry = HistoryEntry(prompt: item, outcome: outcome, messages: recorded.withLock { $0 })

@@ -12,6 +12,13 @@ struct UserRoutes {
     func register(on routes: some RouterMethods<BasicRequestContext>) {
         // One user, as ComfyUI without --multi-user: the frontend then skips its user picker.
         routes.get("users") { _, _ in Response.json(["storage": "server", "migrated": true]) }
+        routes.post("users") { request, _ in
+            let body = try await request.jsonObjectBody(limit: server.configuration.maxUploadBytes)
+            guard let name = body["username"]?.stringValue else {
+                throw ServerError.badRequest(#"the body must be {"username": "a name"}"#)
+            }
+            return Response.json(.string(try await store.addUser(name)))
+        }
         routes.get("settings") { _, _ in Response.json(.object(await store.settings())) }
         routes.get("settings/:id") { _, context in
             Response.json(await store.settings()[try context.parameters.require("id")] ?? .null)
@@ -26,6 +33,18 @@ struct UserRoutes {
             return Response.ok
         }
         routes.get("userdata") { request, _ in try await list(request) }
+        routes.get("v2/userdata") { request, _ in
+            let directory = request.query("path") ?? ""
+            let entries: [UserEntry]?
+            do {
+                entries = try await store.entries(under: directory.removingPercentEncoding ?? directory)
+            } catch {
+                // ComfyUI answers a path leading outside the user folder with 400 here, 403 elsewhere.
+                throw ServerError.badRequest(Self.message(error))
+            }
+            guard let entries else { throw ServerError.notFound("no user folder '\(directory)'") }
+            return Response.json(.array(entries.map(\.json)))
+        }
         routes.get("userdata/:file") { _, context in
             let path = try await store.file(try Self.relativePath(context, "file"))
             guard let data = FileManager.default.contents(atPath: path.url.path) else {
@@ -85,33 +104,41 @@ struct UserRoutes {
         guard let directory = request.query("dir"), !directory.isEmpty else {
             throw ServerError.badRequest("dir is required")
         }
-        guard let files = try await store.list(directory: directory, recurse: request.query("recurse") == "true")
-        else { throw ServerError.notFound("no user folder '\(directory)'") }
-        let fullInfo = request.query("full_info") == "true"
-        let split = request.query("split") == "true"
+        let listed: [UserFile]?
+        do {
+            listed = try await store.list(directory: directory, recurse: Self.flag(request, "recurse"))
+        } catch {
+            // A folder name that is no path below the user folder ('..', '/etc') is ComfyUI's 403.
+            throw ServerError.forbidden(Self.message(error))
+        }
+        guard let files = listed else { throw ServerError.notFound("no user folder '\(directory)'") }
+        let fullInfo = Self.flag(request, "full_info")
+        let split = Self.flag(request, "split")
         return Response.json(
             .array(
                 files.map { file in
-                    if fullInfo {
-                        return [
-                            "path": .string(file.path), "size": .int(file.size), "modified": .double(file.modified),
-                        ]
-                    }
+                    if fullInfo { return file.json }
                     guard split else { return .string(file.path) }
                     return .array(
                         ([file.path] + file.path.split(separator: "/").map(String.init)).map(JSONValue.string))
                 }))
     }
 
-    /// What a write or move answers: the relative path, or `{path, size, modified}` with `full_info=true`.
+    /// What a write or move answers: the relative path, or `{path, size, modified, created}` with `full_info=true`.
     private func info(_ relative: String, request: Request) async throws -> JSONValue {
-        guard request.query("full_info") == "true" else { return .string(relative) }
+        guard Self.flag(request, "full_info") else { return .string(relative) }
         let path = try await store.file(relative)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path.url.path)
-        return [
-            "path": .string(relative), "size": .int((attributes?[.size] as? Int) ?? 0),
-            "modified": .double((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0),
-        ]
+        return UserFile(path: relative, values: try? path.url.resourceValues(forKeys: Set(UserFile.resourceKeys))).json
+    }
+
+    /// The error's own message, without its status.
+    private static func message(_ error: any Error) -> String {
+        (error as? ServerError)?.body["error"]?.stringValue ?? "\(error)"
+    }
+
+    /// A query flag, true when it says "true" in any case, as ComfyUI reads them.
+    private static func flag(_ request: Request, _ name: String) -> Bool {
+        request.query(name)?.lowercased() == "true"
     }
 
     private static func isFile(_ url: URL) -> Bool {

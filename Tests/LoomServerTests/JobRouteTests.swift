@@ -22,6 +22,12 @@ struct JobRouteTests {
             #expect(all["pagination"] == ["offset": 0, "limit": 100, "total": 3, "has_more": false])
             let finished = jobs[2]
             #expect(finished["create_time"]?.intValue != nil && finished["execution_end_time"]?.intValue != nil)
+            // Queued and running jobs carry their submission time too (the queue panel groups jobs by day).
+            let now = Int(Date().timeIntervalSince1970 * 1000)
+            for job in jobs {
+                let created = job["create_time"]?.intValue ?? 0
+                #expect(created > now - 600_000 && created <= now, "\(job)")
+            }
 
             let active = try await server.json("/api/jobs?status=in_progress,pending&limit=1&offset=1")
             #expect(active["jobs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [running])

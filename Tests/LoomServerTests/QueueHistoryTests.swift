@@ -24,7 +24,8 @@ struct QueueHistoryTests {
             #expect(item[0] == .int(0))
             #expect(item[1] == .string(running))
             #expect(item[2]["1"]?["class_type"] == "TestGate")
-            #expect(item[3] == ["client_id": "client-q"])
+            #expect(item[3]["client_id"] == "client-q" && item[3]["create_time"]?.intValue != nil)
+            #expect(item[3].objectValue?.count == 2)
             #expect(item[4] == ["1"])
             #expect(queue.promptIDs("queue_pending") == [a, b, c])
 

@@ -1,5 +1,6 @@
 import Foundation
 import Loom
+@testable import LoomServer
 import LoomImaging
 import Testing
 
@@ -34,6 +35,37 @@ struct WebSocketProtocolTests {
                 #expect(picture.samples == [UInt16(step + 1), 0, 0, 0, 0, 255])
             }
             await client.close()
+        }
+    }
+
+    @Test("progress text is ComfyUI's TEXT frame: type 3, the node id's length, the node id, then UTF-8 text")
+    func progressTextLayout() throws {
+        // What ComfyUI's send_progress_text sends for node "12": struct.pack(">I", 3) + struct.pack(">I", 2)
+        // + b"12" + the text's UTF-8 bytes.
+        let frame = try #require(ProgressTextFrame(node: "12", text: "width: 8\n ü"))
+        #expect(frame.bytes == [0, 0, 0, 3, 0, 0, 0, 2] + Array("12".utf8) + [119, 105, 100, 116, 104, 58, 32, 56, 10, 32, 0xC3, 0xBC])
+        // The length counts bytes, not characters.
+        let wide = try #require(ProgressTextFrame(node: "5:ü", text: ""))
+        #expect(wide.bytes == [0, 0, 0, 3, 0, 0, 0, 4, 53, 58, 0xC3, 0xBC])
+    }
+
+    @Test("GetImageSize shows the size on its node as ComfyUI does, in a TEXT frame to the submitter only")
+    func getImageSizeSendsProgressText() async throws {
+        try await TestServer.run { server in
+            let submitter = try await server.connect(clientID: "sizes")
+            let bystander = try await server.connect(clientID: "bystander-text")
+            let prompt: JSONValue = [
+                "1": ["class_type": "EmptyImage", "inputs": ["width": 8, "height": 4, "batch_size": 2, "color": 0]],
+                "2": ["class_type": "GetImageSize", "inputs": ["image": ["1", 0]]],
+                "3": ["class_type": "PreviewAny", "inputs": ["source": ["2", 0]]],
+            ]
+            let id = try await server.queue(prompt, clientID: "sizes")
+            try await submitter.waitForEnd(of: id)
+            let text = Array("width: 8, height: 4\n batch size: 2".utf8)
+            #expect(submitter.binaryMessages == [[0, 0, 0, 3, 0, 0, 0, 1, 50] + text])
+            #expect(bystander.binaryMessages.isEmpty)
+            await submitter.close()
+            await bystander.close()
         }
     }
 

@@ -13,6 +13,9 @@ public enum ExecutionEvent: Sendable {
     case progressState(promptID: String, nodes: [NodeProgress])
     /// A picture of the running node's work so far; the server sends it as a binary WebSocket frame.
     case preview(promptID: String, node: String, image: ProgressPreview)
+    /// A line of status text for the running node's face (ComfyUI's `send_progress_text`); the server sends it as
+    /// a binary WebSocket frame.
+    case progressText(promptID: String, node: String, text: String)
     case executed(promptID: String, node: String, displayNode: String, output: JSONObject)
     case succeeded(promptID: String)
     case failed(ExecutionFailure)
@@ -21,7 +24,7 @@ public enum ExecutionEvent: Sendable {
     public var promptID: String {
         switch self {
         case .started(let id), .cached(let id, _), .executing(let id, _, _), .progress(let id, _, _, _),
-            .progressState(let id, _), .preview(let id, _, _), .executed(let id, _, _, _), .succeeded(let id), .interrupted(let id, _, _, _):
+            .progressState(let id, _), .preview(let id, _, _), .progressText(let id, _, _), .executed(let id, _, _, _), .succeeded(let id), .interrupted(let id, _, _, _):
             id
         case .failed(let failure): failure.promptID
         }
@@ -36,6 +39,7 @@ public enum ExecutionEvent: Sendable {
         case .progress: "progress"
         case .progressState: "progress_state"
         case .preview: "b_preview"
+        case .progressText: "b_progress_text"
         case .executed: "executed"
         case .succeeded: "execution_success"
         case .failed: "execution_error"
@@ -70,6 +74,8 @@ public enum ExecutionEvent: Sendable {
             return ["prompt_id": .string(id), "nodes": .object(JSONObject(entries))]
         case .preview(let id, let node, let image):
             return ["node": .string(node), "prompt_id": .string(id), "width": .int(image.width), "height": .int(image.height)]
+        case .progressText(let id, let node, let text):
+            return ["node": .string(node), "prompt_id": .string(id), "text": .string(text)]
         case .executed(let id, let node, let display, let output):
             return ["node": .string(node), "display_node": .string(display), "output": .object(output), "prompt_id": .string(id)]
         case .succeeded(let id):

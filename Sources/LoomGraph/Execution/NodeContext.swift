@@ -10,11 +10,13 @@ public struct NodeContext: Sendable {
     let interruption: Interruption
     let progressSink: @Sendable (_ value: Double, _ total: Double) -> Void
     let previewSink: @Sendable (ProgressPreview) -> Void
+    let textSink: @Sendable (String) -> Void
 
     public init(
         nodeID: String, promptID: String, resources: Resources, interruption: Interruption = Interruption(),
         previewMethod: PreviewMethod = .auto, progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in },
-        preview: @escaping @Sendable (ProgressPreview) -> Void = { _ in }
+        preview: @escaping @Sendable (ProgressPreview) -> Void = { _ in },
+        text: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.nodeID = nodeID
         self.promptID = promptID
@@ -22,6 +24,7 @@ public struct NodeContext: Sendable {
         self.previewMethod = previewMethod
         self.interruption = interruption
         self.previewSink = preview
+        self.textSink = text
         self.progressSink = progress
     }
 
@@ -31,6 +34,11 @@ public struct NodeContext: Sendable {
     public func reportPreview(_ preview: ProgressPreview) {
         guard previewMethod.showsPreviews else { return }
         previewSink(preview)
+    }
+
+    /// Shows `text` on the running node in clients that display it, as ComfyUI's `send_progress_text` does.
+    public func reportText(_ text: String) {
+        textSink(text)
     }
 
     /// Reports progress of long work, such as sampling steps; also a point where an interrupt stops the node.

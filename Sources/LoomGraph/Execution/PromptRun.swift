@@ -329,7 +329,8 @@ struct PromptRun {
                 events(registry.update(id, value: value, max: total))
                 events(.progress(promptID: promptID, node: id, value: value, max: total))
             },
-            preview: { events(.preview(promptID: promptID, node: id, image: $0)) })
+            preview: { events(.preview(promptID: promptID, node: id, image: $0)) },
+            text: { events(.progressText(promptID: promptID, node: id, text: $0)) })
     }
 
     func makeFailure(_ id: String, error: any Error) -> ExecutionFailure {

@@ -54,6 +54,8 @@ public struct GetImageSize: CPUNode {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
+        // ComfyUI shows the size on the node's face.
+        context.reportText("width: \(image.width), height: \(image.height)\n batch size: \(image.batchCount)")
         return NodeResult([image.width, image.height, image.batchCount])
     }
 }
