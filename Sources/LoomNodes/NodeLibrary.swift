@@ -11,6 +11,7 @@ public enum NodeLibrary {
         PrimitiveBoolean.self,
         StringConcatenate.self,
         PreviewAny.self,
+        ComfySwitchNode.self,
         LoadImage.self,
         LoadImageMask.self,
         SaveImage.self,
