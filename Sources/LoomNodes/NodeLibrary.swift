@@ -49,6 +49,7 @@ public enum NodeLibrary {
         MaskComposite.self,
         FeatherMask.self,
         Canny.self,
+        OpenposePreprocessor.self,
         KSampler.self,
         KSamplerAdvanced.self,
         SamplerCustom.self,
