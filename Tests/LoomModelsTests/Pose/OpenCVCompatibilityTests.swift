@@ -40,7 +40,7 @@ import Testing
 
     @Test func ellipsesAndConvexPolygonsMatchOpenCV() {
         let parameters = PoseGolden.integers(golden, "draw.ellipses")
-        let polygons = PoseGolden.document["ellipse_polygons"] as! [[[Int]]]
+        let polygons = PoseGolden.document["ellipse_polygons"]!.arrayValue!.map { $0.arrayValue!.map { $0.arrayValue!.map { $0.intValue! } } }
         var canvas = ByteImage(height: 64, width: 80, channels: 3)
         for (index, polygon) in polygons.enumerated() {
             let p = Array(parameters[(index * 8)..<(index * 8 + 8)])

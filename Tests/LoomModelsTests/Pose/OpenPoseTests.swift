@@ -1,4 +1,5 @@
 import Foundation
+import LoomGraph
 import LoomImaging
 import LoomModelFiles
 @testable import LoomModels
@@ -35,6 +36,15 @@ import Testing
         #expect(error <= encoderThreshold, "hand heatmaps NMSE \(error)")
     }
 
+    @Test func faceNetworkMatchesThePack() throws {
+        let network = try OpenPoseKeypointNetwork(weights: Self.weights("facenet-tiny.pth"), kind: .face)
+        let heatmaps = try network.heatmaps(AnnotatorResizing.networkInput(PoseGolden.image(PoseGolden.network, "face.input")))
+        let expected = PoseGolden.tensor(PoseGolden.network, "face.heatmaps")
+        #expect(heatmaps.shape == expected.shape)
+        let error = nmse(expected.values, heatmaps.values)
+        #expect(error <= encoderThreshold, "face heatmaps NMSE \(error)")
+    }
+
     @Test func wrongFilesAreRefusedByName() throws {
         #expect(throws: ModelLoadingError.self) { try OpenPoseBodyNetwork(weights: Self.weights("hand_pose_model-tiny-legacy.pth")) }
         #expect(throws: ModelLoadingError.self) { try OpenPoseKeypointNetwork(weights: Self.weights("body_pose_model-tiny.pth"), kind: .hand) }
@@ -65,11 +75,10 @@ import Testing
 
     @Test(arguments: ["one", "three", "missing"])
     func decodingAndDrawingMatchThePack(_ name: String) throws {
-        let cases = PoseGolden.document["cases"] as! [String: [String: Any]]
-        let expected = cases[name]!
+        let expected = PoseGolden.document["cases"]![name]!
         let network = ReplayedBodyNetwork(affinities: PoseGolden.tensor(PoseGolden.decode, "\(name).affinities"),
                                           heatmaps: PoseGolden.tensor(PoseGolden.decode, "\(name).heatmaps"))
-        let height = expected["height"] as! Int, width = expected["width"] as! Int, resolution = expected["resolution"] as! Int
+        let height = expected["height"]!.intValue!, width = expected["width"]!.intValue!, resolution = expected["resolution"]!.intValue!
         let image = ByteImage(height: height, width: width, channels: 3, repeating: 90)
         let detector = OpenPoseDetector(body: BodyPoseEstimator(network: network))
 
@@ -81,7 +90,7 @@ import Testing
                                                    firstID: peaks.reduce(0) { $0 + $1.count }))
         }
         let candidates = peaks.flatMap { $0 }
-        let expectedCandidates = expected["candidate"] as! [[Double]]
+        let expectedCandidates = expected["candidate"]!.arrayValue!.map { PoseGolden.doubles($0)! }
         let found: [[Double]] = candidates.map { [Double($0.x), Double($0.y), Double($0.id)] }
         let reference: [[Double]] = expectedCandidates.map { [$0[0], $0[1], $0[3]] }
         #expect(found == reference)
@@ -89,7 +98,7 @@ import Testing
             #expect(abs(candidate.score - reference[2]) <= 1e-6, "score of candidate \(candidate.id)")
         }
         let bodies = BodyPoseDecoder.decode(heatmaps: maps.heatmaps, affinities: maps.affinities, height: padded.height, width: padded.width)
-        let subset = expected["subset"] as! [[Double]]
+        let subset = expected["subset"]!.arrayValue!.map { PoseGolden.doubles($0)! }
         #expect(bodies.count == subset.count)
         for (body, row) in zip(bodies, subset) {
             let ids: [Double] = body.keypoints.map { point -> Double in point.map { Double($0.id) } ?? -1 }
@@ -99,20 +108,47 @@ import Testing
 
         // The node's outputs: the keypoints exactly, the map pixel for pixel.
         let detection = try detector.detect(image, options: .init(resolution: resolution, hands: false, face: false))
-        let pose = expected["pose"] as! [String: Any]
-        #expect(pose["canvas_height"] as? Int == detection.canvasHeight && pose["canvas_width"] as? Int == detection.canvasWidth)
-        let people = pose["people"] as! [[String: Any]]
+        let pose = expected["pose"]!
+        #expect(pose["canvas_height"]?.intValue == detection.canvasHeight && pose["canvas_width"]?.intValue == detection.canvasWidth)
+        let people = pose["people"]!.arrayValue!
         #expect(people.count == detection.people.count)
         for (person, reference) in zip(detection.people, people) {
             let flat: [Double] = person.body.keypoints.flatMap { point -> [Double] in point.map { [$0.x, $0.y, 1] } ?? [0, 0, 0] }
-            #expect(flat == reference["pose_keypoints_2d"] as! [Double])
-            #expect(reference["hand_left_keypoints_2d"] is NSNull && reference["face_keypoints_2d"] is NSNull)
+            #expect(flat == PoseGolden.doubles(reference["pose_keypoints_2d"]))
+            #expect(reference["hand_left_keypoints_2d"]?.isNull == true && reference["face_keypoints_2d"]?.isNull == true)
         }
         let map = try PoseGolden.png("decode-\(name).png")
         let difference = byteDifferences(detection.map.samples, map.samples)
         #expect(difference.count == 0, "\(difference) of \(map.samples.count) samples differ")
-        #expect(detection.map.samples.reduce(0) { $0 + Int($1) } == expected["map_sum"] as! Int)
+        #expect(detection.map.samples.reduce(0) { $0 + Int($1) } == expected["map_sum"]!.intValue!)
         let sticks = try detector.detect(image, options: .init(resolution: resolution, hands: false, face: false, scaleSticksForXinsir: true))
-        #expect(sticks.map.samples.reduce(0) { $0 + Int($1) } == expected["xinsr_map_sum"] as! Int)
+        #expect(sticks.map.samples.reduce(0) { $0 + Int($1) } == expected["xinsr_map_sum"]!.intValue!)
+    }
+
+    /// Hands and faces found around the synthetic skeletons by stand-in networks: keypoints as the pack's dict
+    /// holds them (float32 values), and the map with rainbow hands and white face dots, pixel for pixel.
+    @Test(arguments: ["one", "three", "missing"])
+    func handsAndFacesMatchThePack(_ name: String) throws {
+        let expected = PoseGolden.document["cases"]![name]!
+        let detector = OpenPoseDetector(
+            body: BodyPoseEstimator(network: ReplayedBodyNetwork(affinities: PoseGolden.tensor(PoseGolden.decode, "\(name).affinities"),
+                                                                 heatmaps: PoseGolden.tensor(PoseGolden.decode, "\(name).heatmaps"))),
+            hand: HandPoseEstimator(network: SyntheticKeypointNetwork.fromGolden(.hand)),
+            face: FacePoseEstimator(network: SyntheticKeypointNetwork.fromGolden(.face)))
+        let image = ByteImage(height: expected["height"]!.intValue!, width: expected["width"]!.intValue!, channels: 3, repeating: 90)
+        let detection = try detector.detect(image, options: .init(resolution: expected["resolution"]!.intValue!))
+        let people = expected["hands_face_pose"]!["people"]!.arrayValue!
+        #expect(people.count == detection.people.count)
+        func flat(_ points: [PoseKeypoint]?) -> [Double]? { points.map { $0.flatMap { [$0.x, $0.y, 1] } } }
+        for (person, reference) in zip(detection.people, people) {
+            for (key, points) in [("hand_left_keypoints_2d", flat(person.leftHand)), ("hand_right_keypoints_2d", flat(person.rightHand)),
+                                  ("face_keypoints_2d", flat(person.face))] {
+                #expect(points == PoseGolden.doubles(reference[key]), "\(key)")
+                if points == nil { #expect(reference[key]?.isNull == true, "\(key)") }
+            }
+        }
+        let map = try PoseGolden.png("decode-\(name)-hands-face.png")
+        let difference = byteDifferences(detection.map.samples, map.samples)
+        #expect(difference.count == 0, "\(difference) of \(map.samples.count) samples differ")
     }
 }

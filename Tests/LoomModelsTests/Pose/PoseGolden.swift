@@ -1,4 +1,5 @@
 import Foundation
+import LoomGraph
 import LoomImaging
 import LoomModelFiles
 import LoomModels
@@ -18,11 +19,13 @@ enum PoseGolden {
     static let network = file("network.safetensors")
     static let decode = file("decode.safetensors")
 
-    /// decode.json, parsed afresh (JSONSerialization's values are not Sendable).
-    static var document: [String: Any] {
+    /// decode.json, read with Loom's own parser: Foundation's rounds some 17-digit numbers.
+    static let document: JSONValue = {
         let data = try! Data(contentsOf: directory.appendingPathComponent("decode.json"))
-        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }
+        return try! JSONValue(parsing: [UInt8](data))
+    }()
+
+    static func doubles(_ value: JSONValue?) -> [Double]? { value?.arrayValue?.map { $0.doubleValue! } }
 
     static func stored(_ file: ModelFile, _ name: String) -> StoredTensor {
         guard let tensor = file[name] else { fatalError("\(file.path) has no \(name)") }
@@ -90,4 +93,41 @@ func byteDifferences(_ a: [UInt8], _ b: [UInt8]) -> (count: Int, largest: Int) {
         largest = max(largest, abs(Int(x) - Int(y)))
     }
     return (count, largest)
+}
+
+/// The script's hand and face stand-ins: a Gaussian per point at a fixed place relative to the input
+/// (`blobs` in make_openpose_golden.py), float64 then float32.
+struct SyntheticKeypointNetwork: KeypointHeatmapNetwork {
+    let points: [[Double]]
+    let sigma: Double
+    let channels: Int
+    let background: Double
+
+    static func fromGolden(_ kind: OpenPoseKeypointNetwork.Kind) -> SyntheticKeypointNetwork {
+        let synthetic = PoseGolden.document["synthetic"]!
+        func points(_ key: String) -> [[Double]] { synthetic[key]!.arrayValue!.map { PoseGolden.doubles($0)! } }
+        switch kind {
+        case .hand:
+            return SyntheticKeypointNetwork(points: points("hand_points"), sigma: synthetic["hand_sigma"]!.doubleValue!,
+                                            channels: 22, background: 0)
+        case .face:
+            return SyntheticKeypointNetwork(points: points("face_points"), sigma: synthetic["face_sigma"]!.doubleValue!,
+                                            channels: 71, background: synthetic["face_background"]!.doubleValue!)
+        }
+    }
+
+    func heatmaps(_ input: HostTensor) throws -> HostTensor {
+        let rows = input.shape[2] / 8, columns = input.shape[3] / 8
+        var values = [Float](repeating: Float(background), count: channels * rows * columns)
+        for (channel, point) in points.enumerated() {
+            for i in 0..<rows {
+                for j in 0..<columns {
+                    let u = (Double(j) + 0.5) / Double(columns), v = (Double(i) + 0.5) / Double(rows)
+                    let d = (u - point[0]) * (u - point[0]) + (v - point[1]) * (v - point[1])
+                    values[(channel * rows + i) * columns + j] = Float(exp(-d / (2 * sigma * sigma)))
+                }
+            }
+        }
+        return HostTensor(shape: [1, channels, rows, columns], values: values)
+    }
 }
