@@ -113,34 +113,54 @@ public enum OpenCVResize {
         return taps
     }
 
+    /// Source indices for each destination's taps, clamped to the edge as OpenCV reads past it.
+    static func clampedIndices(_ first: [Int], taps: Int, limit: Int) -> [Int] {
+        first.flatMap { start in (0..<taps).map { min(max(start + $0, 0), limit - 1) } }
+    }
+
     /// Horizontal then vertical passes in float, as OpenCV's float32 path.
     static func separableFloats(_ source: Grid, height: Int, width: Int, kernel: Kernel) -> [Float] {
         let columns = taps(from: source.width, to: width, kernel: kernel)
         let rows = taps(from: source.height, to: height, kernel: kernel)
         let k = kernel.size, channels = source.channels
-        var horizontal = [Float](repeating: 0, count: source.height * width * channels)
-        for y in 0..<source.height {
-            for x in 0..<width {
-                for c in 0..<channels {
-                    var sum: Float = 0
-                    for t in 0..<k {
-                        let sx = min(max(columns.first[x] + t, 0), source.width - 1)
-                        sum += source.values[(y * source.width + sx) * channels + c] * columns.weights[x * k + t]
+        let columnIndices = clampedIndices(columns.first, taps: k, limit: source.width)
+        let rowIndices = clampedIndices(rows.first, taps: k, limit: source.height)
+        let rowLength = width * channels, sourceRowLength = source.width * channels
+        var horizontal = [Float](repeating: 0, count: source.height * rowLength)
+        var output = [Float](repeating: 0, count: height * rowLength)
+        source.values.withUnsafeBufferPointer { sourceBuffer in
+            horizontal.withUnsafeMutableBufferPointer { horizontalBuffer in
+                let input = sourceBuffer.baseAddress!, passed = horizontalBuffer.baseAddress!
+                columnIndices.withUnsafeBufferPointer { indexBuffer in
+                    columns.weights.withUnsafeBufferPointer { weightBuffer in
+                        let index = indexBuffer.baseAddress!, weight = weightBuffer.baseAddress!
+                        for y in 0..<source.height {
+                            let row = input + y * sourceRowLength, target = passed + y * rowLength
+                            for x in 0..<width {
+                                for c in 0..<channels {
+                                    var sum: Float = 0
+                                    for t in 0..<k { sum += row[index[x * k + t] * channels + c] * weight[x * k + t] }
+                                    target[x * channels + c] = sum
+                                }
+                            }
+                        }
                     }
-                    horizontal[(y * width + x) * channels + c] = sum
                 }
-            }
-        }
-        var output = [Float](repeating: 0, count: height * width * channels)
-        let rowLength = width * channels
-        for y in 0..<height {
-            for i in 0..<rowLength {
-                var sum: Float = 0
-                for t in 0..<k {
-                    let sy = min(max(rows.first[y] + t, 0), source.height - 1)
-                    sum += horizontal[sy * rowLength + i] * rows.weights[y * k + t]
+                output.withUnsafeMutableBufferPointer { outputBuffer in
+                    rowIndices.withUnsafeBufferPointer { indexBuffer in
+                        rows.weights.withUnsafeBufferPointer { weightBuffer in
+                            let index = indexBuffer.baseAddress!, weight = weightBuffer.baseAddress!
+                            for y in 0..<height {
+                                let target = outputBuffer.baseAddress! + y * rowLength
+                                for i in 0..<rowLength {
+                                    var sum: Float = 0
+                                    for t in 0..<k { sum += passed[index[y * k + t] * rowLength + i] * weight[y * k + t] }
+                                    target[i] = sum
+                                }
+                            }
+                        }
+                    }
                 }
-                output[y * rowLength + i] = sum
             }
         }
         return output
@@ -246,26 +266,38 @@ public enum OpenCVResize {
         var sum = [Float](repeating: 0, count: rowLength)
         var buffer = [Float](repeating: 0, count: rowLength)
         var previous = rowTable.first?.destination ?? 0
-        func flush(_ row: Int) {
-            for i in 0..<rowLength { output[row * rowLength + i] = bytes ? min(max(sum[i].rounded(.toNearestOrEven), 0), 255) : sum[i] }
-        }
-        for entry in rowTable {
-            for i in 0..<rowLength { buffer[i] = 0 }
-            let rowStart = entry.source * source.width * channels
-            for column in columnTable {
-                for c in 0..<channels {
-                    buffer[column.destination * channels + c] += source.values[rowStart + column.source * channels + c] * column.weight
+        source.values.withUnsafeBufferPointer { sourceBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                sum.withUnsafeMutableBufferPointer { sumBuffer in
+                    buffer.withUnsafeMutableBufferPointer { rowBuffer in
+                        let input = sourceBuffer.baseAddress!, result = outputBuffer.baseAddress!
+                        let total = sumBuffer.baseAddress!, line = rowBuffer.baseAddress!
+                        func flush(_ row: Int) {
+                            for i in 0..<rowLength {
+                                result[row * rowLength + i] = bytes ? min(max(total[i].rounded(.toNearestOrEven), 0), 255) : total[i]
+                            }
+                        }
+                        for entry in rowTable {
+                            for i in 0..<rowLength { line[i] = 0 }
+                            let row = input + entry.source * source.width * channels
+                            for column in columnTable {
+                                for c in 0..<channels {
+                                    line[column.destination * channels + c] += row[column.source * channels + c] * column.weight
+                                }
+                            }
+                            if entry.destination != previous {
+                                flush(previous)
+                                for i in 0..<rowLength { total[i] = entry.weight * line[i] }
+                                previous = entry.destination
+                            } else {
+                                for i in 0..<rowLength { total[i] += entry.weight * line[i] }
+                            }
+                        }
+                        flush(previous)
+                    }
                 }
             }
-            if entry.destination != previous {
-                flush(previous)
-                for i in 0..<rowLength { sum[i] = entry.weight * buffer[i] }
-                previous = entry.destination
-            } else {
-                for i in 0..<rowLength { sum[i] += entry.weight * buffer[i] }
-            }
         }
-        flush(previous)
         return output
     }
 

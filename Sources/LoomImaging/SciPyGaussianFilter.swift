@@ -55,18 +55,27 @@ public enum SciPyGaussianFilter {
     static func filter(_ line: [Double], _ weights: [Double], into output: inout [Double]) {
         let count = line.count, radius = weights.count - 1
         let period = 2 * count
-        func sample(_ index: Int) -> Double {
-            if index >= 0 && index < count { return line[index] }
+        // The line with `radius` mirrored samples on each side.
+        let extended = (-radius..<(count + radius)).map { index -> Double in
             var folded = index % period
             if folded < 0 { folded += period }
             return line[folded < count ? folded : period - 1 - folded]
         }
-        for i in 0..<count {
-            var sum = line[i] * weights[0]
-            for j in stride(from: radius, to: 0, by: -1) {
-                sum += (sample(i - j) + sample(i + j)) * weights[j]
+        extended.withUnsafeBufferPointer { extendedBuffer in
+            weights.withUnsafeBufferPointer { weightBuffer in
+                output.withUnsafeMutableBufferPointer { outputBuffer in
+                    let samples = extendedBuffer.baseAddress! + radius, weight = weightBuffer.baseAddress!
+                    for i in 0..<count {
+                        var sum = samples[i] * weight[0]
+                        var j = radius
+                        while j > 0 {
+                            sum += (samples[i - j] + samples[i + j]) * weight[j]
+                            j -= 1
+                        }
+                        outputBuffer[i] = sum
+                    }
+                }
             }
-            output[i] = sum
         }
     }
 }
