@@ -50,6 +50,8 @@ public enum NodeLibrary {
         FeatherMask.self,
         Canny.self,
         OpenposePreprocessor.self,
+        RenderPeopleKps.self,
+        SavePoseKpsAsJsonFile.self,
         KSampler.self,
         KSamplerAdvanced.self,
         SamplerCustom.self,

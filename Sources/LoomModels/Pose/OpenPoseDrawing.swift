@@ -18,25 +18,46 @@ public enum OpenPoseDrawing {
     /// `eps`: hand and face points at pixel 0 (or missing, −1) are not drawn.
     static let epsilon = 0.01
 
+    /// Which of the pack's two copies of the drawing code to follow.
+    public enum Style: Sendable {
+        /// open_pose/util.py, as OpenposePreprocessor draws what it found: hand and face points are float32.
+        case detection
+        /// dwpose/util.py, as RenderPeopleKps draws a POSE_KEYPOINT: float64 points, missing ones skipped, and a
+        /// part whose points are not all within ±1 taken as pixels rather than fractions of the canvas.
+        case keypoints
+    }
+
     /// `draw_poses`: for each person, the body, hands and face as asked, on a black canvas.
     public static func draw(_ people: [PersonPose], height: Int, width: Int, body: Bool = true, hands: Bool = true, face: Bool = true,
-                            scaleSticksForXinsir: Bool = false) -> ByteImage {
+                            scaleSticksForXinsir: Bool = false, style: Style = .detection) -> ByteImage {
         var canvas = ByteImage(height: height, width: width, channels: 3)
         for person in people {
-            if body { drawBody(person.body.keypoints, on: &canvas, scaleSticksForXinsir: scaleSticksForXinsir) }
+            if body { drawBody(person.body.keypoints, on: &canvas, scaleSticksForXinsir: scaleSticksForXinsir, style: style) }
             if hands {
-                drawHand(person.leftHand, on: &canvas)
-                drawHand(person.rightHand, on: &canvas)
+                drawHand(person.leftHand, on: &canvas, style: style)
+                drawHand(person.rightHand, on: &canvas, style: style)
             }
-            if face { drawFace(person.face, on: &canvas) }
+            if face { drawFace(person.face, on: &canvas, style: style) }
         }
         return canvas
     }
 
+    /// dwpose's `is_normalized`: some point present and all within ±1.
+    static func isNormalized(_ keypoints: [PoseKeypoint?]) -> Bool {
+        let present = keypoints.compactMap { $0 }
+        return !present.isEmpty && present.allSatisfy { abs($0.x) <= 1 && abs($0.y) <= 1 }
+    }
+
+    /// What points are multiplied by: the canvas size, or 1 for pixel coordinates in the keypoint style.
+    static func scale(_ keypoints: [PoseKeypoint?], _ canvas: ByteImage, _ style: Style) -> (width: Double, height: Double) {
+        style == .keypoints && !isNormalized(keypoints) ? (1, 1) : (Double(canvas.width), Double(canvas.height))
+    }
+
     /// `draw_bodypose`. With `scaleSticksForXinsir` the sticks widen with the canvas as xinsir's SDXL ControlNet
     /// was trained (×1 under 500 pixels, then 2 + the thousands, at most 7).
-    public static func drawBody(_ keypoints: [PoseKeypoint?], on canvas: inout ByteImage, scaleSticksForXinsir: Bool = false) {
-        let height = Double(canvas.height), width = Double(canvas.width)
+    public static func drawBody(_ keypoints: [PoseKeypoint?], on canvas: inout ByteImage, scaleSticksForXinsir: Bool = false,
+                                style: Style = .detection) {
+        let (width, height) = scale(keypoints, canvas, style)
         let maxSide = max(canvas.height, canvas.width)
         let stickScale = scaleSticksForXinsir && maxSide >= 500 ? min(2 + maxSide / 1000, 7) : 1
         for (limb, color) in zip(BodyPoseDecoder.limbs.prefix(17), colors) {
@@ -58,33 +79,40 @@ public enum OpenPoseDrawing {
         }
     }
 
-    /// `draw_handpose`: points are float32 in the annotator, so the arithmetic is too.
-    public static func drawHand(_ keypoints: [PoseKeypoint]?, on canvas: inout ByteImage) {
-        guard let keypoints, !keypoints.isEmpty else { return }
-        let height = Float(canvas.height), width = Float(canvas.width)
-        func pixel(_ point: PoseKeypoint) -> PixelPoint? {
-            PixelPoint(truncating: Double(Float(point.x) * width), Double(Float(point.y) * height))
+    /// A hand or face point in pixels as the style computes it (`int(x * W), int(y * H)`).
+    static func pixel(_ point: PoseKeypoint, _ scale: (width: Double, height: Double), _ style: Style) -> PixelPoint? {
+        switch style {
+        case .detection:
+            PixelPoint(truncating: Double(Float(point.x) * Float(scale.width)), Double(Float(point.y) * Float(scale.height)))
+        case .keypoints:
+            PixelPoint(truncating: point.x * scale.width, point.y * scale.height)
         }
+    }
+
+    /// `draw_handpose`: rainbow bones 2 pixels thick, blue joints; points at pixel 0 or before are left out.
+    public static func drawHand(_ keypoints: [PoseKeypoint?]?, on canvas: inout ByteImage, style: Style = .detection) {
+        guard let keypoints, !keypoints.isEmpty else { return }
+        let scale = scale(keypoints, canvas, style)
         for (index, edge) in handEdges.enumerated() where edge.0 < keypoints.count && edge.1 < keypoints.count {
-            guard let a = pixel(keypoints[edge.0]), let b = pixel(keypoints[edge.1]) else { continue }
+            guard let first = keypoints[edge.0], let second = keypoints[edge.1],
+                  let a = pixel(first, scale, style), let b = pixel(second, scale, style) else { continue }
             if Double(a.x) > epsilon && Double(a.y) > epsilon && Double(b.x) > epsilon && Double(b.y) > epsilon {
                 let color = rainbow(hue: Double(index) / Double(handEdges.count)).map { $0 * 255 }
                 canvas.drawLine(from: a, to: b, color: color, thickness: 2)
             }
         }
-        for keypoint in keypoints {
-            guard let point = pixel(keypoint), Double(point.x) > epsilon, Double(point.y) > epsilon else { continue }
+        for case let keypoint? in keypoints {
+            guard let point = pixel(keypoint, scale, style), Double(point.x) > epsilon, Double(point.y) > epsilon else { continue }
             canvas.fillCircle(center: point, radius: 4, color: [0, 0, 255])
         }
     }
 
-    /// `draw_facepose`.
-    public static func drawFace(_ keypoints: [PoseKeypoint]?, on canvas: inout ByteImage) {
-        guard let keypoints else { return }
-        let height = Float(canvas.height), width = Float(canvas.width)
-        for keypoint in keypoints {
-            guard let point = PixelPoint(truncating: Double(Float(keypoint.x) * width), Double(Float(keypoint.y) * height)),
-                  Double(point.x) > epsilon, Double(point.y) > epsilon else { continue }
+    /// `draw_facepose`: white dots of radius 3.
+    public static func drawFace(_ keypoints: [PoseKeypoint?]?, on canvas: inout ByteImage, style: Style = .detection) {
+        guard let keypoints, !keypoints.isEmpty else { return }
+        let scale = scale(keypoints, canvas, style)
+        for case let keypoint? in keypoints {
+            guard let point = pixel(keypoint, scale, style), Double(point.x) > epsilon, Double(point.y) > epsilon else { continue }
             canvas.fillCircle(center: point, radius: 3, color: [255, 255, 255])
         }
     }

@@ -33,14 +33,15 @@ public struct BodyPose: Sendable, Equatable {
 }
 
 /// A person as the annotator reports and draws them (the pack's `PoseResult`), points normalised to 0...1
-/// by the detection image's size.
+/// by the detection image's size. Detected hands and faces have every point; ones read back from POSE_KEYPOINT
+/// may lack some (nil).
 public struct PersonPose: Sendable, Equatable {
     public var body: BodyPose
-    public var leftHand: [PoseKeypoint]?
-    public var rightHand: [PoseKeypoint]?
-    public var face: [PoseKeypoint]?
+    public var leftHand: [PoseKeypoint?]?
+    public var rightHand: [PoseKeypoint?]?
+    public var face: [PoseKeypoint?]?
 
-    public init(body: BodyPose, leftHand: [PoseKeypoint]? = nil, rightHand: [PoseKeypoint]? = nil, face: [PoseKeypoint]? = nil) {
+    public init(body: BodyPose, leftHand: [PoseKeypoint?]? = nil, rightHand: [PoseKeypoint?]? = nil, face: [PoseKeypoint?]? = nil) {
         self.body = body
         self.leftHand = leftHand
         self.rightHand = rightHand

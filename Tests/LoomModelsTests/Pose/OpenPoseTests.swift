@@ -139,7 +139,7 @@ import Testing
         let detection = try detector.detect(image, options: .init(resolution: expected["resolution"]!.intValue!))
         let people = expected["hands_face_pose"]!["people"]!.arrayValue!
         #expect(people.count == detection.people.count)
-        func flat(_ points: [PoseKeypoint]?) -> [Double]? { points.map { $0.flatMap { [$0.x, $0.y, 1] } } }
+        func flat(_ points: [PoseKeypoint?]?) -> [Double]? { points.map { $0.flatMap { $0.map { [$0.x, $0.y, 1] } ?? [0, 0, 0] } } }
         for (person, reference) in zip(detection.people, people) {
             for (key, points) in [("hand_left_keypoints_2d", flat(person.leftHand)), ("hand_right_keypoints_2d", flat(person.rightHand)),
                                   ("face_keypoints_2d", flat(person.face))] {
