@@ -104,4 +104,23 @@ import Testing
         }
         #expect("\(wrong.map { $0 } as Any)".contains("not an OpenPose body model"))
     }
+
+    /// A checkpoint whose pickle calls os.system is refused by name, and the command never runs.
+    @Test func maliciousCheckpointIsRefusedWithoutRunningIt() async throws {
+        let folders = try TemporaryFolders()
+        defer { folders.remove() }
+        let directory = try Self.packInstall(folders, files: [])
+        let marker = folders.folders.base + "/pwned"
+        let command = "touch " + marker
+        var pickle: [UInt8] = [0x80, 0x02] + Array("cposix\nsystem\n".utf8) + [UInt8(ascii: "("), 0x58]
+        pickle += withUnsafeBytes(of: UInt32(command.utf8.count).littleEndian) { Array($0) } + Array(command.utf8)
+        pickle += [UInt8(ascii: "t"), UInt8(ascii: "R"), UInt8(ascii: ".")]
+        try folders.write(pickle, to: directory + "/body_pose_model.pth")
+        let error = await #expect(throws: NodeError.self) {
+            try await Self.run(["image": Self.image(height: 8, width: 8), "detect_hand": "disable", "detect_face": "disable"],
+                               resources: Self.resources(folders))
+        }
+        #expect("\(error.map { $0 } as Any)".contains("body_pose_model.pth"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
 }
