@@ -25,7 +25,7 @@ public enum OpenCVResize {
         switch interpolation {
         case .area: resized = area(source, height: height, width: width, bytes: true).map { UInt8($0) }
         case .cubic: resized = cubicBytes(image, height: height, width: width)
-        case .lanczos4: resized = separableBytes(image, height: height, width: width, kernel: Kernel(interpolation))
+        case .lanczos4: resized = separableBytes(image, height: height, width: width, kernel: .lanczos4)
         }
         return ByteImage(height: height, width: width, channels: image.channels, samples: resized)
     }
@@ -39,7 +39,8 @@ public enum OpenCVResize {
         let source = Grid(height: sourceHeight, width: sourceWidth, channels: 1, values: plane)
         switch interpolation {
         case .area: return area(source, height: height, width: width, bytes: false)
-        case .cubic, .lanczos4: return separableFloats(source, height: height, width: width, kernel: Kernel(interpolation))
+        case .cubic: return separableFloats(source, height: height, width: width, kernel: .cubic)
+        case .lanczos4: return separableFloats(source, height: height, width: width, kernel: .lanczos4)
         }
     }
 
@@ -51,28 +52,21 @@ public enum OpenCVResize {
     }
 
     /// cv::interpolateCubic and cv::interpolateLanczos4, with OpenCV's float/double mix.
-    struct Kernel {
+    struct Kernel: Sendable {
         let size: Int
-        let coefficients: (Float) -> [Float]
+        let coefficients: @Sendable (Float) -> [Float]
 
-        init(_ interpolation: OpenCVInterpolation) {
-            switch interpolation {
-            case .cubic:
-                size = 4
-                coefficients = { x in
-                    let a: Float = -0.75
-                    let c0 = ((a * (x + 1) - 5 * a) * (x + 1) + 8 * a) * (x + 1) - 4 * a
-                    let c1 = ((a + 2) * x - (a + 3)) * x * x + 1
-                    let c2 = ((a + 2) * (1 - x) - (a + 3)) * (1 - x) * (1 - x) + 1
-                    return [c0, c1, c2, 1 - c0 - c1 - c2]
-                }
-            case .lanczos4, .area:
-                size = 8
-                coefficients = Kernel.lanczos4
-            }
+        static let cubic = Kernel(size: 4) { x in
+            let a: Float = -0.75
+            let c0 = ((a * (x + 1) - 5 * a) * (x + 1) + 8 * a) * (x + 1) - 4 * a
+            let c1 = ((a + 2) * x - (a + 3)) * x * x + 1
+            let c2 = ((a + 2) * (1 - x) - (a + 3)) * (1 - x) * (1 - x) + 1
+            return [c0, c1, c2, 1 - c0 - c1 - c2]
         }
 
-        private static func lanczos4(_ x: Float) -> [Float] {
+        static let lanczos4 = Kernel(size: 8, coefficients: lanczos4Coefficients)
+
+        private static func lanczos4Coefficients(_ x: Float) -> [Float] {
             let s45 = 0.70710678118654752440084436210485
             let cs: [(Double, Double)] = [(1, 0), (-s45, -s45), (0, 1), (s45, -s45), (-1, 0), (s45, s45), (0, -1), (-s45, s45)]
             let y0 = -Double(x + 3) * Double.pi * 0.25
