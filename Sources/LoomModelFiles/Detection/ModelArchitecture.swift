@@ -119,11 +119,45 @@ public struct FluxReduxParameters: Sendable, Hashable {
 
 public struct FluxControlNetParameters: Sendable, Hashable {
     public let hiddenSize: Int
+    public let headDimension: Int
+    public var headCount: Int { hiddenSize / headDimension }
+    public let mlpHiddenSize: Int
+    /// Inputs of `x_embedder`: the packed noisy latent (64).
     public let inChannels: Int
+    /// Inputs of `controlnet_x_embedder`: the packed hint latent (64; 68 with an inpainting mask channel).
+    public let hintChannels: Int
     public let doubleBlockCount: Int
     public let singleBlockCount: Int
+    public let contextDimension: Int
+    public let pooledDimension: Int
+    public let hasGuidanceEmbedding: Bool
     /// Number of modes of a union ControlNet's `controlnet_mode_embedder`; nil for single-mode ones.
     public let unionModeCount: Int?
+
+    public init(hiddenSize: Int, headDimension: Int, mlpHiddenSize: Int, inChannels: Int, hintChannels: Int,
+                doubleBlockCount: Int, singleBlockCount: Int, contextDimension: Int, pooledDimension: Int,
+                hasGuidanceEmbedding: Bool, unionModeCount: Int?) {
+        self.hiddenSize = hiddenSize
+        self.headDimension = headDimension
+        self.mlpHiddenSize = mlpHiddenSize
+        self.inChannels = inChannels
+        self.hintChannels = hintChannels
+        self.doubleBlockCount = doubleBlockCount
+        self.singleBlockCount = singleBlockCount
+        self.contextDimension = contextDimension
+        self.pooledDimension = pooledDimension
+        self.hasGuidanceEmbedding = hasGuidanceEmbedding
+        self.unionModeCount = unionModeCount
+    }
+
+    /// The Flux transformer the ControlNet's blocks form (it has no final layer; its output width is its input's).
+    public var transformer: FluxParameters {
+        FluxParameters(
+            variant: hasGuidanceEmbedding ? .dev : .schnell, inChannels: inChannels, outChannels: inChannels,
+            hiddenSize: hiddenSize, headDimension: headDimension, mlpHiddenSize: mlpHiddenSize,
+            doubleBlockCount: doubleBlockCount, singleBlockCount: singleBlockCount,
+            contextDimension: contextDimension, pooledDimension: pooledDimension, hasGuidanceEmbedding: hasGuidanceEmbedding)
+    }
 }
 
 public struct OpenPoseParameters: Sendable, Hashable {

@@ -123,7 +123,10 @@ public struct UNetModel: DiffusionNetwork {
     }
 
     public func prediction(for input: DiffusionInput) async throws -> HostTensor {
-        try evaluate(input, trace: nil)
+        if let control = input.controls.first {
+            throw DiffusionInputError(model: "UNet", input: "control", expected: "none: Loom runs no ControlNet for SD UNets yet (got a \(control.network))", found: [])
+        }
+        return try evaluate(input, trace: nil)
     }
 
     /// One evaluation; `trace` sees the named intermediate tensors once they hold their values:
