@@ -61,6 +61,7 @@ public enum NodeLibrary {
         CFGGuider.self,
         DifferentialDiffusion.self,
         InpaintModelConditioning.self,
+        InstructPixToPixConditioning.self,
         CheckpointLoaderSimple.self,
         UNETLoader.self,
         UnetLoaderGGUF.self,

@@ -152,6 +152,37 @@ import Testing
                           baseline: ("sample.none-cfg", none))
     }
 
+    /// BFL's Flux Canny / Depth dev layout: InstructPixToPixConditioning's control latent as 16 more input channels.
+    @Test func instructPixToPixConditioningSamplesAsComfyUI() async throws {
+        let models = try await Models()
+        let canny = try await Self.run(UNETLoader.self, ["unet_name": "flux1-canny-dev.safetensors", "weight_dtype": "default"],
+                                       resources: models.resources)[0]
+        func conditioning(_ context: String) -> Conditioning {
+            Conditioning([Conditioning.Entry(crossAttention: Self.tensor(context), pooledOutput: Self.tensor("sample.pooled"), guidance: 30)])
+        }
+        let outputs = try await Self.run(InstructPixToPixConditioning.self, [
+            "positive": conditioning("sample.context"), "negative": conditioning("sample.negative_context"), "vae": models.vae,
+            "pixels": Self.image("ip2p.pixels"),
+        ], resources: models.resources)
+        // The 50 × 70 picture is cut to 48 × 64 about its centre before encoding; the latent to sample is zeros.
+        let concat = try #require((outputs[0] as? Conditioning)?.entries.first?.concatLatentImage)
+        #expect(nmse(concat.values, reference: Self.tensor("ip2p.concat").values) <= 5e-4)
+        #expect((outputs[1] as? Conditioning)?.entries.first?.concatLatentImage?.values == concat.values)
+        let latent = try #require(outputs[2] as? Latent)
+        #expect(latent.samples.shape == [1, 16, 6, 8] && latent.samples.values.allSatisfy { $0 == 0 })
+
+        func sample(_ positive: NodeValue, _ negative: NodeValue) async throws -> HostTensor {
+            let output = try await Self.run(KSampler.self, [
+                "model": canny, "seed": 3, "steps": 4, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple",
+                "positive": positive, "negative": negative, "latent_image": latent, "denoise": 1.0,
+            ], resources: models.resources)
+            return try #require(output[0] as? Latent).samples
+        }
+        // Without the control latent ComfyUI feeds the model a zero latent in model space.
+        let none = try await sample(conditioning("sample.context"), conditioning("sample.negative_context"))
+        Self.expectGolden("ip2p.sample", try await sample(outputs[0], outputs[1]), baseline: ("ip2p.none", none))
+    }
+
     @Test func missingVAEIsNamed() async throws {
         let models = try await Models()
         let positive = Self.conditioning("sample.context")
