@@ -183,6 +183,40 @@ import Testing
         Self.expectGolden("ip2p.sample", try await sample(outputs[0], outputs[1]), baseline: ("ip2p.none", none))
     }
 
+    /// A classic SD1.5 ControlNet (LDM layout, pixel hint, no VAE) steering both prompts of a cfg 3 run from 10 % to 60 %.
+    @Test func sd15ControlNetSamplesAsComfyUI() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let root = temporary.folders.base + "/models"
+        let golden = Self.repository.appendingPathComponent("Tests/Fixtures/golden/controlnet")
+        for (link, file) in [("diffusion_models/sd15-unet.safetensors", "sd15-unet-small-f16.safetensors"),
+                             ("controlnet/control_v11p_sd15_openpose.safetensors", "sd15-controlnet-small-f16.safetensors")] {
+            let path = root + "/" + link
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: golden.appendingPathComponent(file).path)
+        }
+        let resources = Self.resources(modelsRoot: root)
+        let model = try await Self.run(UNETLoader.self, ["unet_name": "sd15-unet.safetensors", "weight_dtype": "default"], resources: resources)[0]
+        let controlNet = try await Self.run(ControlNetLoader.self, ["control_net_name": "control_v11p_sd15_openpose.safetensors"],
+                                            resources: resources)[0]
+        #expect((controlNet as? ControlNet)?.family == "SD1.5" && (controlNet as? ControlNet)?.needsVAE == false)
+        let positive = Conditioning([Conditioning.Entry(crossAttention: Self.tensor("sd.context"))])
+        let negative = Conditioning([Conditioning.Entry(crossAttention: Self.tensor("sd.negative_context"))])
+        let applied = try await Self.run(ControlNetApplyAdvanced.self, [
+            "positive": positive, "negative": negative, "control_net": controlNet, "image": Self.image("hint.image"),
+            "strength": 0.9, "start_percent": 0.1, "end_percent": 0.6,
+        ], resources: resources)
+        func sample(_ positive: NodeValue, _ negative: NodeValue) async throws -> HostTensor {
+            let output = try await Self.run(KSampler.self, [
+                "model": model, "seed": 11, "steps": 4, "cfg": 3.0, "sampler_name": "euler", "scheduler": "simple",
+                "positive": positive, "negative": negative, "latent_image": Latent(samples: HostTensor(zeros: [1, 4, 6, 8])), "denoise": 1.0,
+            ], resources: resources)
+            return try #require(output[0] as? Latent).samples
+        }
+        let none = try await sample(positive, negative)
+        Self.expectGolden("sd.sample", try await sample(applied[0], applied[1]), baseline: ("sd.sample.none", none))
+    }
+
     @Test func missingVAEIsNamed() async throws {
         let models = try await Models()
         let positive = Self.conditioning("sample.context")
@@ -229,9 +263,9 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("flux1-dev.safetensors"),
                                                    withDestinationURL: Self.repository.appendingPathComponent("graphs/models/diffusion_models/flux1-dev.safetensors"))
-        // Marker tensors of an XLabs Flux ControlNet and of an SD1.x ControlNet, one float each.
+        // Marker tensors of an XLabs Flux ControlNet and of a diffusers-format SD ControlNet, one float each.
         for (file, keys) in [("xlabs.safetensors", ["controlnet_blocks.0.weight", "double_blocks.0.img_attn.norm.key_norm.scale"]),
-                             ("sd15.safetensors", ["control_model.zero_convs.0.0.weight"])] {
+                             ("sdxl-diffusers.safetensors", ["controlnet_cond_embedding.conv_in.weight"])] {
             let entries = keys.enumerated().map { #""\#($1)":{"dtype":"F32","shape":[1],"data_offsets":[\#($0 * 4),\#($0 * 4 + 4)]}"# }
             let header = Data("{\(entries.joined(separator: ","))}".utf8)
             var data = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) }
@@ -241,7 +275,7 @@ import Testing
         }
         let resources = Self.resources(modelsRoot: root.path)
         for (file, expected) in [("flux1-dev.safetensors", "is not a ControlNet"), ("xlabs.safetensors", "XLabs Flux ControlNet"),
-                                 ("sd15.safetensors", "SD1.x/SDXL ControlNet")] {
+                                 ("sdxl-diffusers.safetensors", "diffusers-format SD1.x/SDXL ControlNet")] {
             await #expect {
                 try await Self.run(ControlNetLoader.self, ["control_net_name": file], resources: resources)
             } throws: { "\($0)".contains("control_net_name") && "\($0)".contains(expected) }

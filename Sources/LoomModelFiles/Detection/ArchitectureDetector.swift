@@ -42,6 +42,7 @@ public enum ArchitectureDetector {
         Recogniser(anchors: ["vision_model.embeddings.patch_embedding.weight"], detect: visionTransformer),
         Recogniser(anchors: ["redux_up.weight"], detect: fluxRedux),
         Recogniser(anchors: ["controlnet_x_embedder.weight"], detect: fluxControlNet),
+        Recogniser(anchors: ["zero_convs.0.0.weight"], detect: unetControlNet),
         Recogniser(anchors: ["conv5_5_CPM_L1.weight"], detect: openPoseBody),
         Recogniser(anchors: ["conv6_2_CPM.weight"], detect: openPoseHand),
     ]
@@ -182,6 +183,19 @@ public enum ArchitectureDetector {
             contextDimension: textIn[1], pooledDimension: pooledIn[1],
             hasGuidanceEmbedding: view.contains("time_text_embed.guidance_embedder.linear_1.weight"),
             unionModeCount: view.shape("controlnet_mode_embedder.weight", rank: 2)?[0]))
+    }
+
+    /// Classic (`cldm`) SD1.x / SDXL ControlNets in the LDM layout, as ComfyUI's `load_controlnet` reads them (under
+    /// `control_model.` in the original `.pth` files): the UNet's encoder half, the hint encoder `input_hint_block`,
+    /// one 1×1 `zero_convs.N` per encoder output and `middle_block_out`.
+    private static func unetControlNet(_ view: ShapeView) -> ModelArchitecture? {
+        guard view.contains("middle_block_out.0.weight"), let first = view.shape("input_hint_block.0.weight", rank: 4),
+              let unet = UNetParameters(encoderOf: view)
+        else { return nil }
+        var widths: [Int] = []
+        while let conv = view.shape("input_hint_block.\(2 * widths.count).weight", rank: 4) { widths.append(conv[0]) }
+        guard widths.last == unet.modelChannels else { return nil }
+        return .unetControlNet(UNetControlNetParameters(unet: unet, hintChannels: first[1], hintWidths: widths))
     }
 
     private static func openPoseBody(_ view: ShapeView) -> ModelArchitecture? {

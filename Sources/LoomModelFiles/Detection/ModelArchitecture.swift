@@ -10,6 +10,7 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
     case clipVision(VisionTransformerParameters)
     case fluxRedux(FluxReduxParameters)
     case fluxControlNet(FluxControlNetParameters)
+    case unetControlNet(UNetControlNetParameters)
     case openPoseBody(OpenPoseParameters)
     case openPoseHand(OpenPoseParameters)
     case lora(LoRAParameters)
@@ -30,6 +31,8 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
         case .fluxRedux(let p): "Flux Redux (\(p.inputDimension) → \(p.outputDimension))"
         case .fluxControlNet(let p):
             "Flux ControlNet\(p.unionModeCount.map { " union (\($0) modes)" } ?? "") (\(p.doubleBlockCount)+\(p.singleBlockCount) blocks)"
+        case .unetControlNet(let p):
+            "UNet ControlNet (\(p.unet.inChannels) input channels, width \(p.unet.modelChannels) × \(p.unet.channelMultipliers), hint \(p.hintChannels) channels)"
         case .openPoseBody(let p): "OpenPose body (\(p.stageCount) stages)"
         case .openPoseHand(let p): "OpenPose hand (\(p.stageCount) stages)"
         case .lora(let p): "LoRA (\(p.naming.rawValue) naming, \(p.baseModel), rank \(p.rank), \(p.moduleCount) modules)"
@@ -157,6 +160,22 @@ public struct FluxControlNetParameters: Sendable, Hashable {
             hiddenSize: hiddenSize, headDimension: headDimension, mlpHiddenSize: mlpHiddenSize,
             doubleBlockCount: doubleBlockCount, singleBlockCount: singleBlockCount,
             contextDimension: contextDimension, pooledDimension: pooledDimension, hasGuidanceEmbedding: hasGuidanceEmbedding)
+    }
+}
+
+public struct UNetControlNetParameters: Sendable, Hashable {
+    /// The encoder half it copies from the UNet it steers (no decoder: `outputTransformerDepths` is empty).
+    public let unet: UNetParameters
+    /// Channels of the hint picture (3).
+    public let hintChannels: Int
+    /// Output widths of the hint encoder's convolutions, the last the UNet's model width (16, 16, 32, 32, 96, 96, 256, 320
+    /// in the real SD1.5 ones; stride 2 at the third, fifth and seventh).
+    public let hintWidths: [Int]
+
+    public init(unet: UNetParameters, hintChannels: Int, hintWidths: [Int]) {
+        self.unet = unet
+        self.hintChannels = hintChannels
+        self.hintWidths = hintWidths
     }
 }
 

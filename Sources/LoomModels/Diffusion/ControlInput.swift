@@ -24,3 +24,20 @@ public struct ControlInput: Sendable {
         self.guidance = guidance
     }
 }
+
+extension ControlInput {
+    /// ComfyUI's `broadcast_image_to` for one conditioning batch: a single hint repeats, a longer batch is cut, a
+    /// shorter one is tiled.
+    static func broadcast(_ hint: HostTensor, to batch: Int) -> HostTensor {
+        let count = hint.shape[0]
+        if count == batch { return hint }
+        let item = hint.count / count
+        var values: [Float] = []
+        values.reserveCapacity(batch * item)
+        for index in 0..<batch {
+            let pick = count == 1 ? 0 : index % count
+            values += hint.values[(pick * item)..<((pick + 1) * item)]
+        }
+        return HostTensor(shape: [batch] + hint.shape.dropFirst(), values: values)
+    }
+}

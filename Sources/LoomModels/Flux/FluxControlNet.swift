@@ -107,21 +107,8 @@ public struct FluxControlNet: ControlNetwork {
         guard hint.rank == 4, hint.shape[0] > 0, hint.shape[1] == channels, hint.shape[2] == height, hint.shape[3] == width else {
             throw FluxModelError.input(name: "hint", expected: "[batch, \(channels), \(height), \(width)] (the latent's size)", found: hint.shape)
         }
-        let padded = FluxPatching.paddedInput(Self.broadcast(hint, to: batch), concat: nil)
+        let padded = FluxPatching.paddedInput(ControlInput.broadcast(hint, to: batch), concat: nil)
         return try recorder.packLatents(context.upload(padded.values, shape: padded.shape))
-    }
-
-    /// ComfyUI's `broadcast_image_to` for one conditioning batch: a single hint repeats, a longer batch is cut,
-    /// a shorter one is tiled.
-    static func broadcast(_ hint: HostTensor, to batch: Int) -> HostTensor {
-        let count = hint.shape[0]
-        if count == batch { return hint }
-        let item = hint.count / count
-        let picks = (0..<batch).map { count == 1 ? 0 : $0 % count }
-        var values: [Float] = []
-        values.reserveCapacity(batch * item)
-        for pick in picks { values += hint.values[(pick * item)..<((pick + 1) * item)] }
-        return HostTensor(shape: [batch] + hint.shape.dropFirst(), values: values)
     }
 
     /// The union mode's embedding as one token per batch item, [B, 1, hidden]; nil without a mode (or for a

@@ -23,10 +23,21 @@ public struct ControlNet: Sendable {
 
     /// The hint as the network takes it for a latent of `latentShape` ([batch, channels, height, width]), as
     /// ComfyUI's `get_control` prepares it: resized to the latent's pixel size (nearest-exact, cut to its
-    /// aspect ratio about the centre), then VAE-encoded and moved into model space.
+    /// aspect ratio about the centre), then, for latent hints, VAE-encoded and moved into model space.
     func preparedHint(_ image: Image, vae: VAE?, latentShape: [Int]) throws -> HostTensor {
         guard let format = hintLatentFormat else {
-            throw ConditioningError("a \(network) without a latent hint is not supported")
+            // Pixel hints ([B, C, 8·H, 8·W] in [0, 1]) go to the network as they are.
+            let resized = image.scaled(width: latentShape[3] * 8, height: latentShape[2] * 8, method: .nearestExact, centerCrop: true)
+            let (batch, height, width, channels) = (resized.batchCount, resized.height, resized.width, resized.channels)
+            var planes = [Float](repeating: 0, count: resized.pixels.count)
+            for item in 0..<batch {
+                for index in 0..<(height * width) {
+                    for channel in 0..<channels {
+                        planes[(item * channels + channel) * height * width + index] = resized.pixels[(item * height * width + index) * channels + channel]
+                    }
+                }
+            }
+            return HostTensor(shape: [batch, channels, height, width], values: planes)
         }
         guard let vae else {
             throw ConditioningError("the \(network) encodes its hint with a VAE, but none was given (connect the vae input of Apply ControlNet)")
