@@ -87,6 +87,21 @@ import Testing
         }
     }
 
+    /// DashTailor with the union ControlNet (openpose, 0.8) before InpaintModelConditioning: the graph runs on the
+    /// bundled models and the ControlNet changes the picture (its numbers are checked against ComfyUI in
+    /// ControlNetNodeTests).
+    @Test func dashTailorWithThePoseControlNetRuns() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
+        let plain = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor-fill.yaml")))
+        let posed = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor-fill-pose.yaml")))
+        #expect(posed.succeeded, "\(posed.status)")
+        #expect(posed.executedNodes.contains("pose") && !posed.executedNodes.contains("model"))
+        let dressed = try savedImage(posed, node: "save_person")
+        #expect((dressed.width, dressed.height) == (120, 160))
+        #expect(try savedImage(plain, node: "save_composite").samples != savedImage(posed, node: "save_composite").samples)
+    }
+
     /// `models` written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it
     /// where the folder has one, and the text-to-image graph with its three loaders replaced by the
     /// checkpoint loader.
