@@ -15,15 +15,18 @@ public struct DiffusionInput: Sendable {
     /// Extra input channels concatenated to `x` (Flux Fill: masked-image latent and the 8×8-unshuffled
     /// mask, 80 channels; SD inpainting UNets: mask and masked-image latent, 5 channels).
     public var concat: HostTensor?
+    /// An additive attention bias over [context tokens | image tokens] (Flux; StyleModelApply's `attn_bias`).
+    public var attentionMask: JointAttentionMask?
 
     public init(x: HostTensor, timestep: Float, context: HostTensor, vector: HostTensor? = nil,
-                guidance: Float? = nil, concat: HostTensor? = nil) {
+                guidance: Float? = nil, concat: HostTensor? = nil, attentionMask: JointAttentionMask? = nil) {
         self.x = x
         self.timestep = timestep
         self.context = context
         self.vector = vector
         self.guidance = guidance
         self.concat = concat
+        self.attentionMask = attentionMask
     }
 }
 

@@ -22,6 +22,8 @@ public struct Conditioning: Sendable {
         public var concatMask: HostTensor?
         /// CLIPTextEncodeSDXL(Refiner)'s sizes and aesthetic score.
         public var size = SizeConditioning()
+        /// StyleModelApply's attention bias toward style tokens (ComfyUI's `attention_mask`).
+        public var attentionMask: JointAttentionMask?
 
         public init(crossAttention: HostTensor, pooledOutput: HostTensor? = nil, guidance: Double? = nil) {
             self.crossAttention = crossAttention
