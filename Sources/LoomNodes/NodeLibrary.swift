@@ -81,6 +81,8 @@ public enum NodeLibrary {
         CLIPVisionEncode.self,
         StyleModelLoader.self,
         StyleModelApply.self,
+        StyleModelApplySimple.self,
+        ReduxAdvanced.self,
         ConditioningZeroOut.self,
         VAELoader.self,
         VAEDecode.self,

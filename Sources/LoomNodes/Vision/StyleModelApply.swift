@@ -27,30 +27,19 @@ public struct StyleModelApply: Node {
         let output: VisionEncoderOutput = try inputs("clip_vision_output")
         let strength: Double = try inputs("strength")
         let type: String = try inputs("strength_type")
-        let tokens: HostTensor
-        do { tokens = try styleModel.tokens(for: output) } catch { throw NodeError(node, "clip_vision_output: \(error)") }
-        // Every image's tokens in one sequence, as ComfyUI flattens the batch.
-        let width = tokens.shape[2]
-        let scale = type == "multiply" ? Float(strength) : 1
-        let imageTokens = HostTensor(shape: [1, tokens.shape[0] * tokens.shape[1], width], values: scale == 1 ? tokens.values : tokens.values.map { $0 * scale })
-        var entries: [Conditioning.Entry] = []
-        for var entry in conditioning.entries {
-            let text = entry.crossAttention
-            guard text.rank == 3, text.shape[0] == 1, text.shape[2] == width else {
-                throw NodeError(node, "conditioning: the style model adds tokens [1, N, \(width)] after text tokens [1, T, \(width)], but the conditioning has \(text.shape)")
+        var imageTokens: HostTensor
+        do { imageTokens = try styleModel.tokenSequence(for: output) } catch { throw NodeError(node, "clip_vision_output: \(error)") }
+        if type == "multiply" && strength != 1 { imageTokens.values = imageTokens.values.map { $0 * Float(strength) } }
+        let applied = try conditioning.appendingStyleTokens(imageTokens, node: node) { entry, textTokens in
+            guard entry.attentionMask != nil || (type == "attn_bias" && strength != 1) else { return }
+            var mask = entry.attentionMask ?? JointAttentionMask(textTokens: textTokens)
+            guard mask.textTokens == textTokens else {
+                throw NodeError(node, "conditioning: its attention mask covers \(mask.textTokens) text tokens but it has \(textTokens); tokens were added after an earlier style model without extending the mask")
             }
-            if entry.attentionMask != nil || (type == "attn_bias" && strength != 1) {
-                var mask = entry.attentionMask ?? JointAttentionMask(textTokens: text.shape[1])
-                guard mask.textTokens == text.shape[1] else {
-                    throw NodeError(node, "conditioning: its attention mask covers \(mask.textTokens) text tokens but it has \(text.shape[1]); tokens were added after an earlier style model without extending the mask")
-                }
-                // log(0) = −∞ removes the tokens from attention, as torch.log gives in ComfyUI.
-                mask.appendTokens(imageTokens.shape[1], bias: type == "attn_bias" ? log(Float(strength)) : 0)
-                entry.attentionMask = mask
-            }
-            entry.crossAttention = HostTensor(shape: [1, text.shape[1] + imageTokens.shape[1], width], values: text.values + imageTokens.values)
-            entries.append(entry)
+            // log(0) = −∞ removes the tokens from attention, as torch.log gives in ComfyUI.
+            mask.appendTokens(imageTokens.shape[1], bias: type == "attn_bias" ? log(Float(strength)) : 0)
+            entry.attentionMask = mask
         }
-        return NodeResult([Conditioning(entries)])
+        return NodeResult([applied])
     }
 }
