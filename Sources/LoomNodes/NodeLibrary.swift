@@ -91,6 +91,8 @@ public enum NodeLibrary {
         ControlNetApplyAdvanced.self,
         ControlNetApply.self,
         SetUnionControlNetType.self,
+        StyleModelApplySimple.self,
+        ReduxAdvanced.self,
         ConditioningZeroOut.self,
         VAELoader.self,
         VAEDecode.self,
