@@ -119,11 +119,22 @@ import Testing
         let dressed = try savedImage(prompted, node: "save_person")
         #expect((dressed.width, dressed.height) == (120, 160))
 
+        // Editing the prompt re-runs its encoder, the sampler and what follows; the pose map and the models stay.
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let edited = output.appendingPathComponent("dashtailor-edited.yaml")
+        try String(contentsOf: graph, encoding: .utf8)
+            .replacingOccurrences(of: "  text: the person on the right wears the red dress from the left\n  clip: $clip.CLIP",
+                                  with: "  text: the person on the right wears the blue dress from the left\n  clip: $clip.CLIP")
+            .write(to: edited, atomically: true, encoding: .utf8)
+        let rerun = try await engine.run(try engine.load(contentsOf: edited))
+        #expect(rerun.succeeded, "\(rerun.status)")
+        #expect(Set(rerun.executedNodes).isSuperset(of: ["positive", "sample", "decode", "crop_back", "refine", "save_person"]))
+        #expect(Set(rerun.executedNodes).isDisjoint(with: ["pose_map", "model", "clip", "vae", "side_by_side", "checkpoint", "style_positive"]))
+
         let yaml = try String(contentsOf: graph, encoding: .utf8)
             .replacingOccurrences(of: "  value: false", with: "  value: true")
             .replacingOccurrences(of: "  value: true\n\ncheckpoint", with: "  value: false\n\ncheckpoint")
         let variant = output.appendingPathComponent("dashtailor-redux.yaml")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try yaml.write(to: variant, atomically: true, encoding: .utf8)
         let redux = try await engine.run(try engine.load(contentsOf: variant))
         #expect(redux.succeeded, "\(redux.status)")
