@@ -87,6 +87,7 @@ public enum NodeLibrary {
         ControlNetApplyAdvanced.self,
         ControlNetApply.self,
         SetUnionControlNetType.self,
+        ControlNetInpaintingAliMamaApply.self,
         ConditioningZeroOut.self,
         VAELoader.self,
         VAEDecode.self,

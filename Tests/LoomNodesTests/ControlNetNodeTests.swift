@@ -105,9 +105,12 @@ import Testing
         guard case .combo(let types) = SetUnionControlNetType.schema.input(named: "type")?.kind else { Issue.record("type is not a combo"); return }
         #expect(types.choices.staticChoices == ["auto", "openpose", "depth", "hed/pidi/scribble/ted", "canny/lineart/anime_lineart/mlsd",
                                                 "normal", "segment", "tile", "repaint"])
+        #expect(ControlNetInpaintingAliMamaApply.schema.inputs.map(\.name)
+            == ["positive", "negative", "control_net", "vae", "image", "mask", "strength", "start_percent", "end_percent"])
+        #expect(InstructPixToPixConditioning.schema.inputs.map(\.name) == ["positive", "negative", "vae", "pixels"])
         let registered = Set(NodeLibrary.nodeTypes.map { $0.schema.name })
         #expect(registered.isSuperset(of: ["ControlNetLoader", "DiffControlNetLoader", "ControlNetApplyAdvanced", "ControlNetApply",
-                                           "SetUnionControlNetType"]))
+                                           "SetUnionControlNetType", "ControlNetInpaintingAliMamaApply", "InstructPixToPixConditioning"]))
     }
 
     @Test func unionTypeIndicesAreComfyUIs() async throws {
@@ -150,6 +153,32 @@ import Testing
                                            seed: 5)
         Self.expectGolden("sample.cfg", try await models.sample(applied[0], applied[1], steps: 3, cfg: 2.5, seed: 5),
                           baseline: ("sample.none-cfg", none))
+    }
+
+    /// Alimama's inpainting ControlNet: the picture blacked out under the mask, the inverted mask as the hint's 17th
+    /// channel; through Apply ControlNet the mask channel is all ones.
+    @Test func alimamaInpaintingControlNetSamplesAsComfyUI() async throws {
+        let models = try await Models()
+        let controlNet = try await Self.run(ControlNetLoader.self, ["control_net_name": "FLUX.1-dev-Controlnet-Inpainting-Beta.safetensors"],
+                                            resources: models.resources)[0]
+        #expect((controlNet as? ControlNet)?.concatMask == true && (controlNet as? ControlNet)?.controlType == [])
+        let mask = Self.tensor("alimama.mask")
+        let applied = try await Self.run(ControlNetInpaintingAliMamaApply.self, [
+            "positive": Self.conditioning("sample.context"), "negative": Self.conditioning("sample.negative_context"),
+            "control_net": controlNet, "vae": models.vae, "image": Self.image("hint.image"),
+            "mask": Mask(batchCount: 1, height: mask.shape[1], width: mask.shape[2], values: mask.values),
+            "strength": 0.9, "start_percent": 0.0, "end_percent": 1.0,
+        ], resources: models.resources)
+        let link = try #require((applied[0] as? Conditioning)?.entries.first?.control?.links.last)
+        let hint = try link.controlNet.preparedHint(link.hint, vae: link.vae, latentShape: [1, 16, 6, 8], extraConcat: link.extraConcat)
+        let expectedHint = Self.tensor("alimama.hint")
+        #expect(hint.shape == expectedHint.shape)
+        #expect(nmse(hint.values, reference: expectedHint.values) <= 5e-4)
+        let none = try await models.sample(Self.conditioning("sample.context"), Self.conditioning("sample.negative_context"), steps: 4, cfg: 1)
+        Self.expectGolden("alimama.sample", try await models.sample(applied[0], applied[1], steps: 4, cfg: 1), baseline: ("sample.none", none))
+        let advanced = try await models.apply(Self.conditioning("sample.context"), Self.conditioning("sample.negative_context"), controlNet,
+                                              hint: "hint.image", strength: 0.9)
+        Self.expectGolden("alimama.advanced", try await models.sample(advanced[0], advanced[1], steps: 4, cfg: 1), baseline: ("sample.none", none))
     }
 
     /// BFL's Flux Canny / Depth dev layout: InstructPixToPixConditioning's control latent as 16 more input channels.

@@ -24,9 +24,8 @@ public struct FluxControlNet: ControlNetwork {
     /// Loads the ControlNet under `weights.prefix`, whose names are diffusers'.
     public init(weights: ModelWeights, parameters: FluxControlNetParameters) throws {
         let configuration = try FluxConfiguration(parameters.transformer)
-        guard parameters.hintChannels == parameters.inChannels else {
-            throw FluxModelError.unsupportedShape(
-                "controlnet_x_embedder takes \(parameters.hintChannels) channels; Loom runs hint latents of \(parameters.inChannels) (the 17-channel inpainting ControlNet is not supported)")
+        guard parameters.hintChannels % 4 == 0, parameters.hintChannels >= parameters.inChannels else {
+            throw FluxModelError.unsupportedShape("controlnet_x_embedder takes \(parameters.hintChannels) channels, not 2×2 patches of a hint latent")
         }
         var named = weights
         named.storedNames = DiffusersNames.fluxStoredNames(parameters.transformer, prefix: weights.prefix)

@@ -4,7 +4,8 @@ import LoomModelFiles
 import LoomModels
 
 /// Loads a ControlNet from the `controlnet` folder, recognised by its keys as ComfyUI's `load_controlnet` recognises
-/// it. Loom runs the InstantX / Shakker-Labs Flux ControlNets (union and single-mode, diffusers names) and classic SD1.x
+/// it. Loom runs the InstantX / Shakker-Labs Flux ControlNets (union, single-mode and Alimama's inpainting one, diffusers
+/// names) and classic SD1.x
 /// / SDXL ControlNets in the LDM layout (`control_model.` prefix or none); the other layouts ComfyUI reads are refused by name.
 public struct ControlNetLoader: Node {
     public static let schema = NodeSchema(
@@ -40,8 +41,11 @@ public struct ControlNetLoader: Node {
             do {
                 switch detected.architecture {
                 case .fluxControlNet(let parameters):
-                    return ControlNet(network: try FluxControlNet(weights: weights, parameters: parameters), family: ModelFamily.flux.name,
-                                      hintLatentFormat: .flux)
+                    var controlNet = ControlNet(network: try FluxControlNet(weights: weights, parameters: parameters),
+                                                family: ModelFamily.flux.name, hintLatentFormat: .flux)
+                    // ComfyUI's test: 17 hint channels (16 + a mask) before patching.
+                    controlNet.concatMask = parameters.hintChannels == parameters.inChannels + 4
+                    return controlNet
                 case .unetControlNet(let parameters):
                     guard let family = ModelFamily.all.first(where: { $0.recognises(.unet(parameters.unet)) }) else {
                         throw NodeError(node, "control_net_name: '\(name)' is a UNet ControlNet for no model family Loom knows (\(detected.architecture))")
