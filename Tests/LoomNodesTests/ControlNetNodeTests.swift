@@ -212,6 +212,39 @@ import Testing
         Self.expectGolden("ip2p.sample", try await sample(outputs[0], outputs[1]), baseline: ("ip2p.none", none))
     }
 
+    /// An XLabs Flux ControlNet (picture hint, no VAE) on the tiny Flux dev.
+    @Test func xlabsControlNetSamplesAsComfyUI() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let root = temporary.folders.base + "/models"
+        for (link, target) in [("diffusion_models/flux-dev-tiny.safetensors", "Tests/Fixtures/models/flux-dev-tiny.safetensors"),
+                               ("controlnet/flux-canny-controlnet-v3.safetensors", "Tests/Fixtures/golden/controlnet/flux-controlnet-xlabs-tiny-bf16.safetensors")] {
+            let path = root + "/" + link
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Self.repository.appendingPathComponent(target).path)
+        }
+        let resources = Self.resources(modelsRoot: root)
+        let model = try await Self.run(UNETLoader.self, ["unet_name": "flux-dev-tiny.safetensors", "weight_dtype": "default"], resources: resources)[0]
+        let controlNet = try await Self.run(ControlNetLoader.self, ["control_net_name": "flux-canny-controlnet-v3.safetensors"], resources: resources)[0]
+        #expect((controlNet as? ControlNet)?.needsVAE == false && (controlNet as? ControlNet)?.family == "Flux")
+        func conditioning(_ context: String) -> Conditioning {
+            Conditioning([Conditioning.Entry(crossAttention: Self.tensor(context), pooledOutput: Self.tensor("xlabs.pooled"), guidance: 3.5)])
+        }
+        let applied = try await Self.run(ControlNetApplyAdvanced.self, [
+            "positive": conditioning("xlabs.context"), "negative": conditioning("xlabs.negative_context"), "control_net": controlNet,
+            "image": Self.image("hint.image"), "strength": 0.7, "start_percent": 0.0, "end_percent": 1.0,
+        ], resources: resources)
+        func sample(_ positive: NodeValue, _ negative: NodeValue) async throws -> HostTensor {
+            let output = try await Self.run(KSampler.self, [
+                "model": model, "seed": 9, "steps": 4, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple",
+                "positive": positive, "negative": negative, "latent_image": Latent(samples: HostTensor(zeros: [1, 16, 6, 8])), "denoise": 1.0,
+            ], resources: resources)
+            return try #require(output[0] as? Latent).samples
+        }
+        let none = try await sample(conditioning("xlabs.context"), conditioning("xlabs.negative_context"))
+        Self.expectGolden("xlabs.sample", try await sample(applied[0], applied[1]), baseline: ("xlabs.sample.none", none))
+    }
+
     /// A classic SD1.5 ControlNet (LDM layout, pixel hint, no VAE) steering both prompts of a cfg 3 run from 10 % to 60 %.
     @Test func sd15ControlNetSamplesAsComfyUI() async throws {
         let temporary = try TemporaryFolders()
