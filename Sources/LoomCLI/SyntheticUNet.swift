@@ -106,8 +106,15 @@ enum SyntheticUNet {
 
     /// Writes the tensors as f16 safetensors with seeded values of about 1/√fan-in (norm scales near 1).
     static func write(_ p: UNetParameters, to url: URL, seed: UInt64 = 3) throws {
+        try SyntheticWeights.write(tensors(p), to: url, seed: seed)
+    }
+}
+
+/// Random model files for benchmarks at sizes no fixture has.
+enum SyntheticWeights {
+    /// Writes `tensors` as f16 safetensors with seeded values of about 1/√fan-in (norm scales near 1, biases small).
+    static func write(_ tensors: [(name: String, shape: [Int])], to url: URL, seed: UInt64 = 3) throws {
         var random = SystemRandomNumberGenerator.Seeded(seed: seed)
-        let tensors = tensors(p)
         var header: [String: Any] = [:]
         var offset = 0
         for tensor in tensors {

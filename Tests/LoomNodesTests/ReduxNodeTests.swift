@@ -68,16 +68,6 @@ import Testing
         }
     }
 
-    @Test func attentionBiasOtherThanOneFailsValidation() {
-        func message(_ type: String, _ strength: Double) -> String? {
-            StyleModelApply.validate(NodeInputs(["strength": strength, "strength_type": type], nodeID: "1", classType: "StyleModelApply"),
-                                     resources: Resources())
-        }
-        #expect(message("attn_bias", 0.5)?.contains("attn_bias") == true)
-        #expect(message("attn_bias", 1) == nil)
-        #expect(message("multiply", 0.5) == nil)
-    }
-
     @Test func loadersRefuseOtherModelsByName() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("loom-redux-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

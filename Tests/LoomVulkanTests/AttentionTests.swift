@@ -50,6 +50,55 @@ final class AttentionTests: XCTestCase {
         assertClose(result, expected, threshold: 1e-7, "masked attention")
     }
 
+    /// Additive biases of every broadcast form the shader reads, including −∞, against the reference. `keyOffset`
+    /// shifts K inside its buffer: a multiple of 4 takes the texel-fetch variant on CPU devices, others the plain one.
+    func testBiasCases() throws {
+        let (batch, heads, queries, keys, depth) = (2, 3, 14, 29, 8)
+        let q = randomValues(batch * heads * queries * depth, seed: 120)
+        let v = randomValues(batch * heads * keys * depth, seed: 122)
+        let perKey = (0..<keys).map { $0 % 7 == 3 ? -Float.infinity : Float($0 % 5) * 0.3 - 0.6 }
+        let perHeadKey = randomValues(heads * keys, seed: 123)
+        let perBatchQueryKey = randomValues(batch * queries * keys, seed: 124)
+        // Query runs of 5, 0, 8 and 1 rows, each with its own row of key biases.
+        let runLengths = [5, 0, 8, 1]
+        let runRows = randomValues(runLengths.count * keys, seed: 125).enumerated().map { $0.offset % 11 == 4 ? -Float.infinity : $0.element }
+        let runOfQuery = runLengths.enumerated().flatMap { [Int](repeating: $0.offset, count: $0.element) }
+        let cases: [(name: String, values: [Float], shape: [Int], bias: (Int, Int, Int, Int) -> Float)] = [
+            ("per key", perKey, [keys], { _, _, _, j in perKey[j] }),
+            ("per head and key", perHeadKey, [heads, 1, keys], { _, h, _, j in perHeadKey[h * keys + j] }),
+            ("per batch, query and key", perBatchQueryKey, [batch, 1, queries, keys], { b, _, i, j in perBatchQueryKey[(b * queries + i) * keys + j] }),
+            ("query runs", runRows, [runLengths.count, keys], { _, _, i, j in runRows[runOfQuery[i] * keys + j] }),
+        ]
+        for keyOffset in [0, 4, 2] {
+            let k = randomValues(batch * heads * keys * depth + keyOffset, seed: 121)
+            for bias in cases {
+                let result = try evaluate { recorder in
+                    let storage = try context.upload(k, shape: [k.count])
+                    let key = Tensor(storage: storage.storage, dtype: .f32, shape: [batch, heads, keys, depth], offset: keyOffset)
+                    let query = try context.upload(q, shape: [batch, heads, queries, depth])
+                    let value = try context.upload(v, shape: [batch, heads, keys, depth])
+                    let table = try context.upload(bias.values, shape: bias.shape)
+                    if bias.name == "query runs" {
+                        return try recorder.attention(query: query, key: key, value: value,
+                                                      bias: QueryRunBias(rows: table, runLengths: runLengths))
+                    }
+                    return try recorder.attention(query: query, key: key, value: value, bias: table)
+                }
+                let expected = referenceAttention(q: q, k: Array(k[keyOffset...]), v: v, batch: batch, heads: heads, queries: queries, keys: keys,
+                                                  depth: depth, scale: 1 / Double(depth).squareRoot(), bias: bias.bias)
+                assertClose(result, expected, threshold: 1e-7, "\(bias.name), K offset \(keyOffset)")
+            }
+        }
+    }
+
+    func testQueryRunsMustCoverTheQueries() throws {
+        let recorder = try context.makeRecorder()
+        let q = try context.makeTensor(shape: [1, 1, 6, 4])
+        let rows = try context.makeTensor(shape: [2, 6])
+        XCTAssertThrowsError(try recorder.attention(query: q, key: q, value: q, bias: QueryRunBias(rows: rows, runLengths: [2, 3])))
+        XCTAssertThrowsError(try QueryRunBias(rows: rows, runLengths: [6]))
+    }
+
     func testFusedTokenLayoutReadsSlicesOfOneProjection() throws {
         // Flux joint attention: q, k and v are slices of one [B, L, 3·H·D] projection, heads interleaved per token.
         let (batch, tokens, heads, depth) = (2, 21, 3, 12)

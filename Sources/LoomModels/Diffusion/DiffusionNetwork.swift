@@ -18,9 +18,12 @@ public struct DiffusionInput: Sendable {
     /// ControlNets active at this step, in the order they were applied; each sees this input's state,
     /// timestep, context and vector (not `concat`), and their residuals add up.
     public var controls: [ControlInput]
+    /// An additive attention bias over [context tokens | image tokens] (Flux; StyleModelApply's `attn_bias`).
+    public var attentionMask: JointAttentionMask?
 
     public init(x: HostTensor, timestep: Float, context: HostTensor, vector: HostTensor? = nil,
-                guidance: Float? = nil, concat: HostTensor? = nil, controls: [ControlInput] = []) {
+                guidance: Float? = nil, concat: HostTensor? = nil, controls: [ControlInput] = [],
+                attentionMask: JointAttentionMask? = nil) {
         self.x = x
         self.timestep = timestep
         self.context = context
@@ -28,6 +31,7 @@ public struct DiffusionInput: Sendable {
         self.guidance = guidance
         self.concat = concat
         self.controls = controls
+        self.attentionMask = attentionMask
     }
 }
 

@@ -20,11 +20,13 @@ public struct ConditioningInputs: Sendable {
     public var latentImage: HostTensor?
     /// The negative prompt (the SDXL refiner's default aesthetic score differs for it).
     public var isNegative: Bool
+    /// StyleModelApply's attention bias (ComfyUI's `attention_mask`); Flux applies it, UNets ignore it as ComfyUI's do.
+    public var attentionMask: JointAttentionMask?
 
     public init(context: HostTensor, pooled: HostTensor? = nil, guidance: Double? = nil,
                 concatLatentImage: HostTensor? = nil, concatMask: HostTensor? = nil,
                 size: SizeConditioning = SizeConditioning(), noiseShape: [Int], denoiseMask: HostTensor? = nil,
-                latentImage: HostTensor? = nil, isNegative: Bool = false) {
+                latentImage: HostTensor? = nil, isNegative: Bool = false, attentionMask: JointAttentionMask? = nil) {
         self.context = context
         self.pooled = pooled
         self.guidance = guidance
@@ -35,6 +37,7 @@ public struct ConditioningInputs: Sendable {
         self.denoiseMask = denoiseMask
         self.latentImage = latentImage
         self.isNegative = isNegative
+        self.attentionMask = attentionMask
     }
 }
 
@@ -67,11 +70,14 @@ public struct NetworkConditioning: Sendable {
     public var vector: HostTensor?
     public var guidance: Float?
     public var concat: HostTensor?
+    public var attentionMask: JointAttentionMask?
 
-    public init(context: HostTensor, vector: HostTensor? = nil, guidance: Float? = nil, concat: HostTensor? = nil) {
+    public init(context: HostTensor, vector: HostTensor? = nil, guidance: Float? = nil, concat: HostTensor? = nil,
+                attentionMask: JointAttentionMask? = nil) {
         self.context = context
         self.vector = vector
         self.guidance = guidance
         self.concat = concat
+        self.attentionMask = attentionMask
     }
 }

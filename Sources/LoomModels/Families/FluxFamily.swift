@@ -30,7 +30,7 @@ extension ModelFamily {
             return NetworkConditioning(
                 context: inputs.context, vector: inputs.pooled,
                 guidance: network.usesGuidance ? inputs.guidance.map(Float.init) ?? FluxTransformer.defaultGuidance : nil,
-                concat: concat)
+                concat: concat, attentionMask: inputs.attentionMask)
         })
 }
 

@@ -20,13 +20,16 @@ struct FluxAttention: Sendable {
     }
 
     /// Attention of normalised q and k (contiguous [B, L, heads, D]) and v ([B, L, heads, D],
-    /// any strides with contiguous rows) with rotary `table`; the result is [B, L, heads·D].
-    func callAsFunction(query: Tensor, key: Tensor, value: Tensor, table: Tensor,
+    /// any strides with contiguous rows) with rotary `table` and an optional additive `bias` over the joint
+    /// sequence; the result is [B, L, heads·D].
+    func callAsFunction(query: Tensor, key: Tensor, value: Tensor, table: Tensor, bias: QueryRunBias?,
                         on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let (batch, tokens) = (query.shape[0], query.shape[1])
         let q = try recorder.rope(query.permuted([0, 2, 1, 3]), table: table)
         let k = try recorder.rope(key.permuted([0, 2, 1, 3]), table: table)
-        let out = try recorder.attention(query: q, key: k, value: value.permuted([0, 2, 1, 3]))
+        let v = try value.permuted([0, 2, 1, 3])
+        let out = if let bias { try recorder.attention(query: q, key: k, value: v, bias: bias) }
+            else { try recorder.attention(query: q, key: k, value: v) }
         return try recorder.permute(out, [0, 2, 1, 3]).reshaped([batch, tokens, heads * headDimension])
     }
 }

@@ -38,7 +38,7 @@ struct FluxDoubleStreamBlock: Sendable {
     }
 
     func callAsFunction(image img: Tensor, text txt: Tensor, activatedVector: Tensor, table: Tensor,
-                        on recorder: CommandRecorder) throws(VulkanError) -> (image: Tensor, text: Tensor) {
+                        bias: QueryRunBias? = nil, on recorder: CommandRecorder) throws(VulkanError) -> (image: Tensor, text: Tensor) {
         let hidden = attention.heads * attention.headDimension
         let imageMod = try image.modulation(activatedVector, on: recorder)
         let textMod = try text.modulation(activatedVector, on: recorder)
@@ -53,7 +53,7 @@ struct FluxDoubleStreamBlock: Sendable {
         let i = try projections(image, img, imageMod)
         let joint = try attention(query: recorder.concatenate([t.q, i.q], axis: 1),
                                   key: recorder.concatenate([t.k, i.k], axis: 1),
-                                  value: recorder.concatenate([t.v, i.v], axis: 1), table: table, on: recorder)
+                                  value: recorder.concatenate([t.v, i.v], axis: 1), table: table, bias: bias, on: recorder)
         let textTokens = txt.shape[1]
         let textAttention = try joint.sliced(axis: 1, 0..<textTokens)
         let imageAttention = try joint.sliced(axis: 1, textTokens..<joint.shape[1])

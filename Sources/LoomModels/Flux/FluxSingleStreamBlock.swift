@@ -22,14 +22,15 @@ struct FluxSingleStreamBlock: Sendable {
         attention = FluxAttention(heads: c.headCount, headDimension: c.headDimension)
     }
 
-    func callAsFunction(_ x: Tensor, activatedVector: Tensor, table: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+    func callAsFunction(_ x: Tensor, activatedVector: Tensor, table: Tensor, bias: QueryRunBias? = nil,
+                        on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let hidden = attention.heads * attention.headDimension
         let mod = try modulation(activatedVector, on: recorder)
         let fused = try linear1(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]), on: recorder)
         let attended = try attention(
             query: attention.normalized(attention.headView(of: fused, startingAt: 0), scale: queryNorm, on: recorder),
             key: attention.normalized(attention.headView(of: fused, startingAt: hidden), scale: keyNorm, on: recorder),
-            value: attention.headView(of: fused, startingAt: 2 * hidden), table: table, on: recorder)
+            value: attention.headView(of: fused, startingAt: 2 * hidden), table: table, bias: bias, on: recorder)
         let mlp = try recorder.gelu(fused.sliced(axis: 2, (3 * hidden)..<fused.shape[2]), approximation: .tanh)
         let output = try linear2(recorder.concatenate([attended, mlp], axis: 2), on: recorder)
         return try recorder.gatedAdd(x, gate: mod[2], output)

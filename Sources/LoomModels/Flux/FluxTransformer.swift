@@ -71,6 +71,7 @@ public struct FluxTransformer: DiffusionNetwork {
         let textTokens = inputs.context.shape[1]
         let table = try FluxPositions.rotaryTable(textTokens: textTokens, rows: rows, columns: columns,
                                                   configuration: configuration, context: context)
+        let bias = try input.attentionMask?.queryRunBias(imageTokens: rows * columns, context: context)
         try recorder.submit()
         try trace?("img_in", image)
         try trace?("txt_in", text)
@@ -81,7 +82,7 @@ public struct FluxTransformer: DiffusionNetwork {
         for index in 0..<p.doubleBlockCount {
             let block = index < residentDoubleBlocks.count
                 ? residentDoubleBlocks[index] : try Self.doubleBlock(index, weights, configuration)
-            (image, text) = try block(image: image, text: text, activatedVector: activatedVector, table: table, on: recorder)
+            (image, text) = try block(image: image, text: text, activatedVector: activatedVector, table: table, bias: bias, on: recorder)
             for residual in controls.compactMap({ $0.afterDoubleBlock(index) }) {
                 image = try recorder.add(image, residual)
             }
@@ -93,7 +94,7 @@ public struct FluxTransformer: DiffusionNetwork {
         for index in 0..<p.singleBlockCount {
             let block = index < residentSingleBlocks.count
                 ? residentSingleBlocks[index] : try Self.singleBlock(index, weights, configuration)
-            joint = try block(joint, activatedVector: activatedVector, table: table, on: recorder)
+            joint = try block(joint, activatedVector: activatedVector, table: table, bias: bias, on: recorder)
             for residual in controls.compactMap({ $0.afterSingleBlock(index) }) {
                 // In place on the image tokens; the text tokens get nothing.
                 let imageTokens = try joint.sliced(axis: 1, textTokens..<joint.shape[1])
@@ -183,6 +184,10 @@ struct FluxInputs {
             throw .input(name: "concat", expected: "none (this Flux model takes no extra channels)", found: given.shape)
         }
         image = FluxPatching.paddedInput(x, concat: concat)
+        if let mask = input.attentionMask, mask.textTokens != input.context.shape[1] {
+            throw .input(name: "attention_mask", expected: "a mask over the context's \(input.context.shape[1]) tokens and the image",
+                         found: [mask.textTokens])
+        }
     }
 
     private static func repeated(_ t: HostTensor, to batch: Int, _ name: String) throws(FluxModelError) -> HostTensor {

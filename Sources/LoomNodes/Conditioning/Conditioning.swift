@@ -24,6 +24,8 @@ public struct Conditioning: Sendable {
         public var size = SizeConditioning()
         /// The ControlNets Apply ControlNet attached, run with the model while sampling.
         public var control: ControlChain?
+        /// StyleModelApply's attention bias toward style tokens (ComfyUI's `attention_mask`).
+        public var attentionMask: JointAttentionMask?
 
         public init(crossAttention: HostTensor, pooledOutput: HostTensor? = nil, guidance: Double? = nil) {
             self.crossAttention = crossAttention

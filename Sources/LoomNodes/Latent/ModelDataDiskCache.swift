@@ -42,6 +42,11 @@ extension Conditioning: DiskCacheable {
             writer.optional(entry.guidance) { $0.double($1) }
             writer.optional(entry.concatLatentImage) { $0.tensor($1) }
             writer.optional(entry.concatMask) { $0.tensor($1) }
+            writer.optional(entry.attentionMask) { writer, mask in
+                writer.integer(mask.textSegments.count)
+                for length in mask.textSegments { writer.integer(length) }
+                writer.tensor(HostTensor(shape: [mask.bias.count, mask.bias.count], values: mask.bias.flatMap { $0 }))
+            }
         }
         return writer.bytes
     }
@@ -54,6 +59,15 @@ extension Conditioning: DiskCacheable {
             entry.guidance = try reader.optional { try $0.double() }
             entry.concatLatentImage = try reader.optional { try $0.tensor() }
             entry.concatMask = try reader.optional { try $0.tensor() }
+            entry.attentionMask = try reader.optional { reader in
+                let segments = try (0..<reader.count()).map { _ in try reader.count() }
+                let bias = try reader.tensor()
+                let side = bias.shape.first ?? 0
+                guard bias.rank == 2, let mask = JointAttentionMask(
+                    textSegments: segments, bias: (0..<side).map { Array(bias.values[($0 * side)..<(($0 + 1) * side)]) })
+                else { throw DiskCacheDecodingError("a cached conditioning has an attention mask of \(segments.count) segments and \(bias.shape) values") }
+                return mask
+            }
             return entry
         }
         try reader.finish()

@@ -85,7 +85,8 @@ struct PreparedConditioning: Sendable {
                     ConditioningInputs(
                         context: entry.crossAttention, pooled: entry.pooledOutput, guidance: entry.guidance,
                         concatLatentImage: entry.concatLatentImage, concatMask: entry.concatMask, size: entry.size,
-                        noiseShape: shape, denoiseMask: denoiseMask, latentImage: latentImage, isNegative: role == "negative"),
+                        noiseShape: shape, denoiseMask: denoiseMask, latentImage: latentImage, isNegative: role == "negative",
+                        attentionMask: entry.attentionMask),
                     model.network)
                 prepared.context = prepared.context.resizedToBatch(batch)
                 prepared.vector = prepared.vector?.resizedToBatch(batch)
@@ -112,7 +113,8 @@ struct PreparedConditioning: Sendable {
         for (entry, controls) in zip(entries, controls) {
             let output = try await model.network.prediction(for: DiffusionInput(
                 x: state, timestep: timestep, context: entry.context, vector: entry.vector, guidance: entry.guidance,
-                concat: entry.concat, controls: controls.compactMap { $0.input(at: sigma) }))
+                concat: entry.concat, controls: controls.compactMap { $0.input(at: sigma) },
+                attentionMask: entry.attentionMask))
             guard output.count == x.count else {
                 throw NodeError("sampling", "the model returned \(output.shape) for a latent of \(shape)")
             }

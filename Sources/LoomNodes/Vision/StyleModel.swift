@@ -11,4 +11,10 @@ public enum StyleModel: Sendable {
         case .redux(let encoder): try encoder(output.lastHiddenState)
         }
     }
+
+    /// Every image's tokens in one sequence, [1, B·L, width], as the style-model nodes flatten the batch.
+    func tokenSequence(for output: VisionEncoderOutput) throws -> HostTensor {
+        let tokens = try tokens(for: output)
+        return HostTensor(shape: [1, tokens.shape[0] * tokens.shape[1], tokens.shape[2]], values: tokens.values)
+    }
 }

@@ -1,10 +1,12 @@
+import Foundation
 import LoomGraph
 import LoomModels
 
 /// Appends a style model's tokens for an encoded image after every entry's text tokens (ComfyUI's
-/// StyleModelApply). `multiply` scales the tokens by `strength`. `attn_bias` at strength 1 changes nothing, as
-/// in ComfyUI; other strengths need an attention bias toward the image tokens, which Loom's Flux transformer
-/// does not take, so they fail validation. Not a CPU node: the Redux projection runs on the device.
+/// StyleModelApply). `multiply` scales the tokens by `strength`. `attn_bias` leaves them and biases every
+/// other token's attention toward them by log(strength) instead, through the entry's attention mask
+/// (`JointAttentionMask`, ComfyUI's `attention_mask`); as in ComfyUI, strength 1 adds no mask, and an entry that
+/// already has one gets it extended either way. Not a CPU node: the Redux projection runs on the device.
 public struct StyleModelApply: Node {
     public static let schema = NodeSchema(
         name: "StyleModelApply", displayName: "Apply Style Model", category: "conditioning/style_model",
@@ -18,16 +20,6 @@ public struct StyleModelApply: Node {
 
     public init() {}
 
-    public static func validate(_ inputs: NodeInputs, resources: Resources) -> String? {
-        guard let type = inputs.values["strength_type"] as? String, let strength = inputs.values["strength"] as? Double else { return nil }
-        return unsupported(type: type, strength: strength)
-    }
-
-    static func unsupported(type: String, strength: Double) -> String? {
-        guard type == "attn_bias", strength != 1 else { return nil }
-        return "strength_type 'attn_bias' with strength \(strength) is not supported by Loom (it needs an attention bias in the Flux transformer); use 'multiply', or strength 1"
-    }
-
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
         let conditioning: Conditioning = try inputs("conditioning")
@@ -35,22 +27,19 @@ public struct StyleModelApply: Node {
         let output: VisionEncoderOutput = try inputs("clip_vision_output")
         let strength: Double = try inputs("strength")
         let type: String = try inputs("strength_type")
-        if let message = Self.unsupported(type: type, strength: strength) { throw NodeError(node, message) }
-        let tokens: HostTensor
-        do { tokens = try styleModel.tokens(for: output) } catch { throw NodeError(node, "clip_vision_output: \(error)") }
-        // Every image's tokens in one sequence, as ComfyUI flattens the batch.
-        let width = tokens.shape[2]
-        let scale = type == "multiply" ? Float(strength) : 1
-        let imageTokens = HostTensor(shape: [1, tokens.shape[0] * tokens.shape[1], width], values: scale == 1 ? tokens.values : tokens.values.map { $0 * scale })
-        var entries: [Conditioning.Entry] = []
-        for var entry in conditioning.entries {
-            let text = entry.crossAttention
-            guard text.rank == 3, text.shape[0] == 1, text.shape[2] == width else {
-                throw NodeError(node, "conditioning: the style model adds tokens [1, N, \(width)] after text tokens [1, T, \(width)], but the conditioning has \(text.shape)")
+        var imageTokens: HostTensor
+        do { imageTokens = try styleModel.tokenSequence(for: output) } catch { throw NodeError(node, "clip_vision_output: \(error)") }
+        if type == "multiply" && strength != 1 { imageTokens.values = imageTokens.values.map { $0 * Float(strength) } }
+        let applied = try conditioning.appendingStyleTokens(imageTokens, node: node) { entry, textTokens in
+            guard entry.attentionMask != nil || (type == "attn_bias" && strength != 1) else { return }
+            var mask = entry.attentionMask ?? JointAttentionMask(textTokens: textTokens)
+            guard mask.textTokens == textTokens else {
+                throw NodeError(node, "conditioning: its attention mask covers \(mask.textTokens) text tokens but it has \(textTokens); tokens were added after an earlier style model without extending the mask")
             }
-            entry.crossAttention = HostTensor(shape: [1, text.shape[1] + imageTokens.shape[1], width], values: text.values + imageTokens.values)
-            entries.append(entry)
+            // log(0) = −∞ removes the tokens from attention, as torch.log gives in ComfyUI.
+            mask.appendTokens(imageTokens.shape[1], bias: type == "attn_bias" ? log(Float(strength)) : 0)
+            entry.attentionMask = mask
         }
-        return NodeResult([Conditioning(entries)])
+        return NodeResult([applied])
     }
 }

@@ -34,6 +34,27 @@ extension CommandRecorder {
         return output
     }
 
+    /// Attention of [B, H, Lq, D] queries with a bias that is constant over runs of consecutive queries
+    /// (`QueryRunBias`): one dispatch per run, its bias row broadcast over the run's queries inside the
+    /// shader. The result is a contiguous [B, H, Lq, D].
+    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: QueryRunBias,
+                          scale: Float? = nil) throws(VulkanError) -> Tensor {
+        guard q.rank == 4, k.rank == 4 else { throw .invalidArgument("attention: query and key must be [B, H, L, D], not \(q.shape) and \(k.shape)") }
+        guard bias.runLengths.reduce(0, +) == q.shape[2], bias.rows.shape[1] == k.shape[2] else {
+            throw .invalidArgument("attention: query runs \(bias.runLengths) with bias rows \(bias.rows.shape) do not fit \(q.shape[2]) queries and \(k.shape[2]) keys")
+        }
+        let output = try context.makeTensor(shape: q.shape)
+        var start = 0
+        for (run, length) in bias.runLengths.enumerated() {
+            let queries = start..<(start + length)
+            start += length
+            if length == 0 { continue }
+            try attention(q.sliced(axis: 2, queries), k, v, bias: bias.rows.sliced(axis: 0, run..<(run + 1)), scale: scale,
+                          into: output.sliced(axis: 2, queries))
+        }
+        return output
+    }
+
     private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor?, scale: Float?, into o: Tensor) throws(VulkanError) {
         for (t, role) in [(q, "query"), (k, "key"), (v, "value")] {
             try requireF32(t, "attention", role)

@@ -73,6 +73,16 @@ import Testing
         #expect(network.inputs[0].timestep == 1)
     }
 
+    @Test func theAttentionMaskReachesTheNetwork() async throws {
+        let network = RecordingNetwork()
+        var mask = JointAttentionMask(textTokens: 2)
+        mask.appendTokens(1, bias: -0.5)
+        let positive = conditioning(1).updatingEntries { $0.attentionMask = mask }
+        let guider = Guider(model: model(network), positive: positive, negative: conditioning(0), cfg: 2)
+        _ = try await guider.denoised([Float](repeating: 0, count: 8), sigma: 1, shape: [1, 2, 2, 2], denoiseMask: nil)
+        #expect(network.inputs.map(\.attentionMask) == [mask, nil])
+    }
+
     @Test func conditioningIsRepeatedToTheLatentBatch() async throws {
         let network = RecordingNetwork()
         let guider = Guider(model: model(network), positive: conditioning(1))
