@@ -325,9 +325,10 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("flux1-dev.safetensors"),
                                                    withDestinationURL: Self.repository.appendingPathComponent("graphs/models/diffusion_models/flux1-dev.safetensors"))
-        // Marker tensors of an XLabs Flux ControlNet and of a diffusers-format SD ControlNet, one float each.
+        // Marker tensors of an XLabs Flux ControlNet, a diffusers-format SD ControlNet and a T2I-Adapter, one float each.
         for (file, keys) in [("xlabs.safetensors", ["controlnet_blocks.0.weight", "double_blocks.0.img_attn.norm.key_norm.scale"]),
-                             ("sdxl-diffusers.safetensors", ["controlnet_cond_embedding.conv_in.weight"])] {
+                             ("sdxl-diffusers.safetensors", ["controlnet_cond_embedding.conv_in.weight"]),
+                             ("t2i.safetensors", ["adapter.body.0.resnets.0.block1.weight"])] {
             let entries = keys.enumerated().map { #""\#($1)":{"dtype":"F32","shape":[1],"data_offsets":[\#($0 * 4),\#($0 * 4 + 4)]}"# }
             let header = Data("{\(entries.joined(separator: ","))}".utf8)
             var data = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) }
@@ -337,7 +338,7 @@ import Testing
         }
         let resources = Self.resources(modelsRoot: root.path)
         for (file, expected) in [("flux1-dev.safetensors", "is not a ControlNet"), ("xlabs.safetensors", "XLabs Flux ControlNet"),
-                                 ("sdxl-diffusers.safetensors", "diffusers-format SD1.x/SDXL ControlNet")] {
+                                 ("sdxl-diffusers.safetensors", "diffusers-format SD1.x/SDXL ControlNet"), ("t2i.safetensors", "T2I-Adapter")] {
             await #expect {
                 try await Self.run(ControlNetLoader.self, ["control_net_name": file], resources: resources)
             } throws: { "\($0)".contains("control_net_name") && "\($0)".contains(expected) }

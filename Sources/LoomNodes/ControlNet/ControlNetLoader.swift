@@ -82,6 +82,8 @@ public struct ControlNetLoader: Node {
             (has("controlnet_blocks.0.weight") && has("transformer_blocks.0.img_mlp.net.0.proj.weight"), "a Qwen-Image ControlNet"),
             (has("after_proj_list.18.bias"), "a Hunyuan-DiT ControlNet"),
             (has("lora_controlnet"), "a Control-LoRA"),
+            (has("adapter.body.0.resnets.0.block1.weight") || has("body.0.in_conv.weight") || has("conv_in.weight") && has("body.0.block1.weight"),
+             "a T2I-Adapter"),
             (has("controlnet_cond_embedding.conv_in.weight"), "a diffusers-format SD1.x/SDXL ControlNet"),
             (has("zero_convs.0.0.weight") || has("control_model.zero_convs.0.0.weight"),
              "an incomplete SD1.x/SDXL ControlNet (no input_hint_block, middle_block_out or encoder blocks)"),
