@@ -45,7 +45,9 @@ struct InterpolationTaps {
         let scale = scale(input, output)
         var taps = InterpolationTaps()
         for position in 0..<output {
-            let source = min(Int((Double(position) + 0.5) * Double(scale)), input - 1)
+            // PyTorch: floorf((index + 0.5) * scale) — a double product passed to floorf, so rounded to float32 first
+            // (4.5 · 6.6666665 = 29.9999993 becomes 30).
+            let source = min(Int(Float((Double(position) + 0.5) * Double(scale)).rounded(.down)), input - 1)
             taps.append([(source, 1)])
         }
         return taps

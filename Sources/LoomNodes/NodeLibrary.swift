@@ -91,6 +91,7 @@ public enum NodeLibrary {
         ControlNetApplyAdvanced.self,
         ControlNetApply.self,
         SetUnionControlNetType.self,
+        ControlNetInpaintingAliMamaApply.self,
         StyleModelApplySimple.self,
         ReduxAdvanced.self,
         ConditioningZeroOut.self,

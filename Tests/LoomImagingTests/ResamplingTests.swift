@@ -31,6 +31,13 @@ import Testing
         }
     }
 
+    /// PyTorch picks source `floorf((i + 0.5) · scale)`: the product is rounded to float32 before the floor, so
+    /// 4.5 · (40 / 6) = 29.9999993 takes row 30 (torch gives 3, 10, 16, 23, 30, 36).
+    @Test func nearestExactFloorsLikePyTorch() {
+        let column = Image(batchCount: 1, height: 40, width: 1, channels: 1, pixels: (0..<40).map(Float.init))
+        #expect(column.resized(width: 1, height: 6, method: .nearestExact).pixels == [3, 10, 16, 23, 30, 36])
+    }
+
     @Test func scaleByRoundsLikePython() throws {
         for (name, parameters) in Fixtures.cases(kind: "scale_by") {
             let input = try Fixtures.image(parameters["input"] as! String)

@@ -105,9 +105,12 @@ import Testing
         guard case .combo(let types) = SetUnionControlNetType.schema.input(named: "type")?.kind else { Issue.record("type is not a combo"); return }
         #expect(types.choices.staticChoices == ["auto", "openpose", "depth", "hed/pidi/scribble/ted", "canny/lineart/anime_lineart/mlsd",
                                                 "normal", "segment", "tile", "repaint"])
+        #expect(ControlNetInpaintingAliMamaApply.schema.inputs.map(\.name)
+            == ["positive", "negative", "control_net", "vae", "image", "mask", "strength", "start_percent", "end_percent"])
+        #expect(InstructPixToPixConditioning.schema.inputs.map(\.name) == ["positive", "negative", "vae", "pixels"])
         let registered = Set(NodeLibrary.nodeTypes.map { $0.schema.name })
         #expect(registered.isSuperset(of: ["ControlNetLoader", "DiffControlNetLoader", "ControlNetApplyAdvanced", "ControlNetApply",
-                                           "SetUnionControlNetType"]))
+                                           "SetUnionControlNetType", "ControlNetInpaintingAliMamaApply", "InstructPixToPixConditioning"]))
     }
 
     @Test func unionTypeIndicesAreComfyUIs() async throws {
@@ -152,6 +155,32 @@ import Testing
                           baseline: ("sample.none-cfg", none))
     }
 
+    /// Alimama's inpainting ControlNet: the picture blacked out under the mask, the inverted mask as the hint's 17th
+    /// channel; through Apply ControlNet the mask channel is all ones.
+    @Test func alimamaInpaintingControlNetSamplesAsComfyUI() async throws {
+        let models = try await Models()
+        let controlNet = try await Self.run(ControlNetLoader.self, ["control_net_name": "FLUX.1-dev-Controlnet-Inpainting-Beta.safetensors"],
+                                            resources: models.resources)[0]
+        #expect((controlNet as? ControlNet)?.concatMask == true && (controlNet as? ControlNet)?.controlType == [])
+        let mask = Self.tensor("alimama.mask")
+        let applied = try await Self.run(ControlNetInpaintingAliMamaApply.self, [
+            "positive": Self.conditioning("sample.context"), "negative": Self.conditioning("sample.negative_context"),
+            "control_net": controlNet, "vae": models.vae, "image": Self.image("hint.image"),
+            "mask": Mask(batchCount: 1, height: mask.shape[1], width: mask.shape[2], values: mask.values),
+            "strength": 0.9, "start_percent": 0.0, "end_percent": 1.0,
+        ], resources: models.resources)
+        let link = try #require((applied[0] as? Conditioning)?.entries.first?.control?.links.last)
+        let hint = try link.controlNet.preparedHint(link.hint, vae: link.vae, latentShape: [1, 16, 6, 8], extraConcat: link.extraConcat)
+        let expectedHint = Self.tensor("alimama.hint")
+        #expect(hint.shape == expectedHint.shape)
+        #expect(nmse(hint.values, reference: expectedHint.values) <= 5e-4)
+        let none = try await models.sample(Self.conditioning("sample.context"), Self.conditioning("sample.negative_context"), steps: 4, cfg: 1)
+        Self.expectGolden("alimama.sample", try await models.sample(applied[0], applied[1], steps: 4, cfg: 1), baseline: ("sample.none", none))
+        let advanced = try await models.apply(Self.conditioning("sample.context"), Self.conditioning("sample.negative_context"), controlNet,
+                                              hint: "hint.image", strength: 0.9)
+        Self.expectGolden("alimama.advanced", try await models.sample(advanced[0], advanced[1], steps: 4, cfg: 1), baseline: ("sample.none", none))
+    }
+
     /// BFL's Flux Canny / Depth dev layout: InstructPixToPixConditioning's control latent as 16 more input channels.
     @Test func instructPixToPixConditioningSamplesAsComfyUI() async throws {
         let models = try await Models()
@@ -181,6 +210,39 @@ import Testing
         // Without the control latent ComfyUI feeds the model a zero latent in model space.
         let none = try await sample(conditioning("sample.context"), conditioning("sample.negative_context"))
         Self.expectGolden("ip2p.sample", try await sample(outputs[0], outputs[1]), baseline: ("ip2p.none", none))
+    }
+
+    /// An XLabs Flux ControlNet (picture hint, no VAE) on the tiny Flux dev.
+    @Test func xlabsControlNetSamplesAsComfyUI() async throws {
+        let temporary = try TemporaryFolders()
+        defer { temporary.remove() }
+        let root = temporary.folders.base + "/models"
+        for (link, target) in [("diffusion_models/flux-dev-tiny.safetensors", "Tests/Fixtures/models/flux-dev-tiny.safetensors"),
+                               ("controlnet/flux-canny-controlnet-v3.safetensors", "Tests/Fixtures/golden/controlnet/flux-controlnet-xlabs-tiny-bf16.safetensors")] {
+            let path = root + "/" + link
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Self.repository.appendingPathComponent(target).path)
+        }
+        let resources = Self.resources(modelsRoot: root)
+        let model = try await Self.run(UNETLoader.self, ["unet_name": "flux-dev-tiny.safetensors", "weight_dtype": "default"], resources: resources)[0]
+        let controlNet = try await Self.run(ControlNetLoader.self, ["control_net_name": "flux-canny-controlnet-v3.safetensors"], resources: resources)[0]
+        #expect((controlNet as? ControlNet)?.needsVAE == false && (controlNet as? ControlNet)?.family == "Flux")
+        func conditioning(_ context: String) -> Conditioning {
+            Conditioning([Conditioning.Entry(crossAttention: Self.tensor(context), pooledOutput: Self.tensor("xlabs.pooled"), guidance: 3.5)])
+        }
+        let applied = try await Self.run(ControlNetApplyAdvanced.self, [
+            "positive": conditioning("xlabs.context"), "negative": conditioning("xlabs.negative_context"), "control_net": controlNet,
+            "image": Self.image("hint.image"), "strength": 0.7, "start_percent": 0.0, "end_percent": 1.0,
+        ], resources: resources)
+        func sample(_ positive: NodeValue, _ negative: NodeValue) async throws -> HostTensor {
+            let output = try await Self.run(KSampler.self, [
+                "model": model, "seed": 9, "steps": 4, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple",
+                "positive": positive, "negative": negative, "latent_image": Latent(samples: HostTensor(zeros: [1, 16, 6, 8])), "denoise": 1.0,
+            ], resources: resources)
+            return try #require(output[0] as? Latent).samples
+        }
+        let none = try await sample(conditioning("xlabs.context"), conditioning("xlabs.negative_context"))
+        Self.expectGolden("xlabs.sample", try await sample(applied[0], applied[1]), baseline: ("xlabs.sample.none", none))
     }
 
     /// A classic SD1.5 ControlNet (LDM layout, pixel hint, no VAE) steering both prompts of a cfg 3 run from 10 % to 60 %.
@@ -263,9 +325,10 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("flux1-dev.safetensors"),
                                                    withDestinationURL: Self.repository.appendingPathComponent("graphs/models/diffusion_models/flux1-dev.safetensors"))
-        // Marker tensors of an XLabs Flux ControlNet and of a diffusers-format SD ControlNet, one float each.
+        // Marker tensors of an XLabs Flux ControlNet, a diffusers-format SD ControlNet and a T2I-Adapter, one float each.
         for (file, keys) in [("xlabs.safetensors", ["controlnet_blocks.0.weight", "double_blocks.0.img_attn.norm.key_norm.scale"]),
-                             ("sdxl-diffusers.safetensors", ["controlnet_cond_embedding.conv_in.weight"])] {
+                             ("sdxl-diffusers.safetensors", ["controlnet_cond_embedding.conv_in.weight"]),
+                             ("t2i.safetensors", ["adapter.body.0.resnets.0.block1.weight"])] {
             let entries = keys.enumerated().map { #""\#($1)":{"dtype":"F32","shape":[1],"data_offsets":[\#($0 * 4),\#($0 * 4 + 4)]}"# }
             let header = Data("{\(entries.joined(separator: ","))}".utf8)
             var data = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) }
@@ -275,7 +338,7 @@ import Testing
         }
         let resources = Self.resources(modelsRoot: root.path)
         for (file, expected) in [("flux1-dev.safetensors", "is not a ControlNet"), ("xlabs.safetensors", "XLabs Flux ControlNet"),
-                                 ("sdxl-diffusers.safetensors", "diffusers-format SD1.x/SDXL ControlNet")] {
+                                 ("sdxl-diffusers.safetensors", "diffusers-format SD1.x/SDXL ControlNet"), ("t2i.safetensors", "T2I-Adapter")] {
             await #expect {
                 try await Self.run(ControlNetLoader.self, ["control_net_name": file], resources: resources)
             } throws: { "\($0)".contains("control_net_name") && "\($0)".contains(expected) }

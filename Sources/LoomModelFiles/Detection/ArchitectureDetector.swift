@@ -42,6 +42,7 @@ public enum ArchitectureDetector {
         Recogniser(anchors: ["vision_model.embeddings.patch_embedding.weight"], detect: visionTransformer),
         Recogniser(anchors: ["redux_up.weight"], detect: fluxRedux),
         Recogniser(anchors: ["controlnet_x_embedder.weight"], detect: fluxControlNet),
+        Recogniser(anchors: ["pos_embed_input.weight"], detect: xlabsFluxControlNet),
         Recogniser(anchors: ["zero_convs.0.0.weight"], detect: unetControlNet),
         Recogniser(anchors: ["conv5_5_CPM_L1.weight"], detect: openPoseBody),
         Recogniser(anchors: ["conv6_2_CPM.weight"], detect: openPoseHand),
@@ -183,6 +184,23 @@ public enum ArchitectureDetector {
             contextDimension: textIn[1], pooledDimension: pooledIn[1],
             hasGuidanceEmbedding: view.contains("time_text_embed.guidance_embedder.linear_1.weight"),
             unionModeCount: view.shape("controlnet_mode_embedder.weight", rank: 2)?[0]))
+    }
+
+    /// XLabs Flux ControlNets (`flux-canny-controlnet-v3` and the like), as ComfyUI's `load_controlnet_flux_xlabs_mistoline`
+    /// reads them: BFL names without a final layer, `input_hint_block` convolutions for the picture, `pos_embed_input`,
+    /// `controlnet_blocks.N`.
+    private static func xlabsFluxControlNet(_ view: ShapeView) -> ModelArchitecture? {
+        guard let hint = view.shape("pos_embed_input.weight", rank: 2), let imageIn = view.shape("img_in.weight", rank: 2),
+              let textIn = view.shape("txt_in.weight", rank: 2), let vectorIn = view.shape("vector_in.in_layer.weight", rank: 2),
+              let norm = view.shape("double_blocks.0.img_attn.norm.query_norm.scale", rank: 1),
+              let mlp = view.shape("double_blocks.0.img_mlp.0.weight", rank: 2),
+              view.contains("input_hint_block.0.weight"), view.contains("controlnet_blocks.0.weight"), norm[0] > 0, hint[0] == imageIn[0]
+        else { return nil }
+        return .fluxControlNet(FluxControlNetParameters(
+            hiddenSize: imageIn[0], headDimension: norm[0], mlpHiddenSize: mlp[0], inChannels: imageIn[1], hintChannels: hint[1],
+            doubleBlockCount: view.blockCount("double_blocks."), singleBlockCount: view.blockCount("single_blocks."),
+            contextDimension: textIn[1], pooledDimension: vectorIn[1], hasGuidanceEmbedding: view.contains("guidance_in.in_layer.weight"),
+            unionModeCount: nil, layout: .xlabs))
     }
 
     /// Classic (`cldm`) SD1.x / SDXL ControlNets in the LDM layout, as ComfyUI's `load_controlnet` reads them (under

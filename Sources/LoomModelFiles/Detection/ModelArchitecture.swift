@@ -30,7 +30,7 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
         case .clipVision(let p): "CLIP vision (hidden \(p.hiddenSize), \(p.layerCount) layers, \(p.imageSize) px)"
         case .fluxRedux(let p): "Flux Redux (\(p.inputDimension) → \(p.outputDimension))"
         case .fluxControlNet(let p):
-            "Flux ControlNet\(p.unionModeCount.map { " union (\($0) modes)" } ?? "") (\(p.doubleBlockCount)+\(p.singleBlockCount) blocks)"
+            "Flux ControlNet\(p.layout == .xlabs ? " (XLabs)" : "")\(p.unionModeCount.map { " union (\($0) modes)" } ?? "") (\(p.doubleBlockCount)+\(p.singleBlockCount) blocks)"
         case .unetControlNet(let p):
             "UNet ControlNet (\(p.unet.inChannels) input channels, width \(p.unet.modelChannels) × \(p.unet.channelMultipliers), hint \(p.hintChannels) channels)"
         case .openPoseBody(let p): "OpenPose body (\(p.stageCount) stages)"
@@ -121,13 +121,21 @@ public struct FluxReduxParameters: Sendable, Hashable {
 }
 
 public struct FluxControlNetParameters: Sendable, Hashable {
+    /// How the file names its tensors and takes its hint.
+    public enum Layout: String, Sendable {
+        /// InstantX / Shakker-Labs / Alimama (diffusers names): the hint is a VAE latent (`controlnet_x_embedder`).
+        case instantX
+        /// XLabs (BFL names): the hint is a picture through `input_hint_block` convolutions (`pos_embed_input`).
+        case xlabs
+    }
+    public let layout: Layout
     public let hiddenSize: Int
     public let headDimension: Int
     public var headCount: Int { hiddenSize / headDimension }
     public let mlpHiddenSize: Int
     /// Inputs of `x_embedder`: the packed noisy latent (64).
     public let inChannels: Int
-    /// Inputs of `controlnet_x_embedder`: the packed hint latent (64; 68 with an inpainting mask channel).
+    /// Inputs of `controlnet_x_embedder` / `pos_embed_input`: the packed hint (64; 68 with an inpainting mask channel).
     public let hintChannels: Int
     public let doubleBlockCount: Int
     public let singleBlockCount: Int
@@ -139,7 +147,8 @@ public struct FluxControlNetParameters: Sendable, Hashable {
 
     public init(hiddenSize: Int, headDimension: Int, mlpHiddenSize: Int, inChannels: Int, hintChannels: Int,
                 doubleBlockCount: Int, singleBlockCount: Int, contextDimension: Int, pooledDimension: Int,
-                hasGuidanceEmbedding: Bool, unionModeCount: Int?) {
+                hasGuidanceEmbedding: Bool, unionModeCount: Int?, layout: Layout = .instantX) {
+        self.layout = layout
         self.hiddenSize = hiddenSize
         self.headDimension = headDimension
         self.mlpHiddenSize = mlpHiddenSize

@@ -26,9 +26,9 @@ public struct ControlInput: Sendable {
 }
 
 extension ControlInput {
-    /// ComfyUI's `broadcast_image_to` for one conditioning batch: a single hint repeats, a longer batch is cut, a
-    /// shorter one is tiled.
-    static func broadcast(_ hint: HostTensor, to batch: Int) -> HostTensor {
+    /// ComfyUI's `broadcast_image_to` for one conditioning batch (and its `repeat_to_batch_size`): a single hint
+    /// repeats, a longer batch is cut, a shorter one is tiled.
+    public static func broadcast(_ hint: HostTensor, to batch: Int) -> HostTensor {
         let count = hint.shape[0]
         if count == batch { return hint }
         let item = hint.count / count

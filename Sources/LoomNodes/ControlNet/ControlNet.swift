@@ -11,6 +11,8 @@ public struct ControlNet: Sendable {
     public var hintLatentFormat: LatentFormat?
     /// SetUnionControlNetType's choice (ComfyUI's `control_type` extra argument); empty for "auto".
     public var controlType: [Int] = []
+    /// The hint latent carries one more channel, a mask (ComfyUI's `concat_mask`): Alimama's inpainting ControlNet.
+    public var concatMask = false
 
     public init(network: any ControlNetwork, family: String, hintLatentFormat: LatentFormat?) {
         self.network = network
@@ -23,8 +25,10 @@ public struct ControlNet: Sendable {
 
     /// The hint as the network takes it for a latent of `latentShape` ([batch, channels, height, width]), as
     /// ComfyUI's `get_control` prepares it: resized to the latent's pixel size (nearest-exact, cut to its
-    /// aspect ratio about the centre), then, for latent hints, VAE-encoded and moved into model space.
-    func preparedHint(_ image: Image, vae: VAE?, latentShape: [Int]) throws -> HostTensor {
+    /// aspect ratio about the centre), then, for latent hints, VAE-encoded and moved into model space, with the
+    /// masks of `extraConcat` ([batch, 1, height, width]; all ones when none is given) as more channels when the
+    /// ControlNet takes a mask.
+    func preparedHint(_ image: Image, vae: VAE?, latentShape: [Int], extraConcat: [HostTensor] = []) throws -> HostTensor {
         guard let format = hintLatentFormat else {
             // Pixel hints ([B, C, 8·H, 8·W] in [0, 1]) go to the network as they are.
             let resized = image.scaled(width: latentShape[3] * 8, height: latentShape[2] * 8, method: .nearestExact, centerCrop: true)
@@ -48,7 +52,13 @@ public struct ControlNet: Sendable {
         guard latent.shape[1] == format.channels else {
             throw ConditioningError("the VAE gives \(latent.shape[1])-channel latents; the \(network) takes \(format.channels)")
         }
-        return HostTensor(shape: latent.shape, values: format.processIn(latent.values))
+        let hint = HostTensor(shape: latent.shape, values: format.processIn(latent.values))
+        guard concatMask else { return hint }
+        let (batch, height, width) = (hint.shape[0], hint.shape[2], hint.shape[3])
+        let masks = extraConcat.isEmpty ? [HostTensor(shape: [1, 1, 1, 1], values: [1])] : extraConcat
+        return HostTensor.concatenatingChannels([hint] + masks.map { mask in
+            ControlInput.broadcast(mask.resizedPlanes(height: height, width: width, method: .nearestExact, centerCrop: true), to: batch)
+        })
     }
 }
 
@@ -64,6 +74,8 @@ public struct ControlChain: Sendable {
         public var startPercent: Double
         public var endPercent: Double
         public var vae: VAE?
+        /// ControlNetInpaintingAliMamaApply's inverted mask, [batch, 1, height, width], for ControlNets that take one.
+        public var extraConcat: [HostTensor] = []
     }
 
     public var links: [Link]

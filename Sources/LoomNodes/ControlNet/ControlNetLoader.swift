@@ -4,7 +4,8 @@ import LoomModelFiles
 import LoomModels
 
 /// Loads a ControlNet from the `controlnet` folder, recognised by its keys as ComfyUI's `load_controlnet` recognises
-/// it. Loom runs the InstantX / Shakker-Labs Flux ControlNets (union and single-mode, diffusers names) and classic SD1.x
+/// it. Loom runs the InstantX / Shakker-Labs Flux ControlNets (union, single-mode and Alimama's inpainting one, diffusers
+/// names), XLabs Flux ControlNets (BFL names, picture hints) and classic SD1.x
 /// / SDXL ControlNets in the LDM layout (`control_model.` prefix or none); the other layouts ComfyUI reads are refused by name.
 public struct ControlNetLoader: Node {
     public static let schema = NodeSchema(
@@ -40,8 +41,13 @@ public struct ControlNetLoader: Node {
             do {
                 switch detected.architecture {
                 case .fluxControlNet(let parameters):
-                    return ControlNet(network: try FluxControlNet(weights: weights, parameters: parameters), family: ModelFamily.flux.name,
-                                      hintLatentFormat: .flux)
+                    // XLabs ControlNets take the picture itself; the others its VAE latent.
+                    let xlabs = parameters.layout == .xlabs
+                    var controlNet = ControlNet(network: try FluxControlNet(weights: weights, parameters: parameters),
+                                                family: ModelFamily.flux.name, hintLatentFormat: xlabs ? nil : .flux)
+                    // ComfyUI's test: 17 hint channels (16 + a mask) before patching.
+                    controlNet.concatMask = !xlabs && parameters.hintChannels == parameters.inChannels + 4
+                    return controlNet
                 case .unetControlNet(let parameters):
                     guard let family = ModelFamily.all.first(where: { $0.recognises(.unet(parameters.unet)) }) else {
                         throw NodeError(node, "control_net_name: '\(name)' is a UNet ControlNet for no model family Loom knows (\(detected.architecture))")
@@ -70,18 +76,20 @@ public struct ControlNetLoader: Node {
     static func unsupportedLayout(_ file: ModelFile) -> String {
         func has(_ key: String) -> Bool { file[key] != nil }
         let layouts: [(Bool, String)] = [
-            (has("controlnet_blocks.0.weight") && has("double_blocks.0.img_attn.norm.key_norm.scale"), "an XLabs Flux ControlNet"),
+            (has("controlnet_blocks.0.weight") && has("double_blocks.0.img_attn.norm.key_norm.scale"), "an incomplete XLabs Flux ControlNet"),
             (has("controlnet_blocks.0.linear.weight"), "a Mistoline Flux ControlNet"),
             (has("controlnet_blocks.0.weight") && has("pos_embed_input.proj.weight"), "an SD3 ControlNet"),
             (has("controlnet_blocks.0.weight") && has("transformer_blocks.0.img_mlp.net.0.proj.weight"), "a Qwen-Image ControlNet"),
             (has("after_proj_list.18.bias"), "a Hunyuan-DiT ControlNet"),
             (has("lora_controlnet"), "a Control-LoRA"),
+            (has("adapter.body.0.resnets.0.block1.weight") || has("body.0.in_conv.weight") || has("conv_in.weight") && has("body.0.block1.weight"),
+             "a T2I-Adapter"),
             (has("controlnet_cond_embedding.conv_in.weight"), "a diffusers-format SD1.x/SDXL ControlNet"),
             (has("zero_convs.0.0.weight") || has("control_model.zero_convs.0.0.weight"),
              "an incomplete SD1.x/SDXL ControlNet (no input_hint_block, middle_block_out or encoder blocks)"),
         ]
         if let (_, layout) = layouts.first(where: \.0) {
-            return "is \(layout), which Loom does not run; Loom runs InstantX / Shakker-Labs Flux ControlNets (controlnet_x_embedder.weight) and LDM-layout SD1.x/SDXL ones (zero_convs.0.0.weight)"
+            return "is \(layout), which Loom does not run; Loom runs InstantX / Shakker-Labs and XLabs Flux ControlNets (controlnet_x_embedder.weight, pos_embed_input.weight) and LDM-layout SD1.x/SDXL ones (zero_convs.0.0.weight)"
         }
         return "is not a ControlNet Loom recognises (expected controlnet_x_embedder.weight, the InstantX / Shakker-Labs Flux layout, or zero_convs.0.0.weight, the LDM SD1.x/SDXL layout)"
     }

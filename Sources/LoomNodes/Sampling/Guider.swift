@@ -144,7 +144,7 @@ struct PreparedControl: Sendable {
             throw NodeError("sampling", "\(role): a \(controlNet.family) ControlNet (\(controlNet.network)) cannot steer a \(model.family.name) model")
         }
         do {
-            hint = try controlNet.preparedHint(link.hint, vae: link.vae, latentShape: shape)
+            hint = try controlNet.preparedHint(link.hint, vae: link.vae, latentShape: shape, extraConcat: link.extraConcat)
         } catch let interrupted as ExecutionInterrupted {
             throw interrupted
         } catch {

@@ -112,6 +112,36 @@ import Testing
         #expect(FluxControlResiduals.slot(0, of: 0, covering: 38) == nil)
     }
 
+    /// XLabs' layout: BFL names, the picture through `input_hint_block`, 2 double blocks whose residuals ComfyUI hands
+    /// out in turn (main block j gets j mod 2), on the tiny Flux dev of Tests/Fixtures/models.
+    @Test func xlabsControlNetMatchesComfyUI() async throws {
+        let models = Self.repository.appendingPathComponent("Tests/Fixtures/models/flux-dev-tiny.safetensors").path
+        let network = try Self.controlNet(Self.directory.appendingPathComponent("flux-controlnet-xlabs-tiny-bf16.safetensors").path)
+        #expect(network.parameters == FluxControlNetParameters(
+            hiddenSize: 16, headDimension: 8, mlpHiddenSize: 64, inChannels: 64, hintChannels: 64, doubleBlockCount: 2,
+            singleBlockCount: 0, contextDimension: 32, pooledDimension: 32, hasGuidanceEmbedding: true, unionModeCount: nil, layout: .xlabs))
+        let file = try ModelFile.open(path: models)
+        guard case .flux(let flux)? = ArchitectureDetector.detect(file).first?.architecture else { Issue.record("tiny Flux not detected"); return }
+        let transformer = try FluxTransformer(weights: ModelWeights(file: file, context: ComputeDevice.processDefault.context()), parameters: flux)
+        let control = ControlInput(network: network, hint: Self.tensor("sd.hint"), strength: 0.7, guidance: 3.5)
+        var input = DiffusionInput(x: Self.tensor("xlabs.x"), timestep: 0.6, context: Self.tensor("xlabs.context"),
+                                   vector: Self.tensor("xlabs.pooled"), guidance: 3.5)
+        let residuals = try network.residuals(control, for: input, recorder: network.context.makeRecorder())
+        #expect(residuals.double.count == 2 && residuals.single.isEmpty && residuals.repeatsInTurn)
+        for (index, tensor) in residuals.double.enumerated() {
+            let error = nmse(Self.tensor("xlabs.double.\(index)").values, try network.context.download(tensor))
+            #expect(error <= Self.tolerance, "double \(index): NMSE \(error)")
+        }
+        let plain = try await transformer.prediction(for: input)
+        #expect(nmse(Self.tensor("xlabs.plain").values, plain.values) <= Self.tolerance)
+        input.controls = [control]
+        let steered = try await transformer.prediction(for: input)
+        let error = nmse(Self.tensor("xlabs.velocity").values, steered.values)
+        #expect(error <= Self.tolerance, "NMSE \(error)")
+        #expect(nmse(Self.tensor("xlabs.velocity").values, plain.values) > 0.05)
+        #expect((0..<19).map { FluxControlResiduals.slot($0, of: 2, covering: 19, inTurn: true)! } == (0..<19).map { $0 % 2 })
+    }
+
     @Test func unknownUnionModeIsRefused() async throws {
         let network = try Self.controlNet()
         var (input, control) = Self.inputs("openpose", network)
