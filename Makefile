@@ -1,5 +1,5 @@
 # The two everyday commands: `make run` and `make test`. Both install missing system packages first.
-GRAPH ?= graphs/dashtailor-fill.yaml
+GRAPH ?= graphs/dashtailor.yaml
 MODELS ?= graphs/models
 
 .PHONY: dependencies run test

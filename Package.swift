@@ -153,6 +153,6 @@ let package = Package(
         // Reads the golden image files in Tests/Fixtures/images for both test targets above.
         .target(name: "ImagingTestSupport", dependencies: ["LoomImaging"], path: "Tests/ImagingTestSupport"),
         .testTarget(name: "LoomSamplingTests", dependencies: ["LoomSampling"]),
-        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomVulkan", "LoomModelFiles", "LoomText", "LoomSampling", "LoomImaging"]),
+        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomVulkan", "LoomModelFiles", "LoomText", "LoomSampling", "LoomImaging", "LoomGraph"]),
     ]
 )

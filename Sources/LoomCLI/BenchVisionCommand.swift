@@ -35,7 +35,7 @@ struct BenchVisionCommand: ParsableCommand {
             path = model
         } else {
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-bench-siglip-\(layers)-\(ProcessInfo.processInfo.processIdentifier).safetensors")
-            try SyntheticSafetensors.write(Self.siglipTensors(layers: layers), to: url)
+            try SyntheticWeights.write(Self.siglipTensors(layers: layers), to: url)
             temporary = url
             path = url.path
         }

@@ -15,6 +15,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print each event as a ComfyUI WebSocket message, one JSON object per line.")
     var jsonEvents = false
 
+    @Flag(help: "After the run, print each executed node's time and the process's resident memory after it.")
+    var timings = false
+
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
@@ -24,10 +27,14 @@ struct RunCommand: AsyncParsableCommand {
         var document = try loadDocument(workflow, engine: engine)
         if !targets.isEmpty { document.partialExecutionTargets = targets }
         let reporter = ProgressReporter(prompt: document.prompt, registry: engine.registry, json: jsonEvents)
+        let timer = RunTimings()
         let started = Date()
         let outcome: ExecutionOutcome
         do {
-            outcome = try await engine.run(document) { reporter.report($0) }
+            outcome = try await engine.run(document) { event in
+                reporter.report(event)
+                timer.record(event)
+            }
         } catch {
             printError("error: the workflow is invalid\n\(error)")
             throw ExitCode(ExitStatus.invalidWorkflow)
@@ -38,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             if !jsonEvents {
                 print(String(format: "done in %.2fs: %d executed, %d cached", seconds, outcome.executedNodes.count, outcome.cachedNodes.count))
             }
+            if timings { printError(timer.table(describe: reporter.describe)) }
         case .failed(let failure):
             printError("error: \(failure)")
             throw ExitCode(ExitStatus.executionFailed)
@@ -83,7 +91,7 @@ final class ProgressReporter: Sendable {
         }
     }
 
-    private func describe(_ id: String) -> String {
+    func describe(_ id: String) -> String {
         guard let node = prompt[id] else { return id }
         if let title = node.title, title != node.classType { return "\(id) \"\(title)\" (\(node.classType))" }
         return "\(id) \(node.classType)"

@@ -53,6 +53,23 @@ public struct StoredTensor: Sendable {
         let owned = MappedFile(copying: copy, path: file.path)
         return StoredTensor(name: newName, dataType: dataType, shape: [columns, rows], byteRange: 0..<copy.count, file: owned)
     }
+    /// `parts` stacked along the outermost dimension in one tensor of their storage type, copied into memory
+    /// of its own: diffusers' separate q, k and v as BFL's fused matrix. Row-major storage makes this a
+    /// concatenation of the parts' bytes, block-quantised rows included. Nil when the parts differ in storage
+    /// type or inner dimensions.
+    public static func concatenatingRows(_ parts: [StoredTensor], named newName: String) -> StoredTensor? {
+        guard let first = parts.first,
+              parts.allSatisfy({ $0.dataType == first.dataType && $0.shape.count == first.shape.count && $0.shape.dropFirst() == first.shape.dropFirst() })
+        else { return nil }
+        var copy: [UInt8] = []
+        copy.reserveCapacity(parts.reduce(0) { $0 + $1.byteCount })
+        for part in parts { part.withUnsafeBytes { copy += $0 } }
+        let rows = parts.reduce(0) { $0 + ($1.shape.first ?? 1) }
+        let owned = MappedFile(copying: copy, path: first.file.path)
+        return StoredTensor(name: newName, dataType: first.dataType, shape: [rows] + first.shape.dropFirst(),
+                            byteRange: 0..<copy.count, file: owned)
+    }
+
     public var byteCount: Int { byteRange.count }
 
     /// The stored bytes, straight from the map. The buffer must not escape `body`.

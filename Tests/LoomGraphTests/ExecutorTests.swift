@@ -100,6 +100,44 @@ final class EventLog: Sendable {
         #expect(outcome.executedNodes.contains("2"))
     }
 
+    @Test func invalidBranchOfALazySwitchOnlyMattersWhenChosen() async throws {
+        func prompt(choosing chosen: Bool) -> Prompt {
+            Prompt(nodes: [
+                node("1", "TestIntSource", [("value", literal(5000))]),
+                node("2", "TestIntSource", [("value", literal(2))]),
+                node("3", "TestLazySwitch", [("switch", literal(.bool(chosen))), ("on_true", link("1")), ("on_false", link("2"))]),
+                node("4", "TestOutput", [("value", link("3"))]),
+            ])
+        }
+        let executor = Executor(registry: testRegistry)
+        let skipped = try await run(prompt(choosing: false), on: executor)
+        #expect(skipped.outputs["4"]?["values"] == ["2"])
+        #expect(!skipped.executedNodes.contains("1"))
+
+        let chosen = try await run(prompt(choosing: true), on: executor)
+        guard case .failed(let failure) = chosen.status else { Issue.record("expected a failure"); return }
+        #expect(failure.nodeID == "3")
+        #expect(failure.exceptionType == "execution.LazyInputValidationError")
+        #expect(failure.exceptionMessage.contains("'on_true'"))
+        #expect(failure.exceptionMessage.contains("value_bigger_than_max") || failure.exceptionMessage.contains("1000"))
+        #expect(!chosen.executedNodes.contains("1"))
+    }
+
+    @Test func lazyRequestForARunningNodeWaitsForIt() async throws {
+        TestSlowCount.runs.withLock { $0 = 0 }
+        let prompt = Prompt(nodes: [
+            node("1", "TestSlowCount", [("value", literal(7))]),
+            node("2", "TestOutput", [("value", link("1"))]),
+            node("3", "TestIntSource", [("value", literal(1))]),
+            node("4", "TestLazySwitch", [("switch", literal(true)), ("on_true", link("1")), ("on_false", link("3"))]),
+            node("5", "TestOutput", [("value", link("4"))]),
+        ])
+        let outcome = try await run(prompt, on: Executor(registry: testRegistry))
+        #expect(outcome.outputs["5"]?["values"] == ["7"])
+        #expect(outcome.outputs["2"]?["values"] == ["7"])
+        #expect(TestSlowCount.runs.withLock { $0 } == 1)
+    }
+
     @Test func runtimeErrorNamesTheNode() async throws {
         let log = EventLog()
         let prompt = Prompt(nodes: [

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LoomGraph
 
 /// Small nodes for exercising the graph engine without models.
@@ -117,9 +118,23 @@ struct TestVolatile: Node {
     }
 }
 
+/// Counts its runs and takes a while, alongside other nodes, so a lazy request can reach it mid-run.
+struct TestSlowCount: Node {
+    static let runs = Mutex(0)
+    static let schema = NodeSchema(
+        name: "TestSlowCount", category: "test", inputs: [.int("value", default: 0)], outputs: [OutputSpec("INT")])
+    static var runsConcurrently: Bool { true }
+    func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
+        Self.runs.withLock { $0 += 1 }
+        try await Task.sleep(for: .milliseconds(200))
+        return NodeResult([try inputs("value", as: Int.self)])
+    }
+}
+
 let testRegistry = NodeRegistry([
     TestIntSource.self, TestAdd.self, TestOutput.self, TestLazySwitch.self, TestFail.self,
     TestCustomValidation.self, TestIntList.self, TestSumList.self, TestVolatile.self, TestSeed.self,
+    TestSlowCount.self,
 ])
 
 /// Builds API-format prompts in tests.

@@ -5,6 +5,40 @@ import Testing
     let format = YAMLWorkflowFormat(registry: UIWorkflowTests().registry)
 
     /// Nine levels of ten aliases each name 10⁹ values in a few hundred bytes; reading stops at a budget.
+    @Test func groupsBecomeNonOverlappingUIBoxesAroundTheirNodes() throws {
+        let prompt = try format.prompt(fromYAML: """
+            a:
+              node: TestIntSource
+              group: "Inputs"
+              value: 1
+            b:
+              node: TestAdd
+              group: "Sum"
+              a: $a.INT
+            c:
+              node: TestOutput
+              group: "Sum"
+              value: $b.sum
+            """)
+        #expect(prompt["b"]?.group == "Sum" && prompt["a"]?.group == "Inputs")
+        #expect(try format.prompt(fromYAML: format.yaml(from: prompt)) == prompt, "groups survive a YAML round trip")
+        let ui = UIWorkflowConverter(registry: format.registry).uiWorkflow(from: prompt)
+        let groups = ui["groups"]?.arrayValue ?? []
+        #expect(groups.compactMap { $0["title"]?.stringValue } == ["Inputs", "Sum"])
+        func box(_ group: JSONValue) -> [Int] { group["bounding"]?.arrayValue?.compactMap(\.intValue) ?? [] }
+        let nodes = ui["nodes"]?.arrayValue ?? []
+        for (title, members) in [("Inputs", ["TestIntSource"]), ("Sum", ["TestAdd", "TestOutput"])] {
+            let bounds = box(groups.first { $0["title"]?.stringValue == title }!)
+            for node in nodes where members.contains(node["type"]?.stringValue ?? "") {
+                let position = node["pos"]?.arrayValue?.compactMap(\.intValue) ?? []
+                #expect(position[0] >= bounds[0] && position[0] < bounds[0] + bounds[2], "\(title)")
+                #expect(position[1] >= bounds[1] && position[1] < bounds[1] + bounds[3], "\(title)")
+            }
+        }
+        let (first, second) = (box(groups[0]), box(groups[1]))
+        #expect(first[1] + first[3] <= second[1], "bands do not overlap")
+    }
+
     @Test func aliasBombInsideANodeIsRefused() throws {
         var yaml = "show:\n  node: TestOutput\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...9 {

@@ -143,7 +143,9 @@ import Testing
         let models = try detect("flux-controlnet-union-tiny.safetensors")
         #expect(models.count == 1)
         #expect(models.first?.architecture ==
-            .fluxControlNet(FluxControlNetParameters(hiddenSize: 8, inChannels: 64, doubleBlockCount: 2, singleBlockCount: 3, unionModeCount: 10)))
+            .fluxControlNet(FluxControlNetParameters(hiddenSize: 8, headDimension: 4, mlpHiddenSize: 32, inChannels: 64, hintChannels: 64,
+                                                     doubleBlockCount: 2, singleBlockCount: 3, contextDimension: 32, pooledDimension: 32,
+                                                     hasGuidanceEmbedding: true, unionModeCount: 10)))
     }
 
     @Test(arguments: [
@@ -161,15 +163,30 @@ import Testing
     @Test func reduxAndUnionControlNet() {
         #expect(ArchitectureDetector.detect(shapes: ["redux_up.weight": [48, 12], "redux_up.bias": [48], "redux_down.weight": [8, 48]]).first?.architecture ==
             .fluxRedux(FluxReduxParameters(inputDimension: 12, hiddenSize: 48, outputDimension: 8)))
-        let controlNet: [String: [Int]] = [
-            "controlnet_x_embedder.weight": [32, 64], "x_embedder.weight": [32, 64],
+        // The union layout (5 + 10 blocks, 10 modes), and Shakker-Labs' Union-Pro-2.0 layout: no mode embedder,
+        // 6 double blocks and no single blocks.
+        var union: [String: [Int]] = [
+            "controlnet_x_embedder.weight": [32, 64], "x_embedder.weight": [32, 64], "context_embedder.weight": [32, 4096],
+            "time_text_embed.text_embedder.linear_1.weight": [32, 768],
+            "time_text_embed.guidance_embedder.linear_1.weight": [32, 256],
             "controlnet_mode_embedder.weight": [10, 32],
-            "transformer_blocks.0.attn.to_q.weight": [32, 32], "transformer_blocks.4.attn.to_q.weight": [32, 32],
+            "transformer_blocks.0.attn.to_q.weight": [32, 32], "transformer_blocks.0.attn.norm_q.weight": [16],
+            "transformer_blocks.0.ff.net.0.proj.weight": [128, 32], "transformer_blocks.4.attn.to_q.weight": [32, 32],
             "single_transformer_blocks.9.attn.to_q.weight": [32, 32],
             "controlnet_blocks.0.weight": [32, 32], "controlnet_single_blocks.0.weight": [32, 32],
         ]
-        #expect(ArchitectureDetector.detect(shapes: controlNet).first?.architecture ==
-            .fluxControlNet(FluxControlNetParameters(hiddenSize: 32, inChannels: 64, doubleBlockCount: 5, singleBlockCount: 10, unionModeCount: 10)))
+        #expect(ArchitectureDetector.detect(shapes: union).first?.architecture ==
+            .fluxControlNet(FluxControlNetParameters(hiddenSize: 32, headDimension: 16, mlpHiddenSize: 128, inChannels: 64, hintChannels: 64,
+                                                     doubleBlockCount: 5, singleBlockCount: 10, contextDimension: 4096, pooledDimension: 768,
+                                                     hasGuidanceEmbedding: true, unionModeCount: 10)))
+        for name in union.keys where name.hasPrefix("single_") || name.hasPrefix("controlnet_single") || name.hasPrefix("controlnet_mode") {
+            union[name] = nil
+        }
+        union["transformer_blocks.5.attn.to_q.weight"] = [32, 32]
+        #expect(ArchitectureDetector.detect(shapes: union).first?.architecture ==
+            .fluxControlNet(FluxControlNetParameters(hiddenSize: 32, headDimension: 16, mlpHiddenSize: 128, inChannels: 64, hintChannels: 64,
+                                                     doubleBlockCount: 6, singleBlockCount: 0, contextDimension: 4096, pooledDimension: 768,
+                                                     hasGuidanceEmbedding: true, unionModeCount: nil)))
     }
 
     @Test func openPoseHand() {

@@ -16,7 +16,7 @@ enum Fixtures {
         "flux-ae-tiny-f32.safetensors", "flux-ae-tiny-bf16.safetensors",
         "clip-l-tiny-f16.safetensors",
         "t5-tiny-bf16.safetensors", "t5-tiny-fp8-e4m3fn.safetensors", "t5-tiny-fp8-e4m3fn-scaled.safetensors",
-        "body_pose_model-tiny.pth", "hand_pose_model-tiny-legacy.pth",
+        "body_pose_model-tiny.pth", "hand_pose_model-tiny-legacy.pth", "facenet-tiny.pth",
         "torch-saved-dtypes.ckpt", "torch-saved-dtypes-legacy.pth",
         "siglip-vision-tiny-f16.safetensors", "flux-redux-tiny.safetensors", "flux-controlnet-union-tiny.safetensors",
         "flux-lora-kohya-tiny.safetensors", "flux-lora-diffusers-tiny.safetensors",

@@ -35,6 +35,23 @@ import Testing
         #expect(outcome.outputs["2"]?["text"] == ["red dress"])
     }
 
+    @Test func switchRunsOnlyTheChosenBranchAndIgnoresAMissingModelOnTheOther() async throws {
+        let outcome = try await run(Prompt(nodes: [
+            node("1", "StringConcatenate", [("string_a", .literal("red")), ("string_b", .literal("dress")), ("delimiter", .literal(" "))]),
+            node("2", "CheckpointLoaderSimple", [("ckpt_name", .literal("not-installed.safetensors"))]),
+            node("3", "ComfySwitchNode", [
+                ("switch", .literal(true)), ("on_true", .link(NodeLink(node: "1", output: 0))),
+                ("on_false", .link(NodeLink(node: "2", output: 0))),
+            ]),
+            node("4", "PreviewAny", [("source", .link(NodeLink(node: "3", output: 0)))]),
+        ]))
+        #expect(outcome.outputs["4"]?["text"] == ["red dress"])
+        #expect(!outcome.executedNodes.contains("2"))
+        let info = ComfySwitchNode.schema.objectInfo(files: nil)
+        #expect(info["output_name"] == ["output"])
+        #expect(info["input"]?["required"]?["on_true"] == ["*", ["lazy": true]])
+    }
+
     @Test func objectInfoMatchesComfyUIShape() throws {
         let info = PrimitiveInt.schema.objectInfo(files: nil)
         #expect(info["input"]?["required"]?["value"] == [

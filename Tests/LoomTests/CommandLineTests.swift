@@ -46,6 +46,14 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(result.output.contains("4 executed"))
     }
 
+    @Test func timingsListEachExecutedNodeAndThePeakMemory() throws {
+        let result = try LoomProcess.run(["run", graph, "--timings", "--cache-none"])
+        #expect(result.status == 0, "\(result.error)")
+        let table = result.error.split(separator: "\n").filter { $0.contains("%") }
+        #expect(table.count == 4, "one row per executed node: \(result.error)")
+        #expect(result.error.contains("peak resident"))
+    }
+
     @Test func aSecondProcessReusesTheDiskCache() throws {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("loom-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: cache) }

@@ -62,7 +62,11 @@ import Testing
         for graph in graphs {
             let document = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph)"))
             #expect(throws: Never.self, "\(graph)") { try engine.validate(document) }
-            if graph.hasSuffix(".json") {
+            if graph.hasSuffix("-ui.json") {
+                let yaml = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/" + graph.dropLast(8) + ".yaml"))
+                #expect(yaml.prompt.nodes.map(\.classType).sorted() == document.prompt.nodes.map(\.classType).sorted(),
+                        "\(graph) holds the nodes of its YAML")
+            } else if graph.hasSuffix(".json") {
                 let yaml = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/" + graph.dropLast(5) + ".yaml"))
                 #expect(yaml.prompt == document.prompt, "\(graph) and its YAML are the same workflow")
             }
@@ -85,6 +89,59 @@ import Testing
                 #expect(dressed.samples[cropped..<cropped + 3] == composite.samples[source..<source + 3])
             }
         }
+    }
+
+    /// DashTailor with the union ControlNet (openpose, 0.8) before InpaintModelConditioning: the graph runs on the
+    /// bundled models and the ControlNet changes the picture (its numbers are checked against ComfyUI in
+    /// ControlNetNodeTests).
+    @Test func dashTailorWithThePoseControlNetRuns() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
+        let plain = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor-fill.yaml")))
+        let posed = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor-fill-pose.yaml")))
+        #expect(posed.succeeded, "\(posed.status)")
+        #expect(posed.executedNodes.contains("pose") && !posed.executedNodes.contains("model"))
+        let dressed = try savedImage(posed, node: "save_person")
+        #expect((dressed.width, dressed.height) == (120, 160))
+        #expect(try savedImage(plain, node: "save_composite").samples != savedImage(posed, node: "save_composite").samples)
+    }
+
+    /// The whole DashTailor graph: OpenPose map → union ControlNet → Flux Fill (prompt or Redux) → crop → SDXL + LoRA
+    /// clean-up. Each switch runs only its chosen branch.
+    @Test func dashTailorRunsWholeWithEitherGarmentDescription() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
+        let graph = repositoryRoot.appendingPathComponent("graphs/dashtailor.yaml")
+        let prompted = try await engine.run(try engine.load(contentsOf: graph))
+        #expect(prompted.succeeded, "\(prompted.status)")
+        #expect(prompted.executedNodes.contains("pose_map") && prompted.executedNodes.contains("refine"))
+        #expect(!prompted.executedNodes.contains("redux") && !prompted.executedNodes.contains("clip_vision"))
+        let dressed = try savedImage(prompted, node: "save_person")
+        #expect((dressed.width, dressed.height) == (120, 160))
+
+        // Editing the prompt re-runs its encoder, the sampler and what follows; the pose map and the models stay.
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let edited = output.appendingPathComponent("dashtailor-edited.yaml")
+        try String(contentsOf: graph, encoding: .utf8)
+            .replacingOccurrences(of: "  text: the person on the right wears the red dress from the left\n  clip: $clip.CLIP",
+                                  with: "  text: the person on the right wears the blue dress from the left\n  clip: $clip.CLIP")
+            .write(to: edited, atomically: true, encoding: .utf8)
+        let rerun = try await engine.run(try engine.load(contentsOf: edited))
+        #expect(rerun.succeeded, "\(rerun.status)")
+        #expect(Set(rerun.executedNodes).isSuperset(of: ["positive", "sample", "decode", "crop_back", "refine", "save_person"]))
+        #expect(Set(rerun.executedNodes).isDisjoint(with: ["pose_map", "model", "clip", "vae", "side_by_side", "checkpoint", "style_positive"]))
+
+        let yaml = try String(contentsOf: graph, encoding: .utf8)
+            .replacingOccurrences(of: "  value: false", with: "  value: true")
+            .replacingOccurrences(of: "  value: true\n\ncheckpoint", with: "  value: false\n\ncheckpoint")
+        let variant = output.appendingPathComponent("dashtailor-redux.yaml")
+        try yaml.write(to: variant, atomically: true, encoding: .utf8)
+        let redux = try await engine.run(try engine.load(contentsOf: variant))
+        #expect(redux.succeeded, "\(redux.status)")
+        #expect(redux.executedNodes.contains("redux") && !redux.executedNodes.contains("refine"))
+        let filled = try savedImage(redux, node: "save_person")
+        #expect((filled.width, filled.height) == (120, 160))
+        #expect(filled.samples != dressed.samples)
     }
 
     /// `models` written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it

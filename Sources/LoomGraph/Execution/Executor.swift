@@ -35,6 +35,7 @@ public actor Executor {
         var run = PromptRun(
             prompt: validated.prompt, promptID: promptID, extraData: extraData, registry: registry,
             resources: resources, cache: cache, interruption: interruption, events: events)
+        run.deferredFailures = validated.deferredFailures
         return await run.execute(targets: validated.outputs) { id, classType in
             await self.instance(id: id, classType: classType)
         }

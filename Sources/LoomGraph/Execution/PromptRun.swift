@@ -26,6 +26,10 @@ struct PromptRun {
     var schedule = ReadyQueue()
     /// Lazy inputs each node has asked for so far.
     var requestedLazy: [String: Set<String>] = [:]
+    /// Lazy inputs that failed validation; asking for one stops the run.
+    var deferredFailures: [DeferredInputFailure] = []
+    /// Nodes handed to a task and not yet complete: a lazy request reaching one waits instead of running it again.
+    var inFlight: Set<String> = []
     /// Nodes that expanded into a sub-graph, with where their outputs will come from.
     var pendingExpansions: [String: [PendingCall]] = [:]
     let promptJSON: JSONValue
@@ -83,6 +87,7 @@ struct PromptRun {
                         let exclusive = !invocation.runsConcurrently
                         exclusiveBusy = exclusiveBusy || exclusive
                         running += 1
+                        inFlight.insert(id)
                         group.addTask {
                             do {
                                 return Completion(id: id, exclusive: exclusive, result: .success(try await invocation.perform()))
@@ -97,6 +102,7 @@ struct PromptRun {
                 }
                 guard running > 0, let completion = await group.next() else { break }
                 running -= 1
+                inFlight.remove(completion.id)
                 if completion.exclusive { exclusiveBusy = false }
                 // After a failure, nodes already in flight finish but their results are dropped.
                 guard !stopped else { continue }
@@ -155,7 +161,7 @@ struct PromptRun {
     mutating func stage(_ root: String) {
         var work = [root]
         while let id = work.popLast() {
-            guard results[id] == nil, !schedule.contains(id), let node = prompt[id] else { continue }
+            guard results[id] == nil, !schedule.contains(id), !inFlight.contains(id), let node = prompt[id] else { continue }
             if let signature = signatures[id], let hit = cache.output(for: signature) {
                 resolveFromCache(id, hit)
                 continue
@@ -216,6 +222,9 @@ struct PromptRun {
             let needed = try await instance.neededLazyInputs(available, context: context)
             let newlyNeeded = needed.filter { name in
                 node.links.contains { $0.name == name } && requestedLazy[id]?.contains(name) != true
+            }
+            if let failure = deferredFailures.first(where: { $0.node == id && newlyNeeded.contains($0.input) }) {
+                throw LazyInputValidationError(classType: node.classType, failure: failure)
             }
             if !newlyNeeded.isEmpty {
                 requestedLazy[id, default: []].formUnion(newlyNeeded)

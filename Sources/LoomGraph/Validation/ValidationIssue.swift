@@ -70,4 +70,27 @@ public struct ValidatedPrompt: Sendable {
     public var prompt: Prompt
     public var outputs: [String]
     public var nodeErrors: [String: NodeValidationErrors]
+    /// Lazy inputs whose sources failed validation. They cost nothing unless a node asks for them, as a switch
+    /// set to its other branch never does; a request for one fails the run with these errors.
+    public var deferredFailures: [DeferredInputFailure] = []
+}
+
+/// A lazy input fed by a node that failed validation, with the errors along that branch.
+public struct DeferredInputFailure: Sendable, Equatable {
+    public var node: String
+    public var input: String
+    public var nodeErrors: [String: NodeValidationErrors]
+}
+
+/// A node asked for a lazy input whose branch failed validation.
+public struct LazyInputValidationError: Error, CustomStringConvertible, ComfyExceptionNaming {
+    public var classType: String
+    public var failure: DeferredInputFailure
+
+    public var description: String {
+        (["node \(failure.node) (\(classType)) asked for its input '\(failure.input)', whose branch failed validation:"]
+            + NodeValidationErrors.lines(describing: failure.nodeErrors)).joined(separator: "\n")
+    }
+
+    public var comfyExceptionType: String { "execution.LazyInputValidationError" }
 }

@@ -73,7 +73,9 @@ public struct Validator: Sendable {
                     details: failures.map(\.description).joined(separator: "\n")),
                 nodeErrors: nodeErrors)
         }
-        return ValidatedPrompt(prompt: prompt, outputs: goodOutputs, nodeErrors: nodeErrors)
+        var validated = ValidatedPrompt(prompt: prompt, outputs: goodOutputs, nodeErrors: nodeErrors)
+        validated.deferredFailures = pass.deferredFailures()
+        return validated
     }
 }
 
@@ -88,6 +90,8 @@ private struct ValidationPass {
     var valid: [String: Bool] = [:]
     /// The links each node depends on that are well-formed and type-correct.
     var upstream: [String: [String]] = [:]
+    /// Well-formed links into lazy inputs: validated, but a failure there only matters if the input is asked for.
+    var lazyUpstream: [String: [(input: String, source: String)]] = [:]
 
     init(prompt: Prompt, registry: NodeRegistry, resources: Resources) {
         self.prompt = prompt
@@ -123,11 +127,12 @@ private struct ValidationPass {
                 }
                 path.append(id)
                 onPath.insert(id)
-                let (ownIssues, dependencies) = checkOwnInputs(of: id)
+                let (ownIssues, dependencies, lazyLinks) = checkOwnInputs(of: id)
                 issues[id] = ownIssues
                 upstream[id] = dependencies
+                lazyUpstream[id] = lazyLinks
                 stack.append(.exit(id))
-                for dependency in dependencies.reversed() where valid[dependency] == nil {
+                for dependency in (dependencies + lazyLinks.map(\.source)).reversed() where valid[dependency] == nil {
                     stack.append(.enter(dependency))
                 }
             case .exit(let id):
@@ -135,6 +140,21 @@ private struct ValidationPass {
                 onPath.remove(id)
                 let dependenciesValid = (upstream[id] ?? []).allSatisfy { valid[$0] == true }
                 valid[id] = (issues[id] ?? []).isEmpty && dependenciesValid
+            }
+        }
+    }
+
+    /// Each lazy link from an invalid source, with the errors of that source's branch.
+    func deferredFailures() -> [DeferredInputFailure] {
+        lazyUpstream.sorted { $0.key < $1.key }.flatMap { node, links in
+            links.filter { !isValid($0.source) }.map { link in
+                var nodeErrors: [String: NodeValidationErrors] = [:]
+                for id in ancestors(of: link.source) {
+                    guard let own = issues[id], !own.isEmpty, let failed = prompt[id] else { continue }
+                    nodeErrors[id] = NodeValidationErrors(
+                        classType: failed.classType, title: failed.title, errors: own, dependentOutputs: [])
+                }
+                return DeferredInputFailure(node: node, input: link.input, nodeErrors: nodeErrors)
             }
         }
     }
@@ -153,12 +173,13 @@ private struct ValidationPass {
         }
     }
 
-    /// The node's own problems, and the upstream nodes it needs to be valid.
-    func checkOwnInputs(of id: String) -> ([ValidationIssue], [String]) {
-        guard let node = prompt[id], let type = registry[node.classType] else { return ([], []) }
+    /// The node's own problems, the upstream nodes it needs to be valid, and the sources of its lazy inputs.
+    func checkOwnInputs(of id: String) -> ([ValidationIssue], [String], [(input: String, source: String)]) {
+        guard let node = prompt[id], let type = registry[node.classType] else { return ([], [], []) }
         let schema = type.schema
         var found: [ValidationIssue] = []
         var dependencies: [String] = []
+        var lazyLinks: [(input: String, source: String)] = []
         var literals: [String: NodeValue] = [:]
         let where_ = NodeDescription(id: id, node: node)
 
@@ -181,6 +202,8 @@ private struct ValidationPass {
             case .link(let link):
                 if let issue = checkLink(link, into: spec, at: where_) {
                     found.append(issue)
+                } else if spec.isLazy {
+                    lazyLinks.append((spec.name, link.node))
                 } else {
                     dependencies.append(link.node)
                 }
@@ -200,7 +223,7 @@ private struct ValidationPass {
                 type: "custom_validation_failed", message: "Custom validation failed for node",
                 details: message, extraInfo: where_.extraInfo(input: nil, expected: nil)))
         }
-        return (found, dependencies)
+        return (found, dependencies, lazyLinks)
     }
 
     func checkLink(_ link: NodeLink, into spec: InputSpec, at where_: NodeDescription) -> ValidationIssue? {

@@ -56,6 +56,16 @@ public struct PromptNode: Sendable, Equatable {
 
     public var title: String? { meta?["title"]?.stringValue }
 
+    /// The UI group the node belongs to (`_meta.group`, which ComfyUI ignores); the UI writer draws one box per group.
+    public var group: String? {
+        get { meta?["group"]?.stringValue }
+        set {
+            var fields = meta ?? [:]
+            fields["group"] = newValue.map(JSONValue.string)
+            meta = fields.isEmpty ? nil : fields
+        }
+    }
+
     public subscript(input name: String) -> PromptInput? {
         get { inputs.first { $0.name == name }?.value }
         set {

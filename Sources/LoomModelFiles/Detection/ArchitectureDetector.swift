@@ -42,6 +42,7 @@ public enum ArchitectureDetector {
         Recogniser(anchors: ["vision_model.embeddings.patch_embedding.weight"], detect: visionTransformer),
         Recogniser(anchors: ["redux_up.weight"], detect: fluxRedux),
         Recogniser(anchors: ["controlnet_x_embedder.weight"], detect: fluxControlNet),
+        Recogniser(anchors: ["zero_convs.0.0.weight"], detect: unetControlNet),
         Recogniser(anchors: ["conv5_5_CPM_L1.weight"], detect: openPoseBody),
         Recogniser(anchors: ["conv6_2_CPM.weight"], detect: openPoseHand),
     ]
@@ -163,14 +164,38 @@ public enum ArchitectureDetector {
         return .fluxRedux(FluxReduxParameters(inputDimension: up[1], hiddenSize: up[0], outputDimension: down[0]))
     }
 
+    /// InstantX / Shakker-Labs Flux ControlNets in diffusers' names, as ComfyUI's `load_controlnet_flux_instantx`
+    /// reads them: a Flux transformer without its final layer, plus `controlnet_x_embedder` for the hint latent,
+    /// one projection per block and, for union models, `controlnet_mode_embedder`.
     private static func fluxControlNet(_ view: ShapeView) -> ModelArchitecture? {
-        guard let embedder = view.shape("controlnet_x_embedder.weight", rank: 2),
-              view.contains("transformer_blocks.0.attn.to_q.weight") || view.contains("single_transformer_blocks.0.attn.to_q.weight")
+        let double = "transformer_blocks.0.", single = "single_transformer_blocks.0."
+        guard let hint = view.shape("controlnet_x_embedder.weight", rank: 2),
+              let imageIn = view.shape("x_embedder.weight", rank: 2),
+              let textIn = view.shape("context_embedder.weight", rank: 2),
+              let pooledIn = view.shape("time_text_embed.text_embedder.linear_1.weight", rank: 2),
+              let norm = view.shape(double + "attn.norm_q.weight", rank: 1) ?? view.shape(single + "attn.norm_q.weight", rank: 1),
+              let mlp = view.shape(double + "ff.net.0.proj.weight", rank: 2) ?? view.shape(single + "proj_mlp.weight", rank: 2),
+              norm[0] > 0, hint[0] == imageIn[0]
         else { return nil }
         return .fluxControlNet(FluxControlNetParameters(
-            hiddenSize: embedder[0], inChannels: embedder[1],
+            hiddenSize: imageIn[0], headDimension: norm[0], mlpHiddenSize: mlp[0], inChannels: imageIn[1], hintChannels: hint[1],
             doubleBlockCount: view.blockCount("transformer_blocks."), singleBlockCount: view.blockCount("single_transformer_blocks."),
+            contextDimension: textIn[1], pooledDimension: pooledIn[1],
+            hasGuidanceEmbedding: view.contains("time_text_embed.guidance_embedder.linear_1.weight"),
             unionModeCount: view.shape("controlnet_mode_embedder.weight", rank: 2)?[0]))
+    }
+
+    /// Classic (`cldm`) SD1.x / SDXL ControlNets in the LDM layout, as ComfyUI's `load_controlnet` reads them (under
+    /// `control_model.` in the original `.pth` files): the UNet's encoder half, the hint encoder `input_hint_block`,
+    /// one 1×1 `zero_convs.N` per encoder output and `middle_block_out`.
+    private static func unetControlNet(_ view: ShapeView) -> ModelArchitecture? {
+        guard view.contains("middle_block_out.0.weight"), let first = view.shape("input_hint_block.0.weight", rank: 4),
+              let unet = UNetParameters(encoderOf: view)
+        else { return nil }
+        var widths: [Int] = []
+        while let conv = view.shape("input_hint_block.\(2 * widths.count).weight", rank: 4) { widths.append(conv[0]) }
+        guard widths.last == unet.modelChannels else { return nil }
+        return .unetControlNet(UNetControlNetParameters(unet: unet, hintChannels: first[1], hintWidths: widths))
     }
 
     private static func openPoseBody(_ view: ShapeView) -> ModelArchitecture? {

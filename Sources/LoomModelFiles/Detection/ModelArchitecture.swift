@@ -10,6 +10,7 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
     case clipVision(VisionTransformerParameters)
     case fluxRedux(FluxReduxParameters)
     case fluxControlNet(FluxControlNetParameters)
+    case unetControlNet(UNetControlNetParameters)
     case openPoseBody(OpenPoseParameters)
     case openPoseHand(OpenPoseParameters)
     case lora(LoRAParameters)
@@ -30,6 +31,8 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
         case .fluxRedux(let p): "Flux Redux (\(p.inputDimension) → \(p.outputDimension))"
         case .fluxControlNet(let p):
             "Flux ControlNet\(p.unionModeCount.map { " union (\($0) modes)" } ?? "") (\(p.doubleBlockCount)+\(p.singleBlockCount) blocks)"
+        case .unetControlNet(let p):
+            "UNet ControlNet (\(p.unet.inChannels) input channels, width \(p.unet.modelChannels) × \(p.unet.channelMultipliers), hint \(p.hintChannels) channels)"
         case .openPoseBody(let p): "OpenPose body (\(p.stageCount) stages)"
         case .openPoseHand(let p): "OpenPose hand (\(p.stageCount) stages)"
         case .lora(let p): "LoRA (\(p.naming.rawValue) naming, \(p.baseModel), rank \(p.rank), \(p.moduleCount) modules)"
@@ -119,11 +122,61 @@ public struct FluxReduxParameters: Sendable, Hashable {
 
 public struct FluxControlNetParameters: Sendable, Hashable {
     public let hiddenSize: Int
+    public let headDimension: Int
+    public var headCount: Int { hiddenSize / headDimension }
+    public let mlpHiddenSize: Int
+    /// Inputs of `x_embedder`: the packed noisy latent (64).
     public let inChannels: Int
+    /// Inputs of `controlnet_x_embedder`: the packed hint latent (64; 68 with an inpainting mask channel).
+    public let hintChannels: Int
     public let doubleBlockCount: Int
     public let singleBlockCount: Int
+    public let contextDimension: Int
+    public let pooledDimension: Int
+    public let hasGuidanceEmbedding: Bool
     /// Number of modes of a union ControlNet's `controlnet_mode_embedder`; nil for single-mode ones.
     public let unionModeCount: Int?
+
+    public init(hiddenSize: Int, headDimension: Int, mlpHiddenSize: Int, inChannels: Int, hintChannels: Int,
+                doubleBlockCount: Int, singleBlockCount: Int, contextDimension: Int, pooledDimension: Int,
+                hasGuidanceEmbedding: Bool, unionModeCount: Int?) {
+        self.hiddenSize = hiddenSize
+        self.headDimension = headDimension
+        self.mlpHiddenSize = mlpHiddenSize
+        self.inChannels = inChannels
+        self.hintChannels = hintChannels
+        self.doubleBlockCount = doubleBlockCount
+        self.singleBlockCount = singleBlockCount
+        self.contextDimension = contextDimension
+        self.pooledDimension = pooledDimension
+        self.hasGuidanceEmbedding = hasGuidanceEmbedding
+        self.unionModeCount = unionModeCount
+    }
+
+    /// The Flux transformer the ControlNet's blocks form (it has no final layer; its output width is its input's).
+    public var transformer: FluxParameters {
+        FluxParameters(
+            variant: hasGuidanceEmbedding ? .dev : .schnell, inChannels: inChannels, outChannels: inChannels,
+            hiddenSize: hiddenSize, headDimension: headDimension, mlpHiddenSize: mlpHiddenSize,
+            doubleBlockCount: doubleBlockCount, singleBlockCount: singleBlockCount,
+            contextDimension: contextDimension, pooledDimension: pooledDimension, hasGuidanceEmbedding: hasGuidanceEmbedding)
+    }
+}
+
+public struct UNetControlNetParameters: Sendable, Hashable {
+    /// The encoder half it copies from the UNet it steers (no decoder: `outputTransformerDepths` is empty).
+    public let unet: UNetParameters
+    /// Channels of the hint picture (3).
+    public let hintChannels: Int
+    /// Output widths of the hint encoder's convolutions, the last the UNet's model width (16, 16, 32, 32, 96, 96, 256, 320
+    /// in the real SD1.5 ones; stride 2 at the third, fifth and seventh).
+    public let hintWidths: [Int]
+
+    public init(unet: UNetParameters, hintChannels: Int, hintWidths: [Int]) {
+        self.unet = unet
+        self.hintChannels = hintChannels
+        self.hintWidths = hintWidths
+    }
 }
 
 public struct OpenPoseParameters: Sendable, Hashable {

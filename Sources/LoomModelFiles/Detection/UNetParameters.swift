@@ -80,9 +80,20 @@ extension UNetParameters {
     /// The parameters of the UNet under `view`'s prefix, nil when the tensors are not a complete
     /// LDM UNet (a ControlNet shares the encoder's names but has no decoder).
     init?(_ view: ShapeView) {
-        guard let convIn = view.shape("input_blocks.0.0.weight", rank: 4), view.contains("time_embed.0.weight"),
-              let out = view.shape("out.2.weight", rank: 4), !view.contains("input_hint_block.0.weight")
-        else { return nil }
+        guard view.contains("out.2.weight"), !view.contains("input_hint_block.0.weight") else { return nil }
+        self.init(view, decoder: true)
+    }
+
+    /// The encoder half (time embedding, input blocks, middle block) of the UNet under `view`'s prefix, as a
+    /// ControlNet copies it: no output blocks, output channels equal to the input's.
+    init?(encoderOf view: ShapeView) {
+        self.init(view, decoder: false)
+    }
+
+    private init?(_ view: ShapeView, decoder: Bool) {
+        guard let convIn = view.shape("input_blocks.0.0.weight", rank: 4), view.contains("time_embed.0.weight") else { return nil }
+        let out = view.shape("out.2.weight", rank: 4)
+        if decoder && out == nil { return nil }
         let modelChannels = convIn[0]
         guard modelChannels > 0 else { return nil }
 
@@ -121,7 +132,7 @@ extension UNetParameters {
         // Each decoder level has one block more than its encoder level: it also takes the skip of
         // the encoder's downsampling (or of conv_in).
         let outputCount = view.blockCount("output_blocks.")
-        guard outputCount == resBlocks.reduce(0, { $0 + $1 + 1 }) else { return nil }
+        guard outputCount == (decoder ? resBlocks.reduce(0, { $0 + $1 + 1 }) : 0) else { return nil }
         let outputDepths = (0..<outputCount).map { view.blockCount("output_blocks.\($0).1.transformer_blocks.") }
         if contextDimension == nil, let depth = outputDepths.firstIndex(where: { $0 > 0 }) {
             contextDimension = view.shape("output_blocks.\(depth).1.transformer_blocks.0.attn2.to_k.weight", rank: 2)?[1]
@@ -142,7 +153,7 @@ extension UNetParameters {
         }
 
         self.init(
-            inChannels: convIn[1], outChannels: out[0], modelChannels: modelChannels, channelMultipliers: multipliers,
+            inChannels: convIn[1], outChannels: out?[0] ?? convIn[1], modelChannels: modelChannels, channelMultipliers: multipliers,
             resBlockCounts: resBlocks, inputTransformerDepths: inputDepths, outputTransformerDepths: outputDepths,
             middleBlock: middle, contextDimension: contextDimension, usesLinearProjection: usesLinear,
             admInChannels: view.shape("label_emb.0.0.weight", rank: 2)?[1],

@@ -14,6 +14,9 @@ public enum ModelFolder {
         "loras": ["loras"],
         "upscale_models": ["upscale_models"],
         "embeddings": ["embeddings"],
+        // Loom's own folder for ControlNet preprocessor checkpoints (comfyui_controlnet_aux keeps them under
+        // custom_nodes/comfyui_controlnet_aux/ckpts/, which Loom also searches).
+        "annotators": ["annotators"],
     ]
 
     /// Old names ComfyUI still accepts in nodes and in extra_model_paths.yaml.

@@ -15,17 +15,22 @@ public struct DiffusionInput: Sendable {
     /// Extra input channels concatenated to `x` (Flux Fill: masked-image latent and the 8×8-unshuffled
     /// mask, 80 channels; SD inpainting UNets: mask and masked-image latent, 5 channels).
     public var concat: HostTensor?
+    /// ControlNets active at this step, in the order they were applied; each sees this input's state,
+    /// timestep, context and vector (not `concat`), and their residuals add up.
+    public var controls: [ControlInput]
     /// An additive attention bias over [context tokens | image tokens] (Flux; StyleModelApply's `attn_bias`).
     public var attentionMask: JointAttentionMask?
 
     public init(x: HostTensor, timestep: Float, context: HostTensor, vector: HostTensor? = nil,
-                guidance: Float? = nil, concat: HostTensor? = nil, attentionMask: JointAttentionMask? = nil) {
+                guidance: Float? = nil, concat: HostTensor? = nil, controls: [ControlInput] = [],
+                attentionMask: JointAttentionMask? = nil) {
         self.x = x
         self.timestep = timestep
         self.context = context
         self.vector = vector
         self.guidance = guidance
         self.concat = concat
+        self.controls = controls
         self.attentionMask = attentionMask
     }
 }

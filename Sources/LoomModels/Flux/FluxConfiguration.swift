@@ -47,11 +47,14 @@ public enum FluxModelError: Error, Sendable, Equatable, CustomStringConvertible 
     case unsupportedShape(String)
     /// An input tensor (`x`, `context`, `pooled`, `concat`) does not have the shape the model needs.
     case input(name: String, expected: String, found: [Int])
+    /// A ControlNet that cannot steer this model or this input.
+    case control(String)
 
     public var description: String {
         switch self {
         case .unsupportedShape(let reason): "unsupported Flux model: \(reason)"
         case .input(let name, let expected, let found): "Flux input '\(name)' has shape \(found), expected \(expected)"
+        case .control(let reason): "Flux ControlNet: \(reason)"
         }
     }
 }

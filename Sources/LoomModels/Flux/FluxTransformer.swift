@@ -59,6 +59,7 @@ public struct FluxTransformer: DiffusionNetwork {
         let p = configuration.parameters
         let (rows, columns) = FluxPatching.grid(height: inputs.height, width: inputs.width)
         let recorder = try context.makeRecorder()
+        let controls = try controlResiduals(input, recorder: recorder)
 
         let patches = try recorder.packLatents(context.upload(inputs.image.values, shape: inputs.image.shape))
         var image = try embeddings.imageIn(patches, on: recorder)
@@ -82,6 +83,9 @@ public struct FluxTransformer: DiffusionNetwork {
             let block = index < residentDoubleBlocks.count
                 ? residentDoubleBlocks[index] : try Self.doubleBlock(index, weights, configuration)
             (image, text) = try block(image: image, text: text, activatedVector: activatedVector, table: table, bias: bias, on: recorder)
+            for residual in controls.compactMap({ $0.afterDoubleBlock(index) }) {
+                image = try recorder.add(image, residual)
+            }
             try recorder.submit()
             try trace?("double_\(index)_img", image)
             try trace?("double_\(index)_txt", text)
@@ -91,6 +95,11 @@ public struct FluxTransformer: DiffusionNetwork {
             let block = index < residentSingleBlocks.count
                 ? residentSingleBlocks[index] : try Self.singleBlock(index, weights, configuration)
             joint = try block(joint, activatedVector: activatedVector, table: table, bias: bias, on: recorder)
+            for residual in controls.compactMap({ $0.afterSingleBlock(index) }) {
+                // In place on the image tokens; the text tokens get nothing.
+                let imageTokens = try joint.sliced(axis: 1, textTokens..<joint.shape[1])
+                try recorder.copy(recorder.add(imageTokens, residual), into: imageTokens)
+            }
             try recorder.submit()
             try trace?("single_\(index)", joint)
         }
@@ -99,6 +108,24 @@ public struct FluxTransformer: DiffusionNetwork {
         let latent = try recorder.unpackLatents(output, height: rows, width: columns)
         try recorder.submit()
         return FluxPatching.cropped(try context.download(latent), shape: latent.shape, height: inputs.height, width: inputs.width)
+    }
+
+    /// The residuals of the ControlNets in `input.controls`, computed before the main blocks run.
+    private func controlResiduals(_ input: DiffusionInput, recorder: CommandRecorder) throws -> [FluxControlResiduals] {
+        let (rows, columns) = FluxPatching.grid(height: input.x.shape[2], width: input.x.shape[3])
+        return try input.controls.map { control in
+            guard let controlNet = control.network as? FluxControlNet else {
+                throw FluxModelError.control("a \(control.network) cannot steer a Flux model")
+            }
+            guard controlNet.parameters.hiddenSize == configuration.hiddenSize else {
+                throw FluxModelError.control("its hidden size \(controlNet.parameters.hiddenSize) differs from the Flux model's \(configuration.hiddenSize)")
+            }
+            let residuals = try controlNet.residuals(control, for: input, recorder: recorder)
+            if let first = residuals.double.first ?? residuals.single.first, first.shape[1] != rows * columns {
+                throw FluxModelError.control("its \(first.shape[1]) image tokens differ from the model's \(rows * columns)")
+            }
+            return residuals
+        }
     }
 
     static func doubleBlock(_ index: Int, _ weights: ModelWeights, _ c: FluxConfiguration) throws(ModelLoadingError) -> FluxDoubleStreamBlock {

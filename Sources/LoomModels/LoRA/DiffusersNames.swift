@@ -170,3 +170,17 @@ enum DiffusersNames {
         ("pos_embed_input.bias", "controlnet_x_embedder.bias"), ("pos_embed_input.weight", "controlnet_x_embedder.weight"),
     ]
 }
+
+extension DiffusersNames {
+    /// For a Flux model stored in diffusers' names: each BFL weight name the transformer reads (without a
+    /// prefix) and the diffusers tensors whose rows make it up, in order (q, k, v and the single blocks' MLP
+    /// input fused as ComfyUI's `convert_diffusers_mmdit` fuses them).
+    static func fluxStoredNames(_ parameters: FluxParameters, prefix: String = "") -> [String: [String]] {
+        var parts: [String: [(row: Int, name: String)]] = [:]
+        for (diffusers, target) in flux(parameters) where !target.swapsHalves {
+            let name = String(target.weight.dropFirst("diffusion_model.".count))
+            parts[prefix + name, default: []].append((target.rows?.lowerBound ?? 0, prefix + diffusers))
+        }
+        return parts.mapValues { $0.sorted { $0.row < $1.row }.map(\.name) }
+    }
+}

@@ -7,12 +7,7 @@ import LoomVulkan
 public struct UNetModel: DiffusionNetwork {
     public let parameters: UNetParameters
     let context: VulkanContext
-    let timeEmbedding: (first: Linear, second: Linear)
-    /// SDXL's ADM vector embedding (`label_emb.0`); nil for models without one.
-    let labelEmbedding: (first: Linear, second: Linear)?
-    let inputConvolution: Convolution
-    let inputBlocks: [UNetBlock]
-    let middleBlock: UNetBlock?
+    let encoder: UNetEncoder
     let outputBlocks: [UNetBlock]
     let outputNorm: GroupNormalization
     let outputConvolution: Convolution
@@ -24,81 +19,27 @@ public struct UNetModel: DiffusionNetwork {
     /// Loads the UNet whose tensors `weights` points at (`model.diffusion_model.` in a checkpoint,
     /// none in a diffusion-model file), with the parameters detection read from them.
     public init(weights: ModelWeights, parameters p: UNetParameters) throws(ModelLoadingError) {
-        let file = weights.file.path
-        func unsupported(_ reason: String) -> ModelLoadingError { .unsupported(file: file, reason: "UNet: \(reason)") }
-        let levels = p.levelCount
-        guard levels > 0, p.resBlockCounts.count == levels, p.resBlockCounts.allSatisfy({ $0 > 0 }),
-              p.inputTransformerDepths.count == p.resBlockCounts.reduce(0, +),
-              p.outputTransformerDepths.count == p.resBlockCounts.reduce(0, { $0 + $1 + 1 }) else {
-            throw unsupported("inconsistent block counts \(p.resBlockCounts), transformer depths \(p.inputTransformerDepths) / \(p.outputTransformerDepths)")
+        guard p.outputTransformerDepths.count == p.resBlockCounts.reduce(0, { $0 + $1 + 1 }) else {
+            throw .unsupported(file: weights.file.path, reason: "UNet: \(p.outputTransformerDepths.count) output blocks for res block counts \(p.resBlockCounts)")
         }
         guard p.inChannels >= p.outChannels, p.outChannels > 0 else {
-            throw unsupported("\(p.inChannels) input channels cannot hold a latent of \(p.outChannels)")
+            throw .unsupported(file: weights.file.path, reason: "UNet: \(p.inChannels) input channels cannot hold a latent of \(p.outChannels)")
         }
-        let hasTransformers = p.inputTransformerDepths.contains { $0 > 0 } || p.outputTransformerDepths.contains { $0 > 0 }
-        if hasTransformers, p.contextDimension == nil { throw unsupported("transformers without a context width") }
         self.parameters = p
         context = weights.context
-        let embeddingWidth = p.timeEmbeddingDimension
+        encoder = try UNetEncoder(weights: weights, parameters: p)
 
-        timeEmbedding = (try weights.linear("time_embed.0", inputs: p.modelChannels, outputs: embeddingWidth),
-                         try weights.linear("time_embed.2", inputs: embeddingWidth, outputs: embeddingWidth))
-        labelEmbedding = try p.admInChannels.map { adm throws(ModelLoadingError) in
-            (try weights.linear("label_emb.0.0", inputs: adm, outputs: embeddingWidth),
-             try weights.linear("label_emb.0.2", inputs: embeddingWidth, outputs: embeddingWidth))
-        }
-
-        func resBlock(_ module: String, _ inputs: Int, _ outputs: Int) throws(ModelLoadingError) -> UNetBlock.Layer {
-            .resBlock(try ResNetBlock(weights, module, .unet, inputs: inputs, outputs: outputs, timeEmbeddingWidth: embeddingWidth))
-        }
-        func transformer(_ module: String, _ channels: Int, depth: Int) throws(ModelLoadingError) -> UNetBlock.Layer {
-            guard let (heads, _) = p.attentionHeads.split(channels), let contextWidth = p.contextDimension else {
-                throw unsupported("\(module) has \(channels) channels, which \(p.attentionHeads) does not split into heads")
-            }
-            return .transformer(try SpatialTransformer(weights, module, channels: channels, depth: depth, contextWidth: contextWidth, heads: heads))
-        }
-
-        inputConvolution = try .same(weights, "input_blocks.0.0", inputs: p.inChannels, outputs: p.modelChannels)
-        var width = p.modelChannels
-        var skipWidths = [width]
-        var inputs: [UNetBlock] = []
-        var depths = p.inputTransformerDepths.makeIterator()
-        for level in 0..<levels {
-            for _ in 0..<p.resBlockCounts[level] {
-                let module = "input_blocks.\(inputs.count + 1)"
-                var layers = [try resBlock(module + ".0", width, p.levelWidth(level))]
-                width = p.levelWidth(level)
-                if let depth = depths.next(), depth > 0 { layers.append(try transformer(module + ".1", width, depth: depth)) }
-                inputs.append(UNetBlock(layers: layers))
-                skipWidths.append(width)
-            }
-            if level != levels - 1 {
-                let module = "input_blocks.\(inputs.count + 1).0.op"
-                inputs.append(UNetBlock(layers: [.downsample(try Downsample(weights, module, channels: width, padding: .symmetric))]))
-                skipWidths.append(width)
-            }
-        }
-        inputBlocks = inputs
-
-        switch p.middleBlock {
-        case .transformer(let depth):
-            middleBlock = UNetBlock(layers: [try resBlock("middle_block.0", width, width), try transformer("middle_block.1", width, depth: depth),
-                                             try resBlock("middle_block.2", width, width)])
-        case .resBlock:
-            middleBlock = UNetBlock(layers: [try resBlock("middle_block.0", width, width)])
-        case .none:
-            middleBlock = nil
-        }
-
+        var width = encoder.skipWidths.last ?? p.modelChannels
+        var skipWidths = encoder.skipWidths
         var outputs: [UNetBlock] = []
-        for level in (0..<levels).reversed() {
+        for level in (0..<p.levelCount).reversed() {
             for index in 0...p.resBlockCounts[level] {
                 let module = "output_blocks.\(outputs.count)"
                 let skip = skipWidths.removeLast()
-                var layers = [try resBlock(module + ".0", width + skip, p.levelWidth(level))]
+                var layers = [try UNetBlock.resBlock(weights, module + ".0", width + skip, p.levelWidth(level), p)]
                 width = p.levelWidth(level)
                 let depth = p.outputTransformerDepths[outputs.count]
-                if depth > 0 { layers.append(try transformer(module + ".1", width, depth: depth)) }
+                if depth > 0 { layers.append(try UNetBlock.transformer(weights, module + ".1", width, depth, p)) }
                 if level > 0, index == p.resBlockCounts[level] {
                     layers.append(.upsample(try Upsample(weights, "\(module).\(layers.count).conv", channels: width)))
                 }
@@ -128,43 +69,40 @@ public struct UNetModel: DiffusionNetwork {
 
     /// One evaluation; `trace` sees the named intermediate tensors once they hold their values:
     /// `time_embed`, `emb` (with the label embedding), `input_block_N` from 0, `middle`, `output_block_N`.
+    /// ControlNets' residuals are added to the middle block's output and to each skip connection as the decoder
+    /// takes it (ComfyUI's `apply_control`).
     func evaluate(_ input: DiffusionInput, trace: ((String, Tensor) throws -> Void)?) throws -> HostTensor {
         let inputs = try UNetInputs(input, parameters)
         let recorder = try context.makeRecorder()
         let batch = inputs.x.shape[0]
+        let controls = try controlResiduals(input, recorder: recorder)
 
-        let sinusoid = try context.upload(timestepEmbedding([Float](repeating: input.timestep, count: batch), dimension: parameters.modelChannels,
-                                                            timeFactor: 1), shape: [batch, parameters.modelChannels])
-        let time = try timeEmbedding.second(recorder.silu(timeEmbedding.first(sinusoid, on: recorder)), on: recorder)
-        var embedding = time
-        if let labelEmbedding, let vector = inputs.vector {
-            let label = try labelEmbedding.second(recorder.silu(labelEmbedding.first(context.upload(vector.values, shape: vector.shape),
-                                                                                     on: recorder)), on: recorder)
-            embedding = try recorder.add(embedding, label)
-        }
+        let (time, embedding) = try encoder.embedding(timestep: input.timestep, vector: inputs.vector, batch: batch, context: context,
+                                                      on: recorder)
         let conditioning = UNetBlock.Conditioning(activatedEmbedding: try recorder.silu(embedding),
                                                   context: try context.upload(inputs.context.values, shape: inputs.context.shape))
         try recorder.submit()
         try trace?("time_embed", time)
         try trace?("emb", embedding)
 
-        var h = try inputConvolution(context.upload(inputs.x.values, shape: inputs.x.shape), on: recorder)
-        try recorder.submit()
-        try trace?("input_block_0", h)
-        var skips = [h]
-        for (index, block) in inputBlocks.enumerated() {
-            h = try block(h, conditioning, on: recorder)
-            try recorder.submit()
-            skips.append(h)
-            try trace?("input_block_\(index + 1)", h)
+        var skips: [Tensor] = []
+        var h = try encoder.encode(context.upload(inputs.x.values, shape: inputs.x.shape), conditioning, on: recorder) { index, output in
+            skips.append(output)
+            try trace?("input_block_\(index)", output)
+            return output
         }
-        if let middleBlock {
+        if let middleBlock = encoder.middleBlock {
             h = try middleBlock(h, conditioning, on: recorder)
+            for control in controls { h = try UNetControlResiduals.adding(control.middle, to: h, at: "middle block", recorder) }
             try recorder.submit()
             try trace?("middle", h)
         }
         for (index, block) in outputBlocks.enumerated() {
-            h = try recorder.concatenate([h, skips.removeLast()], axis: 1)
+            var skip = skips.removeLast()
+            for control in controls {
+                skip = try UNetControlResiduals.adding(control.output[skips.count], to: skip, at: "skip \(skips.count)", recorder)
+            }
+            h = try recorder.concatenate([h, skip], axis: 1)
             let size = skips.last.map { (height: $0.shape[2], width: $0.shape[3]) }
             h = try block(h, conditioning, outputSize: size, on: recorder)
             try recorder.submit()
@@ -173,6 +111,21 @@ public struct UNetModel: DiffusionNetwork {
         let output = try outputConvolution(recorder.silu(outputNorm(h, on: recorder)), on: recorder)
         try recorder.submit()
         return HostTensor(shape: output.shape, values: try context.download(output))
+    }
+
+    /// The residuals of the ControlNets in `input.controls`, computed before the UNet runs.
+    private func controlResiduals(_ input: DiffusionInput, recorder: CommandRecorder) throws -> [UNetControlResiduals] {
+        try input.controls.map { control in
+            guard let controlNet = control.network as? UNetControlNet else {
+                throw DiffusionInputError(model: "UNet", input: "control", expected: "a UNet ControlNet, not a \(control.network)", found: [])
+            }
+            let residuals = try controlNet.residuals(control, for: input, recorder: recorder)
+            guard residuals.output.count == encoder.skipWidths.count else {
+                throw DiffusionInputError(model: "UNet", input: "control",
+                                          expected: "a ControlNet with \(encoder.skipWidths.count) encoder outputs, not \(residuals.output.count)", found: [])
+            }
+            return residuals
+        }
     }
 }
 

@@ -17,31 +17,77 @@ public struct ModelWeights: Sendable {
     /// weight is placed: float weights keep their dtype, fp8 and GGUF-quantised ones become f16 so that
     /// a small change is not rounded away.
     public var patches: [String: [WeightPatch]]
+    /// Weights a file keeps under other names, by the full name networks ask for (prefix included): the
+    /// stored tensors whose rows, in order, make up the weight. Lets BFL-layout networks read a model stored
+    /// in diffusers' names (Flux ControlNets), fused q/k/v included, without converting the file.
+    public var storedNames: [String: [String]]
 
     public init(file: ModelFile, prefix: String = "", context: VulkanContext,
-                linearWeightConversion: LinearWeightConversion? = nil, patches: [String: [WeightPatch]] = [:]) {
+                linearWeightConversion: LinearWeightConversion? = nil, patches: [String: [WeightPatch]] = [:],
+                storedNames: [String: [String]] = [:]) {
         self.file = file
         self.prefix = prefix
         self.context = context
         self.linearWeightConversion = linearWeightConversion
         self.patches = patches
+        self.storedNames = storedNames
     }
 
     /// The same file with a longer prefix, for one sub-module.
     public func scoped(_ subPrefix: String) -> ModelWeights {
         ModelWeights(file: file, prefix: prefix + subPrefix, context: context, linearWeightConversion: linearWeightConversion,
-                     patches: patches)
+                     patches: patches, storedNames: storedNames)
     }
 
-    public func contains(_ name: String) -> Bool { file[prefix + name] != nil }
+    public func contains(_ name: String) -> Bool {
+        if let sources = storedNames[prefix + name] { return sources.allSatisfy { file[$0] != nil } }
+        return file[prefix + name] != nil
+    }
 
     /// A weight as stored; booleans and integers, which PyTorch would silently cast, are refused.
     public func stored(_ name: String) throws(ModelLoadingError) -> StoredTensor {
-        guard let tensor = file[prefix + name] else { throw .missingTensor(name: prefix + name, file: file.path) }
+        let fullName = prefix + name
+        let tensor: StoredTensor
+        if let sources = storedNames[fullName] {
+            var parts: [StoredTensor] = []
+            for source in sources {
+                guard let part = file[source] else { throw .missingTensor(name: source, file: file.path) }
+                parts.append(part)
+            }
+            if parts.count == 1 {
+                tensor = parts[0].renamed(fullName)
+            } else if let joined = StoredTensor.concatenatingRows(parts, named: fullName) {
+                tensor = joined
+            } else {
+                throw .unsupported(file: file.path, reason: "\(sources.joined(separator: ", ")) differ in storage type or shape, so they do not form '\(fullName)'")
+            }
+        } else {
+            guard let found = file[fullName] else { throw .missingTensor(name: fullName, file: file.path) }
+            tensor = found
+        }
         guard tensor.dataType.holdsRealNumbers else {
-            throw .unsupported(file: file.path, reason: "tensor '\(prefix + name)' is stored as \(tensor.dataType.name); weights must be floating point")
+            throw .unsupported(file: file.path, reason: "tensor '\(fullName)' is stored as \(tensor.dataType.name); weights must be floating point")
         }
         return tensor
+    }
+
+    /// A scaled-fp8 file's per-tensor scale for a weight; nil without one.
+    private func weightScale(of weightName: String) throws(ModelLoadingError) -> StoredTensor? {
+        let fullName = prefix + weightName
+        guard let sources = storedNames[fullName] else { return file.weightScale(for: fullName) }
+        let scales = sources.compactMap { file.weightScale(for: $0) }
+        if scales.isEmpty { return nil }
+        guard sources.count == 1 else {
+            throw .unsupported(file: file.path, reason: "'\(fullName)' is made of \(sources.count) scaled-fp8 tensors with scales of their own")
+        }
+        return scales[0]
+    }
+
+    /// The stored values as Float with a per-tensor scale applied.
+    private func scaledFloats(_ name: String, _ stored: StoredTensor) throws(ModelLoadingError) -> [Float] {
+        let values = stored.floats()
+        guard let scale = try weightScale(of: name)?.floats(), scale.count == 1 else { return values }
+        return values.map { $0 * scale[0] }
     }
 
     public func shape(of name: String) throws(ModelLoadingError) -> [Int] { try stored(name).shape }
@@ -89,7 +135,7 @@ public struct ModelWeights: Sendable {
     public func floats(_ name: String) throws(ModelLoadingError) -> [Float] {
         let stored = try stored(name)
         if let patched = try patchedValues(name, stored) { return patched }
-        return file.scaledFloats(of: prefix + name) ?? []
+        return try scaledFloats(name, stored)
     }
 
     /// `<module>.weight` and, when present, `<module>.bias`, with a scaled-fp8 file's per-tensor scale.
@@ -101,7 +147,7 @@ public struct ModelWeights: Sendable {
             throw .unexpectedShape(name: prefix + weightName, file: file.path, expected: [outputs ?? shape[0], inputs ?? shape[1]], found: shape)
         }
         var scale: Float = 1
-        if let stored = file.weightScale(for: prefix + weightName) {
+        if let stored = try weightScale(of: weightName) {
             let values = stored.floats()
             guard values.count == 1 else { throw .unsupported(file: file.path, reason: "block-wise fp8 scales on '\(prefix + weightName)' are not supported") }
             scale = values[0]
@@ -127,7 +173,7 @@ public struct ModelWeights: Sendable {
     /// The weight's values with its patches added, or nil when it has none.
     private func patchedValues(_ name: String, _ stored: StoredTensor) throws(ModelLoadingError) -> [Float]? {
         guard let patches = patches[prefix + name], !patches.isEmpty else { return nil }
-        var values = file.scaledFloats(of: prefix + name) ?? stored.floats()
+        var values = try scaledFloats(name, stored)
         try WeightPatch.apply(patches, to: &values, shape: stored.shape, name: prefix + name)
         return values
     }

@@ -22,6 +22,8 @@ public struct Conditioning: Sendable {
         public var concatMask: HostTensor?
         /// CLIPTextEncodeSDXL(Refiner)'s sizes and aesthetic score.
         public var size = SizeConditioning()
+        /// The ControlNets Apply ControlNet attached, run with the model while sampling.
+        public var control: ControlChain?
         /// StyleModelApply's attention bias toward style tokens (ComfyUI's `attention_mask`).
         public var attentionMask: JointAttentionMask?
 
@@ -44,7 +46,7 @@ extension Conditioning: MemoryFootprint {
     public var memoryFootprint: Int {
         entries.reduce(0) { total, entry in
             total + entry.crossAttention.byteCount + (entry.pooledOutput?.byteCount ?? 0)
-                + (entry.concatLatentImage?.byteCount ?? 0) + (entry.concatMask?.byteCount ?? 0)
+                + (entry.concatLatentImage?.byteCount ?? 0) + (entry.concatMask?.byteCount ?? 0) + (entry.control?.memoryFootprint ?? 0)
         }
     }
 }

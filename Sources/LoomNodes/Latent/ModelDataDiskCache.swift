@@ -32,6 +32,8 @@ extension Conditioning: DiskCacheable {
     public static var diskCacheTypeName: String { "conditioning" }
 
     public func diskCacheEncoding() throws -> [UInt8] {
+        // A ControlNet is a loaded model: a conditioning that carries one stays in memory only.
+        if entries.contains(where: { $0.control != nil }) { throw DiskCacheDecodingError("a conditioning with a ControlNet is not stored on disk") }
         var writer = CacheWriter()
         writer.integer(entries.count)
         for entry in entries {

@@ -30,7 +30,7 @@ public struct Guider: Sendable {
         let positive = try PreparedConditioning(positive, role: "positive", model: model, shape: shape, denoiseMask: denoiseMask,
                                                 latentImage: latentImage)
         // ComfyUI skips the negative prediction at cfg 1, where it cancels out.
-        let negative = try self.negative.flatMap { negative in
+        let negative = try self.negative.map { ControlChain.sharing(self.positive, with: $0) }.flatMap { negative in
             abs(cfg - 1) > 1e-9
                 ? try PreparedConditioning(negative, role: "negative", model: model, shape: shape, denoiseMask: denoiseMask,
                                            latentImage: latentImage)
@@ -70,6 +70,8 @@ struct PreparedConditioning: Sendable {
     let model: DiffusionModel
     let shape: [Int]
     let entries: [NetworkConditioning]
+    /// Each entry's ControlNets, in the order they were applied.
+    let controls: [[PreparedControl]]
 
     init(_ conditioning: Conditioning, role: String, model: DiffusionModel, shape: [Int], denoiseMask: HostTensor?,
          latentImage: HostTensor?) throws {
@@ -93,6 +95,11 @@ struct PreparedConditioning: Sendable {
         } catch let error as ConditioningError {
             throw NodeError("sampling", "\(role): \(error)")
         }
+        controls = try conditioning.entries.map { entry in
+            try (entry.control?.links ?? []).map { link in
+                try PreparedControl(link, role: role, model: model, shape: shape, guidance: entry.guidance)
+            }
+        }
         self.model = model
         self.shape = shape
     }
@@ -103,10 +110,11 @@ struct PreparedConditioning: Sendable {
         let sampling = model.modelSampling
         let state = HostTensor(shape: shape, values: sampling.networkInput(x, sigma: Float(sigma)))
         let timestep = sampling.timestep(sigma: Float(sigma))
-        for entry in entries {
+        for (entry, controls) in zip(entries, controls) {
             let output = try await model.network.prediction(for: DiffusionInput(
                 x: state, timestep: timestep, context: entry.context, vector: entry.vector, guidance: entry.guidance,
-                concat: entry.concat, attentionMask: entry.attentionMask))
+                concat: entry.concat, controls: controls.compactMap { $0.input(at: sigma) },
+                attentionMask: entry.attentionMask))
             guard output.count == x.count else {
                 throw NodeError("sampling", "the model returned \(output.shape) for a latent of \(shape)")
             }
@@ -115,5 +123,60 @@ struct PreparedConditioning: Sendable {
         }
         let count = Float(entries.count)
         return count == 1 ? sum : sum.map { $0 / count }
+    }
+}
+
+/// One ControlNet of a conditioning entry, ready for a run: its hint prepared for the latent's size and its start/end
+/// percentages turned into sigmas by the model's sampling, as ComfyUI's `pre_run` and `get_control` do.
+struct PreparedControl: Sendable {
+    let network: any ControlNetwork
+    let hint: HostTensor
+    let strength: Float
+    let controlType: [Int]
+    let guidance: Float
+    /// Steers the steps whose sigma lies in `end ... start`.
+    let startSigma: Float
+    let endSigma: Float
+
+    init(_ link: ControlChain.Link, role: String, model: DiffusionModel, shape: [Int], guidance: Double?) throws {
+        let controlNet = link.controlNet
+        guard controlNet.family == model.family.name else {
+            throw NodeError("sampling", "\(role): a \(controlNet.family) ControlNet (\(controlNet.network)) cannot steer a \(model.family.name) model")
+        }
+        do {
+            hint = try controlNet.preparedHint(link.hint, vae: link.vae, latentShape: shape)
+        } catch let interrupted as ExecutionInterrupted {
+            throw interrupted
+        } catch {
+            throw NodeError("sampling", "\(role): ControlNet hint: \(error)")
+        }
+        network = controlNet.network
+        strength = Float(link.strength)
+        controlType = controlNet.controlType
+        // ComfyUI's Flux conditioning carries guidance 3.5 when FluxGuidance set none.
+        self.guidance = Float(guidance ?? Double(FluxTransformer.defaultGuidance))
+        startSigma = Float(model.modelSampling.percentToSigma(link.startPercent))
+        endSigma = Float(model.modelSampling.percentToSigma(link.endPercent))
+    }
+
+    /// The ControlNet's input for a step at `sigma`, nil outside its range (compared in float32, as ComfyUI's
+    /// tensors compare).
+    func input(at sigma: Double) -> ControlInput? {
+        let current = Float(sigma)
+        if current > startSigma || current < endSigma { return nil }
+        return ControlInput(network: network, hint: hint, strength: strength, controlType: controlType, guidance: guidance)
+    }
+}
+
+extension ControlChain {
+    /// `negative` with ControlNetApply's ControlNets given to it, as ComfyUI's `apply_empty_x_to_equal_area` does when
+    /// no negative entry has a ControlNet of its own: the i-th such chain of the positive goes to entry i modulo the
+    /// negative's count, a later one replacing an earlier.
+    static func sharing(_ positive: Conditioning, with negative: Conditioning) -> Conditioning {
+        guard !negative.entries.isEmpty, !negative.entries.contains(where: { $0.control != nil }) else { return negative }
+        let shared = positive.entries.compactMap(\.control).filter(\.appliesToNegative)
+        var result = negative
+        for (index, chain) in shared.enumerated() { result.entries[index % result.entries.count].control = chain }
+        return result
     }
 }

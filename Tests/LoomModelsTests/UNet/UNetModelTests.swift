@@ -77,11 +77,11 @@ import Testing
 
     @Test func weightsStayInTheirStoredType() throws {
         let sdxl = try network("sdxl-tiny.safetensors")
-        #expect(sdxl.timeEmbedding.first.weight.dtype == .f16)
-        #expect(sdxl.labelEmbedding?.first.weight.dtype == .f16)
-        guard case .resBlock(let block) = sdxl.inputBlocks[0].layers[0] else { Issue.record("input_blocks.1.0 is not a res block"); return }
+        #expect(sdxl.encoder.timeEmbedding.first.weight.dtype == .f16)
+        #expect(sdxl.encoder.labelEmbedding?.first.weight.dtype == .f16)
+        guard case .resBlock(let block) = sdxl.encoder.inputBlocks[0].layers[0] else { Issue.record("input_blocks.1.0 is not a res block"); return }
         #expect(block.conv1.weight.dtype == .f16)
-        guard case .transformer(let transformer) = sdxl.middleBlock?.layers[1] else { Issue.record("middle_block.1 is not a transformer"); return }
+        guard case .transformer(let transformer) = sdxl.encoder.middleBlock?.layers[1] else { Issue.record("middle_block.1 is not a transformer"); return }
         #expect(transformer.blocks.count == 2)
         #expect(transformer.blocks[0].feedForward.projection.weight.dtype == .f16)
     }

@@ -18,14 +18,10 @@ extension UIWorkflowConverter {
                 inputLinks[node.id, default: [:]][name] = id
             }
         }
-        let depth = depths(prompt)
-        var rowInColumn: [Int: Int] = [:]
+        let (positions, groups) = layOut(prompt)
         var nodes: [JSONValue] = []
         for (order, node) in prompt.nodes.enumerated() {
             let schema = registry.schema(for: node.classType)
-            let column = depth[node.id] ?? 0
-            let row = rowInColumn[column, default: 0]
-            rowInColumn[column] = row + 1
             var inputs: [JSONValue] = []
             for spec in schema?.inputs ?? [] where spec.section != .hidden {
                 let linkID = inputLinks[node.id]?[spec.name]
@@ -49,7 +45,7 @@ extension UIWorkflowConverter {
             }
             var entry: JSONObject = [
                 "id": .int(numericIDs[node.id]!), "type": .string(node.classType),
-                "pos": [.int(60 + column * 380), .int(60 + row * 320)],
+                "pos": [.int(positions[node.id]!.x), .int(positions[node.id]!.y)],
                 "size": [315, .int(46 + 24 * max(inputs.count, outputs.count, 1) + 24 * (schema?.widgetInputs.count ?? 0))],
                 "flags": [:], "order": .int(order), "mode": 0, "inputs": .array(inputs), "outputs": .array(outputs),
                 "properties": ["Node name for S&R": .string(node.classType)],
@@ -69,12 +65,47 @@ extension UIWorkflowConverter {
         }
         return [
             "last_node_id": .int(numericIDs.values.max() ?? 0), "last_link_id": .int(links.count),
-            "nodes": .array(nodes), "links": .array(links), "groups": [], "config": [:],
+            "nodes": .array(nodes), "links": .array(links), "groups": .array(groups), "config": [:],
             "extra": ["ds": ["scale": 1, "offset": [0, 0]]], "version": 0.4,
         ]
     }
 
     /// `widgets_values` for a node: its widget inputs in order, with the values the UI stores beside them.
+    /// Columns by depth, so links run left to right; ungrouped nodes first, then a horizontal band per group (in
+    /// order of first appearance) with a box around it, so groups never overlap.
+    private func layOut(_ prompt: Prompt) -> (positions: [String: (x: Int, y: Int)], groups: [JSONValue]) {
+        let columnWidth = 380, rowHeight = 320, nodeWidth = 315
+        let depth = depths(prompt)
+        var bands: [String?] = []
+        for node in prompt.nodes where !bands.contains(node.group) { bands.append(node.group) }
+        var positions: [String: (x: Int, y: Int)] = [:]
+        var groups: [JSONValue] = []
+        var top = 60
+        for band in bands {
+            if band != nil { top += 50 }  // room for the group's title bar
+            var rowInColumn: [Int: Int] = [:]
+            for node in prompt.nodes where node.group == band {
+                let column = depth[node.id] ?? 0
+                let row = rowInColumn[column, default: 0]
+                rowInColumn[column] = row + 1
+                positions[node.id] = (60 + column * columnWidth, top + row * rowHeight)
+            }
+            let rows = rowInColumn.values.max() ?? 1
+            if let band, let first = rowInColumn.keys.min(), let last = rowInColumn.keys.max() {
+                groups.append([
+                    "id": .int(groups.count + 1), "title": .string(band),
+                    "bounding": [
+                        .int(40 + first * columnWidth), .int(top - 50),
+                        .int((last - first) * columnWidth + nodeWidth + 40), .int(rows * rowHeight + 40),
+                    ],
+                    "color": "#3f789e", "font_size": 24, "flags": [:],
+                ])
+            }
+            top += rows * rowHeight + 60
+        }
+        return (positions, groups)
+    }
+
     func storedWidgetValues(of node: PromptNode, schema: NodeSchema) -> [JSONValue] {
         var values: [JSONValue] = []
         var uploadPending = schema.inputs.contains { spec in

@@ -13,7 +13,7 @@ import Yams
 ///       model: $loader.MODEL
 ///       seed: 42
 ///
-/// `title:` sets the UI title and `id:` keeps a ComfyUI node id; an input whose name collides with one of
+/// `title:` sets the UI title, `group:` puts the node in a named UI group and `id:` keeps a ComfyUI node id; an input whose name collides with one of
 /// these keys goes under `inputs:`.
 public struct YAMLWorkflowFormat: Sendable {
     public var registry: NodeRegistry
@@ -22,7 +22,7 @@ public struct YAMLWorkflowFormat: Sendable {
         self.registry = registry
     }
 
-    static let reservedKeys: Set<String> = ["node", "title", "id", "inputs"]
+    static let reservedKeys: Set<String> = ["node", "title", "id", "group", "inputs"]
 
     // MARK: Reading
 
@@ -59,6 +59,7 @@ public struct YAMLWorkflowFormat: Sendable {
                 throw WorkflowFormatError("\(Self.place(entry.mark))two nodes share the id '\(entry.id)'")
             }
             var node = PromptNode(id: entry.id, classType: classType, title: entry.node["title"].flatMap(Self.scalarText))
+            if let group = entry.node["group"].flatMap(Self.scalarText) { node.group = group }
             var fields: [(Yams.Node, Yams.Node)] = entry.node.filter { !Self.reservedKeys.contains($0.key.string ?? "") }
             if let nested = entry.node["inputs"] {
                 guard case .mapping(let inputs) = nested else {
@@ -132,6 +133,7 @@ public struct YAMLWorkflowFormat: Sendable {
             let name = names[node.id]!
             var fields: [(Yams.Node, Yams.Node)] = [(Self.scalar("node"), Self.scalar(node.classType))]
             if let title = node.title { fields.append((Self.scalar("title"), Self.string(title))) }
+            if let group = node.group { fields.append((Self.scalar("group"), Self.string(group))) }
             if node.id != name {
                 let plain = node.id.allSatisfy(\.isNumber) && !node.id.isEmpty
                 fields.append((Self.scalar("id"), plain ? Self.scalar(node.id) : Self.string(node.id)))
