@@ -5,7 +5,8 @@ import Loom
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Loom's own overheads.",
-        subcommands: [Scheduler.self, BenchOpsCommand.self, Images.self, BenchFluxCommand.self, BenchUNetCommand.self, BenchTextCommand.self, BenchVAECommand.self, BenchPoseCommand.self, BenchControlNetCommand.self])
+        subcommands: [Scheduler.self, BenchOpsCommand.self, Images.self, BenchFluxCommand.self, BenchUNetCommand.self, BenchTextCommand.self, BenchVAECommand.self, BenchPoseCommand.self,
+                      BenchControlNetCommand.self, BenchVisionCommand.self])
 
     struct Scheduler: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -173,6 +173,10 @@ import Testing
         #expect(StyleModelApplySimple.schema.inputs.map(\.name) == ["conditioning", "style_model", "clip_vision_output", "image_strength"])
         #expect(StyleModelApplySimple.schema.inputs[3].kind.defaultValue == .string("medium"))
         #expect(StyleModelApplySimple.schema.outputs.map(\.type) == ["CONDITIONING"])
+        let registered = Set(NodeLibrary.nodeTypes.map { $0.schema.name })
+        #expect(registered.isSuperset(of: ["ReduxAdvanced", "StyleModelApplySimple"]))
+        #expect([ReduxAdvanced.schema.displayName, StyleModelApplySimple.schema.displayName]
+            == ["Apply Redux model (advanced)", "Apply style model (simple)"])
     }
 
     @Test func badInputsAreNamed() async throws {
