@@ -60,7 +60,12 @@ struct TestServer: HTTPTestClient {
                 throw error
             }
             await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            do {
+                try await tasks.waitForAll()
+            } catch ChannelError.ioOnClosedChannel {
+                // Seen only under heavy load: the listener closes while a connection the idle timeout cut is still
+                // closing. The body has already passed; stopping is all that is left.
+            }
             return result
         }
     }
