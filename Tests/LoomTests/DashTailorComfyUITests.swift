@@ -30,17 +30,22 @@ import Testing
         return (Double(sum) / Double(image.samples.count), largest)
     }
 
-    @Test func poseMapAndFillCompositeMatchComfyUI() async throws {
-        defer { try? FileManager.default.removeItem(at: output) }
+    let golden = repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/dashtailor")
+
+    func engine() -> LoomEngine {
         let resources = Resources()
         FolderPaths(
             base: output.path, input: repositoryRoot.appendingPathComponent("graphs/input").path, output: output.path,
             models: ModelDirectories(modelsRoot: repositoryRoot.appendingPathComponent("graphs/models").path)
         ).register(in: resources)
-        let engine = LoomEngine(resources: resources)
+        return LoomEngine(resources: resources)
+    }
+
+    @Test func poseMapAndFillCompositeMatchComfyUI() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
         let outcome = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor.json")))
         #expect(outcome.succeeded, "\(outcome.status)")
-        let golden = repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/dashtailor")
         for (node, file) in [("save_pose", "pose_map.png"), ("save_composite", "filled_composite.png")] {
             let expected = try ImageFile.read(at: golden.appendingPathComponent(file).path)
             let (mean, largest) = try difference(try savedImage(outcome, node: node), expected)
@@ -49,5 +54,28 @@ import Testing
         }
         let composite = try ImageFile.read(at: golden.appendingPathComponent("filled_composite.png").path)
         #expect(Set(composite.samples).count > 50, "the reference is not flat")
+    }
+
+    /// The SDXL + LoRA clean-up alone: the same graph with it fed the person photo instead of the Fill output,
+    /// so both sides encode identical pixels.
+    @Test func cleanUpStageMatchesComfyUI() async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let data = try Data(contentsOf: repositoryRoot.appendingPathComponent("graphs/dashtailor.json"))
+        var graph = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var node = try #require(graph["person_latent"] as? [String: Any])
+        var inputs = try #require(node["inputs"] as? [String: Any])
+        inputs["pixels"] = ["person", 0]
+        node["inputs"] = inputs
+        graph["person_latent"] = node
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let file = output.appendingPathComponent("cleanup-on-person.json")
+        try JSONSerialization.data(withJSONObject: graph).write(to: file)
+        let engine = engine()
+        let outcome = try await engine.run(try engine.load(contentsOf: file))
+        #expect(outcome.succeeded, "\(outcome.status)")
+        let expected = try ImageFile.read(at: golden.appendingPathComponent("cleanup_on_person.png").path)
+        let (mean, largest) = try difference(try savedImage(outcome, node: "save_person"), expected)
+        #expect(mean < 1, "MAE \(mean) levels")
+        #expect(largest <= 8, "largest difference \(largest)")
     }
 }
