@@ -108,8 +108,11 @@ extension ByteImage {
             let y = Double(axes.height) * Double(table[current])
             let px = Double(center.x) + x * Double(alpha) - y * Double(beta)
             let py = Double(center.y) + x * Double(beta) + y * Double(alpha)
-            let point = PixelPoint(x: Int(px.rounded(.toNearestOrEven)), y: Int(py.rounded(.toNearestOrEven)))
-            if point != points.last { points.append(point) }
+            // Axes come from keypoints a workflow may supply: a point beyond Int's range is dropped, not trapped on.
+            if let x = Int(exactly: px.rounded(.toNearestOrEven)), let y = Int(exactly: py.rounded(.toNearestOrEven)),
+               PixelPoint(x: x, y: y) != points.last {
+                points.append(PixelPoint(x: x, y: y))
+            }
             step += delta
         }
         if points.count == 1 { points = [center, center] }
