@@ -28,11 +28,7 @@ public struct OpenPoseBodyNetwork: BodyPoseNetwork {
             throw .unsupported(file: weights.file.path, reason: "not an OpenPose body model (expected conv1_1.weight and conv5_5_CPM_L1.weight, as in body_pose_model.pth)")
         }
         context = weights.context
-        let vgg: [ConvolutionChain.Layer] = [
-            .convolution("conv1_1", kernel: 3, relu: true), .convolution("conv1_2", kernel: 3, relu: true), .maxPool,
-            .convolution("conv2_1", kernel: 3, relu: true), .convolution("conv2_2", kernel: 3, relu: true), .maxPool,
-            .convolution("conv3_1", kernel: 3, relu: true), .convolution("conv3_2", kernel: 3, relu: true),
-            .convolution("conv3_3", kernel: 3, relu: true), .convolution("conv3_4", kernel: 3, relu: true), .maxPool,
+        let vgg: [ConvolutionChain.Layer] = ConvolutionChain.Layer.openPoseStem + [
             .convolution("conv4_1", kernel: 3, relu: true), .convolution("conv4_2", kernel: 3, relu: true),
             .convolution("conv4_3_CPM", kernel: 3, relu: true), .convolution("conv4_4_CPM", kernel: 3, relu: true),
         ]

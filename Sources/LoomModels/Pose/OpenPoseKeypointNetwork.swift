@@ -33,11 +33,7 @@ public struct OpenPoseKeypointNetwork: KeypointHeatmapNetwork {
         }
         self.kind = kind
         context = weights.context
-        let vgg: [ConvolutionChain.Layer] = [
-            .convolution("conv1_1", kernel: 3, relu: true), .convolution("conv1_2", kernel: 3, relu: true), .maxPool,
-            .convolution("conv2_1", kernel: 3, relu: true), .convolution("conv2_2", kernel: 3, relu: true), .maxPool,
-            .convolution("conv3_1", kernel: 3, relu: true), .convolution("conv3_2", kernel: 3, relu: true),
-            .convolution("conv3_3", kernel: 3, relu: true), .convolution("conv3_4", kernel: 3, relu: true), .maxPool,
+        let vgg: [ConvolutionChain.Layer] = ConvolutionChain.Layer.openPoseStem + [
             .convolution("conv4_1", kernel: 3, relu: true), .convolution("conv4_2", kernel: 3, relu: true),
             .convolution("conv4_3", kernel: 3, relu: true), .convolution("conv4_4", kernel: 3, relu: true),
             .convolution("conv5_1", kernel: 3, relu: true), .convolution("conv5_2", kernel: 3, relu: true),
