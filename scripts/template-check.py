@@ -1,22 +1,39 @@
 #!/usr/bin/env python3
-"""Runs ComfyUI's official workflow templates, as the frontend saves them (UI format), with `loom run` on the
-tiny models in graphs/models. The templates come from PyPI (comfyui-workflow-templates-json) and are never
-committed; each template's EmptyLatentImage is shrunk to 128 × 128 so that the check takes seconds, the rest
-(nodes, links, primitives, widget values, model names) is the template's own.
+"""Runs ComfyUI's official workflow templates, as the frontend saves them (UI format), with `loom run` on tiny
+models under the file names users have. The templates come from PyPI (comfyui-workflow-templates-json) and are
+never committed; each template's empty latent is shrunk (128² for SDXL, 64² for Flux) so that the check takes
+seconds, the rest (nodes, links, subgraphs, primitives, widget values, model names) is the template's own.
+
+The SDXL templates run on graphs/models. The Flux templates run on a models folder holding only the files a
+ComfyUI user downloads, arranged as ComfyUI's install guide arranges them: `flux1-dev.safetensors` /
+`flux1-schnell.safetensors` in diffusion_models, `clip_l.safetensors` and `t5xxl_fp16.safetensors` (no tokenizer
+file anywhere) in text_encoders, `ae.safetensors` in vae, and the all-in-one `flux1-schnell-fp8.safetensors` in
+checkpoints. The files are the bundled tiny models: schnell is the tiny dev transformer without its guidance
+embedder (as BFL's schnell has none), and the all-in-one checkpoint holds the four under ComfyUI's key prefixes.
 
     python3 scripts/template-check.py [.build/debug/loom]
 """
 import glob
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
 import zipfile
 
-TEMPLATES = ["sdxl_simple_example", "image_sdxl_simple"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOOM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/loom")
+BUNDLED = os.path.join(ROOT, "graphs", "models")
+# Template name -> (models folder: "bundled" or "downloads", latent node type, side).
+TEMPLATES = {
+    "sdxl_simple_example": ("bundled", "EmptyLatentImage", 128),
+    "image_sdxl_simple": ("bundled", "EmptyLatentImage", 128),
+    "flux_dev_full_text_to_image": ("downloads", "EmptySD3LatentImage", 64),
+    "flux_dev_checkpoint_example": ("downloads", "EmptySD3LatentImage", 64),
+    "flux_schnell_full_text_to_image": ("downloads", "EmptySD3LatentImage", 64),
+    "flux_schnell": ("downloads", "EmptySD3LatentImage", 64),
+}
 
 
 def template_files(directory):
@@ -26,22 +43,110 @@ def template_files(directory):
     return zipfile.ZipFile(wheel)
 
 
+def read_safetensors(path):
+    """(header without __metadata__, data bytes) of a safetensors file."""
+    with open(path, "rb") as file:
+        (length,) = struct.unpack("<Q", file.read(8))
+        header = json.loads(file.read(length))
+        data = file.read()
+    header.pop("__metadata__", None)
+    return header, data
+
+
+def write_safetensors(path, parts):
+    """Writes the tensors of `parts` ((prefix, path, keep(name) -> bool), ...) into one file, renamed prefix+name."""
+    header, chunks, offset = {}, [], 0
+    for prefix, source, keep in parts:
+        tensors, data = read_safetensors(source)
+        for name, info in sorted(tensors.items(), key=lambda item: item[1]["data_offsets"][0]):
+            if not keep(name):
+                continue
+            start, end = info["data_offsets"]
+            chunks.append(data[start:end])
+            header[prefix + name] = {"dtype": info["dtype"], "shape": info["shape"],
+                                     "data_offsets": [offset, offset + end - start]}
+            offset += end - start
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    with open(path, "wb") as file:
+        file.write(struct.pack("<Q", len(encoded)) + encoded)
+        for chunk in chunks:
+            file.write(chunk)
+
+
+def downloads_folder(directory):
+    """A ComfyUI models folder with only the files users download (see the module's comment)."""
+    def bundled(relative):
+        return os.path.realpath(os.path.join(BUNDLED, relative))
+
+    def place(relative, source):
+        path = os.path.join(directory, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(source, path)
+
+    everything, no_guidance = (lambda name: True), (lambda name: not name.startswith("guidance_in."))
+    place("diffusion_models/flux1-dev.safetensors", bundled("diffusion_models/flux1-dev.safetensors"))
+    place("text_encoders/clip_l.safetensors", bundled("text_encoders/clip_l.safetensors"))
+    place("text_encoders/t5xxl_fp16.safetensors", bundled("text_encoders/t5xxl_fp16.safetensors"))
+    place("vae/ae.safetensors", bundled("vae/ae.safetensors"))
+    schnell = os.path.join(directory, "diffusion_models", "flux1-schnell.safetensors")
+    write_safetensors(schnell, [("", bundled("diffusion_models/flux1-dev.safetensors"), no_guidance)])
+    os.makedirs(os.path.join(directory, "checkpoints"))
+    write_safetensors(os.path.join(directory, "checkpoints", "flux1-schnell-fp8.safetensors"), [
+        ("model.diffusion_model.", schnell, everything),
+        ("text_encoders.clip_l.transformer.", bundled("text_encoders/clip_l.safetensors"), everything),
+        ("text_encoders.t5xxl.transformer.", bundled("text_encoders/t5xxl_fp16.safetensors"), everything),
+        ("vae.", bundled("vae/ae.safetensors"), everything),
+    ])
+    files = sorted(os.path.relpath(os.path.join(folder, name), directory)
+                   for folder, _, names in os.walk(directory) for name in names)
+    assert not any("tokenizer" in name or name.endswith((".model", ".json")) for name in files), files
+    print("downloads folder:", ", ".join(files))
+    return directory
+
+
+def shrink(workflow, latent_type, side):
+    """Sets every `latent_type` node's width and height, in the graph and in its subgraphs, to `side`."""
+    graphs = [workflow] + workflow.get("definitions", {}).get("subgraphs", [])
+    found = 0
+    for graph in graphs:
+        for node in graph["nodes"]:
+            if node["type"] == latent_type:
+                node["widgets_values"][:2] = [side, side]
+                found += 1
+    assert found, f"no {latent_type} in the template"
+
+
+def saved_sizes(directory, before):
+    """(width, height) of each PNG under `directory` not in `before`."""
+    sizes = []
+    for path in set(glob.glob(os.path.join(directory, "**", "*.png"), recursive=True)) - before:
+        with open(path, "rb") as file:
+            sizes.append(struct.unpack(">II", file.read(24)[16:24]))
+    return sizes
+
+
 def main():
     failures = 0
     with tempfile.TemporaryDirectory() as work:
         archive = template_files(work)
-        for name in TEMPLATES:
+        folders = {"bundled": BUNDLED, "downloads": downloads_folder(os.path.join(work, "models"))}
+        for name, (folder, latent_type, side) in TEMPLATES.items():
             workflow = json.loads(archive.read(f"comfyui_workflow_templates_json/templates/{name}.json"))
-            for node in workflow["nodes"]:
-                if node["type"] == "EmptyLatentImage":
-                    node["widgets_values"][:2] = [128, 128]
+            shrink(workflow, latent_type, side)
             path = os.path.join(work, name + ".json")
             with open(path, "w") as f:
                 json.dump(workflow, f)
-            result = subprocess.run([LOOM, "run", path, "--models-dir", os.path.join(ROOT, "graphs/models"),
-                                     "--output-directory", os.path.join(work, "output"), "--no-disk-cache"], capture_output=True, text=True)
-            print(f"{name}: exit {result.returncode}: {result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()}")
-            failures += result.returncode != 0
+            output = os.path.join(work, "output")
+            before = set(glob.glob(os.path.join(output, "**", "*.png"), recursive=True))
+            result = subprocess.run([LOOM, "run", path, "--models-dir", folders[folder],
+                                     "--output-directory", output, "--no-disk-cache"],
+                                    capture_output=True, text=True)
+            last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()
+            sizes = saved_sizes(output, before)
+            ok = result.returncode == 0 and sizes and all(size == (side, side) for size in sizes)
+            print(f"{name} ({folder} models): exit {result.returncode}, saved {sizes}: {last}")
+            failures += not ok
     print(f"{len(TEMPLATES) - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 
