@@ -4,7 +4,7 @@ models under the file names users have. The templates come from PyPI (comfyui-wo
 never committed; each template's empty latent is shrunk (128² for SDXL, 64² for Flux) so that the check takes
 seconds, the rest (nodes, links, subgraphs, primitives, widget values, model names) is the template's own.
 
-The SDXL templates run on graphs/models. The Flux templates run on a models folder holding only the files a
+The SDXL templates and Flux Redux (whose two reference pictures are graphs/input's) run on graphs/models. The Flux templates run on a models folder holding only the files a
 ComfyUI user downloads, arranged as ComfyUI's install guide arranges them: `flux1-dev.safetensors` /
 `flux1-schnell.safetensors` in diffusion_models, `clip_l.safetensors` and `t5xxl_fp16.safetensors` (no tokenizer
 file anywhere) in text_encoders, `ae.safetensors` in vae, and the all-in-one `flux1-schnell-fp8.safetensors` in
@@ -16,6 +16,7 @@ embedder (as BFL's schnell has none), and the all-in-one checkpoint holds the fo
 import glob
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -33,7 +34,11 @@ TEMPLATES = {
     "flux_dev_checkpoint_example": ("downloads", "EmptySD3LatentImage", 64),
     "flux_schnell_full_text_to_image": ("downloads", "EmptySD3LatentImage", 64),
     "flux_schnell": ("downloads", "EmptySD3LatentImage", 64),
+    "flux_redux_model_example": ("bundled", "EmptySD3LatentImage", 64),
 }
+# The pictures templates load, from graphs/input, under the names the templates give them.
+INPUTS = {"flux_redux_model_example_reference_image_1.png": "garment.png",
+          "flux_redux_model_example_reference_image_2.png": "person.png"}
 
 
 def template_files(directory):
@@ -106,14 +111,21 @@ def downloads_folder(directory):
 
 
 def shrink(workflow, latent_type, side):
-    """Sets every `latent_type` node's width and height, in the graph and in its subgraphs, to `side`."""
+    """Sets every `latent_type` node's width and height, in the graph and in its subgraphs, to `side`, and so the
+    primitive nodes that feed them."""
     graphs = [workflow] + workflow.get("definitions", {}).get("subgraphs", [])
     found = 0
     for graph in graphs:
+        nodes = {node["id"]: node for node in graph["nodes"]}
+        origins = {link[0]: link[1] for link in graph.get("links", []) if isinstance(link, list)}
         for node in graph["nodes"]:
             if node["type"] == latent_type:
                 node["widgets_values"][:2] = [side, side]
                 found += 1
+                for socket in node.get("inputs", []):
+                    source = nodes.get(origins.get(socket.get("link")))
+                    if socket.get("name") in ("width", "height") and source and source["type"] == "PrimitiveNode":
+                        source["widgets_values"][0] = side
     assert found, f"no {latent_type} in the template"
 
 
@@ -131,6 +143,10 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         archive = template_files(work)
         folders = {"bundled": BUNDLED, "downloads": downloads_folder(os.path.join(work, "models"))}
+        inputs = os.path.join(work, "input")
+        os.makedirs(inputs)
+        for name, picture in INPUTS.items():
+            shutil.copyfile(os.path.join(ROOT, "graphs", "input", picture), os.path.join(inputs, name))
         for name, (folder, latent_type, side) in TEMPLATES.items():
             workflow = json.loads(archive.read(f"comfyui_workflow_templates_json/templates/{name}.json"))
             shrink(workflow, latent_type, side)
@@ -140,7 +156,7 @@ def main():
             output = os.path.join(work, "output")
             before = set(glob.glob(os.path.join(output, "**", "*.png"), recursive=True))
             result = subprocess.run([LOOM, "run", path, "--models-dir", folders[folder],
-                                     "--output-directory", output, "--no-disk-cache"],
+                                     "--output-directory", output, "--input-directory", inputs, "--no-disk-cache"],
                                     capture_output=True, text=True)
             last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()
             sizes = saved_sizes(output, before)
