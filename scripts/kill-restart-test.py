@@ -85,6 +85,9 @@ def poison_prompt():
     write_input_image(work)
     server = LoomServer(work, environment=CRASH)
     try:
+        # A slow prompt holds the worker while the poison prompt and the one behind it are queued.
+        status, reply = server.post_json("/prompt", {"prompt": slow_prompt(0)})
+        assert status == 200, reply
         status, poison = server.post_json(
             "/prompt", {"prompt": invert_workflow(prefix="poison"), "extra_data": {"loom_test_crash": "poison"}})
         assert status == 200, poison
