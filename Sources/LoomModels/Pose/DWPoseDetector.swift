@@ -180,9 +180,9 @@ public struct DWPoseDetector: Sendable {
     /// `get_warp_matrix` (no rotation, no shift): three float32 point pairs solved as cv2.getAffineTransform does.
     public static func warpMatrix(center: (Double, Double), scale: (Double, Double), width: Int, height: Int) -> [Double] {
         let c = (Float(center.0), Float(center.1))
-        // _rotate_point by 0 rad: [cos·0 − sin·(−w/2), sin·0 + cos·(−w/2)].
-        let direction = (Float(0 * 1 - 0 * (scale.0 * -0.5)), Float(0 * 0 + 1 * (scale.0 * -0.5)))
-        let source1 = (Float(Double(c.0) + Double(direction.0)), Float(Double(c.1) + Double(direction.1)))
+        // _rotate_point by 0 rad: [cos·0 − sin·(−w/2), sin·0 + cos·(−w/2)], added to the float64 centre.
+        let direction = (0.0, scale.0 * -0.5)
+        let source1 = (Float(center.0 + direction.0), Float(center.1 + direction.1))
         let source2 = thirdPoint(c, source1)
         let d0 = (Float(Double(width) * 0.5), Float(Double(height) * 0.5))
         let d1 = (Float(Double(width) * 0.5 + 0), Float(Double(height) * 0.5 + Double(width) * -0.5))
