@@ -13,6 +13,8 @@ struct ONNXLayerSequence {
     /// What the network is, for messages: "YOLOX", "RTMPose".
     let architecture: String
     let convolutions: [ONNXModel.Node]
+    /// The nodes reading each value, by their place in the graph.
+    let readers: [String: [Int]]
     private(set) var position = 0
 
     init(_ model: ONNXModel, context: VulkanContext, architecture: String, operators: Set<String>,
@@ -29,6 +31,38 @@ struct ONNXLayerSequence {
             throw .unsupported(file: model.path, reason: "the graph has \(found[op, default: 0]) \(op) nodes where \(architecture) has \(expected); it is a different network")
         }
         convolutions = model.nodes.filter { $0.opType == "Conv" }
+        var readers: [String: [Int]] = [:]
+        for (index, node) in model.nodes.enumerated() {
+            for input in Set(node.inputs) { readers[input, default: []].append(index) }
+        }
+        self.readers = readers
+    }
+
+    func mismatch(_ problem: String) -> ModelLoadingError {
+        .unsupported(file: model.path, reason: "\(problem), unlike \(architecture); the file is a different network")
+    }
+
+    /// The value convolution `index` gives after its SiLU (`Mul(x, Sigmoid(x))`), or its own output when none follows.
+    func activated(_ index: Int) -> String {
+        let output = convolutions[index].outputs.first ?? ""
+        let nodes = readers[output, default: []].map { model.nodes[$0] }
+        guard let sigmoid = nodes.first(where: { $0.opType == "Sigmoid" }), let gate = sigmoid.outputs.first,
+              let product = nodes.first(where: { $0.opType == "Mul" && Set($0.inputs) == [output, gate] }) else { return output }
+        return product.outputs.first ?? output
+    }
+
+    /// Whether convolution `consumer` reads what convolution `producer` gives (through its activation).
+    func reads(_ consumer: Int, from producer: Int) -> Bool {
+        consumer < convolutions.count && producer < convolutions.count && convolutions[consumer].inputs.first == activated(producer)
+    }
+
+    /// Where convolution `index`'s activated output stands among the inputs of the Concat that joins it to others.
+    func concatenationPlace(of index: Int) -> Int? {
+        let value = activated(index)
+        for reader in readers[value, default: []] where model.nodes[reader].opType == "Concat" {
+            return model.nodes[reader].inputs.firstIndex(of: value)
+        }
+        return nil
     }
 
     /// The next convolution's kernel size, input and output channels, without taking it.

@@ -124,8 +124,15 @@ public struct RTMPoseNetwork: Sendable {
     /// main branch for as long as the graph has them, channel attention on both branches side by side, final_conv.
     static func cspLayer(_ layers: inout ONNXLayerSequence, _ name: String, channels: Int, addsIdentity: Bool) throws(ModelLoadingError) -> CSPLayer {
         let mid = channels / 2
-        let short = try layers.convolution("\(name) short_conv", inputs: channels, kernel: 1, outputs: mid)
-        let main = try layers.convolution("\(name) main_conv", inputs: channels, kernel: 1, outputs: mid)
+        let first = layers.position
+        var short = try layers.convolution("\(name) short_conv", inputs: channels, kernel: 1, outputs: mid)
+        var main = try layers.convolution("\(name) main_conv", inputs: channels, kernel: 1, outputs: mid)
+        // mmdet runs short_conv first; an export that ran main_conv first is read by which one the blocks take.
+        let (shortIndex, mainIndex) = layers.reads(first + 2, from: first) ? (first + 1, first) : (first, first + 1)
+        if shortIndex == first + 1 { swap(&short, &main) }
+        guard layers.reads(first + 2, from: mainIndex), layers.concatenationPlace(of: shortIndex) == 1 else {
+            throw layers.mismatch("\(name)'s blocks do not read main_conv, or short_conv is not the second part of the concatenation")
+        }
         var blocks: [(Convolution, Convolution, Convolution)] = []
         while let next = layers.peek(), next.kernel == 3, blocks.count < 64 {
             let block = "\(name) blocks.\(blocks.count)"

@@ -78,6 +78,12 @@ public struct YOLOXNetwork: Sendable {
         var heads: [Head] = []
         var classCount = 0
         for (level, inputs) in [c3, c4, c5].enumerated() {
+            // Each prediction must read its own branch: stem → cls_convs → cls_preds, stem → reg_convs → reg_preds, obj_preds.
+            let s = layers.position
+            let edges = [(s + 1, s), (s + 2, s + 1), (s + 3, s + 2), (s + 4, s), (s + 5, s + 4), (s + 6, s + 5), (s + 7, s + 5)]
+            for (consumer, producer) in edges where !layers.reads(consumer, from: producer) {
+                throw layers.mismatch("head level \(level)'s convolution \(consumer - s) does not read convolution \(producer - s)")
+            }
             let stem = try layers.convolution("head stem \(level)", inputs: inputs, kernel: 1)
             let width = stem.outputChannels
             let classConvolutions = [try layers.convolution("head cls_convs \(level).0", inputs: width, kernel: 3, outputs: width),
@@ -107,12 +113,17 @@ public struct YOLOXNetwork: Sendable {
     /// branch for as long as the graph has them, and conv3 (1×1) on the two branches side by side.
     static func cspLayer(_ layers: inout ONNXLayerSequence, _ name: String, inputs: Int, outputs: Int, shortcut: Bool) throws(ModelLoadingError) -> CSPLayer {
         let hidden = outputs / 2
+        let first = layers.position
         let conv1 = try layers.convolution("\(name) conv1", inputs: inputs, kernel: 1, outputs: hidden)
         let conv2 = try layers.convolution("\(name) conv2", inputs: inputs, kernel: 1, outputs: hidden)
         var bottlenecks: [(Convolution, Convolution)] = []
         while let next = layers.peek(), next.kernel == 1, next.inputs == hidden, next.outputs == hidden, bottlenecks.count < 64 {
             bottlenecks.append((try layers.convolution("\(name) m.\(bottlenecks.count).conv1", inputs: hidden, kernel: 1, outputs: hidden),
                                 try layers.convolution("\(name) m.\(bottlenecks.count).conv2", inputs: hidden, kernel: 3, outputs: hidden)))
+        }
+        // conv1's branch goes through the bottlenecks and comes first in the concatenation, conv2's second.
+        guard bottlenecks.isEmpty || layers.reads(first + 2, from: first), layers.concatenationPlace(of: first + 1) == 1 else {
+            throw layers.mismatch("\(name)'s branches are not conv1 → bottlenecks and conv2, joined in that order")
         }
         let conv3 = try layers.convolution("\(name) conv3", inputs: 2 * hidden, kernel: 1, outputs: outputs)
         return CSPLayer(conv1: conv1, conv2: conv2, conv3: conv3, bottlenecks: bottlenecks, shortcut: shortcut)
