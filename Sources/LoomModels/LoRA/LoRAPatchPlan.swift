@@ -52,6 +52,8 @@ public struct LoRAPatchPlan: Sendable {
             }
             let name = part.prefix + local
             guard let stored = part.file[name] else {
+                // A CLIP-L file without a projection: ComfyUI patches its stand-in identity, which no family reads.
+                if kind == .clipL, local == "text_projection.weight" { continue }
                 missingTargets.append(patch.module)
                 continue
             }

@@ -80,6 +80,10 @@ import Testing
                 ("diffusion_models/flux-fill.safetensors", "golden/flux/flux-fill-golden-bf16.safetensors"),
                 ("loras/flux-depth-lora.safetensors", "golden/control-lora/flux-depth-lora.safetensors"),
                 ("loras/flux-fill-lora.safetensors", "golden/control-lora/flux-fill-lora.safetensors"),
+                ("loras/flux-te-lora.safetensors", "golden/control-lora/flux-te-lora.safetensors"),
+                ("diffusion_models/flux1-dev.safetensors", "../../graphs/models/diffusion_models/flux1-dev.safetensors"),
+                ("text_encoders/clip_l.safetensors", "../../graphs/models/text_encoders/clip_l.safetensors"),
+                ("text_encoders/t5xxl_fp16.safetensors", "../../graphs/models/text_encoders/t5xxl_fp16.safetensors"),
             ]
             for (name, target) in links {
                 let path = root + "/" + name
@@ -136,7 +140,7 @@ import Testing
             return try ModelWeights(file: source.file, context: context, patches: source.patches)
                 .floats(source.model.prefix + name.dropFirst("diffusion_model.".count))
         }
-        let kinds: [(String, TextEncoderKind)] = [("clip_l.transformer.", .clipL), ("clip_g.transformer.", .clipG)]
+        let kinds: [(String, TextEncoderKind)] = [("clip_l.transformer.", .clipL), ("clip_g.transformer.", .clipG), ("t5xxl.transformer.", .t5xxl)]
         let (prefix, kind) = try #require(kinds.first { name.hasPrefix($0.0) })
         let weights = try #require(clip?.source?.weights[kind])
         return try ModelWeights(file: weights.file, context: context, patches: weights.patches).floats(weights.prefix + name.dropFirst(prefix.count))
@@ -270,6 +274,28 @@ import Testing
         let directory = Self.fixtures.appendingPathComponent("golden/flux")
         let concat = HostTensor(shape: [1, 80, 6, 6], values: try readFloats(directory.appendingPathComponent("fill.concat.f32")))
         try await Self.check(c, model: patched, clip: nil, notLoaded: notLoaded, manifest: manifest, fluxCase: "fill", concat: concat)
+    }
+
+    /// CLIP-L and T5 LoRA names on Flux's DualCLIPLoader CLIP (kohya's `lora_te3_` and OneTrainer's `lora_te2_` T5
+    /// names, `text_encoders.` names) against ComfyUI's model_lora_keys_clip and calculate_weight.
+    @Test func fluxTextEncoderLoRAMatchesComfyUI() async throws {
+        let manifest = try Manifest(directory: Self.fixtures.appendingPathComponent("golden/control-lora"))
+        let models = try Models()
+        defer { models.temporary.remove() }
+        let c = try #require(manifest.cases["flux-te-lora"])
+        let flux = try await models.flux("flux1-dev.safetensors")
+        let clip = try await models.run(DualCLIPLoader.self, ["clip_name1": "clip_l.safetensors", "clip_name2": "t5xxl_fp16.safetensors",
+                                                              "type": "flux"]).outputs[0] as! TextEncoder
+        let result = try await models.run(LoraLoader.self, ["model": flux, "clip": clip, "lora_name": c.lora,
+                                                            "strength_model": c.strengthModel, "strength_clip": c.strengthClip])
+        let patchedClip = result.outputs[1] as! TextEncoder
+        #expect((result.ui?["text"]?.arrayValue?.first?.stringValue ?? "").contains("NOT LOADED") == false)
+        try await Self.check(c, model: result.outputs[0] as! DiffusionModel, clip: patchedClip, notLoaded: Self.notLoaded(result),
+                             manifest: manifest)
+        // The patched T5 and CLIP-L change the prompt's conditioning.
+        let before = try clip.encode("a photo of a cat").entries[0].crossAttention.values
+        let after = try patchedClip.encode("a photo of a cat").entries[0].crossAttention.values
+        #expect(nmse(after, reference: before) > 1e-4)
     }
 
     static func patchedWeightShape(_ name: String, source: DiffusionModelSource) throws -> [Int] {
