@@ -71,6 +71,8 @@ public enum NodeLibrary {
         UnetLoaderGGUF.self,
         LoraLoader.self,
         LoraLoaderModelOnly.self,
+        ModelMergeSimple.self,
+        CLIPMergeSimple.self,
         ModelSamplingFlux.self,
         ModelSamplingDiscrete.self,
         RescaleCFG.self,

@@ -1,3 +1,5 @@
+import LoomModelFiles
+
 /// One change an adapter file (a LoRA) makes to one weight. Patches are applied in f32 to one tensor at
 /// a time as that tensor is placed on the device (`ModelWeights`), as ComfyUI's `calculate_weight` does,
 /// so a patched model never exists as an f32 copy.
@@ -14,6 +16,35 @@ public struct WeightPatch: Sendable {
         case difference(HostTensor)
         /// New values whatever the strength (`set_weight`: BFL control LoRAs' q/k norm scales).
         case replacement(HostTensor)
+        /// Another model's weight (ModelMergeSimple, CLIPMergeSimple): the weight so far is scaled by `keep`,
+        /// then `strength ·` the other weight is added; a weight of another shape is left scaled, as in ComfyUI.
+        case blend(BlendSource, keep: Float)
+    }
+
+    /// A weight of another model, read (with that model's own patches) only when the blended weight is placed.
+    public struct BlendSource: Sendable {
+        public let file: ModelFile
+        /// The full tensor name in `file`.
+        public let name: String
+        public let patches: [WeightPatch]
+
+        public init(file: ModelFile, name: String, patches: [WeightPatch]) {
+            self.file = file
+            self.name = name
+            self.patches = patches
+        }
+
+        /// The weight's shape once its own patches are applied; nil when the file lacks it.
+        public var shape: [Int]? { file[name].map { WeightPatch.shape(of: $0.shape, patchedBy: patches) } }
+
+        func values() throws(ModelLoadingError) -> (values: [Float], shape: [Int]) {
+            guard let stored = file[name] else { throw .missingTensor(name: name, file: file.path) }
+            var values = stored.floats()
+            if let scale = file.weightScale(for: name)?.floats(), scale.count == 1 { values = values.map { $0 * scale[0] } }
+            var shape = stored.shape
+            try WeightPatch.apply(patches, to: &values, shape: &shape, name: name)
+            return (values, shape)
+        }
     }
 
     /// One side of a LoKr product.
@@ -81,14 +112,18 @@ public struct WeightPatch: Sendable {
                 + w2.shape.dropFirst(2)
         case .difference(let values), .replacement(let values):
             values.shape
+        case .blend(let source, _):
+            source.shape ?? []
         }
     }
 
     /// The change as row-major f32 values before strength, and the scale (alpha / rank) they take.
-    func difference() -> (values: [Float], scale: Float) {
+    func difference() throws(ModelLoadingError) -> (values: [Float], scale: Float) {
         switch change {
         case .difference(let values), .replacement(let values):
             return (values.values, 1)
+        case .blend(let source, _):
+            return (try source.values().values, 1)
         case .lowRank(let up, let down, let mid, let alpha):
             let rank = down.shape[0]
             let downValues = mid.map { Self.throughCore(down: down, mid: $0) } ?? down.values
@@ -166,6 +201,10 @@ public struct WeightPatch: Sendable {
                 values = try pad(values, from: shape, to: padded, name: name)
                 shape = padded
             }
+            if case .blend(let source, let keep) = patch.change {
+                if keep != 1 { values = values.map { $0 * keep } }
+                guard source.shape == shape else { continue }
+            }
             let rows = shape.first ?? 1
             let columns = rows == 0 ? 0 : values.count / rows
             let region = patch.rows ?? 0..<rows
@@ -173,7 +212,7 @@ public struct WeightPatch: Sendable {
             guard region.lowerBound >= 0, region.upperBound <= rows, count == region.count * columns else {
                 throw .patchShape(name: name, weightShape: shape, patchValues: count, rows: patch.rows)
             }
-            var (difference, scale) = patch.difference()
+            var (difference, scale) = try patch.difference()
             if patch.swapsHalves {
                 let half = region.count / 2 * columns
                 difference = Array(difference[half...] + difference[..<half])

@@ -42,7 +42,7 @@ import Testing
             for (name, entry) in json["arrays"] as! [String: [String: Any]] { arrays[name] = (entry["file"] as! String, entry["shape"] as! [Int]) }
             self.arrays = arrays
             var cases: [String: Case] = [:]
-            for entry in json["cases"] as! [[String: Any]] {
+            for entry in json["cases"] as! [[String: Any]] where entry["lora"] != nil {
                 let c = Case(name: entry["name"] as! String, lora: entry["lora"] as! String, model: entry["model"] as! String,
                              loader: entry["loader"] as! String, strengthModel: entry["strength_model"] as! Double,
                              strengthClip: (entry["strength_clip"] as? Double) ?? 0, notLoaded: entry["not_loaded"] as! [String],
@@ -78,6 +78,7 @@ import Testing
             }
             links += [
                 ("diffusion_models/flux-fill.safetensors", "golden/flux/flux-fill-golden-bf16.safetensors"),
+                ("diffusion_models/flux-schnell.safetensors", "golden/flux/flux-schnell-golden-bf16.safetensors"),
                 ("loras/flux-depth-lora.safetensors", "golden/control-lora/flux-depth-lora.safetensors"),
                 ("loras/flux-fill-lora.safetensors", "golden/control-lora/flux-fill-lora.safetensors"),
                 ("loras/flux-te-lora.safetensors", "golden/control-lora/flux-te-lora.safetensors"),
