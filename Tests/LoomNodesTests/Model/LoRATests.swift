@@ -82,6 +82,7 @@ import Testing
                 ("loras/flux-depth-lora.safetensors", "golden/control-lora/flux-depth-lora.safetensors"),
                 ("loras/flux-fill-lora.safetensors", "golden/control-lora/flux-fill-lora.safetensors"),
                 ("loras/flux-te-lora.safetensors", "golden/control-lora/flux-te-lora.safetensors"),
+                ("loras/flux-lycoris-lora.safetensors", "golden/control-lora/flux-lycoris-lora.safetensors"),
                 ("diffusion_models/flux1-dev.safetensors", "../../graphs/models/diffusion_models/flux1-dev.safetensors"),
                 ("text_encoders/clip_l.safetensors", "../../graphs/models/text_encoders/clip_l.safetensors"),
                 ("text_encoders/t5xxl_fp16.safetensors", "../../graphs/models/text_encoders/t5xxl_fp16.safetensors"),
@@ -297,6 +298,30 @@ import Testing
         let before = try clip.encode("a photo of a cat").entries[0].crossAttention.values
         let after = try patchedClip.encode("a photo of a cat").entries[0].crossAttention.values
         #expect(nmse(after, reference: before) > 1e-4)
+    }
+
+    /// Three LoRAs chained on Flux (diffusers/PEFT names, LyCORIS LoHa + LoKr, kohya names with text-encoder keys
+    /// LoraLoaderModelOnly leaves unloaded), as graphs/flux-lora-stack chains them, against ComfyUI's chain.
+    @Test func threeStackedLoRAsMatchComfyUI() async throws {
+        let directory = Self.fixtures.appendingPathComponent("golden/control-lora")
+        let manifest = try Manifest(directory: directory)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let stacked = try #require((json["cases"] as! [[String: Any]]).first { $0["name"] as? String == "stacked" })
+        let expectedNotLoaded = (stacked["not_loaded"] as! [[String]]).map { $0.sorted() }
+        let models = try Models()
+        defer { models.temporary.remove() }
+        var model = try await models.flux()
+        var notLoaded: [[String]] = []
+        for (name, strength) in [("flux-diffusers", 0.9), ("flux-lycoris-lora", 0.8), ("flux-te-lora", -0.5)] {
+            let (patched, missing) = try await models.lora(name + ".safetensors", model: model, strength: strength)
+            model = patched
+            notLoaded.append(missing)
+        }
+        #expect(notLoaded == expectedNotLoaded)
+        #expect(model.source?.patches.values.contains { $0.count >= 2 } == true)
+        let error = nmse(try await Self.fluxVelocity(model), reference: try manifest.array("stacked.velocity").values)
+        #expect(error <= 5e-4, "stacked LoRAs: Flux velocity NMSE \(error)")
+        print("three stacked LoRAs: Flux velocity NMSE \(error)")
     }
 
     static func patchedWeightShape(_ name: String, source: DiffusionModelSource) throws -> [Int] {
