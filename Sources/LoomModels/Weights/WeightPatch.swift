@@ -161,13 +161,22 @@ public struct WeightPatch: Sendable {
     /// Row-major `a [rows, inner] · b [inner, n]`.
     static func multiply(_ a: [Float], _ b: [Float], rows: Int, inner: Int) -> [Float] {
         let columns = inner == 0 ? 0 : b.count / inner
+        guard rows * inner <= a.count, inner * columns <= b.count else { return [] }
         var result = [Float](repeating: 0, count: rows * columns)
-        for row in 0..<rows {
-            for r in 0..<inner {
-                let factor = a[row * inner + r]
-                if factor == 0 { continue }
-                let base = r * columns, target = row * columns
-                for column in 0..<columns { result[target + column] += factor * b[base + column] }
+        // Raw buffers: this runs once per patched weight over every element, so bounds checks per element would dominate.
+        result.withUnsafeMutableBufferPointer { out in
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    for row in 0..<rows {
+                        let target = out.baseAddress! + row * columns
+                        for r in 0..<inner {
+                            let factor = a[row * inner + r]
+                            if factor == 0 { continue }
+                            let source = b.baseAddress! + r * columns
+                            for column in 0..<columns { target[column] += factor * source[column] }
+                        }
+                    }
+                }
             }
         }
         return result
@@ -226,7 +235,12 @@ public struct WeightPatch: Sendable {
                               scale: scale, strength: patch.strength, magnitude: magnitude, name: name)
             } else {
                 let factor = patch.strength * scale
-                for index in 0..<difference.count { values[offset + index] += factor * difference[index] }
+                values.withUnsafeMutableBufferPointer { values in
+                    difference.withUnsafeBufferPointer { difference in
+                        let target = values.baseAddress! + offset
+                        for index in 0..<difference.count { target[index] += factor * difference[index] }
+                    }
+                }
             }
         }
     }
