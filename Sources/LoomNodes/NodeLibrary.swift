@@ -72,6 +72,7 @@ public enum NodeLibrary {
         LoraLoader.self,
         LoraLoaderModelOnly.self,
         ModelMergeSimple.self,
+        SetFirstSigma.self,
         CLIPMergeSimple.self,
         ModelSamplingFlux.self,
         ModelSamplingDiscrete.self,
