@@ -4,8 +4,9 @@ models under the file names users have. The templates come from PyPI (comfyui-wo
 never committed; each template's empty latent is shrunk (128² for SDXL, 64² for Flux) so that the check takes
 seconds, the rest (nodes, links, subgraphs, primitives, widget values, model names) is the template's own.
 
-The SDXL templates and Flux Redux (whose two reference pictures are graphs/input's) run on graphs/models. The Flux templates run on a models folder holding only the files a
-ComfyUI user downloads, arranged as ComfyUI's install guide arranges them: `flux1-dev.safetensors` /
+The SDXL templates, Flux Redux (whose two reference pictures are graphs/input's) and OneReward's Fill (whose
+pictures are made up: 64 × 64 RGBA with a transparent square, so that a mask comes out too) run on graphs/models.
+The Flux templates run on a models folder holding only the files a ComfyUI user downloads, arranged as ComfyUI's install guide arranges them: `flux1-dev.safetensors` /
 `flux1-schnell.safetensors` in diffusion_models, `clip_l.safetensors` and `t5xxl_fp16.safetensors` (no tokenizer
 file anywhere) in text_encoders, `ae.safetensors` in vae, and the all-in-one `flux1-schnell-fp8.safetensors` in
 checkpoints. The files are the bundled tiny models: schnell is the tiny dev transformer without its guidance
@@ -22,11 +23,13 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOOM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/loom")
 BUNDLED = os.path.join(ROOT, "graphs", "models")
-# Template name -> (models folder: "bundled" or "downloads", latent node type, side).
+# Template name -> (models folder: "bundled" or "downloads", latent node type, side); a template without an empty
+# latent keeps the size of its pictures.
 TEMPLATES = {
     "sdxl_simple_example": ("bundled", "EmptyLatentImage", 128),
     "image_sdxl_simple": ("bundled", "EmptyLatentImage", 128),
@@ -35,6 +38,7 @@ TEMPLATES = {
     "flux_schnell_full_text_to_image": ("downloads", "EmptySD3LatentImage", 64),
     "flux_schnell": ("downloads", "EmptySD3LatentImage", 64),
     "flux_redux_model_example": ("bundled", "EmptySD3LatentImage", 64),
+    "image_flux.1_fill_dev_OneReward": ("bundled", None, None),
 }
 # The pictures templates load, from graphs/input, under the names the templates give them.
 INPUTS = {"flux_redux_model_example_reference_image_1.png": "garment.png",
@@ -110,6 +114,24 @@ def downloads_folder(directory):
     return directory
 
 
+def write_input_picture(path, size=64):
+    """A colour gradient, transparent in a square about the centre (LoadImage's mask is 1 there)."""
+    rows = []
+    for y in range(size):
+        row = bytearray([0])
+        for x in range(size):
+            hole = size // 4 <= x < 3 * size // 4 and size // 4 <= y < 3 * size // 4
+            row += bytes([x * 255 // size, y * 255 // size, 128, 0 if hole else 255])
+        rows.append(bytes(row))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(png)
+
+
 def shrink(workflow, latent_type, side):
     """Sets every `latent_type` node's width and height, in the graph and in its subgraphs, to `side`, and so the
     primitive nodes that feed them."""
@@ -127,6 +149,13 @@ def shrink(workflow, latent_type, side):
                     if socket.get("name") in ("width", "height") and source and source["type"] == "PrimitiveNode":
                         source["widgets_values"][0] = side
     assert found, f"no {latent_type} in the template"
+
+
+def nodes(workflow):
+    """The workflow's nodes and those of its subgraph definitions."""
+    yield from workflow["nodes"]
+    for subgraph in workflow.get("definitions", {}).get("subgraphs", []):
+        yield from subgraph["nodes"]
 
 
 def saved_sizes(directory, before):
@@ -149,7 +178,12 @@ def main():
             shutil.copyfile(os.path.join(ROOT, "graphs", "input", picture), os.path.join(inputs, name))
         for name, (folder, latent_type, side) in TEMPLATES.items():
             workflow = json.loads(archive.read(f"comfyui_workflow_templates_json/templates/{name}.json"))
-            shrink(workflow, latent_type, side)
+            if latent_type:
+                shrink(workflow, latent_type, side)
+            for node in nodes(workflow):
+                picture = os.path.join(inputs, str(node["widgets_values"][0])) if node["type"] == "LoadImage" else None
+                if picture and not os.path.exists(picture):
+                    write_input_picture(picture)
             path = os.path.join(work, name + ".json")
             with open(path, "w") as f:
                 json.dump(workflow, f)
@@ -160,7 +194,7 @@ def main():
                                     capture_output=True, text=True)
             last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()
             sizes = saved_sizes(output, before)
-            ok = result.returncode == 0 and sizes and all(size == (side, side) for size in sizes)
+            ok = result.returncode == 0 and sizes and (side is None or all(size == (side, side) for size in sizes))
             print(f"{name} ({folder} models): exit {result.returncode}, saved {sizes}: {last}")
             failures += not ok
     print(f"{len(TEMPLATES) - failures} passed, {failures} failed")

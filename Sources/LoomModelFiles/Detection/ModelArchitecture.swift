@@ -45,6 +45,11 @@ public struct DetectedModel: Sendable, Hashable {
     /// The key prefix the model's tensors carry in the file, e.g. `model.diffusion_model.`; empty for none.
     public let prefix: String
     public let architecture: ModelArchitecture
+
+    public init(prefix: String, architecture: ModelArchitecture) {
+        self.prefix = prefix
+        self.architecture = architecture
+    }
 }
 
 public struct FluxParameters: Sendable, Hashable {
@@ -70,6 +75,13 @@ public struct FluxParameters: Sendable, Hashable {
     /// Width of the pooled vector input (CLIP-L's pooled output).
     public let pooledDimension: Int
     public let hasGuidanceEmbedding: Bool
+
+    /// The same transformer with `img_in` taking `count` inputs: what BFL's Canny and Depth LoRAs make of Flux dev.
+    public func withInputChannels(_ count: Int) -> FluxParameters {
+        FluxParameters(variant: variant, inChannels: count, outChannels: outChannels, hiddenSize: hiddenSize, headDimension: headDimension,
+                       mlpHiddenSize: mlpHiddenSize, doubleBlockCount: doubleBlockCount, singleBlockCount: singleBlockCount,
+                       contextDimension: contextDimension, pooledDimension: pooledDimension, hasGuidanceEmbedding: hasGuidanceEmbedding)
+    }
 }
 
 public struct AutoencoderParameters: Sendable, Hashable {
