@@ -73,6 +73,7 @@ public enum NodeLibrary {
         LoraLoaderModelOnly.self,
         ModelMergeSimple.self,
         SetFirstSigma.self,
+        LotusConditioning.self,
         CLIPMergeSimple.self,
         ModelSamplingFlux.self,
         ModelSamplingDiscrete.self,
