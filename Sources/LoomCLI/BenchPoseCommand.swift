@@ -2,12 +2,15 @@ import ArgumentParser
 import Foundation
 import Loom
 import LoomImaging
+import LoomModelFiles
 import LoomModels
+import LoomVulkan
 
 /// `loom bench pose`: comfyui_controlnet_aux's OpenPose body detection, stage by stage, on one image: resizing to
 /// the detection resolution, the network's input, the network, bringing its maps back to the image, decoding and
 /// drawing. By default the network has the real body model's shapes with random f16 weights (it finds nobody,
-/// which leaves the decoding cheap); `--body` times a real `body_pose_model.pth`.
+/// which leaves the decoding cheap); `--body` times a real `body_pose_model.pth`. With `--dwpose-detector` and
+/// `--dwpose-estimator` (DWPose's `yolox_l.onnx` and `dw-ll_ucoco_384.onnx`) DWPreprocessor's stages are timed too.
 struct BenchPoseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pose", abstract: "Time the OpenPose annotator's stages.")
@@ -23,6 +26,12 @@ struct BenchPoseCommand: AsyncParsableCommand {
 
     @Option(help: "Timed runs after one warm-up; the mean is reported.")
     var repetitions = 2
+
+    @Option(help: "DWPose's yolox_l.onnx, to time DWPreprocessor (with --dwpose-estimator).")
+    var dwposeDetector: String?
+
+    @Option(help: "DWPose's dw-ll_ucoco_384.onnx, to time DWPreprocessor (with --dwpose-detector).")
+    var dwposeEstimator: String?
 
     /// lllyasviel's body_pose_model.pth: VGG-19 front, two-branch stages of width 128, six stages.
     static func bodyTensors() -> [(name: String, shape: [Int])] {
@@ -110,6 +119,49 @@ struct BenchPoseCommand: AsyncParsableCommand {
             if run > 0 { totals = zip(totals, times).map { $0 + $1 } }
         }
         let names = ["resize + pad", "network input", "network", "maps to image", "decode", "draw"]
+        for (name, total) in zip(names + ["total"], totals + [totals.reduce(0, +)]) {
+            print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%8.3f s", total / Double(max(repetitions, 1))))
+        }
+        if let dwposeDetector, let dwposeEstimator {
+            try benchDWPose(image: image, detector: dwposeDetector, estimator: dwposeEstimator, context: context)
+        }
+    }
+
+    /// DWPreprocessor's stages on the same image: letterbox, YOLOX, box decoding, per box the crop, RTMPose and
+    /// SimCC decoding, then drawing and resizing the map.
+    func benchDWPose(image: ByteImage, detector: String, estimator: String, context: VulkanContext) throws {
+        let dwpose = DWPoseDetector(detector: try YOLOXNetwork(model: ONNXModel.open(path: detector), context: context),
+                                    estimator: try RTMPoseNetwork(model: ONNXModel.open(path: estimator), context: context))
+        let clock = ContinuousClock()
+        var totals = [Double](repeating: 0, count: 6)
+        var boxCount = 0
+        for run in 0...repetitions {
+            var times: [Double] = []
+            var input = HostTensor(zeros: [1]), ratio = 1.0, output = HostTensor(zeros: [1]), boxes: [[Double]] = []
+            times.append(clock.measure { (input, ratio) = DWPoseDetector.letterbox(image) }.microseconds / 1e6)
+            times.append(try clock.measure { output = try dwpose.detector!(input) }.microseconds / 1e6)
+            times.append(clock.measure { boxes = DWPoseDetector.decodeDetections(output, ratio: ratio) }.microseconds / 1e6)
+            // Random weights may find nobody; the whole image then stands in as one box, as with bbox_detector None.
+            if boxes.isEmpty { boxes = [[0, 0, Double(image.width), Double(image.height)]] }
+            boxCount = boxes.count
+            var crops: [(ByteImage, (Double, Double), (Double, Double))] = []
+            let (height, width) = dwpose.estimator.inputSize
+            times.append(try clock.measure { crops = try boxes.map { try DWPoseDetector.crop(image, box: $0, height: height, width: width) } }.microseconds / 1e6)
+            var people: [PersonPose] = []
+            times.append(try clock.measure {
+                people = try crops.map { crop, center, scale in
+                    let (x, y) = try dwpose.estimator(DWPoseDetector.normalised(crop))
+                    return DWPoseDetector.person(DWPoseDetector.decode(simccX: x, simccY: y, center: center, scale: scale, height: height, width: width))
+                }
+            }.microseconds / 1e6)
+            times.append(try clock.measure {
+                let canvas = OpenPoseDrawing.draw(people, height: image.height, width: image.width, style: .keypoints)
+                _ = try OpenPoseDetector.resizedWithPad(canvas, resolution: resolution)
+            }.microseconds / 1e6)
+            if run > 0 { totals = zip(totals, times).map { $0 + $1 } }
+        }
+        print("DWPose: \(boxCount) boxes")
+        let names = ["letterbox", "YOLOX", "boxes", "crops", "RTMPose", "draw + resize"]
         for (name, total) in zip(names + ["total"], totals + [totals.reduce(0, +)]) {
             print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%8.3f s", total / Double(max(repetitions, 1))))
         }

@@ -2,7 +2,7 @@
 /// header; tensor data stays in the memory map until someone asks for it.
 public struct ModelFile: Sendable {
     public enum Format: String, Sendable {
-        case safetensors, gguf, pytorch
+        case safetensors, gguf, pytorch, onnx
     }
 
     public let path: String

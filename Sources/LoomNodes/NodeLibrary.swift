@@ -51,6 +51,7 @@ public enum NodeLibrary {
         FeatherMask.self,
         Canny.self,
         OpenposePreprocessor.self,
+        DWPreprocessor.self,
         RenderPeopleKps.self,
         SavePoseKpsAsJsonFile.self,
         KSampler.self,
