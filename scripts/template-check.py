@@ -6,6 +6,9 @@ seconds, the rest (nodes, links, subgraphs, primitives, widget values, model nam
 
 The SDXL templates, Flux Redux (whose two reference pictures are graphs/input's) and OneReward's Fill (whose
 pictures are made up: 64 × 64 RGBA with a transparent square, so that a mask comes out too) run on graphs/models.
+The Flux depth LoRA template runs on graphs/models plus what is too large to commit: a random Lotus-D UNet for its
+Lotus depth subgraph (context 1024, written here) and the tiny SD VAE under the name it asks for; its
+ImageScaleToTotalPixels is shrunk to 0.02 megapixels (a made-up 64 × 64 picture becomes about 144 × 144).
 The Flux templates run on a models folder holding only the files a ComfyUI user downloads, arranged as ComfyUI's install guide arranges them: `flux1-dev.safetensors` /
 `flux1-schnell.safetensors` in diffusion_models, `clip_l.safetensors` and `t5xxl_fp16.safetensors` (no tokenizer
 file anywhere) in text_encoders, `ae.safetensors` in vae, and the all-in-one `flux1-schnell-fp8.safetensors` in
@@ -17,6 +20,7 @@ embedder (as BFL's schnell has none), and the all-in-one checkpoint holds the fo
 import glob
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -39,6 +43,7 @@ TEMPLATES = {
     "flux_schnell": ("downloads", "EmptySD3LatentImage", 64),
     "flux_redux_model_example": ("bundled", "EmptySD3LatentImage", 64),
     "image_flux.1_fill_dev_OneReward": ("bundled", None, None),
+    "flux_depth_lora_example": ("lotus", None, None),
 }
 # The pictures templates load, from graphs/input, under the names the templates give them.
 INPUTS = {"flux_redux_model_example_reference_image_1.png": "garment.png",
@@ -114,6 +119,97 @@ def downloads_folder(directory):
     return directory
 
 
+def lotus_unet_tensors(width=64, context=1024):
+    """Lotus-D's layout (an SD2.x UNet, linear projections, heads of 64, a 4-wide class vector) at one level of `width`."""
+    embedding = 4 * width
+    tensors = []
+
+    def linear(name, inputs, outputs, bias=True):
+        tensors.append((name + ".weight", [outputs, inputs]))
+        if bias:
+            tensors.append((name + ".bias", [outputs]))
+
+    def convolution(name, inputs, outputs, kernel=3):
+        tensors.extend([(name + ".weight", [outputs, inputs, kernel, kernel]), (name + ".bias", [outputs])])
+
+    def norm(name, channels):
+        tensors.extend([(name + ".weight", [channels]), (name + ".bias", [channels])])
+
+    def res_block(name, inputs, outputs):
+        norm(name + ".in_layers.0", inputs)
+        convolution(name + ".in_layers.2", inputs, outputs)
+        linear(name + ".emb_layers.1", embedding, outputs)
+        norm(name + ".out_layers.0", outputs)
+        convolution(name + ".out_layers.3", outputs, outputs)
+        if inputs != outputs:
+            convolution(name + ".skip_connection", inputs, outputs, kernel=1)
+
+    def transformer(name):
+        norm(name + ".norm", width)
+        linear(name + ".proj_in", width, width)
+        block = name + ".transformer_blocks.0"
+        for attention, source in (("attn1", width), ("attn2", context)):
+            linear(f"{block}.{attention}.to_q", width, width, bias=False)
+            linear(f"{block}.{attention}.to_k", source, width, bias=False)
+            linear(f"{block}.{attention}.to_v", source, width, bias=False)
+            linear(f"{block}.{attention}.to_out.0", width, width)
+        for index in (1, 2, 3):
+            norm(f"{block}.norm{index}", width)
+        linear(block + ".ff.net.0.proj", width, 8 * width)
+        linear(block + ".ff.net.2", 4 * width, width)
+        linear(name + ".proj_out", width, width)
+
+    linear("time_embed.0", width, embedding)
+    linear("time_embed.2", embedding, embedding)
+    linear("label_emb.0.0", 4, embedding)
+    linear("label_emb.0.2", embedding, embedding)
+    convolution("input_blocks.0.0", 4, width)
+    res_block("input_blocks.1.0", width, width)
+    transformer("input_blocks.1.1")
+    res_block("middle_block.0", width, width)
+    transformer("middle_block.1")
+    res_block("middle_block.2", width, width)
+    for block in (0, 1):
+        res_block(f"output_blocks.{block}.0", 2 * width, width)
+        transformer(f"output_blocks.{block}.1")
+    norm("out.0", width)
+    convolution("out.2", width, 4)
+    return tensors
+
+
+def write_safetensors_f16(path, tensors, seed=5):
+    """Random f16 values of about 1/√fan-in (norm scales near 1, biases small)."""
+    generator = random.Random(seed)
+    header, offset, blobs = {}, 0, []
+    for name, shape in tensors:
+        count = 1
+        for side in shape:
+            count *= side
+        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + 2 * count]}
+        offset += 2 * count
+        is_scale = len(shape) == 1 and name.endswith(".weight")
+        spread = 0.1 if len(shape) == 1 else (count // shape[0]) ** -0.5
+        blobs.append(struct.pack(f"<{count}e", *((1.0 if is_scale else 0.0) + spread * generator.uniform(-1, 1) for _ in range(count))))
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def lotus_folder(directory):
+    """graphs/models linked file by file, with the Lotus-D UNet and the SD VAE name the depth template needs."""
+    for folder in os.listdir(BUNDLED):
+        if not os.path.isdir(os.path.join(BUNDLED, folder)):
+            continue
+        os.makedirs(os.path.join(directory, folder), exist_ok=True)
+        for name in os.listdir(os.path.join(BUNDLED, folder)):
+            os.symlink(os.path.realpath(os.path.join(BUNDLED, folder, name)), os.path.join(directory, folder, name))
+    write_safetensors_f16(os.path.join(directory, "diffusion_models", "lotus-depth-d-v1-1.safetensors"), lotus_unet_tensors())
+    os.symlink(os.path.join(ROOT, "Tests", "Fixtures", "models", "sd", "sdxl-vae-tiny.safetensors"),
+               os.path.join(directory, "vae", "vae-ft-mse-840000-ema-pruned.safetensors"))
+    return directory
+
+
 def write_input_picture(path, size=64):
     """A colour gradient, transparent in a square about the centre (LoadImage's mask is 1 there)."""
     rows = []
@@ -171,7 +267,8 @@ def main():
     failures = 0
     with tempfile.TemporaryDirectory() as work:
         archive = template_files(work)
-        folders = {"bundled": BUNDLED, "downloads": downloads_folder(os.path.join(work, "models"))}
+        folders = {"bundled": BUNDLED, "downloads": downloads_folder(os.path.join(work, "models")),
+                   "lotus": lotus_folder(os.path.join(work, "lotus-models"))}
         inputs = os.path.join(work, "input")
         os.makedirs(inputs)
         for name, picture in INPUTS.items():
@@ -181,6 +278,8 @@ def main():
             if latent_type:
                 shrink(workflow, latent_type, side)
             for node in nodes(workflow):
+                if node["type"] == "ImageScaleToTotalPixels":
+                    node["widgets_values"][1] = 0.02
                 picture = os.path.join(inputs, str(node["widgets_values"][0])) if node["type"] == "LoadImage" else None
                 if picture and not os.path.exists(picture):
                     write_input_picture(picture)

@@ -74,6 +74,7 @@ public enum NodeLibrary {
         LoraLoaderModelOnly.self,
         ModelMergeSimple.self,
         SetFirstSigma.self,
+        LotusConditioning.self,
         CLIPMergeSimple.self,
         ModelSamplingFlux.self,
         ModelSamplingDiscrete.self,
