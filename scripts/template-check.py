@@ -44,6 +44,7 @@ TEMPLATES = {
     "flux_redux_model_example": ("bundled", "EmptySD3LatentImage", 64),
     "image_flux.1_fill_dev_OneReward": ("bundled", None, None),
     "flux_depth_lora_example": ("lotus", None, None),
+    "flux_canny_model_example": ("bundled", None, None),
 }
 # The pictures templates load, from graphs/input, under the names the templates give them.
 INPUTS = {"flux_redux_model_example_reference_image_1.png": "garment.png",
