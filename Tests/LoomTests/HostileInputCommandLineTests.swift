@@ -72,3 +72,26 @@ extension HostileInputCommandLineTests {
         #expect(result.output.contains("from a huge picture"))
     }
 }
+
+extension HostileInputCommandLineTests {
+    /// Outputs that together pass `--max-prompt-memory-mb` fail the node that passes it, and an allocation that
+    /// would is refused before it is made: exit 1 with one line naming the node and the limit.
+    @Test func aPromptsOutputsStayWithinItsMemoryLimit() throws {
+        // 1024 × 1024 × 8 RGB floats: 96 MiB an image batch.
+        let chain = try write("""
+            blank: {node: EmptyImage, width: 1024, height: 1024, batch_size: 8, color: 0}
+            inverted: {node: ImageInvert, image: $blank.IMAGE}
+            size: {node: GetImageSize, image: $inverted.IMAGE}
+            show: {node: PreviewAny, source: $size.batch_size}
+            """, to: "chain.yaml")
+        let limited = try loom(["run", chain, "--no-disk-cache", "--max-prompt-memory-mb", "150"], status: 1)
+        #expect(limited.contains("node inverted ImageInvert failed: ImageInvert: its IMAGE output holds 96 MiB"), "\(limited)")
+        #expect(limited.contains("more than the limit of 150 MiB per prompt (--max-prompt-memory-mb)"), "\(limited)")
+        #expect(limited.split(separator: "\n").count <= 2, "\(limited)")
+        #expect(try LoomProcess.run(["run", chain, "--no-disk-cache", "--max-prompt-memory-mb", "200"]).status == 0)
+
+        let large = try write("blank: {node: EmptyImage, width: 1024, height: 1024, batch_size: 16, color: 0}\nsize: {node: GetImageSize, image: $blank.IMAGE}\nshow: {node: PreviewAny, source: $size.width}\n", to: "large.yaml")
+        let refused = try loom(["run", large, "--no-disk-cache", "--max-prompt-memory-mb", "150"], status: 1)
+        #expect(refused.contains("EmptyImage: width, height, batch_size: the result needs 192 MiB"), "\(refused)")
+    }
+}

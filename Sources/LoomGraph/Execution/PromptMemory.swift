@@ -56,9 +56,9 @@ public final class PromptMemory: Sendable {
     }
 }
 
-/// A node's output took its prompt's outputs past `ResourceLimits.bytesPerPrompt`.
+/// A node's output took its prompt's outputs past `ResourceLimits.bytesPerPrompt`. Worded as node errors are (the
+/// class first); the failure report adds the node's id.
 public struct PromptMemoryExceeded: Error, CustomStringConvertible {
-    public var node: String
     public var classType: String
     public var output: String
     public var outputBytes: Int
@@ -66,6 +66,6 @@ public struct PromptMemoryExceeded: Error, CustomStringConvertible {
     public var limit: Int
 
     public var description: String {
-        "node \(node) (\(classType)): its \(output) output holds \(PromptMemory.mebibytes(Double(outputBytes))), which brings this prompt's outputs to \(PromptMemory.mebibytes(Double(heldBytes))), more than the limit of \(PromptMemory.mebibytes(Double(limit))) per prompt (--max-prompt-memory-mb)"
+        "\(classType): its \(output) output holds \(PromptMemory.mebibytes(Double(outputBytes))), which brings this prompt's outputs to \(PromptMemory.mebibytes(Double(heldBytes))), more than the limit of \(PromptMemory.mebibytes(Double(limit))) per prompt (--max-prompt-memory-mb)"
     }
 }

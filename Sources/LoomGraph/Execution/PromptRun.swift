@@ -302,8 +302,8 @@ struct PromptRun {
             guard held <= memory.limit else {
                 let name = schema.flatMap { $0.outputs.indices.contains(index) ? $0.outputs[index].name : nil }
                 throw PromptMemoryExceeded(
-                    node: id, classType: node?.classType ?? "", output: name ?? "#\(index)", outputBytes: added,
-                    heldBytes: held, limit: memory.limit)
+                    classType: node?.classType ?? "", output: name ?? "#\(index)", outputBytes: added, heldBytes: held,
+                    limit: memory.limit)
             }
         }
     }
