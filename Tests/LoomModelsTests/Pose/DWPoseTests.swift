@@ -166,13 +166,15 @@ import Testing
         #expect(detection.map.height == map.height && detection.map.width == map.width)
         let difference = byteDifferences(detection.map.samples, map.samples)
         let meanError = Double(zip(detection.map.samples, map.samples).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(map.samples.count)
-        #expect(meanError < 1, "map: \(difference), mean error \(meanError)")
+        // Identical on lavapipe; a device's float32 rounding may move a point by a SimCC bin, hence the margins.
+        #expect(meanError < 1 && difference.count * 1000 <= map.samples.count, "map: \(difference), mean error \(meanError)")
 
         let body = try detector.detect(image, options: .init(resolution: 384, hands: false, face: false, scaleSticksForXinsir: true))
         let bodyMap = try Self.png("dwpose-person-body.png")
         #expect(body.map.height == bodyMap.height && body.map.width == bodyMap.width)
         let bodyError = Double(zip(body.map.samples, bodyMap.samples).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(bodyMap.samples.count)
-        #expect(bodyError < 1, "body map mean error \(bodyError)")
+        let bodyDifference = byteDifferences(body.map.samples, bodyMap.samples)
+        #expect(bodyError < 1 && bodyDifference.count * 1000 <= bodyMap.samples.count, "body map: \(bodyDifference), mean error \(bodyError)")
         #expect(body.people.allSatisfy { $0.leftHand == nil && $0.rightHand == nil && $0.face == nil })
     }
 
