@@ -20,6 +20,8 @@ test: dependencies
 # a load test and a kill -9 restart. Each builds loom and uses a Python environment of its own under .build.
 SCRIPTS_VENV = .build/scripts-venv
 SCRIPTS_PYTHON = $(SCRIPTS_VENV)/bin/python
+# The ComfyUI web frontend the browser test drives (1.58 reads the queue and history only through /api/jobs).
+FRONTEND_VERSION = 1.58.1
 
 template-check: loom-debug $(SCRIPTS_PYTHON)
 	$(SCRIPTS_PYTHON) scripts/template-check.py
@@ -28,13 +30,13 @@ template-check: loom-debug $(SCRIPTS_PYTHON)
 
 $(SCRIPTS_PYTHON):
 	python3 -m venv $(SCRIPTS_VENV)
-	$(SCRIPTS_PYTHON) -m pip install -q comfyui-frontend-package comfy-api-simplified websocket-client
+	$(SCRIPTS_PYTHON) -m pip install -q comfyui-frontend-package==$(FRONTEND_VERSION) comfy-api-simplified websocket-client
 
 loom-debug: dependencies
 	nice -n 15 swift build --product loom
 
 browser-test: loom-debug $(SCRIPTS_PYTHON)
-	$(SCRIPTS_PYTHON) -m pip install -q comfyui-workflow-templates
+	$(SCRIPTS_PYTHON) -m pip install -q comfyui-frontend-package==$(FRONTEND_VERSION) comfyui-workflow-templates
 	scripts/browser-test.sh $(SCRIPTS_PYTHON)
 
 client-test: loom-debug $(SCRIPTS_PYTHON)

@@ -6,7 +6,9 @@ graph and queued through the app's own queue function; the output image appears 
 the Media Assets panel, which reads /api/jobs; the template browser (templates from the installed
 comfyui-workflow-templates packages, served at /templates) opens the Flux.1 Dev text-to-image template, which loads
 with the bundled tiny models (graphs/models), runs at 64² from the Run button and shows its image; the job queue
-panel shows a running Flux job next to the finished ones; the Cancel button stops the running job.
+panel shows a running Flux job next to the finished ones; the Cancel button stops the running job; the DashTailor
+editor workflow (graphs/dashtailor-ui.json) loads with its five groups and every node known, and its screenshot is
+saved (set DASHTAILOR_SCREENSHOT to a path to keep a copy there, as docs/dashtailor-graph.png was made).
 Needs `websocket-client`, Debian's `chromium`, a built `loom`, the frontend folder (FRONT_END_ROOT) and the
 templates packages importable by the `python3` on PATH.
 """
@@ -27,7 +29,9 @@ from loom_server import LoomServer, free_port, invert_workflow, write_input_imag
 
 SCREENSHOTS = os.environ.get("SCREENSHOTS", "/tmp/loom-browser-test")
 FRONT_END_ROOT = os.environ["FRONT_END_ROOT"]
-MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "graphs", "models")
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = os.path.join(REPOSITORY, "graphs", "models")
+DASHTAILOR = os.path.join(REPOSITORY, "graphs", "dashtailor-ui.json")
 FLUX_TEMPLATE = "flux_dev_full_text_to_image"
 
 
@@ -100,6 +104,7 @@ class Browser:
         with open(path, "wb") as file:
             file.write(base64.b64decode(data))
         print(f"  screenshot {path}")
+        return path
 
     def close(self):
         self.socket.close()
@@ -217,6 +222,36 @@ def flux_template(browser, server):
     print(f"  stopped {stopped:.2f} s after the click")
 
 
+def dashtailor_graph(browser):
+    """Step 10: the DashTailor editor workflow loads with its groups, and every node type is one Loom serves."""
+    print("10. the DashTailor workflow (graphs/dashtailor-ui.json) loads with its five groups")
+    browser.evaluate("app.extensionManager.command.execute('Comfy.Queue.ToggleOverlay')")
+    with open(DASHTAILOR) as file:
+        workflow = json.load(file)
+    browser.evaluate(f"app.loadGraphData({json.dumps(workflow)}, true, true, 'dashtailor')")
+    expected_types = sorted(node["type"] for node in workflow["nodes"])
+    browser.wait_for(
+        f"JSON.stringify(app.graph.nodes.map(n => n.type).sort()) === {json.dumps(json.dumps(expected_types, separators=(',', ':')))}",
+        "DashTailor's nodes in the graph")
+    titles = browser.evaluate("app.graph.groups.map(g => g.title)")
+    assert titles == [group["title"] for group in workflow["groups"]], titles
+    unknown = browser.evaluate("app.graph.nodes.filter(n => !LiteGraph.registered_node_types[n.type]).map(n => n.type)")
+    assert not unknown, f"node types the web UI does not know: {unknown}"
+    members = browser.evaluate(
+        "app.graph.groups.map(g => { g.recomputeInsideNodes(); return [...g.children].length })")
+    assert all(count > 0 for count in members), f"a group holds no nodes: {members}"
+    # The whole graph in a larger window, drawn in full detail (no simplified boxes when zoomed out).
+    browser.call("Emulation.setDeviceMetricsOverride", width=2400, height=1500, deviceScaleFactor=1, mobile=False)
+    browser.evaluate("app.extensionManager.setting.set('LiteGraph.Canvas.MinFontSizeForLOD', 0)")
+    time.sleep(1)
+    browser.evaluate("app.canvas.deselectAll(); app.extensionManager.command.execute('Comfy.Canvas.FitView')")
+    time.sleep(2)
+    path = browser.screenshot("10-dashtailor")
+    if os.environ.get("DASHTAILOR_SCREENSHOT"):
+        shutil.copyfile(path, os.environ["DASHTAILOR_SCREENSHOT"])
+    print(f"  {len(expected_types)} nodes in groups of {members}")
+
+
 def main():
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     os.makedirs(SCREENSHOTS)
@@ -227,6 +262,8 @@ def main():
     with open(os.path.join(base, "user", "default", "comfy.settings.json"), "w") as settings:
         json.dump({"Comfy.TutorialCompleted": True}, settings)
     write_input_image(base)
+    for name in ("person.png", "garment.png"):
+        shutil.copyfile(os.path.join(REPOSITORY, "graphs", "input", name), os.path.join(base, "input", name))
     server = LoomServer(base, arguments=["--front-end-root", FRONT_END_ROOT, "--models-dir", MODELS])
     browser = Browser(os.path.join(work, "chromium"))
     try:
@@ -289,6 +326,7 @@ def main():
         browser.screenshot("5-media-assets")
 
         flux_template(browser, server)
+        dashtailor_graph(browser)
 
         unexpected = [r for r in browser.failed_requests if "/api/" in r]
         if unexpected:

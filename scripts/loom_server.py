@@ -26,14 +26,14 @@ def free_port():
 class LoomServer:
     """`loom serve --base-directory base` on 127.0.0.1; stopped with SIGTERM (or SIGKILL) by the caller."""
 
-    def __init__(self, base, port=None, arguments=(), log_path=None):
+    def __init__(self, base, port=None, arguments=(), log_path=None, environment=None):
         self.base = base
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log = open(log_path or os.path.join(base, "server.log"), "ab")
         self.process = subprocess.Popen(
             [LOOM, "serve", "--port", str(self.port), "--base-directory", base, *arguments],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})})
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Loom's own overheads.",
         subcommands: [Scheduler.self, BenchOpsCommand.self, Images.self, BenchFluxCommand.self, BenchUNetCommand.self, BenchTextCommand.self, BenchVAECommand.self, BenchPoseCommand.self,
-                      BenchControlNetCommand.self, BenchVisionCommand.self])
+                      BenchControlNetCommand.self, BenchVisionCommand.self, BenchLoRACommand.self])
 
     struct Scheduler: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

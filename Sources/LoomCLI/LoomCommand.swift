@@ -74,14 +74,22 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The most memory one image batch, latent or other tensor may take.", valueName: "MB"))
     var maxTensorMb = ResourceLimits.standard.bytesPerTensor >> 20
 
+    @Option(help: ArgumentHelp("The most memory the images, latents and other outputs of one prompt's nodes may hold together.", valueName: "MB"))
+    var maxPromptMemoryMb = ResourceLimits.standard.bytesPerPrompt >> 20
+
     func validate() throws {
-        guard maxImagePixels > 0, maxBatchPixels > 0, (1...(1 << 40)).contains(maxTensorMb) else {
-            throw ValidationError("--max-image-pixels, --max-batch-pixels and --max-tensor-mb must be positive")
+        guard maxImagePixels > 0, maxBatchPixels > 0, (1...(1 << 40)).contains(maxTensorMb),
+            (1...(1 << 40)).contains(maxPromptMemoryMb)
+        else {
+            throw ValidationError(
+                "--max-image-pixels, --max-batch-pixels, --max-tensor-mb and --max-prompt-memory-mb must be positive (the sizes at most 2^40 MB)")
         }
     }
 
     var resourceLimits: ResourceLimits {
-        ResourceLimits(pixelsPerImage: maxImagePixels, pixelsPerBatch: maxBatchPixels, bytesPerTensor: maxTensorMb << 20)
+        ResourceLimits(
+            pixelsPerImage: maxImagePixels, pixelsPerBatch: maxBatchPixels, bytesPerTensor: maxTensorMb << 20,
+            bytesPerPrompt: maxPromptMemoryMb << 20)
     }
 }
 

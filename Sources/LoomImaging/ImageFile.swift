@@ -27,16 +27,28 @@ public enum ImageFile {
             throw ImageFileError(path: path, problem: .unsupportedFormat(format))
         }
         do {
-            let limit = min(maximumPixels, maximumTotalPixels)
-            if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes, maximumPixels: limit)] }
-            if isWebP(bytes) {
-                return try RasterImage.frames(
-                    decodingWebP: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumTotalPixels)
-            }
-            return [try RasterImage(decodingPNG: bytes, maximumPixels: limit)]
+            return try frames(decoding: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumTotalPixels)
         } catch {
             throw ImageFileError(path: path, problem: .decoding(error))
         }
+    }
+
+    /// PNG, JPEG or WebP bytes decoded, recognised by their first bytes; for an animation, its first frame.
+    public static func decode(
+        _ bytes: [UInt8], maximumPixels: Int = RasterImage.defaultMaximumPixels
+    ) throws(ImageCodingError) -> RasterImage {
+        try frames(decoding: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumPixels)[0]
+    }
+
+    private static func frames(
+        decoding bytes: [UInt8], maximumPixels: Int, maximumTotalPixels: Int
+    ) throws(ImageCodingError) -> [RasterImage] {
+        let limit = min(maximumPixels, maximumTotalPixels)
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return [try RasterImage(decodingJPEG: bytes, maximumPixels: limit)] }
+        if isWebP(bytes) {
+            return try RasterImage.frames(decodingWebP: bytes, maximumPixels: maximumPixels, maximumTotalPixels: maximumTotalPixels)
+        }
+        return [try RasterImage(decodingPNG: bytes, maximumPixels: limit)]
     }
 
     /// Writes `bytes`, replacing the file; the folder must exist.

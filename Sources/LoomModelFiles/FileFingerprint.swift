@@ -3,6 +3,8 @@ import Foundation
 
 /// Identifies a model file's contents for caches without hashing gigabytes: size, modification time
 /// and a SHA-256 of the first and last mebibyte (the header, which lists every tensor, and the tail).
+/// The modification time is part of the identity: retrained weights of the same shapes keep the header
+/// and may keep the tail, and only the time tells the file was rewritten.
 public struct FileFingerprint: Sendable, Hashable, CustomStringConvertible {
     public let size: Int
     public let modificationTime: Double
@@ -29,5 +31,5 @@ public struct FileFingerprint: Sendable, Hashable, CustomStringConvertible {
         digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    public var description: String { "\(digest.prefix(16))-\(size)" }
+    public var description: String { "\(digest.prefix(16))-\(size)-\(modificationTime)" }
 }

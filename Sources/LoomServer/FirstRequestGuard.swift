@@ -53,16 +53,22 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// A server channel with a `FirstRequestGuard` on every connection.
+/// A server channel with a `FirstRequestGuard` and a `ChunkSizeGuard` on every connection.
 struct GuardedServerChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let headTimeout: TimeAmount
+    /// The largest chunk a chunked body may announce: the largest body any route reads.
+    let maxChunkSize: Int
+    /// Past the decoder's limits on a request head's size.
+    let maxHeadSize: Int
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try channel.pipeline.syncOperations.addHandler(
                 FirstRequestGuard(timeout: headTimeout), position: .after(decoder))
+            try channel.pipeline.syncOperations.addHandler(
+                ChunkSizeGuard(maxChunkSize: maxChunkSize, maxHeadSize: maxHeadSize), position: .before(decoder))
             return value
         }
     }

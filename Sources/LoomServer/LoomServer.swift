@@ -107,7 +107,8 @@ public struct LoomServer: Sendable {
                 GuardedServerChannel(
                     base: HTTP1WebSocketUpgradeChannel(
                         responder: responder, webSocketResponder: webSocketResponder, configuration: .init(http1: http1)),
-                    headTimeout: headTimeout)
+                    headTimeout: headTimeout, maxChunkSize: configuration.maxUploadBytes,
+                    maxHeadSize: limits.maxHeaderListSize + limits.maxHeaderFieldSize + 8192)
             },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Loom",

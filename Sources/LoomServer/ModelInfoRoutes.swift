@@ -5,6 +5,8 @@ import Loom
 /// The frontend's model browser and metadata routes, in ComfyUI's shapes:
 /// - `GET /experiment/models`: `[{name, folders}]`, each model folder with the directories searched for it;
 /// - `GET /experiment/models/{folder}`: `[{name, pathIndex, modified, created, size}]`, 404 for an unknown folder;
+/// - `GET /experiment/models/preview/{folder}/{pathIndex}/{name}`: the model's preview picture (``ModelPreview``)
+///   as WebP, 404 when it has none;
 /// - `GET /view_metadata/{folder}?filename=`: a `.safetensors` file's `__metadata__` object, 404 when there is
 ///   none (or the file is not a safetensors file of that folder).
 struct ModelInfoRoutes {
@@ -26,6 +28,24 @@ struct ModelInfoRoutes {
             return Response.json(.array(files.map { file in
                 Self.fileInfo(file.name, location: file.location, directory: directories[file.location])
             }))
+        }
+        routes.get("experiment/models/preview/:folder/:path_index/**") { _, context in
+            let folder = try context.parameters.require("folder")
+            let directories = server.modelFolders.searchedLocations(for: folder)
+            let relative = context.parameters.getCatchAll().joined(separator: "/")
+            let parts = (relative.removingPercentEncoding ?? relative).split(separator: "/").map(String.init)
+            guard let index = context.parameters.get("path_index").flatMap({ Int($0) }), directories.indices.contains(index),
+                let filename = parts.last
+            else { throw ServerError.notFound("no model '\(relative.prefix(200))' in folder '\(folder)'") }
+            // Plain names only; links the user made inside the models folder (often to files elsewhere) are followed.
+            let model = try ConfinedPath(
+                root: URL(fileURLWithPath: directories[index]), subfolder: parts.dropLast().joined(separator: "/"), filename: filename)
+            guard let preview = ModelPreview.image(for: model.url) else {
+                throw ServerError.notFound("no preview for '\(relative.prefix(200))'")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "image/webp"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try preview.encodedWebP())))
         }
         routes.get("view_metadata/:folder") { request, context in
             let folder = try context.parameters.require("folder")

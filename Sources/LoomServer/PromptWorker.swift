@@ -25,6 +25,7 @@ struct PromptWorker: Service {
     }
 
     private func execute(_ item: QueuedPrompt, interruption: Interruption) async {
+        TestCrashHook.crashIfMarked(item)
         let started = ContinuousClock.now
         let recorded = Mutex<[JSONValue]>([])
         let send: @Sendable (ServerMessage) -> Void = { [clients] message in

@@ -147,4 +147,19 @@ import Testing
         #expect(try FileFingerprint(path: a).digest != FileFingerprint(path: b).digest)
         #expect(try FileFingerprint(path: a).size == 3)
     }
+
+    /// A file rewritten with only its middle changed (same header, same tail, same size) is another file.
+    @Test func aFileRewrittenInTheMiddleFingerprintsDifferently() throws {
+        let root = try TemporaryDirectory()
+        var bytes = [UInt8](repeating: 7, count: 3 << 20)
+        let path = try root.write(bytes, to: "model.safetensors")
+        let before = try FileFingerprint(path: path)
+        bytes[bytes.count / 2] = 8
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: before.modificationTime + 5)],
+                                              ofItemAtPath: path)
+        let after = try FileFingerprint(path: path)
+        #expect(after.digest == before.digest, "the sampled bytes are unchanged")
+        #expect(after.description != before.description)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Loom
+import LoomImaging
 import Testing
 
 /// The model, internal and template routes ComfyUI's frontend reads, in ComfyUI's shapes.
@@ -45,6 +46,35 @@ struct FrontendRouteTests {
             let paths = try await server.json("/internal/folder_paths")
             #expect(paths["checkpoints"] == [.string(checkpoints.path)])
             #expect(paths["vae"]?.arrayValue?.isEmpty == false)
+        }
+    }
+
+    @Test("a model's preview: a picture beside it, else its safetensors cover image, as WebP")
+    func modelPreviews() async throws {
+        func png(width: Int, height: Int) throws -> Data {
+            let samples = [UInt16](repeating: 200, count: width * height * 3)
+            return Data(try RasterImage(width: width, height: height, channels: 3, bitDepth: 8, samples: samples).encodedPNG())
+        }
+        let directory = try TestServer.makeDirectory()
+        let loras = directory.appendingPathComponent("models/loras")
+        try FileManager.default.createDirectory(at: loras.appendingPathComponent("style"), withIntermediateDirectories: true)
+        try Self.safetensors(metadata: nil).write(to: loras.appendingPathComponent("style/ink.safetensors"))
+        try png(width: 3, height: 2).write(to: loras.appendingPathComponent("style/ink.preview.png"))
+        let cover = try png(width: 5, height: 4).base64EncodedString()
+        try Self.safetensors(metadata: ["ssmd_cover_images": "[\"\(cover)\"]"]).write(to: loras.appendingPathComponent("covered.safetensors"))
+        try Self.safetensors(metadata: nil).write(to: loras.appendingPathComponent("bare.safetensors"))
+        try await TestServer.run(directory: directory) { server in
+            for (path, size) in [("style/ink.safetensors", (3, 2)), ("covered.safetensors", (5, 4))] {
+                let reply = try await server.get("/api/experiment/models/preview/loras/0/\(path)")
+                #expect(reply.status == .ok && reply.headers[.contentType] == "image/webp", "\(path)")
+                let image = try ImageFile.decode(Array(buffer: reply.body))
+                #expect((image.width, image.height) == size, "\(path)")
+            }
+            for path in ["loras/0/bare.safetensors", "loras/0/missing.safetensors", "loras/1/covered.safetensors",
+                         "loras/x/covered.safetensors", "no_such_folder/0/covered.safetensors"] {
+                #expect(try await server.get("/experiment/models/preview/\(path)").status == .notFound, "\(path)")
+            }
+            #expect(try await server.get("/experiment/models/preview/loras/0/..%2F..%2Fsecret.png").status != .ok)
         }
     }
 

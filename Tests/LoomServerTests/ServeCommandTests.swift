@@ -33,8 +33,9 @@ import Testing
             }
             output.fileHandleForReading.readabilityHandler = nil
             guard let port else {
+                let ended = process.isRunning ? "still running" : "exited with status \(process.terminationStatus)"
                 process.terminate()
-                throw TestServerError("loom serve did not report its address; printed: \(printed.withLock { $0 })")
+                throw TestServerError("loom serve did not report its address (\(ended)); printed: \(printed.withLock { $0 })")
             }
             self.port = port
         }

@@ -3,14 +3,13 @@ import LoomImaging
 import Testing
 @testable import Loom
 
-/// The Flux workflows in graphs/ run on the bundled default models, and compared, image for image, with
-/// a PyTorch statement of the same computation (scripts/fixtures/make_workflow_golden.py): same prompt
-/// conditioning, sigmas, seeded noise, sampler, Flux forward and autoencoder. The comparison runs on
-/// `goldenModels`: the default Flux and AE files with the golden-output text encoders and their tokenizer.
+/// The Flux workflows in graphs/ run on the bundled default models (graphs/models) and compared, image for image,
+/// with the same graphs executed by ComfyUI itself (scripts/fixtures/make_flux_workflow_golden.py: v0.3.64's
+/// PromptExecutor on the CPU).
 @Suite(.serialized) struct FluxWorkflowTests {
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("loom-flux-\(UUID().uuidString)")
     static let defaultModels = "graphs/models"
-    static let goldenModels = "Tests/Fixtures/golden/workflows/models"
+    static let golden = "Tests/Fixtures/golden/workflows"
 
     func engine(models: String = defaultModels) -> LoomEngine {
         let resources = Resources()
@@ -28,30 +27,42 @@ import Testing
         return try ImageFile.read(at: path)
     }
 
-    /// flux-redux's image tokens in the reference are ComfyUI's own CLIPVisionEncode + StyleModelApply.
-    @Test(arguments: [("flux-text-to-image", "save"), ("flux-fill-inpaint", "save"), ("flux-redux", "save")])
-    func matchesThePyTorchReference(graph: String, saveNode: String) async throws {
-        defer { try? FileManager.default.removeItem(at: output) }
-        let engine = engine(models: Self.goldenModels)
-        let document = try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph).yaml"))
-        let outcome = try await engine.run(document)
-        #expect(outcome.succeeded, "\(outcome.status)")
-        let image = try savedImage(outcome, node: saveNode)
-        let golden = repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/workflows/\(graph).u8")
-        let expected = [UInt8](try Data(contentsOf: golden))
-        #expect(image.channels == 3 && expected.count == image.width * image.height * 3)
+    /// Mean absolute error per channel under one level of 255, no sample off by more than 3, on a reference that
+    /// is not flat; and over all samples under `overall` levels. Loom is within 0.002 levels of these images, and
+    /// the tight overall bound is what tells the Redux cases apart: on the random tiny models Redux's tokens move
+    /// the text-to-image result by 0.14 levels, and attn_bias 0.1 moves it from multiply by 0.1.
+    func expectMatch(_ image: RasterImage, golden name: String, overall: Double = 0.03) throws {
+        let expected = try ImageFile.read(at: repositoryRoot.appendingPathComponent("\(Self.golden)/\(name).png").path)
+        try #require(image.channels == 3 && (image.width, image.height, image.channels) == (expected.width, expected.height, expected.channels))
         var sums = [0, 0, 0], largest = 0
-        for (index, sample) in image.samples.enumerated() {
-            let difference = abs(Int(sample) - Int(expected[index]))
+        for (index, (a, b)) in zip(image.samples, expected.samples).enumerated() {
+            let difference = abs(Int(a) - Int(b))
             sums[index % 3] += difference
             largest = max(largest, difference)
         }
-        // Mean absolute error per channel under one level of 255; the reference is not flat.
         for channel in 0..<3 {
-            #expect(Double(sums[channel]) / Double(image.width * image.height) < 1, "channel \(channel)")
+            #expect(Double(sums[channel]) / Double(image.width * image.height) < 1, "\(name) channel \(channel)")
         }
-        #expect(largest <= 2)
-        #expect(Set(expected).count > 50)
+        #expect(Double(sums.reduce(0, +)) / Double(image.samples.count) < overall, "\(name): MAE over all samples")
+        #expect(largest <= 3, "\(name): largest difference \(largest)")
+        #expect(Set(expected.samples).count > 50)
+    }
+
+    /// flux-redux-attn-bias is flux-redux with StyleModelApply's attn_bias at strength 0.1.
+    @Test(arguments: [("flux-text-to-image", "flux-text-to-image", ""), ("flux-fill-inpaint", "flux-fill-inpaint", ""),
+                      ("flux-redux", "flux-redux", ""), ("flux-redux", "flux-redux-attn-bias", "attn_bias")])
+    func matchesComfyUI(graph: String, golden: String, strengthType: String) async throws {
+        defer { try? FileManager.default.removeItem(at: output) }
+        let engine = engine()
+        var text = try String(contentsOf: repositoryRoot.appendingPathComponent("graphs/\(graph).yaml"), encoding: .utf8)
+        if !strengthType.isEmpty {
+            text = text.replacingOccurrences(of: "  strength: 1.0\n  strength_type: multiply",
+                                             with: "  strength: 0.1\n  strength_type: \(strengthType)")
+            #expect(text.contains("strength_type: \(strengthType)"))
+        }
+        let outcome = try await engine.run(try engine.loader.load(Array(text.utf8), fileExtension: "yaml"))
+        #expect(outcome.succeeded, "\(outcome.status)")
+        try expectMatch(try savedImage(outcome, node: "save"), golden: golden)
     }
 
     @Test func everyReadyGraphValidatesInBothFormats() throws {
@@ -91,8 +102,7 @@ import Testing
         }
     }
 
-    /// `models` written into one checkpoint under ComfyUI's prefixes, with the T5 tokenizer beside it
-    /// where the folder has one, and the text-to-image graph with its three loaders replaced by the
+    /// `models` written into one checkpoint under ComfyUI's prefixes, and the text-to-image graph with its three loaders replaced by the
     /// checkpoint loader.
     func runAllInOneCheckpoint(from models: String) async throws -> (ExecutionOutcome, RasterImage?) {
         let models = repositoryRoot.appendingPathComponent(models)
@@ -104,10 +114,6 @@ import Testing
             ("text_encoders.t5xxl.transformer.", models.appendingPathComponent("text_encoders/t5xxl_fp16.safetensors").path),
             ("vae.", models.appendingPathComponent("vae/ae.safetensors").path),
         ], into: checkpoints.appendingPathComponent("flux1-dev-all-in-one.safetensors"))
-        let tokenizer = models.appendingPathComponent("text_encoders/tokenizer.json")
-        if FileManager.default.fileExists(atPath: tokenizer.path) {
-            try FileManager.default.copyItem(at: tokenizer.resolvingSymlinksInPath(), to: checkpoints.appendingPathComponent("tokenizer.json"))
-        }
 
         let original = try String(contentsOf: repositoryRoot.appendingPathComponent("graphs/flux-text-to-image.yaml"), encoding: .utf8)
         let blocks = original.components(separatedBy: "\n\n").filter {
@@ -126,16 +132,6 @@ import Testing
         return (outcome, outcome.succeeded ? try savedImage(outcome, node: "save") : nil)
     }
 
-    @Test func anAllInOneCheckpointLoadsTheSameThreeModels() async throws {
-        defer { try? FileManager.default.removeItem(at: output) }
-        let (outcome, image) = try await runAllInOneCheckpoint(from: Self.goldenModels)
-        #expect(outcome.succeeded, "\(outcome.status)")
-        let samples = try #require(image).samples
-        let expected = [UInt8](try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/golden/workflows/flux-text-to-image.u8")))
-        let total = zip(samples, expected).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
-        #expect(Double(total) / Double(expected.count) < 1)
-    }
-
     /// A checkpoint such as flux1-schnell-fp8.safetensors has no tokenizer beside it: the bundled T5
     /// tokenizer serves it, and the result is the one of the same models loaded separately.
     @Test func anAllInOneCheckpointWithoutATokenizerUsesTheBundledOne() async throws {
@@ -147,6 +143,7 @@ import Testing
         let separate = try await engine.run(try engine.load(contentsOf: repositoryRoot.appendingPathComponent("graphs/flux-text-to-image.yaml")))
         #expect(separate.succeeded, "\(separate.status)")
         #expect(try #require(image).samples == (try savedImage(separate, node: "save")).samples)
+        try expectMatch(try #require(image), golden: "flux-text-to-image")
     }
 
     @Test func aNewProcessReusesTheSampledLatentFromTheDiskCache() async throws {

@@ -78,4 +78,17 @@ import Testing
         // The saved file embeds the original UI workflow for ComfyUI to reopen.
         #expect(image.text("workflow").map { $0.contains("Shrink and invert") } == true)
     }
+
+    /// comfy-lint and similar tools take a file with a top-level `prompt` (or another `/prompt` body field) for a
+    /// `/prompt` request body, so no ready workflow names a node that way.
+    @Test func noReadyWorkflowReadsAsAPromptRequestBody() throws {
+        let graphs = repositoryRoot.appendingPathComponent("graphs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: graphs.path)
+            .filter { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") }
+        #expect(files.count > 10)
+        for file in files {
+            let ids = Set(try engine().load(contentsOf: graphs.appendingPathComponent(file)).prompt.ids)
+            #expect(ids.isDisjoint(with: ["prompt", "client_id", "extra_data", "front", "number", "prompt_id"]), "\(file)")
+        }
+    }
 }

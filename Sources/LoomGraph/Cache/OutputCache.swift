@@ -14,10 +14,29 @@ public struct NodeOutput: Sendable {
     }
 }
 
-/// A value that knows how much memory it holds, so a memory-budget cache can account for it.
-/// Models report their resident size, images their pixel buffers.
+/// A value that knows how much memory it holds, so a memory-budget cache and a prompt's memory budget can account
+/// for it. Models report their resident size, images their pixel buffers.
 public protocol MemoryFootprint {
     var memoryFootprint: Int { get }
+    /// The buffers that make up `memoryFootprint`, so a buffer that several values share (a node passing its input
+    /// on, conditioning with one extra changed) is counted once; nil counts the footprint as unshared.
+    var memoryBuffers: [MemoryBuffer]? { get }
+}
+
+extension MemoryFootprint {
+    public var memoryBuffers: [MemoryBuffer]? { nil }
+}
+
+/// One allocation a value holds, known by its address.
+public struct MemoryBuffer: Sendable, Hashable {
+    public var address: UInt
+    public var bytes: Int
+
+    /// The storage of `array`; copies of an array share it until one is changed.
+    public init<Element>(_ array: [Element]) {
+        address = array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        bytes = array.count * MemoryLayout<Element>.stride
+    }
 }
 
 /// Where outputs are kept between executions, keyed by signature.

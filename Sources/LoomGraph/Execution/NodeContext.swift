@@ -5,6 +5,8 @@ public struct NodeContext: Sendable {
     public let nodeID: String
     public let promptID: String
     public let resources: Resources
+    /// What the running prompt's outputs hold so far, and its limit: checked before a large allocation.
+    public let memory: PromptMemory
     /// How this prompt wants previews made; `.none` means nodes skip computing them.
     public let previewMethod: PreviewMethod
     let interruption: Interruption
@@ -13,7 +15,8 @@ public struct NodeContext: Sendable {
     let textSink: @Sendable (String) -> Void
 
     public init(
-        nodeID: String, promptID: String, resources: Resources, interruption: Interruption = Interruption(),
+        nodeID: String, promptID: String, resources: Resources, memory: PromptMemory = PromptMemory(),
+        interruption: Interruption = Interruption(),
         previewMethod: PreviewMethod = .auto, progress: @escaping @Sendable (Double, Double) -> Void = { _, _ in },
         preview: @escaping @Sendable (ProgressPreview) -> Void = { _ in },
         text: @escaping @Sendable (String) -> Void = { _ in }
@@ -21,6 +24,7 @@ public struct NodeContext: Sendable {
         self.nodeID = nodeID
         self.promptID = promptID
         self.resources = resources
+        self.memory = memory
         self.previewMethod = previewMethod
         self.interruption = interruption
         self.previewSink = preview

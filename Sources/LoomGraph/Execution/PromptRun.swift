@@ -16,6 +16,8 @@ struct PromptRun {
     let events: @Sendable (ExecutionEvent) -> Void
     let progress: ProgressRegistry
     let previewMethod: PreviewMethod
+    /// What this prompt's outputs hold, against the engine's per-prompt limit.
+    let memory: PromptMemory
 
     var results: [String: NodeOutput] = [:]
     var signatures: [String: Signature] = [:]
@@ -49,6 +51,7 @@ struct PromptRun {
         self.progress = ProgressRegistry(promptID: promptID)
         self.previewMethod = PreviewMethod.forPrompt(extraData, serverDefault: resources.get(PreviewMethod.self) ?? .auto)
         self.promptJSON = prompt.json
+        self.memory = PromptMemory(limit: resources.limits.bytesPerPrompt)
     }
 
     /// What came back from a node run in a child task.
@@ -177,6 +180,8 @@ struct PromptRun {
     }
 
     mutating func resolveFromCache(_ id: String, _ output: NodeOutput) {
+        // Held by the cache already: counted, but never the reason a prompt fails.
+        memory.hold(output.slots.joined())
         results[id] = output
         if let ui = output.ui {
             uiOutputs[id] = ui
@@ -274,6 +279,7 @@ struct PromptRun {
     }
 
     mutating func finish(_ id: String, with output: NodeOutput) throws {
+        try hold(output, of: id)
         results[id] = output
         if let signature = signatures[id] {
             cache.store(output, for: signature, persistent: isPersistable(id, output))
@@ -284,6 +290,22 @@ struct PromptRun {
         }
         events(progress.finish(id))
         schedule.resolve(id)
+    }
+
+    /// Counts a node's outputs against the prompt's memory limit, failing the node whose output passes it.
+    private func hold(_ output: NodeOutput, of id: String) throws(PromptMemoryExceeded) {
+        let node = prompt[id]
+        let schema = node.flatMap { registry[$0.classType]?.schema }
+        for (index, slot) in output.slots.enumerated() {
+            let added = memory.hold(slot)
+            let held = memory.heldBytes
+            guard held <= memory.limit else {
+                let name = schema.flatMap { $0.outputs.indices.contains(index) ? $0.outputs[index].name : nil }
+                throw PromptMemoryExceeded(
+                    node: id, classType: node?.classType ?? "", output: name ?? "#\(index)", outputBytes: added,
+                    heldBytes: held, limit: memory.limit)
+            }
+        }
     }
 
     /// Outputs worth keeping beyond this process: deterministic, and not the result of an output node, whose
@@ -333,7 +355,8 @@ struct PromptRun {
         let events = events
         let registry = progress
         return NodeContext(
-            nodeID: id, promptID: promptID, resources: resources, interruption: interruption, previewMethod: previewMethod,
+            nodeID: id, promptID: promptID, resources: resources, memory: memory, interruption: interruption,
+            previewMethod: previewMethod,
             progress: { value, total in
                 events(registry.update(id, value: value, max: total))
                 events(.progress(promptID: promptID, node: id, value: value, max: total))

@@ -44,6 +44,7 @@ public enum ArchitectureDetector {
         Recogniser(anchors: ["controlnet_x_embedder.weight"], detect: fluxControlNet),
         Recogniser(anchors: ["pos_embed_input.weight"], detect: xlabsFluxControlNet),
         Recogniser(anchors: ["zero_convs.0.0.weight"], detect: unetControlNet),
+        Recogniser(anchors: ["controlnet_cond_embedding.conv_in.weight"], detect: diffusersUNetControlNet),
         Recogniser(anchors: ["conv5_5_CPM_L1.weight"], detect: openPoseBody),
         Recogniser(anchors: ["conv6_2_CPM.weight"], detect: openPoseHand),
     ]
@@ -214,6 +215,23 @@ public enum ArchitectureDetector {
         while let conv = view.shape("input_hint_block.\(2 * widths.count).weight", rank: 4) { widths.append(conv[0]) }
         guard widths.last == unet.modelChannels else { return nil }
         return .unetControlNet(UNetControlNetParameters(unet: unet, hintChannels: first[1], hintWidths: widths))
+    }
+
+    /// SD1.x / SDXL ControlNets in diffusers' names, recognised under the LDM names ComfyUI gives them; a union
+    /// ControlNet (xinsir's) is one with `control_add_embedding`, its control-type count `task_embedding`'s rows.
+    private static func diffusersUNetControlNet(_ view: ShapeView) -> ModelArchitecture? {
+        var renamed: [String: [Int]] = [:]
+        for (ldm, diffusers) in DiffusersControlNetNames.ldmNames(view.shapes.keys, prefix: view.prefix) {
+            renamed[ldm] = view.shapes[diffusers]
+        }
+        guard case .unetControlNet(let p) = unetControlNet(ShapeView(shapes: renamed, prefix: view.prefix)) else { return nil }
+        var union: Int?
+        if view.contains("control_add_embedding.linear_1.bias") {
+            guard let types = view.shape("task_embedding", rank: 2) else { return nil }
+            union = types[0]
+        }
+        return .unetControlNet(UNetControlNetParameters(unet: p.unet, hintChannels: p.hintChannels, hintWidths: p.hintWidths,
+                                                        layout: .diffusers, unionControlTypeCount: union))
     }
 
     private static func openPoseBody(_ view: ShapeView) -> ModelArchitecture? {

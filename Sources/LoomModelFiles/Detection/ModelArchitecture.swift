@@ -32,7 +32,7 @@ public enum ModelArchitecture: Sendable, Hashable, CustomStringConvertible {
         case .fluxControlNet(let p):
             "Flux ControlNet\(p.layout == .xlabs ? " (XLabs)" : "")\(p.unionModeCount.map { " union (\($0) modes)" } ?? "") (\(p.doubleBlockCount)+\(p.singleBlockCount) blocks)"
         case .unetControlNet(let p):
-            "UNet ControlNet (\(p.unet.inChannels) input channels, width \(p.unet.modelChannels) × \(p.unet.channelMultipliers), hint \(p.hintChannels) channels)"
+            "UNet ControlNet\(p.layout == .diffusers ? " (diffusers)" : "")\(p.unionControlTypeCount.map { " union (\($0) control types)" } ?? "") (\(p.unet.inChannels) input channels, width \(p.unet.modelChannels) × \(p.unet.channelMultipliers), hint \(p.hintChannels) channels)"
         case .openPoseBody(let p): "OpenPose body (\(p.stageCount) stages)"
         case .openPoseHand(let p): "OpenPose hand (\(p.stageCount) stages)"
         case .lora(let p): "LoRA (\(p.naming.rawValue) naming, \(p.baseModel), rank \(p.rank), \(p.moduleCount) modules)"
@@ -45,6 +45,11 @@ public struct DetectedModel: Sendable, Hashable {
     /// The key prefix the model's tensors carry in the file, e.g. `model.diffusion_model.`; empty for none.
     public let prefix: String
     public let architecture: ModelArchitecture
+
+    public init(prefix: String, architecture: ModelArchitecture) {
+        self.prefix = prefix
+        self.architecture = architecture
+    }
 }
 
 public struct FluxParameters: Sendable, Hashable {
@@ -70,6 +75,13 @@ public struct FluxParameters: Sendable, Hashable {
     /// Width of the pooled vector input (CLIP-L's pooled output).
     public let pooledDimension: Int
     public let hasGuidanceEmbedding: Bool
+
+    /// The same transformer with `img_in` taking `count` inputs: what BFL's Canny and Depth LoRAs make of Flux dev.
+    public func withInputChannels(_ count: Int) -> FluxParameters {
+        FluxParameters(variant: variant, inChannels: count, outChannels: outChannels, hiddenSize: hiddenSize, headDimension: headDimension,
+                       mlpHiddenSize: mlpHiddenSize, doubleBlockCount: doubleBlockCount, singleBlockCount: singleBlockCount,
+                       contextDimension: contextDimension, pooledDimension: pooledDimension, hasGuidanceEmbedding: hasGuidanceEmbedding)
+    }
 }
 
 public struct AutoencoderParameters: Sendable, Hashable {
@@ -173,6 +185,14 @@ public struct FluxControlNetParameters: Sendable, Hashable {
 }
 
 public struct UNetControlNetParameters: Sendable, Hashable {
+    public enum Layout: String, Sendable {
+        /// `cldm` names (`zero_convs.N.0`, `input_hint_block.N`, `input_blocks.N`), as lllyasviel's `.pth` files.
+        case ldm
+        /// diffusers' `ControlNetModel` names (`controlnet_down_blocks.N`, `controlnet_cond_embedding.*`, `down_blocks.*`),
+        /// read through `DiffusersControlNetNames`.
+        case diffusers
+    }
+
     /// The encoder half it copies from the UNet it steers (no decoder: `outputTransformerDepths` is empty).
     public let unet: UNetParameters
     /// Channels of the hint picture (3).
@@ -180,11 +200,17 @@ public struct UNetControlNetParameters: Sendable, Hashable {
     /// Output widths of the hint encoder's convolutions, the last the UNet's model width (16, 16, 32, 32, 96, 96, 256, 320
     /// in the real SD1.5 ones; stride 2 at the third, fifth and seventh).
     public let hintWidths: [Int]
+    public let layout: Layout
+    /// xinsir's union ControlNet (`task_embedding`, `control_add_embedding`): its number of control types (6, or 8 for
+    /// the promax model); nil for a single-purpose ControlNet.
+    public let unionControlTypeCount: Int?
 
-    public init(unet: UNetParameters, hintChannels: Int, hintWidths: [Int]) {
+    public init(unet: UNetParameters, hintChannels: Int, hintWidths: [Int], layout: Layout = .ldm, unionControlTypeCount: Int? = nil) {
         self.unet = unet
         self.hintChannels = hintChannels
         self.hintWidths = hintWidths
+        self.layout = layout
+        self.unionControlTypeCount = unionControlTypeCount
     }
 }
 

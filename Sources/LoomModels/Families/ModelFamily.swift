@@ -50,7 +50,7 @@ public struct ModelFamily: Sendable, CustomStringConvertible {
     }
 
     /// Every family Loom runs, most specific first.
-    public static let all: [ModelFamily] = [.flux, .sdxl, .sdxlRefiner, .sd15]
+    public static let all: [ModelFamily] = [.flux, .sdxl, .sdxlRefiner, .sd15, .lotus]
 
     /// The family of the first diffusion network among `models` (a file's detected models), with it.
     public static func diffusionModel(in models: [DetectedModel]) -> (family: ModelFamily, model: DetectedModel)? {

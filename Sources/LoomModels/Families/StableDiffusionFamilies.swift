@@ -51,14 +51,35 @@ extension ModelFamily {
             return NetworkConditioning(context: inputs.context, vector: vector)
         })
 
+    /// Lotus-D (depth): an SD2.x UNet with a 4-wide class vector (the task embedding), predicting the clean latent
+    /// from the image's latent; its prompt is LotusConditioning's fixed null embedding.
+    public static let lotus = ModelFamily(
+        name: "Lotus",
+        recognises: { unet($0).map(isLotus) ?? false },
+        detectionKeys: unetKeys + ["label_emb.0.0.weight with 4 inputs"],
+        latentFormat: .sd15, textEncoders: [],
+        sampling: { _, _ in DiscreteModelSampling(prediction: .imageToImage) },
+        network: unetNetwork,
+        conditioning: { inputs, _ in
+            // ComfyUI's Lotus `extra_conds`: the depth task's embedding (sin 1, sin 0, cos 1, cos 0) for every batch item.
+            let batch = inputs.context.shape.first ?? 1
+            let task: [Float] = [sinf(1), sinf(0), cosf(1), cosf(0)]
+            return NetworkConditioning(context: inputs.context,
+                                       vector: HostTensor(shape: [batch, 4], values: (0..<batch).flatMap { _ in task }))
+        })
+
     private static let unetKeys = ["input_blocks.0.0.weight", "time_embed.0.weight"]
+
+    private static func isLotus(_ parameters: UNetParameters) -> Bool {
+        parameters.admInChannels == 4 && parameters.usesLinearProjection
+    }
 
     private static func unet(_ architecture: ModelArchitecture) -> UNetParameters? {
         if case .unet(let parameters) = architecture { parameters } else { nil }
     }
 
     private static func isSDXL(_ parameters: UNetParameters) -> Bool {
-        parameters.admInChannels != nil && parameters.usesLinearProjection
+        parameters.admInChannels != nil && parameters.usesLinearProjection && !isLotus(parameters)
     }
 
     /// The refiner's ADM is its pooled width (CLIP-G's, also its context width) and five embeddings;

@@ -127,7 +127,11 @@ public struct LoRAKeyMap: Sendable {
             add("lora_prior_te_text_projection", "clip_g.transformer.text_projection.weight")
             add("lora_te2_text_projection", "clip_g.transformer.text_projection.weight")
         }
-        if all.contains("clip_l.transformer.text_projection.weight") {
+        // ComfyUI's CLIP-L always has a projection (an identity when the file has none), so these keys load.
+        if encoders[.clipL] != nil {
+            if !all.contains("clip_l.transformer.text_projection.weight") {
+                add("text_encoders.clip_l.transformer.text_projection", "clip_l.transformer.text_projection.weight")
+            }
             add("lora_te1_text_projection", "clip_l.transformer.text_projection.weight")
         }
     }

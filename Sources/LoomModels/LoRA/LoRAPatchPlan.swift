@@ -52,19 +52,23 @@ public struct LoRAPatchPlan: Sendable {
             }
             let name = part.prefix + local
             guard let stored = part.file[name] else {
+                // A CLIP-L file without a projection: ComfyUI patches its stand-in identity, which no family reads.
+                if kind == .clipL, local == "text_projection.weight" { continue }
                 missingTargets.append(patch.module)
                 continue
             }
-            let region = patch.target.rows.map { [$0.count] + stored.shape.dropFirst() } ?? stored.shape
-            let fits = patch.target.rows.map { $0.upperBound <= (stored.shape.first ?? 0) } ?? true
-            guard fits, patch.shape.reduce(1, *) == region.reduce(1, *) else {
+            let weightShape = patch.paddedShape ?? stored.shape
+            let region = patch.target.rows.map { [$0.count] + weightShape.dropFirst() } ?? weightShape
+            let fits = patch.target.rows.map { $0.upperBound <= (weightShape.first ?? 0) } ?? true
+            let padsOutward = weightShape.count == stored.shape.count && zip(weightShape, stored.shape).allSatisfy { $0 >= $1 }
+            guard fits, padsOutward, patch.shape.reduce(1, *) == region.reduce(1, *) else {
                 throw .shapeMismatch(file: lora.path, module: patch.module, shape: patch.shape, weight: patch.target.weight,
                                      weightShape: stored.shape, rows: patch.target.rows)
             }
             let strength = kind == nil ? strengthModel : strengthClip
             guard strength != 0 else { continue }
             let change = WeightPatch(patch.change, strength: strength, rows: patch.target.rows, swapsHalves: patch.target.swapsHalves,
-                                     magnitude: patch.magnitude)
+                                     magnitude: patch.magnitude, paddedShape: patch.paddedShape)
             if let kind {
                 self.textEncoders[kind, default: [:]][name, default: []].append(change)
             } else {

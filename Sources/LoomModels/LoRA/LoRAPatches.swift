@@ -3,7 +3,8 @@ import LoomModelFiles
 /// A LoRA file's changes, matched against a model's module names as ComfyUI's `load_lora` matches them:
 /// for each module name the file's `alpha`, `dora_scale`, low-rank pair (every spelling ComfyUI reads), LoHa
 /// (`hada_w1_a`…) or LoKr (`lokr_w1`…) factors, `diff`,
-/// `diff_b` and `w_norm`/`b_norm`; whatever the file holds besides is listed in `unmatchedKeys`.
+/// `diff_b`, `w_norm`/`b_norm` and `set_weight`; whatever the file holds besides is listed in `unmatchedKeys`.
+/// BFL's control LoRAs (Flux Canny / Depth) are read under the names ComfyUI's `convert_lora` gives them.
 public struct LoRAPatches: Sendable {
     /// One change, with the module name it was read under.
     public struct Patch: Sendable {
@@ -12,6 +13,8 @@ public struct LoRAPatches: Sendable {
         public let change: WeightPatch.Change
         /// DoRA's `dora_scale`, when the module has one.
         public let magnitude: HostTensor?
+        /// `reshape_weight`: the shape the weight is zero-padded to first.
+        public var paddedShape: [Int]? = nil
 
         /// The shape of the change as a weight: `[out, in, …]`.
         public var shape: [Int] { WeightPatch.shape(of: change) }
@@ -36,17 +39,14 @@ public struct LoRAPatches: Sendable {
     /// Adapter forms ComfyUI reads that Loom does not yet apply, by a tensor suffix that marks them.
     private static let unsupportedForms: [(String, String)] = [
         (".hada_t1", "LoHa with Tucker cores"), (".lokr_t2", "LoKr with a Tucker core"), (".oft_blocks", "OFT"),
-        (".oft_diag", "BOFT"), (".a1.weight", "GLoRA"), (".set_weight", "set_weight"),
-        (".reshape_weight", "weight reshaping (BFL control LoRAs)"),
+        (".oft_diag", "BOFT"), (".a1.weight", "GLoRA"),
     ]
 
     public init(file: ModelFile, keys: LoRAKeyMap) throws(LoRAError) {
         if let (suffix, form) = Self.unsupportedForms.first(where: { form in file.tensors.contains { $0.name.hasSuffix(form.0) } }) {
             throw .unsupportedForm(file: file.path, form: form, example: file.tensors.first { $0.name.hasSuffix(suffix) }!.name)
         }
-        if file["img_in.lora_A.weight"] != nil, file["single_blocks.0.norm.key_norm.scale"] != nil {
-            throw .unsupportedForm(file: file.path, form: "the BFL control-LoRA layout (Canny/Depth, a wider img_in)", example: "img_in.lora_A.weight")
-        }
+        let tensors = LoRATensors(file)
         var loaded: Set<String> = []
         var order: [LoRATarget] = []
         var byTarget: [LoRATarget: Patch] = [:]
@@ -54,13 +54,14 @@ public struct LoRAPatches: Sendable {
             if byTarget.updateValue(patch, forKey: patch.target) == nil { order.append(patch.target) }
         }
         func values(_ name: String) -> HostTensor? {
-            guard let stored = file[name] else { return nil }
+            guard let found = tensors[name] else { return nil }
             loaded.insert(name)
-            return HostTensor(shape: stored.shape, values: stored.floats())
+            return found
         }
         func pair(_ module: String, _ first: String, _ second: String) throws(LoRAError) -> (HostTensor, HostTensor) {
             guard let a = values(module + first), let b = values(module + second), a.rank >= 2, b.rank >= 2, a.shape[1] == b.shape[0] else {
-                throw .malformedPair(file: file.path, module: module, up: file[module + first]?.shape ?? [], down: file[module + second]?.shape ?? [])
+                throw .malformedPair(file: file.path, module: module, up: tensors.shape(module + first) ?? [],
+                                     down: tensors.shape(module + second) ?? [])
             }
             return (a, b)
         }
@@ -69,17 +70,24 @@ public struct LoRAPatches: Sendable {
             let alpha = values(module + ".alpha")?.values.first
             let magnitude = values(module + ".dora_scale")
             var change: WeightPatch.Change?
-            for (upSuffix, downSuffix, midSuffix) in Self.pairs where file[module + upSuffix] != nil {
+            var paddedShape: [Int]?
+            for (upSuffix, downSuffix, midSuffix) in Self.pairs where tensors.contains(module + upSuffix) {
                 let (up, down) = try pair(module, upSuffix, downSuffix)
                 change = .lowRank(up: up, down: down, mid: midSuffix.flatMap { values(module + $0) }, alpha: alpha)
+                if let reshape = values(module + ".reshape_weight") {
+                    guard let sides = Self.sides(reshape) else {
+                        throw .malformedReshape(file: file.path, module: module, values: reshape.values)
+                    }
+                    paddedShape = sides
+                }
                 break
             }
-            if change == nil, file[module + ".hada_w1_a"] != nil {
+            if change == nil, tensors.contains(module + ".hada_w1_a") {
                 let (w1a, w1b) = try pair(module, ".hada_w1_a", ".hada_w1_b")
                 let (w2a, w2b) = try pair(module, ".hada_w2_a", ".hada_w2_b")
                 change = .hadamard(w1a: w1a, w1b: w1b, w2a: w2a, w2b: w2b, alpha: alpha)
             }
-            if change == nil, [".lokr_w1", ".lokr_w2", ".lokr_w1_a", ".lokr_w2_a"].contains(where: { file[module + $0] != nil }) {
+            if change == nil, [".lokr_w1", ".lokr_w2", ".lokr_w1_a", ".lokr_w2_a"].contains(where: { tensors.contains(module + $0) }) {
                 func factor(_ side: String) throws(LoRAError) -> WeightPatch.KroneckerFactor {
                     if let whole = values(module + side) { return .whole(whole) }
                     let (a, b) = try pair(module, side + "_a", side + "_b")
@@ -87,7 +95,7 @@ public struct LoRAPatches: Sendable {
                 }
                 change = .kronecker(w1: try factor(".lokr_w1"), w2: try factor(".lokr_w2"), alpha: alpha)
             }
-            if let change { record(Patch(module: module, target: target, change: change, magnitude: magnitude)) }
+            if let change { record(Patch(module: module, target: target, change: change, magnitude: magnitude, paddedShape: paddedShape)) }
             let bias = LoRATarget(String(target.weight.dropLast(".weight".count)) + ".bias", rows: target.rows,
                                   swapsHalves: target.swapsHalves)
             if let norm = values(module + ".w_norm") {
@@ -100,9 +108,67 @@ public struct LoRAPatches: Sendable {
             if let difference = values(module + ".diff_b") {
                 record(Patch(module: module, target: bias, change: .difference(difference), magnitude: nil))
             }
+            if let replacement = values(module + ".set_weight") {
+                record(Patch(module: module, target: target, change: .replacement(replacement), magnitude: nil))
+            }
         }
         patches = order.map { byTarget[$0]! }
-        unmatchedKeys = file.tensors.map(\.name).filter { !loaded.contains($0) }
+        unmatchedKeys = tensors.names.filter { !loaded.contains($0) }
+    }
+
+    /// A `reshape_weight` tensor's sides, nil unless they are whole numbers from 1 to 2^20.
+    private static func sides(_ tensor: HostTensor) -> [Int]? {
+        guard !tensor.values.isEmpty, tensor.values.allSatisfy({ $0 >= 1 && $0 <= 1_048_576 && $0.rounded() == $0 }) else { return nil }
+        return tensor.values.map { Int($0) }
+    }
+}
+
+/// A LoRA file's tensors under the names ComfyUI's `convert_lora` gives them: BFL's control LoRAs (an
+/// `img_in` pair and `single_blocks.0.norm.key_norm.scale`) take the `diffusion_model.` prefix, their
+/// `lora_B.bias` become `diff_b`, their norm scales `set_weight`, and `img_in` gains a `reshape_weight` to
+/// the pair's full size; other files keep their names.
+struct LoRATensors {
+    let file: ModelFile
+    /// In file order, then the made-up ones.
+    let names: [String]
+    private let stored: [String: String]
+    private let madeUp: [String: HostTensor]
+
+    init(_ file: ModelFile) {
+        self.file = file
+        guard let up = file["img_in.lora_B.weight"], let down = file["img_in.lora_A.weight"], up.shape.count == 2, down.shape.count == 2,
+              file["single_blocks.0.norm.key_norm.scale"] != nil else {
+            names = file.tensors.map(\.name)
+            stored = [:]
+            madeUp = [:]
+            return
+        }
+        var stored: [String: String] = [:]
+        var names: [String] = []
+        for tensor in file.tensors {
+            let name = "diffusion_model." + tensor.name.replacingOccurrences(of: ".lora_B.bias", with: ".diff_b")
+                .replacingOccurrences(of: "_norm.scale", with: "_norm.scale.set_weight")
+            stored[name] = tensor.name
+            names.append(name)
+        }
+        let reshape = "diffusion_model.img_in.reshape_weight"
+        self.names = names + [reshape]
+        self.stored = stored
+        madeUp = [reshape: HostTensor(shape: [2], values: [Float(up.shape[0]), Float(down.shape[1])])]
+    }
+
+    func contains(_ name: String) -> Bool { madeUp[name] != nil || storedTensor(name) != nil }
+
+    func shape(_ name: String) -> [Int]? { madeUp[name]?.shape ?? storedTensor(name)?.shape }
+
+    subscript(name: String) -> HostTensor? {
+        if let made = madeUp[name] { return made }
+        guard let tensor = storedTensor(name) else { return nil }
+        return HostTensor(shape: tensor.shape, values: tensor.floats())
+    }
+
+    private func storedTensor(_ name: String) -> StoredTensor? {
+        stored.isEmpty ? file[name] : stored[name].flatMap { file[$0] }
     }
 }
 
@@ -110,6 +176,7 @@ public struct LoRAPatches: Sendable {
 public enum LoRAError: Error, Sendable, CustomStringConvertible {
     case unsupportedForm(file: String, form: String, example: String)
     case malformedPair(file: String, module: String, up: [Int], down: [Int])
+    case malformedReshape(file: String, module: String, values: [Float])
     case nothingMatched(file: String)
     case shapeMismatch(file: String, module: String, shape: [Int], weight: String, weightShape: [Int], rows: Range<Int>?)
 
@@ -119,6 +186,8 @@ public enum LoRAError: Error, Sendable, CustomStringConvertible {
             "\(file) uses \(form) ('\(example)'), which Loom does not apply yet"
         case .malformedPair(let file, let module, let up, let down):
             "\(file): the low-rank pair of '\(module)' does not multiply (up \(up), down \(down)); the file is damaged"
+        case .malformedReshape(let file, let module, let values):
+            "\(file): the reshape_weight of '\(module)' is \(values), not a shape; the file is damaged"
         case .nothingMatched(let file):
             "\(file) changes none of the model's weights"
         case .shapeMismatch(let file, let module, let shape, let weight, let weightShape, let rows):

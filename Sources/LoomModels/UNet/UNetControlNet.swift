@@ -5,6 +5,8 @@ import LoomVulkan
 /// through `input_hint_block` (eight 3×3 convolutions, SiLU between, stride 2 at the third, fifth and seventh) is added
 /// after `conv_in` of a copy of the UNet's encoder; each encoder output and the middle block's output pass a 1×1
 /// convolution and become residuals of the UNet's skip connections and middle block (`UNetControlResiduals`).
+/// Files in diffusers' names are read under the LDM names ComfyUI gives them; xinsir's union ControlNet adds its
+/// control-type parts (`UNetControlTypes`).
 public struct UNetControlNet: ControlNetwork {
     public let parameters: UNetControlNetParameters
     let context: VulkanContext
@@ -12,12 +14,17 @@ public struct UNetControlNet: ControlNetwork {
     let hintEncoder: [Convolution]
     let zeroConvolutions: [Convolution]
     let middleOut: Convolution
+    let controlTypes: UNetControlTypes?
 
-    public var description: String { "UNet ControlNet" }
+    public var description: String { parameters.unionControlTypeCount == nil ? "UNet ControlNet" : "union UNet ControlNet" }
 
-    public init(weights: ModelWeights, parameters: UNetControlNetParameters) throws(ModelLoadingError) {
+    public init(weights stored: ModelWeights, parameters: UNetControlNetParameters) throws(ModelLoadingError) {
         guard parameters.hintWidths.count == 8 else {
-            throw .unsupported(file: weights.file.path, reason: "a ControlNet hint encoder of \(parameters.hintWidths.count) convolutions (ComfyUI's has 8)")
+            throw .unsupported(file: stored.file.path, reason: "a ControlNet hint encoder of \(parameters.hintWidths.count) convolutions (ComfyUI's has 8)")
+        }
+        var weights = stored
+        if parameters.layout == .diffusers {
+            weights.storedNames = DiffusersControlNetNames.ldmNames(stored.file.tensorNames, prefix: stored.prefix).mapValues { [$0] }
         }
         self.parameters = parameters
         context = weights.context
@@ -32,6 +39,10 @@ public struct UNetControlNet: ControlNetwork {
         }
         let middleWidth = encoder.skipWidths.last ?? parameters.unet.modelChannels
         middleOut = try .pointwise(weights, "middle_block_out.0", inputs: middleWidth, outputs: middleWidth)
+        controlTypes = try parameters.unionControlTypeCount.map { count throws(ModelLoadingError) in
+            try UNetControlTypes(weights: weights, typeCount: count, hintWidth: parameters.unet.modelChannels,
+                                 embeddingWidth: parameters.unet.timeEmbeddingDimension)
+        }
     }
 
     /// The residuals for one evaluation of the UNet on `input` (its state, timestep, context and ADM vector; not
@@ -49,13 +60,18 @@ public struct UNetControlNet: ControlNetwork {
             throw DiffusionInputError(model: "UNet ControlNet", input: "hint",
                                       expected: "[batch, \(parameters.hintChannels), \(8 * height), \(8 * width)] (8 × the latent)", found: hint.shape)
         }
+        if let controlTypes { try controlTypes.validate(control.controlType) }
         let pictures = ControlInput.broadcast(hint, to: batch)
         var guided = try context.upload(pictures.values, shape: pictures.shape)
         for (index, convolution) in hintEncoder.enumerated() {
             guided = try convolution(guided, on: recorder)
             if index < hintEncoder.count - 1 { guided = try recorder.silu(guided) }
         }
-        let (_, embedding) = try encoder.embedding(timestep: input.timestep, vector: inputs.vector, batch: batch, context: context, on: recorder)
+        var (_, embedding) = try encoder.embedding(timestep: input.timestep, vector: inputs.vector, batch: batch, context: context, on: recorder)
+        if let controlTypes {
+            embedding = try recorder.add(embedding, controlTypes.embedding(types: control.controlType, context: context, on: recorder))
+            if let type = control.controlType.first { guided = try controlTypes.steer(guided, type: type, on: recorder) }
+        }
         let conditioning = UNetBlock.Conditioning(activatedEmbedding: try recorder.silu(embedding),
                                                   context: try context.upload(inputs.context.values, shape: inputs.context.shape))
         var output: [Tensor] = []

@@ -6,6 +6,8 @@ public enum ModelLoadingError: Error, Sendable, Equatable, CustomStringConvertib
     case device(String)
     /// An adapter's change does not fit the weight it names.
     case patchShape(name: String, weightShape: [Int], patchValues: Int, rows: Range<Int>?)
+    /// An adapter pads a weight to a shape smaller than it, or of another rank.
+    case patchPadding(name: String, weightShape: [Int], paddedShape: [Int])
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum ModelLoadingError: Error, Sendable, Equatable, CustomStringConvertib
         case .patchShape(let name, let weightShape, let patchValues, let rows):
             "a LoRA patch for '\(name)' has \(patchValues) values, which do not fit the weight's shape \(weightShape)"
                 + (rows.map { " (rows \($0.lowerBound)..<\($0.upperBound))" } ?? "")
+        case .patchPadding(let name, let weightShape, let paddedShape):
+            "a LoRA pads '\(name)' of shape \(weightShape) to \(paddedShape), which does not contain it"
         }
     }
 }

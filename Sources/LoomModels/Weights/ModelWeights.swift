@@ -90,18 +90,22 @@ public struct ModelWeights: Sendable {
         return values.map { $0 * scale[0] }
     }
 
-    public func shape(of name: String) throws(ModelLoadingError) -> [Int] { try stored(name).shape }
+    /// The weight's shape as networks see it: a LoRA that pads the weight (BFL control LoRAs' `img_in`) widens it.
+    public func shape(of name: String) throws(ModelLoadingError) -> [Int] {
+        WeightPatch.shape(of: try stored(name).shape, patchedBy: patches[prefix + name] ?? [])
+    }
 
     /// A weight in its stored dtype where the shaders read that dtype; other storage (fp8 e5m2, GGUF
     /// q4_1/q5/K-quants) is dequantised on the host to f16, or f32 for vectors.
     public func tensor(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
         let stored = try stored(name)
-        try check(stored, expected)
-        if let patched = try patchedValues(name, stored) {
+        if let (patched, shape) = try patchedValues(name, stored) {
+            try check(name, shape, expected)
             return try onDevice { () throws(VulkanError) in
-                try context.upload(patched, shape: stored.shape, dtype: Self.patchedType(of: stored))
+                try context.upload(patched, shape: shape, dtype: Self.patchedType(of: stored))
             }
         }
+        try check(name, stored.shape, expected)
         if let dtype = Self.deviceType(of: stored.dataType) {
             return try onDevice { () throws(VulkanError) in
                 try stored.withUnsafeBytes { bytes throws(VulkanError) in
@@ -117,24 +121,24 @@ public struct ModelWeights: Sendable {
     /// A small tensor (bias, norm scale, embedding table row data) as f32, whatever its storage.
     public func float32(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
         let stored = try stored(name)
-        try check(stored, expected)
-        let values = try patchedValues(name, stored) ?? stored.floats()
-        return try onDevice { () throws(VulkanError) in try context.upload(values, shape: stored.shape, dtype: .f32) }
+        let (values, shape) = try patchedValues(name, stored) ?? (stored.floats(), stored.shape)
+        try check(name, shape, expected)
+        return try onDevice { () throws(VulkanError) in try context.upload(values, shape: shape, dtype: .f32) }
     }
 
     /// A convolution kernel: f32, f16 and bf16 as stored, anything else converted to f16.
     public func convolutionKernel(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> Tensor {
         let stored = try stored(name)
-        try check(stored, expected)
-        if [.float32, .float16, .bfloat16].contains(stored.dataType) { return try tensor(name) }
-        let values = try patchedValues(name, stored) ?? stored.floats()
-        return try onDevice { () throws(VulkanError) in try context.upload(values, shape: stored.shape, dtype: .f16) }
+        if [.float32, .float16, .bfloat16].contains(stored.dataType) { return try tensor(name, shape: expected) }
+        let (values, shape) = try patchedValues(name, stored) ?? (stored.floats(), stored.shape)
+        try check(name, shape, expected)
+        return try onDevice { () throws(VulkanError) in try context.upload(values, shape: shape, dtype: .f16) }
     }
 
     /// The values on the host as Float (scaled-fp8 scale applied), for small tensors.
     public func floats(_ name: String) throws(ModelLoadingError) -> [Float] {
         let stored = try stored(name)
-        if let patched = try patchedValues(name, stored) { return patched }
+        if let (patched, _) = try patchedValues(name, stored) { return patched }
         return try scaledFloats(name, stored)
     }
 
@@ -154,7 +158,7 @@ public struct ModelWeights: Sendable {
         }
         let bias = contains(module + ".bias") ? try float32(module + ".bias", shape: [shape[0]]) : nil
         let stored = try stored(weightName)
-        if let patched = try patchedValues(weightName, stored) {
+        if let (patched, _) = try patchedValues(weightName, stored) {
             // The file's scale is inside the patched values.
             let dtype = linearWeightConversion?.deviceType ?? Self.patchedType(of: stored)
             let weight = try onDevice { () throws(VulkanError) in try context.upload(patched, shape: shape, dtype: dtype) }
@@ -170,12 +174,13 @@ public struct ModelWeights: Sendable {
         return Linear(weight: try tensor(weightName), weightScale: scale, bias: bias)
     }
 
-    /// The weight's values with its patches added, or nil when it has none.
-    private func patchedValues(_ name: String, _ stored: StoredTensor) throws(ModelLoadingError) -> [Float]? {
+    /// The weight's values with its patches added and its shape after them, or nil when it has none.
+    private func patchedValues(_ name: String, _ stored: StoredTensor) throws(ModelLoadingError) -> ([Float], [Int])? {
         guard let patches = patches[prefix + name], !patches.isEmpty else { return nil }
         var values = try scaledFloats(name, stored)
-        try WeightPatch.apply(patches, to: &values, shape: stored.shape, name: prefix + name)
-        return values
+        var shape = stored.shape
+        try WeightPatch.apply(patches, to: &values, shape: &shape, name: prefix + name)
+        return (values, shape)
     }
 
     /// The dtype a patched weight is stored in: its own for f32, f16 and bf16; f16 (f32 for vectors) otherwise.
@@ -188,9 +193,9 @@ public struct ModelWeights: Sendable {
         }
     }
 
-    private func check(_ stored: StoredTensor, _ expected: [Int]?) throws(ModelLoadingError) {
-        if let expected, expected != stored.shape {
-            throw .unexpectedShape(name: stored.name, file: file.path, expected: expected, found: stored.shape)
+    private func check(_ name: String, _ shape: [Int], _ expected: [Int]?) throws(ModelLoadingError) {
+        if let expected, expected != shape {
+            throw .unexpectedShape(name: prefix + name, file: file.path, expected: expected, found: shape)
         }
     }
 

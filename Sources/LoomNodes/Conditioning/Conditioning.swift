@@ -49,4 +49,11 @@ extension Conditioning: MemoryFootprint {
                 + (entry.concatLatentImage?.byteCount ?? 0) + (entry.concatMask?.byteCount ?? 0) + (entry.control?.memoryFootprint ?? 0)
         }
     }
+
+    public var memoryBuffers: [MemoryBuffer]? {
+        entries.flatMap { entry in
+            [entry.crossAttention, entry.pooledOutput, entry.concatLatentImage, entry.concatMask].compactMap { $0?.memoryBuffer }
+                + (entry.control?.memoryBuffers ?? [])
+        }
+    }
 }

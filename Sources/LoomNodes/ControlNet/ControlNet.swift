@@ -1,3 +1,4 @@
+import LoomGraph
 import LoomImaging
 import LoomModels
 
@@ -82,5 +83,6 @@ public struct ControlChain: Sendable {
     /// ControlNetApply's `control_apply_to_uncond`: a negative prompt without ControlNets of its own gets these.
     public var appliesToNegative: Bool
 
-    var memoryFootprint: Int { links.reduce(0) { $0 + $1.hint.pixels.count * MemoryLayout<Float>.size } }
+    var memoryFootprint: Int { links.reduce(0) { $0 + $1.hint.memoryFootprint } }
+    var memoryBuffers: [MemoryBuffer] { links.map { MemoryBuffer($0.hint.pixels) } }
 }

@@ -5,8 +5,9 @@ import LoomModels
 
 /// Loads a ControlNet from the `controlnet` folder, recognised by its keys as ComfyUI's `load_controlnet` recognises
 /// it. Loom runs the InstantX / Shakker-Labs Flux ControlNets (union, single-mode and Alimama's inpainting one, diffusers
-/// names), XLabs Flux ControlNets (BFL names, picture hints) and classic SD1.x
-/// / SDXL ControlNets in the LDM layout (`control_model.` prefix or none); the other layouts ComfyUI reads are refused by name.
+/// names), XLabs Flux ControlNets (BFL names, picture hints) and classic SD1.x / SDXL ControlNets in the LDM layout
+/// (`control_model.` prefix or none) or diffusers' (xinsir's SDXL union ones included); the other layouts ComfyUI reads
+/// are refused by name.
 public struct ControlNetLoader: Node {
     public static let schema = NodeSchema(
         name: "ControlNetLoader", displayName: "Load ControlNet Model", category: "loaders",
@@ -84,14 +85,15 @@ public struct ControlNetLoader: Node {
             (has("lora_controlnet"), "a Control-LoRA"),
             (has("adapter.body.0.resnets.0.block1.weight") || has("body.0.in_conv.weight") || has("conv_in.weight") && has("body.0.block1.weight"),
              "a T2I-Adapter"),
-            (has("controlnet_cond_embedding.conv_in.weight"), "a diffusers-format SD1.x/SDXL ControlNet"),
+            (has("controlnet_cond_embedding.conv_in.weight"),
+             "an incomplete diffusers-format SD1.x/SDXL ControlNet (no conv_in, time_embedding, down_blocks, controlnet_down_blocks or controlnet_mid_block)"),
             (has("zero_convs.0.0.weight") || has("control_model.zero_convs.0.0.weight"),
              "an incomplete SD1.x/SDXL ControlNet (no input_hint_block, middle_block_out or encoder blocks)"),
         ]
         if let (_, layout) = layouts.first(where: \.0) {
-            return "is \(layout), which Loom does not run; Loom runs InstantX / Shakker-Labs and XLabs Flux ControlNets (controlnet_x_embedder.weight, pos_embed_input.weight) and LDM-layout SD1.x/SDXL ones (zero_convs.0.0.weight)"
+            return "is \(layout), which Loom does not run; Loom runs InstantX / Shakker-Labs and XLabs Flux ControlNets (controlnet_x_embedder.weight, pos_embed_input.weight) and SD1.x/SDXL ones in the LDM layout (zero_convs.0.0.weight) or diffusers' (controlnet_cond_embedding.conv_in.weight)"
         }
-        return "is not a ControlNet Loom recognises (expected controlnet_x_embedder.weight, the InstantX / Shakker-Labs Flux layout, or zero_convs.0.0.weight, the LDM SD1.x/SDXL layout)"
+        return "is not a ControlNet Loom recognises (expected controlnet_x_embedder.weight, the InstantX / Shakker-Labs Flux layout, zero_convs.0.0.weight, the LDM SD1.x/SDXL layout, or controlnet_cond_embedding.conv_in.weight, diffusers' SD1.x/SDXL layout)"
     }
 }
 

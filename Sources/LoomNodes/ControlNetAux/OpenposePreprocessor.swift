@@ -48,8 +48,8 @@ public struct OpenposePreprocessor: Node {
         guard detectionHeight * detectionWidth <= Double(Int32.max) else {
             throw NodeError(node, "resolution: \(options.resolution) would make a \(image.width)×\(image.height) image \(detectionWidth)×\(detectionHeight) pixels")
         }
-        try context.resources.limits.checkImage(width: Int(detectionWidth) + 63, height: Int(detectionHeight) + 63, batch: image.batchCount,
-                                                node: node, inputs: "image, resolution")
+        try context.budget.checkImage(width: Int(detectionWidth) + 63, height: Int(detectionHeight) + 63, batch: image.batchCount,
+                                      node: node, inputs: "image, resolution")
 
         let detector = try loadDetector(options, resources: context.resources)
         var maps: [Image] = [], documents: [JSONValue] = []

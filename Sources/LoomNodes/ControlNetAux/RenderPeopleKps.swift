@@ -27,7 +27,7 @@ public struct RenderPeopleKps: CPUNode {
         guard decoded.height > 0, decoded.width > 0 else {
             throw NodeError(node, "kps: the canvas is \(decoded.width)×\(decoded.height); it needs a positive size")
         }
-        try context.resources.limits.checkImage(width: decoded.width, height: decoded.height, node: node, inputs: "kps")
+        try context.budget.checkImage(width: decoded.width, height: decoded.height, node: node, inputs: "kps")
         let map = OpenPoseDrawing.draw(decoded.people, height: decoded.height, width: decoded.width,
                                        body: try inputs("render_body", as: Bool.self), hands: try inputs("render_hand", as: Bool.self),
                                        face: try inputs("render_face", as: Bool.self), style: .keypoints)

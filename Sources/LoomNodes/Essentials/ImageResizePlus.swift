@@ -38,13 +38,13 @@ public struct ImageResizePlus: CPUNode {
         let resized = try Self.resize(
             image, width: width, height: height, filter: filter,
             method: try inputs("method", as: String.self), condition: try inputs("condition", as: String.self),
-            multipleOf: try inputs("multiple_of", as: Int.self), limits: context.resources.limits)
+            multipleOf: try inputs("multiple_of", as: Int.self), budget: context.budget)
         return NodeResult([resized, resized.width, resized.height])
     }
 
     static func resize(
         _ image: Image, width requestedWidth: Int, height requestedHeight: Int, filter: ResamplingMethod,
-        method: String, condition: String, multipleOf: Int, limits: ResourceLimits = .standard
+        method: String, condition: String, multipleOf: Int, budget: AllocationBudget = AllocationBudget(limits: .standard)
     ) throws(NodeError) -> Image {
         let (oldWidth, oldHeight) = (image.width, image.height)
         var width = requestedWidth, height = requestedHeight
@@ -99,7 +99,7 @@ public struct ImageResizePlus: CPUNode {
             }
         var output = image
         if applies {
-            try limits.checkImage(
+            try budget.checkImage(
                 width: max(width, 1), height: max(height, 1), batch: image.batchCount, channels: image.channels,
                 node: schema.name, inputs: "width, height, method")
             output = image.resized(width: max(width, 1), height: max(height, 1), method: filter)

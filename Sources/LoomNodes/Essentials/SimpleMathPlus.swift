@@ -42,7 +42,9 @@ public struct SimpleMathPlus: CPUNode {
             }
             return (integer, real)
         } catch {
-            throw NodeError(schema.name, "value '\(expression)': \(error)")
+            // A long expression is cut, so the message stays one readable line.
+            let shown = expression.count > 80 ? "\(expression.prefix(80))… (\(expression.count) characters)" : expression
+            throw NodeError(schema.name, "value '\(shown)': \(error)")
         }
     }
 

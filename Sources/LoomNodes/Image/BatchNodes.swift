@@ -15,7 +15,7 @@ public struct RepeatImageBatch: CPUNode {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let image = try inputs("image", as: Image.self)
         let amount = try inputs("amount", as: Int.self)
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: image.width, height: image.height, batch: image.batchCount * max(amount, 0), channels: image.channels,
             node: Self.schema.name, inputs: "amount")
         return NodeResult([Image.concatenating(Array(repeating: image, count: amount))])

@@ -20,7 +20,7 @@ public struct EmptyImage: CPUNode {
         let rgb = [16, 8, 0].map { Float((color >> $0) & 0xFF) / 255 }
         let batch = try inputs("batch_size", as: Int.self)
         let width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: width, height: height, batch: batch, node: Self.schema.name, inputs: "width, height, batch_size")
         let pixels = (0..<(batch * width * height)).flatMap { _ in rgb }
         return NodeResult([Image(batchCount: batch, height: height, width: width, channels: 3, pixels: pixels)])

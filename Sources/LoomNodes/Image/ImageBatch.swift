@@ -11,7 +11,7 @@ public struct ImageBatch: CPUNode {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let first = try inputs("image1", as: Image.self), second = try inputs("image2", as: Image.self)
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: first.width, height: first.height, batch: first.batchCount + second.batchCount,
             channels: max(first.channels, second.channels), node: Self.schema.name, inputs: "image1, image2")
         return NodeResult([first.batched(with: second)])

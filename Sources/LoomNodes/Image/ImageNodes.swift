@@ -35,7 +35,7 @@ enum ImageNodes {
 
     static func checkJoinedSize(
         _ first: BatchShape, _ second: BatchShape, horizontal: Bool, matchingSize: Bool, spacing: Int = 0,
-        limits: ResourceLimits, node: String
+        budget: AllocationBudget, node: String
     ) throws(NodeError) {
         var (width2, height2) = (Double(second.width), Double(second.height))
         if matchingSize, second.width > 0, second.height > 0 {
@@ -46,7 +46,7 @@ enum ImageNodes {
         let gap = Double(max(spacing, 0) + 1)
         let width = horizontal ? Double(first.width) + width2 + gap : max(Double(first.width), width2)
         let height = horizontal ? max(Double(first.height), height2) : Double(first.height) + height2 + gap
-        try limits.checkImage(
+        try budget.checkImage(
             width: pythonRound(width), height: pythonRound(height), batch: max(first.batchCount, second.batchCount),
             channels: max(first.channels, second.channels), node: node, inputs: "image1, image2")
     }

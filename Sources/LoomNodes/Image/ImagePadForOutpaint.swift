@@ -24,7 +24,7 @@ public struct ImagePadForOutpaint: CPUNode {
         guard [left, top, right, bottom].allSatisfy({ (0...ImageNodes.maxResolution).contains($0) }) else {
             throw NodeError(Self.schema.name, "left, top, right, bottom: each must be within 0...\(ImageNodes.maxResolution)")
         }
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: image.width + left + right, height: image.height + top + bottom, batch: image.batchCount,
             channels: image.channels + 1, node: Self.schema.name, inputs: "left, top, right, bottom")
         let (padded, mask) = image.paddedForOutpaint(

@@ -27,7 +27,7 @@ public struct ImageScale: CPUNode {
         } else if height == 0 {
             height = max(1, ImageNodes.pythonRound(Double(image.height) * Double(width) / Double(image.width)))
         }
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: width, height: height, batch: image.batchCount, channels: image.channels, node: Self.schema.name,
             inputs: "width, height")
         let centerCrop = try inputs("crop", as: String.self) == "center"
@@ -56,7 +56,7 @@ public struct ImageScaleBy: CPUNode {
         // ComfyUI fails on a size that rounds to 0; one pixel is the closest valid answer.
         let width = max(1, ImageNodes.pythonRound(Double(image.width) * factor))
         let height = max(1, ImageNodes.pythonRound(Double(image.height) * factor))
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: width, height: height, batch: image.batchCount, channels: image.channels, node: Self.schema.name,
             inputs: "scale_by")
         return NodeResult([image.resized(width: width, height: height, method: method)])

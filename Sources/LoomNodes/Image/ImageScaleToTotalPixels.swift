@@ -23,7 +23,7 @@ public struct ImageScaleToTotalPixels: CPUNode {
         let factor = (Double(total) / Double(image.width * image.height)).squareRoot()
         let width = max(1, ImageNodes.pythonRound(Double(image.width) * factor))
         let height = max(1, ImageNodes.pythonRound(Double(image.height) * factor))
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: width, height: height, batch: image.batchCount, channels: image.channels, node: Self.schema.name,
             inputs: "megapixels")
         return NodeResult([image.resized(width: width, height: height, method: method)])

@@ -37,7 +37,7 @@ public struct ImageStitch: CPUNode {
         let spacing = try inputs("spacing_width", as: Int.self)
         try ImageNodes.checkJoinedSize(
             ImageNodes.shape(of: first)!, ImageNodes.shape(of: second)!, horizontal: direction == .left || direction == .right, matchingSize: matchingSize,
-            spacing: spacing, limits: context.resources.limits, node: Self.schema.name)
+            spacing: spacing, budget: context.budget, node: Self.schema.name)
         return NodeResult([
             first.stitched(
                 with: second, direction: direction, matchingSize: matchingSize, spacing: spacing, spacingColor: color)

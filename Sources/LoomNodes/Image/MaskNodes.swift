@@ -50,7 +50,7 @@ public struct SolidMask: CPUNode {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: width, height: height, channels: 1, node: Self.schema.name, inputs: "width, height")
         return NodeResult([Mask(height: height, width: width, repeating: Float(try inputs("value", as: Double.self)))])
     }

@@ -32,7 +32,7 @@ public struct ImageConcanate: CPUNode {
         if let one = ImageNodes.shape(of: first), let two = ImageNodes.shape(of: second) {
             try ImageNodes.checkJoinedSize(
                 one, two, horizontal: direction == .left || direction == .right, matchingSize: matching,
-                limits: context.resources.limits, node: Self.schema.name)
+                budget: context.budget, node: Self.schema.name)
         }
         switch (first, second) {
         case (let image as Image, let other as Image):

@@ -36,7 +36,7 @@ public struct ImageResizeKJ: CPUNode {
             of: image, width: try inputs("width", as: Int.self), height: try inputs("height", as: Int.self),
             keepProportion: try inputs("keep_proportion", as: Bool.self),
             divisibleBy: try inputs("divisible_by", as: Int.self), reference: reference)
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: width, height: height, batch: image.batchCount, channels: image.channels, node: Self.schema.name,
             inputs: "width, height")
         let resized = image.scaled(width: width, height: height, method: method, centerCrop: centerCrop)

@@ -16,7 +16,7 @@ public struct EmptyLatentImage: CPUNode {
     public init() {}
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
-        NodeResult([try LatentNodes.empty(inputs, channels: 4, limits: context.resources.limits, node: Self.schema.name)])
+        NodeResult([try LatentNodes.empty(inputs, channels: 4, budget: context.budget, node: Self.schema.name)])
     }
 }
 
@@ -36,7 +36,7 @@ public struct EmptySD3LatentImage: CPUNode {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         NodeResult([
             try LatentNodes.empty(
-                inputs, channels: LatentFormat.flux.channels, limits: context.resources.limits, node: Self.schema.name)
+                inputs, channels: LatentFormat.flux.channels, budget: context.budget, node: Self.schema.name)
         ])
     }
 }
@@ -47,11 +47,11 @@ enum LatentNodes {
     /// Pixels per latent cell of every latent these nodes make.
     static let downscaleFactor = 8
 
-    static func empty(_ inputs: NodeInputs, channels: Int, limits: ResourceLimits, node: String) throws -> Latent {
+    static func empty(_ inputs: NodeInputs, channels: Int, budget: AllocationBudget, node: String) throws -> Latent {
         let width = try inputs("width", as: Int.self), height = try inputs("height", as: Int.self)
         let batch = try inputs("batch_size", as: Int.self)
         let shape = [batch, channels, height / downscaleFactor, width / downscaleFactor]
-        try limits.checkTensor(shape: shape, node: node, inputs: "width, height, batch_size")
+        try budget.checkTensor(shape: shape, node: node, inputs: "width, height, batch_size")
         return Latent(samples: HostTensor(zeros: shape))
     }
 }

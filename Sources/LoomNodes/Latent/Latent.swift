@@ -25,4 +25,5 @@ public struct Latent: Sendable {
 
 extension Latent: MemoryFootprint {
     public var memoryFootprint: Int { samples.byteCount + (noiseMask?.byteCount ?? 0) }
+    public var memoryBuffers: [MemoryBuffer]? { [samples.memoryBuffer] + (noiseMask.map { [$0.memoryBuffer] } ?? []) }
 }

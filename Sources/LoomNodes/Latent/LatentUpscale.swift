@@ -33,7 +33,7 @@ public struct LatentUpscale: CPUNode {
             (width, height) = (max(64, width), max(64, height))
         }
         let centerCrop = try inputs("crop", as: String.self) == "center"
-        try context.resources.limits.checkTensor(
+        try context.budget.checkTensor(
             shape: [latent.samples.shape[0], latent.samples.shape[1], height / LatentNodes.downscaleFactor, width / LatentNodes.downscaleFactor],
             node: Self.schema.name, inputs: "width, height")
         latent.samples = LatentResampling.resized(latent.samples, width: width / LatentNodes.downscaleFactor,
@@ -64,7 +64,7 @@ public struct LatentUpscaleBy: CPUNode {
         guard width > 0, height > 0 else {
             throw NodeError(Self.schema.name, "scale_by: \(factor) shrinks the \(latent.width)×\(latent.height) latent to nothing")
         }
-        try context.resources.limits.checkTensor(
+        try context.budget.checkTensor(
             shape: [latent.samples.shape[0], latent.samples.shape[1], height, width], node: Self.schema.name, inputs: "scale_by")
         latent.samples = LatentResampling.resized(latent.samples, width: width, height: height, method: method, centerCrop: false)
         return NodeResult([latent])

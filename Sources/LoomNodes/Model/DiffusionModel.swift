@@ -35,10 +35,19 @@ public struct DiffusionModel: Sendable {
     }
 
     /// The network built again from its source with `patches` in place of the source's.
+    /// A patch that widens Flux's `img_in` (BFL's control LoRAs) widens the network's input, as ComfyUI's
+    /// Flux reads its input width from the patched weight.
     func rebuilt(with patches: [String: [WeightPatch]], context: VulkanContext) throws -> DiffusionModel {
         guard let source else { return self }
+        var detected = source.model
+        if case .flux(let parameters) = detected.architecture, let stored = source.file[detected.prefix + "img_in.weight"] {
+            let inputs = WeightPatch.shape(of: stored.shape, patchedBy: patches[detected.prefix + "img_in.weight"] ?? [])
+            if inputs.count == 2, inputs[1] != parameters.inChannels {
+                detected = DetectedModel(prefix: detected.prefix, architecture: .flux(parameters.withInputChannels(inputs[1])))
+            }
+        }
         var model = self
-        model.network = try family.load(source.model, from: source.file, context: context,
+        model.network = try family.load(detected, from: source.file, context: context,
                                         linearWeightConversion: source.linearWeightConversion, patches: patches).network
         model.source?.patches = patches
         return model

@@ -97,7 +97,7 @@ enum VAECoding {
             throw NodeError(node, "samples: latents have \(latent.channels) channels, the VAE expects \(vae.autoencoder.latentChannels)")
         }
         let factor = vae.downscaleFactor
-        try context.resources.limits.checkImage(
+        try context.budget.checkImage(
             width: latent.width * factor, height: latent.height * factor, batch: latent.batchSize,
             channels: vae.autoencoder.imageChannels, node: node, inputs: "samples")
         return try rethrowing(node) {

@@ -26,4 +26,7 @@ public struct CLIPVisionEncode: Node {
 
 extension VisionEncoderOutput: MemoryFootprint {
     public var memoryFootprint: Int { lastHiddenState.byteCount + penultimateHiddenStates.byteCount + imageEmbeds.byteCount }
+    public var memoryBuffers: [MemoryBuffer]? {
+        [lastHiddenState.memoryBuffer, penultimateHiddenStates.memoryBuffer, imageEmbeds.memoryBuffer]
+    }
 }

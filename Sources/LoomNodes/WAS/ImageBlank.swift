@@ -18,7 +18,7 @@ public struct ImageBlank: CPUNode {
 
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let width = try inputs("width", as: Int.self) / 8 * 8, height = try inputs("height", as: Int.self) / 8 * 8
-        try context.resources.limits.checkImage(width: width, height: height, node: Self.schema.name, inputs: "width, height")
+        try context.budget.checkImage(width: width, height: height, node: Self.schema.name, inputs: "width, height")
         let rgb = try ["red", "green", "blue"].map { Float(try inputs($0, as: Int.self)) / 255 }
         let pixels = (0..<(width * height)).flatMap { _ in rgb }
         return NodeResult([Image(batchCount: 1, height: height, width: width, channels: 3, pixels: pixels)])

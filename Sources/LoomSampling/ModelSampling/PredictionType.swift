@@ -9,6 +9,8 @@ public enum PredictionType: String, Sendable, Hashable {
     case epsilon
     /// v-prediction (SD2.x 768-v): the output mixes noise and signal.
     case velocity
+    /// Image to image (Lotus): the network takes the state unscaled and predicts the clean latent (ComfyUI's `IMG_TO_IMG`).
+    case imageToImage
 
     /// ComfyUI's `sigma_data` for the discrete models.
     static let sigmaData: Float = 1
@@ -16,7 +18,7 @@ public enum PredictionType: String, Sendable, Hashable {
     /// What the network is given for the state `x` at `sigma` (ComfyUI `calculate_input`).
     public func networkInput(_ x: [Float], sigma: Float) -> [Float] {
         switch self {
-        case .flow: return x
+        case .flow, .imageToImage: return x
         case .epsilon, .velocity:
             let scale = 1 / (sigma * sigma + Self.sigmaData * Self.sigmaData).squareRoot()
             return x.map { $0 * scale }
@@ -34,6 +36,8 @@ public enum PredictionType: String, Sendable, Hashable {
             let keep = data * data / variance
             let outputWeight = sigma * data / variance.squareRoot()
             return zip(x, output).map { $0 * keep - $1 * outputWeight }
+        case .imageToImage:
+            return output
         }
     }
 
@@ -44,7 +48,7 @@ public enum PredictionType: String, Sendable, Hashable {
         case .flow:
             let keep = 1 - sigma
             return zip(noise, latent).map { sigma * $0 + keep * $1 }
-        case .epsilon, .velocity:
+        case .epsilon, .velocity, .imageToImage:
             let scale = maxDenoise ? (1 + sigma * sigma).squareRoot() : sigma
             return zip(noise, latent).map { $0 * scale + $1 }
         }
@@ -56,7 +60,7 @@ public enum PredictionType: String, Sendable, Hashable {
         case .flow:
             let keep = 1 - sigma
             return latent.map { $0 / keep }
-        case .epsilon, .velocity:
+        case .epsilon, .velocity, .imageToImage:
             return latent
         }
     }

@@ -72,6 +72,40 @@ import Testing
         #expect(nmse(FluxControlNetTests.tensor("sd.eps").values, plain.values) > 0.05)
     }
 
+    /// Real-size SDXL and SD1.5 ControlNets in diffusers' names (ComfyUI's `unet_to_diffusers` for the encoder half, as
+    /// Loom's LoRA key map lists it, and `load_controlnet`'s ControlNet additions) come back as the LDM names ComfyUI gives them.
+    @Test(arguments: [true, false])
+    func diffusersNamesOfRealSizeControlNetsAreComfyUIs(_ sdxl: Bool) {
+        let unet = sdxl
+            ? UNetParameters(inChannels: 4, outChannels: 4, modelChannels: 320, channelMultipliers: [1, 2, 4], resBlockCounts: [2, 2, 2],
+                             inputTransformerDepths: [0, 0, 2, 2, 10, 10], outputTransformerDepths: [], middleBlock: .transformer(depth: 10),
+                             contextDimension: 2048, usesLinearProjection: true, admInChannels: 2816, attentionHeads: .channels(64))
+            : UNetParameters(inChannels: 4, outChannels: 4, modelChannels: 320, channelMultipliers: [1, 2, 4, 4], resBlockCounts: [2, 2, 2, 2],
+                             inputTransformerDepths: [1, 1, 1, 1, 1, 1, 0, 0], outputTransformerDepths: [], middleBlock: .transformer(depth: 1),
+                             contextDimension: 768, usesLinearProjection: false, admInChannels: nil, attentionHeads: .count(8))
+        var expected: [String: String] = [:]
+        for (diffusers, ldm) in DiffusersNames.unet(unet)
+        where ["input_blocks.", "middle_block.", "time_embed.", "label_emb."].contains(where: ldm.hasPrefix) && !diffusers.hasPrefix("class_embedding.")
+            && (sdxl || !ldm.hasPrefix("label_emb.")) {
+            expected[ldm] = diffusers
+        }
+        let skips = sdxl ? 9 : 12
+        for end in ["weight", "bias"] {
+            for index in 0..<skips { expected["zero_convs.\(index).0.\(end)"] = "controlnet_down_blocks.\(index).\(end)" }
+            expected["middle_block_out.0.\(end)"] = "controlnet_mid_block.\(end)"
+            expected["input_hint_block.0.\(end)"] = "controlnet_cond_embedding.conv_in.\(end)"
+            for block in 0..<6 { expected["input_hint_block.\(2 * block + 2).\(end)"] = "controlnet_cond_embedding.blocks.\(block).\(end)" }
+            expected["input_hint_block.14.\(end)"] = "controlnet_cond_embedding.conv_out.\(end)"
+        }
+        #expect(expected.count > (sdxl ? 800 : 300))
+        #expect(expected.keys.contains("input_blocks.8.1.transformer_blocks.9.attn2.to_k.weight") == sdxl)
+        let mapped = DiffusersControlNetNames.ldmNames(expected.values.map { "control." + $0 }, prefix: "control.")
+        #expect(mapped.count == expected.count)
+        for (ldm, diffusers) in expected where mapped["control." + ldm] != "control." + diffusers {
+            Issue.record("\(diffusers) maps to \(mapped.first { $0.value == "control." + diffusers }?.key ?? "nothing"), not \(ldm)")
+        }
+    }
+
     @Test func fluxControlNetCannotSteerAUNet() async throws {
         let unet = try Self.unet()
         var (input, control) = Self.inputs(try Self.controlNet())

@@ -13,7 +13,7 @@ import Testing
         #expect(model.activation == .geluTanh)
         #expect(model.preprocessing == .siglip(size: 384))
         #expect(model.layers[0].up.weight.dtype == .f16)
-        let output = try model.encode(VisionGolden.tensor("siglip.pixels"))
+        let output = try model.encode(VisionGolden.hashedPixels([1, 3, 384, 384], salt: 1))
         #expect(output.lastHiddenState.shape == [1, 729, 64])
         let last = nmse(VisionGolden.tensor("siglip.last").values, output.lastHiddenState.values)
         let penultimate = nmse(VisionGolden.tensor("siglip.penultimate").values, output.penultimateHiddenStates.values)
@@ -29,7 +29,7 @@ import Testing
         #expect(model.parameters.imageSize == 224)
         #expect(model.activation == .quickGELU)
         #expect(model.preprocessing == .clip(size: 224))
-        let output = try model.encode(VisionGolden.tensor("clip.pixels"))
+        let output = try model.encode(VisionGolden.hashedPixels([2, 3, 224, 224], salt: 2))
         #expect(output.lastHiddenState.shape == [2, 257, 64])
         #expect(output.imageEmbeds.shape == [2, 32])
         for (name, actual) in [("clip.last", output.lastHiddenState), ("clip.penultimate", output.penultimateHiddenStates),

@@ -33,14 +33,16 @@ import Testing
     struct Manifest {
         let cases: [String: Case]
         let arrays: [String: (file: String, shape: [Int])]
+        let directory: URL
 
-        init() throws {
-            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: golden.appendingPathComponent("manifest.json"))) as! [String: Any]
+        init(directory: URL = golden) throws {
+            self.directory = directory
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("manifest.json"))) as! [String: Any]
             var arrays: [String: (String, [Int])] = [:]
             for (name, entry) in json["arrays"] as! [String: [String: Any]] { arrays[name] = (entry["file"] as! String, entry["shape"] as! [Int]) }
             self.arrays = arrays
             var cases: [String: Case] = [:]
-            for entry in json["cases"] as! [[String: Any]] {
+            for entry in json["cases"] as! [[String: Any]] where entry["lora"] != nil {
                 let c = Case(name: entry["name"] as! String, lora: entry["lora"] as! String, model: entry["model"] as! String,
                              loader: entry["loader"] as! String, strengthModel: entry["strength_model"] as! Double,
                              strengthClip: (entry["strength_clip"] as? Double) ?? 0, notLoaded: entry["not_loaded"] as! [String],
@@ -53,7 +55,7 @@ import Testing
 
         func array(_ name: String) throws -> HostTensor {
             let entry = try #require(arrays[name])
-            return HostTensor(shape: entry.shape, values: try readFloats(golden.appendingPathComponent(entry.file)))
+            return HostTensor(shape: entry.shape, values: try readFloats(directory.appendingPathComponent(entry.file)))
         }
     }
 
@@ -74,6 +76,17 @@ import Testing
             for name in ["sdxl-kohya", "sdxl-lycoris", "sd15-diffusers", "flux-diffusers", "flux-bfl"] {
                 links.append(("loras/\(name).safetensors", "golden/lora/\(name).safetensors"))
             }
+            links += [
+                ("diffusion_models/flux-fill.safetensors", "golden/flux/flux-fill-golden-bf16.safetensors"),
+                ("diffusion_models/flux-schnell.safetensors", "golden/flux/flux-schnell-golden-bf16.safetensors"),
+                ("loras/flux-depth-lora.safetensors", "golden/control-lora/flux-depth-lora.safetensors"),
+                ("loras/flux-fill-lora.safetensors", "golden/control-lora/flux-fill-lora.safetensors"),
+                ("loras/flux-te-lora.safetensors", "golden/control-lora/flux-te-lora.safetensors"),
+                ("loras/flux-lycoris-lora.safetensors", "golden/control-lora/flux-lycoris-lora.safetensors"),
+                ("diffusion_models/flux1-dev.safetensors", "../../graphs/models/diffusion_models/flux1-dev.safetensors"),
+                ("text_encoders/clip_l.safetensors", "../../graphs/models/text_encoders/clip_l.safetensors"),
+                ("text_encoders/t5xxl_fp16.safetensors", "../../graphs/models/text_encoders/t5xxl_fp16.safetensors"),
+            ]
             for (name, target) in links {
                 let path = root + "/" + name
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -96,8 +109,8 @@ import Testing
             return (loaded.outputs[0] as! DiffusionModel, loaded.outputs[1] as! TextEncoder)
         }
 
-        func flux() async throws -> DiffusionModel {
-            try await run(UNETLoader.self, ["unet_name": "flux-dev.safetensors", "weight_dtype": "default"]).outputs[0] as! DiffusionModel
+        func flux(_ name: String = "flux-dev.safetensors") async throws -> DiffusionModel {
+            try await run(UNETLoader.self, ["unet_name": name, "weight_dtype": "default"]).outputs[0] as! DiffusionModel
         }
 
         func lora(_ name: String, model: DiffusionModel, clip: TextEncoder, strengthModel: Double, strengthClip: Double)
@@ -129,7 +142,7 @@ import Testing
             return try ModelWeights(file: source.file, context: context, patches: source.patches)
                 .floats(source.model.prefix + name.dropFirst("diffusion_model.".count))
         }
-        let kinds: [(String, TextEncoderKind)] = [("clip_l.transformer.", .clipL), ("clip_g.transformer.", .clipG)]
+        let kinds: [(String, TextEncoderKind)] = [("clip_l.transformer.", .clipL), ("clip_g.transformer.", .clipG), ("t5xxl.transformer.", .t5xxl)]
         let (prefix, kind) = try #require(kinds.first { name.hasPrefix($0.0) })
         let weights = try #require(clip?.source?.weights[kind])
         return try ModelWeights(file: weights.file, context: context, patches: weights.patches).floats(weights.prefix + name.dropFirst(prefix.count))
@@ -156,12 +169,15 @@ import Testing
         return output
     }
 
-    static func fluxVelocity(_ model: DiffusionModel) async throws -> [Float] {
-        try await model.network.prediction(for: try FluxLoaderTests.goldenCase("dev").0).values
+    static func fluxVelocity(_ model: DiffusionModel, goldenCase: String = "dev", concat: HostTensor? = nil) async throws -> [Float] {
+        var input = try FluxLoaderTests.goldenCase(goldenCase).0
+        input.concat = concat
+        return try await model.network.prediction(for: input).values
     }
 
     /// Everything recorded for one case: unloaded keys, patched weights, outputs.
-    static func check(_ c: Case, model: DiffusionModel, clip: TextEncoder?, notLoaded: [String], manifest: Manifest) async throws {
+    static func check(_ c: Case, model: DiffusionModel, clip: TextEncoder?, notLoaded: [String], manifest: Manifest,
+                      fluxCase: String = "dev", concat: HostTensor? = nil) async throws {
         #expect(notLoaded == c.notLoaded.sorted(), "\(c.name): keys not loaded")
         for (name, array) in c.patched {
             let expected = try manifest.array(array).values
@@ -174,7 +190,7 @@ import Testing
             print("\(c.name) UNet output NMSE \(error)")
         }
         if let velocity = c.output["velocity"] {
-            let error = nmse(try await fluxVelocity(model), reference: try manifest.array(velocity).values)
+            let error = nmse(try await fluxVelocity(model, goldenCase: fluxCase, concat: concat), reference: try manifest.array(velocity).values)
             #expect(error <= 5e-4, "\(c.name) Flux velocity NMSE \(error)")
             print("\(c.name) Flux velocity NMSE \(error)")
         }
@@ -228,6 +244,90 @@ import Testing
         // The base model is untouched by the patched copies made from it.
         let (_, velocity) = try FluxLoaderTests.goldenCase("dev")
         #expect(nmse(try await Self.fluxVelocity(flux), reference: velocity) <= 5e-4)
+    }
+
+    /// BFL's Flux Depth / Canny LoRA layout: renamed as ComfyUI's convert_lora does, img_in padded to twice its
+    /// inputs, norm scales replaced; the patched Flux then takes a control latent as 16 more input channels.
+    @Test func bflControlLoRAWidensFluxAsComfyUIDoes() async throws {
+        let manifest = try Manifest(directory: Self.fixtures.appendingPathComponent("golden/control-lora"))
+        let models = try Models()
+        defer { models.temporary.remove() }
+        let flux = try await models.flux()
+        #expect(flux.network.concatChannels == 0)
+        let c = try #require(manifest.cases["flux-depth-lora"])
+        let (patched, notLoaded) = try await models.lora(c.lora, model: flux, strength: c.strengthModel)
+        #expect(patched.network.concatChannels == 16)
+        #expect(try patched.source.map { try Self.patchedWeightShape("diffusion_model.img_in.weight", source: $0) } == [32, 128])
+        try await Self.check(c, model: patched, clip: nil, notLoaded: notLoaded, manifest: manifest,
+                             concat: try manifest.array("flux-depth-lora.concat"))
+        // The base model keeps its 64 inputs.
+        let (_, velocity) = try FluxLoaderTests.goldenCase("dev")
+        #expect(nmse(try await Self.fluxVelocity(flux), reference: velocity) <= 5e-4)
+    }
+
+    /// OneReward's object-removal LoRA is a plain LoRA on Flux Fill (kohya names, Fill's 384-wide img_in).
+    @Test func fillLoRAMatchesComfyUI() async throws {
+        let manifest = try Manifest(directory: Self.fixtures.appendingPathComponent("golden/control-lora"))
+        let models = try Models()
+        defer { models.temporary.remove() }
+        let fill = try await models.flux("flux-fill.safetensors")
+        let c = try #require(manifest.cases["flux-fill-lora"])
+        let (patched, notLoaded) = try await models.lora(c.lora, model: fill, strength: c.strengthModel)
+        let directory = Self.fixtures.appendingPathComponent("golden/flux")
+        let concat = HostTensor(shape: [1, 80, 6, 6], values: try readFloats(directory.appendingPathComponent("fill.concat.f32")))
+        try await Self.check(c, model: patched, clip: nil, notLoaded: notLoaded, manifest: manifest, fluxCase: "fill", concat: concat)
+    }
+
+    /// CLIP-L and T5 LoRA names on Flux's DualCLIPLoader CLIP (kohya's `lora_te3_` and OneTrainer's `lora_te2_` T5
+    /// names, `text_encoders.` names) against ComfyUI's model_lora_keys_clip and calculate_weight.
+    @Test func fluxTextEncoderLoRAMatchesComfyUI() async throws {
+        let manifest = try Manifest(directory: Self.fixtures.appendingPathComponent("golden/control-lora"))
+        let models = try Models()
+        defer { models.temporary.remove() }
+        let c = try #require(manifest.cases["flux-te-lora"])
+        let flux = try await models.flux("flux1-dev.safetensors")
+        let clip = try await models.run(DualCLIPLoader.self, ["clip_name1": "clip_l.safetensors", "clip_name2": "t5xxl_fp16.safetensors",
+                                                              "type": "flux"]).outputs[0] as! TextEncoder
+        let result = try await models.run(LoraLoader.self, ["model": flux, "clip": clip, "lora_name": c.lora,
+                                                            "strength_model": c.strengthModel, "strength_clip": c.strengthClip])
+        let patchedClip = result.outputs[1] as! TextEncoder
+        #expect((result.ui?["text"]?.arrayValue?.first?.stringValue ?? "").contains("NOT LOADED") == false)
+        try await Self.check(c, model: result.outputs[0] as! DiffusionModel, clip: patchedClip, notLoaded: Self.notLoaded(result),
+                             manifest: manifest)
+        // The patched T5 and CLIP-L change the prompt's conditioning.
+        let before = try clip.encode("a photo of a cat").entries[0].crossAttention.values
+        let after = try patchedClip.encode("a photo of a cat").entries[0].crossAttention.values
+        #expect(nmse(after, reference: before) > 1e-4)
+    }
+
+    /// Three LoRAs chained on Flux (diffusers/PEFT names, LyCORIS LoHa + LoKr, kohya names with text-encoder keys
+    /// LoraLoaderModelOnly leaves unloaded), as graphs/flux-lora-stack chains them, against ComfyUI's chain.
+    @Test func threeStackedLoRAsMatchComfyUI() async throws {
+        let directory = Self.fixtures.appendingPathComponent("golden/control-lora")
+        let manifest = try Manifest(directory: directory)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let stacked = try #require((json["cases"] as! [[String: Any]]).first { $0["name"] as? String == "stacked" })
+        let expectedNotLoaded = (stacked["not_loaded"] as! [[String]]).map { $0.sorted() }
+        let models = try Models()
+        defer { models.temporary.remove() }
+        var model = try await models.flux()
+        var notLoaded: [[String]] = []
+        for (name, strength) in [("flux-diffusers", 0.9), ("flux-lycoris-lora", 0.8), ("flux-te-lora", -0.5)] {
+            let (patched, missing) = try await models.lora(name + ".safetensors", model: model, strength: strength)
+            model = patched
+            notLoaded.append(missing)
+        }
+        #expect(notLoaded == expectedNotLoaded)
+        #expect(model.source?.patches.values.contains { $0.count >= 2 } == true)
+        let error = nmse(try await Self.fluxVelocity(model), reference: try manifest.array("stacked.velocity").values)
+        #expect(error <= 5e-4, "stacked LoRAs: Flux velocity NMSE \(error)")
+        print("three stacked LoRAs: Flux velocity NMSE \(error)")
+    }
+
+    static func patchedWeightShape(_ name: String, source: DiffusionModelSource) throws -> [Int] {
+        let context = try ComputeDevice.processDefault.context()
+        return try ModelWeights(file: source.file, context: context, patches: source.patches)
+            .shape(of: source.model.prefix + name.dropFirst("diffusion_model.".count))
     }
 
     @Test func zeroStrengthsReturnTheInputsAndChainsAccumulate() async throws {

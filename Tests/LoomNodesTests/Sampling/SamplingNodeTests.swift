@@ -225,4 +225,16 @@ import Testing
         }
         #expect(zip(output.samples.values, format.processOut(expected)).allSatisfy { abs($0 - $1) < 1e-5 })
     }
+
+    @Test func setFirstSigmaReplacesOnlyTheFirst() async throws {
+        #expect(SetFirstSigma.schema.inputs.map(\.name) == ["sigmas", "sigma"])
+        guard case .float(let options) = SetFirstSigma.schema.inputs[1].kind else { Issue.record("sigma is not a FLOAT"); return }
+        #expect(options.defaultValue == 136 && options.min == 0 && options.max == 20000)
+        let context = NodeContext(nodeID: "1", promptID: "p", resources: Resources())
+        let result = try await SetFirstSigma().execute(NodeInputs(["sigmas": Sigmas([14.6, 5, 0]), "sigma": 10000.0]), context: context)
+        #expect(result.outputs[0] as? Sigmas == Sigmas([10000, 5, 0]))
+        await #expect(throws: NodeError.self) {
+            try await SetFirstSigma().execute(NodeInputs(["sigmas": Sigmas([]), "sigma": 1.0]), context: context)
+        }
+    }
 }
