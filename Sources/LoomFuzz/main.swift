@@ -3,7 +3,7 @@ import Loom
 import LoomImaging
 
 /// `loom-fuzz`: feeds mutated copies of a corpus to Loom's readers (workflow JSON, UI JSON and YAML with
-/// validation; safetensors, GGUF and PyTorch files; PNG, JPEG and WebP images) for a bounded time, in process.
+/// validation; safetensors, GGUF, PyTorch and ONNX files; PNG, JPEG and WebP images) for a bounded time, in process.
 /// Every input must be read or refused with an error; a crash, a hang past `--input-seconds` or unbounded memory
 /// (the Makefile runs this under `ulimit -v`) is a finding. The input being read is kept in `<artifacts>/current`
 /// (its kind in `current.kind`) so that the one a crash leaves behind can be replayed with `--replay`.
@@ -70,6 +70,12 @@ enum Target {
             let model = try ModelFile.open(path: file.path)
             // Reading a few values exercises the byte ranges the header promised.
             for tensor in model.tensors.prefix(4) where tensor.elementCount <= 1 << 16 { _ = tensor.floats() }
+        case "onnx":
+            let file = scratch.appendingPathExtension(kind)
+            try Data(bytes).write(to: file)
+            let model = try ONNXModel.open(path: file.path)
+            _ = model.operatorCounts
+            for tensor in model.weights.tensors.prefix(4) where tensor.elementCount <= 1 << 16 { _ = tensor.floats() }
         case "png", "jpg", "webp":
             let file = scratch.appendingPathExtension(kind)
             try Data(bytes).write(to: file)

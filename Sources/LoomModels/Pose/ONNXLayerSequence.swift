@@ -126,14 +126,6 @@ struct ONNXLayerSequence {
         return Linear(weight: weight, weightScale: 1, bias: nil)
     }
 
-    /// A small parameter's values (a scale vector, a [2, s] table).
-    func values(_ value: String, shape: [Int], _ what: String) throws(ModelLoadingError) -> [Float] {
-        guard let stored = model.tensor(value), stored.shape.reduce(1, *) == shape.reduce(1, *), stored.dataType.holdsRealNumbers else {
-            throw .unsupported(file: model.path, reason: "\(architecture) \(what): expected a weight of shape \(shape); the file is a different network")
-        }
-        return stored.floats()
-    }
-
     func onDevice(_ body: () throws(VulkanError) -> Tensor) throws(ModelLoadingError) -> Tensor {
         do { return try body() } catch { throw .device(String(describing: error)) }
     }

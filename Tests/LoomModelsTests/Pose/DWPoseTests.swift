@@ -1,7 +1,7 @@
 import Foundation
 import LoomGraph
 import LoomImaging
-import LoomModelFiles
+@testable import LoomModelFiles
 @testable import LoomModels
 import LoomVulkan
 import Testing
@@ -166,18 +166,20 @@ import Testing
         #expect(detection.map.height == map.height && detection.map.width == map.width)
         let difference = byteDifferences(detection.map.samples, map.samples)
         let meanError = Double(zip(detection.map.samples, map.samples).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(map.samples.count)
-        #expect(meanError < 1, "map: \(difference), mean error \(meanError)")
+        // Identical on lavapipe; a device's float32 rounding may move a point by a SimCC bin, hence the margins.
+        #expect(meanError < 1 && difference.count * 1000 <= map.samples.count, "map: \(difference), mean error \(meanError)")
 
         let body = try detector.detect(image, options: .init(resolution: 384, hands: false, face: false, scaleSticksForXinsir: true))
         let bodyMap = try Self.png("dwpose-person-body.png")
         #expect(body.map.height == bodyMap.height && body.map.width == bodyMap.width)
         let bodyError = Double(zip(body.map.samples, bodyMap.samples).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(bodyMap.samples.count)
-        #expect(bodyError < 1, "body map mean error \(bodyError)")
+        let bodyDifference = byteDifferences(body.map.samples, bodyMap.samples)
+        #expect(bodyError < 1 && bodyDifference.count * 1000 <= bodyMap.samples.count, "body map: \(bodyDifference), mean error \(bodyError)")
         #expect(body.people.allSatisfy { $0.leftHand == nil && $0.rightHand == nil && $0.face == nil })
     }
 
-    /// No boxes: nobody, a black map, the image's size as the canvas.
-    @Test func noDetectionsGiveABlackMap() throws {
+    /// An output with no confident anchor gives no boxes (and the detector then reports nobody).
+    @Test func quietOutputGivesNoBoxes() throws {
         let boxes = DWPoseDetector.decodeDetections(HostTensor(zeros: [1, 8400, 85]), ratio: 1)
         #expect(boxes.isEmpty)
     }
@@ -186,5 +188,44 @@ import Testing
         let context = try ComputeDevice.processDefault.context()
         #expect(throws: ModelLoadingError.self) { try YOLOXNetwork(model: Self.model("dw-ll_ucoco_384-tiny.onnx"), context: context) }
         #expect(throws: ModelLoadingError.self) { try RTMPoseNetwork(model: Self.model("yolox_l-tiny.onnx"), context: context) }
+    }
+
+    /// The same graph with some nodes replaced, as another exporter might write it.
+    static func edited(_ model: ONNXModel, _ edit: (inout [ONNXModel.Node], [Int]) -> Void) -> ONNXModel {
+        var nodes = model.nodes
+        edit(&nodes, nodes.indices.filter { nodes[$0].opType == "Conv" })
+        return ONNXModel(path: model.path, opsetVersion: model.opsetVersion, producer: model.producer, nodes: nodes,
+                         inputs: model.inputs, outputs: model.outputs, weights: model.weights)
+    }
+
+    static func rewired(_ node: ONNXModel.Node, input: String) -> ONNXModel.Node {
+        ONNXModel.Node(opType: node.opType, domain: node.domain, name: node.name, inputs: [input] + node.inputs.dropFirst(),
+                       outputs: node.outputs, attributes: node.attributes)
+    }
+
+    /// Node order alone does not tell a CSP layer's branches apart: an export that ran main_conv before short_conv
+    /// gives the same network, and a YOLOX head whose class predictions read the regression branch is refused.
+    @Test func dataflowDecidesWhatOrderCannot() throws {
+        let context = try ComputeDevice.processDefault.context()
+        let rtmpose = try Self.model("dw-ll_ucoco_384-tiny.onnx")
+        // Stage 1's CSP layer: convolutions 4 (short_conv) and 5 (main_conv) after the stem and the downsampling.
+        let reordered = Self.edited(rtmpose) { nodes, convolutions in nodes.swapAt(convolutions[4], convolutions[5]) }
+        let crop = try DWPoseDetector.crop(Self.person(), box: Self.boxes()[0], height: 384, width: 288).0
+        let input = DWPoseDetector.normalised(crop)
+        let original = try RTMPoseNetwork(model: rtmpose, context: context)(input)
+        let swapped = try RTMPoseNetwork(model: reordered, context: context)(input)
+        #expect(original.x == swapped.x && original.y == swapped.y)
+
+        let yolox = try Self.model("yolox_l-tiny.onnx")
+        let crossed = Self.edited(yolox) { nodes, convolutions in
+            // Level 0 of the head: stem, cls_convs ×2, cls_preds, reg_convs ×2, reg_preds, obj_preds (the last 24).
+            let head = convolutions.count - 24
+            let (classes, regression) = (convolutions[head + 3], convolutions[head + 6])
+            let (classInput, regressionInput) = (nodes[classes].inputs[0], nodes[regression].inputs[0])
+            nodes[classes] = Self.rewired(nodes[classes], input: regressionInput)
+            nodes[regression] = Self.rewired(nodes[regression], input: classInput)
+        }
+        let error = #expect(throws: ModelLoadingError.self) { try YOLOXNetwork(model: crossed, context: context) }
+        #expect("\(error.map { $0 } as Any)".contains("does not read"))
     }
 }
