@@ -130,10 +130,10 @@ let package = Package(
             name: "LoomNodesTests",
             dependencies: [
                 "LoomNodes", "LoomGraph", "LoomImaging", "LoomModels", "LoomModelFiles", "LoomSampling", "LoomText",
-                "ImagingTestSupport",
+                "ImagingTestSupport", "ModelFixtureSupport",
             ]),
-        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging", "ImagingTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom", "LoomImaging", "ImagingTestSupport", "ModelFixtureSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LoomModelFilesTests", dependencies: ["LoomModelFiles", "LoomGraph", "ModelFixtureSupport"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], exclude: ["Fixtures"]),
         .testTarget(
             name: "LoomServerTests",
@@ -152,7 +152,9 @@ let package = Package(
         .testTarget(name: "LoomImagingTests", dependencies: ["LoomImaging", "ImagingTestSupport"]),
         // Reads the golden image files in Tests/Fixtures/images for both test targets above.
         .target(name: "ImagingTestSupport", dependencies: ["LoomImaging"], path: "Tests/ImagingTestSupport"),
+        // Puts together the model fixtures committed as parts of others (Tests/Fixtures/models) for the test targets.
+        .target(name: "ModelFixtureSupport", dependencies: ["LoomModelFiles"], path: "Tests/ModelFixtureSupport"),
         .testTarget(name: "LoomSamplingTests", dependencies: ["LoomSampling"]),
-        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomVulkan", "LoomModelFiles", "LoomText", "LoomSampling", "LoomImaging", "LoomGraph"]),
+        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomVulkan", "LoomModelFiles", "LoomText", "LoomSampling", "LoomImaging", "LoomGraph", "ModelFixtureSupport"]),
     ]
 )

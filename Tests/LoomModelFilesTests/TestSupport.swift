@@ -1,14 +1,14 @@
 import Foundation
 import LoomGraph
+import ModelFixtureSupport
 @testable import LoomModelFiles
 
 /// The committed tiny models made by scripts/fixtures/make_model_fixtures.py.
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/models").path
-
-    static func path(_ name: String) -> String { directory + "/" + name }
+    /// Models committed as parts of another (`sd/sd15-inpaint-unet-tiny.safetensors`) are put together first.
+    static func path(_ name: String) -> String {
+        do { return try CommittedModels.path(name) } catch { fatalError("\(name): \(error)") }
+    }
 
     static let modelNames = [
         "flux-dev-tiny.safetensors", "flux-fill-tiny.safetensors",
@@ -27,7 +27,7 @@ enum Fixtures {
 
     /// The `<file>.json` written next to each fixture.
     static func expectations(_ name: String) throws -> JSONValue {
-        try JSONValue(parsing: String(contentsOfFile: path(name) + ".json", encoding: .utf8))
+        try JSONValue(parsing: String(contentsOfFile: CommittedModels.directory + "/" + name + ".json", encoding: .utf8))
     }
 }
 

@@ -5,6 +5,7 @@ import LoomModelFiles
 @testable import LoomModels
 @testable import LoomNodes
 import LoomSampling
+import ModelFixtureSupport
 import Testing
 
 /// Diffusers-format SD1.5 / SDXL ControlNets and xinsir's SDXL union (promax) ControlNet against ComfyUI's own
@@ -35,24 +36,8 @@ import Testing
     /// Writes the whole diffusers-format ControlNet to `path`: the committed `parts` and, under their diffusers names, the
     /// checkpoint tensors the parts' `copied_from` metadata names; names `dropping` accepts are left out.
     static func assemble(_ parts: String, checkpoint: String, to path: String, dropping: (String) -> Bool = { _ in false }) throws {
-        let partsFile = try ModelFile.open(path: golden.appendingPathComponent(parts).path)
-        let source = try ModelFile.open(path: checkpoints.appendingPathComponent(checkpoint).path)
-        let metadata = try #require(partsFile.metadata["copied_from"]?.stringValue, "\(parts) has no copied_from metadata")
-        let copies = try #require(try JSONSerialization.jsonObject(with: Data(metadata.utf8)) as? [String: String])
-        var tensors = partsFile.tensors.map { ($0.name, $0) }
-        for (name, from) in copies { tensors.append((name, try #require(source[from], "\(checkpoint) has no \(from)"))) }
-        tensors = tensors.filter { !dropping($0.0) }.sorted { $0.0 < $1.0 }
-        var entries: [String] = []
-        var data = Data()
-        for (name, tensor) in tensors {
-            entries.append(#""\#(name)":{"dtype":"\#(tensor.dataType.rawValue)","shape":\#(tensor.shape),"data_offsets":[\#(data.count),\#(data.count + tensor.byteCount)]}"#)
-            tensor.withUnsafeBytes { data.append(contentsOf: $0) }
-        }
-        let header = Data("{\(entries.joined(separator: ","))}".utf8)
-        var file = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) }
-        file.append(header)
-        file.append(data)
-        try file.write(to: URL(fileURLWithPath: path))
+        try SafetensorsParts.assemble(golden.appendingPathComponent(parts).path, source: checkpoints.appendingPathComponent(checkpoint).path,
+                                      to: path, dropping: dropping)
     }
 
     /// The three ControlNets in a `controlnet` folder, with the tiny checkpoints in `checkpoints`.

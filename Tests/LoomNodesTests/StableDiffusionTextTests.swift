@@ -2,6 +2,7 @@ import Foundation
 import LoomGraph
 import LoomModelFiles
 import LoomModels
+import ModelFixtureSupport
 import Testing
 @testable import LoomNodes
 
@@ -25,8 +26,7 @@ import Testing
         for (name, file) in links {
             let path = models + "/" + name
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(
-                atPath: path, withDestinationPath: fixtures.appendingPathComponent("models/sd/\(file).safetensors").path)
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: CommittedModels.path("sd/\(file).safetensors"))
         }
         let resources = Resources()
         FolderPaths(base: temporary.folders.base, models: ModelDirectories(modelsRoot: models)).register(in: resources)
@@ -108,7 +108,7 @@ import Testing
         defer { temporary.remove() }
         let vaeOnly = temporary.folders.base + "/models/checkpoints/not-a-checkpoint.safetensors"
         try FileManager.default.createSymbolicLink(
-            atPath: vaeOnly, withDestinationPath: StableDiffusionTextTests.fixtures.appendingPathComponent("models/sd/sdxl-vae-tiny.safetensors").path)
+            atPath: vaeOnly, withDestinationPath: CommittedModels.path("sd/sdxl-vae-tiny.safetensors"))
         let error = await #expect(throws: NodeError.self) {
             try await CheckpointLoaderSimple().execute(
                 NodeInputs(["ckpt_name": "not-a-checkpoint.safetensors"]), context: NodeContext(nodeID: "1", promptID: "p", resources: resources))

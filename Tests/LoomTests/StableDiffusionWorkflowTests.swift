@@ -1,5 +1,6 @@
 import Foundation
 import LoomImaging
+import ModelFixtureSupport
 import Testing
 @testable import Loom
 
@@ -21,8 +22,9 @@ import Testing
             let folder = name.contains("inpaint-unet") ? "diffusion_models" : "checkpoints"
             let directory = models.appendingPathComponent(folder)
             try files.createDirectory(at: directory, withIntermediateDirectories: true)
-            try files.createSymbolicLink(at: directory.appendingPathComponent(name),
-                                         withDestinationURL: Self.golden.appendingPathComponent(target).standardizedFileURL)
+            // Targets are relative to Tests/Fixtures/golden/workflows; models committed as parts are put together.
+            let committed = try CommittedModels.path(String(target.dropFirst("../../models/".count)))
+            try files.createSymbolicLink(at: directory.appendingPathComponent(name), withDestinationURL: URL(fileURLWithPath: committed))
         }
         let input = base.appendingPathComponent("input")
         try files.createDirectory(at: input, withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import Foundation
 import LoomModelFiles
 import LoomModels
+import ModelFixtureSupport
 
 /// Tests/Fixtures/golden/vae: a small Flux-shaped AE and PyTorch's outputs for it
 /// (scripts/fixtures/make_vae_golden.py).
@@ -25,7 +26,14 @@ struct AutoencoderGolden {
         manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: Self.directory.appendingPathComponent("manifest.json")))
     }
 
-    var weightsPath: String { Self.directory.appendingPathComponent(manifest.weights).path }
+    /// Model fixtures (`../../models/...`) may be committed as parts of another and are then put together first.
+    var weightsPath: String {
+        get throws {
+            let modelsFolder = "../../models/"
+            guard manifest.weights.hasPrefix(modelsFolder) else { return Self.directory.appendingPathComponent(manifest.weights).path }
+            return try CommittedModels.path(String(manifest.weights.dropFirst(modelsFolder.count)))
+        }
+    }
 
     /// A raw little-endian float32 array of the manifest.
     func tensor(_ name: String) throws -> HostTensor {

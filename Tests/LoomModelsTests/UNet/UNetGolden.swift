@@ -1,6 +1,7 @@
 import Foundation
 import LoomModelFiles
 import LoomModels
+import ModelFixtureSupport
 
 /// Tests/Fixtures/golden/unet: the tiny SD1.5 / SDXL checkpoints of Tests/Fixtures/models/sd and the
 /// outputs diffusers and ComfyUI's own `UNetModel` agree on (scripts/fixtures/make_sd_golden.py).
@@ -10,7 +11,6 @@ struct UNetGolden {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
     static let directory = fixtures.appendingPathComponent("golden/unet")
-    static let models = fixtures.appendingPathComponent("models/sd")
 
     struct Case: Decodable {
         let name: String
@@ -63,7 +63,7 @@ struct UNetGolden {
     }
 
     static func open(_ file: String) throws -> ModelFile {
-        try ModelFile.open(path: models.appendingPathComponent(file).path)
+        try ModelFile.open(path: CommittedModels.path("sd/" + file))
     }
 }
 
