@@ -32,6 +32,9 @@ import Testing
                 if port == nil { try await Task.sleep(for: .milliseconds(20)) }
             }
             output.fileHandleForReading.readabilityHandler = nil
+            // This task may have slept past the deadline while other tests held the cooperative threads; the
+            // address may have arrived meanwhile.
+            port = port ?? printed.withLock { Self.port(in: $0) }
             guard let port else {
                 let ended = process.isRunning ? "still running" : "exited with status \(process.terminationStatus)"
                 process.terminate()
