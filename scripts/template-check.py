@@ -68,14 +68,16 @@ def read_safetensors(path):
     return header, data
 
 
-def write_safetensors(path, parts):
-    """Writes the tensors of `parts` ((prefix, path, keep(name) -> bool), ...) into one file, renamed prefix+name."""
+def write_safetensors(path, parts, strip=""):
+    """Writes the tensors of `parts` ((prefix, path, keep(name) -> bool), ...) into one file, renamed prefix+name
+    with `strip` taken off the front of each name."""
     header, chunks, offset = {}, [], 0
     for prefix, source, keep in parts:
         tensors, data = read_safetensors(source)
         for name, info in sorted(tensors.items(), key=lambda item: item[1]["data_offsets"][0]):
             if not keep(name):
                 continue
+            name = name[len(strip):] if strip and name.startswith(strip) else name
             start, end = info["data_offsets"]
             chunks.append(data[start:end])
             header[prefix + name] = {"dtype": info["dtype"], "shape": info["shape"],
@@ -206,8 +208,10 @@ def lotus_folder(directory):
         for name in os.listdir(os.path.join(BUNDLED, folder)):
             os.symlink(os.path.realpath(os.path.join(BUNDLED, folder, name)), os.path.join(directory, folder, name))
     write_safetensors_f16(os.path.join(directory, "diffusion_models", "lotus-depth-d-v1-1.safetensors"), lotus_unet_tensors())
-    os.symlink(os.path.join(ROOT, "Tests", "Fixtures", "models", "sd", "sdxl-vae-tiny.safetensors"),
-               os.path.join(directory, "vae", "vae-ft-mse-840000-ema-pruned.safetensors"))
+    # The tiny SD VAE, as the SD1.5 checkpoint holds it.
+    write_safetensors(os.path.join(directory, "vae", "vae-ft-mse-840000-ema-pruned.safetensors"),
+                      [("", os.path.join(ROOT, "Tests", "Fixtures", "models", "sd", "sd15-tiny.safetensors"),
+                        lambda name: name.startswith("first_stage_model."))], strip="first_stage_model.")
     return directory
 
 
@@ -290,7 +294,8 @@ def main():
             output = os.path.join(work, "output")
             before = set(glob.glob(os.path.join(output, "**", "*.png"), recursive=True))
             result = subprocess.run([LOOM, "run", path, "--models-dir", folders[folder],
-                                     "--output-directory", output, "--input-directory", inputs, "--no-disk-cache"],
+                                     "--output-directory", output, "--input-directory", inputs, "--no-disk-cache",
+                                     "--temp-directory", os.path.join(work, "temp")],
                                     capture_output=True, text=True)
             last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()
             sizes = saved_sizes(output, before)
