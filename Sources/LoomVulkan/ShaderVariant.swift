@@ -9,6 +9,9 @@ public struct ShaderVariant: Hashable, Sendable {
     public static func == (lhs: ShaderVariant, rhs: ShaderVariant) -> Bool { lhs.name == rhs.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
+    /// False for an optional variant (`?` in variants.txt) that the build's glslang could not compile.
+    var isAvailable: Bool { !spirvBase64.isEmpty }
+
     /// SPIR-V words.
     var spirv: [UInt32] {
         let data = Data(base64Encoded: spirvBase64)!

@@ -30,7 +30,9 @@ public final class VulkanContext: Sendable {
                 pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
                 matmulKernel: MatmulKernel? = nil) throws(VulkanError) {
         device = try VulkanDevice(selector: selector)
-        self.matmulKernel = matmulKernel ?? .preferred(for: device.info.kind)
+        // GPUs with cooperative matrices use them; CPU devices keep the texel kernel, which is faster there.
+        let cooperative = device.supportsCooperativeMatrixMatmul && device.info.kind != .cpu
+        self.matmulKernel = matmulKernel ?? (cooperative ? .cooperative : .preferred(for: device.info.kind))
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
         pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)

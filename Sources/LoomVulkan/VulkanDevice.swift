@@ -21,6 +21,10 @@ public final class VulkanDevice: @unchecked Sendable {
     }
 
     public let info: PhysicalDeviceInfo
+    /// `VK_KHR_cooperative_matrix` support; when usable, the extension and f16 arithmetic are enabled.
+    let cooperativeMatrix: CooperativeMatrixSupport
+    /// True when the device runs the cooperative-matrix matmul kernel (`MatmulKernel.cooperative`).
+    public var supportsCooperativeMatrixMatmul: Bool { cooperativeMatrix.f16Accumulating16x16x16 }
     /// Largest range one storage-buffer binding may cover.
     public let maxStorageBufferRange: Int
     /// Largest single `vkAllocateMemory`.
@@ -115,6 +119,22 @@ public final class VulkanDevice: @unchecked Sendable {
         vkGetPhysicalDeviceMemoryProperties(physicalDevice, &memory)
         memoryProperties = memory
 
+        let cooperativeMatrix = CooperativeMatrixSupport.query(instance: instance.handle, physicalDevice: physicalDevice)
+        self.cooperativeMatrix = cooperativeMatrix
+        // Features to enable when cooperative matrices are usable: VkPhysicalDeviceCooperativeMatrixFeaturesKHR
+        // (raw, see CooperativeMatrixSupport) chained to shaderFloat16.
+        var float16Features = VkPhysicalDeviceShaderFloat16Int8Features()
+        float16Features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES
+        float16Features.shaderFloat16 = VK_TRUE
+        let cooperativeFeatures = UnsafeMutableRawPointer.allocate(byteCount: 24, alignment: 8)
+        defer { cooperativeFeatures.deallocate() }
+        cooperativeFeatures.initializeMemory(as: UInt8.self, repeating: 0, count: 24)
+        cooperativeFeatures.storeBytes(of: CooperativeMatrixSupport.featuresType, as: UInt32.self)
+        cooperativeFeatures.storeBytes(of: UInt32(VK_TRUE), toByteOffset: 16, as: UInt32.self)
+        let wanted = cooperativeMatrix.f16Accumulating16x16x16 ? [CooperativeMatrixSupport.extensionName, CooperativeMatrixSupport.float16ExtensionName] : []
+        let extensionNames: [UnsafePointer<CChar>] = wanted.map { UnsafePointer(strdup($0)!) }
+        defer { extensionNames.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+
         var priority: Float = 1
         var device: VkDevice?
         let result = withUnsafePointer(to: &priority) { priorityPointer in
@@ -128,7 +148,16 @@ public final class VulkanDevice: @unchecked Sendable {
                 deviceInfo.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
                 deviceInfo.queueCreateInfoCount = 1
                 deviceInfo.pQueueCreateInfos = queuePointer
-                return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device)
+                guard !extensionNames.isEmpty else { return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device) }
+                return withUnsafeMutablePointer(to: &float16Features) { float16Pointer in
+                    cooperativeFeatures.storeBytes(of: UnsafeMutableRawPointer(float16Pointer), toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+                    deviceInfo.pNext = UnsafeRawPointer(cooperativeFeatures)
+                    return extensionNames.map { Optional($0) }.withUnsafeBufferPointer { names in
+                        deviceInfo.enabledExtensionCount = UInt32(names.count)
+                        deviceInfo.ppEnabledExtensionNames = names.baseAddress
+                        return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device)
+                    }
+                }
             }
         }
         try check(result, "vkCreateDevice")

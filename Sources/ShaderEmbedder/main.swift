@@ -35,7 +35,11 @@ for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: 
     let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     if fields.isEmpty { continue }
     guard fields.count >= 2 else { fail("\(manifest.path):\(number + 1): expected `name source [DEFINES...]`") }
-    let (name, source) = (fields[0], fields[1])
+    // A name starting with `?` marks a variant that needs a newer glslangValidator than some supported
+    // systems ship (cooperative matrices need glslang 13); without one it is embedded empty, and the
+    // runtime falls back to another kernel.
+    let optional = fields[0].hasPrefix("?")
+    let (name, source) = (optional ? String(fields[0].dropFirst()) : fields[0], fields[1])
     guard names.insert(name).inserted else { fail("\(manifest.path):\(number + 1): duplicate variant \(name)") }
     let spirv = scratch.appendingPathComponent("\(name).spv")
     let process = Process()
@@ -50,6 +54,11 @@ for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: 
     let log = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0, let words = try? Data(contentsOf: spirv) else {
+        if optional {
+            print("warning: optional shader variant \(name) not compiled by \(glslang.path) (needs a newer glslang)")
+            generated += "    static let \(swiftName(name)) = ShaderVariant(name: \"\(name)\", spirvBase64: \"\")\n"
+            continue
+        }
         fail("\(source) (variant \(name)) failed to compile:\n\(String(decoding: log, as: UTF8.self))")
     }
     generated += "    static let \(swiftName(name)) = ShaderVariant(name: \"\(name)\", spirvBase64: \"\(words.base64EncodedString())\")\n"

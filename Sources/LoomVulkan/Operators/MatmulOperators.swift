@@ -73,8 +73,11 @@ extension CommandRecorder {
         }
         let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
-        let kernel: MatmulKernel = context.matmulKernel == .texels && !(texelAligned && k >= 8) ? .plain : context.matmulKernel
+        var kernel = context.matmulKernel
+        if kernel == .cooperative && !context.cooperativeMatmulAvailable(for: w.dtype) { kernel = .preferred(for: context.device.info.kind) }
+        if kernel == .texels && !(texelAligned && k >= 8) { kernel = .plain }
         let tuning: MatmulTuning = switch kernel {
+        case .cooperative: .cooperative(subgroupSize: context.device.cooperativeMatrix.subgroupSize)
         case .tiled: .tiled
         case .texels: .texels(rows: m, columns: n)
         case .plain: .plain
@@ -91,5 +94,14 @@ extension CommandRecorder {
         try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
                      written: [3], push: push, groups: groups)
         return output
+    }
+}
+
+extension VulkanContext {
+    /// True when matmuls with weights of `dtype` run the cooperative-matrix kernel if asked to:
+    /// the device has `VK_KHR_cooperative_matrix` with the 16×16×16 f16 → f32 shape, the weights
+    /// are f32, f16 or bf16, and the build's glslang compiled the variant.
+    public func cooperativeMatmulAvailable(for dtype: DType) -> Bool {
+        device.supportsCooperativeMatrixMatmul && [.f32, .f16, .bf16].contains(dtype) && ShaderVariant.matmul(.cooperative, dtype).isAvailable
     }
 }

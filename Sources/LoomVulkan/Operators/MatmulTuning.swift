@@ -7,6 +7,10 @@ public enum MatmulKernel: Sendable {
     case texels
     /// Storage-buffer loads, one column per invocation.
     case plain
+    /// `VK_KHR_cooperative_matrix` 16×16×16 f16 tiles with f32 accumulation (tensor cores), for
+    /// f32, f16 and bf16 weights; other weights, devices without the extension and builds whose
+    /// glslang could not compile the variant use the device kind's kernel instead.
+    case cooperative
 
     /// The kernel a device of `kind` runs best.
     public static func preferred(for kind: PhysicalDeviceInfo.Kind) -> MatmulKernel { kind == .cpu ? .texels : .tiled }
@@ -25,6 +29,10 @@ struct MatmulTuning: Sendable, Hashable {
     let columnsPerGroup: Int
 
     static let tiled = MatmulTuning(workgroupSize: 256, rows: 4, columns: 4, rowsPerGroup: 64, columnsPerGroup: 64)
+    /// One subgroup per workgroup, one 16×16 tile of C.
+    static func cooperative(subgroupSize: Int) -> MatmulTuning {
+        MatmulTuning(workgroupSize: subgroupSize, rows: 1, columns: 1, rowsPerGroup: 16, columnsPerGroup: 16)
+    }
     static let plain = MatmulTuning(workgroupSize: 64, rows: 4, columns: 1, rowsPerGroup: 4, columnsPerGroup: 64)
 
     /// Texel kernel. On llvmpipe every fetch costs far more than an FMA, even with the register
@@ -45,6 +53,9 @@ extension ShaderVariant {
     /// The matmul.comp variant of `kernel` reading weights of `dtype`.
     static func matmul(_ kernel: MatmulKernel, _ dtype: DType) -> ShaderVariant {
         switch (kernel, dtype) {
+        case (.cooperative, .f32): .matmulCoopmatF32
+        case (.cooperative, .f16): .matmulCoopmatF16
+        case (.cooperative, .bf16): .matmulCoopmatBf16
         case (.tiled, .f32): .matmulTiledF32
         case (.tiled, .f16): .matmulTiledF16
         case (.tiled, .bf16): .matmulTiledBf16
@@ -63,6 +74,8 @@ extension ShaderVariant {
         case (.plain, .f8E4M3): .matmulF8E4m3
         case (.plain, .q8_0): .matmulQ80
         case (.plain, .q4_0): .matmulQ40
+        // Never dispatched: `cooperativeMatmulAvailable` is false for these weights.
+        case (.cooperative, .f8E4M3), (.cooperative, .q8_0), (.cooperative, .q4_0): matmul(.tiled, dtype)
         }
     }
 }

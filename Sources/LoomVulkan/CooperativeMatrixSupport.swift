@@ -1,0 +1,83 @@
+import CVulkan
+
+/// What a device offers of `VK_KHR_cooperative_matrix`. The system's Vulkan headers may predate
+/// the extension, so its structures are written as raw memory at their C offsets.
+struct CooperativeMatrixSupport: Sendable {
+    /// The device supports 16×16×16 subgroup matrices with f16 A and B and f32 C and result: the
+    /// shape the COOPMAT matmul kernel uses.
+    let f16Accumulating16x16x16: Bool
+    /// Invocations per subgroup: the COOPMAT workgroup is one subgroup.
+    let subgroupSize: Int
+
+    static let extensionName = "VK_KHR_cooperative_matrix"
+    static let float16ExtensionName = "VK_KHR_shader_float16_int8"
+    static let unsupported = CooperativeMatrixSupport(f16Accumulating16x16x16: false, subgroupSize: 0)
+
+    // VkStructureType values of the extension.
+    static let propertiesType: UInt32 = 1_000_506_000  // VkCooperativeMatrixPropertiesKHR
+    static let featuresType: UInt32 = 1_000_506_001    // VkPhysicalDeviceCooperativeMatrixFeaturesKHR
+    // VkComponentTypeKHR and VkScopeKHR values.
+    static let float16: Int32 = 0, float32: Int32 = 1, subgroupScope: Int32 = 3
+
+    /// Queries `physicalDevice`; unsupported unless it has the extension (and f16 arithmetic) and
+    /// reports the 16×16×16 f16 → f32 shape.
+    static func query(instance: VkInstance, physicalDevice: VkPhysicalDevice) -> CooperativeMatrixSupport {
+        let extensions = deviceExtensions(physicalDevice)
+        guard extensions.contains(extensionName), extensions.contains(float16ExtensionName) else { return .unsupported }
+        var float16Features = VkPhysicalDeviceShaderFloat16Int8Features()
+        float16Features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES
+        // VkPhysicalDeviceCooperativeMatrixFeaturesKHR: sType, pNext, cooperativeMatrix, robust access.
+        let features = UnsafeMutableRawPointer.allocate(byteCount: 24, alignment: 8)
+        defer { features.deallocate() }
+        features.initializeMemory(as: UInt8.self, repeating: 0, count: 24)
+        features.storeBytes(of: featuresType, as: UInt32.self)
+        let cooperative = withUnsafeMutablePointer(to: &float16Features) { float16Pointer -> Bool in
+            features.storeBytes(of: UnsafeMutableRawPointer(float16Pointer), toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+            var features2 = VkPhysicalDeviceFeatures2()
+            features2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2
+            features2.pNext = features
+            vkGetPhysicalDeviceFeatures2(physicalDevice, &features2)
+            return features.load(fromByteOffset: 16, as: UInt32.self) != 0
+        }
+        guard cooperative, float16Features.shaderFloat16 != 0,
+              let function = vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR") else { return .unsupported }
+        typealias Query = @convention(c) (VkPhysicalDevice, UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer?) -> VkResult
+        let queryProperties = unsafeBitCast(function, to: Query.self)
+        var count: UInt32 = 0
+        guard queryProperties(physicalDevice, &count, nil) == VK_SUCCESS, count > 0 else { return .unsupported }
+        // VkCooperativeMatrixPropertiesKHR: sType, pNext, M, N, K, A, B, C, Result, saturating, scope.
+        let stride = 56
+        let properties = UnsafeMutableRawPointer.allocate(byteCount: stride * Int(count), alignment: 8)
+        defer { properties.deallocate() }
+        properties.initializeMemory(as: UInt8.self, repeating: 0, count: stride * Int(count))
+        for i in 0..<Int(count) { properties.storeBytes(of: propertiesType, toByteOffset: i * stride, as: UInt32.self) }
+        guard queryProperties(physicalDevice, &count, properties) == VK_SUCCESS else { return .unsupported }
+        let supported = (0..<Int(count)).contains { i in
+            let entry = properties + i * stride
+            let sizes = (0..<3).map { entry.load(fromByteOffset: 16 + 4 * $0, as: UInt32.self) }
+            let types = (0..<4).map { entry.load(fromByteOffset: 28 + 4 * $0, as: Int32.self) }
+            return sizes == [16, 16, 16] && types == [float16, float16, float32, float32]
+                && entry.load(fromByteOffset: 44, as: UInt32.self) == 0 && entry.load(fromByteOffset: 48, as: Int32.self) == subgroupScope
+        }
+        guard supported else { return .unsupported }
+        var subgroup = VkPhysicalDeviceSubgroupProperties()
+        subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES
+        withUnsafeMutablePointer(to: &subgroup) { pointer in
+            var properties2 = VkPhysicalDeviceProperties2()
+            properties2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2
+            properties2.pNext = UnsafeMutableRawPointer(pointer)
+            vkGetPhysicalDeviceProperties2(physicalDevice, &properties2)
+        }
+        return CooperativeMatrixSupport(f16Accumulating16x16x16: true, subgroupSize: Int(subgroup.subgroupSize))
+    }
+
+    private static func deviceExtensions(_ physicalDevice: VkPhysicalDevice) -> Set<String> {
+        var count: UInt32 = 0
+        guard vkEnumerateDeviceExtensionProperties(physicalDevice, nil, &count, nil) == VK_SUCCESS else { return [] }
+        var properties = [VkExtensionProperties](repeating: VkExtensionProperties(), count: Int(count))
+        guard vkEnumerateDeviceExtensionProperties(physicalDevice, nil, &count, &properties) == VK_SUCCESS else { return [] }
+        return Set(properties.prefix(Int(count)).map { property in
+            withUnsafeBytes(of: property.extensionName) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        })
+    }
+}
