@@ -8,7 +8,8 @@
 // Four kernels:
 //
 // COOPMAT (devices with VK_KHR_cooperative_matrix, e.g. tensor cores): one subgroup per
-// workgroup computes a 16×16 tile of C with 16×16×16 f16 × f16 → f32 cooperative matrices. A and
+// workgroup computes a CM×CM tile of C with CM×CM×CM f16 × f16 → f32 cooperative matrices, CM
+// being a square shape the device reports (16 on NVIDIA, 8 on lavapipe). A and
 // the dequantised W are staged as f16 in shared memory (zero-padded at the edges), the product is
 // accumulated in f32 and stored through shared memory so edge tiles write only in-range values.
 //
@@ -75,7 +76,7 @@ layout(push_constant) uniform Params {
 #include "weights.glsl"
 
 #if defined(COOPMAT)
-const uint CM = 16u;  // the (M, N, K) = (16, 16, 16) shape the host checked the device reports
+layout(constant_id = 5) const uint CM = 16;  // the host picks a shape the device reports
 shared float16_t tileA[CM * CM];  // [m][k]
 shared float16_t tileW[CM * CM];  // [n][k]: W's rows, read as a column-major K × N matrix
 shared float tileC[CM * CM];      // [m][n]

@@ -3,24 +3,24 @@ import CVulkan
 /// What a device offers of `VK_KHR_cooperative_matrix`. The system's Vulkan headers may predate
 /// the extension, so its structures are written as raw memory at their C offsets.
 struct CooperativeMatrixSupport: Sendable {
-    /// The device supports 16×16×16 subgroup matrices with f16 A and B and f32 C and result: the
-    /// shape the COOPMAT matmul kernel uses.
-    let f16Accumulating16x16x16: Bool
+    /// Side of the largest square subgroup matrices (16 or 8) the device supports with f16 A and
+    /// B and f32 C and result: the COOPMAT matmul kernel's tile; nil when none.
+    let tileSize: Int?
     /// Invocations per subgroup: the COOPMAT workgroup is one subgroup.
     let subgroupSize: Int
 
     static let extensionName = "VK_KHR_cooperative_matrix"
     static let float16ExtensionName = "VK_KHR_shader_float16_int8"
-    static let unsupported = CooperativeMatrixSupport(f16Accumulating16x16x16: false, subgroupSize: 0)
+    static let unsupported = CooperativeMatrixSupport(tileSize: nil, subgroupSize: 0)
 
     // VkStructureType values of the extension.
-    static let propertiesType: UInt32 = 1_000_506_000  // VkCooperativeMatrixPropertiesKHR
-    static let featuresType: UInt32 = 1_000_506_001    // VkPhysicalDeviceCooperativeMatrixFeaturesKHR
+    static let featuresType: UInt32 = 1_000_506_000    // VkPhysicalDeviceCooperativeMatrixFeaturesKHR
+    static let propertiesType: UInt32 = 1_000_506_001  // VkCooperativeMatrixPropertiesKHR
     // VkComponentTypeKHR and VkScopeKHR values.
     static let float16: Int32 = 0, float32: Int32 = 1, subgroupScope: Int32 = 3
 
     /// Queries `physicalDevice`; unsupported unless it has the extension (and f16 arithmetic) and
-    /// reports the 16×16×16 f16 → f32 shape.
+    /// reports a 16×16×16 or 8×8×8 f16 → f32 shape.
     static func query(instance: VkInstance, physicalDevice: VkPhysicalDevice) -> CooperativeMatrixSupport {
         let extensions = deviceExtensions(physicalDevice)
         guard extensions.contains(extensionName), extensions.contains(float16ExtensionName) else { return .unsupported }
@@ -52,14 +52,15 @@ struct CooperativeMatrixSupport: Sendable {
         properties.initializeMemory(as: UInt8.self, repeating: 0, count: stride * Int(count))
         for i in 0..<Int(count) { properties.storeBytes(of: propertiesType, toByteOffset: i * stride, as: UInt32.self) }
         guard queryProperties(physicalDevice, &count, properties) == VK_SUCCESS else { return .unsupported }
-        let supported = (0..<Int(count)).contains { i in
+        let squares = (0..<Int(count)).compactMap { i -> Int? in
             let entry = properties + i * stride
-            let sizes = (0..<3).map { entry.load(fromByteOffset: 16 + 4 * $0, as: UInt32.self) }
+            let sizes = (0..<3).map { Int(entry.load(fromByteOffset: 16 + 4 * $0, as: UInt32.self)) }
             let types = (0..<4).map { entry.load(fromByteOffset: 28 + 4 * $0, as: Int32.self) }
-            return sizes == [16, 16, 16] && types == [float16, float16, float32, float32]
+            let usable = types == [float16, float16, float32, float32]
                 && entry.load(fromByteOffset: 44, as: UInt32.self) == 0 && entry.load(fromByteOffset: 48, as: Int32.self) == subgroupScope
+            return usable && Set(sizes).count == 1 ? sizes[0] : nil
         }
-        guard supported else { return .unsupported }
+        guard let tileSize = [16, 8].first(where: squares.contains) else { return .unsupported }
         var subgroup = VkPhysicalDeviceSubgroupProperties()
         subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES
         withUnsafeMutablePointer(to: &subgroup) { pointer in
@@ -68,7 +69,7 @@ struct CooperativeMatrixSupport: Sendable {
             properties2.pNext = UnsafeMutableRawPointer(pointer)
             vkGetPhysicalDeviceProperties2(physicalDevice, &properties2)
         }
-        return CooperativeMatrixSupport(f16Accumulating16x16x16: true, subgroupSize: Int(subgroup.subgroupSize))
+        return CooperativeMatrixSupport(tileSize: tileSize, subgroupSize: Int(subgroup.subgroupSize))
     }
 
     private static func deviceExtensions(_ physicalDevice: VkPhysicalDevice) -> Set<String> {

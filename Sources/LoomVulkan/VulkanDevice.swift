@@ -24,7 +24,7 @@ public final class VulkanDevice: @unchecked Sendable {
     /// `VK_KHR_cooperative_matrix` support; when usable, the extension and f16 arithmetic are enabled.
     let cooperativeMatrix: CooperativeMatrixSupport
     /// True when the device runs the cooperative-matrix matmul kernel (`MatmulKernel.cooperative`).
-    public var supportsCooperativeMatrixMatmul: Bool { cooperativeMatrix.f16Accumulating16x16x16 }
+    public var supportsCooperativeMatrixMatmul: Bool { cooperativeMatrix.tileSize != nil }
     /// Largest range one storage-buffer binding may cover.
     public let maxStorageBufferRange: Int
     /// Largest single `vkAllocateMemory`.
@@ -131,7 +131,7 @@ public final class VulkanDevice: @unchecked Sendable {
         cooperativeFeatures.initializeMemory(as: UInt8.self, repeating: 0, count: 24)
         cooperativeFeatures.storeBytes(of: CooperativeMatrixSupport.featuresType, as: UInt32.self)
         cooperativeFeatures.storeBytes(of: UInt32(VK_TRUE), toByteOffset: 16, as: UInt32.self)
-        let wanted = cooperativeMatrix.f16Accumulating16x16x16 ? [CooperativeMatrixSupport.extensionName, CooperativeMatrixSupport.float16ExtensionName] : []
+        let wanted = cooperativeMatrix.tileSize != nil ? [CooperativeMatrixSupport.extensionName, CooperativeMatrixSupport.float16ExtensionName] : []
         let extensionNames: [UnsafePointer<CChar>] = wanted.map { UnsafePointer(strdup($0)!) }
         defer { extensionNames.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
 

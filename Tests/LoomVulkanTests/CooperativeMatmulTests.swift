@@ -2,18 +2,19 @@ import LoomVulkan
 import XCTest
 
 /// The `VK_KHR_cooperative_matrix` matmul kernel against the CPU reference, on shapes that leave
-/// partial 16×16 tiles in every dimension. Skipped on devices without the extension (the machine's
+/// partial tiles (16 or 8) in every dimension. Skipped on devices without the extension (the machine's
 /// Mesa 22); run them under a newer lavapipe with `../shared/tools/mesa-next` (see README).
 final class CooperativeMatmulTests: XCTestCase {
-    static let context: VulkanContext? = try? VulkanContext(matmulKernel: .cooperative)
+    static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
 
     /// (batch, M, N, K): aligned, odd, single-row, K below one tile, batched.
     static let shapes = [(1, 16, 16, 16), (1, 64, 48, 32), (1, 37, 29, 83), (1, 1, 70, 64), (1, 130, 3, 5),
                          (1, 9, 131, 258), (3, 17, 33, 40)]
 
     func cooperativeContext(for dtype: DType) throws -> VulkanContext {
-        guard let context = Self.context, context.device.supportsCooperativeMatrixMatmul else {
-            throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 f16 → f32 matrices")
+        let context = try Self.context.get()
+        guard context.device.supportsCooperativeMatrixMatmul else {
+            throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
         }
         // The device has it, so a missing variant is a build problem, not a reason to skip.
         XCTAssertTrue(context.cooperativeMatmulAvailable(for: dtype),

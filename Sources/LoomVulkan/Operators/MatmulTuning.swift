@@ -7,7 +7,7 @@ public enum MatmulKernel: Sendable {
     case texels
     /// Storage-buffer loads, one column per invocation.
     case plain
-    /// `VK_KHR_cooperative_matrix` 16×16×16 f16 tiles with f32 accumulation (tensor cores), for
+    /// `VK_KHR_cooperative_matrix` square f16 tiles (16 or 8, as the device reports) with f32 accumulation (tensor cores), for
     /// f32, f16 and bf16 weights; other weights, devices without the extension and builds whose
     /// glslang could not compile the variant use the device kind's kernel instead.
     case cooperative
@@ -29,9 +29,9 @@ struct MatmulTuning: Sendable, Hashable {
     let columnsPerGroup: Int
 
     static let tiled = MatmulTuning(workgroupSize: 256, rows: 4, columns: 4, rowsPerGroup: 64, columnsPerGroup: 64)
-    /// One subgroup per workgroup, one 16×16 tile of C.
-    static func cooperative(subgroupSize: Int) -> MatmulTuning {
-        MatmulTuning(workgroupSize: subgroupSize, rows: 1, columns: 1, rowsPerGroup: 16, columnsPerGroup: 16)
+    /// One subgroup per workgroup, one `tile`×`tile` block of C.
+    static func cooperative(subgroupSize: Int, tile: Int) -> MatmulTuning {
+        MatmulTuning(workgroupSize: subgroupSize, rows: 1, columns: 1, rowsPerGroup: tile, columnsPerGroup: tile)
     }
     static let plain = MatmulTuning(workgroupSize: 64, rows: 4, columns: 1, rowsPerGroup: 4, columnsPerGroup: 64)
 
