@@ -16,10 +16,14 @@ final class CooperativeMatmulTests: XCTestCase {
         guard context.device.supportsCooperativeMatrixMatmul else {
             throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
         }
-        // The device has it, so a missing variant is a build problem, not a reason to skip.
-        XCTAssertTrue(context.cooperativeMatmulAvailable(for: dtype),
-                      "matmul_coopmat_\(dtype) was not compiled: build with glslangValidator ≥ 13 on PATH (README)")
+        // The device has it, so a missing variant is a build problem: fail rather than skip.
+        guard context.cooperativeMatmulAvailable(for: dtype) else { throw MissingVariant(dtype: dtype) }
         return context
+    }
+
+    struct MissingVariant: Error, CustomStringConvertible {
+        let dtype: DType
+        var description: String { "matmul_coopmat_\(dtype) was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
     }
 
     /// Σ_k a·w + bias in Double.
