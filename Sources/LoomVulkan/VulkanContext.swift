@@ -31,7 +31,11 @@ public final class VulkanContext: Sendable {
                 matmulKernel: MatmulKernel? = nil) throws(VulkanError) {
         device = try VulkanDevice(selector: selector)
         // GPUs with cooperative matrices use them; CPU devices keep the texel kernel, which is faster there.
-        let cooperative = device.supportsCooperativeMatrixMatmul && device.info.kind != .cpu
+        let built = ShaderVariant.matmul(.cooperative, .f16).isAvailable
+        let cooperative = device.supportsCooperativeMatrixMatmul && device.info.kind != .cpu && built
+        if device.supportsCooperativeMatrixMatmul && !built {
+            FileHandle.standardError.write(Data("loom: \(device.info.name) has VK_KHR_cooperative_matrix, but this build's glslang could not compile the matmul_coopmat variants; using the f32 kernels\n".utf8))
+        }
         self.matmulKernel = matmulKernel ?? (cooperative ? .cooperative : .preferred(for: device.info.kind))
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
