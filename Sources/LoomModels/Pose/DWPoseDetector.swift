@@ -7,22 +7,6 @@ import LoomImaging
 /// map is resized so its short side is the resolution. The networks run on the device; the rest is the pack's
 /// NumPy and OpenCV arithmetic on the CPU, in the same precisions.
 public struct DWPoseDetector: Sendable {
-    public struct Options: Sendable, Equatable {
-        public var resolution: Int
-        public var body: Bool
-        public var hands: Bool
-        public var face: Bool
-        public var scaleSticksForXinsir: Bool
-
-        public init(resolution: Int = 512, body: Bool = true, hands: Bool = true, face: Bool = true, scaleSticksForXinsir: Bool = false) {
-            self.resolution = resolution
-            self.body = body
-            self.hands = hands
-            self.face = face
-            self.scaleSticksForXinsir = scaleSticksForXinsir
-        }
-    }
-
     /// The map at the resolution and the people (points in the image's pixels, all parts, for the caller to
     /// filter) with the size they refer to, which is POSE_KEYPOINT's canvas size.
     public struct Detection: Sendable, Equatable {
@@ -59,7 +43,7 @@ public struct DWPoseDetector: Sendable {
     }
 
     /// `image` is RGB as the pack receives it (grey and RGBA are converted as HWC3 does).
-    public func detect(_ image: ByteImage, options: Options) throws -> Detection {
+    public func detect(_ image: ByteImage, options: PoseDetectionOptions) throws -> Detection {
         let image = OpenPoseDetector.threeChannels(image)
         guard image.height > 0, image.width > 0 else { throw PoseEstimationError.invalidInput("the image is empty") }
         var people: [PersonPose] = []

@@ -5,22 +5,6 @@ import LoomImaging
 /// detection resolution (cubic up, area down) and edge-padded to multiples of 64, bodies found, hands and
 /// faces looked for around each body, everything drawn on black at that size and the padding cut away.
 public struct OpenPoseDetector: Sendable {
-    public struct Options: Sendable, Equatable {
-        public var resolution: Int
-        public var body: Bool
-        public var hands: Bool
-        public var face: Bool
-        public var scaleSticksForXinsir: Bool
-
-        public init(resolution: Int = 512, body: Bool = true, hands: Bool = true, face: Bool = true, scaleSticksForXinsir: Bool = false) {
-            self.resolution = resolution
-            self.body = body
-            self.hands = hands
-            self.face = face
-            self.scaleSticksForXinsir = scaleSticksForXinsir
-        }
-    }
-
     /// The map and the people on it; points are normalised by the padded detection image, as the pack does,
     /// while the canvas size is the map's.
     public struct Detection: Sendable, Equatable {
@@ -41,7 +25,7 @@ public struct OpenPoseDetector: Sendable {
     }
 
     /// `image` is RGB (grey and RGBA are converted as the pack's HWC3 does).
-    public func detect(_ image: ByteImage, options: Options) throws -> Detection {
+    public func detect(_ image: ByteImage, options: PoseDetectionOptions) throws -> Detection {
         let (padded, height, width) = try Self.resizedWithPad(Self.threeChannels(image), resolution: options.resolution)
         let people = try detectPoses(padded.reversingChannels(), hands: options.hands, face: options.face)
         let canvas = OpenPoseDrawing.draw(people, height: padded.height, width: padded.width, body: options.body, hands: options.hands,

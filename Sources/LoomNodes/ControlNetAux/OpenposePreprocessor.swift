@@ -31,44 +31,18 @@ public struct OpenposePreprocessor: Node {
     public func execute(_ inputs: NodeInputs, context: NodeContext) async throws -> NodeResult {
         let node = Self.schema.name
         let image = try inputs("image", as: Image.self)
-        func enabled(_ name: String, default value: String) throws -> Bool {
-            try (inputs.optional(name, as: String.self) ?? value) == "enable"
-        }
-        // The pack falls back to 512 below 64.
-        let requested = try inputs.optional("resolution", as: Int.self) ?? 512
-        let options = OpenPoseDetector.Options(
-            resolution: requested >= 64 ? requested : 512, body: try enabled("detect_body", default: "enable"),
-            hands: try enabled("detect_hand", default: "enable"), face: try enabled("detect_face", default: "enable"),
-            scaleSticksForXinsir: try enabled("scale_stick_for_xinsr_cn", default: "disable"))
-        guard image.batchCount > 0, image.height > 0, image.width > 0 else {
-            throw NodeError(node, "image: the batch is empty")
-        }
-        let scale = Double(options.resolution) / Double(min(image.height, image.width))
-        let detectionHeight = (Double(image.height) * scale).rounded(), detectionWidth = (Double(image.width) * scale).rounded()
-        guard detectionHeight * detectionWidth <= Double(Int32.max) else {
-            throw NodeError(node, "resolution: \(options.resolution) would make a \(image.width)×\(image.height) image \(detectionWidth)×\(detectionHeight) pixels")
-        }
-        try context.budget.checkImage(width: Int(detectionWidth) + 63, height: Int(detectionHeight) + 63, batch: image.batchCount,
-                                      node: node, inputs: "image, resolution")
+        let options = try PoseAnnotatorRun.options(inputs)
+        try PoseAnnotatorRun.checkMapSize(of: image, options: options, node: node, context: context)
 
         let detector = try loadDetector(options, resources: context.resources)
-        var maps: [Image] = [], documents: [JSONValue] = []
-        for frame in 0..<image.batchCount {
-            do {
-                let detection = try detector.detect(ByteImage(frame: frame, of: image), options: options)
-                maps.append(detection.map.unitImage)
-                documents.append(PoseKeypointDocument.document(people: detection.people, canvasHeight: detection.canvasHeight,
-                                                               canvasWidth: detection.canvasWidth))
-            } catch let error as PoseEstimationError {
-                throw NodeError(node, "image \(frame): \(error)")
-            }
+        return try PoseAnnotatorRun.result(of: image, node: node) { frame in
+            let detection = try detector.detect(frame, options: options)
+            return (detection.map, detection.people, detection.canvasHeight, detection.canvasWidth)
         }
-        let list = JSONValue.array(documents)
-        return NodeResult([Image.concatenating(maps), list], ui: ["openpose_json": .array([.string(list.jsonText(indent: 4))])])
     }
 
     /// The body network, and the hand and face networks when they are enabled, from their checkpoints.
-    func loadDetector(_ options: OpenPoseDetector.Options, resources: Resources) throws -> OpenPoseDetector {
+    func loadDetector(_ options: PoseDetectionOptions, resources: Resources) throws -> OpenPoseDetector {
         let node = Self.schema.name
         let context = try resources.computeDevice.context()
         func weights(_ checkpoint: AnnotatorCheckpoint) throws -> ModelWeights {
