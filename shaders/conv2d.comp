@@ -8,6 +8,14 @@
 // weight fetched serves PXT pixels, each input value OCT channels. Input and weights are read
 // through texel buffers (a plain gather on llvmpipe, where storage buffer loads are per-lane
 // loops); padding reads are clamped to a valid texel and zeroed.
+//
+// With TEXELS (CPU devices such as llvmpipe, groups of 1): the same product laid out as the texel
+// matmul in matmul.comp lays out its own. The input is read channels-last (channel stride 1) and
+// the weights as f32 [Cout, KH, KW, Cin], 4 channels per texel fetch. Runs of CL lanes take
+// neighbouring output channels and the 64 / CL runs of a workgroup neighbouring pixel tiles; each
+// invocation accumulates TM output pixels × TN channels (channel t is lane + CL·t), so each
+// fetched input texel feeds TN channels and each weight texel TM pixels.
+#extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint OCT = 8;
 layout(constant_id = 1) const uint PXT = 4;
@@ -18,7 +26,7 @@ layout(constant_id = 3) const bool POINTWISE = false;
 layout(binding = 0) readonly buffer Bias { float bias[]; };
 layout(binding = 1) writeonly buffer Out { float result[]; };
 layout(binding = 2) uniform samplerBuffer source;
-#if defined(W_F32)
+#if defined(W_F32) || defined(TEXELS)
 layout(binding = 3) uniform samplerBuffer weights;
 float loadW(uint i) { return texelFetch(weights, int(i)).x; }
 #elif defined(W_F16)
@@ -46,6 +54,76 @@ layout(push_constant) uniform Params {
     uint offsetOut;
 } p;
 
+#if defined(TEXELS)
+// OCT is the pixels per invocation (TM) and PXT the channels per lane (TN) here.
+layout(constant_id = 4) const uint CL = 64;
+void main() {
+    const uint lanes = CL;
+    uint lane = gl_LocalInvocationID.x % CL, run = gl_LocalInvocationID.x / CL;
+    uint co0 = gl_WorkGroupID.x * lanes * PXT + lane;
+    uint pixels = p.outHeight * p.outWidth;
+    // (image, pixel tile) pairs are folded over Y and Z, past the device's limit on either.
+    uint tiles = (pixels + OCT * (64 / CL) - 1) / (OCT * (64 / CL));
+    uint item = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y;
+    if (item >= tiles * p.inShape.x) return;
+    uint n = item / tiles;
+    uint m0 = ((item % tiles) * (64 / CL) + run) * OCT;
+    uint channels = p.inShape.y;
+    uint rowTexels = p.kernel.x * p.kernel.y * channels / 4;
+    // Out-of-range pixels and channels compute on clamped indices and are not stored.
+    uint weightRow[PXT];
+    [[unroll]] for (uint t = 0; t < PXT; t++) weightRow[t] = p.offsetW / 4 + min(co0 + t * lanes, p.outChannels - 1) * rowTexels;
+    int oy[OCT], ox[OCT];
+    float acc[OCT * PXT];
+    [[unroll]] for (uint i = 0; i < OCT; i++) {
+        uint m = min(m0 + i, pixels - 1);
+        oy[i] = int((m / p.outWidth) * p.stride.y) - p.padding.y;
+        ox[i] = int((m % p.outWidth) * p.stride.x) - p.padding.x;
+        [[unroll]] for (uint t = 0; t < PXT; t++) acc[i * PXT + t] = 0.0;
+    }
+    int image = p.offsetIn + int(n) * p.inStrides.x;
+    uint tapTexels = 0;
+    for (uint ky = 0; ky < p.kernel.x; ky++) {
+        for (uint kx = 0; kx < p.kernel.y; kx++, tapTexels += channels / 4) {
+            // Padding reads texel 0 and multiplies it by 0.
+            int source0[OCT];
+            float inside[OCT];
+            [[unroll]] for (uint i = 0; i < OCT; i++) {
+                int iy = oy[i] + int(ky * p.dilation.y), ix = ox[i] + int(kx * p.dilation.x);
+                bool valid = iy >= 0 && iy < int(p.inShape.z) && ix >= 0 && ix < int(p.inShape.w);
+                source0[i] = valid ? (image + iy * p.inStrides.z + ix * p.inStrides.w) / 4 : 0;
+                inside[i] = valid ? 1.0 : 0.0;
+            }
+            for (uint c = 0; c < channels / 4; c += 2) {
+                vec4 wv[2 * PXT];
+                [[unroll]] for (uint t = 0; t < PXT; t++) {
+                    wv[2 * t] = texelFetch(weights, int(weightRow[t] + tapTexels + c));
+                    wv[2 * t + 1] = texelFetch(weights, int(weightRow[t] + tapTexels + c + 1));
+                }
+                [[unroll]] for (uint i = 0; i < OCT; i++) {
+                    vec4 a0 = texelFetch(source, source0[i] + int(c)) * inside[i];
+                    vec4 a1 = texelFetch(source, source0[i] + int(c) + 1) * inside[i];
+                    [[unroll]] for (uint t = 0; t < PXT; t++) {
+                        vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
+                        float s = acc[i * PXT + t];
+                        s = fma(a0.x, w0.x, fma(a0.y, w0.y, fma(a0.z, w0.z, fma(a0.w, w0.w, s))));
+                        acc[i * PXT + t] = fma(a1.x, w1.x, fma(a1.y, w1.y, fma(a1.z, w1.z, fma(a1.w, w1.w, s))));
+                    }
+                }
+            }
+        }
+    }
+    [[unroll]] for (uint t = 0; t < PXT; t++) {
+        uint co = co0 + t * lanes;
+        if (co >= p.outChannels) continue;
+        float shift = HAS_BIAS ? bias[p.offsetBias + co] : 0.0;
+        uint plane = p.offsetOut + (n * p.outChannels + co) * pixels;
+        [[unroll]] for (uint i = 0; i < OCT; i++) {
+            if (m0 + i < pixels) result[plane + m0 + i] = acc[i * PXT + t] + shift;
+        }
+    }
+}
+#else
 void main() {
     uint tilesPerRow = (p.outWidth + PXT - 1) / PXT;
     uint tile = gl_GlobalInvocationID.x;
@@ -100,3 +178,4 @@ void main() {
         }
     }
 }
+#endif

@@ -3,14 +3,24 @@
 // (n, group): its 64 invocations stride over the group's C/groups·S values and combine their
 // sums in shared memory (mean first, then squared deviations, as PyTorch's two-pass variance).
 // A group of a VAE activation holds millions of values, far too many for one invocation.
-// Optional per-channel affine. Output is contiguous.
+// Optional per-channel affine and SiLU (the activation that follows every group norm of the
+// autoencoders and UNets, fused to save a pass over the tensor). The output is contiguous NCHW, or
+// NHWC with CHANNELS_LAST for convolutions that read channels-last.
+// With TEXELS (CPU devices) the input is read 4 values per texel fetch, a gather on llvmpipe,
+// where storage-buffer loads are per-lane loops; the host checks that S and the offset are
+// multiples of 4.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool AFFINE = false;
+layout(constant_id = 1) const bool SILU = false;
+layout(constant_id = 2) const bool CHANNELS_LAST = false;
 
 layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) readonly buffer Weight { float weight[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer Out { float o[]; };
+#if defined(TEXELS)
+layout(binding = 4) uniform samplerBuffer xTexels;
+#endif
 layout(push_constant) uniform Params {
     uint batch;
     uint channels;
@@ -39,6 +49,14 @@ float workgroupSum(float value) {
     return total;
 }
 
+// Channel c's normalisation as one multiply-add: (scale, shift).
+vec2 channelAffine(uint c, float mean, float inv) {
+    float scale = inv * (AFFINE ? weight[p.offsetWeight + c] : 1.0);
+    return vec2(scale, (AFFINE ? bias[p.offsetBias + c] : 0.0) - mean * scale);
+}
+
+vec4 activate(vec4 y) { return SILU ? y / (1.0 + exp(-y)) : y; }
+
 void main() {
     uint task = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     // The same for the whole workgroup, so the barriers below stay in uniform control flow.
@@ -47,6 +65,18 @@ void main() {
     uint perGroup = p.channels / p.groups;
     uint count = perGroup * p.spatial;
     uint start = p.offsetIn + task * count;  // groups are contiguous runs in [N, C, S]
+#if defined(TEXELS)
+    uint start4 = start / 4, count4 = count / 4;
+    vec4 sum4 = vec4(0.0);
+    for (uint j = lane; j < count4; j += 64) sum4 += texelFetch(xTexels, int(start4 + j));
+    float mean = workgroupSum(sum4.x + sum4.y + sum4.z + sum4.w) / float(count);
+    vec4 squares4 = vec4(0.0);
+    for (uint j = lane; j < count4; j += 64) {
+        vec4 d = texelFetch(xTexels, int(start4 + j)) - mean;
+        squares4 += d * d;
+    }
+    float squares = squares4.x + squares4.y + squares4.z + squares4.w;
+#else
     float sum = 0.0;
     for (uint j = lane; j < count; j += 64) sum += x[start + j];
     float mean = workgroupSum(sum) / float(count);
@@ -55,13 +85,36 @@ void main() {
         float d = x[start + j] - mean;
         squares += d * d;
     }
+#endif
     float inv = inversesqrt(workgroupSum(squares) / float(count) + p.eps);
+    uint n = task / p.groups;
     uint channel0 = (task % p.groups) * perGroup;
-    uint out0 = p.offsetOut + task * count;
-    for (uint j = lane; j < count; j += 64) {
-        uint c = channel0 + j / p.spatial;
-        float w = AFFINE ? weight[p.offsetWeight + c] : 1.0;
-        float b = AFFINE ? bias[p.offsetBias + c] : 0.0;
-        o[out0 + j] = (x[start + j] - mean) * inv * w + b;
+#if defined(TEXELS)
+    for (uint j = lane; j < count4; j += 64) {
+        // The 4 values share a channel, so its parameters are loaded once.
+        uint c = channel0 + 4 * j / p.spatial, s = 4 * j % p.spatial;
+        vec2 affine = channelAffine(c, mean, inv);
+        vec4 y = activate(texelFetch(xTexels, int(start4 + j)) * affine.x + affine.y);
+        if (CHANNELS_LAST) {
+            uint index = p.offsetOut + (n * p.spatial + s) * p.channels + c;
+            o[index] = y.x;
+            o[index + p.channels] = y.y;
+            o[index + 2 * p.channels] = y.z;
+            o[index + 3 * p.channels] = y.w;
+        } else {
+            uint index = p.offsetOut + (n * p.channels + c) * p.spatial + s;
+            o[index] = y.x;
+            o[index + 1] = y.y;
+            o[index + 2] = y.z;
+            o[index + 3] = y.w;
+        }
     }
+#else
+    for (uint j = lane; j < count; j += 64) {
+        uint c = channel0 + j / p.spatial, s = j % p.spatial;
+        vec2 affine = channelAffine(c, mean, inv);
+        float y = activate(vec4(x[start + j] * affine.x + affine.y)).x;
+        o[p.offsetOut + (CHANNELS_LAST ? (n * p.spatial + s) * p.channels + c : (n * p.channels + c) * p.spatial + s)] = y;
+    }
+#endif
 }

@@ -1,5 +1,6 @@
 #version 450
-// Resizing of an NCHW view to [N, C, outHeight, outWidth] (contiguous), as PyTorch's interpolate:
+// Resizing of an NCHW view to [N, C, outHeight, outWidth] (stored as outStrides give: contiguous or
+// channels-last), as PyTorch's interpolate:
 // MODE 0 nearest (source = floor(destination · in / out)), MODE 1 bilinear with
 // align_corners=False (source = (destination + ½) · in / out − ½, clamped at 0).
 #extension GL_GOOGLE_include_directive : require
@@ -12,6 +13,7 @@ layout(binding = 1) writeonly buffer Out { float o[]; };
 layout(push_constant) uniform Params {
     uvec4 shape;  // N, C, H, W of the input
     ivec4 strides;
+    uvec4 outStrides;  // N, C, H, W of the output
     uint outHeight;
     uint outWidth;
     int offsetIn;
@@ -39,5 +41,6 @@ void main() {
         float bottom = mix(at(plane, y1, x0), at(plane, y1, x1), fx);
         r = mix(top, bottom, fy);
     }
-    o[p.offsetOut + i] = r;
+    uint n = nc / p.shape.y, c = nc % p.shape.y;
+    o[p.offsetOut + n * p.outStrides.x + c * p.outStrides.y + oy * p.outStrides.z + ox * p.outStrides.w] = r;
 }

@@ -24,6 +24,12 @@ struct BenchVAECommand: ParsableCommand {
     @Option(help: "Memory budget in MiB for the automatic choice (reported, not run); by default an eighth of the device's memory, at least 1 GiB.")
     var budget: Int?
 
+    @Option(help: "A Python with PyTorch: time the same decode there (scripts/bench/vae_torch.py, f32 on the CPU, as ComfyUI decodes without a GPU) and print Loom's untiled time as a multiple of it.")
+    var python: String?
+
+    @Flag(help: "Break each untiled decode down by shader variant (device time and dispatches).")
+    var profile = false
+
     func run() throws {
         let context = try VulkanContext()
         let autoencoder = try Autoencoder(file: ModelFile.open(path: model), context: context, memoryBudget: budget.map { $0 << 20 })
@@ -32,6 +38,14 @@ struct BenchVAECommand: ParsableCommand {
         print("model: \(model), widths \(autoencoder.parameters.channelMultipliers.map { $0 * autoencoder.parameters.baseChannels })")
         print("size        mode                              seconds   peak MiB   tiles")
         let layout = TileLayout(width: tile, height: tile, overlap: tile / 4, averagesThreeTilings: threeTilings)
+        var untiled: [Int: Double] = [:]
+        // Compiles the pipelines, which would otherwise count in the first size's time.
+        if let smallest = sizes.min(), smallest >= autoencoder.downscaleFactor {
+            let cells = smallest / autoencoder.downscaleFactor
+            let latent = HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
+                                    values: [Float](repeating: 0, count: autoencoder.latentChannels * cells * cells))
+            _ = try autoencoder.decode(latent, tiling: .never)
+        }
         for size in sizes {
             let cells = size / autoencoder.downscaleFactor
             let latent = HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
@@ -47,6 +61,8 @@ struct BenchVAECommand: ParsableCommand {
                 let baseline = context.tensorMemoryBytes
                 context.resetPeakTensorMemory()
                 var tiles = 0
+                let profiled = profile && tiling == .never
+                if profiled { context.profile.start() }
                 let start = ContinuousClock.now
                 do {
                     _ = try autoencoder.decode(latent, tiling: tiling) { _, total in tiles = total }
@@ -57,7 +73,46 @@ struct BenchVAECommand: ParsableCommand {
                 let seconds = (ContinuousClock.now - start).seconds
                 let peak = Double(context.peakTensorMemoryBytes - baseline) / Double(1 << 20)
                 print(label + String(format: "%7.2f   %8.1f   %5d", seconds, peak, tiles))
+                if profiled { printProfile(context.profile.stop()) }
+                if tiling == .never { untiled[size] = seconds }
             }
+        }
+        if let python { try compare(untiled, python: python) }
+    }
+
+    private func printProfile(_ entries: [DispatchProfile.Entry]) {
+        let total = entries.reduce(0) { $0 + $1.seconds }
+        for entry in entries.prefix(8) {
+            print("    " + entry.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                + String(format: "%7.3f s  %5.1f %%  %5d dispatches", entry.seconds, 100 * entry.seconds / max(total, 1e-12), entry.dispatches))
+        }
+    }
+
+    /// Runs scripts/bench/vae_torch.py on the same file and sizes and prints the ratios.
+    private func compare(_ untiled: [Int: Double], python: String) throws {
+        // Relative to the repository root, as the default model is.
+        let script = URL(fileURLWithPath: "scripts/bench/vae_torch.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script.path, "--model", model, "--sizes"] + sizes.map(String.init)
+        let output = Pipe()
+        process.standardOutput = output
+        do { try process.run() } catch {
+            print("PyTorch reference: \(python) did not start (\(error))")
+            return
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            print("PyTorch reference: \(python) \(script.path) failed with status \(process.terminationStatus)")
+            return
+        }
+        print("size        PyTorch-CPU s   Loom untiled s   Loom / PyTorch")
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let size = object["size"] as? Int, let seconds = object["seconds"] as? Double, let loom = untiled[size] else { continue }
+            print("\(size)²".padding(toLength: 12, withPad: " ", startingAt: 0)
+                + String(format: "%13.3f   %14.3f   %13.1f×", seconds, loom, loom / max(seconds, 1e-12)))
         }
     }
 }

@@ -32,7 +32,7 @@ public final class CommandRecorder {
 
     init(context: VulkanContext, profiling: Bool) throws(VulkanError) {
         self.context = context
-        timer = profiling ? try DispatchTimer(device: context.device, dispatches: Self.setsPerBatch) : nil
+        timer = profiling || context.profile.isOn ? try DispatchTimer(device: context.device, dispatches: Self.setsPerBatch) : nil
         (commandPool, commandBuffer) = try makeCommandBuffer(device: context.device)
         var sizes = [
             VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(Self.setsPerBatch * Self.maxStorageBindingsPerDispatch)),
@@ -144,7 +144,11 @@ public final class CommandRecorder {
         try check(vkEndCommandBuffer(commandBuffer), "vkEndCommandBuffer")
         try context.device.submitAndWait(commandBuffer)
         submitCount += 1
-        if let timer { timings += try timer.results() }
+        if let timer {
+            let batch = try timer.results()
+            timings += batch
+            context.profile.add(batch)
+        }
     }
 
     private func beginIfNeeded() throws(VulkanError) {

@@ -20,6 +20,8 @@ public final class VulkanContext: Sendable {
     let pipelines: PipelineCache
     /// The matmul kernel operators use; `MatmulKernel.preferred(for:)` unless chosen at init.
     public let matmulKernel: MatmulKernel
+    /// While on, every recorder made from this context times its dispatches into it.
+    public let profile = DispatchProfile()
 
     /// - Parameters:
     ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.

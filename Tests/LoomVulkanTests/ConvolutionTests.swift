@@ -102,6 +102,46 @@ final class ConvolutionTests: XCTestCase {
         try check(input: [1, 5, 7, 6], weight: [3, 5, 3, 3], parameters, seed: 270)
     }
 
+    /// Cases for the texel kernel that CPU devices run when input channels are a multiple of 8 and
+    /// there are at least 32 output channels: partial channel and pixel tiles, padding on every
+    /// edge, strides, dilation, trailing-only padding, batches and 16-bit weights.
+    func testTexelKernelTable() throws {
+        var trailingOnly = Convolution2DParameters(stride: 2)
+        trailingOnly.trailingPadding = (1, 1)
+        let cases: [(input: [Int], weight: [Int], dtype: DType, parameters: Convolution2DParameters, bias: Bool)] = [
+            ([1, 8, 9, 11], [32, 8, 3, 3], .f32, Convolution2DParameters(padding: 1), true),
+            ([2, 16, 7, 5], [40, 16, 3, 3], .f16, Convolution2DParameters(padding: 1), false),
+            ([1, 24, 13, 10], [72, 24, 3, 3], .bf16, Convolution2DParameters(padding: 1), true),
+            ([1, 8, 12, 9], [33, 8, 3, 3], .f32, trailingOnly, true),
+            ([1, 16, 11, 14], [64, 16, 3, 2], .f32, Convolution2DParameters(stride: (2, 1), padding: (1, 0), dilation: (1, 2)), true),
+            ([1, 8, 3, 2], [130, 8, 3, 3], .bf16, Convolution2DParameters(padding: 2), true),
+            ([1, 32, 40, 41], [48, 32, 3, 3], .f16, Convolution2DParameters(padding: 1), true),
+            ([1, 8, 6, 6], [32, 8, 5, 5], .f32, Convolution2DParameters(padding: 2), true),
+        ]
+        for (index, testCase) in cases.enumerated() {
+            try check(input: testCase.input, weight: testCase.weight, bias: testCase.bias, dtype: testCase.dtype, testCase.parameters,
+                      seed: 300 + UInt64(index) * 10, threshold: 1e-7)
+        }
+    }
+
+    /// A channels-last input (an NHWC tensor viewed as NCHW) is read in place by the texel kernel;
+    /// one with a channel offset that is not texel-aligned is copied first.
+    func testChannelsLastInputViews() throws {
+        let source = randomValues(2 * 6 * 7 * 20, seed: 400)
+        let weight = randomValues(32 * 16 * 3 * 3, seed: 401, in: -0.5...0.5)
+        for start in [0, 3] {
+            let result = try evaluate { recorder in
+                let nhwc = try context.upload(source, shape: [2, 6, 7, 20])
+                let view = try nhwc.sliced(axis: 3, start..<(start + 16)).permuted([0, 3, 1, 2])
+                return try recorder.conv2d(view, weight: context.upload(weight, shape: [32, 16, 3, 3]), Convolution2DParameters(padding: 1))
+            }
+            let dense = gather(source, shape: [2, 16, 6, 7], strides: [840, 1, 140, 20], offset: start)
+            let expected = referenceConv2d(dense, shape: [2, 16, 6, 7], weight: weight, weightShape: [32, 16, 3, 3], bias: nil,
+                                           Convolution2DParameters(padding: 1))
+            assertClose(result, expected.values, threshold: 1e-7, "channels-last view from channel \(start)")
+        }
+    }
+
     func testMismatchedGroupsAreRejected() throws {
         let recorder = try context.makeRecorder()
         let x = try context.makeTensor(shape: [1, 6, 4, 4])

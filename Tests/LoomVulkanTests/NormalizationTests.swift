@@ -114,4 +114,37 @@ final class NormalizationTests: XCTestCase {
         }
         assertClose(result, expected, threshold: 1e-7, "large group norm")
     }
+
+    /// Group norm with SiLU fused, stored contiguous or channels-last, with spatial sizes that do
+    /// and do not allow 4-value texel reads.
+    func testGroupNormWithSiLUInBothLayouts() throws {
+        for (height, width) in [(4, 6), (3, 5)] {
+            let (batch, channels, groups) = (2, 16, 4)
+            let spatial = height * width
+            let values = randomValues(batch * channels * spatial, seed: 22, in: -2...3)
+            let weight = randomValues(channels, seed: 23)
+            let bias = randomValues(channels, seed: 24)
+            let perGroup = channels / groups * spatial
+            let expected: [Float] = stride(from: 0, to: values.count, by: perGroup).flatMap { start in
+                layerNormReference(values[start..<(start + perGroup)].map(Double.init), 1e-5, rms: false).enumerated().map { index, value in
+                    let channel = ((start + index) / spatial) % channels
+                    let y = value * Double(weight[channel]) + Double(bias[channel])
+                    return Float(y / (1 + exp(-y)))
+                }
+            }
+            for layout in [ActivationLayout.contiguous, .channelsLast] {
+                var strides: [Int] = []
+                let result = try evaluate { recorder in
+                    let normalised = try recorder.groupNorm(context.upload(values, shape: [batch, channels, height, width]), groups: groups,
+                                                            weight: context.upload(weight, shape: [channels]),
+                                                            bias: context.upload(bias, shape: [channels]), applyingSiLU: true, layout: layout)
+                    strides = normalised.strides
+                    return try recorder.contiguous(normalised)
+                }
+                XCTAssertEqual(strides, layout == .channelsLast ? [spatial * channels, 1, width * channels, channels]
+                                                                : [channels * spatial, spatial, width, 1])
+                assertClose(result, expected, threshold: 1e-7, "group norm + SiLU \(height)×\(width) \(layout)")
+            }
+        }
+    }
 }

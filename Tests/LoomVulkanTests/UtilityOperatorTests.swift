@@ -97,6 +97,15 @@ final class UtilityOperatorTests: XCTestCase {
             return Float((at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) + (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy)
         }
         assertClose(bilinear, expected, threshold: 1e-7, "bilinear")
+        // Stored channels-last: the same values once made contiguous, with channels innermost in memory.
+        var strides: [Int] = []
+        let channelsLast = try evaluate { recorder in
+            let resized = try recorder.resized(context.upload(x, shape: [1, 2, h, w]), height: 2 * h, width: 2 * w, layout: .channelsLast)
+            strides = resized.strides
+            return try recorder.contiguous(resized)
+        }
+        XCTAssertEqual(strides, [8 * h * w, 1, 4 * w, 2])
+        XCTAssertEqual(channelsLast, nearest)
     }
 
     func testMaxAndAveragePooling() throws {

@@ -56,7 +56,7 @@ extension Autoencoder {
                     try recorder.submit()
                 }
             }
-            return try convOut(recorder.silu(normOut(h, on: recorder)), on: recorder)
+            return try convOut(normOut.activated(h, feeding: convOut, on: recorder), on: recorder)
         }
     }
 }

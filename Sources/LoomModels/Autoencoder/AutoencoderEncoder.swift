@@ -58,7 +58,7 @@ extension Autoencoder {
                 }
             }
             h = try mid(h, on: recorder)
-            h = try convOut(recorder.silu(normOut(h, on: recorder)), on: recorder)
+            h = try convOut(normOut.activated(h, feeding: convOut, on: recorder), on: recorder)
             if let quantConv { h = try quantConv(h, on: recorder) }
             return try recorder.slice(h, axis: 1, 0..<latentChannels)
         }

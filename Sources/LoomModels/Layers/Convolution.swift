@@ -50,4 +50,10 @@ struct GroupNormalization: Sendable {
     func callAsFunction(_ x: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         try recorder.groupNorm(x, groups: Self.groups, weight: weight, bias: bias, epsilon: epsilon)
     }
+
+    /// `silu(norm(x))` in one pass, stored in the layout `convolution` reads fastest.
+    func activated(_ x: Tensor, feeding convolution: Convolution, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.groupNorm(x, groups: Self.groups, weight: weight, bias: bias, epsilon: epsilon, applyingSiLU: true,
+                               layout: recorder.preferredInputLayout(forConvolutionWith: convolution.weight, convolution.parameters))
+    }
 }

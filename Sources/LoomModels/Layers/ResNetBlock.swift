@@ -52,14 +52,14 @@ struct ResNetBlock: Sendable {
     /// embedding. Submits halfway, so that the first half's temporaries are freed before the
     /// second half allocates its own: the block's peak memory drops by about a quarter.
     func callAsFunction(_ x: Tensor, activatedEmbedding: Tensor? = nil, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        var h = try conv1(recorder.silu(norm1(x, on: recorder)), on: recorder)
+        var h = try conv1(norm1.activated(x, feeding: conv1, on: recorder), on: recorder)
         if let timeEmbedding {
             guard let activatedEmbedding else { throw .invalidArgument("ResNetBlock: this block needs a time embedding") }
             let projected = try timeEmbedding(activatedEmbedding, on: recorder)
             h = try recorder.add(h, projected.reshaped([projected.shape[0], projected.shape[1], 1, 1]))
         }
         try recorder.submit()
-        h = try conv2(recorder.silu(norm2(h, on: recorder)), on: recorder)
+        h = try conv2(norm2.activated(h, feeding: conv2, on: recorder), on: recorder)
         let skip = try shortcut?(x, on: recorder) ?? x
         return try recorder.add(skip, h)
     }

@@ -34,6 +34,7 @@ struct Upsample: Sendable {
     /// joined with next, so an odd size halved and rounded up comes back as it was.
     func callAsFunction(_ x: Tensor, size: (height: Int, width: Int)? = nil, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let size = size ?? (2 * x.shape[2], 2 * x.shape[3])
-        return try convolution(recorder.resized(x, height: size.height, width: size.width, mode: .nearest), on: recorder)
+        let layout = recorder.preferredInputLayout(forConvolutionWith: convolution.weight, convolution.parameters)
+        return try convolution(recorder.resized(x, height: size.height, width: size.width, mode: .nearest, layout: layout), on: recorder)
     }
 }

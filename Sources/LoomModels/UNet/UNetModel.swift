@@ -108,7 +108,7 @@ public struct UNetModel: DiffusionNetwork {
             try recorder.submit()
             try trace?("output_block_\(index)", h)
         }
-        let output = try outputConvolution(recorder.silu(outputNorm(h, on: recorder)), on: recorder)
+        let output = try outputConvolution(outputNorm.activated(h, feeding: outputConvolution, on: recorder), on: recorder)
         try recorder.submit()
         return HostTensor(shape: output.shape, values: try context.download(output))
     }

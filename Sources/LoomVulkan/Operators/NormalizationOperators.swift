@@ -24,8 +24,11 @@ extension CommandRecorder {
     }
 
     /// Group norm of `x` shaped [N, C, ...] (contiguous) with `groups` groups of channels and an
-    /// optional per-channel affine transform (weight and bias together).
-    public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5) throws(VulkanError) -> Tensor {
+    /// optional per-channel affine transform (weight and bias together), followed by SiLU when
+    /// `applyingSiLU`. A `.channelsLast` result has the same shape, its channels stored innermost,
+    /// which `conv2d` on CPU devices reads without a copy.
+    public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5,
+                          applyingSiLU: Bool = false, layout: ActivationLayout = .contiguous) throws(VulkanError) -> Tensor {
         try requireF32(x, "groupNorm")
         guard x.rank >= 2, x.isContiguous else { throw .invalidArgument("groupNorm: input must be contiguous [N, C, ...], not shape \(x.shape)") }
         let channels = x.shape[1]
@@ -33,22 +36,21 @@ extension CommandRecorder {
         guard (weight == nil) == (bias == nil) else { throw .invalidArgument("groupNorm: weight and bias come together") }
         if let weight { try requireVector(weight, count: channels, "groupNorm", "weight") }
         if let bias { try requireVector(bias, count: channels, "groupNorm", "bias") }
-        let output = try context.makeTensor(shape: x.shape)
+        let spatial = x.count / max(x.shape[0] * channels, 1)
+        let channelsLastShape = [x.shape[0]] + x.shape.dropFirst(2) + [channels]
+        let stored = try context.makeTensor(shape: layout == .channelsLast ? channelsLastShape : x.shape)
         var push = PushConstants()
-        push.append(x.shape[0])
-        push.append(channels)
-        push.append(x.count / max(x.shape[0] * channels, 1))
-        push.append(groups)
-        push.append(x.offset)
-        push.append(weight?.offset ?? 0)
-        push.append(bias?.offset ?? 0)
-        push.append(output.offset)
+        push.append([x.shape[0], channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset])
         push.append(epsilon)
-        let pipeline = try context.pipelines.pipeline(.groupNorm, bindings: 4, constants: [weight == nil ? 0 : 1])
+        let texels = context.matmulKernel == .texels && spatial % 4 == 0 && x.offset % 4 == 0
+        let constants: [UInt32] = [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0, layout == .channelsLast ? 1 : 0]
+        let pipeline = try context.pipelines.pipeline(texels ? .groupNormTexels : .groupNorm, bindings: 4, texelBindings: texels ? 1 : 0,
+                                                      constants: constants)
         // Absent parameters bind the input again: the shader never reads them.
-        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage],
-                     written: [3], push: push, groups: workgroupPerItem(x.shape[0] * groups))
-        return output
+        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
+                     texels: texels ? [(x.storage, .rgba32Float)] : [], written: [3], push: push, groups: workgroupPerItem(x.shape[0] * groups))
+        guard layout == .channelsLast else { return stored }
+        return try stored.permuted([0, x.rank - 1] + Array(1..<(x.rank - 1)))
     }
 
     /// One workgroup per item, folded into Y past the device's X limit.

@@ -15,14 +15,19 @@ public enum PoolingMode: Sendable {
 }
 
 extension CommandRecorder {
-    /// An f32 [N, C, H, W] view resized to [N, C, height, width] (contiguous).
-    public func resized(_ x: Tensor, height: Int, width: Int, mode: ResizeMode = .nearest) throws(VulkanError) -> Tensor {
+    /// An f32 [N, C, H, W] view resized to [N, C, height, width], stored in `layout`.
+    public func resized(_ x: Tensor, height: Int, width: Int, mode: ResizeMode = .nearest,
+                        layout: ActivationLayout = .contiguous) throws(VulkanError) -> Tensor {
         try requireSpatial(x, "resized")
         guard height > 0, width > 0 else { throw .invalidArgument("resized: target size \(height)×\(width) must be positive") }
-        let output = try context.makeTensor(shape: [x.shape[0], x.shape[1], height, width])
+        let (batch, channels) = (x.shape[0], x.shape[1])
+        let output = layout == .channelsLast
+            ? try context.makeTensor(shape: [batch, height, width, channels]).permuted([0, 3, 1, 2])
+            : try context.makeTensor(shape: [batch, channels, height, width])
         var push = PushConstants()
         push.append(x.shape)
         push.append(x.strides)
+        push.append(output.strides)
         push.append([height, width, x.offset, output.offset, output.count])
         let pipeline = try context.pipelines.pipeline(.resize, bindings: 2, constants: [mode.rawValue])
         try dispatch(pipeline, buffers: [x.storage, output.storage], written: [1], push: push, groups: linearGroups(output.count))

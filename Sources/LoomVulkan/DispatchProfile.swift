@@ -1,0 +1,46 @@
+import Synchronization
+
+/// Device time per shader variant, summed over every recorder of a context while on: what
+/// `loom bench vae --profile` breaks a model's run down by. Off, recorders time nothing.
+public final class DispatchProfile: Sendable {
+    /// One shader variant's share of the profiled work.
+    public struct Entry: Sendable {
+        public let name: String
+        public let seconds: Double
+        public let dispatches: Int
+    }
+
+    private struct State {
+        var isOn = false
+        var seconds: [String: Double] = [:]
+        var dispatches: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public var isOn: Bool { state.withLock { $0.isOn } }
+
+    /// Clears the totals and starts timing recorders made from now on.
+    public func start() {
+        state.withLock { $0 = State(isOn: true) }
+    }
+
+    /// Stops timing and returns the totals, longest first.
+    public func stop() -> [Entry] {
+        state.withLock { state in
+            state.isOn = false
+            return state.seconds.map { Entry(name: $0.key, seconds: $0.value, dispatches: state.dispatches[$0.key] ?? 0) }
+                .sorted { $0.seconds > $1.seconds }
+        }
+    }
+
+    func add(_ timings: [OperationTiming]) {
+        state.withLock { state in
+            guard state.isOn else { return }
+            for timing in timings {
+                state.seconds[timing.name, default: 0] += timing.seconds
+                state.dispatches[timing.name, default: 0] += 1
+            }
+        }
+    }
+}
