@@ -68,8 +68,10 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testPointwiseFastPaths() throws {
-        // On CPU devices: the texel matmul between transposes.
+        // On CPU devices: the texel convolution kernel, and the texel matmul between transposes
+        // when channels are not a multiple of 8.
         try check(input: [2, 8, 5, 6], weight: [10, 8, 1, 1], dtype: .bf16, Convolution2DParameters(), seed: 230)
+        try check(input: [2, 6, 5, 4], weight: [10, 6, 1, 1], dtype: .bf16, Convolution2DParameters(), seed: 232)
         // Grouped: conv2d.comp's pointwise specialisation everywhere.
         try check(input: [2, 6, 5, 7], weight: [4, 3, 1, 1], Convolution2DParameters(groups: 2), seed: 235)
     }
