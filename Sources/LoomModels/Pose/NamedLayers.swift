@@ -5,15 +5,18 @@ import LoomVulkan
 /// A PyTorch module tree's weights by their dotted names, as TorchScript archives keep them: unlike ONNX exports,
 /// BatchNorm is still a module of its own, so it is folded into the convolution before it here, with the epsilon
 /// the network's code uses (TorchScript keeps that number in the code, which Loom does not read). A name the file
-/// lacks is reported by name, with the architecture whose layout was expected.
+/// lacks is reported by name, with the architecture whose layout was expected. A network traced inside a wrapper
+/// module has its names under the wrapper's attribute; the anchor, the network's first weight, finds that prefix.
 struct NamedLayers {
     let weights: ModelWeights
     /// What the network is, for messages: "YOLOX", "RTMPose".
     let architecture: String
     let batchNormEpsilon: Double
 
-    init(_ file: ModelFile, context: VulkanContext, architecture: String, batchNormEpsilon: Double) {
-        weights = ModelWeights(file: file, context: context)
+    init(_ file: ModelFile, context: VulkanContext, architecture: String, batchNormEpsilon: Double, anchor: String) {
+        let wrapped = file.tensorNames.filter { $0.hasSuffix("." + anchor) }
+        let prefix = file[anchor] == nil && wrapped.count == 1 ? String(wrapped[0].dropLast(anchor.count)) : ""
+        weights = ModelWeights(file: file, prefix: prefix, context: context)
         self.architecture = architecture
         self.batchNormEpsilon = batchNormEpsilon
     }
@@ -26,7 +29,7 @@ struct NamedLayers {
     func floats(_ name: String, shape expected: [Int]? = nil) throws(ModelLoadingError) -> [Float] {
         let stored = try stored(name)
         if let expected, stored.shape != expected {
-            throw .unexpectedShape(name: name, file: path, expected: expected, found: stored.shape)
+            throw .unexpectedShape(name: weights.prefix + name, file: path, expected: expected, found: stored.shape)
         }
         return stored.floats()
     }
@@ -35,7 +38,7 @@ struct NamedLayers {
 
     private func stored(_ name: String) throws(ModelLoadingError) -> StoredTensor {
         guard contains(name) else {
-            throw .unsupported(file: path, reason: "it has no tensor '\(name)', which \(architecture) stored under PyTorch module names has; the file is a different network or was saved with other module names")
+            throw .unsupported(file: path, reason: "it has no tensor '\(weights.prefix + name)', which \(architecture) stored under PyTorch module names has; the file is a different network or was saved with other module names")
         }
         return try weights.stored(name)
     }
@@ -75,7 +78,7 @@ struct NamedLayers {
         let name = module + ".weight"
         let shape = try shape(of: name)
         guard shape.count == 2, shape[1] == inputs, outputs.map({ $0 == shape[0] }) ?? true else {
-            throw .unexpectedShape(name: name, file: path, expected: [outputs ?? -1, inputs], found: shape)
+            throw .unexpectedShape(name: weights.prefix + name, file: path, expected: [outputs ?? -1, inputs], found: shape)
         }
         let values = try floats(name)
         return Linear(weight: try onDevice { () throws(VulkanError) in try weights.context.upload(values, shape: shape, dtype: .f32) },
@@ -98,7 +101,7 @@ struct NamedLayers {
         let shape = try shape(of: name)
         guard groups > 0, inputs % groups == 0, shape.count == 4, Array(shape[1...]) == [inputs / groups, kernel, kernel],
               outputs.map({ $0 == shape[0] }) ?? true else {
-            throw .unexpectedShape(name: name, file: path, expected: [outputs ?? -1, groups > 0 ? inputs / groups : inputs, kernel, kernel], found: shape)
+            throw .unexpectedShape(name: weights.prefix + name, file: path, expected: [outputs ?? -1, groups > 0 ? inputs / groups : inputs, kernel, kernel], found: shape)
         }
         return (try floats(name), shape[0])
     }

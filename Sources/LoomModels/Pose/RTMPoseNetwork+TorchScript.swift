@@ -8,12 +8,13 @@ extension RTMPoseNetwork {
     /// The estimator from a TorchScript archive (the pack's `dw-ll_ucoco_384_bs5.torchscript.pt`, traced for batches
     /// of 5, which changes nothing in the weights), whose weights keep mmdet's and mmpose's module names as mmdeploy
     /// traces the pose estimator: `backbone.stem.0.conv.weight`, `backbone.stage1.1.blocks.0.conv2.depthwise_conv.conv.weight`,
-    /// `head.final_layer.weight`, `head.mlp.0.g`, `head.gau.uv.weight`, `head.cls_x.weight`, … BatchNorm is folded in
-    /// as the weights are placed; the forward pass is the ONNX one.
+    /// `head.final_layer.weight`, `head.mlp.0.g`, `head.gau.uv.weight`, `head.cls_x.weight`, … (also under one wrapper
+    /// module's attribute). BatchNorm is folded in as the weights are placed; the forward pass is the ONNX one.
     public init(torchScript file: ModelFile, context: VulkanContext) throws(ModelLoadingError) {
         self.context = context
         let path = file.path
-        let layers = NamedLayers(file, context: context, architecture: "RTMPose", batchNormEpsilon: Self.batchNormEpsilon)
+        let layers = NamedLayers(file, context: context, architecture: "RTMPose", batchNormEpsilon: Self.batchNormEpsilon,
+                                 anchor: "backbone.stem.0.conv.weight")
         var stem: [Convolution] = []
         var channels = 3
         for index in 0..<3 {

@@ -8,14 +8,16 @@ extension YOLOXNetwork {
     /// The detector from a TorchScript archive (the pack's `yolox_l.torchscript.pt`), whose weights keep the module
     /// names of Megvii's code as tools/export_torchscript.py traces it: `backbone.backbone.stem.conv.conv.weight`,
     /// `backbone.backbone.dark2.1.m.0.conv1.conv.weight`, `backbone.C3_p4.conv1.conv.weight`,
-    /// `head.cls_preds.0.weight`, … BatchNorm is folded in as the weights are placed; the forward pass is the ONNX one.
+    /// `head.cls_preds.0.weight`, … (also under one wrapper module's attribute). BatchNorm is folded in as the weights are
+    /// placed; the forward pass is the ONNX one.
     public init(torchScript file: ModelFile, context: VulkanContext) throws(ModelLoadingError) {
         self.context = context
-        let layers = NamedLayers(file, context: context, architecture: "YOLOX", batchNormEpsilon: Self.batchNormEpsilon)
+        let darknet = "backbone.backbone."
+        let layers = NamedLayers(file, context: context, architecture: "YOLOX", batchNormEpsilon: Self.batchNormEpsilon,
+                                 anchor: darknet + "stem.conv.conv.weight")
         func conv(_ module: String, inputs: Int, kernel: Int, stride: Int = 1, outputs: Int? = nil) throws(ModelLoadingError) -> Convolution {
             try layers.convolutionWithBatchNorm(module, inputs: inputs, kernel: kernel, stride: stride, outputs: outputs)
         }
-        let darknet = "backbone.backbone."
         stem = try conv(darknet + "stem.conv", inputs: 12, kernel: 3)
         var channels = stem.outputChannels
         var stages: [(Convolution, CSPLayer)] = []

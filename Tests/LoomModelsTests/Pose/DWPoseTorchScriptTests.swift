@@ -75,6 +75,46 @@ import Testing
         #expect(meanError < 1, "mean error against the pack's map \(meanError)")
     }
 
+    /// BatchNorm folded into the convolution before it: kernel · γ / √(var + ε), bias β − mean · γ / √(var + ε).
+    @Test func batchNormIsFoldedWithTheNetworksEpsilon() throws {
+        func entry(_ name: String, _ shape: [Int], _ values: [Float]) -> SafetensorsWriting.Entry {
+            SafetensorsWriting.Entry(name: name, dataType: .float32, shape: shape, bytes: values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-fold-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafetensorsWriting.write([
+            entry("block.conv.weight", [2, 1, 1, 1], [2, -3]), entry("block.bn.weight", [2], [0.5, 2]), entry("block.bn.bias", [2], [1, -1]),
+            entry("block.bn.running_mean", [2], [4, 0.25]), entry("block.bn.running_var", [2], [3, 0.99]),
+        ], to: url)
+        let context = try ComputeDevice.processDefault.context()
+        let layers = NamedLayers(try ModelFile.open(path: url.path), context: context, architecture: "test", batchNormEpsilon: 0.01,
+                                 anchor: "block.conv.weight")
+        let folded = try layers.convolutionWithBatchNorm("block", inputs: 1, kernel: 1)
+        let (kernel, bias) = (try context.download(folded.weight), try context.download(try #require(folded.bias)))
+        let scales = [0.5 / 3.01.squareRoot(), 2 / 1.0]
+        let expectedKernel = [2 * scales[0], -3 * scales[1]], expectedBias = [1 - 4 * scales[0], -1 - 0.25 * scales[1]]
+        #expect(zip(kernel, expectedKernel).allSatisfy { abs(Double($0) - $1) < 1e-6 }, "\(kernel) vs \(expectedKernel)")
+        #expect(zip(bias, expectedBias).allSatisfy { abs(Double($0) - $1) < 1e-6 }, "\(bias) vs \(expectedBias)")
+    }
+
+    /// A network traced inside a wrapper module (its weights under `model.`) is found under that prefix.
+    @Test func aWrappedNetworkIsFoundUnderItsPrefix() throws {
+        let original = try Self.archive("dw-ll_ucoco_384_bs5-tiny.torchscript.pt")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("loom-wrapped-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafetensorsWriting.write(SafetensorsWriting.entries(of: original).map { entry in
+            var entry = entry
+            entry.name = "model." + entry.name
+            return entry
+        }, to: url)
+        let context = try ComputeDevice.processDefault.context()
+        let wrapped = try RTMPoseNetwork(torchScript: ModelFile.open(path: url.path), context: context)
+        let input = HostTensor(shape: [1, 3, 384, 288], values: (0..<(3 * 384 * 288)).map { Float($0 % 97) / 40 - 1 })
+        let (x, _) = try wrapped(input)
+        let (referenceX, _) = try Self.networks().estimator(input)
+        #expect(x.values == referenceX.values)
+    }
+
     /// A file with other module names (here each network's file given to the other) is refused naming the first
     /// tensor that is missing.
     @Test func otherLayoutsNameTheMissingTensor() throws {
