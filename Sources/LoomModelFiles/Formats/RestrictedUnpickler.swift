@@ -84,7 +84,7 @@ struct RestrictedUnpickler {
                     throw corrupt("REDUCE needs a callable and an argument tuple")
                 }
                 stack.append(try call(callable, arguments.items))
-            case UInt8(ascii: "b"):  // BUILD: OrderedDict attributes (`_metadata`) and tensor state are not needed
+            case UInt8(ascii: "b"):  // BUILD: script objects keep their state; OrderedDict attributes (`_metadata`) and tensor state are not needed
                 guard stack.count >= 2 else { throw corrupt("BUILD needs an object and its state") }
                 let state = stack.removeLast()
                 switch stack[stack.count - 1] {
