@@ -3,6 +3,7 @@
 public struct ModelFile: Sendable {
     public enum Format: String, Sendable {
         case safetensors, gguf, pytorch, onnx
+        case torchScript = "torchscript"
     }
 
     public let path: String
@@ -43,7 +44,9 @@ public struct ModelFile: Sendable {
             return try GGUFReader.read(file)
         }
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-            return try PyTorchCheckpointReader.readZip(file)
+            let archive = try ZipArchive(file)
+            if TorchScriptReader.recognises(archive) { return try TorchScriptReader.read(file, archive: archive) }
+            return try PyTorchCheckpointReader.readZip(file, archive: archive)
         }
         // PROTO 2, then the 10-byte integer that is the legacy format's magic number. Read as a safetensors
         // header length these bytes exceed the 100 MB limit, so no valid safetensors file starts this way.

@@ -12,6 +12,7 @@ import Testing
         ("hand_pose_model-tiny-legacy.pth", UInt64(4)),
         ("torch-saved-dtypes.ckpt", UInt64(5)),
         ("block-types.gguf", UInt64(6)),
+        ("dw-ll_ucoco_384_bs5-tiny.torchscript.pt", UInt64(7)),
     ])
     func mutatedFilesOpenOrThrow(name: String, seed: UInt64) throws {
         let original = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))))

@@ -78,12 +78,15 @@ func safetensorsBytes(header: String, data: [UInt8] = []) -> [UInt8] {
     return bytes
 }
 
-/// A zip of stored entries, as torch.save writes them; `method` lets a test claim compression and
-/// `zip64` moves sizes and offsets into zip64 fields, as writers do past 4 GB.
-func storedZip(_ entries: [(name: String, data: [UInt8])], method: UInt16 = 0, zip64: Bool = false) -> [UInt8] {
+/// A zip of stored entries, as torch.save writes them; `method` lets a test claim compression (of every entry, or
+/// only of those named in `deflated`, as torch.jit.save deflates its code) and `zip64` moves sizes and offsets into
+/// zip64 fields, as writers do past 4 GB.
+func storedZip(_ entries: [(name: String, data: [UInt8])], method allMethod: UInt16 = 0, deflated: Set<String> = [],
+               zip64: Bool = false) -> [UInt8] {
     var bytes: [UInt8] = []
     var directory: [UInt8] = []
     for entry in entries {
+        let method = deflated.contains(entry.name) ? 8 : allMethod
         let offset = UInt32(bytes.count)
         let name = Array(entry.name.utf8)
         bytes.append(littleEndian: UInt32(0x0403_4B50))

@@ -17,6 +17,8 @@ enum PickleValue {
     case global(PickleGlobal)
     case storage(StorageReference)
     case tensor(TensorReference)
+    /// An instance of a TorchScript class (`__torch__.…`): never constructed, only its pickled state kept.
+    case object(PickleObject)
 
     var typeName: String {
         switch self {
@@ -32,6 +34,7 @@ enum PickleValue {
         case .global(let global): "\(global)"
         case .storage: "storage"
         case .tensor: "tensor"
+        case .object(let object): "\(object.className) object"
         }
     }
 }
@@ -89,12 +92,39 @@ final class PickleDict: PickleContainer {
     }
 }
 
+/// A TorchScript object as a record: its class name and the state BUILD gave it (a module's attribute dict, or
+/// what its `__getstate__` returned).
+final class PickleObject: PickleContainer {
+    let className: String
+    private(set) var state: PickleValue = .none
+    private var built = false
+
+    init(className: String) {
+        self.className = className
+    }
+
+    /// Sets the state once; false when it was already set.
+    func setState(_ value: PickleValue) -> Bool {
+        guard !built else { return false }
+        built = true
+        state = value
+        return true
+    }
+
+    deinit {
+        var children = takeChildren()
+        Self.release(&children)
+    }
+    override fileprivate func takeChildren() -> [PickleValue] { defer { state = .none }; return [state] }
+}
+
 extension PickleValue {
     var container: PickleContainer? {
         switch self {
         case .tuple(let tuple): tuple
         case .list(let list): list
         case .dict(let dict): dict
+        case .object(let object): object
         default: nil
         }
     }
@@ -112,6 +142,12 @@ enum PickleGlobal: CustomStringConvertible {
     case storageType(TensorDataType)
     /// A `torch.dtype` such as `torch.float8_e4m3fn`.
     case dataType(TensorDataType)
+    /// A TorchScript class (`__torch__.…`, module types included), by its qualified name; instances are records.
+    case scriptClass(String)
+    /// `torch.jit._pickle.build_intlist` and its kin: TorchScript's typed lists, built from a plain list.
+    case listBuilder(String)
+    /// `torch.jit._pickle.restore_type_tag(value, type)`: the value, its static type being irrelevant here.
+    case typeTag
 
     init?(module: String, name: String) {
         switch (module, name) {
@@ -128,6 +164,18 @@ enum PickleGlobal: CustomStringConvertible {
             } else {
                 return nil
             }
+        default: return nil
+        }
+    }
+
+    /// The globals TorchScript archives add.
+    init?(torchScriptModule module: String, name: String) {
+        switch (module, name) {
+        case ("torch.jit._pickle", "build_intlist"), ("torch.jit._pickle", "build_tensorlist"),
+             ("torch.jit._pickle", "build_doublelist"), ("torch.jit._pickle", "build_boollist"):
+            self = .listBuilder(name)
+        case ("torch.jit._pickle", "restore_type_tag"): self = .typeTag
+        case _ where module == "__torch__" || module.hasPrefix("__torch__."): self = .scriptClass(module + "." + name)
         default: return nil
         }
     }
@@ -155,6 +203,9 @@ enum PickleGlobal: CustomStringConvertible {
         case .rebuildParameter: "torch._utils._rebuild_parameter"
         case .storageType(let type): "torch storage of \(type.name)"
         case .dataType(let type): "torch dtype \(type.name)"
+        case .scriptClass(let name): name
+        case .listBuilder(let name): "torch.jit._pickle.\(name)"
+        case .typeTag: "torch.jit._pickle.restore_type_tag"
         }
     }
 }

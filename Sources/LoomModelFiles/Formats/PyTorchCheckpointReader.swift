@@ -8,29 +8,47 @@ enum PyTorchCheckpointReader {
     /// The legacy format's magic number 0x1950a86a20f9469cfc6c, as a pickled integer's little-endian bytes.
     private static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
-    static func readZip(_ file: MappedFile) throws(ModelFileError) -> ModelFile {
-        let path = file.path
-        let archive = try ZipArchive(file)
-        // torch.save puts everything in one top-level folder.
-        guard let pickleEntry = archive.entries.first(where: { $0.name.hasSuffix("data.pkl") && $0.name.split(separator: "/").count == 2 }) else {
-            throw ModelFileError(.corrupt, path: path, "zip archive has no <archive>/data.pkl; not a PyTorch checkpoint")
-        }
-        let prefix = String(pickleEntry.name.dropLast("data.pkl".count))
-        var entriesByName: [String: ZipArchive.Entry] = [:]
-        for entry in archive.entries { entriesByName[entry.name] = entry }
-        if let byteOrder = entriesByName[prefix + "byteorder"] {
-            let text = String(decoding: file.bytes(in: byteOrder.dataRange), as: UTF8.self)
-            guard text == "little" else {
-                throw ModelFileError(.unsupported, path: path, "checkpoint was saved with \(text)-endian storages")
+    static func readZip(_ file: MappedFile, archive: ZipArchive) throws(ModelFileError) -> ModelFile {
+        let layout = try ArchiveLayout(archive, file: file)
+        var unpickler = RestrictedUnpickler(file.bytes(in: try layout.pickle.dataRange(path: file.path)), path: file.path,
+                                            context: "pickle \(layout.pickle.name)")
+        let root = try unpickler.load()
+        return try modelFile(file, root: root, storages: unpickler.storages, storageRanges: layout.storageRanges(for: unpickler.storages, path: file.path))
+    }
+
+    /// What the zip formats of torch.save and torch.jit.save share: one top-level folder holding `data.pkl`,
+    /// `byteorder` (absent in old files, which are little-endian) and the storages as `data/<key>`.
+    struct ArchiveLayout {
+        let prefix: String
+        let pickle: ZipArchive.Entry
+        let entriesByName: [String: ZipArchive.Entry]
+
+        init(_ archive: ZipArchive, file: MappedFile) throws(ModelFileError) {
+            let path = file.path
+            guard let pickle = archive.entries.first(where: { $0.name.hasSuffix("/data.pkl") && $0.name.split(separator: "/", omittingEmptySubsequences: false).count == 2 }) else {
+                throw ModelFileError(.corrupt, path: path, "zip archive has no <archive>/data.pkl; not a PyTorch checkpoint")
+            }
+            self.pickle = pickle
+            prefix = String(pickle.name.dropLast("data.pkl".count))
+            var entriesByName: [String: ZipArchive.Entry] = [:]
+            for entry in archive.entries { entriesByName[entry.name] = entry }
+            self.entriesByName = entriesByName
+            if let byteOrder = entriesByName[prefix + "byteorder"] {
+                let text = String(decoding: file.bytes(in: try byteOrder.dataRange(path: path)), as: UTF8.self)
+                guard text == "little" else {
+                    throw ModelFileError(.unsupported, path: path, "checkpoint was saved with \(text)-endian storages")
+                }
             }
         }
-        var unpickler = RestrictedUnpickler(file.bytes(in: pickleEntry.dataRange), path: path, context: "pickle \(pickleEntry.name)")
-        let root = try unpickler.load()
-        var storageRanges: [String: Range<Int>] = [:]
-        for key in unpickler.storages.keys {
-            if let entry = entriesByName[prefix + "data/" + key] { storageRanges[key] = entry.dataRange }
+
+        /// The byte ranges of the storages the pickle named that the archive holds.
+        func storageRanges(for storages: [String: StorageReference], path: String) throws(ModelFileError) -> [String: Range<Int>] {
+            var ranges: [String: Range<Int>] = [:]
+            for key in storages.keys {
+                if let entry = entriesByName[prefix + "data/" + key] { ranges[key] = try entry.dataRange(path: path) }
+            }
+            return ranges
         }
-        return try modelFile(file, root: root, storages: unpickler.storages, storageRanges: storageRanges)
     }
 
     static func readLegacy(_ file: MappedFile) throws(ModelFileError) -> ModelFile {
@@ -81,10 +99,18 @@ enum PyTorchCheckpointReader {
     private static func modelFile(
         _ file: MappedFile, root: PickleValue, storages: [String: StorageReference], storageRanges: [String: Range<Int>]
     ) throws(ModelFileError) -> ModelFile {
-        let path = file.path
         var references: [(name: String, tensor: TensorReference)] = []
         var budget = maximumStateDictEntries
-        try collectTensors(in: stateDict(in: root), prefix: "", into: &references, path: path, depth: 0, budget: &budget)
+        try collectTensors(in: stateDict(in: root), prefix: "", into: &references, path: file.path, depth: 0, budget: &budget)
+        return try ModelFile(path: file.path, format: .pytorch, tensors: storedTensors(references, storageRanges: storageRanges, file: file),
+                             metadata: [:], fileSize: file.size)
+    }
+
+    /// Named tensor references as views of the mapped storages.
+    static func storedTensors(
+        _ references: [(name: String, tensor: TensorReference)], storageRanges: [String: Range<Int>], file: MappedFile
+    ) throws(ModelFileError) -> [StoredTensor] {
+        let path = file.path
         var tensors: [StoredTensor] = []
         for (name, reference) in references {
             let storage = reference.storage
@@ -101,7 +127,7 @@ enum PyTorchCheckpointReader {
                 name: name, dataType: reference.dataType, shape: reference.shape,
                 byteRange: begin..<(begin + count * elementSize), file: file))
         }
-        return try ModelFile(path: path, format: .pytorch, tensors: tensors, metadata: [:], fileSize: file.size)
+        return tensors
     }
 
     /// Lightning checkpoints wrap the weights in `{"state_dict": ...}` next to training state.

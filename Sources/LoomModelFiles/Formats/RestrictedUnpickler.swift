@@ -1,8 +1,11 @@
-/// Runs the subset of the pickle machine (protocols 2–5) that `torch.save` uses for state dicts.
-/// It never imports or calls anything: globals outside `PickleGlobal` are refused by name, and
-/// the only "calls" are building dicts and tensor references.
+/// Runs the subset of the pickle machine (protocols 2–5) that `torch.save` uses for state dicts, and
+/// `torch.jit.save` for TorchScript modules. It never imports or calls anything: globals outside `PickleGlobal`
+/// are refused by name, and the only "calls" are building dicts, lists, inert script-class records and tensor
+/// references.
 struct RestrictedUnpickler {
     private var cursor: ByteCursor
+    /// Whether TorchScript's globals (`__torch__.*` classes, `torch.jit._pickle` list builders) are accepted.
+    private let acceptsScriptObjects: Bool
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
@@ -10,8 +13,9 @@ struct RestrictedUnpickler {
     private(set) var storages: [String: StorageReference] = [:]
 
     /// Reads the pickle starting at `offset` of `bytes`; `context` names it in messages.
-    init(_ bytes: UnsafeRawBufferPointer, path: String, context: String, offset: Int = 0) {
+    init(_ bytes: UnsafeRawBufferPointer, path: String, context: String, offset: Int = 0, acceptsScriptObjects: Bool = false) {
         cursor = ByteCursor(bytes, path: path, context: context, offset: offset)
+        self.acceptsScriptObjects = acceptsScriptObjects
     }
 
     /// Where the pickle ended, once `load` has returned.
@@ -80,13 +84,21 @@ struct RestrictedUnpickler {
                     throw corrupt("REDUCE needs a callable and an argument tuple")
                 }
                 stack.append(try call(callable, arguments.items))
-            case UInt8(ascii: "b"):  // BUILD: OrderedDict attributes (`_metadata`) and tensor state are not needed
+            case UInt8(ascii: "b"):  // BUILD: script objects keep their state; OrderedDict attributes (`_metadata`) and tensor state are not needed
                 guard stack.count >= 2 else { throw corrupt("BUILD needs an object and its state") }
-                stack.removeLast()
+                let state = stack.removeLast()
                 switch stack[stack.count - 1] {
                 case .dict, .tensor: break
+                case .object(let object):
+                    guard object.setState(state) else { throw corrupt("BUILD twice on an object of \(object.className)") }
                 default: throw corrupt("BUILD on a \(stack[stack.count - 1].typeName)")
                 }
+            case 0x81:  // NEWOBJ: only TorchScript's classes, as records of their attributes
+                guard case .tuple? = stack.popLast(), case .global(let global)? = stack.popLast() else {
+                    throw corrupt("NEWOBJ needs a class and an argument tuple")
+                }
+                guard case .scriptClass(let name) = global else { throw corrupt("NEWOBJ of \(global)") }
+                stack.append(.object(PickleObject(className: name)))
             case UInt8(ascii: "s"):  // SETITEM
                 guard stack.count >= 3 else { throw corrupt("SETITEM needs a dict, a key and a value") }
                 let value = stack.removeLast()
@@ -162,10 +174,10 @@ struct RestrictedUnpickler {
     }
 
     private func resolve(module: String, name: String) throws(ModelFileError) -> PickleGlobal {
-        guard let global = PickleGlobal(module: module, name: name) else {
-            throw ModelFileError(.forbidden, path: cursor.path, "the checkpoint's pickle refers to \(module).\(name); Loom loads only plain state dicts (tensors in dicts) and will not import anything else")
-        }
-        return global
+        if let global = PickleGlobal(module: module, name: name) { return global }
+        if acceptsScriptObjects, let global = PickleGlobal(torchScriptModule: module, name: name) { return global }
+        let accepted = acceptsScriptObjects ? "TorchScript modules' weights (tensors in module attributes)" : "plain state dicts (tensors in dicts)"
+        throw ModelFileError(.forbidden, path: cursor.path, "the checkpoint's pickle refers to \(module).\(name); Loom loads only \(accepted) and will not import anything else")
     }
 
     private func call(_ callable: PickleGlobal, _ arguments: [PickleValue]) throws(ModelFileError) -> PickleValue {
@@ -184,7 +196,13 @@ struct RestrictedUnpickler {
                 throw corrupt("_rebuild_tensor_v3 without a dtype")
             }
             return .tensor(try rebuildTensor(arguments, dataType: dataType))
-        case .storageType, .dataType:
+        case .listBuilder:
+            guard arguments.count == 1, case .list = arguments[0] else { throw corrupt("\(callable) without a list") }
+            return arguments[0]
+        case .typeTag:
+            guard arguments.count == 2 else { throw corrupt("\(callable) without a value and a type") }
+            return arguments[0]
+        case .storageType, .dataType, .scriptClass:
             throw corrupt("\(callable) is not callable")
         }
     }

@@ -1,11 +1,22 @@
 /// The entries of a zip file, found through its central directory (zip64 included, since
 /// checkpoints pass 4 GB). Only stored entries can be read: torch.save never compresses, and reading
-/// stored data in place is what lets tensors stay in the memory map.
+/// stored data in place is what lets tensors stay in the memory map. Compressed entries are listed (torch.jit.save
+/// deflates the code it writes beside the weights) but their data is refused.
 struct ZipArchive {
     struct Entry {
         let name: String
-        /// Absolute byte range of the entry's data in the file.
-        let dataRange: Range<Int>
+        /// The zip compression method; 0 is stored.
+        let method: UInt16
+        /// Absolute byte range of the entry's data in the file, as stored (compressed or not).
+        let storedRange: Range<Int>
+
+        /// The entry's bytes in the file; only uncompressed entries can be read in place.
+        func dataRange(path: String) throws(ModelFileError) -> Range<Int> {
+            guard method == 0 else {
+                throw ModelFileError(.unsupported, path: path, "zip entry \(name) is compressed (method \(method)); PyTorch stores weights and pickles uncompressed")
+            }
+            return storedRange
+        }
     }
 
     let entries: [Entry]
@@ -99,10 +110,7 @@ struct ZipArchive {
         }
 
         guard flags & 1 == 0 else { throw ModelFileError(.unsupported, path: path, "zip entry \(name) is encrypted") }
-        guard method == 0 else {
-            throw ModelFileError(.unsupported, path: path, "zip entry \(name) is compressed (method \(method)); PyTorch checkpoints store entries uncompressed")
-        }
-        guard compressedSize == size else { throw cursor.corrupt("stored entry \(name) has differing sizes") }
+        guard method != 0 || compressedSize == size else { throw cursor.corrupt("stored entry \(name) has differing sizes") }
         guard localHeaderOffset <= UInt64(file.count) else {
             throw ModelFileError(.truncated, path: path, "zip entry \(name) starts past the end of the file")
         }
@@ -113,9 +121,9 @@ struct ZipArchive {
         let localExtraLength = Int(try local.read(UInt16.self, "the extra-field length"))
         _ = try local.readBytes(localNameLength + localExtraLength, "the name and extra field")
         let dataStart = local.offset
-        guard size <= UInt64(file.count - dataStart) else {
-            throw ModelFileError(.truncated, path: path, "zip entry \(name) (\(size) bytes) extends past the end of the file")
+        guard compressedSize <= UInt64(file.count - dataStart) else {
+            throw ModelFileError(.truncated, path: path, "zip entry \(name) (\(compressedSize) bytes) extends past the end of the file")
         }
-        return Entry(name: name, dataRange: dataStart..<(dataStart + Int(size)))
+        return Entry(name: name, method: method, storedRange: dataStart..<(dataStart + Int(compressedSize)))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import LoomImaging
 
-/// comfyui_controlnet_aux's `DwposeDetector` with its ONNX models: YOLOX finds people (boxes in the image),
+/// comfyui_controlnet_aux's `DwposeDetector` with its ONNX or TorchScript models: YOLOX finds people (boxes in the image),
 /// RTMPose finds 133 whole-body points in each box (SimCC), the points are mapped to OpenPose's body order with
 /// a neck between the shoulders, and everything is drawn at the image's own size (pixel coordinates) before the
 /// map is resized so its short side is the resolution. The networks run on the device; the rest is the pack's

@@ -4,10 +4,10 @@ import LoomModelFiles
 import LoomModels
 
 /// comfyui_controlnet_aux's "DWPose Estimator": YOLOX person boxes and RTMPose whole-body points (DWPose's ONNX
-/// models, read by Loom's ONNX reader and run as Loom's own networks on the device), drawn in the OpenPose style at
-/// the image's size and resized so the short side is `resolution`, plus the POSE_KEYPOINT dicts (pixel
-/// coordinates, canvas = the image's size), as the pack returns them. TorchScript and YOLO-NAS files, which the
-/// pack also offers, are refused by name.
+/// models or the pack's TorchScript ones, only their weights read, run as Loom's own networks on the device), drawn
+/// in the OpenPose style at the image's size and resized so the short side is `resolution`, plus the POSE_KEYPOINT
+/// dicts (pixel coordinates, canvas = the image's size), as the pack returns them. The YOLO-NAS detectors, which
+/// the pack also offers, are refused by name.
 public struct DWPreprocessor: Node {
     static let detectors = ["None", "yolox_l.torchscript.pt", "yolox_l.onnx", "yolo_nas_l_fp16.onnx", "yolo_nas_m_fp16.onnx", "yolo_nas_s_fp16.onnx"]
     static let estimators = ["dw-ll_ucoco_384_bs5.torchscript.pt", "dw-ll_ucoco_384.onnx", "dw-ll_ucoco.onnx"]
@@ -73,21 +73,33 @@ public struct DWPreprocessor: Node {
     /// The two networks from their files; kinds of file Loom does not run are refused before anything is read.
     func loadDetector(_ models: (detector: String, estimator: String), resources: Resources) throws -> DWPoseDetector {
         let node = Self.schema.name
-        if models.detector.hasSuffix(".torchscript.pt") || models.detector.hasPrefix("yolo_nas") {
-            throw NodeError(node, "bbox_detector: \(models.detector) is not supported by Loom (only the ONNX YOLOX detector yolox_l.onnx, or None, are); choose yolox_l.onnx")
-        }
-        if models.estimator.hasSuffix(".torchscript.pt") {
-            throw NodeError(node, "pose_estimator: \(models.estimator) is a TorchScript model, which Loom does not run; choose dw-ll_ucoco_384.onnx (the same network as ONNX)")
+        if models.detector.hasPrefix("yolo_nas") {
+            throw NodeError(node, "bbox_detector: \(models.detector) (YOLO-NAS) is not supported by Loom; choose yolox_l.onnx or yolox_l.torchscript.pt (YOLOX-L), or None")
         }
         let context = try resources.computeDevice.context()
-        func load<Network>(_ checkpoint: AnnotatorCheckpoint, _ make: (ONNXModel) throws -> Network) throws -> Network {
+        // As in the pack, the name decides: ONNX files end in .onnx, anything else is a TorchScript archive.
+        func load<Network>(_ checkpoint: AnnotatorCheckpoint, onnx: (ONNXModel) throws -> Network,
+                           torchScript: (ModelFile) throws -> Network) throws -> Network {
             let path = try checkpoint.locate(resources, node: node)
-            do { return try make(try ONNXModel.open(path: path)) } catch { throw NodeError(node, "\(checkpoint.name): \(error)") }
+            do {
+                if checkpoint.name.hasSuffix(".onnx") { return try onnx(try ONNXModel.open(path: path)) }
+                let file = try ModelFile.open(path: path)
+                guard file.format == .torchScript else {
+                    throw NodeError(node, "\(checkpoint.name) is a \(file.format.rawValue) file, not a TorchScript archive (torch.jit.save)")
+                }
+                return try torchScript(file)
+            } catch let error as NodeError {
+                throw error
+            } catch {
+                throw NodeError(node, "\(checkpoint.name): \(error)")
+            }
         }
         let detector = try Self.checkpoint(detector: models.detector).map { checkpoint in
-            try load(checkpoint) { try YOLOXNetwork(model: $0, context: context) }
+            try load(checkpoint, onnx: { try YOLOXNetwork(model: $0, context: context) },
+                     torchScript: { try YOLOXNetwork(torchScript: $0, context: context) })
         }
-        let estimator = try load(Self.checkpoint(estimator: models.estimator)) { try RTMPoseNetwork(model: $0, context: context) }
+        let estimator = try load(Self.checkpoint(estimator: models.estimator), onnx: { try RTMPoseNetwork(model: $0, context: context) },
+                                 torchScript: { try RTMPoseNetwork(torchScript: $0, context: context) })
         return DWPoseDetector(detector: detector, estimator: estimator)
     }
 }

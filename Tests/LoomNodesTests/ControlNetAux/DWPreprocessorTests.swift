@@ -6,8 +6,8 @@ import LoomModels
 import LoomNodes
 import Testing
 
-/// comfyui_controlnet_aux's DWPreprocessor: schema, where its ONNX files are found, what is refused, and a run on
-/// the tiny fixtures under the pack's file names.
+/// comfyui_controlnet_aux's DWPreprocessor: schema, where its ONNX and TorchScript files are found, what is refused,
+/// and runs on the tiny fixtures under the pack's file names.
 @Suite struct DWPreprocessorTests {
     static let fixtures = OpenposePreprocessorTests.fixtures
 
@@ -57,19 +57,59 @@ import Testing
         #expect(message.contains("https://huggingface.co/yzd-v/DWPose/resolve/main/yolox_l.onnx"))
     }
 
-    @Test func torchScriptAndYOLONASAreRefusedByName() async throws {
+    @Test func yoloNASIsRefusedByName() async throws {
         let folders = try TemporaryFolders()
         defer { folders.remove() }
         let resources = OpenposePreprocessorTests.resources(folders)
         let image = OpenposePreprocessorTests.image(height: 8, width: 8)
-        let script = await #expect(throws: NodeError.self) {
-            try await Self.run(["image": image, "pose_estimator": "dw-ll_ucoco_384_bs5.torchscript.pt"], resources: resources)
-        }
-        #expect(Self.message(script).contains("TorchScript") && Self.message(script).contains("dw-ll_ucoco_384.onnx"))
         let nas = await #expect(throws: NodeError.self) {
             try await Self.run(["image": image, "bbox_detector": "yolo_nas_s_fp16.onnx"], resources: resources)
         }
-        #expect(Self.message(nas).contains("yolo_nas_s_fp16.onnx"))
+        #expect(Self.message(nas).contains("yolo_nas_s_fp16.onnx") && Self.message(nas).contains("YOLO-NAS"))
+    }
+
+    /// The pack's TorchScript files where it downloads them: hr16/yolox-onnx and hr16/DWPose-TorchScript-BatchSize5.
+    static func torchScriptInstall(_ folders: TemporaryFolders, estimator: String = "dw-ll_ucoco_384_bs5-tiny.torchscript.pt") throws {
+        let ckpts = folders.folders.base + "/custom_nodes/comfyui_controlnet_aux/ckpts/"
+        for (fixture, repository, name) in [("yolox_l-tiny.torchscript.pt", "hr16/yolox-onnx", "yolox_l.torchscript.pt"),
+                                            (estimator, "hr16/DWPose-TorchScript-BatchSize5", "dw-ll_ucoco_384_bs5.torchscript.pt")] {
+            try FileManager.default.createDirectory(atPath: ckpts + repository, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(fixture).path, toPath: ckpts + repository + "/" + name)
+        }
+    }
+
+    @Test func torchScriptFilesGiveTheONNXFilesMapAndKeypoints() async throws {
+        let folders = try TemporaryFolders()
+        defer { folders.remove() }
+        _ = try Self.packInstall(folders)
+        try Self.torchScriptInstall(folders)
+        let resources = OpenposePreprocessorTests.resources(folders)
+        let image = OpenposePreprocessorTests.image(height: 30, width: 40)
+        let onnx = try await Self.run(["image": image, "resolution": 64], resources: resources)
+        let script = try await Self.run(["image": image, "resolution": 64, "bbox_detector": "yolox_l.torchscript.pt",
+                                         "pose_estimator": "dw-ll_ucoco_384_bs5.torchscript.pt"], resources: resources)
+        let (onnxMap, scriptMap) = (try #require(onnx.outputs[0] as? Image), try #require(script.outputs[0] as? Image))
+        #expect(scriptMap.height == onnxMap.height && scriptMap.width == onnxMap.width && scriptMap.batchCount == onnxMap.batchCount)
+        // Identical on lavapipe; the weights' rounding differs by about 1e-7, so a device may break a SimCC near tie the
+        // other way.
+        let differing = zip(scriptMap.pixels, onnxMap.pixels).filter { $0 != $1 }.count
+        #expect(differing * 1000 <= onnxMap.pixels.count && scriptMap.pixels.contains { $0 != 0 }, "\(differing) samples differ")
+        let keypoints = try #require((script.outputs[1] as? JSONValue)?.arrayValue)
+        let reference = try #require((onnx.outputs[1] as? JSONValue)?.arrayValue)
+        #expect(keypoints.map { $0["people"]?.arrayValue?.count } == reference.map { $0["people"]?.arrayValue?.count })
+        #expect(keypoints.contains { !($0["people"]?.arrayValue?.isEmpty ?? true) })
+    }
+
+    @Test func aTorchScriptNameOnAnotherKindOfFileIsRefused() async throws {
+        let folders = try TemporaryFolders()
+        defer { folders.remove() }
+        _ = try Self.packInstall(folders)
+        try Self.torchScriptInstall(folders, estimator: "body_pose_model-tiny.pth")
+        let error = await #expect(throws: NodeError.self) {
+            try await Self.run(["image": OpenposePreprocessorTests.image(height: 8, width: 8), "pose_estimator": "dw-ll_ucoco_384_bs5.torchscript.pt"],
+                               resources: OpenposePreprocessorTests.resources(folders))
+        }
+        #expect(Self.message(error).contains("dw-ll_ucoco_384_bs5.torchscript.pt is a pytorch file, not a TorchScript archive"))
     }
 
     @Test func damagedAndSwappedFilesGiveClearErrors() async throws {
