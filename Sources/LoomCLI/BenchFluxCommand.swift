@@ -86,14 +86,12 @@ struct BenchFluxCommand: AsyncParsableCommand {
         let loadSeconds = (clock.now - started).microseconds / 1e6
         let plan = network.memoryPlan
         let parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
-        if !report.json {
-            print("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
-            print("model: \(detected.architecture), \(file.path), "
-                  + String(format: "%.2f billion parameters; %d/%d blocks resident, %.1f MiB of weights on the device, loaded in %.1f s",
-                           Double(parameterCount) / 1e9, plan.residentBlockCount, plan.blockCount, Double(plan.residentBytes) / 1_048_576, loadSeconds))
-            // Device memory comes from the driver in blocks of up to 256 MiB; tensors use part of them.
-            print(" size   tokens   s/evaluation   first s   peak tensor MiB   peak allocated MiB")
-        }
+        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
+        report.line("model: \(detected.architecture), \(file.path), "
+                    + String(format: "%.2f billion parameters; %d/%d blocks resident, %.1f MiB of weights on the device, loaded in %.1f s",
+                             Double(parameterCount) / 1e9, plan.residentBlockCount, plan.blockCount, Double(plan.residentBytes) / 1_048_576, loadSeconds))
+        // Device memory comes from the driver in blocks of up to 256 MiB; tensors use part of them.
+        report.line(" size   tokens   s/evaluation   first s   peak tensor MiB   peak allocated MiB")
         var random = SystemRandomNumberGenerator.Seeded(seed: 7)
         func noise(_ shape: [Int]) -> HostTensor {
             HostTensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(Int(random.next() % 2001) - 1000) / 1000 })
@@ -107,6 +105,7 @@ struct BenchFluxCommand: AsyncParsableCommand {
                 guidance: 3.5, concat: network.concatChannels > 0 ? noise([1, network.concatChannels, latent, latent]) : nil)
             // The first evaluation also compiles pipelines.
             let first = try await clock.measure { _ = try await network.prediction(for: input) }
+            if report.json { report.line(String(format: "%5d: first evaluation %.2f s", size, first.microseconds / 1e6)) }
             context.device.resetPeakMemory()
             let elapsed = try await clock.measure {
                 for _ in 0..<repetitions { _ = try await network.prediction(for: input) }
@@ -116,10 +115,8 @@ struct BenchFluxCommand: AsyncParsableCommand {
                 firstSeconds: first.microseconds / 1e6, peakTensorMiB: Double(context.device.peakTensorMemoryBytes) / 1_048_576,
                 peakAllocatedMiB: Double(context.device.peakAllocatedMemoryBytes) / 1_048_576)
             evaluations.append(evaluation)
-            if !report.json {
-                print(String(format: "%5d   %6d   %12.3f   %7.2f   %15.1f   %18.1f", size, evaluation.tokens, evaluation.seconds, evaluation.firstSeconds,
-                             evaluation.peakTensorMiB, evaluation.peakAllocatedMiB))
-            }
+            report.line(String(format: "%5d   %6d   %12.3f   %7.2f   %15.1f   %18.1f", size, evaluation.tokens, evaluation.seconds, evaluation.firstSeconds,
+                               evaluation.peakTensorMiB, evaluation.peakAllocatedMiB))
         }
         if report.json {
             try report.write(Report(

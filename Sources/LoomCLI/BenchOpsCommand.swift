@@ -63,11 +63,9 @@ struct BenchOpsCommand: ParsableCommand {
         let context = try VulkanContext()
         let selected = try cases(context).filter { benchCase in filter.map { benchCase.name.contains($0) } ?? true }
         guard !selected.isEmpty else { throw ValidationError("no operator's name contains '\(filter ?? "")'") }
-        if !report.json {
-            print("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
-            print("operator".padding(toLength: 22, withPad: " ", startingAt: 0) + "shape".padding(toLength: 42, withPad: " ", startingAt: 0)
-                + "        µs    GFLOP/s  TFLOP/s")
-        }
+        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
+        report.line("operator".padding(toLength: 22, withPad: " ", startingAt: 0) + "shape".padding(toLength: 42, withPad: " ", startingAt: 0)
+            + "        µs    GFLOP/s  TFLOP/s")
         var timings: [Timing] = []
         for benchCase in selected {
             var best = Double.infinity
@@ -81,10 +79,8 @@ struct BenchOpsCommand: ParsableCommand {
             let gflops = benchCase.flops / best / 1e9
             timings.append(Timing(name: benchCase.name, shape: benchCase.shape, microseconds: best * 1e6, gflops: gflops,
                                   tflops: gflops / 1000, gemm: benchCase.gemm, attention: benchCase.attention))
-            if !report.json {
-                print(benchCase.name.padding(toLength: 22, withPad: " ", startingAt: 0) + benchCase.shape.padding(toLength: 42, withPad: " ", startingAt: 0)
-                    + String(format: "%10.0f %10.2f %8.3f", best * 1e6, gflops, gflops / 1000))
-            }
+            report.line(benchCase.name.padding(toLength: 22, withPad: " ", startingAt: 0) + benchCase.shape.padding(toLength: 42, withPad: " ", startingAt: 0)
+                + String(format: "%10.0f %10.2f %8.3f", best * 1e6, gflops, gflops / 1000))
         }
         if report.json {
             try report.write(Report(device: context.device.info.name, cooperativeMatrix: context.device.supportsCooperativeMatrixMatmul,

@@ -27,10 +27,16 @@ struct TransformerShapeOptions: ParsableArguments {
     }
 }
 
-/// How a benchmark reports: the table people read, or one JSON document for scripts.
+/// How a benchmark reports: the table people read, or one JSON document for scripts (the table then goes to
+/// standard error as it is measured, so a run cut short still shows how far it got).
 struct BenchReportOptions: ParsableArguments {
-    @Flag(help: "Print one JSON document instead of the table.")
+    @Flag(help: "Print one JSON document instead of the table (which then goes to standard error).")
     var json = false
+
+    /// One line of the table.
+    func line(_ text: String) {
+        if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+    }
 
     func write<Report: Encodable>(_ report: Report) throws {
         let encoder = JSONEncoder()

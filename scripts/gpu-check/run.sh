@@ -31,8 +31,10 @@ if command -v xz >/dev/null; then
 else
   "$python" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$here/loom.tar.xz" "$unpacked"
 fi || { echo "cannot unpack $here/loom.tar.xz (needs xz or python3)" >&2; exit 1; }
-bin=$unpacked/bin
-export LD_LIBRARY_PATH="$unpacked/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Only Loom's own processes see the bundled libraries; PyTorch keeps the system's.
+with_libraries=(env "LD_LIBRARY_PATH=$unpacked/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+loom=("${with_libraries[@]}" "$unpacked/bin/loom")
+operator_tests=("${with_libraries[@]}" "$unpacked/bin/loom-operator-tests")
 
 left() { echo $((budget - ($(date +%s) - started))); }
 say() { echo "[$(($(date +%s) - started)) s] $*" | tee -a "$out/run.log"; }
@@ -58,7 +60,7 @@ stage() {
     printf '%s\tok\t%s\t\n' "$name" $(($(date +%s) - begin)) >>"$out/stages.tsv"
   else
     if ((status == 124 || status == 137)); then
-      note="timed out after $limit s"
+      note="timed out after $limit s; last: $(tail -n 1 "$out/$name.err")"
     else
       note="exit $status: $(tail -n 1 "$out/$name.err" | grep . || tail -n 1 "$out/$output")"
     fi
@@ -90,7 +92,7 @@ else
   say "no NVIDIA Vulkan ICD found; the Vulkan loader's default drivers are used"
 fi
 command -v nvidia-smi >/dev/null && say "GPU: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -n 1)"
-say "Vulkan $("$bin/loom-operator-tests" --device 2>&1 | tail -n 1)"
+say "Vulkan $("${operator_tests[@]}" --device 2>&1 | tail -n 1)"
 cat "$here/MANIFEST.txt" >>"$out/run.log" 2>/dev/null
 
 if ((quick)); then
@@ -112,16 +114,16 @@ fi
 flux_torch_shape=(--size "$size" --text-tokens "$text" "${flux_shape[@]}")
 
 # ${GPU_CHECK_TESTS} narrows the operator tests (words matched against Suite.testName).
-stage tests 20 180 tests.log "$bin/loom-operator-tests" ${GPU_CHECK_TESTS:-}
+stage tests 20 180 tests.log "${operator_tests[@]}" ${GPU_CHECK_TESTS:-}
 grep -E '^(FAIL|    )' "$out/tests.log" | head -n 40
 tail -n 1 "$out/tests.log"
-stage ops 20 120 ops.json "$bin/loom" bench ops "${ops_shape[@]}" --flux-linears --json
+stage ops 20 120 ops.json "${loom[@]}" bench ops "${ops_shape[@]}" --flux-linears --json
 ((torch_ready)) && [ -s "$out/ops.json" ] && stage torch-ops 15 90 torch_ops.json "$python" "$here/scripts/torch_ops.py" "$out/ops.json"
-stage flux-loom-bf16 60 200 flux-loom-bf16.json "$bin/loom" bench flux --synthetic bf16 "${flux_shape[@]}" \
+stage flux-loom-bf16 60 200 flux-loom-bf16.json "${loom[@]}" bench flux --synthetic bf16 "${flux_shape[@]}" \
   --sizes "$size" --text-tokens "$text" --repetitions 1 --json
 ((torch_ready)) && stage flux-torch 40 150 flux-torch.json "$python" "$here/scripts/torch_flux.py" --modes bf16 fp8 fp8-fast \
   "${flux_torch_shape[@]}" --repetitions 2 --json
-stage flux-loom-f8 60 200 flux-loom-f8_e4m3.json "$bin/loom" bench flux --synthetic f8_e4m3 "${flux_shape[@]}" \
+stage flux-loom-f8 60 200 flux-loom-f8_e4m3.json "${loom[@]}" bench flux --synthetic f8_e4m3 "${flux_shape[@]}" \
   --sizes "$size" --text-tokens "$text" --repetitions 1 --json
 
 say "summary ($(($(date +%s) - started)) s of $budget):"
