@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Gathers what .gpu-check/run.sh left in its output folder into summary.json and summary.txt there.
+"""Gathers what .gpu-check/run.sh's stages left in its work folder into summary.json and summary.txt there.
 
 Reads stages.tsv (stage, status, seconds, note), tests.log's closing line, ops.json / torch_ops.json and the Flux
-reports flux-loom-*.json / flux-torch.json. Usage: summarize.py OUTPUT_FOLDER
+reports flux-loom-*.json / flux-torch.json. Usage: summarize.py FOLDER
 """
 import json
 import pathlib
