@@ -2,32 +2,72 @@ import ArgumentParser
 import Foundation
 import LoomVulkan
 
-/// `loom bench ops`: device time of the neural operators at representative shapes, scaled to fit
-/// a small machine, next to NumPy's sgemm on the same CPU as a yardstick.
+/// `loom bench ops`: device time of the neural operators at transformer shapes (Flux dev's width and heads by
+/// default, fewer tokens to suit a small machine), next to NumPy's sgemm on the same CPU as a yardstick.
 struct BenchOpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ops", abstract: "Time the Vulkan operators (µs and GFLOP/s per operator and shape).")
+        commandName: "ops", abstract: "Time the Vulkan operators (µs, GFLOP/s and TFLOP/s per operator and shape).")
 
     @Option(help: "Timed repetitions of each operator after one warm-up run; the best is reported.")
     var repetitions = 3
 
-    @Option(help: "Tokens of the linear and attention shapes.")
+    @Option(help: "Tokens of the linear and attention shapes (Flux dev at 1024²: 4608).")
     var tokens = 1024
+
+    @OptionGroup var shape: TransformerShapeOptions
+
+    @Flag(help: "Time Flux's linear layers (q/k/v, projection, MLP, the single blocks' fused ones) with bf16 and fp8 weights instead of one square bf16 matrix.")
+    var fluxLinears = false
+
+    @Option(help: "Only operators whose name contains this text.")
+    var filter: String?
+
+    @OptionGroup var report: BenchReportOptions
 
     /// One table row: how to build the operator's inputs and record it, and its floating-point work.
     struct Case {
         let name: String
         let shape: String
         let flops: Double
+        /// [m, n, k] of a matrix product, for comparing with another library's GEMM.
+        var gemm: [Int]?
+        /// [tokens, heads, head width] of an attention.
+        var attention: [Int]?
         let record: (CommandRecorder) throws -> Tensor
+    }
+
+    struct Timing: Encodable {
+        let name: String
+        let shape: String
+        let microseconds: Double
+        let gflops: Double
+        let tflops: Double
+        let gemm: [Int]?
+        let attention: [Int]?
+    }
+
+    struct Report: Encodable {
+        let device: String
+        let cooperativeMatrix: Bool
+        let tokens: Int
+        let width: Int
+        let heads: Int
+        let operators: [Timing]
+    }
+
+    func validate() throws {
+        guard tokens > 0, repetitions > 0 else { throw ValidationError("--tokens and --repetitions must be positive") }
     }
 
     func run() throws {
         let context = try VulkanContext()
-        print("device: \(context.device.info.name)")
-        print("operator".padding(toLength: 22, withPad: " ", startingAt: 0) + "shape".padding(toLength: 42, withPad: " ", startingAt: 0)
-            + "      µs   GFLOP/s")
-        for benchCase in try cases(context) {
+        let selected = try cases(context).filter { benchCase in filter.map { benchCase.name.contains($0) } ?? true }
+        guard !selected.isEmpty else { throw ValidationError("no operator's name contains '\(filter ?? "")'") }
+        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
+        report.line("operator".padding(toLength: 22, withPad: " ", startingAt: 0) + "shape".padding(toLength: 42, withPad: " ", startingAt: 0)
+            + "        µs    GFLOP/s  TFLOP/s")
+        var timings: [Timing] = []
+        for benchCase in selected {
             var best = Double.infinity
             for run in 0...repetitions {
                 let recorder = try context.makeRecorder(profiling: true)
@@ -37,41 +77,38 @@ struct BenchOpsCommand: ParsableCommand {
                 if run > 0 { best = min(best, recorder.timings.reduce(0) { $0 + $1.seconds }) }
             }
             let gflops = benchCase.flops / best / 1e9
-            print(benchCase.name.padding(toLength: 22, withPad: " ", startingAt: 0) + benchCase.shape.padding(toLength: 42, withPad: " ", startingAt: 0)
-                + String(format: "%8.0f %9.2f", best * 1e6, gflops))
+            timings.append(Timing(name: benchCase.name, shape: benchCase.shape, microseconds: best * 1e6, gflops: gflops,
+                                  tflops: gflops / 1000, gemm: benchCase.gemm, attention: benchCase.attention))
+            report.line(benchCase.name.padding(toLength: 22, withPad: " ", startingAt: 0) + benchCase.shape.padding(toLength: 42, withPad: " ", startingAt: 0)
+                + String(format: "%10.0f %10.2f %8.3f", best * 1e6, gflops, gflops / 1000))
         }
-        print(numpySgemm(m: tokens, n: 3072, k: 3072))
+        if report.json {
+            try report.write(Report(device: context.device.info.name, cooperativeMatrix: context.device.supportsCooperativeMatrixMatmul,
+                                    tokens: tokens, width: shape.width, heads: shape.heads, operators: timings))
+        } else {
+            print(numpySgemm(m: tokens, n: shape.width, k: shape.width))
+        }
     }
 
     func cases(_ context: VulkanContext) throws -> [Case] {
-        func random(_ count: Int, seed: UInt64) -> [Float] {
-            var state = seed
-            return (0..<count).map { _ in
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                return Float(Int(state >> 40) - (1 << 23)) / Float(1 << 25)
-            }
-        }
-        let (tokens, width, heads, depth) = (self.tokens, 3072, 8, 128)
+        let (tokens, width, heads, depth) = (self.tokens, shape.width, shape.heads, shape.headDimension)
         let x = try context.upload(random(tokens * width, seed: 1), shape: [tokens, width])
-        let weight = try context.upload(random(width * width, seed: 2), shape: [width, width], dtype: .bf16)
-        let qkv = try context.upload(random(tokens * 3 * heads * depth, seed: 3), shape: [1, tokens, 3 * heads * depth])
-        let h = heads * depth
-        let (q, k, v) = (try qkv.sliced(axis: 2, 0..<h), try qkv.sliced(axis: 2, h..<(2 * h)), try qkv.sliced(axis: 2, (2 * h)..<(3 * h)))
-        let table = try context.upload(RotaryEmbedding.table(positions: (0..<(tokens * 3)).map { Float($0 % 64) }, axisDimensions: [16, 56, 56]),
+        let qkv = try context.upload(random(tokens * 3 * width, seed: 3), shape: [1, tokens, 3 * width])
+        let (q, k, v) = (try qkv.sliced(axis: 2, 0..<width), try qkv.sliced(axis: 2, width..<(2 * width)), try qkv.sliced(axis: 2, (2 * width)..<(3 * width)))
+        let table = try context.upload(RotaryEmbedding.table(positions: (0..<(tokens * 3)).map { Float($0 % 64) }, axisDimensions: shape.rotaryAxes),
                                        shape: [tokens, depth / 2, 2])
         // q's heads as a [1, H, L, D] view of the fused projection.
-        let qHeads = Tensor(storage: qkv.storage, dtype: .f32, shape: [1, heads, tokens, depth], strides: [tokens * 3 * h, depth, 3 * h, 1])
+        let qHeads = Tensor(storage: qkv.storage, dtype: .f32, shape: [1, heads, tokens, depth], strides: [tokens * 3 * width, depth, 3 * width, 1])
         let (channels, side) = (256, 64)
         let image = try context.upload(random(channels * side * side, seed: 4), shape: [1, channels, side, side])
         let kernel3 = try context.upload(random(channels * channels * 9, seed: 5), shape: [channels, channels, 3, 3], dtype: .f16)
         let kernel1 = try context.upload(random(channels * channels, seed: 6), shape: [channels, channels, 1, 1], dtype: .f16)
         let shift = try context.upload(random(width, seed: 7), shape: [1, width])
         let pixels = Double(side * side)
-        return [
-            Case(name: "linear bf16", shape: "\(tokens)×\(width) · [\(width), \(width)]ᵀ", flops: 2 * Double(tokens * width * width)) {
-                try $0.linear(x, weight: weight)
-            },
-            Case(name: "attention", shape: "\(tokens) tokens, \(heads) heads × \(depth)", flops: 4 * Double(tokens * tokens * heads * depth)) {
+        let linears = try fluxLinears ? fluxLinearCases(context) : [linearCase(context, "linear bf16", inputs: width, outputs: width, dtype: .bf16, seed: 2)]
+        return linears + [
+            Case(name: "attention", shape: "\(tokens) tokens, \(heads) heads × \(depth)", flops: 4 * Double(tokens * tokens * width),
+                 attention: [tokens, heads, depth]) {
                 try $0.attention(query: q, key: k, value: v, heads: heads)
             },
             Case(name: "conv2d 3×3 f16", shape: "[1, \(channels), \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * channels * 9)) {
@@ -80,13 +117,44 @@ struct BenchOpsCommand: ParsableCommand {
             Case(name: "conv2d 1×1 f16", shape: "[1, \(channels), \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * channels)) {
                 try $0.conv2d(image, weight: kernel1)
             },
-            Case(name: "rope", shape: "q of \(tokens) tokens, \(heads) heads × \(depth)", flops: 6 * Double(tokens * h / 2)) {
+            Case(name: "rope", shape: "q of \(tokens) tokens, \(heads) heads × \(depth)", flops: 6 * Double(tokens * width / 2)) {
                 try $0.rope(qHeads, table: table)
             },
             Case(name: "modulate", shape: "\(tokens)×\(width)", flops: 2 * Double(tokens * width)) {
                 try $0.modulate(x, shift: shift, scale: shift)
             },
         ]
+    }
+
+    /// The matrices of one Flux block at this width, with f32 activations of `tokens` rows, each in bf16 and fp8.
+    func fluxLinearCases(_ context: VulkanContext) throws -> [Case] {
+        let w = shape.width
+        let layers: [(name: String, inputs: Int, outputs: Int)] = [
+            ("qkv", w, 3 * w), ("proj", w, w), ("mlp.0", w, 4 * w), ("mlp.2", 4 * w, w), ("linear1", w, 7 * w), ("linear2", 5 * w, w),
+        ]
+        return try layers.enumerated().flatMap { index, layer in
+            try [DType.bf16, .f8E4M3].map { dtype in
+                try linearCase(context, "\(layer.name) \(dtype.rawValue)", inputs: layer.inputs, outputs: layer.outputs, dtype: dtype,
+                               seed: UInt64(10 + index))
+            }
+        }
+    }
+
+    func linearCase(_ context: VulkanContext, _ name: String, inputs: Int, outputs: Int, dtype: DType, seed: UInt64) throws -> Case {
+        let x = try context.upload(random(tokens * inputs, seed: seed), shape: [tokens, inputs])
+        let weight = try context.upload(random(outputs * inputs, seed: seed + 100), shape: [outputs, inputs], dtype: dtype)
+        return Case(name: name, shape: "\(tokens)×\(inputs) · [\(outputs), \(inputs)]ᵀ", flops: 2 * Double(tokens * inputs * outputs),
+                    gemm: [tokens, outputs, inputs]) {
+            try $0.linear(x, weight: weight)
+        }
+    }
+
+    func random(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int(state >> 40) - (1 << 23)) / Float(1 << 25)
+        }
     }
 
     /// NumPy's float32 matmul throughput on this machine, or why it could not be measured.
