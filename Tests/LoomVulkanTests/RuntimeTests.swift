@@ -240,13 +240,15 @@ final class RuntimeTests: XCTestCase {
             try cached.savePipelineCache()
         }
         let saved = try Data(contentsOf: path)
-        // The driver's header (length 32, version one) whatever the driver stores after it.
-        XCTAssertGreaterThanOrEqual(saved.count, 32)
-        XCTAssertEqual(saved.prefix(8).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }, [32, 1])
+        // What the driver stores differs (Mesa 22's lavapipe writes the 32-byte version-one header
+        // and its pipelines, Mesa 26's a 20-byte stub); the file holds it and is handed back to it.
+        XCTAssertFalse(saved.isEmpty)
         let reloaded = try VulkanContext(pipelineCachePath: path)
         let recorder = try reloaded.makeRecorder()
         let y = try recorder.softmax(reloaded.upload([0, 0], shape: [1, 2]))
         try recorder.submit()
         XCTAssertEqual(try reloaded.download(y), [0.5, 0.5])
+        try reloaded.savePipelineCache()
+        XCTAssertGreaterThanOrEqual(try Data(contentsOf: path).count, saved.count, "the reloaded cache kept what was saved")
     }
 }
