@@ -7,9 +7,16 @@
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MODE = 0;
+// Output channels innermost in memory: invocations run in that order, so each writes next to its
+// neighbours.
+layout(constant_id = 1) const bool CHANNELS_LAST = false;
 
 layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) writeonly buffer Out { float o[]; };
+#if defined(TEXELS)
+// The input again, read by gathers (CPU devices, where storage-buffer loads are per-lane loops).
+layout(binding = 2) uniform samplerBuffer xTexels;
+#endif
 layout(push_constant) uniform Params {
     uvec4 shape;  // N, C, H, W of the input
     ivec4 strides;
@@ -21,13 +28,29 @@ layout(push_constant) uniform Params {
     uint count;
 } p;
 
-float at(int plane, uint y, uint xx) { return x[plane + int(y) * p.strides.z + int(xx) * p.strides.w]; }
+float at(int plane, uint y, uint xx) {
+    int index = plane + int(y) * p.strides.z + int(xx) * p.strides.w;
+#if defined(TEXELS)
+    return texelFetch(xTexels, index).x;
+#else
+    return x[index];
+#endif
+}
 
 void main() {
     uint i = linearInvocation(64);
     if (i >= p.count) return;
-    uint ox = i % p.outWidth, oy = (i / p.outWidth) % p.outHeight, nc = i / (p.outWidth * p.outHeight);
-    int plane = p.offsetIn + int(nc / p.shape.y) * p.strides.x + int(nc % p.shape.y) * p.strides.y;
+    uint n, c, oy, ox;
+    if (CHANNELS_LAST) {
+        c = i % p.shape.y;
+        uint pixel = i / p.shape.y;
+        ox = pixel % p.outWidth; oy = (pixel / p.outWidth) % p.outHeight; n = pixel / (p.outWidth * p.outHeight);
+    } else {
+        ox = i % p.outWidth; oy = (i / p.outWidth) % p.outHeight;
+        uint nc = i / (p.outWidth * p.outHeight);
+        n = nc / p.shape.y; c = nc % p.shape.y;
+    }
+    int plane = p.offsetIn + int(n) * p.strides.x + int(c) * p.strides.y;
     float r;
     if (MODE == 0) {
         r = at(plane, min(oy * p.shape.z / p.outHeight, p.shape.z - 1), min(ox * p.shape.w / p.outWidth, p.shape.w - 1));
@@ -41,6 +64,5 @@ void main() {
         float bottom = mix(at(plane, y1, x0), at(plane, y1, x1), fx);
         r = mix(top, bottom, fy);
     }
-    uint n = nc / p.shape.y, c = nc % p.shape.y;
     o[p.offsetOut + n * p.outStrides.x + c * p.outStrides.y + oy * p.outStrides.z + ox * p.outStrides.w] = r;
 }

@@ -29,8 +29,11 @@ extension CommandRecorder {
         push.append(x.strides)
         push.append(output.strides)
         push.append([height, width, x.offset, output.offset, output.count])
-        let pipeline = try context.pipelines.pipeline(.resize, bindings: 2, constants: [mode.rawValue])
-        try dispatch(pipeline, buffers: [x.storage, output.storage], written: [1], push: push, groups: linearGroups(output.count))
+        let texels = context.matmulKernel == .texels
+        let pipeline = try context.pipelines.pipeline(texels ? .resizeTexels : .resize, bindings: 2, texelBindings: texels ? 1 : 0,
+                                                      constants: [mode.rawValue, layout == .channelsLast ? 1 : 0])
+        try dispatch(pipeline, buffers: [x.storage, output.storage], texels: texels ? [(x.storage, .r32Float)] : [], written: [1],
+                     push: push, groups: linearGroups(output.count))
         return output
     }
 
