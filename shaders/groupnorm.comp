@@ -8,11 +8,13 @@
 // NHWC with CHANNELS_LAST for convolutions that read channels-last.
 // With TEXELS (CPU devices) the input is read 4 values per texel fetch, a gather on llvmpipe,
 // where storage-buffer loads are per-lane loops; the host checks that S and the offset are
-// multiples of 4.
+// multiples of 4. With STATISTICS the shader only writes each group's (mean, 1/σ) pair, for
+// groupnorm_apply.comp to store a channels-last result pixel by pixel.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool AFFINE = false;
 layout(constant_id = 1) const bool SILU = false;
 layout(constant_id = 2) const bool CHANNELS_LAST = false;
+layout(constant_id = 3) const bool STATISTICS = false;
 
 layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) readonly buffer Weight { float weight[]; };
@@ -87,34 +89,34 @@ void main() {
     }
 #endif
     float inv = inversesqrt(workgroupSum(squares) / float(count) + p.eps);
+    if (STATISTICS) {
+        if (lane == 0) {
+            o[p.offsetOut + 2 * task] = mean;
+            o[p.offsetOut + 2 * task + 1] = inv;
+        }
+        return;
+    }
     uint n = task / p.groups;
     uint channel0 = (task % p.groups) * perGroup;
+    // Channel by channel: integer division is a scalar loop on llvmpipe, so the inner loops have none.
+    uint outChannelStride = CHANNELS_LAST ? 1 : p.spatial, outPixelStride = CHANNELS_LAST ? p.channels : 1;
+    for (uint k = 0; k < perGroup; k++) {
+        uint c = channel0 + k;
+        vec2 affine = channelAffine(c, mean, inv);
+        uint out0 = p.offsetOut + n * p.channels * p.spatial + c * outChannelStride;
 #if defined(TEXELS)
-    for (uint j = lane; j < count4; j += 64) {
-        // The 4 values share a channel, so its parameters are loaded once.
-        uint c = channel0 + 4 * j / p.spatial, s = 4 * j % p.spatial;
-        vec2 affine = channelAffine(c, mean, inv);
-        vec4 y = activate(texelFetch(xTexels, int(start4 + j)) * affine.x + affine.y);
-        if (CHANNELS_LAST) {
-            uint index = p.offsetOut + (n * p.spatial + s) * p.channels + c;
+        uint in4 = start4 + k * p.spatial / 4;
+        for (uint j = lane; j < p.spatial / 4; j += 64) {
+            vec4 y = activate(texelFetch(xTexels, int(in4 + j)) * affine.x + affine.y);
+            uint index = out0 + 4 * j * outPixelStride;
             o[index] = y.x;
-            o[index + p.channels] = y.y;
-            o[index + 2 * p.channels] = y.z;
-            o[index + 3 * p.channels] = y.w;
-        } else {
-            uint index = p.offsetOut + (n * p.channels + c) * p.spatial + s;
-            o[index] = y.x;
-            o[index + 1] = y.y;
-            o[index + 2] = y.z;
-            o[index + 3] = y.w;
+            o[index + outPixelStride] = y.y;
+            o[index + 2 * outPixelStride] = y.z;
+            o[index + 3 * outPixelStride] = y.w;
         }
-    }
 #else
-    for (uint j = lane; j < count; j += 64) {
-        uint c = channel0 + j / p.spatial, s = j % p.spatial;
-        vec2 affine = channelAffine(c, mean, inv);
-        float y = activate(vec4(x[start + j] * affine.x + affine.y)).x;
-        o[p.offsetOut + (CHANNELS_LAST ? (n * p.spatial + s) * p.channels + c : (n * p.channels + c) * p.spatial + s)] = y;
-    }
+        uint in0 = start + k * p.spatial;
+        for (uint j = lane; j < p.spatial; j += 64) o[out0 + j * outPixelStride] = activate(vec4(x[in0 + j] * affine.x + affine.y)).x;
 #endif
+    }
 }

@@ -7,9 +7,6 @@
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MODE = 0;
-// Output channels innermost in memory: invocations run in that order, so each writes next to its
-// neighbours.
-layout(constant_id = 1) const bool CHANNELS_LAST = false;
 
 layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) writeonly buffer Out { float o[]; };
@@ -25,7 +22,7 @@ layout(push_constant) uniform Params {
     uint outWidth;
     int offsetIn;
     uint offsetOut;
-    uint count;
+    uint count;  // output pixels, N · outHeight · outWidth
 } p;
 
 float at(int plane, uint y, uint xx) {
@@ -37,32 +34,28 @@ float at(int plane, uint y, uint xx) {
 #endif
 }
 
+// One invocation per output pixel, through all channels: the source position and weights are
+// found once, and the integer divisions (a scalar loop on llvmpipe) are per pixel, not per value.
 void main() {
     uint i = linearInvocation(64);
     if (i >= p.count) return;
-    uint n, c, oy, ox;
-    if (CHANNELS_LAST) {
-        c = i % p.shape.y;
-        uint pixel = i / p.shape.y;
-        ox = pixel % p.outWidth; oy = (pixel / p.outWidth) % p.outHeight; n = pixel / (p.outWidth * p.outHeight);
-    } else {
-        ox = i % p.outWidth; oy = (i / p.outWidth) % p.outHeight;
-        uint nc = i / (p.outWidth * p.outHeight);
-        n = nc / p.shape.y; c = nc % p.shape.y;
-    }
-    int plane = p.offsetIn + int(n) * p.strides.x + int(c) * p.strides.y;
-    float r;
+    uint ox = i % p.outWidth, oy = (i / p.outWidth) % p.outHeight, n = i / (p.outWidth * p.outHeight);
+    int image = p.offsetIn + int(n) * p.strides.x;
+    uint out0 = p.offsetOut + n * p.outStrides.x + oy * p.outStrides.z + ox * p.outStrides.w;
     if (MODE == 0) {
-        r = at(plane, min(oy * p.shape.z / p.outHeight, p.shape.z - 1), min(ox * p.shape.w / p.outWidth, p.shape.w - 1));
+        uint sy = min(oy * p.shape.z / p.outHeight, p.shape.z - 1), sx = min(ox * p.shape.w / p.outWidth, p.shape.w - 1);
+        for (uint c = 0; c < p.shape.y; c++) o[out0 + c * p.outStrides.y] = at(image + int(c) * p.strides.y, sy, sx);
     } else {
         float sy = max((float(oy) + 0.5) * float(p.shape.z) / float(p.outHeight) - 0.5, 0.0);
         float sx = max((float(ox) + 0.5) * float(p.shape.w) / float(p.outWidth) - 0.5, 0.0);
         uint y0 = min(uint(sy), p.shape.z - 1), x0 = min(uint(sx), p.shape.w - 1);
         uint y1 = min(y0 + 1, p.shape.z - 1), x1 = min(x0 + 1, p.shape.w - 1);
         float fy = sy - float(y0), fx = sx - float(x0);
-        float top = mix(at(plane, y0, x0), at(plane, y0, x1), fx);
-        float bottom = mix(at(plane, y1, x0), at(plane, y1, x1), fx);
-        r = mix(top, bottom, fy);
+        for (uint c = 0; c < p.shape.y; c++) {
+            int plane = image + int(c) * p.strides.y;
+            float top = mix(at(plane, y0, x0), at(plane, y0, x1), fx);
+            float bottom = mix(at(plane, y1, x0), at(plane, y1, x1), fx);
+            o[out0 + c * p.outStrides.y] = mix(top, bottom, fy);
+        }
     }
-    o[p.offsetOut + n * p.outStrides.x + c * p.outStrides.y + oy * p.outStrides.z + ox * p.outStrides.w] = r;
 }

@@ -43,13 +43,38 @@ extension CommandRecorder {
         push.append([x.shape[0], channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset])
         push.append(epsilon)
         let texels = context.matmulKernel == .texels && spatial % 4 == 0 && x.offset % 4 == 0
-        let constants: [UInt32] = [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0, layout == .channelsLast ? 1 : 0]
+        if texels && layout == .channelsLast {
+            return try channelsLastGroupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon, applyingSiLU: applyingSiLU,
+                                             into: stored, spatial: spatial)
+        }
+        let constants: [UInt32] = [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0, layout == .channelsLast ? 1 : 0, 0]
         let pipeline = try context.pipelines.pipeline(texels ? .groupNormTexels : .groupNorm, bindings: 4, texelBindings: texels ? 1 : 0,
                                                       constants: constants)
         // Absent parameters bind the input again: the shader never reads them.
         try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
                      texels: texels ? [(x.storage, .rgba32Float)] : [], written: [3], push: push, groups: workgroupPerItem(x.shape[0] * groups))
         guard layout == .channelsLast else { return stored }
+        return try stored.permuted([0, x.rank - 1] + Array(1..<(x.rank - 1)))
+    }
+
+    /// Group norm into `stored` [N, S, C] on CPU devices in two passes: groupnorm.comp's statistics
+    /// per group, then groupnorm_apply.comp pixel by pixel (see there why).
+    private func channelsLastGroupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, epsilon: Float, applyingSiLU: Bool,
+                                       into stored: Tensor, spatial: Int) throws(VulkanError) -> Tensor {
+        let batch = x.shape[0], channels = x.shape[1]
+        let statistics = try context.makeTensor(shape: [batch * groups, 2])
+        var push = PushConstants()
+        push.append([batch, channels, spatial, groups, x.offset, 0, 0, statistics.offset])
+        push.append(epsilon)
+        let reduce = try context.pipelines.pipeline(.groupNormTexels, bindings: 4, texelBindings: 1, constants: [0, 0, 0, 1])
+        try dispatch(reduce, buffers: [x.storage, x.storage, x.storage, statistics.storage], texels: [(x.storage, .rgba32Float)],
+                     written: [3], push: push, groups: workgroupPerItem(batch * groups))
+        push = PushConstants()
+        push.append([batch, channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset, statistics.offset / 2])
+        let apply = try context.pipelines.pipeline(.groupNormApply, bindings: 4, texelBindings: 1,
+                                                   constants: [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0])
+        try dispatch(apply, buffers: [statistics.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
+                     texels: [(x.storage, .rgba32Float)], written: [3], push: push, groups: linearGroups(batch * spatial / 4))
         return try stored.permuted([0, x.rank - 1] + Array(1..<(x.rank - 1)))
     }
 

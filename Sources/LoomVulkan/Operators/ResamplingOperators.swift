@@ -28,12 +28,12 @@ extension CommandRecorder {
         push.append(x.shape)
         push.append(x.strides)
         push.append(output.strides)
-        push.append([height, width, x.offset, output.offset, output.count])
+        push.append([height, width, x.offset, output.offset, batch * height * width])
         let texels = context.matmulKernel == .texels
         let pipeline = try context.pipelines.pipeline(texels ? .resizeTexels : .resize, bindings: 2, texelBindings: texels ? 1 : 0,
-                                                      constants: [mode.rawValue, layout == .channelsLast ? 1 : 0])
+                                                      constants: [mode.rawValue])
         try dispatch(pipeline, buffers: [x.storage, output.storage], texels: texels ? [(x.storage, .r32Float)] : [], written: [1],
-                     push: push, groups: linearGroups(output.count))
+                     push: push, groups: linearGroups(batch * height * width))
         return output
     }
 
