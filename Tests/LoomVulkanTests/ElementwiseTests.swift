@@ -13,6 +13,21 @@ final class ElementwiseTests: XCTestCase {
         assertClose(result, expected, threshold: 1e-7, "add")
     }
 
+    /// Contiguous operands (4 values per invocation through texel reads on CPU devices), one of them a
+    /// view starting 4 values into its buffer, and a count that is not a multiple of 4 (the per-value path).
+    func testContiguousAddAndMultiply() throws {
+        let a = randomValues(4 + 6 * 10, seed: 6)
+        let b = randomValues(6 * 10, seed: 7)
+        for count in [60, 58] {
+            let x = try context.upload(a, shape: [64]).sliced(axis: 0, 4..<(4 + count))
+            let y = try context.upload(Array(b.prefix(count)), shape: [count])
+            let sum = try evaluate { try $0.add(x, y) }
+            let product = try evaluate { try $0.multiply(x, y) }
+            XCTAssertEqual(sum, (0..<count).map { a[4 + $0] + b[$0] }, "add of \(count)")
+            XCTAssertEqual(product, (0..<count).map { a[4 + $0] * b[$0] }, "multiply of \(count)")
+        }
+    }
+
     func testMultiplyOfTransposedViewAndRowVector() throws {
         let a = randomValues(6 * 9, seed: 3)
         let b = randomValues(6, seed: 4)

@@ -73,6 +73,13 @@ extension CommandRecorder {
         push.append(b.offset)
         push.append(output.offset)
         push.append(output.count)
+        let contiguous = layout.rank == 1 && layout.strides.allSatisfy { $0.last == 1 }
+        if context.matmulKernel == .texels && contiguous && [a.offset, b.offset, output.offset, output.count].allSatisfy({ $0 % 4 == 0 }) {
+            let pipeline = try context.pipelines.pipeline(.binaryTexels, bindings: 1, texelBindings: 2, constants: [operation.rawValue, 1])
+            try dispatch(pipeline, buffers: [output.storage], texels: [(a.storage, .rgba32Float), (b.storage, .rgba32Float)], written: [0],
+                         push: push, groups: linearGroups(output.count / 4))
+            return output
+        }
         let pipeline = try context.pipelines.pipeline(.binary, bindings: 3, constants: [operation.rawValue, UInt32(layout.rank)])
         try dispatch(pipeline, buffers: [a.storage, b.storage, output.storage], written: [2], push: push, groups: linearGroups(output.count))
         return output
