@@ -38,18 +38,20 @@ struct BenchVAECommand: ParsableCommand {
         print("model: \(model), widths \(autoencoder.parameters.channelMultipliers.map { $0 * autoencoder.parameters.baseChannels })")
         print("size        mode                              seconds   peak MiB   tiles")
         let layout = TileLayout(width: tile, height: tile, overlap: tile / 4, averagesThreeTilings: threeTilings)
+        /// The latent of a `size`² image, filled as PyTorch's side (scripts/bench/vae_torch.py) fills it.
+        func makeLatent(size: Int) -> HostTensor {
+            let cells = size / autoencoder.downscaleFactor
+            return HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
+                              values: (0..<(autoencoder.latentChannels * cells * cells)).map { sin(Float($0) * 0.37) })
+        }
         var untiled: [Int: Double] = [:]
         // Compiles the pipelines, which would otherwise count in the first size's time.
         if let smallest = sizes.min(), smallest >= autoencoder.downscaleFactor {
-            let cells = smallest / autoencoder.downscaleFactor
-            let latent = HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
-                                    values: [Float](repeating: 0, count: autoencoder.latentChannels * cells * cells))
-            _ = try autoencoder.decode(latent, tiling: .never)
+            _ = try autoencoder.decode(makeLatent(size: smallest), tiling: .never)
         }
         for size in sizes {
             let cells = size / autoencoder.downscaleFactor
-            let latent = HostTensor(shape: [1, autoencoder.latentChannels, cells, cells],
-                                    values: (0..<(autoencoder.latentChannels * cells * cells)).map { sin(Float($0) * 0.37) })
+            let latent = makeLatent(size: size)
             let planned = try autoencoder.plannedDecodeTiling(height: cells, width: cells)
             print("\(size)²: automatic decoding \(planned.map { "tiles \($0.width)/\($0.overlap), three tilings" } ?? "in one pass")")
             let modes: [(String, AutoencoderTiling)] = [

@@ -39,20 +39,21 @@ extension CommandRecorder {
         let spatial = x.count / max(x.shape[0] * channels, 1)
         let channelsLastShape = [x.shape[0]] + x.shape.dropFirst(2) + [channels]
         let stored = try context.makeTensor(shape: layout == .channelsLast ? channelsLastShape : x.shape)
-        var push = PushConstants()
-        push.append([x.shape[0], channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset])
-        push.append(epsilon)
         let texels = context.matmulKernel == .texels && spatial % 4 == 0 && x.offset % 4 == 0
         if texels && layout == .channelsLast {
-            return try channelsLastGroupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon, applyingSiLU: applyingSiLU,
-                                             into: stored, spatial: spatial)
+            try channelsLastGroupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon, applyingSiLU: applyingSiLU,
+                                      into: stored, spatial: spatial)
+        } else {
+            var push = PushConstants()
+            push.append([x.shape[0], channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset])
+            push.append(epsilon)
+            let constants: [UInt32] = [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0, layout == .channelsLast ? 1 : 0, 0]
+            let pipeline = try context.pipelines.pipeline(texels ? .groupNormTexels : .groupNorm, bindings: 4, texelBindings: texels ? 1 : 0,
+                                                          constants: constants)
+            // Absent parameters bind the input again: the shader never reads them.
+            try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
+                         texels: texels ? [(x.storage, .rgba32Float)] : [], written: [3], push: push, groups: workgroupPerItem(x.shape[0] * groups))
         }
-        let constants: [UInt32] = [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0, layout == .channelsLast ? 1 : 0, 0]
-        let pipeline = try context.pipelines.pipeline(texels ? .groupNormTexels : .groupNorm, bindings: 4, texelBindings: texels ? 1 : 0,
-                                                      constants: constants)
-        // Absent parameters bind the input again: the shader never reads them.
-        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
-                     texels: texels ? [(x.storage, .rgba32Float)] : [], written: [3], push: push, groups: workgroupPerItem(x.shape[0] * groups))
         guard layout == .channelsLast else { return stored }
         return try stored.permuted([0, x.rank - 1] + Array(1..<(x.rank - 1)))
     }
@@ -60,7 +61,7 @@ extension CommandRecorder {
     /// Group norm into `stored` [N, S, C] on CPU devices in two passes: groupnorm.comp's statistics
     /// per group, then groupnorm_apply.comp pixel by pixel (see there why).
     private func channelsLastGroupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, epsilon: Float, applyingSiLU: Bool,
-                                       into stored: Tensor, spatial: Int) throws(VulkanError) -> Tensor {
+                                       into stored: Tensor, spatial: Int) throws(VulkanError) {
         let batch = x.shape[0], channels = x.shape[1]
         let statistics = try context.makeTensor(shape: [batch * groups, 2])
         var push = PushConstants()
@@ -75,7 +76,6 @@ extension CommandRecorder {
                                                    constants: [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0])
         try dispatch(apply, buffers: [statistics.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
                      texels: [(x.storage, .rgba32Float)], written: [3], push: push, groups: linearGroups(batch * spatial / 4))
-        return try stored.permuted([0, x.rank - 1] + Array(1..<(x.rank - 1)))
     }
 
     /// One workgroup per item, folded into Y past the device's X limit.
