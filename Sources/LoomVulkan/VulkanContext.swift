@@ -20,6 +20,10 @@ public final class VulkanContext: Sendable {
     let pipelines: PipelineCache
     /// The matmul kernel operators use; `MatmulKernel.preferred(for:)` unless chosen at init.
     public let matmulKernel: MatmulKernel
+    /// True when this context runs cooperative-matrix kernels (chosen for GPUs that have them, or
+    /// asked for with `matmulKernel: .cooperative`): attention and convolution then take their
+    /// cooperative variants too, where the device and the build have them.
+    public var usesCooperativeMatrices: Bool { matmulKernel == .cooperative }
     /// While on, every recorder made from this context times its dispatches into it.
     public let profile = DispatchProfile()
 
