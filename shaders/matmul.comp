@@ -2,7 +2,7 @@
 // C[b, m, n] = scale * sum_k A[b, m, k] * W[b, n, k] (+ bias[n]); W in PyTorch Linear layout
 // [out, in] (scale: per-tensor dequantisation factor of "scaled fp8" checkpoints, else 1),
 // read in its stored dtype (B_F32, B_F16, B_BF16, B_F8_E4M3, B_Q8_0 or B_Q4_0) and accumulated in
-// f32.
+// f32, then passed through matmul_epilogue.glsl (activation, gated residual).
 // C is contiguous.
 //
 // Four kernels:
@@ -52,11 +52,11 @@ layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
 #if defined(TEXELS)
 // The same memory as bindings 0 and 1. Rows start on a texel (the host checks alignment).
-layout(binding = 4) uniform samplerBuffer aTexels;
+layout(binding = 6) uniform samplerBuffer aTexels;
 #if defined(B_F32)
-layout(binding = 5) uniform samplerBuffer wTexels;
+layout(binding = 7) uniform samplerBuffer wTexels;
 #else
-layout(binding = 5) uniform usamplerBuffer wTexels;
+layout(binding = 7) uniform usamplerBuffer wTexels;
 #endif
 #endif
 layout(push_constant) uniform Params {
@@ -71,9 +71,17 @@ layout(push_constant) uniform Params {
     uint offsetBias;
     uint offsetC;
     float scaleW;
+    uint activationStart;
+    uint offsetResidual;
+    uint residualRowStride;
+    uint residualBatchStride;
+    uint offsetGate;
+    uint gateRows;    // rows of C per gate row (tokens per sample)
+    uint gateStride;  // between gate rows
 } p;
 
 #include "weights.glsl"
+#include "matmul_epilogue.glsl"
 
 #if defined(COOPMAT)
 layout(constant_id = 5) const uint CM = 16;  // the host picks a shape the device reports
@@ -104,7 +112,7 @@ void main() {
     barrier();
     for (uint e = id; e < CM * CM; e += size) {
         uint m = m0 + e / CM, n = n0 + e % CM;
-        if (m < p.M && n < p.N) c[p.offsetC + (b * p.M + m) * p.N + n] = tileC[e] * p.scaleW + (HAS_BIAS ? bias[p.offsetBias + n] : 0.0);
+        if (m < p.M && n < p.N) c[p.offsetC + (b * p.M + m) * p.N + n] = finished(b, m, n, tileC[e]);
     }
 }
 #elif defined(TILED)
@@ -143,10 +151,9 @@ void main() {
     [[unroll]] for (uint j = 0; j < 4u; j++) {
         uint n = n0 + tx + 16u * j;
         if (n >= p.N) continue;
-        float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
         [[unroll]] for (uint i = 0; i < 4u; i++) {
             uint m = m0 + ty + 16u * i;
-            if (m < p.M) c[p.offsetC + (b * p.M + m) * p.N + n] = acc[i * 4u + j] * p.scaleW + bn;
+            if (m < p.M) c[p.offsetC + (b * p.M + m) * p.N + n] = finished(b, m, n, acc[i * 4u + j]);
         }
     }
 }
@@ -226,9 +233,8 @@ void main() {
     [[unroll]] for (uint t = 0; t < TN; t++) {
         uint n = n0 + t * gl_WorkGroupSize.x;
         if (n < p.N) {
-            float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
             [[unroll]] for (uint i = 0; i < TM; i++) {
-                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i * TN + t] * p.scaleW + bn;
+                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = finished(b, m0 + i, n, acc[i * TN + t]);
             }
         }
     }
@@ -261,9 +267,8 @@ void main() {
         [[unroll]] for (uint i = 0; i < TM; i++) acc[i] = fma(a[rowA[i] + k], wv, acc[i]);
     }
     if (n >= p.N) return;
-    float bn = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
     [[unroll]] for (uint i = 0; i < TM; i++) {
-        if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = acc[i] * p.scaleW + bn;
+        if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = finished(b, m0 + i, n, acc[i]);
     }
 }
 #endif

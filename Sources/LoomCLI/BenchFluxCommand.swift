@@ -59,6 +59,7 @@ struct BenchFluxCommand: AsyncParsableCommand {
         let residentBlocks: Int
         let blocks: Int
         let loadSeconds: Double
+        let blockDispatches: FluxBlockDispatches?
         let evaluations: [Evaluation]
     }
 
@@ -97,6 +98,7 @@ struct BenchFluxCommand: AsyncParsableCommand {
             HostTensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(Int(random.next() % 2001) - 1000) / 1000 })
         }
         var evaluations: [Evaluation] = []
+        var blockDispatches: FluxBlockDispatches?
         for size in sizes {
             let latent = size / 8
             let input = DiffusionInput(
@@ -105,6 +107,13 @@ struct BenchFluxCommand: AsyncParsableCommand {
                 guidance: 3.5, concat: network.concatChannels > 0 ? noise([1, network.concatChannels, latent, latent]) : nil)
             // The first evaluation also compiles pipelines.
             let first = try await clock.measure { _ = try await network.prediction(for: input) }
+            if blockDispatches == nil {
+                let counts = try network.blockDispatches(for: input)
+                blockDispatches = counts
+                for (kind, count) in [("double", counts.double), ("single", counts.single)] {
+                    if let count { report.line("one \(kind)-stream block: \(count.dispatches) dispatches, \(count.barriers) barriers") }
+                }
+            }
             if report.json { report.line(String(format: "%5d: first evaluation %.2f s", size, first.microseconds / 1e6)) }
             context.device.resetPeakMemory()
             let elapsed = try await clock.measure {
@@ -122,7 +131,7 @@ struct BenchFluxCommand: AsyncParsableCommand {
             try report.write(Report(
                 device: context.device.info.name, model: "\(detected.architecture)", weights: synthetic.map { "synthetic \($0.rawValue)" } ?? model,
                 parameters: parameterCount, weightMiB: Double(plan.residentBytes) / 1_048_576, residentBlocks: plan.residentBlockCount,
-                blocks: plan.blockCount, loadSeconds: loadSeconds, evaluations: evaluations))
+                blocks: plan.blockCount, loadSeconds: loadSeconds, blockDispatches: blockDispatches, evaluations: evaluations))
         }
     }
 }

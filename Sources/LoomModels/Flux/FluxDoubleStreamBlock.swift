@@ -59,10 +59,10 @@ struct FluxDoubleStreamBlock: Sendable {
         let imageAttention = try joint.sliced(axis: 1, textTokens..<joint.shape[1])
 
         func residuals(_ stream: Stream, _ x: Tensor, _ attended: Tensor, _ mod: [Tensor]) throws(VulkanError) -> Tensor {
-            let afterAttention = try recorder.gatedAdd(x, gate: mod[2], stream.projection(attended, on: recorder))
+            let afterAttention = try stream.projection(attended, epilogue: .adding(to: x, gate: mod[2]), on: recorder)
             let normed = try recorder.fluxModulatedNorm(afterAttention, shift: mod[3], scale: mod[4])
-            let mlp = try stream.mlpOut(recorder.gelu(stream.mlpIn(normed, on: recorder), approximation: .tanh), on: recorder)
-            return try recorder.gatedAdd(afterAttention, gate: mod[5], mlp)
+            let hidden = try stream.mlpIn(normed, epilogue: .activated(.geluTanh), on: recorder)
+            return try stream.mlpOut(hidden, epilogue: .adding(to: afterAttention, gate: mod[5]), on: recorder)
         }
         return (try residuals(image, img, imageAttention, imageMod), try residuals(text, txt, textAttention, textMod))
     }

@@ -26,13 +26,14 @@ struct FluxSingleStreamBlock: Sendable {
                         on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let hidden = attention.heads * attention.headDimension
         let mod = try modulation(activatedVector, on: recorder)
-        let fused = try linear1(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]), on: recorder)
+        // GELU applies to the MLP columns only; q, k and v come out as they are.
+        let fused = try linear1(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]),
+                                epilogue: .activated(.geluTanh, fromColumn: 3 * hidden), on: recorder)
         let attended = try attention(
             query: attention.normalized(attention.headView(of: fused, startingAt: 0), scale: queryNorm, on: recorder),
             key: attention.normalized(attention.headView(of: fused, startingAt: hidden), scale: keyNorm, on: recorder),
             value: attention.headView(of: fused, startingAt: 2 * hidden), table: table, bias: bias, on: recorder)
-        let mlp = try recorder.gelu(fused.sliced(axis: 2, (3 * hidden)..<fused.shape[2]), approximation: .tanh)
-        let output = try linear2(recorder.concatenate([attended, mlp], axis: 2), on: recorder)
-        return try recorder.gatedAdd(x, gate: mod[2], output)
+        let mlp = try fused.sliced(axis: 2, (3 * hidden)..<fused.shape[2])
+        return try linear2(recorder.concatenate([attended, mlp], axis: 2), epilogue: .adding(to: x, gate: mod[2]), on: recorder)
     }
 }

@@ -51,9 +51,22 @@ public struct FluxTransformer: DiffusionNetwork {
         try evaluate(input, trace: nil)
     }
 
+    /// Dispatches and pipeline barriers the first double-stream and the first single-stream block
+    /// record in one evaluation of `input` (`loom bench flux` reports them).
+    public func blockDispatches(for input: DiffusionInput) throws -> FluxBlockDispatches {
+        var tally = FluxBlockDispatches()
+        _ = try evaluate(input, trace: nil) { single, dispatches, barriers in
+            if single, tally.single == nil { tally.single = .init(dispatches: dispatches, barriers: barriers) }
+            if !single, tally.double == nil { tally.double = .init(dispatches: dispatches, barriers: barriers) }
+        }
+        return tally
+    }
+
     /// One evaluation; `trace` sees the named intermediate tensors (`img_in`, `txt_in`, `vec`,
     /// `double_N_img`, `double_N_txt`, `single_N`) once they hold their values.
-    func evaluate(_ input: DiffusionInput, trace: ((String, Tensor) throws -> Void)?) throws -> HostTensor {
+    /// `tally` gets each block's dispatch and barrier counts (true for single-stream blocks).
+    func evaluate(_ input: DiffusionInput, trace: ((String, Tensor) throws -> Void)?,
+                  tally: ((_ single: Bool, _ dispatches: Int, _ barriers: Int) -> Void)? = nil) throws -> HostTensor {
         let inputs = try FluxInputs(input, configuration)
         let context = weights.context
         let p = configuration.parameters
@@ -82,7 +95,9 @@ public struct FluxTransformer: DiffusionNetwork {
         for index in 0..<p.doubleBlockCount {
             let block = index < residentDoubleBlocks.count
                 ? residentDoubleBlocks[index] : try Self.doubleBlock(index, weights, configuration)
+            let before = (recorder.dispatchCount, recorder.barrierCount)
             (image, text) = try block(image: image, text: text, activatedVector: activatedVector, table: table, bias: bias, on: recorder)
+            tally?(false, recorder.dispatchCount - before.0, recorder.barrierCount - before.1)
             for residual in controls.compactMap({ $0.afterDoubleBlock(index) }) {
                 image = try recorder.add(image, residual)
             }
@@ -94,7 +109,9 @@ public struct FluxTransformer: DiffusionNetwork {
         for index in 0..<p.singleBlockCount {
             let block = index < residentSingleBlocks.count
                 ? residentSingleBlocks[index] : try Self.singleBlock(index, weights, configuration)
+            let before = (recorder.dispatchCount, recorder.barrierCount)
             joint = try block(joint, activatedVector: activatedVector, table: table, bias: bias, on: recorder)
+            tally?(true, recorder.dispatchCount - before.0, recorder.barrierCount - before.1)
             for residual in controls.compactMap({ $0.afterSingleBlock(index) }) {
                 // In place on the image tokens; the text tokens get nothing.
                 let imageTokens = try joint.sliced(axis: 1, textTokens..<joint.shape[1])

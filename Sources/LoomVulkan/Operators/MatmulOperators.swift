@@ -5,8 +5,9 @@ extension CommandRecorder {
     /// `x · (weightScale · weight)ᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, last
     /// dimension contiguous), `weight` is [N, K] in any `DType` (contiguous), `bias` is [N] f32.
     /// `weightScale` is the per-tensor factor of "scaled fp8" checkpoints (`scale_weight`).
-    /// The result is a contiguous [..., N].
-    public func linear(_ x: Tensor, weight: Tensor, weightScale: Float = 1, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
+    /// The result is a contiguous [..., N], passed through `epilogue` as it is stored.
+    public func linear(_ x: Tensor, weight: Tensor, weightScale: Float = 1, bias: Tensor? = nil,
+                       epilogue: MatmulEpilogue = .none) throws(VulkanError) -> Tensor {
         guard x.rank >= 2, weight.rank == 2 else { throw .invalidArgument("linear: need x [..., K] and weight [N, K], got \(x.shape) and \(weight.shape)") }
         let leading = Array(x.shape.dropLast())
         // Leading dimensions that are evenly strided merge into one row dimension.
@@ -22,7 +23,8 @@ extension CommandRecorder {
             throw .invalidArgument("linear: leading dimensions of \(x.shape) with strides \(x.strides) do not merge; make x contiguous first")
         }
         let w = Tensor(storage: weight.storage, dtype: weight.dtype, shape: [1] + weight.shape, strides: [0] + weight.strides, offset: weight.offset)
-        let output = try batchedMatmul(a, w, scale: weightScale, bias: bias, "linear")
+        let fused = try FusedEpilogue(epilogue, outputShape: leading + [weight.shape[0]], productBatches: a.shape[0])
+        let output = try batchedMatmul(a, w, scale: weightScale, bias: bias, epilogue: fused, "linear")
         return try output.reshaped(leading + [weight.shape[0]])
     }
 
@@ -36,12 +38,13 @@ extension CommandRecorder {
         func batched(_ t: Tensor) -> Tensor {
             t.rank == 3 ? t : Tensor(storage: t.storage, dtype: t.dtype, shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset)
         }
-        let output = try batchedMatmul(batched(a), batched(b), scale: 1, bias: bias, "matmul")
+        let output = try batchedMatmul(batched(a), batched(b), scale: 1, bias: bias, epilogue: .none, "matmul")
         return a.rank == 2 && b.rank == 2 ? try output.reshaped(Array(output.shape.dropFirst())) : output
     }
 
     /// a [B or 1, M, K] · w[B or 1, N, K]ᵀ → contiguous [B, M, N]; a batch of 1 is shared.
-    private func batchedMatmul(_ a: Tensor, _ w: Tensor, scale: Float, bias: Tensor?, _ name: String) throws(VulkanError) -> Tensor {
+    private func batchedMatmul(_ a: Tensor, _ w: Tensor, scale: Float, bias: Tensor?, epilogue: FusedEpilogue,
+                               _ name: String) throws(VulkanError) -> Tensor {
         try requireF32(a, name, "activations")
         let (m, k, n) = (a.shape[1], a.shape[2], w.shape[1])
         let batch = max(a.shape[0], w.shape[0])
@@ -86,14 +89,16 @@ extension CommandRecorder {
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
         push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
         push.append(scale)
-        let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
-            .map { UInt32($0) } + (kernel == .cooperative ? [UInt32(tuning.rowsPerGroup)] : [])
+        push.append(epilogue.pushConstants)
+        let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns,
+                                   tuning.rowsPerGroup].map { UInt32($0) } + [epilogue.activationCode, epilogue.residualCode]
         let texels = kernel == .texels
-        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
+        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
         let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch)
-        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
-                     written: [3], push: push, groups: groups)
+        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage,
+                                         epilogue.residual?.storage ?? a.storage, epilogue.gate?.storage ?? a.storage],
+                     texels: texelBindings, written: [3], push: push, groups: groups)
         return output
     }
 }
