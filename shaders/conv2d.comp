@@ -155,10 +155,11 @@ shared float tileC[BN * BM];      // [n][m]
 shared ivec3 windows[BM];
 
 // f16 nearest to v, ties to even: rounded to 11 significant bits first, so the conversion is exact
-// on every device (lavapipe's f32 → f16 conversion truncates).
+// on every device (lavapipe's f32 → f16 conversion truncates). Values past f16's range saturate
+// rather than become infinities that would turn whole output rows into NaN.
 float16_t toHalf(float v) {
     uint bits = floatBitsToUint(v);
-    return float16_t(uintBitsToFloat((bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u));
+    return float16_t(clamp(uintBitsToFloat((bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u), -65504.0, 65504.0));
 }
 
 void main() {

@@ -139,6 +139,17 @@ final class CooperativeConvolutionTests: XCTestCase {
         assertClose(result.values, expected.values, threshold: 1e-7, "groups 3")
     }
 
+    /// Inputs past f16's range (a VAE's residual stream can reach them) saturate at ±65504 instead
+    /// of turning into infinities.
+    func testValuesBeyondHalfRangeSaturate() throws {
+        let context = try cooperativeContext(for: .f32)
+        let x: [Float] = [1e5, -3e5, 70000, 2, -65504, 0.5]
+        let result = try evaluateGuarded(context, "beyond f16 range") { recorder in
+            try recorder.conv2d(context.upload(x, shape: [1, 1, 2, 3]), weight: context.upload([0.25], shape: [1, 1, 1, 1]))
+        }
+        XCTAssertEqual(result.values, [16376, -16376, 16376, 0.5, -16376, 0.125])
+    }
+
     func testPreferredInputLayoutIsContiguous() throws {
         let context = try cooperativeContext(for: .f16)
         let recorder = try context.makeRecorder()
