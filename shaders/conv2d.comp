@@ -15,8 +15,24 @@
 // neighbouring output channels and the 64 / CL runs of a workgroup neighbouring pixel tiles; each
 // invocation accumulates TM output pixels × TN channels (channel t is lane + CL·t), so each
 // fetched input texel feeds TN channels and each weight texel TM pixels.
+//
+// With COOPMAT (devices with VK_KHR_cooperative_matrix, groups of 1): the GEMM of M = output
+// pixels of the batch, N = output channels, K = Cin·KH·KW on CM×CM×CM f16 × f16 → f32
+// cooperative matrices (CM as the device reports: 16 on NVIDIA, 8 on lavapipe). A workgroup of
+// WM × WN subgroups computes a BM × BN tile, each subgroup RM × RN accumulators. Every K step
+// stages the gathered input columns (zeros for padding and past the edges) and the weight rows
+// as f16 in shared memory; the accumulators go through shared memory so that the NCHW stores of
+// neighbouring invocations are neighbouring pixels and edge tiles write only in-range values.
 #extension GL_EXT_control_flow_attributes : enable
+#if defined(COOPMAT)
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+layout(local_size_x_id = 5) in;  // WM · WN subgroups
+#else
 layout(local_size_x = 64) in;
+#endif
 layout(constant_id = 0) const uint OCT = 8;
 layout(constant_id = 1) const uint PXT = 4;
 layout(constant_id = 2) const bool HAS_BIAS = false;
@@ -120,6 +136,82 @@ void main() {
         uint plane = p.offsetOut + (n * p.outChannels + co) * pixels;
         [[unroll]] for (uint i = 0; i < OCT; i++) {
             if (m0 + i < pixels) result[plane + m0 + i] = acc[i * PXT + t] + shift;
+        }
+    }
+}
+#elif defined(COOPMAT)
+layout(constant_id = 6) const uint CM = 16;
+layout(constant_id = 7) const uint WM = 2;
+layout(constant_id = 8) const uint WN = 2;
+layout(constant_id = 9) const uint RM = 2;
+layout(constant_id = 10) const uint RN = 2;
+const uint BM = CM * WM * RM;
+const uint BN = CM * WN * RN;
+shared float16_t tileX[CM * BM];  // [k][m]: A column-major, so neighbouring invocations stage neighbouring pixels
+shared float16_t tileW[BN * CM];  // [n][k]: weight rows, B column-major
+shared float tileC[BN * BM];      // [n][m]
+// Per pixel row of the tile: the input offset of its image and the top-left corner of its window
+// (far above the image past M, so that every tap reads as padding).
+shared ivec3 windows[BM];
+
+// f16 nearest to v, ties to even: rounded to 11 significant bits first, so the conversion is exact
+// on every device (lavapipe's f32 → f16 conversion truncates). Values past f16's range saturate
+// rather than become infinities that would turn whole output rows into NaN.
+float16_t toHalf(float v) {
+    uint bits = floatBitsToUint(v);
+    return float16_t(clamp(uintBitsToFloat((bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u), -65504.0, 65504.0));
+}
+
+void main() {
+    uint id = gl_LocalInvocationID.x, size = gl_WorkGroupSize.x;
+    uint pixels = p.outHeight * p.outWidth, taps = p.kernel.x * p.kernel.y;
+    uint M = p.inShape.x * pixels, N = p.outChannels, K = p.inShape.y * taps;
+    uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
+    for (uint r = id; r < BM; r += size) {
+        uint m = m0 + r, pixel = m % pixels;
+        int oy = int((pixel / p.outWidth) * p.stride.y) - p.padding.y;
+        int ox = int((pixel % p.outWidth) * p.stride.x) - p.padding.x;
+        windows[r] = ivec3(p.offsetIn + int(m / pixels) * p.inStrides.x, m < M ? oy : -0x40000000, ox);
+    }
+    uint sm = gl_SubgroupID % WM, sn = gl_SubgroupID / WM;
+    coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator> acc[RM * RN];
+    [[unroll]] for (uint t = 0; t < RM * RN; t++) acc[t] = coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator>(0.0);
+    barrier();
+    for (uint k0 = 0; k0 < K; k0 += CM) {
+        for (uint e = id; e < CM * BM; e += size) {
+            uint k = k0 + e / BM, channel = k / taps, tap = k % taps;
+            ivec3 window = windows[e % BM];
+            int iy = window.y + int((tap / p.kernel.y) * p.dilation.y);
+            int ix = window.z + int((tap % p.kernel.y) * p.dilation.x);
+            bool inside = k < K && iy >= 0 && iy < int(p.inShape.z) && ix >= 0 && ix < int(p.inShape.w);
+            float value = texelFetch(source, inside ? window.x + int(channel) * p.inStrides.y + iy * p.inStrides.z + ix * p.inStrides.w : 0).x;
+            tileX[e] = toHalf(inside ? value : 0.0);
+        }
+        for (uint e = id; e < BN * CM; e += size) {
+            uint n = n0 + e / CM, k = k0 + e % CM;
+            tileW[e] = toHalf(n < N && k < K ? loadW(p.offsetW + n * K + k) : 0.0);
+        }
+        barrier();
+        coopmat<float16_t, gl_ScopeSubgroup, CM, CM, gl_MatrixUseA> a[RM];
+        [[unroll]] for (uint i = 0; i < RM; i++) coopMatLoad(a[i], tileX, (sm * RM + i) * CM, BM, gl_CooperativeMatrixLayoutColumnMajor);
+        [[unroll]] for (uint j = 0; j < RN; j++) {
+            coopmat<float16_t, gl_ScopeSubgroup, CM, CM, gl_MatrixUseB> b;
+            coopMatLoad(b, tileW, (sn * RN + j) * CM * CM, CM, gl_CooperativeMatrixLayoutColumnMajor);
+            [[unroll]] for (uint i = 0; i < RM; i++) acc[i * RN + j] = coopMatMulAdd(a[i], b, acc[i * RN + j]);
+        }
+        barrier();
+    }
+    [[unroll]] for (uint i = 0; i < RM; i++) {
+        [[unroll]] for (uint j = 0; j < RN; j++) {
+            coopMatStore(acc[i * RN + j], tileC, (sm * RM + i) * CM + (sn * RN + j) * CM * BM, BM, gl_CooperativeMatrixLayoutColumnMajor);
+        }
+    }
+    barrier();
+    for (uint e = id; e < BM * BN; e += size) {
+        uint m = m0 + e % BM, n = n0 + e / BM;
+        if (m < M && n < N) {
+            float shift = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
+            result[p.offsetOut + ((m / pixels) * N + n) * pixels + m % pixels] = tileC[e] + shift;
         }
     }
 }

@@ -1,44 +1,44 @@
 import LoomVulkan
 import XCTest
 
-final class ConvolutionTests: XCTestCase {
-    let context = sharedContext
-
-    /// PyTorch's conv2d in Double over a contiguous NCHW host array.
-    func referenceConv2d(_ x: [Float], shape: [Int], weight: [Float], weightShape: [Int], bias: [Float]?,
-                         _ p: Convolution2DParameters) -> (values: [Float], shape: [Int]) {
-        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let (oc, icg, kh, kw) = (weightShape[0], weightShape[1], weightShape[2], weightShape[3])
-        let trailing = p.trailingPadding ?? p.padding
-        let oh = (h + p.padding.y + trailing.y - p.dilation.y * (kh - 1) - 1) / p.stride.y + 1
-        let ow = (w + p.padding.x + trailing.x - p.dilation.x * (kw - 1) - 1) / p.stride.x + 1
-        let ocg = oc / p.groups
-        var out = [Float](repeating: 0, count: n * oc * oh * ow)
-        for b in 0..<n {
-            for o in 0..<oc {
-                let group = o / ocg
-                for y in 0..<oh {
-                    for xx in 0..<ow {
-                        var sum = Double(bias?[o] ?? 0)
-                        for i in 0..<icg {
-                            for ky in 0..<kh {
-                                let iy = y * p.stride.y - p.padding.y + ky * p.dilation.y
-                                guard iy >= 0, iy < h else { continue }
-                                for kx in 0..<kw {
-                                    let ix = xx * p.stride.x - p.padding.x + kx * p.dilation.x
-                                    guard ix >= 0, ix < w else { continue }
-                                    let input = x[((b * c + group * icg + i) * h + iy) * w + ix]
-                                    sum += Double(input) * Double(weight[((o * icg + i) * kh + ky) * kw + kx])
-                                }
+/// PyTorch's conv2d in Double over a contiguous NCHW host array.
+func referenceConv2d(_ x: [Float], shape: [Int], weight: [Float], weightShape: [Int], bias: [Float]?,
+                     _ p: Convolution2DParameters) -> (values: [Float], shape: [Int]) {
+    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    let (oc, icg, kh, kw) = (weightShape[0], weightShape[1], weightShape[2], weightShape[3])
+    let trailing = p.trailingPadding ?? p.padding
+    let oh = (h + p.padding.y + trailing.y - p.dilation.y * (kh - 1) - 1) / p.stride.y + 1
+    let ow = (w + p.padding.x + trailing.x - p.dilation.x * (kw - 1) - 1) / p.stride.x + 1
+    let ocg = oc / p.groups
+    var out = [Float](repeating: 0, count: n * oc * oh * ow)
+    for b in 0..<n {
+        for o in 0..<oc {
+            let group = o / ocg
+            for y in 0..<oh {
+                for xx in 0..<ow {
+                    var sum = Double(bias?[o] ?? 0)
+                    for i in 0..<icg {
+                        for ky in 0..<kh {
+                            let iy = y * p.stride.y - p.padding.y + ky * p.dilation.y
+                            guard iy >= 0, iy < h else { continue }
+                            for kx in 0..<kw {
+                                let ix = xx * p.stride.x - p.padding.x + kx * p.dilation.x
+                                guard ix >= 0, ix < w else { continue }
+                                let input = x[((b * c + group * icg + i) * h + iy) * w + ix]
+                                sum += Double(input) * Double(weight[((o * icg + i) * kh + ky) * kw + kx])
                             }
                         }
-                        out[((b * oc + o) * oh + y) * ow + xx] = Float(sum)
                     }
+                    out[((b * oc + o) * oh + y) * ow + xx] = Float(sum)
                 }
             }
         }
-        return (out, [n, oc, oh, ow])
     }
+    return (out, [n, oc, oh, ow])
+}
+
+final class ConvolutionTests: XCTestCase {
+    let context = sharedContext
 
     func check(input: [Int], weight weightShape: [Int], bias hasBias: Bool = true, dtype: DType = .f32,
                _ parameters: Convolution2DParameters, seed: UInt64, threshold: Double = 1e-7) throws {

@@ -1,5 +1,6 @@
 /// 2-D convolution (conv2d.comp): an implicit GEMM over NCHW tensors, no im2col buffer.
 /// CPU devices run its texel kernel on a channels-last copy of the input where channels allow.
+/// Contexts that run cooperative matrices use its cooperative-matrix kernel for ungrouped convolutions.
 
 /// How an operator stores the activation it produces.
 public enum ActivationLayout: Sendable {
@@ -98,6 +99,19 @@ extension CommandRecorder {
         }
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         if output.count == 0 { return output }
+        var push = PushConstants()
+        push.append(x.shape)
+        push.append(x.strides)
+        push.append([outChannels, outHeight, outWidth, p.groups, kernelY, kernelX, p.stride.x, p.stride.y,
+                     p.padding.x, p.padding.y, p.dilation.x, p.dilation.y, x.offset, weight.offset, bias?.offset ?? 0, output.offset])
+        let buffers = [bias?.storage ?? x.storage, output.storage]
+        let texels: [(DeviceBuffer, TexelFormat)] = [(x.storage, .r32Float), (weight.storage, weight.dtype == .f32 ? .r32Float : .r16Uint)]
+        if let cooperative = cooperativeConvolution(weight: weight, p, pixels: batch * outHeight * outWidth) {
+            let constants = [0, 0, bias == nil ? 0 : 1, 0, 0] + cooperative.tiling.constants
+            let pipeline = try context.pipelines.pipeline(cooperative.variant, bindings: 2, texelBindings: 2, constants: constants.map { UInt32($0) })
+            try dispatch(pipeline, buffers: buffers, texels: texels, written: [1], push: push, groups: cooperative.groups)
+            return output
+        }
 
         // Tiles of up to 16 output channels × 16 pixels per invocation: on llvmpipe (256-channel
         // 3×3 at 64², f16) 16×16 ran at 7.0 GFLOP/s against 2.4 for 16×4, 3.7 for 16×8, 5.9 for
@@ -105,11 +119,6 @@ extension CommandRecorder {
         let outPerGroup = outChannels / p.groups
         let channelTile = [16, 8, 4, 2, 1].first { outPerGroup % $0 == 0 }!
         let pixelTile = min(outWidth, 16)
-        var push = PushConstants()
-        push.append(x.shape)
-        push.append(x.strides)
-        push.append([outChannels, outHeight, outWidth, p.groups, kernelY, kernelX, p.stride.x, p.stride.y,
-                     p.padding.x, p.padding.y, p.dilation.x, p.dilation.y, x.offset, weight.offset, bias?.offset ?? 0, output.offset])
         let variant: ShaderVariant = switch weight.dtype {
         case .f16: .conv2dF16
         case .bf16: .conv2dBf16
@@ -119,14 +128,28 @@ extension CommandRecorder {
         let pipeline = try context.pipelines.pipeline(variant, bindings: 2, texelBindings: 2, constants: constants)
         let tiles = outHeight * ((outWidth + pixelTile - 1) / pixelTile)
         let groups = ((tiles + Self.linearWorkgroupSize - 1) / Self.linearWorkgroupSize, outChannels / channelTile, batch)
-        try dispatch(pipeline, buffers: [bias?.storage ?? x.storage, output.storage],
-                     texels: [(x.storage, .r32Float), (weight.storage, weight.dtype == .f32 ? .r32Float : .r16Uint)],
-                     written: [1], push: push, groups: groups)
+        try dispatch(pipeline, buffers: buffers, texels: texels, written: [1], push: push, groups: groups)
         return output
     }
 
+    /// conv2d.comp's cooperative-matrix kernel and its tiles, when the context runs cooperative
+    /// kernels, the device and build have them, the convolution has one group and the pixel tiles
+    /// fit the device's workgroup count; nil leaves the convolution to the other kernels.
+    private func cooperativeConvolution(weight: Tensor, _ p: Convolution2DParameters, pixels: Int)
+        -> (variant: ShaderVariant, tiling: CooperativeConvolutionTiling, groups: (x: Int, y: Int, z: Int))? {
+        guard context.usesCooperativeMatrices, p.groups == 1, context.cooperativeConvolutionAvailable(for: weight.dtype),
+              let tile = context.device.cooperativeMatrix.tileSize else { return nil }
+        let tiling = CooperativeConvolutionTiling(tile: tile, subgroupSize: context.device.cooperativeMatrix.subgroupSize)
+        let groups = ((pixels + tiling.extent - 1) / tiling.extent, (weight.shape[0] + tiling.extent - 1) / tiling.extent, 1)
+        let limits = context.device.maxWorkgroupCount
+        guard groups.0 <= limits.x, groups.1 <= limits.y else { return nil }
+        return (ShaderVariant.conv2dCooperative(weight.dtype), tiling, groups)
+    }
+
     /// The layout `conv2d` reads fastest as input for `weight` and `parameters`: channels-last
-    /// where a CPU device runs a texel kernel, which otherwise copies the input to that layout.
+    /// where a CPU device runs a texel kernel, which otherwise copies the input to that layout;
+    /// contiguous for the cooperative-matrix kernel, whose neighbouring invocations gather
+    /// neighbouring pixels of one channel.
     public func preferredInputLayout(forConvolutionWith weight: Tensor, _ parameters: Convolution2DParameters) -> ActivationLayout {
         guard weight.rank == 4 else { return .contiguous }
         return texelPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters) == .none ? .contiguous : .channelsLast
@@ -176,5 +199,45 @@ extension CommandRecorder {
         try dispatch(pipeline, buffers: [bias?.storage ?? source.storage, output.storage],
                      texels: [(source.storage, .rgba32Float), (weights.storage, .rgba32Float)], written: [1], push: push, groups: groups)
         return output
+    }
+}
+
+/// Workgroup shape of conv2d.comp's cooperative-matrix kernel: 2 × 2 subgroups, each owning
+/// 2 × 2 accumulators of `tile`² (64 pixels × 64 channels per workgroup with NVIDIA's 16, 32 × 32
+/// with lavapipe's 8), so every matrix a subgroup loads from shared memory feeds two products.
+struct CooperativeConvolutionTiling: Sendable {
+    /// Subgroups along pixels and along channels, and accumulators per subgroup along each.
+    static let subgroupsPerAxis = 2, accumulatorsPerAxis = 2
+    let tile: Int
+    let subgroupSize: Int
+
+    /// Pixels, and output channels, per workgroup.
+    var extent: Int { tile * Self.subgroupsPerAxis * Self.accumulatorsPerAxis }
+
+    /// Specialization constants 5 to 10: workgroup size, CM, WM, WN, RM, RN.
+    var constants: [Int] {
+        [subgroupSize * Self.subgroupsPerAxis * Self.subgroupsPerAxis, tile,
+         Self.subgroupsPerAxis, Self.subgroupsPerAxis, Self.accumulatorsPerAxis, Self.accumulatorsPerAxis]
+    }
+}
+
+extension ShaderVariant {
+    /// conv2d.comp's cooperative-matrix variant reading weights of `dtype` (f32, f16 or bf16).
+    static func conv2dCooperative(_ dtype: DType) -> ShaderVariant {
+        switch dtype {
+        case .f16: .conv2dCoopmatF16
+        case .bf16: .conv2dCoopmatBf16
+        default: .conv2dCoopmatF32
+        }
+    }
+}
+
+extension VulkanContext {
+    /// True when convolutions of one group with weights of `dtype` run conv2d.comp's
+    /// cooperative-matrix kernel if asked to: the device has `VK_KHR_cooperative_matrix` with a
+    /// 16×16×16 or 8×8×8 f16 → f32 shape, the weights are f32, f16 or bf16, and the build's
+    /// glslang compiled the variant.
+    public func cooperativeConvolutionAvailable(for dtype: DType) -> Bool {
+        device.supportsCooperativeMatrixMatmul && [.f32, .f16, .bf16].contains(dtype) && ShaderVariant.conv2dCooperative(dtype).isAvailable
     }
 }
