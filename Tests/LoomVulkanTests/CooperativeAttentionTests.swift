@@ -60,6 +60,7 @@ final class CooperativeAttentionTests: XCTestCase {
         Case(batch: 2, heads: 2, queries: 19, keys: 83, depth: 128, bias: .perHeadAndKey),
         Case(batch: 2, heads: 3, queries: 17, keys: 29, depth: 64, bias: .perBatchAndQueryWithMaskedRow),
         Case(batch: 1, heads: 1, queries: 1, keys: 1, depth: 32),
+        Case(batch: 1, heads: 2, queries: 9, keys: 40, depth: 256, bias: .mask),
         Case(batch: 2, heads: 3, queries: 21, keys: 21, depth: 64, fused: true),
         Case(batch: 1, heads: 2, queries: 150, keys: 150, depth: 80, fused: true),
     ]

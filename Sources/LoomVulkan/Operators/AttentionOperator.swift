@@ -128,12 +128,12 @@ extension VulkanContext {
         guard let tile = device.cooperativeMatrix.tileSize, ShaderVariant.attentionCoopmat.isAvailable,
               depth > 0, depth % tile == 0 else { return nil }
         // Shared memory of attention_coopmat.comp: f16 K and V blocks, f32 scores, f16 weights, f32 O,
-        // row maxima and sums. 32 KiB is what every device with cooperative matrices offers (NVIDIA 48).
+        // row maxima and sums. The most keys per block that fit (lavapipe offers 32 KiB, NVIDIA 48).
         func bytes(_ keyTiles: Int) -> Int {
             let keys = keyTiles * tile
             return 2 * keys * depth * 2 + tile * keys * (4 + 2) + tile * depth * 4 + 2 * tile * 4
         }
-        guard let keyTiles = [4, 2, 1].first(where: { bytes($0) <= 32 * 1024 }) else { return nil }
+        guard let keyTiles = [4, 2, 1].first(where: { bytes($0) <= device.maxComputeSharedMemorySize }) else { return nil }
         return (tile, keyTiles)
     }
 }
