@@ -88,12 +88,13 @@ extension CommandRecorder {
         push.append(biasStrides)
         push.append(bias?.offset ?? 0)
         let buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
-        if let tiles = context.cooperativeAttentionTiles(headDimension: depth) {
-            let cooperative = context.device.cooperativeMatrix
-            let constants = [cooperative.subgroupSize, depth, bias == nil ? 0 : 1, tiles.tile, tiles.keyTiles].map { UInt32($0) }
+        if context.usesCooperativeMatrices, let shape = context.cooperativeAttentionShape(headDimension: depth, queries: queries) {
+            let workgroupSize = shape.rowTiles * context.device.cooperativeMatrix.subgroupSize
+            let constants = [workgroupSize, depth, bias == nil ? 0 : 1, shape.tile, shape.keyTiles, shape.rowTiles].map { UInt32($0) }
             let pipeline = try context.pipelines.pipeline(.attentionCoopmat, bindings: 5, constants: constants)
+            let rowsPerGroup = shape.rowTiles * shape.tile
             try dispatch(pipeline, buffers: buffers, written: [4], push: push,
-                         groups: ((queries + tiles.tile - 1) / tiles.tile, 1, batch * heads))
+                         groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
             return
         }
         // Texel fetches need K and V rows on whole texels of 4 floats.
@@ -116,24 +117,32 @@ extension VulkanContext {
     /// (`attention_coopmat`) if the context uses cooperative matrices: the device has them, the build
     /// compiled the variant, and the dimension is a multiple of the device's tile that fits its shared memory.
     public func cooperativeAttentionAvailable(headDimension: Int) -> Bool {
-        cooperativeAttentionShape(headDimension: headDimension) != nil
+        cooperativeAttentionShape(headDimension: headDimension, queries: 1) != nil
     }
 
-    /// The kernel's tile (CM) and key tiles per block when it runs, else nil (the f32 kernels run).
-    func cooperativeAttentionTiles(headDimension depth: Int) -> (tile: Int, keyTiles: Int)? {
-        usesCooperativeMatrices ? cooperativeAttentionShape(headDimension: depth) : nil
-    }
-
-    private func cooperativeAttentionShape(headDimension depth: Int) -> (tile: Int, keyTiles: Int)? {
+    /// The kernel's tile (CM), key tiles per block and row tiles (subgroups) per workgroup when it runs,
+    /// else nil (the f32 kernels run).
+    func cooperativeAttentionShape(headDimension depth: Int, queries: Int) -> CooperativeAttentionShape? {
         guard let tile = device.cooperativeMatrix.tileSize, ShaderVariant.attentionCoopmat.isAvailable,
               depth > 0, depth % tile == 0 else { return nil }
-        // Shared memory of attention_coopmat.comp: f16 K and V blocks, f32 scores, f16 weights, f32 O,
-        // row maxima and sums. The most keys per block that fit (lavapipe offers 32 KiB, NVIDIA 48).
-        func bytes(_ keyTiles: Int) -> Int {
-            let keys = keyTiles * tile
-            return 2 * keys * depth * 2 + tile * keys * (4 + 2) + tile * depth * 4 + 2 * tile * 4
-        }
-        guard let keyTiles = [4, 2, 1].first(where: { bytes($0) <= device.maxComputeSharedMemorySize }) else { return nil }
-        return (tile, keyTiles)
+        // More row tiles share each K and V block loaded; more key tiles mean fewer steps. No more row
+        // tiles than the queries fill.
+        let rowTileLimit = max(1, (queries + tile - 1) / tile)
+        let candidates = [(rows: 4, keys: 2), (2, 4), (2, 2), (1, 4), (1, 2), (1, 1)].filter { $0.rows <= rowTileLimit }
+        return candidates.lazy.map { CooperativeAttentionShape(tile: tile, keyTiles: $0.keys, rowTiles: $0.rows) }
+            .first { $0.sharedBytes(headDimension: depth) <= device.maxComputeSharedMemorySize }
+    }
+}
+
+struct CooperativeAttentionShape {
+    let tile: Int
+    let keyTiles: Int
+    let rowTiles: Int
+
+    /// Shared memory of attention_coopmat.comp: f16 K and V blocks, f32 scores and f16 weights per row
+    /// and key, f32 O, row maxima and sums.
+    func sharedBytes(headDimension depth: Int) -> Int {
+        let keys = keyTiles * tile, rows = rowTiles * tile
+        return 2 * keys * depth * 2 + rows * keys * (4 + 2) + rows * depth * 4 + 2 * rows * 4
     }
 }
