@@ -7,9 +7,10 @@ import XCTest
 final class CooperativeAttentionTests: XCTestCase {
     static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
 
-    /// The kernel rounds Q, K, V and the softmax weights to f16 and accumulates in f32: vulkan.md's
-    /// reduced-precision budget.
-    static let threshold = 5e-4
+    /// The kernel rounds Q, K, V and the softmax weights to f16 and accumulates in f32. Measured on lavapipe
+    /// (tile 8): NMSE 3e-8 to 1.5e-7 on these inputs, far inside vulkan.md's reduced-precision budget of 5e-4;
+    /// 1e-6 keeps a margin for other devices' summation orders and still catches a wrong rescale.
+    static let threshold = 1e-6
 
     func cooperativeContext(headDimension: Int) throws -> VulkanContext {
         let context = try Self.context.get()
