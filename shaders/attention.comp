@@ -8,6 +8,7 @@
 // TEXELS: K and V are read through texel buffers, a plain gather on llvmpipe where storage
 // buffer loads become per-lane loops; offsets and strides are then multiples of 4.
 #extension GL_EXT_control_flow_attributes : enable
+#extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint D = 64;  // head dimension, a multiple of 4
 layout(constant_id = 1) const uint QR = 1;  // query rows per invocation
@@ -30,22 +31,7 @@ vec4 loadK(uint i) { return vec4(k[i], k[i + 1], k[i + 2], k[i + 3]); }
 vec4 loadV(uint i) { return vec4(v[i], v[i + 1], v[i + 2], v[i + 3]); }
 #endif
 
-layout(push_constant) uniform Params {
-    uint heads;
-    uint queries;
-    uint keys;
-    float scale;
-    uvec3 qStrides;  // batch, head, token
-    uint offsetQ;
-    uvec3 kStrides;
-    uint offsetK;
-    uvec3 vStrides;
-    uint offsetV;
-    uvec3 oStrides;
-    uint offsetO;
-    uvec4 biasStrides;  // batch, head, query, key (0 where broadcast)
-    uint offsetBias;
-} p;
+#include "attention_params.glsl"
 
 const float NEG_INF = -1.0 / 0.0;
 

@@ -2,35 +2,36 @@ import Foundation
 import LoomVulkan
 import XCTest
 
-final class AttentionTests: XCTestCase {
-    let context = sharedContext
-
-    /// Plain attention in Double over [B, H, L, D] host arrays; `bias(b, h, i, j)` is additive.
-    func referenceAttention(q: [Float], k: [Float], v: [Float], batch: Int, heads: Int, queries: Int, keys: Int, depth: Int,
-                            scale: Double, bias: (Int, Int, Int, Int) -> Float = { _, _, _, _ in 0 }) -> [Float] {
-        var output = [Float](repeating: 0, count: batch * heads * queries * depth)
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let head = (b * heads + h)
-                for i in 0..<queries {
-                    var scores = (0..<keys).map { j -> Double in
-                        var dot = 0.0
-                        for d in 0..<depth { dot += Double(q[(head * queries + i) * depth + d]) * Double(k[(head * keys + j) * depth + d]) }
-                        return dot * scale + Double(bias(b, h, i, j))
-                    }
-                    let largest = scores.max()!
-                    scores = scores.map { exp($0 - largest) }
-                    let total = scores.reduce(0, +)
-                    for d in 0..<depth {
-                        var sum = 0.0
-                        for j in 0..<keys { sum += scores[j] * Double(v[(head * keys + j) * depth + d]) }
-                        output[(head * queries + i) * depth + d] = Float(sum / total)
-                    }
+/// Plain attention in Double over [B, H, L, D] host arrays; `bias(b, h, i, j)` is additive. A row whose
+/// scores are all -inf comes out NaN, as from the kernels.
+func referenceAttention(q: [Float], k: [Float], v: [Float], batch: Int, heads: Int, queries: Int, keys: Int, depth: Int,
+                        scale: Double, bias: (Int, Int, Int, Int) -> Float = { _, _, _, _ in 0 }) -> [Float] {
+    var output = [Float](repeating: 0, count: batch * heads * queries * depth)
+    for b in 0..<batch {
+        for h in 0..<heads {
+            let head = (b * heads + h)
+            for i in 0..<queries {
+                var scores = (0..<keys).map { j -> Double in
+                    var dot = 0.0
+                    for d in 0..<depth { dot += Double(q[(head * queries + i) * depth + d]) * Double(k[(head * keys + j) * depth + d]) }
+                    return dot * scale + Double(bias(b, h, i, j))
+                }
+                let largest = scores.max()!
+                scores = scores.map { exp($0 - largest) }
+                let total = scores.reduce(0, +)
+                for d in 0..<depth {
+                    var sum = 0.0
+                    for j in 0..<keys { sum += scores[j] * Double(v[(head * keys + j) * depth + d]) }
+                    output[(head * queries + i) * depth + d] = Float(sum / total)
                 }
             }
         }
-        return output
     }
+    return output
+}
+
+final class AttentionTests: XCTestCase {
+    let context = sharedContext
 
     func testOddLengthsWithBroadcastMask() throws {
         let (batch, heads, queries, keys, depth) = (2, 3, 13, 37, 8)

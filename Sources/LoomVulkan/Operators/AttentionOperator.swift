@@ -1,5 +1,5 @@
-/// Scaled-dot-product attention (attention.comp): flash style, never materialising the
-/// queries × keys score matrix.
+/// Scaled-dot-product attention (attention.comp; attention_coopmat.comp where the context uses
+/// cooperative matrices): flash style, never materialising the queries × keys score matrix.
 
 extension CommandRecorder {
     /// `softmax(scale · q·kᵀ + bias) · v` per batch and head. `q` is [B, H, Lq, D], `k` and `v`
@@ -55,16 +55,17 @@ extension CommandRecorder {
         return output
     }
 
-    private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor?, scale: Float?, into o: Tensor) throws(VulkanError) {
-        for (t, role) in [(q, "query"), (k, "key"), (v, "value")] {
+    /// Writes into `o`, a [B, H, Lq, D] f32 view with a contiguous last dimension.
+    func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor?, scale: Float?, into o: Tensor) throws(VulkanError) {
+        for (t, role) in [(q, "query"), (k, "key"), (v, "value"), (o, "output")] {
             try requireF32(t, "attention", role)
             guard t.rank == 4 else { throw .invalidArgument("attention: \(role) must be [B, H, L, D], not \(t.shape)") }
             guard t.strides[3] == 1 || t.shape[3] == 1 else { throw .invalidArgument("attention: \(role) needs a contiguous last dimension, strides \(t.strides)") }
         }
         let (batch, heads, queries, depth) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let keys = k.shape[2]
-        guard k.shape == [batch, heads, keys, depth], v.shape == k.shape else {
-            throw .invalidArgument("attention: key \(k.shape) and value \(v.shape) do not fit query \(q.shape)")
+        guard k.shape == [batch, heads, keys, depth], v.shape == k.shape, o.shape == q.shape else {
+            throw .invalidArgument("attention: key \(k.shape), value \(v.shape) and output \(o.shape) do not fit query \(q.shape)")
         }
         guard depth % 4 == 0, depth > 0 else { throw .invalidArgument("attention: head dimension \(depth) is not a positive multiple of 4") }
         guard keys > 0 else { throw .invalidArgument("attention: no keys") }
@@ -77,12 +78,6 @@ extension CommandRecorder {
             biasStrides = broadcastStrides(bias, to: [batch, heads, queries, keys])
         }
         if queries == 0 || batch * heads == 0 { return }
-        // Texel fetches need K and V rows on whole texels of 4 floats.
-        let texelAligned = [k.offset, k.strides[0], k.strides[1], k.strides[2], v.offset, v.strides[0], v.strides[1], v.strides[2]]
-            .allSatisfy { $0 % 4 == 0 }
-        let texels = context.device.info.kind == .cpu && texelAligned
-        // On CPU devices each invocation takes several queries so every K/V fetch serves them all.
-        let rowsPerInvocation = texels ? 2 : 1
         var push = PushConstants()
         push.append([heads, queries, keys])
         push.append(scale ?? 1 / Float(depth).squareRoot())
@@ -92,12 +87,62 @@ extension CommandRecorder {
         }
         push.append(biasStrides)
         push.append(bias?.offset ?? 0)
+        let buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
+        if context.usesCooperativeMatrices, let shape = context.cooperativeAttentionShape(headDimension: depth, queries: queries) {
+            let workgroupSize = shape.rowTiles * context.device.cooperativeMatrix.subgroupSize
+            let constants = [workgroupSize, depth, bias == nil ? 0 : 1, shape.tile, shape.keyTiles, shape.rowTiles].map { UInt32($0) }
+            let pipeline = try context.pipelines.pipeline(.attentionCoopmat, bindings: 5, constants: constants)
+            let rowsPerGroup = shape.rowTiles * shape.tile
+            try dispatch(pipeline, buffers: buffers, written: [4], push: push,
+                         groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
+            return
+        }
+        // Texel fetches need K and V rows on whole texels of 4 floats.
+        let texelAligned = [k.offset, k.strides[0], k.strides[1], k.strides[2], v.offset, v.strides[0], v.strides[1], v.strides[2]]
+            .allSatisfy { $0 % 4 == 0 }
+        let texels = context.device.info.kind == .cpu && texelAligned
+        // On CPU devices each invocation takes several queries so every K/V fetch serves them all.
+        let rowsPerInvocation = texels ? 2 : 1
         let constants: [UInt32] = [UInt32(depth), UInt32(rowsPerInvocation), bias == nil ? 0 : 1]
         let pipeline = try context.pipelines.pipeline(texels ? .attentionTexels : .attention, bindings: 5,
                                                       texelBindings: texels ? 2 : 0, constants: constants)
         let rowsPerGroup = Self.linearWorkgroupSize * rowsPerInvocation
-        try dispatch(pipeline, buffers: [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage],
-                     texels: texels ? [(k.storage, .rgba32Float), (v.storage, .rgba32Float)] : [], written: [4], push: push,
+        try dispatch(pipeline, buffers: buffers, texels: texels ? [(k.storage, .rgba32Float), (v.storage, .rgba32Float)] : [], written: [4], push: push,
                      groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
+    }
+}
+
+extension VulkanContext {
+    /// True when attention with heads of `headDimension` values runs the cooperative-matrix kernel
+    /// (`attention_coopmat`) if the context uses cooperative matrices: the device has them, the build
+    /// compiled the variant, and the dimension is a multiple of the device's tile that fits its shared memory.
+    public func cooperativeAttentionAvailable(headDimension: Int) -> Bool {
+        cooperativeAttentionShape(headDimension: headDimension, queries: 1) != nil
+    }
+
+    /// The kernel's tile (CM), key tiles per block and row tiles (subgroups) per workgroup when it runs,
+    /// else nil (the f32 kernels run).
+    func cooperativeAttentionShape(headDimension depth: Int, queries: Int) -> CooperativeAttentionShape? {
+        guard let tile = device.cooperativeMatrix.tileSize, ShaderVariant.attentionCoopmat.isAvailable,
+              depth > 0, depth % tile == 0 else { return nil }
+        // More row tiles share each K and V block loaded; more key tiles mean fewer steps. No more row
+        // tiles than the queries fill.
+        let rowTileLimit = max(1, (queries + tile - 1) / tile)
+        let candidates = [(rows: 4, keys: 2), (2, 4), (2, 2), (1, 4), (1, 2), (1, 1)].filter { $0.rows <= rowTileLimit }
+        return candidates.lazy.map { CooperativeAttentionShape(tile: tile, keyTiles: $0.keys, rowTiles: $0.rows) }
+            .first { $0.sharedBytes(headDimension: depth) <= device.maxComputeSharedMemorySize }
+    }
+}
+
+struct CooperativeAttentionShape {
+    let tile: Int
+    let keyTiles: Int
+    let rowTiles: Int
+
+    /// Shared memory of attention_coopmat.comp: f16 K and V blocks, f32 scores and f16 weights per row
+    /// and key, f32 O, row maxima and sums.
+    func sharedBytes(headDimension depth: Int) -> Int {
+        let keys = keyTiles * tile, rows = rowTiles * tile
+        return 2 * keys * depth * 2 + rows * keys * (4 + 2) + rows * depth * 4 + 2 * rows * 4
     }
 }

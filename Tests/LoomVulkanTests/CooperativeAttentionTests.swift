@@ -1,0 +1,200 @@
+@testable import LoomVulkan
+import XCTest
+
+/// The `VK_KHR_cooperative_matrix` attention kernel (attention_coopmat) against the CPU reference of
+/// AttentionTests, on shapes that leave partial query and key tiles (16 or 8). Skipped on devices without the
+/// extension (the machine's Mesa 22); run them under a newer lavapipe with `../shared/tools/mesa-next` (see README).
+final class CooperativeAttentionTests: XCTestCase {
+    static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
+
+    /// The kernel rounds Q, K, V and the softmax weights to f16 and accumulates in f32. Measured on lavapipe
+    /// (tile 8): NMSE 3e-8 to 1.5e-7 on these inputs, far inside vulkan.md's reduced-precision budget of 5e-4;
+    /// 1e-6 keeps a margin for other devices' summation orders and still catches a wrong rescale.
+    static let threshold = 1e-6
+
+    func cooperativeContext(headDimension: Int) throws -> VulkanContext {
+        let context = try Self.context.get()
+        guard context.device.supportsCooperativeMatrixMatmul else {
+            throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
+        }
+        // The device has it, so a missing variant is a build problem: fail rather than skip.
+        guard context.cooperativeAttentionAvailable(headDimension: headDimension) else { throw MissingVariant() }
+        return context
+    }
+
+    struct MissingVariant: Error, CustomStringConvertible {
+        var description: String { "attention_coopmat was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
+    }
+
+    /// Runs `body` on `context` and returns the names of the shader variants it dispatched.
+    func variants(_ context: VulkanContext, _ body: (CommandRecorder) throws -> Void) throws -> Set<String> {
+        context.profile.start()
+        let recorder = try context.makeRecorder()
+        try body(recorder)
+        try recorder.submit()
+        return Set(context.profile.stop().map(\.name))
+    }
+
+    enum BiasForm {
+        case none
+        /// [Lq, Lk], causal-style with -inf entries.
+        case mask
+        /// [Lk], every seventh key -inf.
+        case perKey
+        /// [H, 1, Lk].
+        case perHeadAndKey
+        /// [B, 1, Lq, Lk] with query 1 of batch 0 fully masked: NaN, as from attention.comp and the reference.
+        case perBatchAndQueryWithMaskedRow
+    }
+
+    struct Case {
+        let batch, heads, queries, keys, depth: Int
+        var bias = BiasForm.none
+        /// Q, K and V as slices of one [B, L, 3·H·D] projection (Flux), the output [B, L, H·D].
+        var fused = false
+    }
+
+    static let cases = [
+        Case(batch: 1, heads: 1, queries: 16, keys: 64, depth: 64),
+        Case(batch: 2, heads: 3, queries: 13, keys: 37, depth: 64, bias: .mask),
+        Case(batch: 1, heads: 2, queries: 45, keys: 7, depth: 128, bias: .perKey),
+        Case(batch: 2, heads: 2, queries: 19, keys: 83, depth: 128, bias: .perHeadAndKey),
+        Case(batch: 2, heads: 3, queries: 17, keys: 29, depth: 64, bias: .perBatchAndQueryWithMaskedRow),
+        Case(batch: 1, heads: 1, queries: 1, keys: 1, depth: 32),
+        Case(batch: 1, heads: 2, queries: 9, keys: 40, depth: 256, bias: .mask),
+        Case(batch: 2, heads: 3, queries: 21, keys: 21, depth: 64, fused: true),
+        Case(batch: 1, heads: 2, queries: 150, keys: 150, depth: 80, fused: true),
+    ]
+
+    func biasTable(_ form: BiasForm, _ c: Case, seed: UInt64) -> (values: [Float], shape: [Int], at: (Int, Int, Int, Int) -> Float)? {
+        let (batch, heads, queries, keys) = (c.batch, c.heads, c.queries, c.keys)
+        switch form {
+        case .none:
+            return nil
+        case .mask:
+            let values = (0..<(queries * keys)).map { i -> Float in i % keys > i / keys + 20 ? -.infinity : Float(i % 5) * 0.1 }
+            return (values, [queries, keys], { _, _, i, j in values[i * keys + j] })
+        case .perKey:
+            let values = randomValues(keys, seed: seed).enumerated().map { $0.offset % 7 == 3 ? -Float.infinity : $0.element }
+            return (values, [keys], { _, _, _, j in values[j] })
+        case .perHeadAndKey:
+            let values = randomValues(heads * keys, seed: seed)
+            return (values, [heads, 1, keys], { _, h, _, j in values[h * keys + j] })
+        case .perBatchAndQueryWithMaskedRow:
+            var values = randomValues(batch * queries * keys, seed: seed)
+            for j in 0..<keys { values[1 * keys + j] = -.infinity }
+            for j in stride(from: 0, to: keys, by: 3) { values[(queries + 2) * keys + j] = -.infinity }
+            return (values, [batch, 1, queries, keys], { b, _, i, j in values[(b * queries + i) * keys + j] })
+        }
+    }
+
+    func testCasesAgainstReference() throws {
+        var worst = 0.0
+        for c in Self.cases {
+            let context = try cooperativeContext(headDimension: c.depth)
+            let label = "\(c.batch)×\(c.heads)×\(c.queries)×\(c.keys)×\(c.depth) \(c.bias)\(c.fused ? " fused" : "")"
+            let seed = UInt64(c.queries * 1000 + c.keys)
+            let width = c.heads * c.depth
+            // Head-major host copies for the reference; the device gets the same values in its layout.
+            let q: [Float], k: [Float], v: [Float], fusedValues: [Float]
+            if c.fused {
+                fusedValues = randomValues(c.batch * c.queries * 3 * width, seed: seed)
+                func headMajor(_ part: Int) -> [Float] {
+                    gather(fusedValues, shape: [c.batch, c.heads, c.queries, c.depth],
+                           strides: [c.queries * 3 * width, c.depth, 3 * width, 1], offset: part * width)
+                }
+                (q, k, v) = (headMajor(0), headMajor(1), headMajor(2))
+            } else {
+                fusedValues = []
+                q = randomValues(c.batch * c.heads * c.queries * c.depth, seed: seed)
+                k = randomValues(c.batch * c.heads * c.keys * c.depth, seed: seed + 1)
+                v = randomValues(c.batch * c.heads * c.keys * c.depth, seed: seed + 2)
+            }
+            let bias = biasTable(c.bias, c, seed: seed + 3)
+            var output: Tensor?
+            let used = try variants(context) { recorder in
+                let table = try bias.map { try context.upload($0.values, shape: $0.shape) }
+                if c.fused {
+                    let projection = try context.upload(fusedValues, shape: [c.batch, c.queries, 3 * width])
+                    output = try recorder.attention(query: projection.sliced(axis: 2, 0..<width),
+                                                    key: projection.sliced(axis: 2, width..<(2 * width)),
+                                                    value: projection.sliced(axis: 2, (2 * width)..<(3 * width)),
+                                                    heads: c.heads, bias: table)
+                } else {
+                    output = try recorder.attention(query: context.upload(q, shape: [c.batch, c.heads, c.queries, c.depth]),
+                                                    key: context.upload(k, shape: [c.batch, c.heads, c.keys, c.depth]),
+                                                    value: context.upload(v, shape: [c.batch, c.heads, c.keys, c.depth]), bias: table)
+                }
+            }
+            XCTAssertEqual(used, ["attention_coopmat"], label)
+            var expected = referenceAttention(q: q, k: k, v: v, batch: c.batch, heads: c.heads, queries: c.queries, keys: c.keys,
+                                              depth: c.depth, scale: 1 / Double(c.depth).squareRoot(), bias: bias?.at ?? { _, _, _, _ in 0 })
+            if c.fused {
+                expected = gather(expected, shape: [c.batch, c.queries, c.heads, c.depth],
+                                  strides: [c.heads * c.queries * c.depth, c.depth, c.queries * c.depth, 1], offset: 0)
+            }
+            let result = try context.download(try XCTUnwrap(output))
+            if c.bias == .perBatchAndQueryWithMaskedRow {
+                XCTAssertTrue(result[c.depth..<(2 * c.depth)].allSatisfy(\.isNaN), "\(label): the fully masked row")
+            }
+            assertClose(result, expected, threshold: Self.threshold, label)
+            let finite = expected.indices.filter { expected[$0].isFinite }
+            worst = max(worst, nmse(finite.map { expected[$0] }, finite.map { result[$0] }))
+        }
+        print("CooperativeAttentionTests: largest NMSE against the f64 reference \(worst)")
+    }
+
+    /// The output written through a strided view of a larger buffer: the rows and columns around it keep
+    /// their sentinels.
+    func testOutputViewLeavesItsSurroundings() throws {
+        let (heads, queries, keys, depth) = (2, 11, 26, 64)
+        let context = try cooperativeContext(headDimension: depth)
+        let q = randomValues(heads * queries * depth, seed: 40)
+        let k = randomValues(heads * keys * depth, seed: 41)
+        let v = randomValues(heads * keys * depth, seed: 42)
+        let sentinel: Float = 7777
+        // [1, H, Lq + 2, D + 8]; the view skips the first and last row of each head and the last 8 columns.
+        let bufferShape = [1, heads, queries + 2, depth + 8]
+        let buffer = try context.upload([Float](repeating: sentinel, count: bufferShape.reduce(1, *)), shape: bufferShape)
+        let view = try buffer.sliced(axis: 2, 1..<(queries + 1)).sliced(axis: 3, 0..<depth)
+        let used = try variants(context) { recorder in
+            try recorder.attention(context.upload(q, shape: [1, heads, queries, depth]), context.upload(k, shape: [1, heads, keys, depth]),
+                                   context.upload(v, shape: [1, heads, keys, depth]), bias: nil, scale: 0.2, into: view)
+        }
+        XCTAssertEqual(used, ["attention_coopmat"])
+        let all = try context.download(buffer)
+        let expected = referenceAttention(q: q, k: k, v: v, batch: 1, heads: heads, queries: queries, keys: keys, depth: depth, scale: 0.2)
+        assertClose(gather(all, shape: [1, heads, queries, depth], strides: view.strides, offset: view.offset), expected,
+                    threshold: Self.threshold, "inside the view")
+        var outside = 0
+        for h in 0..<heads {
+            for row in 0..<(queries + 2) {
+                for column in 0..<(depth + 8) where row == 0 || row == queries + 1 || column >= depth {
+                    XCTAssertEqual(all[(h * (queries + 2) + row) * (depth + 8) + column], sentinel, "head \(h) row \(row) column \(column)")
+                    outside += 1
+                }
+            }
+        }
+        XCTAssertEqual(outside, heads * (2 * (depth + 8) + queries * 8))
+    }
+
+    /// A head dimension that is no multiple of the tile keeps the f32 kernel, silently.
+    func testUntiledHeadDimensionFallsBack() throws {
+        let context = try cooperativeContext(headDimension: 64)
+        let (heads, queries, keys, depth) = (2, 9, 14, 36)
+        XCTAssertFalse(context.cooperativeAttentionAvailable(headDimension: depth))
+        let q = randomValues(heads * queries * depth, seed: 50)
+        let k = randomValues(heads * keys * depth, seed: 51)
+        let v = randomValues(heads * keys * depth, seed: 52)
+        var output: Tensor?
+        let used = try variants(context) { recorder in
+            output = try recorder.attention(query: context.upload(q, shape: [1, heads, queries, depth]),
+                                            key: context.upload(k, shape: [1, heads, keys, depth]),
+                                            value: context.upload(v, shape: [1, heads, keys, depth]))
+        }
+        XCTAssertFalse(used.contains("attention_coopmat"), "\(used)")
+        let expected = referenceAttention(q: q, k: k, v: v, batch: 1, heads: heads, queries: queries, keys: keys, depth: depth,
+                                          scale: 1 / Double(depth).squareRoot())
+        assertClose(try context.download(try XCTUnwrap(output)), expected, threshold: 1e-7, "head dimension 36")
+    }
+}
