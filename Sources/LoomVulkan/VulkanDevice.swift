@@ -32,6 +32,8 @@ public final class VulkanDevice: @unchecked Sendable {
     public let minStorageBufferOffsetAlignment: Int
     public let minTexelBufferOffsetAlignment: Int
     public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
+    /// Bytes of shared memory one workgroup may declare.
+    public let maxComputeSharedMemorySize: Int
     /// Nanoseconds per timestamp tick.
     public let timestampPeriod: Double
     /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.
@@ -113,6 +115,7 @@ public final class VulkanDevice: @unchecked Sendable {
         minStorageBufferOffsetAlignment = Int(limits.minStorageBufferOffsetAlignment)
         minTexelBufferOffsetAlignment = Int(limits.minTexelBufferOffsetAlignment)
         maxWorkgroupCount = (Int(limits.maxComputeWorkGroupCount.0), Int(limits.maxComputeWorkGroupCount.1), Int(limits.maxComputeWorkGroupCount.2))
+        maxComputeSharedMemorySize = Int(limits.maxComputeSharedMemorySize)
         timestampPeriod = Double(limits.timestampPeriod)
 
         var memory = VkPhysicalDeviceMemoryProperties()

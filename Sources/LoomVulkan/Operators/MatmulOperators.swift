@@ -77,7 +77,8 @@ extension CommandRecorder {
         if kernel == .cooperative && !context.cooperativeMatmulAvailable(for: w.dtype) { kernel = .preferred(for: context.device.info.kind) }
         if kernel == .texels && !(texelAligned && k >= 8) { kernel = .plain }
         let tuning: MatmulTuning = switch kernel {
-        case .cooperative: .cooperative(subgroupSize: context.device.cooperativeMatrix.subgroupSize, tile: context.device.cooperativeMatrix.tileSize ?? 16)
+        case .cooperative: .cooperative(rows: m, columns: n, batch: batch, subgroupSize: context.device.cooperativeMatrix.subgroupSize,
+                                        tile: context.device.cooperativeMatrix.tileSize ?? 16, sharedMemory: context.device.maxComputeSharedMemorySize)
         case .tiled: .tiled
         case .texels: .texels(rows: m, columns: n)
         case .plain: .plain
@@ -86,8 +87,12 @@ extension CommandRecorder {
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
         push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
         push.append(scale)
-        let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
-            .map { UInt32($0) } + (kernel == .cooperative ? [UInt32(tuning.rowsPerGroup)] : [])
+        // The cooperative kernel loads 4 values of a row at once where rows start on 4 elements.
+        let activationsVectorAligned = [a.offset, m <= 1 ? k : a.strides[1], activationBatchStride, k].allSatisfy { $0 % 4 == 0 }
+        let weightsVectorAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % 4 == 0 }
+        let cooperativeConstants = [tuning.tile, tuning.depth, activationsVectorAligned ? 1 : 0, weightsVectorAligned ? 1 : 0]
+        let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
+            + (kernel == .cooperative ? cooperativeConstants : [])).map { UInt32($0) }
         let texels = kernel == .texels
         let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
@@ -100,9 +105,9 @@ extension CommandRecorder {
 
 extension VulkanContext {
     /// True when matmuls with weights of `dtype` run the cooperative-matrix kernel if asked to:
-    /// the device has `VK_KHR_cooperative_matrix` with a 16×16×16 or 8×8×8 f16 → f32 shape, the weights
-    /// are f32, f16 or bf16, and the build's glslang compiled the variant.
+    /// the device has `VK_KHR_cooperative_matrix` with a 16×16×16 or 8×8×8 f16 → f32 shape and the
+    /// build's glslang compiled the variant.
     public func cooperativeMatmulAvailable(for dtype: DType) -> Bool {
-        device.supportsCooperativeMatrixMatmul && [.f32, .f16, .bf16].contains(dtype) && ShaderVariant.matmul(.cooperative, dtype).isAvailable
+        device.supportsCooperativeMatrixMatmul && ShaderVariant.matmul(.cooperative, dtype).isAvailable
     }
 }
