@@ -10,7 +10,10 @@ final class CooperativeMatmulTests: XCTestCase {
     static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
 
     /// (batch, M, N, K): aligned, odd, single row, K below one step, batched, K whole Q8_0/Q4_0
-    /// blocks, and a grid of at least 128 blocks (the larger block size).
+    /// blocks, and a grid of at least 128 blocks (the larger block size). A store of an edge block
+    /// outside its rows or columns lands in the next row or batch of the output, where the values
+    /// are checked (allocations around the output could not show it: lavapipe drops stores past
+    /// the bound range).
     static let shapes = [(1, 16, 16, 16), (1, 37, 29, 83), (1, 1, 70, 64), (1, 130, 3, 5), (1, 9, 131, 258), (3, 17, 33, 40),
                          (1, 70, 67, 96), (2, 45, 100, 160), (33, 70, 70, 32)]
 
@@ -113,25 +116,6 @@ final class CooperativeMatmulTests: XCTestCase {
             assertClose(try context.download(perBatch), reference(staged(permutedDense), staged(used, as: dtype), bias: nil, batch: batch, m: m, n: n, k: k),
                         threshold: 1e-10, "\(label), permuted batch")
         }
-    }
-
-    /// Tensors allocated just before and after the output keep their values: edge blocks store
-    /// nothing out of range. 48 × 36 f32 outputs fill whole 256-byte allocation units, so the
-    /// neighbours are adjacent.
-    func testEdgeBlocksWriteNothingOutsideTheOutput() throws {
-        let context = try cooperativeContext(for: .bf16)
-        let (m, n, k) = (48, 36, 71)
-        let a = randomValues(m * k, seed: 11), w = randomValues(n * k, seed: 12, in: -0.5...0.5)
-        let inputs = try (context.upload(a, shape: [m, k]), context.upload(w, shape: [n, k], dtype: .bf16))
-        let sentinel = [Float](repeating: -12345, count: 64)
-        let before = try context.upload(sentinel, shape: [64])
-        let recorder = try context.makeRecorder()
-        let output = try recorder.matmul(inputs.0, transposedB: inputs.1)
-        let after = try context.upload(sentinel, shape: [64])
-        try recorder.submit()
-        XCTAssertEqual(try context.download(before), sentinel)
-        XCTAssertEqual(try context.download(after), sentinel)
-        assertClose(try context.download(output), reference(staged(a), staged(w, as: .bf16), bias: nil, batch: 1, m: m, n: n, k: k), threshold: 1e-10)
     }
 
     /// Scaled fp8 checkpoints: stored values up to ±400, the per-tensor scale applied in f32.
