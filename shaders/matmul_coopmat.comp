@@ -11,6 +11,10 @@
 // accumulator leaves through a per-subgroup CM × CM tile of shared memory, so edge blocks store
 // only in-range values, with scale and bias.
 //
+// Split-K (SPLITS > 1, for grids too small to occupy the device): workgroup z = s · batches + b
+// sums part s of K, whole BK steps, and stores it scaled, as batch z of C; the host passes no
+// bias and matmul_split_sum.comp adds the parts and the bias.
+//
 // f16 range: values beyond ±65504 would become infinities in the f16 tiles. Weights never come
 // near it (f8 e4m3 stops at 448, the per-tensor scale is applied in f32 at the end), but
 // activations can. ComfyUI saturates them there when it computes in f16 (its Flux blocks map
@@ -39,6 +43,7 @@ layout(constant_id = 6) const uint BK = 32;
 // 4 values are one vec4 (resp. one 4-, 8- or 16-byte) load.
 layout(constant_id = 7) const bool A_VEC4 = false;
 layout(constant_id = 8) const bool W_VEC4 = false;
+layout(constant_id = 9) const uint SPLITS = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 0) readonly buffer A4 { vec4 a4[]; };
@@ -124,13 +129,16 @@ void stage(uint k0, uint m0, uint n0, uint aBase, uint wBase) {
 }
 
 void main() {
-    uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN, b = gl_WorkGroupID.z;
+    uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN, z = gl_WorkGroupID.z;
+    uint batches = gl_NumWorkGroups.z / SPLITS, b = z % batches, split = z / batches;
+    uint stepsPerSplit = ((p.K + BK - 1) / BK + SPLITS - 1) / SPLITS;
+    uint kBegin = split * stepsPerSplit * BK, kEnd = min(p.K, kBegin + stepsPerSplit * BK);
     uint aBase = p.offsetA + b * p.batchStrideA, wBase = p.offsetW + b * p.batchStrideW;
     uint subgroup = gl_SubgroupID;
     uint rowA = (subgroup / SUBGROUPS_N) * WM * CM, rowW = (subgroup % SUBGROUPS_N) * WN * CM;
     coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator> acc[WM * WN];
     [[unroll]] for (uint t = 0; t < WM * WN; t++) acc[t] = coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator>(0.0);
-    for (uint k0 = 0; k0 < p.K; k0 += BK) {
+    for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
         stage(k0, m0, n0, aBase, wBase);
         barrier();
         [[unroll]] for (uint kk = 0; kk < BK; kk += CM) {
@@ -158,7 +166,7 @@ void main() {
             uint mTile = m0 + rowA + i * CM, nTile = n0 + rowW + j * CM;
             for (uint e = gl_SubgroupInvocationID; e < CM * CM; e += gl_SubgroupSize) {
                 uint m = mTile + e / CM, n = nTile + e % CM;
-                if (m < p.M && n < p.N) c[p.offsetC + (b * p.M + m) * p.N + n] = tileC[tile + e] * p.scaleW + (HAS_BIAS ? bias[p.offsetBias + n] : 0.0);
+                if (m < p.M && n < p.N) c[p.offsetC + (z * p.M + m) * p.N + n] = tileC[tile + e] * p.scaleW + (HAS_BIAS ? bias[p.offsetBias + n] : 0.0);
             }
             subgroupBarrier();  // the next accumulator reuses the tile
         }

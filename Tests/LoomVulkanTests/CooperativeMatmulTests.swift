@@ -10,12 +10,13 @@ final class CooperativeMatmulTests: XCTestCase {
     static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
 
     /// (batch, M, N, K): aligned, odd, single row, K below one step, batched, K whole Q8_0/Q4_0
-    /// blocks, and a grid of at least 128 blocks (the larger block size). A store of an edge block
+    /// blocks, a grid of at least 128 blocks (the larger block size), and long K on small grids
+    /// (split into 2 to 8 parts). A store of an edge block
     /// outside its rows or columns lands in the next row or batch of the output, where the values
     /// are checked (allocations around the output could not show it: lavapipe drops stores past
     /// the bound range).
     static let shapes = [(1, 16, 16, 16), (1, 37, 29, 83), (1, 1, 70, 64), (1, 130, 3, 5), (1, 9, 131, 258), (3, 17, 33, 40),
-                         (1, 70, 67, 96), (2, 45, 100, 160), (33, 70, 70, 32)]
+                         (1, 70, 67, 96), (2, 45, 100, 160), (33, 70, 70, 32), (1, 37, 29, 1030), (2, 20, 40, 1024)]
 
     func cooperativeContext(for dtype: DType) throws -> VulkanContext {
         let context = try Self.context.get()

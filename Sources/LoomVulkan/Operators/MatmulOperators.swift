@@ -83,22 +83,33 @@ extension CommandRecorder {
         case .texels: .texels(rows: m, columns: n)
         case .plain: .plain
         }
+        // Split K writes scaled partial products without bias, one batch per part, for matmul_split_sum to add.
+        let splits = kernel == .cooperative ? tuning.cooperativeSplits(rows: m, columns: n, batch: batch, inner: k) : 1
+        let target = splits > 1 ? try context.makeTensor(shape: [splits * batch, m, n]) : output
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
-        push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
+        push.append([weightBatchStride, w.offset, bias?.offset ?? 0, target.offset])
         push.append(scale)
         // The cooperative kernel loads 4 values of a row at once where rows start on 4 elements.
         let activationsVectorAligned = [a.offset, m <= 1 ? k : a.strides[1], activationBatchStride, k].allSatisfy { $0 % 4 == 0 }
         let weightsVectorAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % 4 == 0 }
-        let cooperativeConstants = [tuning.tile, tuning.depth, activationsVectorAligned ? 1 : 0, weightsVectorAligned ? 1 : 0]
-        let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
+        let cooperativeConstants = [tuning.tile, tuning.depth, activationsVectorAligned ? 1 : 0, weightsVectorAligned ? 1 : 0, splits]
+        let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil || splits > 1 ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
             + (kernel == .cooperative ? cooperativeConstants : [])).map { UInt32($0) }
         let texels = kernel == .texels
         let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 4, texelBindings: texels ? 2 : 0, constants: constants)
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
-        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch)
-        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage], texels: texelBindings,
+        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch * splits)
+        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, target.storage], texels: texelBindings,
                      written: [3], push: push, groups: groups)
+        if splits > 1 {
+            let count = batch * m * n
+            var sumPush = PushConstants()
+            sumPush.append([count, n, splits, target.offset, bias?.offset ?? 0, output.offset])
+            let sum = try context.pipelines.pipeline(.matmulSplitSum, bindings: 3, constants: [bias == nil ? 0 : 1])
+            try dispatch(sum, buffers: [target.storage, bias?.storage ?? target.storage, output.storage], written: [2], push: sumPush,
+                         groups: ((count + 255) / 256, 1, 1))
+        }
         return output
     }
 }

@@ -51,6 +51,14 @@ struct MatmulTuning: Sendable, Hashable {
         return blocks >= 128 && large.cooperativeSharedMemory <= sharedMemory ? large : accumulators(2)
     }
 
+    /// Cooperative kernel: parts K is split into (matmul_split_sum.comp adds them) so that a grid
+    /// smaller than the 128 workgroups above still gets about that many, each part at least 8
+    /// steps of `depth`; 1 for large grids or short K.
+    func cooperativeSplits(rows m: Int, columns n: Int, batch: Int, inner k: Int) -> Int {
+        let blocks = (m + rowsPerGroup - 1) / rowsPerGroup * ((n + columnsPerGroup - 1) / columnsPerGroup) * batch
+        return max(1, min((128 + blocks - 1) / blocks, k / (8 * depth), 16))
+    }
+
     /// Bytes of shared memory the cooperative kernel declares: f16 rows of A and W padded by 8
     /// values, and one f32 matrix per subgroup for the output.
     var cooperativeSharedMemory: Int { 2 * (rowsPerGroup + columnsPerGroup) * (depth + 8) + 4 * 4 * tile * tile }
