@@ -56,7 +56,8 @@ final class MatmulBenchmark: XCTestCase {
                     expected.append(Float(sum))
                     actual.append(result[row * n + column])
                 }
-                assertClose(actual, expected, threshold: 1e-10, "\(dtype) \(shape)")
+                // The cooperative kernel multiplies f16 copies of the activations: vulkan.md's reduced-precision budget.
+                assertClose(actual, expected, threshold: context.matmulKernel == .cooperative ? 5e-4 : 1e-10, "\(dtype) \(shape)")
             }
         }
     }
