@@ -28,7 +28,9 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_GOOGLE_include_directive : require
-// 4 subgroups of the size the device reports (the host passes 4 × subgroup size).
+// 4 subgroups of the size the device reports (the host passes 4 × subgroup size). A driver free
+// to pick another size for this shader (Intel) would need VK_EXT_subgroup_size_control's
+// required size, which the host does not set yet.
 layout(local_size_x_id = 0) in;
 // Accumulators per subgroup along M and N.
 layout(constant_id = 1) const uint WM = 2;

@@ -62,6 +62,7 @@ struct MatmulTuning: Sendable, Hashable {
     /// Bytes of shared memory the cooperative kernel declares: f16 rows of A and W padded by 8
     /// values, and one f32 matrix per subgroup for the output.
     var cooperativeSharedMemory: Int { 2 * (rowsPerGroup + columnsPerGroup) * (depth + 8) + 4 * 4 * tile * tile }
+
     static let plain = MatmulTuning(workgroupSize: 64, rows: 4, columns: 1, rowsPerGroup: 4, columnsPerGroup: 64)
 
     /// Texel kernel. On llvmpipe every fetch costs far more than an FMA, even with the register
