@@ -5,13 +5,7 @@
 // f32, then passed through matmul_epilogue.glsl (activation, gated residual).
 // C is contiguous.
 //
-// Four kernels:
-//
-// COOPMAT (devices with VK_KHR_cooperative_matrix, e.g. tensor cores): one subgroup per
-// workgroup computes a CM×CM tile of C with CM×CM×CM f16 × f16 → f32 cooperative matrices, CM
-// being a square shape the device reports (16 on NVIDIA, 8 on lavapipe). A and
-// the dequantised W are staged as f16 in shared memory (zero-padded at the edges), the product is
-// accumulated in f32 and stored through shared memory so edge tiles write only in-range values.
+// Three kernels (the cooperative-matrix one is matmul_coopmat.comp, with the same bindings):
 //
 // TILED (GPUs): a workgroup of 256 stages 64×16 tiles of A and of W in shared memory, W
 // dequantised as it is staged, and each invocation accumulates a 4×4 block of C from them.
@@ -27,11 +21,6 @@
 // columns so every fetched piece of A feeds TN accumulators. Spilled accumulators cost less than
 // fetches there, hence the large TM × TN tiles the host picks.
 #extension GL_EXT_control_flow_attributes : enable
-#if defined(COOPMAT)
-#extension GL_KHR_cooperative_matrix : require
-#extension GL_KHR_memory_scope_semantics : require
-#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
-#endif
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TM = 8;
@@ -59,63 +48,12 @@ layout(binding = 7) uniform samplerBuffer wTexels;
 layout(binding = 7) uniform usamplerBuffer wTexels;
 #endif
 #endif
-layout(push_constant) uniform Params {
-    uint M;
-    uint N;
-    uint K;
-    uint rowStrideA;
-    uint batchStrideA;
-    uint offsetA;
-    uint batchStrideW;
-    uint offsetW;
-    uint offsetBias;
-    uint offsetC;
-    float scaleW;
-    uint activationStart;
-    uint offsetResidual;
-    uint residualRowStride;
-    uint residualBatchStride;
-    uint offsetGate;
-    uint gateRows;    // rows of C per gate row (tokens per sample)
-    uint gateStride;  // between gate rows
-} p;
+#include "matmul_params.glsl"
 
 #include "weights.glsl"
 #include "matmul_epilogue.glsl"
 
-#if defined(COOPMAT)
-layout(constant_id = 5) const uint CM = 16;  // the host picks a shape the device reports
-shared float16_t tileA[CM * CM];  // [m][k]
-shared float16_t tileW[CM * CM];  // [n][k]: W's rows, read as a column-major K × N matrix
-shared float tileC[CM * CM];      // [m][n]
-
-void main() {
-    uint id = gl_LocalInvocationID.x, size = gl_WorkGroupSize.x;
-    uint m0 = gl_WorkGroupID.y * CM, n0 = gl_WorkGroupID.x * CM, b = gl_WorkGroupID.z;
-    uint aBase = p.offsetA + b * p.batchStrideA, wBase = p.offsetW + b * p.batchStrideW;
-    coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator> acc = coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator>(0.0);
-    for (uint k0 = 0; k0 < p.K; k0 += CM) {
-        for (uint e = id; e < CM * CM; e += size) {
-            uint row = e / CM, k = k0 + e % CM, m = m0 + row, n = n0 + row;
-            tileA[e] = float16_t((m < p.M && k < p.K) ? a[aBase + m * p.rowStrideA + k] : 0.0);
-            tileW[e] = float16_t((n < p.N && k < p.K) ? loadW1(wBase + n * p.K + k) : 0.0);
-        }
-        barrier();
-        coopmat<float16_t, gl_ScopeSubgroup, CM, CM, gl_MatrixUseA> ma;
-        coopmat<float16_t, gl_ScopeSubgroup, CM, CM, gl_MatrixUseB> mb;
-        coopMatLoad(ma, tileA, 0, CM, gl_CooperativeMatrixLayoutRowMajor);
-        coopMatLoad(mb, tileW, 0, CM, gl_CooperativeMatrixLayoutColumnMajor);
-        acc = coopMatMulAdd(ma, mb, acc);
-        barrier();
-    }
-    coopMatStore(acc, tileC, 0, CM, gl_CooperativeMatrixLayoutRowMajor);
-    barrier();
-    for (uint e = id; e < CM * CM; e += size) {
-        uint m = m0 + e / CM, n = n0 + e % CM;
-        if (m < p.M && n < p.N) c[p.offsetC + (b * p.M + m) * p.N + n] = finished(b, m, n, tileC[e]);
-    }
-}
-#elif defined(TILED)
+#if defined(TILED)
 const uint TILE = 64u;   // rows of A and of W per tile
 const uint DEPTH = 16u;  // values of k per tile
 shared float tileA[DEPTH][TILE];

@@ -3,10 +3,10 @@
 // activation or the gated residual:
 //   v = scale · sum + bias[n];  v = act(v) for columns n ≥ activationStart;
 //   stored = residual[b, m, n] + gate[(b·M + m) / gateRows, n] · v  (or residual + v, or v).
-// Needs the including shader's `p` (with the fields below), HAS_BIAS and the Bias binding.
+// Needs the including shader's `p` (matmul_params.glsl), HAS_BIAS and the Bias binding.
 #include "activations.glsl"
-layout(constant_id = 6) const uint ACTIVATION = 0;  // 0 none, 1 GELU (tanh), 2 SiLU, 3 GELU (erf)
-layout(constant_id = 7) const uint RESIDUAL = 0;    // 0 none, 1 residual + v, 2 residual + gate · v
+layout(constant_id = 10) const uint ACTIVATION = 0;  // 0 none, 1 GELU (tanh), 2 SiLU, 3 GELU (erf)
+layout(constant_id = 11) const uint RESIDUAL = 0;    // 0 none, 1 residual + v, 2 residual + gate · v
 
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 layout(binding = 5) readonly buffer Gate { float gate[]; };

@@ -41,7 +41,23 @@ float loadW1(uint i) {
     return scale * float(int(j < 16u ? packed & 15u : packed >> 4) - 8);
 #endif
 }
-vec4 loadW4(uint i) { return vec4(loadW1(i), loadW1(i + 1), loadW1(i + 2), loadW1(i + 3)); }
+// Four bytes from a 2-byte-aligned address.
+uint read4(uint address) {
+    uint low = w[address >> 2];
+    return (address & 2u) == 0u ? low : (low >> 16) | (w[(address >> 2) + 1u] << 16);
+}
+// i % 4 == 0 (rows are whole blocks): the 4 values share a scale and 4 consecutive bytes.
+vec4 loadW4(uint i) {
+    uint block = (i >> 5) * BLOCK_BYTES, j = i & 31u;
+    float scale = unpackHalf2x16((w[block >> 2] >> ((block & 2u) * 8u)) & 0xFFFFu).x;
+#if defined(B_Q8_0)
+    uint bytes = read4(block + 2u + j);
+    return scale * vec4(int(bytes << 24) >> 24, int(bytes << 16) >> 24, int(bytes << 8) >> 24, int(bytes) >> 24);
+#else
+    uint bytes = read4(block + 2u + (j & 15u)) >> ((j & 16u) >> 2);
+    return scale * (vec4(bytes & 15u, (bytes >> 8) & 15u, (bytes >> 16) & 15u, (bytes >> 24) & 15u) - 8.0);
+#endif
+}
 #else
 vec2 unpack2(uint word) {
 #if defined(B_F16)

@@ -4,9 +4,9 @@ import CVulkan
 /// the extension, so its structures are written as raw memory at their C offsets.
 struct CooperativeMatrixSupport: Sendable {
     /// Side of the largest square subgroup matrices (16 or 8) the device supports with f16 A and
-    /// B and f32 C and result: the COOPMAT matmul kernel's tile; nil when none.
+    /// B and f32 C and result: the cooperative matmul kernel's matrices; nil when none.
     let tileSize: Int?
-    /// Invocations per subgroup: the COOPMAT workgroup is one subgroup.
+    /// Invocations per subgroup: the cooperative matmul workgroup is four subgroups.
     let subgroupSize: Int
 
     static let extensionName = "VK_KHR_cooperative_matrix"

@@ -33,7 +33,7 @@ public final class VulkanDevice: @unchecked Sendable {
     public let minTexelBufferOffsetAlignment: Int
     public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
     /// Bytes of shared memory one workgroup may declare.
-    let maxComputeSharedMemorySize: Int
+    public let maxComputeSharedMemorySize: Int
     /// Nanoseconds per timestamp tick.
     public let timestampPeriod: Double
     /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.

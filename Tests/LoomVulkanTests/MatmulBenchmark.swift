@@ -5,7 +5,7 @@ import XCTest
 /// Matmul throughput, printed as GFLOP/s. Timing is never asserted; the results are checked
 /// against a CPU reference on sampled entries. Runs only with LOOM_VULKAN_BENCH=1 because
 /// large shapes take seconds on CPU devices. LOOM_VULKAN_BENCH_SHAPES lists MxNxK shapes,
-/// LOOM_VULKAN_BENCH_KERNEL (tiled, texels, plain) overrides the device's kernel.
+/// LOOM_VULKAN_BENCH_KERNEL (tiled, texels, plain, cooperative) overrides the device's kernel.
 final class MatmulBenchmark: XCTestCase {
     func testMatmulThroughput() throws {
         guard ProcessInfo.processInfo.environment["LOOM_VULKAN_BENCH"] != nil else { throw XCTSkip("set LOOM_VULKAN_BENCH=1 to run") }
@@ -14,6 +14,7 @@ final class MatmulBenchmark: XCTestCase {
         case "tiled": .tiled
         case "texels": .texels
         case "plain": .plain
+        case "cooperative": .cooperative
         default: nil
         }
         let context = kernel == nil ? sharedContext : try VulkanContext(matmulKernel: kernel)
@@ -55,7 +56,8 @@ final class MatmulBenchmark: XCTestCase {
                     expected.append(Float(sum))
                     actual.append(result[row * n + column])
                 }
-                assertClose(actual, expected, threshold: 1e-10, "\(dtype) \(shape)")
+                // The cooperative kernel multiplies f16 copies of the activations: vulkan.md's reduced-precision budget.
+                assertClose(actual, expected, threshold: context.matmulKernel == .cooperative ? 5e-4 : 1e-10, "\(dtype) \(shape)")
             }
         }
     }

@@ -80,34 +80,55 @@ extension CommandRecorder {
         if kernel == .cooperative && !context.cooperativeMatmulAvailable(for: w.dtype) { kernel = .preferred(for: context.device.info.kind) }
         if kernel == .texels && !(texelAligned && k >= 8) { kernel = .plain }
         let tuning: MatmulTuning = switch kernel {
-        case .cooperative: .cooperative(subgroupSize: context.device.cooperativeMatrix.subgroupSize, tile: context.device.cooperativeMatrix.tileSize ?? 16)
+        case .cooperative: .cooperative(rows: m, columns: n, batch: batch, subgroupSize: context.device.cooperativeMatrix.subgroupSize,
+                                        tile: context.device.cooperativeMatrix.tileSize ?? 16, sharedMemory: context.device.maxComputeSharedMemorySize)
         case .tiled: .tiled
         case .texels: .texels(rows: m, columns: n)
         case .plain: .plain
         }
+        // Split K writes scaled partial products without bias, one batch per part, for matmul_split_sum to add.
+        let splits = kernel == .cooperative ? tuning.cooperativeSplits(rows: m, columns: n, batch: batch, inner: k) : 1
+        let target = splits > 1 ? try context.makeTensor(shape: [splits * batch, m, n]) : output
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
-        push.append([weightBatchStride, w.offset, bias?.offset ?? 0, output.offset])
+        push.append([weightBatchStride, w.offset, bias?.offset ?? 0, target.offset])
         push.append(scale)
         push.append(epilogue.pushConstants)
-        let constants: [UInt32] = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, wordAligned ? 1 : 0, tuning.columns,
-                                   tuning.rowsPerGroup].map { UInt32($0) } + [epilogue.activationCode, epilogue.residualCode]
+        // The cooperative kernel loads 4 values of a row at once where rows start on 4 elements.
+        let activationsVectorAligned = [a.offset, m <= 1 ? k : a.strides[1], activationBatchStride, k].allSatisfy { $0 % 4 == 0 }
+        let weightsVectorAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % 4 == 0 }
+        // Constants 5–9 are the cooperative kernel's; the epilogue's are 10 and 11 in every kernel.
+        let cooperativeConstants = kernel == .cooperative
+            ? [tuning.tile, tuning.depth, activationsVectorAligned ? 1 : 0, weightsVectorAligned ? 1 : 0, splits] : [0, 0, 0, 0, 1]
+        let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil || splits > 1 ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
+            + cooperativeConstants).map { UInt32($0) } + [splits > 1 ? 0 : epilogue.activationCode, splits > 1 ? 0 : epilogue.residualCode]
         let texels = kernel == .texels
         let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
-        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch)
-        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, output.storage,
-                                         epilogue.residual?.storage ?? a.storage, epilogue.gate?.storage ?? a.storage],
+        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch * splits)
+        let residual = epilogue.residual?.storage ?? a.storage, gate = epilogue.gate?.storage ?? a.storage
+        try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, target.storage, residual, gate],
                      texels: texelBindings, written: [3], push: push, groups: groups)
+        if splits > 1 {
+            let count = batch * m * n
+            var sumPush = PushConstants()
+            sumPush.append([m, n, batch, splits, target.offset, bias?.offset ?? 0, output.offset])
+            sumPush.append(Float(1))
+            sumPush.append(epilogue.pushConstants)
+            let constants: [UInt32] = [bias == nil ? 0 : 1] + Array(repeating: 0, count: 9) + [epilogue.activationCode, epilogue.residualCode]
+            let sum = try context.pipelines.pipeline(.matmulSplitSum, bindings: 6, constants: constants)
+            try dispatch(sum, buffers: [target.storage, target.storage, bias?.storage ?? target.storage, output.storage, residual, gate],
+                         written: [3], push: sumPush, groups: ((count + 255) / 256, 1, 1))
+        }
         return output
     }
 }
 
 extension VulkanContext {
     /// True when matmuls with weights of `dtype` run the cooperative-matrix kernel if asked to:
-    /// the device has `VK_KHR_cooperative_matrix` with a 16×16×16 or 8×8×8 f16 → f32 shape, the weights
-    /// are f32, f16 or bf16, and the build's glslang compiled the variant.
+    /// the device has `VK_KHR_cooperative_matrix` with a 16×16×16 or 8×8×8 f16 → f32 shape and the
+    /// build's glslang compiled the variant.
     public func cooperativeMatmulAvailable(for dtype: DType) -> Bool {
-        device.supportsCooperativeMatrixMatmul && [.f32, .f16, .bf16].contains(dtype) && ShaderVariant.matmul(.cooperative, dtype).isAvailable
+        device.supportsCooperativeMatrixMatmul && ShaderVariant.matmul(.cooperative, dtype).isAvailable
     }
 }

@@ -1,4 +1,4 @@
-/// The kernels of matmul.comp.
+/// The kernels of matmul.comp and matmul_coopmat.comp.
 public enum MatmulKernel: Sendable {
     /// Shared-memory tiles of 64 × 64 outputs per workgroup: GPUs.
     case tiled
@@ -7,9 +7,10 @@ public enum MatmulKernel: Sendable {
     case texels
     /// Storage-buffer loads, one column per invocation.
     case plain
-    /// `VK_KHR_cooperative_matrix` square f16 tiles (16 or 8, as the device reports) with f32 accumulation (tensor cores), for
-    /// f32, f16 and bf16 weights; other weights, devices without the extension and builds whose
-    /// glslang could not compile the variant use the device kind's kernel instead.
+    /// `VK_KHR_cooperative_matrix` square f16 matrices (16 or 8, as the device reports) with f32
+    /// accumulation (tensor cores), weights of every `DType` dequantised to f16 as they are staged;
+    /// devices without the extension and builds whose glslang could not compile the variant use
+    /// the device kind's kernel instead.
     case cooperative
 
     /// The kernel a device of `kind` runs best.
@@ -27,12 +28,41 @@ struct MatmulTuning: Sendable, Hashable {
     /// Output tile of one workgroup.
     let rowsPerGroup: Int
     let columnsPerGroup: Int
+    /// Cooperative kernel only: side of its square matrices, and values of k staged per step.
+    var tile = 0
+    var depth = 0
 
     static let tiled = MatmulTuning(workgroupSize: 256, rows: 4, columns: 4, rowsPerGroup: 64, columnsPerGroup: 64)
-    /// One subgroup per workgroup, one `tile`×`tile` block of C.
-    static func cooperative(subgroupSize: Int, tile: Int) -> MatmulTuning {
-        MatmulTuning(workgroupSize: subgroupSize, rows: 1, columns: 1, rowsPerGroup: tile, columnsPerGroup: tile)
+    /// Cooperative kernel for an `m` × `n` output in `batch` batches: 2 × 2 subgroups of
+    /// `subgroupSize`, each with `rows` × `columns` accumulators of `tile` × `tile`, and 2 · `tile`
+    /// values of k per step. 4 × 4 accumulators (128 × 128 blocks on 16 × 16 matrices) reuse each
+    /// staged value most, but only pay off while the grid still has about one block per compute
+    /// unit of a large GPU (an H100 has 132; Vulkan does not report the count); smaller grids get
+    /// 2 × 2 so more units have work. A shape runs only if its shared memory fits `sharedMemory`
+    /// bytes (2 × 2 needs at most 14 KiB, under Vulkan's 16 KiB minimum).
+    static func cooperative(rows m: Int, columns n: Int, batch: Int, subgroupSize: Int, tile: Int, sharedMemory: Int) -> MatmulTuning {
+        func accumulators(_ side: Int) -> MatmulTuning {
+            let block = 2 * side * tile
+            return MatmulTuning(workgroupSize: 4 * subgroupSize, rows: side, columns: side, rowsPerGroup: block, columnsPerGroup: block,
+                                tile: tile, depth: 2 * tile)
+        }
+        let large = accumulators(4)
+        let blocks = (m + large.rowsPerGroup - 1) / large.rowsPerGroup * ((n + large.columnsPerGroup - 1) / large.columnsPerGroup) * batch
+        return blocks >= 128 && large.cooperativeSharedMemory <= sharedMemory ? large : accumulators(2)
     }
+
+    /// Cooperative kernel: parts K is split into (matmul_split_sum.comp adds them) so that a grid
+    /// smaller than the 128 workgroups above still gets about that many, each part at least 8
+    /// steps of `depth`; 1 for large grids or short K.
+    func cooperativeSplits(rows m: Int, columns n: Int, batch: Int, inner k: Int) -> Int {
+        let blocks = (m + rowsPerGroup - 1) / rowsPerGroup * ((n + columnsPerGroup - 1) / columnsPerGroup) * batch
+        return max(1, min((128 + blocks - 1) / blocks, k / (8 * depth), 16))
+    }
+
+    /// Bytes of shared memory the cooperative kernel declares: f16 rows of A and W padded by 8
+    /// values, and one f32 matrix per subgroup for the output.
+    var cooperativeSharedMemory: Int { 2 * (rowsPerGroup + columnsPerGroup) * (depth + 8) + 4 * 4 * tile * tile }
+
     static let plain = MatmulTuning(workgroupSize: 64, rows: 4, columns: 1, rowsPerGroup: 4, columnsPerGroup: 64)
 
     /// Texel kernel. On llvmpipe every fetch costs far more than an FMA, even with the register
@@ -50,12 +80,15 @@ struct MatmulTuning: Sendable, Hashable {
 }
 
 extension ShaderVariant {
-    /// The matmul.comp variant of `kernel` reading weights of `dtype`.
+    /// The variant of `kernel` reading weights of `dtype`.
     static func matmul(_ kernel: MatmulKernel, _ dtype: DType) -> ShaderVariant {
         switch (kernel, dtype) {
         case (.cooperative, .f32): .matmulCoopmatF32
         case (.cooperative, .f16): .matmulCoopmatF16
         case (.cooperative, .bf16): .matmulCoopmatBf16
+        case (.cooperative, .f8E4M3): .matmulCoopmatF8E4m3
+        case (.cooperative, .q8_0): .matmulCoopmatQ80
+        case (.cooperative, .q4_0): .matmulCoopmatQ40
         case (.tiled, .f32): .matmulTiledF32
         case (.tiled, .f16): .matmulTiledF16
         case (.tiled, .bf16): .matmulTiledBf16
@@ -74,8 +107,6 @@ extension ShaderVariant {
         case (.plain, .f8E4M3): .matmulF8E4m3
         case (.plain, .q8_0): .matmulQ80
         case (.plain, .q4_0): .matmulQ40
-        // Never dispatched: `cooperativeMatmulAvailable` is false for these weights.
-        case (.cooperative, .f8E4M3), (.cooperative, .q8_0), (.cooperative, .q4_0): matmul(.tiled, dtype)
         }
     }
 }

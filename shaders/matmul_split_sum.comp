@@ -1,0 +1,38 @@
+#version 450
+// C[i] = epilogue(Σ_s partial[s · count + i]): completes a cooperative matmul whose K was split
+// (matmul_coopmat.comp with SPLITS > 1 writes the scaled partial products, without bias), with
+// the bias, activation and residual of matmul_epilogue.glsl.
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 256) in;
+layout(constant_id = 0) const bool HAS_BIAS = false;
+layout(binding = 0) readonly buffer Partial { float partial[]; };
+layout(binding = 2) readonly buffer Bias { float bias[]; };
+layout(binding = 3) writeonly buffer C { float c[]; };
+layout(push_constant) uniform Params {
+    uint M;
+    uint N;
+    uint batches;
+    uint splits;
+    uint offsetPartial;
+    uint offsetBias;
+    uint offsetC;
+    float scaleW;  // 1: the parts are scaled already
+    // The epilogue's, as in matmul_params.glsl.
+    uint activationStart;
+    uint offsetResidual;
+    uint residualRowStride;
+    uint residualBatchStride;
+    uint offsetGate;
+    uint gateRows;
+    uint gateStride;
+} p;
+#include "matmul_epilogue.glsl"
+
+void main() {
+    uint i = gl_GlobalInvocationID.x, count = p.M * p.N * p.batches;
+    if (i >= count) return;
+    float sum = 0.0;
+    for (uint s = 0; s < p.splits; s++) sum += partial[p.offsetPartial + s * count + i];
+    uint n = i % p.N, row = i / p.N;
+    c[p.offsetC + i] = finished(row / p.M, row % p.M, n, sum);
+}
