@@ -1,17 +1,22 @@
 #version 450
 // Layer norm or RMS norm over the last dimension, one invocation per row. Output is contiguous.
 // Statistics use two passes (mean, then squared deviations) to avoid cancellation.
+// MODULATE: adaLN's `v · (1 + scale) + shift` follows in the same pass, with per-sample vectors
+// (row r belongs to sample r / modulationRows).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool RMS = false;
 layout(constant_id = 1) const bool HAS_WEIGHT = false;
 layout(constant_id = 2) const bool HAS_BIAS = false;
+layout(constant_id = 3) const bool MODULATE = false;
 
 layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) readonly buffer Weight { float weight[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer Out { float o[]; };
+layout(binding = 4) readonly buffer Shift { float shift[]; };
+layout(binding = 5) readonly buffer Scale { float scale[]; };
 layout(push_constant) uniform Params {
     uvec4 shape;
     ivec4 strides;
@@ -21,6 +26,11 @@ layout(push_constant) uniform Params {
     uint offsetOut;
     uint rows;
     float eps;
+    uint modulationRows;
+    uint offsetShift;
+    uint shiftStride;  // between samples
+    uint offsetScale;
+    uint scaleStride;
 } p;
 
 void main() {
@@ -45,6 +55,10 @@ void main() {
         float v = (x[base + int(j) * step] - mean) * inv;
         if (HAS_WEIGHT) v *= weight[p.offsetWeight + j];
         if (HAS_BIAS) v += bias[p.offsetBias + j];
+        if (MODULATE) {
+            uint sample_ = r / p.modulationRows;
+            v = v * (1.0 + scale[p.offsetScale + sample_ * p.scaleStride + j]) + shift[p.offsetShift + sample_ * p.shiftStride + j];
+        }
         o[out0 + j] = v;
     }
 }

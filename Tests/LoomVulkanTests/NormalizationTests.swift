@@ -147,4 +147,44 @@ final class NormalizationTests: XCTestCase {
             }
         }
     }
+
+    /// adaLN in one pass against layer norm in Double then `· (1 + scale) + shift`: per-sample
+    /// vectors sliced from one modulation vector (as Flux's chunks are), shared [W] vectors, and a
+    /// strided input view.
+    func testModulatedLayerNormMatchesNormThenModulate() throws {
+        let (batch, tokens, width) = (2, 5, 12)
+        let storage = randomValues(batch * tokens * (width + 3), seed: 91)
+        let x = try context.upload(storage, shape: [batch, tokens, width + 3]).sliced(axis: 2, 3..<(width + 3))
+        let dense = gather(storage, shape: [batch, tokens, width], strides: [tokens * (width + 3), width + 3, 1], offset: 3)
+        let chunks = randomValues(batch * 3 * width, seed: 92)
+        let shared = randomValues(2 * width, seed: 93)
+        for perSample in [true, false] {
+            let values = try evaluate { recorder in
+                let (shift, scale) = perSample
+                    ? try (context.upload(chunks, shape: [batch, 1, 3 * width]).sliced(axis: 2, 0..<width),
+                           context.upload(chunks, shape: [batch, 1, 3 * width]).sliced(axis: 2, (2 * width)..<(3 * width)))
+                    : try (context.upload(Array(shared[..<width]), shape: [width]), context.upload(Array(shared[width...]), shape: [width]))
+                return try recorder.modulatedLayerNorm(x, shift: shift, scale: scale, epsilon: 1e-6)
+            }
+            var expected: [Float] = []
+            for row in 0..<(batch * tokens) {
+                let b = row / tokens
+                let v = dense[(row * width)..<((row + 1) * width)].map(Double.init)
+                let mean = v.reduce(0, +) / Double(width)
+                let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width)
+                for j in 0..<width {
+                    let shift = perSample ? Double(chunks[b * 3 * width + j]) : Double(shared[j])
+                    let scale = perSample ? Double(chunks[b * 3 * width + 2 * width + j]) : Double(shared[width + j])
+                    expected.append(Float((v[j] - mean) / (variance + 1e-6).squareRoot() * (1 + scale) + shift))
+                }
+            }
+            assertClose(values, expected, threshold: 1e-12, perSample ? "per-sample vectors" : "shared vectors")
+        }
+        let recorder = try context.makeRecorder()
+        let wrong = try context.makeTensor(shape: [batch, 1, width - 1])
+        XCTAssertThrowsError(try recorder.modulatedLayerNorm(x, shift: wrong, scale: wrong)) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("modulatedLayerNorm: shift"), message)
+        }
+    }
 }

@@ -25,8 +25,8 @@ struct FluxModulation: Sendable {
 }
 
 extension CommandRecorder {
-    /// LayerNorm without affine parameters (eps 1e-6), then `x · (1 + scale) + shift`.
+    /// LayerNorm without affine parameters (eps 1e-6), then `x · (1 + scale) + shift`, in one dispatch.
     func fluxModulatedNorm(_ x: Tensor, shift: Tensor, scale: Tensor) throws(VulkanError) -> Tensor {
-        try modulate(layerNorm(x, epsilon: 1e-6), shift: shift, scale: scale)
+        try modulatedLayerNorm(x, shift: shift, scale: scale, epsilon: 1e-6)
     }
 }

@@ -18,6 +18,12 @@ extension CommandRecorder {
         try rowNorm(x, rms: false, weight: weight, bias: bias, epsilon: epsilon, "layerNorm")
     }
 
+    /// Layer norm without affine parameters, then adaLN's `· (1 + scale) + shift` in the same pass:
+    /// `shift` and `scale` are [W] or, for x [B, L, W], per-sample [B, 1, W] views.
+    public func modulatedLayerNorm(_ x: Tensor, shift: Tensor, scale: Tensor, epsilon: Float = 1e-6) throws(VulkanError) -> Tensor {
+        try rowNorm(x, rms: false, weight: nil, bias: nil, modulation: (shift, scale), epsilon: epsilon, "modulatedLayerNorm")
+    }
+
     /// `x / sqrt(mean(x²) + epsilon) * weight` over the last dimension.
     public func rmsNorm(_ x: Tensor, weight: Tensor? = nil, epsilon: Float = 1e-6) throws(VulkanError) -> Tensor {
         try rowNorm(x, rms: true, weight: weight, bias: nil, epsilon: epsilon, "rmsNorm")
@@ -84,7 +90,8 @@ extension CommandRecorder {
         return (x, x == 0 ? 0 : (items + x - 1) / x, 1)
     }
 
-    private func rowNorm(_ x: Tensor, rms: Bool, weight: Tensor?, bias: Tensor?, epsilon: Float, _ name: String) throws(VulkanError) -> Tensor {
+    private func rowNorm(_ x: Tensor, rms: Bool, weight: Tensor?, bias: Tensor?, modulation: (shift: Tensor, scale: Tensor)? = nil,
+                         epsilon: Float, _ name: String) throws(VulkanError) -> Tensor {
         var (push, output, rows, width) = try rowOperation(x, name)
         if let weight { try requireVector(weight, count: width, name, "weight") }
         if let bias { try requireVector(bias, count: width, name, "bias") }
@@ -93,9 +100,25 @@ extension CommandRecorder {
         push.append(output.offset)
         push.append(rows)
         push.append(epsilon)
-        let constants: [UInt32] = [rms ? 1 : 0, weight == nil ? 0 : 1, bias == nil ? 0 : 1]
-        let pipeline = try context.pipelines.pipeline(.norm, bindings: 4, constants: constants)
-        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage],
+        var modulationRows = rows, shiftStride = 0, scaleStride = 0
+        if let modulation {
+            // [width] vectors apply to every row; [B, 1, width] ones to the rows of their sample.
+            func sampleStride(_ t: Tensor, _ input: String) throws(VulkanError) -> Int {
+                let perSample = x.rank == 3 && t.shape == [x.shape[0], 1, width]
+                guard t.dtype == .f32, t.shape == [width] || perSample, width <= 1 || t.strides[t.rank - 1] == 1 else {
+                    throw .invalidArgument("\(name): \(input) must be f32 [\(width)] or [\(x.shape[0]), 1, \(width)] with a contiguous last dimension, not \(t.dtype) \(t.shape)")
+                }
+                if perSample { modulationRows = max(x.shape[1], 1) }
+                return perSample && t.shape[0] > 1 ? t.strides[0] : 0
+            }
+            shiftStride = try sampleStride(modulation.shift, "shift")
+            scaleStride = try sampleStride(modulation.scale, "scale")
+        }
+        push.append([modulationRows, modulation?.shift.offset ?? 0, shiftStride, modulation?.scale.offset ?? 0, scaleStride])
+        let constants: [UInt32] = [rms ? 1 : 0, weight == nil ? 0 : 1, bias == nil ? 0 : 1, modulation == nil ? 0 : 1]
+        let pipeline = try context.pipelines.pipeline(.norm, bindings: 6, constants: constants)
+        try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage,
+                                         modulation?.shift.storage ?? x.storage, modulation?.scale.storage ?? x.storage],
                      written: [3], push: push, groups: linearGroups(rows))
         return output
     }
