@@ -92,6 +92,31 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// With `mergingHeads` the heads come out side by side, [B, Lq, H·D]: the same values as the
+    /// [B, H, Lq, D] result permuted, with a dense bias and with query runs.
+    func testMergedHeadsOutputIsThePermutedResult() throws {
+        let (batch, heads, queries, keys, depth) = (2, 3, 11, 9, 8)
+        let q = randomValues(batch * heads * queries * depth, seed: 110)
+        let k = randomValues(batch * heads * keys * depth, seed: 111)
+        let v = randomValues(batch * heads * keys * depth, seed: 112)
+        let rows = randomValues(2 * keys, seed: 113)
+        for runs in [false, true] {
+            let recorder = try context.makeRecorder()
+            let (qt, kt, vt) = try (context.upload(q, shape: [batch, heads, queries, depth]), context.upload(k, shape: [batch, heads, keys, depth]),
+                                    context.upload(v, shape: [batch, heads, keys, depth]))
+            let bias = try QueryRunBias(rows: context.upload(rows, shape: [2, keys]), runLengths: [4, queries - 4])
+            let (merged, separate) = runs
+                ? try (recorder.attention(query: qt, key: kt, value: vt, bias: bias, mergingHeads: true),
+                       recorder.attention(query: qt, key: kt, value: vt, bias: bias))
+                : try (recorder.attention(query: qt, key: kt, value: vt, mergingHeads: true), recorder.attention(query: qt, key: kt, value: vt))
+            try recorder.submit()
+            XCTAssertEqual(merged.shape, [batch, queries, heads * depth])
+            let expected = gather(try context.download(separate), shape: [batch, queries, heads, depth],
+                                  strides: [heads * queries * depth, depth, queries * depth, 1], offset: 0)
+            XCTAssertEqual(try context.download(merged), expected, runs ? "query runs" : "no bias")
+        }
+    }
+
     func testQueryRunsMustCoverTheQueries() throws {
         let recorder = try context.makeRecorder()
         let q = try context.makeTensor(shape: [1, 1, 6, 4])

@@ -24,12 +24,10 @@ struct FluxAttention: Sendable {
     /// sequence; the result is [B, L, heads·D].
     func callAsFunction(query: Tensor, key: Tensor, value: Tensor, table: Tensor, bias: QueryRunBias?,
                         on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        let (batch, tokens) = (query.shape[0], query.shape[1])
         let q = try recorder.rope(query.permuted([0, 2, 1, 3]), table: table)
         let k = try recorder.rope(key.permuted([0, 2, 1, 3]), table: table)
         let v = try value.permuted([0, 2, 1, 3])
-        let out = if let bias { try recorder.attention(query: q, key: k, value: v, bias: bias) }
-            else { try recorder.attention(query: q, key: k, value: v) }
-        return try recorder.permute(out, [0, 2, 1, 3]).reshaped([batch, tokens, heads * headDimension])
+        return if let bias { try recorder.attention(query: q, key: k, value: v, bias: bias, mergingHeads: true) }
+            else { try recorder.attention(query: q, key: k, value: v, mergingHeads: true) }
     }
 }

@@ -5,13 +5,27 @@ extension CommandRecorder {
     /// `softmax(scale · q·kᵀ + bias) · v` per batch and head. `q` is [B, H, Lq, D], `k` and `v`
     /// are [B, H, Lk, D] (f32 views with a contiguous last dimension; D a multiple of 4). `bias`
     /// (f32, additive, -inf masks) broadcasts to [B, H, Lq, Lk]. `scale` defaults to 1/√D.
-    /// The result is a contiguous [B, H, Lq, D].
+    /// The result is a contiguous [B, H, Lq, D], or with `mergingHeads` a contiguous [B, Lq, H·D]
+    /// (the heads side by side, as the projection after attention reads them; no permute needed).
     public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: Tensor? = nil,
-                          scale: Float? = nil) throws(VulkanError) -> Tensor {
+                          scale: Float? = nil, mergingHeads: Bool = false) throws(VulkanError) -> Tensor {
         guard q.rank == 4 else { throw .invalidArgument("attention: query must be [B, H, L, D], not \(q.shape)") }
-        let output = try context.makeTensor(shape: q.shape)
-        try attention(q, k, v, bias: bias, scale: scale, into: output)
+        let (output, view) = try attentionOutput(like: q, mergingHeads: mergingHeads)
+        try attention(q, k, v, bias: bias, scale: scale, into: view)
         return output
+    }
+
+    /// A new output for queries shaped like `q` ([B, H, Lq, D]) and the [B, H, Lq, D] view the
+    /// shader writes it through.
+    private func attentionOutput(like q: Tensor, mergingHeads: Bool) throws(VulkanError) -> (Tensor, Tensor) {
+        guard mergingHeads else {
+            let output = try context.makeTensor(shape: q.shape)
+            return (output, output)
+        }
+        let (batch, heads, queries, depth) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let output = try context.makeTensor(shape: [batch, queries, heads * depth])
+        return (output, Tensor(storage: output.storage, dtype: output.dtype, shape: q.shape,
+                               strides: [queries * heads * depth, depth, heads * depth, 1], offset: output.offset))
     }
 
     /// Attention over [B, L, heads·D] tensors, the layout of Flux's fused projections: heads are
@@ -36,21 +50,21 @@ extension CommandRecorder {
 
     /// Attention of [B, H, Lq, D] queries with a bias that is constant over runs of consecutive queries
     /// (`QueryRunBias`): one dispatch per run, its bias row broadcast over the run's queries inside the
-    /// shader. The result is a contiguous [B, H, Lq, D].
+    /// shader. The result is a contiguous [B, H, Lq, D], or [B, Lq, H·D] with `mergingHeads`.
     public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: QueryRunBias,
-                          scale: Float? = nil) throws(VulkanError) -> Tensor {
+                          scale: Float? = nil, mergingHeads: Bool = false) throws(VulkanError) -> Tensor {
         guard q.rank == 4, k.rank == 4 else { throw .invalidArgument("attention: query and key must be [B, H, L, D], not \(q.shape) and \(k.shape)") }
         guard bias.runLengths.reduce(0, +) == q.shape[2], bias.rows.shape[1] == k.shape[2] else {
             throw .invalidArgument("attention: query runs \(bias.runLengths) with bias rows \(bias.rows.shape) do not fit \(q.shape[2]) queries and \(k.shape[2]) keys")
         }
-        let output = try context.makeTensor(shape: q.shape)
+        let (output, view) = try attentionOutput(like: q, mergingHeads: mergingHeads)
         var start = 0
         for (run, length) in bias.runLengths.enumerated() {
             let queries = start..<(start + length)
             start += length
             if length == 0 { continue }
             try attention(q.sliced(axis: 2, queries), k, v, bias: bias.rows.sliced(axis: 0, run..<(run + 1)), scale: scale,
-                          into: output.sliced(axis: 2, queries))
+                          into: view.sliced(axis: 2, queries))
         }
         return output
     }
