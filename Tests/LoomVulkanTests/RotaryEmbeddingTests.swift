@@ -44,4 +44,40 @@ final class RotaryEmbeddingTests: XCTestCase {
         }
         assertClose(result, expected, threshold: 1e-7, "rope")
     }
+
+    /// RMS norm and RoPE in one pass, stored into the middle tokens of a larger joint tensor with
+    /// its table rows taken from the same positions: equal to `rmsNorm` then `rope` (the same
+    /// arithmetic), and the joint tensor's other tokens keep their sentinels.
+    func testNormAndRotationIntoAJointSlice() throws {
+        let (batch, heads, tokens, depth, joint) = (2, 3, 5, 8, 9)
+        let x = randomValues(batch * tokens * heads * depth, seed: 121)
+        let scale = randomValues(depth, seed: 122)
+        let table = randomValues(joint * depth, seed: 123)  // any (cos, sin) pairs do
+        let range = 3..<(3 + tokens)
+        let recorder = try context.makeRecorder()
+        let view = try context.upload(x, shape: [batch, tokens, heads, depth]).transposed(1, 2)
+        let fullTable = try context.upload(table, shape: [joint, depth / 2, 2])
+        let sentinel: Float = -7777
+        let output = try context.upload([Float](repeating: sentinel, count: batch * heads * joint * depth), shape: [batch, heads, joint, depth])
+        let weight = try context.upload(scale, shape: [depth])
+        try recorder.rmsNormRope(view, weight: weight, table: fullTable.sliced(axis: 0, range), into: output.sliced(axis: 2, range))
+        let separate = try recorder.rope(recorder.rmsNorm(view, weight: weight, epsilon: 1e-6), table: fullTable.sliced(axis: 0, range))
+        try recorder.submit()
+        let fused = try context.download(output)
+        let expected = try context.download(separate)
+        for b in 0..<batch {
+            for h in 0..<heads {
+                for t in 0..<joint {
+                    let row = Array(fused[(((b * heads + h) * joint + t) * depth)..<(((b * heads + h) * joint + t + 1) * depth)])
+                    if range.contains(t) {
+                        let start = ((b * heads + h) * tokens + t - range.lowerBound) * depth
+                        XCTAssertEqual(row, Array(expected[start..<(start + depth)]), "b \(b) h \(h) token \(t)")
+                    } else {
+                        XCTAssertEqual(row, [Float](repeating: sentinel, count: depth), "b \(b) h \(h) token \(t) outside the slice")
+                    }
+                }
+            }
+        }
+        XCTAssertThrowsError(try recorder.rmsNormRope(view, weight: weight, table: fullTable, into: output.sliced(axis: 2, range)))
+    }
 }

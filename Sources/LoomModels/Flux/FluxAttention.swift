@@ -14,20 +14,27 @@ struct FluxAttention: Sendable {
                strides: [x.strides[0], x.strides[1], headDimension, 1], offset: x.offset + start)
     }
 
-    /// RMSNorm of each head of a [B, L, heads, D] view with a learned scale [D]; contiguous result.
-    func normalized(_ x: Tensor, scale: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        try recorder.rmsNorm(x, weight: scale, epsilon: Self.epsilon)
+    /// A [B, heads, tokens, D] tensor for the queries or keys of the whole (joint) sequence.
+    func makeJoint(batch: Int, tokens: Int, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.context.makeTensor(shape: [batch, heads, tokens, headDimension])
     }
 
-    /// Attention of normalised q and k (contiguous [B, L, heads, D]) and v ([B, L, heads, D],
-    /// any strides with contiguous rows) with rotary `table` and an optional additive `bias` over the joint
-    /// sequence; the result is [B, L, heads·D].
-    func callAsFunction(query: Tensor, key: Tensor, value: Tensor, table: Tensor, bias: QueryRunBias?,
+    /// RMSNorm of each head of `x` (a [B, L, heads, D] view) with a learned scale [D], then RoPE
+    /// with the rotary table's rows for `tokens` (positions in the joint sequence), stored into
+    /// those tokens of `joint` ([B, heads, all tokens, D]).
+    func normalizeAndRotate(_ x: Tensor, scale: Tensor, table: Tensor, tokens: Range<Int>, into joint: Tensor,
+                            on recorder: CommandRecorder) throws(VulkanError) {
+        try recorder.rmsNormRope(x.permuted([0, 2, 1, 3]), weight: scale, epsilon: Self.epsilon,
+                                 table: table.sliced(axis: 0, tokens), into: joint.sliced(axis: 2, tokens))
+    }
+
+    /// Attention of rotated q and k ([B, heads, L, D]) and v ([B, L, heads, D], any strides with
+    /// contiguous rows) with an optional additive `bias` over the joint sequence; the result is
+    /// [B, L, heads·D].
+    func callAsFunction(query: Tensor, key: Tensor, value: Tensor, bias: QueryRunBias?,
                         on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        let q = try recorder.rope(query.permuted([0, 2, 1, 3]), table: table)
-        let k = try recorder.rope(key.permuted([0, 2, 1, 3]), table: table)
         let v = try value.permuted([0, 2, 1, 3])
-        return if let bias { try recorder.attention(query: q, key: k, value: v, bias: bias, mergingHeads: true) }
-            else { try recorder.attention(query: q, key: k, value: v, mergingHeads: true) }
+        return if let bias { try recorder.attention(query: query, key: key, value: v, bias: bias, mergingHeads: true) }
+            else { try recorder.attention(query: query, key: key, value: v, mergingHeads: true) }
     }
 }

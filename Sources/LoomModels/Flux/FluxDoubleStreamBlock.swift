@@ -43,18 +43,22 @@ struct FluxDoubleStreamBlock: Sendable {
         let imageMod = try image.modulation(activatedVector, on: recorder)
         let textMod = try text.modulation(activatedVector, on: recorder)
 
-        func projections(_ stream: Stream, _ x: Tensor, _ mod: [Tensor]) throws(VulkanError) -> (q: Tensor, k: Tensor, v: Tensor) {
+        // Each stream's q and k are normalised and rotated straight into the joint sequence
+        // (text first); v is copied there.
+        let (batch, textTokens) = (img.shape[0], txt.shape[1])
+        let tokens = textTokens + img.shape[1]
+        let (query, key) = try (attention.makeJoint(batch: batch, tokens: tokens, on: recorder),
+                                attention.makeJoint(batch: batch, tokens: tokens, on: recorder))
+        let value = try recorder.context.makeTensor(shape: [batch, tokens, attention.heads, attention.headDimension])
+        for (stream, x, mod, range) in [(text, txt, textMod, 0..<textTokens), (image, img, imageMod, textTokens..<tokens)] {
             let qkv = try stream.qkv(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]), on: recorder)
-            return (try attention.normalized(attention.headView(of: qkv, startingAt: 0), scale: stream.queryNorm, on: recorder),
-                    try attention.normalized(attention.headView(of: qkv, startingAt: hidden), scale: stream.keyNorm, on: recorder),
-                    attention.headView(of: qkv, startingAt: 2 * hidden))
+            try attention.normalizeAndRotate(attention.headView(of: qkv, startingAt: 0), scale: stream.queryNorm, table: table,
+                                             tokens: range, into: query, on: recorder)
+            try attention.normalizeAndRotate(attention.headView(of: qkv, startingAt: hidden), scale: stream.keyNorm, table: table,
+                                             tokens: range, into: key, on: recorder)
+            try recorder.copy(attention.headView(of: qkv, startingAt: 2 * hidden), into: value.sliced(axis: 1, range))
         }
-        let t = try projections(text, txt, textMod)
-        let i = try projections(image, img, imageMod)
-        let joint = try attention(query: recorder.concatenate([t.q, i.q], axis: 1),
-                                  key: recorder.concatenate([t.k, i.k], axis: 1),
-                                  value: recorder.concatenate([t.v, i.v], axis: 1), table: table, bias: bias, on: recorder)
-        let textTokens = txt.shape[1]
+        let joint = try attention(query: query, key: key, value: value, bias: bias, on: recorder)
         let textAttention = try joint.sliced(axis: 1, 0..<textTokens)
         let imageAttention = try joint.sliced(axis: 1, textTokens..<joint.shape[1])
 

@@ -29,10 +29,15 @@ struct FluxSingleStreamBlock: Sendable {
         // GELU applies to the MLP columns only; q, k and v come out as they are.
         let fused = try linear1(recorder.fluxModulatedNorm(x, shift: mod[0], scale: mod[1]),
                                 epilogue: .activated(.geluTanh, fromColumn: 3 * hidden), on: recorder)
-        let attended = try attention(
-            query: attention.normalized(attention.headView(of: fused, startingAt: 0), scale: queryNorm, on: recorder),
-            key: attention.normalized(attention.headView(of: fused, startingAt: hidden), scale: keyNorm, on: recorder),
-            value: attention.headView(of: fused, startingAt: 2 * hidden), table: table, bias: bias, on: recorder)
+        let (batch, tokens) = (x.shape[0], x.shape[1])
+        let (query, key) = try (attention.makeJoint(batch: batch, tokens: tokens, on: recorder),
+                                attention.makeJoint(batch: batch, tokens: tokens, on: recorder))
+        try attention.normalizeAndRotate(attention.headView(of: fused, startingAt: 0), scale: queryNorm, table: table,
+                                         tokens: 0..<tokens, into: query, on: recorder)
+        try attention.normalizeAndRotate(attention.headView(of: fused, startingAt: hidden), scale: keyNorm, table: table,
+                                         tokens: 0..<tokens, into: key, on: recorder)
+        let attended = try attention(query: query, key: key, value: attention.headView(of: fused, startingAt: 2 * hidden),
+                                     bias: bias, on: recorder)
         let mlp = try fused.sliced(axis: 2, (3 * hidden)..<fused.shape[2])
         return try linear2(recorder.concatenate([attended, mlp], axis: 2), epilogue: .adding(to: x, gate: mod[2]), on: recorder)
     }

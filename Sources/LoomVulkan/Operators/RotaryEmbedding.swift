@@ -48,4 +48,28 @@ extension CommandRecorder {
         try dispatch(pipeline, buffers: [x.storage, table.storage, output.storage], written: [2], push: push, groups: linearGroups(x.count / 2))
         return output
     }
+
+    /// Flux's q or k path in one dispatch: `rmsNorm(x, weight:, epsilon:)` over each head row of
+    /// `x` ([B, H, L, D] f32 view), then `rope` with `table` ([L, D/2, 2], contiguous), stored into
+    /// `output`, a [B, H, L, D] f32 view (a slice of a joint sequence, for instance).
+    public func rmsNormRope(_ x: Tensor, weight: Tensor, epsilon: Float = 1e-6, table: Tensor, into output: Tensor) throws(VulkanError) {
+        for (t, role) in [(x, "input"), (table, "table"), (output, "output")] { try requireF32(t, "rmsNormRope", role) }
+        guard x.rank == 4, x.shape[3] % 2 == 0 else { throw .invalidArgument("rmsNormRope: input must be [B, H, L, D] with even D, not \(x.shape)") }
+        guard output.shape == x.shape else { throw .invalidArgument("rmsNormRope: output \(output.shape) does not match the input \(x.shape)") }
+        try requireVector(weight, count: x.shape[3], "rmsNormRope", "weight")
+        guard table.isContiguous, table.shape == [x.shape[2], x.shape[3] / 2, 2], table.offset % 2 == 0 else {
+            throw .invalidArgument("rmsNormRope: table must be a contiguous [\(x.shape[2]), \(x.shape[3] / 2), 2], not \(table.shape)")
+        }
+        let rows = x.count / max(x.shape[3], 1)
+        guard rows > 0 else { return }
+        var push = PushConstants()
+        push.append(x.shape)
+        push.append(x.strides)
+        push.append(output.strides)
+        push.append([x.offset, weight.offset, table.offset / 2, output.offset, rows])
+        push.append(epsilon)
+        let pipeline = try context.pipelines.pipeline(.rmsNormRope, bindings: 4)
+        try dispatch(pipeline, buffers: [x.storage, weight.storage, table.storage, output.storage], written: [3], push: push,
+                     groups: linearGroups(rows))
+    }
 }
