@@ -10,6 +10,8 @@ float erfApprox(float v) {
 
 float silu(float v) { return v / (1.0 + exp(-v)); }
 
+float quickGelu(float v) { return v / (1.0 + exp(-1.702 * v)); }
+
 float geluErf(float v) { return 0.5 * v * (1.0 + erfApprox(v * 0.70710678118654752)); }
 
 float geluTanh(float v) {

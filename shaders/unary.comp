@@ -34,7 +34,7 @@ void main() {
     } else if (OP == 3) {
         r = geluErf(v);
     } else if (OP == 5) {
-        r = v / (1.0 + exp(-1.702 * v));
+        r = quickGelu(v);
     } else if (OP == 6) {
         r = max(v, 0.0);
     } else {

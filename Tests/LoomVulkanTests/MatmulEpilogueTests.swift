@@ -31,6 +31,7 @@ final class MatmulEpilogueTests: XCTestCase {
         Case(label: "GELU (tanh)", activation: .geluTanh, startColumn: 0, residual: false, gate: .none, unmergedRows: false),
         Case(label: "SiLU from column 7", activation: .silu, startColumn: 7, residual: false, gate: .none, unmergedRows: false),
         Case(label: "GELU (erf) from the last column", activation: .gelu, startColumn: n - 1, residual: false, gate: .none, unmergedRows: true),
+        Case(label: "quick GELU", activation: .quickGELU, startColumn: 0, residual: false, gate: .none, unmergedRows: false),
         Case(label: "residual", activation: nil, startColumn: 0, residual: true, gate: .none, unmergedRows: false),
         Case(label: "gated residual", activation: nil, startColumn: 0, residual: true, gate: .perSample, unmergedRows: false),
         Case(label: "activation, shared gate", activation: .geluTanh, startColumn: 3, residual: true, gate: .shared, unmergedRows: false),
@@ -42,6 +43,7 @@ final class MatmulEpilogueTests: XCTestCase {
         case .geluTanh: 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))
         case .silu: v / (1 + exp(-v))
         case .gelu: 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+        case .quickGELU: v / (1 + exp(-1.702 * v))
         }
     }
 

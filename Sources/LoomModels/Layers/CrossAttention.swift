@@ -24,11 +24,13 @@ struct CrossAttention: Sendable {
         self.heads = heads
     }
 
-    /// `x` is [B, L, width], `context` [B, T, contextWidth]; the result is [B, L, width].
-    func callAsFunction(_ x: Tensor, context: Tensor? = nil, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+    /// `x` is [B, L, width], `context` [B, T, contextWidth]; the result is [B, L, width], added
+    /// to `residual` by the output projection when one is given.
+    func callAsFunction(_ x: Tensor, context: Tensor? = nil, addingTo residual: Tensor? = nil,
+                        on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let source = context ?? x
         let attended = try recorder.attention(query: query(x, on: recorder), key: key(source, on: recorder),
                                               value: value(source, on: recorder), heads: heads)
-        return try output(attended, on: recorder)
+        return try output(attended, epilogue: residual.map { .adding(to: $0) } ?? .none, on: recorder)
     }
 }

@@ -38,13 +38,13 @@ struct EncoderLayer: Sendable {
         let attended = try recorder.attention(
             query: query(normed, on: recorder), key: key(normed, on: recorder), value: value(normed, on: recorder),
             heads: heads, bias: mask)
-        let x = try recorder.add(x, output(attended, on: recorder))
-        let hidden = try up(mlpNorm(x, on: recorder), on: recorder)
-        let activated: Tensor = switch activation {
-        case .quickGELU: try recorder.quickGELU(hidden)
-        case .gelu: try recorder.gelu(hidden)
-        case .geluTanh: try recorder.gelu(hidden, approximation: .tanh)
+        let x = try output(attended, epilogue: .adding(to: x), on: recorder)
+        let fused: MatmulEpilogue.Activation = switch activation {
+        case .quickGELU: .quickGELU
+        case .gelu: .gelu
+        case .geluTanh: .geluTanh
         }
-        return try recorder.add(x, down(activated, on: recorder))
+        let hidden = try up(mlpNorm(x, on: recorder), epilogue: .activated(fused), on: recorder)
+        return try down(hidden, epilogue: .adding(to: x), on: recorder)
     }
 }

@@ -22,8 +22,8 @@ struct TransformerBlock: Sendable {
 
     /// `x` is [B, L, width], `context` [B, T, contextWidth].
     func callAsFunction(_ x: Tensor, context: Tensor, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        var x = try recorder.add(x, selfAttention(norm1(x, on: recorder), on: recorder))
-        x = try recorder.add(x, crossAttention(norm2(x, on: recorder), context: context, on: recorder))
+        var x = try selfAttention(norm1(x, on: recorder), addingTo: x, on: recorder)
+        x = try crossAttention(norm2(x, on: recorder), context: context, addingTo: x, on: recorder)
         try recorder.submit()
         return try recorder.add(x, feedForward(norm3(x, on: recorder), on: recorder))
     }

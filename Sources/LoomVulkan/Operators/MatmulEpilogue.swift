@@ -3,7 +3,7 @@
 /// gated (a DiT block's `x + gate · proj(h)`).
 public struct MatmulEpilogue: Sendable {
     public enum Activation: UInt32, Sendable {
-        case geluTanh = 1, silu = 2, gelu = 3
+        case geluTanh = 1, silu = 2, gelu = 3, quickGELU = 4
     }
 
     public var activation: Activation?
