@@ -34,6 +34,20 @@ private func evaluated<T>(_ expression: () throws -> T, _ file: StaticString, _ 
     }
 }
 
+/// Thrown by `XCTUnwrap` when the value is nil; the runner reports it as the test's failure.
+public struct XCTUnwrapFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+public func XCTUnwrap<T>(_ expression: @autoclosure () throws -> T?, _ message: @autoclosure () -> String = "",
+                         file: StaticString = #filePath, line: UInt = #line) throws -> T {
+    guard let value = try expression() else {
+        let note = message()
+        throw XCTUnwrapFailure(description: "\(file):\(line): XCTUnwrap found nil" + (note.isEmpty ? "" : " - " + note))
+    }
+    return value
+}
+
 public func XCTAssertTrue(_ expression: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String = "",
                           file: StaticString = #filePath, line: UInt = #line) {
     guard let value = evaluated(expression, file, line) else { return }
