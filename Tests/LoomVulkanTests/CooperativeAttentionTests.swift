@@ -5,25 +5,13 @@ import XCTest
 /// AttentionTests, on shapes that leave partial query and key tiles (16 or 8). Skipped on devices without the
 /// extension (the machine's Mesa 22); run them under a newer lavapipe with `../shared/tools/mesa-next` (see README).
 final class CooperativeAttentionTests: XCTestCase {
-    static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
-
     /// The kernel rounds Q, K, V and the softmax weights to f16 and accumulates in f32. Measured on lavapipe
     /// (tile 8): NMSE 3e-8 to 1.5e-7 on these inputs, far inside vulkan.md's reduced-precision budget of 5e-4;
     /// 1e-6 keeps a margin for other devices' summation orders and still catches a wrong rescale.
     static let threshold = 1e-6
 
     func cooperativeContext(headDimension: Int) throws -> VulkanContext {
-        let context = try Self.context.get()
-        guard context.device.supportsCooperativeMatrixMatmul else {
-            throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
-        }
-        // The device has it, so a missing variant is a build problem: fail rather than skip.
-        guard context.cooperativeAttentionAvailable(headDimension: headDimension) else { throw MissingVariant() }
-        return context
-    }
-
-    struct MissingVariant: Error, CustomStringConvertible {
-        var description: String { "attention_coopmat was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
+        try LoomVulkanTests.cooperativeContext(for: "attention_coopmat") { $0.cooperativeAttentionAvailable(headDimension: headDimension) }
     }
 
     /// Runs `body` on `context` and returns the names of the shader variants it dispatched.

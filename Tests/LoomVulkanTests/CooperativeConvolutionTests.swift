@@ -5,21 +5,8 @@ import XCTest
 /// on shapes that leave partial pixel, channel and K tiles. Skipped on devices without the
 /// extension (the machine's Mesa 22); run them under a newer lavapipe with `../shared/tools/mesa-next`.
 final class CooperativeConvolutionTests: XCTestCase {
-    static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
-
     func cooperativeContext(for dtype: DType) throws -> VulkanContext {
-        let context = try Self.context.get()
-        guard context.device.supportsCooperativeMatrixMatmul else {
-            throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
-        }
-        // The device has it, so a missing variant is a build problem: fail rather than skip.
-        guard context.cooperativeConvolutionAvailable(for: dtype) else { throw MissingVariant(dtype: dtype) }
-        return context
-    }
-
-    struct MissingVariant: Error, CustomStringConvertible {
-        let dtype: DType
-        var description: String { "conv2d_coopmat_\(dtype) was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
+        try LoomVulkanTests.cooperativeContext(for: "conv2d_coopmat_\(dtype)") { $0.cooperativeConvolutionAvailable(for: dtype) }
     }
 
     struct Case {

@@ -7,8 +7,6 @@ import XCTest
 /// without the extension (the machine's Mesa 22); run them under a newer lavapipe with
 /// `../shared/tools/mesa-next` (see README).
 final class CooperativeMatmulTests: XCTestCase {
-    static let context = Result { try VulkanContext(matmulKernel: .cooperative) }
-
     /// (batch, M, N, K): aligned, odd, single row, K below one step, batched, K whole Q8_0/Q4_0
     /// blocks, a grid of at least 128 blocks (the larger block size), and long K on small grids
     /// (split into 2 to 8 parts). A store of an edge block
@@ -19,18 +17,7 @@ final class CooperativeMatmulTests: XCTestCase {
                          (1, 70, 67, 96), (2, 45, 100, 160), (33, 70, 70, 32), (1, 37, 29, 1030), (2, 20, 40, 1024)]
 
     func cooperativeContext(for dtype: DType) throws -> VulkanContext {
-        let context = try Self.context.get()
-        guard context.device.supportsCooperativeMatrixMatmul else {
-            throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
-        }
-        // The device has it, so a missing variant is a build problem: fail rather than skip.
-        guard context.cooperativeMatmulAvailable(for: dtype) else { throw MissingVariant(dtype: dtype) }
-        return context
-    }
-
-    struct MissingVariant: Error, CustomStringConvertible {
-        let dtype: DType
-        var description: String { "matmul_coopmat_\(dtype) was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
+        try LoomVulkanTests.cooperativeContext(for: "matmul_coopmat_\(dtype)") { $0.cooperativeMatmulAvailable(for: dtype) }
     }
 
     /// Σ_k a·w (+ bias) in Double; `w` has one batch or `batch`.

@@ -6,6 +6,26 @@ let sharedContext: VulkanContext = {
     do { return try VulkanContext() } catch { fatalError("\(error)") }
 }()
 
+/// A context that runs the cooperative-matrix kernels where the device has them.
+let cooperativeMatrixContext = Result { try VulkanContext(matmulKernel: .cooperative) }
+
+/// `cooperativeMatrixContext`, for a test of `variant`: skips on devices without
+/// `VK_KHR_cooperative_matrix`, and fails where the device has it but `available` says the build's
+/// glslang left the variant empty (a build problem, not a device one).
+func cooperativeContext(for variant: String, available: (VulkanContext) -> Bool) throws -> VulkanContext {
+    let context = try cooperativeMatrixContext.get()
+    guard context.device.supportsCooperativeMatrixMatmul else {
+        throw XCTSkip("the Vulkan device has no VK_KHR_cooperative_matrix with 16×16×16 or 8×8×8 f16 → f32 matrices")
+    }
+    guard available(context) else { throw MissingCooperativeVariant(variant: variant) }
+    return context
+}
+
+struct MissingCooperativeVariant: Error, CustomStringConvertible {
+    let variant: String
+    var description: String { "\(variant) was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
+}
+
 /// Records the operators `body` builds, submits them and downloads the tensor it returns.
 func evaluateWithShape(_ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
     let recorder = try sharedContext.makeRecorder()

@@ -29,23 +29,11 @@ import Testing
     }
 
     @Test func encoderMeanMatchesPyTorch() throws {
-        for test in golden.manifest.encode {
-            let expected = try golden.tensor(test.mean)
-            let mean = try autoencoder.encode(golden.tensor(test.image), tiling: .never)
-            #expect(mean.shape == expected.shape, "\(test.image)")
-            let error = nmse(expected.values, mean.values)
-            #expect(error <= 5e-4, "\(test.image): NMSE \(error)")
-        }
+        try golden.expectEncoderMatchesPyTorch(autoencoder)
     }
 
     @Test func decoderMatchesPyTorch() throws {
-        for test in golden.manifest.decode {
-            let expected = try golden.tensor(test.image)
-            let image = try autoencoder.decode(golden.tensor(test.latent), tiling: .never)
-            #expect(image.shape == expected.shape, "\(test.latent)")
-            let error = nmse(expected.values, image.values)
-            #expect(error <= 5e-4, "\(test.latent): NMSE \(error)")
-        }
+        try golden.expectDecoderMatchesPyTorch(autoencoder)
     }
 
     @Test func missingHalfIsReported() throws {
