@@ -25,6 +25,9 @@ public final class VulkanDevice: @unchecked Sendable {
     let cooperativeMatrix: CooperativeMatrixSupport
     /// True when the device runs the cooperative-matrix matmul kernel (`MatmulKernel.cooperative`).
     public var supportsCooperativeMatrixMatmul: Bool { cooperativeMatrix.tileSize != nil }
+    /// Whether shaders may load and store 16-bit values in storage buffers (storage16.glsl):
+    /// the condition for f16 and bf16 activations.
+    public let supports16BitStorage: Bool
     /// Largest range one storage-buffer binding may cover.
     public let maxStorageBufferRange: Int
     /// Largest single `vkAllocateMemory`.
@@ -138,6 +141,20 @@ public final class VulkanDevice: @unchecked Sendable {
         let extensionNames: [UnsafePointer<CChar>] = wanted.map { UnsafePointer(strdup($0)!) }
         defer { extensionNames.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
 
+        var storage16 = VkPhysicalDevice16BitStorageFeatures()
+        storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+        withUnsafeMutablePointer(to: &storage16) { pointer in
+            var features2 = VkPhysicalDeviceFeatures2()
+            features2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2
+            features2.pNext = UnsafeMutableRawPointer(pointer)
+            vkGetPhysicalDeviceFeatures2(physicalDevice, &features2)
+        }
+        supports16BitStorage = storage16.storageBuffer16BitAccess != 0
+        // Only the feature this device has stays on; the chain continues to the cooperative features.
+        storage16 = VkPhysicalDevice16BitStorageFeatures()
+        storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES
+        storage16.storageBuffer16BitAccess = supports16BitStorage ? VK_TRUE : VK_FALSE
+
         var priority: Float = 1
         var device: VkDevice?
         let result = withUnsafePointer(to: &priority) { priorityPointer in
@@ -151,14 +168,17 @@ public final class VulkanDevice: @unchecked Sendable {
                 deviceInfo.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO
                 deviceInfo.queueCreateInfoCount = 1
                 deviceInfo.pQueueCreateInfos = queuePointer
-                guard !extensionNames.isEmpty else { return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device) }
-                return withUnsafeMutablePointer(to: &float16Features) { float16Pointer in
-                    cooperativeFeatures.storeBytes(of: UnsafeMutableRawPointer(float16Pointer), toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
-                    deviceInfo.pNext = UnsafeRawPointer(cooperativeFeatures)
-                    return extensionNames.map { Optional($0) }.withUnsafeBufferPointer { names in
-                        deviceInfo.enabledExtensionCount = UInt32(names.count)
-                        deviceInfo.ppEnabledExtensionNames = names.baseAddress
-                        return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device)
+                return withUnsafeMutablePointer(to: &storage16) { storage16Pointer in
+                    deviceInfo.pNext = UnsafeRawPointer(storage16Pointer)
+                    guard !extensionNames.isEmpty else { return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device) }
+                    return withUnsafeMutablePointer(to: &float16Features) { float16Pointer in
+                        cooperativeFeatures.storeBytes(of: UnsafeMutableRawPointer(float16Pointer), toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+                        storage16Pointer.pointee.pNext = cooperativeFeatures
+                        return extensionNames.map { Optional($0) }.withUnsafeBufferPointer { names in
+                            deviceInfo.enabledExtensionCount = UInt32(names.count)
+                            deviceInfo.ppEnabledExtensionNames = names.baseAddress
+                            return vkCreateDevice(physicalDevice, &deviceInfo, nil, &device)
+                        }
                     }
                 }
             }

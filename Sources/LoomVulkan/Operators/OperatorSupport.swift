@@ -85,3 +85,22 @@ extension CommandRecorder {
         return (x, x == 0 ? 0 : (groups + x - 1) / x, 1)
     }
 }
+
+extension VulkanContext {
+    /// Whether activations may be stored as f16 or bf16 between operators (storage16.glsl).
+    public var supports16BitActivations: Bool { device.supports16BitStorage }
+
+    /// storage16.glsl's code for an activation tensor (0 f32, 1 f16, 2 bf16); 16-bit storage only
+    /// where the device has it.
+    func activationStorageCode(_ tensor: Tensor, _ operation: String, _ role: String = "input") throws(VulkanError) -> UInt32 {
+        switch tensor.dtype {
+        case .f32: return 0
+        case .f16, .bf16:
+            guard supports16BitActivations else {
+                throw .invalidArgument("\(operation): \(role) is \(tensor.dtype), but this device cannot store 16-bit values in buffers; use f32")
+            }
+            return tensor.dtype == .f16 ? 1 : 2
+        default: throw .invalidArgument("\(operation): \(role) must be f32, f16 or bf16, not \(tensor.dtype)")
+        }
+    }
+}
