@@ -2,20 +2,21 @@
 // one binding, as `float x[]` and as `uint16_t x16[]`, and a specialization constant holds its
 // storage code (0 f32, 1 f16, 2 bf16); the host sets it from the tensor's dtype, so the unused
 // path is compiled out. Needs the device's storageBuffer16BitAccess (VK_KHR_16bit_storage), which
-// allows 16-bit loads and stores and conversions to and from 32 bits, no 16-bit arithmetic.
+// allows 16-bit loads and stores and conversions to and from 32 bits, no 16-bit arithmetic. The
+// including shader enables the extension before it declares its 16-bit buffers.
 #extension GL_EXT_shader_16bit_storage : require
 
-float decode16(uint16_t stored, uint code) {
-    uint bits = uint(stored);
+// Values pass as uint: 16-bit types may only appear in buffers and conversions.
+float decode16(uint bits, uint code) {
     return code == 2u ? uintBitsToFloat(bits << 16) : unpackHalf2x16(bits).x;
 }
 
 // Nearest value, ties to even, done in integer arithmetic because some drivers' f32 → f16
 // conversions truncate (lavapipe). f16 saturates at ±65504, as ComfyUI's f16 paths clamp, rather
 // than turning a large activation into inf; bf16 has f32's range.
-uint16_t encode16(float v, uint code) {
+uint encode16(float v, uint code) {
     uint bits = floatBitsToUint(v);
-    if (code == 2u) return uint16_t(isnan(v) ? (bits >> 16) | 0x40u : (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+    if (code == 2u) return isnan(v) ? (bits >> 16) | 0x40u : (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
     float rounded = isnan(v) ? v : clamp(uintBitsToFloat((bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u), -65504.0, 65504.0);
-    return uint16_t(packHalf2x16(vec2(rounded, 0.0)) & 0xFFFFu);
+    return packHalf2x16(vec2(rounded, 0.0)) & 0xFFFFu;
 }
