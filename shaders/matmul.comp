@@ -3,7 +3,8 @@
 // [out, in] (scale: per-tensor dequantisation factor of "scaled fp8" checkpoints, else 1),
 // read in its stored dtype (B_F32, B_F16, B_BF16, B_F8_E4M3, B_Q8_0 or B_Q4_0) and accumulated in
 // f32, then passed through matmul_epilogue.glsl (activation, gated residual).
-// C is contiguous.
+// C is contiguous. A and C may be stored f32, f16 or bf16 (storage16.glsl); TEXELS reads 16-bit
+// A only as f16, through an RGBA16F view.
 //
 // Three kernels (the cooperative-matrix one is matmul_coopmat.comp, with the same bindings):
 //
@@ -22,6 +23,7 @@
 // fetches there, hence the large TM × TN tiles the host picks.
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_shader_16bit_storage : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TM = 8;
 layout(constant_id = 2) const bool HAS_BIAS = false;
@@ -32,6 +34,7 @@ layout(constant_id = 3) const bool W_EVEN = true;
 layout(constant_id = 4) const uint TN = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
+layout(binding = 0) readonly buffer A16 { uint16_t a16[]; };
 #if defined(B_F32)
 layout(binding = 1) readonly buffer W { float w[]; };
 #else
@@ -39,6 +42,7 @@ layout(binding = 1) readonly buffer W { uint w[]; };  // packed values or blocks
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
+layout(binding = 3) writeonly buffer C16 { uint16_t c16[]; };
 #if defined(TEXELS)
 // The same memory as bindings 0 and 1. Rows start on a texel (the host checks alignment).
 layout(binding = 6) uniform samplerBuffer aTexels;
@@ -49,6 +53,7 @@ layout(binding = 7) uniform usamplerBuffer wTexels;
 #endif
 #endif
 #include "matmul_params.glsl"
+#include "matmul_storage.glsl"
 
 #include "weights.glsl"
 #include "matmul_epilogue.glsl"
@@ -71,7 +76,7 @@ void main() {
         [[unroll]] for (uint r = 0; r < 4u; r++) {
             uint e = id + 256u * r, row = e / DEPTH, kk = e % DEPTH, k = k0 + kk;
             uint m = m0 + row, n = n0 + row;
-            tileA[kk][row] = (m < p.M && k < p.K) ? a[aBase + m * p.rowStrideA + k] : 0.0;
+            tileA[kk][row] = (m < p.M && k < p.K) ? loadA(aBase + m * p.rowStrideA + k) : 0.0;
             tileW[kk][row] = (n < p.N && k < p.K) ? loadW1(wBase + n * p.K + k) : 0.0;
         }
         barrier();
@@ -91,7 +96,7 @@ void main() {
         if (n >= p.N) continue;
         [[unroll]] for (uint i = 0; i < 4u; i++) {
             uint m = m0 + ty + 16u * i;
-            if (m < p.M) c[p.offsetC + (b * p.M + m) * p.N + n] = finished(b, m, n, acc[i * 4u + j]);
+            if (m < p.M) storeC(p.offsetC + (b * p.M + m) * p.N + n, finished(b, m, n, acc[i * 4u + j]));
         }
     }
 }
@@ -165,14 +170,14 @@ void main() {
     for (; k < p.K; k++) {
         [[unroll]] for (uint t = 0; t < TN; t++) {
             float wv = loadW1(wRow[t] + k);
-            [[unroll]] for (uint i = 0; i < TM; i++) acc[i * TN + t] = fma(a[rowA[i] + k], wv, acc[i * TN + t]);
+            [[unroll]] for (uint i = 0; i < TM; i++) acc[i * TN + t] = fma(loadA(rowA[i] + k), wv, acc[i * TN + t]);
         }
     }
     [[unroll]] for (uint t = 0; t < TN; t++) {
         uint n = n0 + t * gl_WorkGroupSize.x;
         if (n < p.N) {
             [[unroll]] for (uint i = 0; i < TM; i++) {
-                if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = finished(b, m0 + i, n, acc[i * TN + t]);
+                if (m0 + i < p.M) storeC(p.offsetC + (b * p.M + m0 + i) * p.N + n, finished(b, m0 + i, n, acc[i * TN + t]));
             }
         }
     }
@@ -197,16 +202,16 @@ void main() {
         vec4 wv = loadW4(wRow + k);
         [[unroll]] for (uint i = 0; i < TM; i++) {
             uint r = rowA[i] + k;
-            acc[i] = fma(a[r], wv.x, fma(a[r + 1], wv.y, fma(a[r + 2], wv.z, fma(a[r + 3], wv.w, acc[i]))));
+            acc[i] = fma(loadA(r), wv.x, fma(loadA(r + 1), wv.y, fma(loadA(r + 2), wv.z, fma(loadA(r + 3), wv.w, acc[i]))));
         }
     }
     for (; k < p.K; k++) {
         float wv = loadW1(wRow + k);
-        [[unroll]] for (uint i = 0; i < TM; i++) acc[i] = fma(a[rowA[i] + k], wv, acc[i]);
+        [[unroll]] for (uint i = 0; i < TM; i++) acc[i] = fma(loadA(rowA[i] + k), wv, acc[i]);
     }
     if (n >= p.N) return;
     [[unroll]] for (uint i = 0; i < TM; i++) {
-        if (m0 + i < p.M) c[p.offsetC + (b * p.M + m0 + i) * p.N + n] = finished(b, m0 + i, n, acc[i]);
+        if (m0 + i < p.M) storeC(p.offsetC + (b * p.M + m0 + i) * p.N + n, finished(b, m0 + i, n, acc[i]));
     }
 }
 #endif

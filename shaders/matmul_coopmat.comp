@@ -28,6 +28,7 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_shader_16bit_storage : require
 // 4 subgroups of the size the device reports (the host passes 4 × subgroup size). A driver free
 // to pick another size for this shader (Intel) would need VK_EXT_subgroup_size_control's
 // required size, which the host does not set yet.
@@ -49,6 +50,7 @@ layout(constant_id = 9) const uint SPLITS = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 0) readonly buffer A4 { vec4 a4[]; };
+layout(binding = 0) readonly buffer A16 { uint16_t a16[]; };
 #if defined(B_F32)
 layout(binding = 1) readonly buffer W { float w[]; };
 layout(binding = 1) readonly buffer W4 { vec4 w4[]; };
@@ -58,7 +60,9 @@ layout(binding = 1) readonly buffer W2 { uvec2 w2[]; };
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
+layout(binding = 3) writeonly buffer C16 { uint16_t c16[]; };
 #include "matmul_params.glsl"
+#include "matmul_storage.glsl"
 
 #include "weights.glsl"
 #include "matmul_epilogue.glsl"
@@ -94,10 +98,10 @@ void stage(uint k0, uint m0, uint n0, uint aBase, uint wBase) {
         vec4 v = vec4(0.0);
         if (m < p.M) {
             uint i = aBase + m * p.rowStrideA + k;
-            if (A_VEC4) {
+            if (A_VEC4 && A_STORAGE == 0u) {
                 if (k < p.K) v = a4[i >> 2];
             } else {
-                [[unroll]] for (uint j = 0; j < 4; j++) if (k + j < p.K) v[j] = a[i + j];
+                [[unroll]] for (uint j = 0; j < 4; j++) if (k + j < p.K) v[j] = loadA(i + j);
             }
         }
         v = clamp(v, -F16_MAX, F16_MAX);
@@ -157,7 +161,7 @@ void main() {
             uint mTile = m0 + rowA + i * CM, nTile = n0 + rowW + j * CM;
             for (uint e = gl_SubgroupInvocationID; e < CM * CM; e += gl_SubgroupSize) {
                 uint m = mTile + e / CM, n = nTile + e % CM;
-                if (m < p.M && n < p.N) c[p.offsetC + (z * p.M + m) * p.N + n] = SPLITS > 1 ? tileC[tile + e] * p.scaleW : finished(z, m, n, tileC[tile + e]);
+                if (m < p.M && n < p.N) storeC(p.offsetC + (z * p.M + m) * p.N + n, SPLITS > 1 ? tileC[tile + e] * p.scaleW : finished(z, m, n, tileC[tile + e]));
             }
             subgroupBarrier();  // the next accumulator reuses the tile
         }

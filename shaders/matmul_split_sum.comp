@@ -1,13 +1,15 @@
 #version 450
 // C[i] = epilogue(Σ_s partial[s · count + i]): completes a cooperative matmul whose K was split
 // (matmul_coopmat.comp with SPLITS > 1 writes the scaled partial products, without bias), with
-// the bias, activation and residual of matmul_epilogue.glsl.
+// the bias, activation and residual of matmul_epilogue.glsl, stored f32, f16 or bf16.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_shader_16bit_storage : require
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool HAS_BIAS = false;
 layout(binding = 0) readonly buffer Partial { float partial[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
+layout(binding = 3) writeonly buffer C16 { uint16_t c16[]; };
 layout(push_constant) uniform Params {
     uint M;
     uint N;
@@ -27,6 +29,8 @@ layout(push_constant) uniform Params {
     uint gateStride;
 } p;
 #include "matmul_epilogue.glsl"
+#include "storage16.glsl"
+layout(constant_id = 13) const uint C_STORAGE = 0;  // as in matmul_storage.glsl
 
 void main() {
     uint i = gl_GlobalInvocationID.x, count = p.M * p.N * p.batches;
@@ -34,5 +38,10 @@ void main() {
     float sum = 0.0;
     for (uint s = 0; s < p.splits; s++) sum += partial[p.offsetPartial + s * count + i];
     uint n = i % p.N, row = i / p.N;
-    c[p.offsetC + i] = finished(row / p.M, row % p.M, n, sum);
+    float v = finished(row / p.M, row % p.M, n, sum);
+    if (C_STORAGE == 0u) {
+        c[p.offsetC + i] = v;
+    } else {
+        c16[p.offsetC + i] = uint16_t(encode16(v, C_STORAGE));
+    }
 }

@@ -60,6 +60,8 @@ public final class DeviceBuffer: Sendable {
 enum TexelFormat: Hashable, Sendable {
     /// Four f32 per texel.
     case rgba32Float
+    /// Four f16 per texel, read as f32.
+    case rgba16Float
     /// One f32 per texel (gathers at any element offset).
     case r32Float
     /// Four 32-bit words per texel (eight packed 16-bit values).
@@ -72,6 +74,7 @@ enum TexelFormat: Hashable, Sendable {
     var vulkanFormat: VkFormat {
         switch self {
         case .rgba32Float: VK_FORMAT_R32G32B32A32_SFLOAT
+        case .rgba16Float: VK_FORMAT_R16G16B16A16_SFLOAT
         case .r32Float: VK_FORMAT_R32_SFLOAT
         case .rgba32Uint: VK_FORMAT_R32G32B32A32_UINT
         case .rg32Uint: VK_FORMAT_R32G32_UINT
@@ -82,7 +85,7 @@ enum TexelFormat: Hashable, Sendable {
     var bytes: Int {
         switch self {
         case .rgba32Float, .rgba32Uint: 16
-        case .rg32Uint: 8
+        case .rg32Uint, .rgba16Float: 8
         case .r32Float: 4
         case .r16Uint: 2
         }

@@ -11,8 +11,9 @@ import Foundation
 ///     try recorder.submit()
 ///     let result = try context.download(h)
 ///
-/// Environment: `LOOM_VULKAN_DEVICE` (device index or name substring) and
-/// `LOOM_VULKAN_PIPELINE_CACHE` (pipeline cache file).
+/// Environment: `LOOM_VULKAN_DEVICE` (device index or name substring),
+/// `LOOM_VULKAN_PIPELINE_CACHE` (pipeline cache file) and `LOOM_ACTIVATION_STORAGE` (f32, f16 or
+/// bf16: see `activationStorage`).
 public final class VulkanContext: Sendable {
     public let device: VulkanDevice
     let allocator: MemoryAllocator
@@ -24,6 +25,12 @@ public final class VulkanContext: Sendable {
     /// asked for with `matmulKernel: .cooperative`): attention and convolution then take their
     /// cooperative variants too, where the device and the build have them.
     public var usesCooperativeMatrices: Bool { matmulKernel == .cooperative }
+    /// The dtype models store activations in where their numerics allow it (Flux blocks: the
+    /// normalised inputs of projections, q, k, v, attention outputs and the MLP hidden), halving
+    /// the memory traffic between operators. The residual stream and what norms and softmax
+    /// accumulate stay f32. bf16 (as ComfyUI runs Flux on GPUs) where cooperative matrices are
+    /// used, else f32, which is faster on CPU devices.
+    public let activationStorage: DType
     /// While on, every recorder made from this context times its dispatches into it.
     public let profile = DispatchProfile()
 
@@ -32,9 +39,19 @@ public final class VulkanContext: Sendable {
     ///   - pipelineCachePath: where the driver's pipeline cache is loaded from and saved to;
     ///     defaults to `LOOM_VULKAN_PIPELINE_CACHE`, none when unset.
     ///   - matmulKernel: overrides the kernel chosen for the device kind (tests, comparisons).
+    ///   - activationStorage: overrides `activationStorage`; defaults to `LOOM_ACTIVATION_STORAGE`.
     public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
                 pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
-                matmulKernel: MatmulKernel? = nil) throws(VulkanError) {
+                matmulKernel: MatmulKernel? = nil,
+                activationStorage: DType? = nil) throws(VulkanError) {
+        var storage = activationStorage
+        if storage == nil, let name = ProcessInfo.processInfo.environment["LOOM_ACTIVATION_STORAGE"] {
+            guard let named = DType(rawValue: name) else { throw .invalidArgument("LOOM_ACTIVATION_STORAGE must be f32, f16 or bf16, not \"\(name)\"") }
+            storage = named
+        }
+        if let storage, ![.f32, .f16, .bf16].contains(storage) {
+            throw .invalidArgument("activation storage must be f32, f16 or bf16, not \(storage)")
+        }
         device = try VulkanDevice(selector: selector)
         // GPUs with cooperative matrices use them; CPU devices keep the texel kernel, which is faster there.
         let built = ShaderVariant.matmul(.cooperative, .f16).isAvailable
@@ -43,6 +60,10 @@ public final class VulkanContext: Sendable {
             FileHandle.standardError.write(Data("loom: \(device.info.name) has VK_KHR_cooperative_matrix, but this build's glslang could not compile the matmul_coopmat variants; using the f32 kernels\n".utf8))
         }
         self.matmulKernel = matmulKernel ?? (cooperative ? .cooperative : .preferred(for: device.info.kind))
+        if let storage, storage != .f32, !device.supports16BitStorage {
+            throw .invalidArgument("\(device.info.name) cannot store 16-bit values in buffers (storageBuffer16BitAccess); activation storage \(storage) is unavailable, use f32")
+        }
+        self.activationStorage = storage ?? (self.matmulKernel == .cooperative && device.supportsCooperativeMatrixMatmul && device.supports16BitStorage ? .bf16 : .f32)
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
         pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)

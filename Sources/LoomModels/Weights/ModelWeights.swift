@@ -238,7 +238,8 @@ public struct Linear: Sendable {
     public var inputCount: Int { weight.shape[1] }
     public var outputCount: Int { weight.shape[0] }
 
-    public func callAsFunction(_ x: Tensor, epilogue: MatmulEpilogue = .none, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        try recorder.linear(x, weight: weight, weightScale: weightScale, bias: bias, epilogue: epilogue)
+    public func callAsFunction(_ x: Tensor, epilogue: MatmulEpilogue = .none, storing outputDType: DType = .f32,
+                               on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.linear(x, weight: weight, weightScale: weightScale, bias: bias, epilogue: epilogue, outputDType: outputDType)
     }
 }

@@ -1,13 +1,14 @@
-/// Matrix products with f32 activations, weights in any `DType` (dequantised in the shader) and
-/// f32 accumulation.
+/// Matrix products with f32, f16 or bf16 activations, weights in any `DType` (dequantised in the
+/// shader) and f32 accumulation.
 
 extension CommandRecorder {
-    /// `x · (weightScale · weight)ᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, last
-    /// dimension contiguous), `weight` is [N, K] in any `DType` (contiguous), `bias` is [N] f32.
-    /// `weightScale` is the per-tensor factor of "scaled fp8" checkpoints (`scale_weight`).
-    /// The result is a contiguous [..., N], passed through `epilogue` as it is stored.
+    /// `x · (weightScale · weight)ᵀ + bias` like PyTorch's Linear: `x` is [..., K] (f32, or f16
+    /// or bf16 where the device stores 16-bit values; last dimension contiguous), `weight` is
+    /// [N, K] in any `DType` (contiguous), `bias` is [N] f32. `weightScale` is the per-tensor
+    /// factor of "scaled fp8" checkpoints (`scale_weight`). The result is a contiguous [..., N] of
+    /// `outputDType` (f32, f16 or bf16), passed through `epilogue` as it is stored.
     public func linear(_ x: Tensor, weight: Tensor, weightScale: Float = 1, bias: Tensor? = nil,
-                       epilogue: MatmulEpilogue = .none) throws(VulkanError) -> Tensor {
+                       epilogue: MatmulEpilogue = .none, outputDType: DType = .f32) throws(VulkanError) -> Tensor {
         guard x.rank >= 2, weight.rank == 2 else { throw .invalidArgument("linear: need x [..., K] and weight [N, K], got \(x.shape) and \(weight.shape)") }
         let leading = Array(x.shape.dropLast())
         // Leading dimensions that are evenly strided merge into one row dimension.
@@ -24,7 +25,7 @@ extension CommandRecorder {
         }
         let w = Tensor(storage: weight.storage, dtype: weight.dtype, shape: [1] + weight.shape, strides: [0] + weight.strides, offset: weight.offset)
         let fused = try FusedEpilogue(epilogue, outputShape: leading + [weight.shape[0]], productBatches: a.shape[0])
-        let output = try batchedMatmul(a, w, scale: weightScale, bias: bias, epilogue: fused, "linear")
+        let output = try batchedMatmul(a, w, scale: weightScale, bias: bias, epilogue: fused, outputDType: outputDType, "linear")
         return try output.reshaped(leading + [weight.shape[0]])
     }
 
@@ -38,14 +39,14 @@ extension CommandRecorder {
         func batched(_ t: Tensor) -> Tensor {
             t.rank == 3 ? t : Tensor(storage: t.storage, dtype: t.dtype, shape: [1] + t.shape, strides: [0] + t.strides, offset: t.offset)
         }
-        let output = try batchedMatmul(batched(a), batched(b), scale: 1, bias: bias, epilogue: .none, "matmul")
+        let output = try batchedMatmul(batched(a), batched(b), scale: 1, bias: bias, epilogue: .none, outputDType: .f32, "matmul")
         return a.rank == 2 && b.rank == 2 ? try output.reshaped(Array(output.shape.dropFirst())) : output
     }
 
     /// a [B or 1, M, K] · w[B or 1, N, K]ᵀ → contiguous [B, M, N]; a batch of 1 is shared.
     private func batchedMatmul(_ a: Tensor, _ w: Tensor, scale: Float, bias: Tensor?, epilogue: FusedEpilogue,
-                               _ name: String) throws(VulkanError) -> Tensor {
-        try requireF32(a, name, "activations")
+                               outputDType: DType, _ name: String) throws(VulkanError) -> Tensor {
+        let activationStorage = try context.activationStorageCode(a, name, "activations")
         let (m, k, n) = (a.shape[1], a.shape[2], w.shape[1])
         let batch = max(a.shape[0], w.shape[0])
         guard w.shape[2] == k else { throw .invalidArgument("\(name): inner dimensions differ, \(a.shape) vs \(w.shape)") }
@@ -57,7 +58,8 @@ extension CommandRecorder {
             throw .invalidArgument("\(name): weight rows must be contiguous, strides \(w.strides)")
         }
         if let bias { try requireVector(bias, count: n, name, "bias") }
-        let output = try context.makeTensor(shape: [batch, m, n])
+        let output = try context.makeTensor(shape: [batch, m, n], dtype: outputDType)
+        let outputStorage = try context.activationStorageCode(output, name, "output")
         if m == 0 || n == 0 || batch == 0 { return output }
         let activationBatchStride = a.shape[0] == 1 ? 0 : a.strides[0]
         let weightBatchStride = w.shape[0] == 1 ? 0 : w.strides[0]
@@ -78,7 +80,8 @@ extension CommandRecorder {
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
         var kernel = context.matmulKernel
         if kernel == .cooperative && !context.cooperativeMatmulAvailable(for: w.dtype) { kernel = .preferred(for: context.device.info.kind) }
-        if kernel == .texels && !(texelAligned && k >= 8) { kernel = .plain }
+        // The texel kernel reads f16 activations through an RGBA16F view; no texel format holds bf16.
+        if kernel == .texels && !(texelAligned && k >= 8 && a.dtype != .bf16) { kernel = .plain }
         let tuning: MatmulTuning = switch kernel {
         case .cooperative: .cooperative(rows: m, columns: n, batch: batch, subgroupSize: context.device.cooperativeMatrix.subgroupSize,
                                         tile: context.device.cooperativeMatrix.tileSize ?? 16, sharedMemory: context.device.maxComputeSharedMemorySize)
@@ -102,9 +105,10 @@ extension CommandRecorder {
             ? [tuning.tile, tuning.depth, activationsVectorAligned ? 1 : 0, weightsVectorAligned ? 1 : 0, splits] : [0, 0, 0, 0, 1]
         let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil || splits > 1 ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
             + cooperativeConstants).map { UInt32($0) } + [splits > 1 ? 0 : epilogue.activationCode, splits > 1 ? 0 : epilogue.residualCode]
+            + [activationStorage, splits > 1 ? 0 : outputStorage]
         let texels = kernel == .texels
         let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
-        let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, .rgba32Float), (w.storage, weightTexel)] : []
+        let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, a.dtype == .f16 ? .rgba16Float : .rgba32Float), (w.storage, weightTexel)] : []
         let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch * splits)
         let residual = epilogue.residual?.storage ?? a.storage, gate = epilogue.gate?.storage ?? a.storage
         try dispatch(pipeline, buffers: [a.storage, w.storage, bias?.storage ?? a.storage, target.storage, residual, gate],
@@ -115,7 +119,7 @@ extension CommandRecorder {
             sumPush.append([m, n, batch, splits, target.offset, bias?.offset ?? 0, output.offset])
             sumPush.append(Float(1))
             sumPush.append(epilogue.pushConstants)
-            let constants: [UInt32] = [bias == nil ? 0 : 1] + Array(repeating: 0, count: 9) + [epilogue.activationCode, epilogue.residualCode]
+            let constants: [UInt32] = [bias == nil ? 0 : 1] + Array(repeating: 0, count: 9) + [epilogue.activationCode, epilogue.residualCode, 0, outputStorage]
             let sum = try context.pipelines.pipeline(.matmulSplitSum, bindings: 6, constants: constants)
             try dispatch(sum, buffers: [target.storage, target.storage, bias?.storage ?? target.storage, output.storage, residual, gate],
                          written: [3], push: sumPush, groups: ((count + 255) / 256, 1, 1))
