@@ -3,8 +3,8 @@
 // [out, in] (scale: per-tensor dequantisation factor of "scaled fp8" checkpoints, else 1),
 // read in its stored dtype (B_F32, B_F16, B_BF16, B_F8_E4M3, B_Q8_0 or B_Q4_0) and accumulated in
 // f32, then passed through matmul_epilogue.glsl (activation, gated residual).
-// C is contiguous. A and C may be stored f32, f16 or bf16 (storage16.glsl); TEXELS reads 16-bit
-// A only as f16, through an RGBA16F view.
+// C is contiguous. With STORAGE16, A and C may be stored f32, f16 or bf16 (matmul_storage.glsl);
+// TEXELS reads 16-bit A only as f16, through an RGBA16F view.
 //
 // Three kernels (the cooperative-matrix one is matmul_coopmat.comp, with the same bindings):
 //
@@ -23,7 +23,9 @@
 // fetches there, hence the large TM × TN tiles the host picks.
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_GOOGLE_include_directive : require
+#ifdef STORAGE16
 #extension GL_EXT_shader_16bit_storage : require
+#endif
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint TM = 8;
 layout(constant_id = 2) const bool HAS_BIAS = false;
@@ -34,7 +36,9 @@ layout(constant_id = 3) const bool W_EVEN = true;
 layout(constant_id = 4) const uint TN = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
+#ifdef STORAGE16
 layout(binding = 0) readonly buffer A16 { uint16_t a16[]; };
+#endif
 #if defined(B_F32)
 layout(binding = 1) readonly buffer W { float w[]; };
 #else
@@ -42,7 +46,9 @@ layout(binding = 1) readonly buffer W { uint w[]; };  // packed values or blocks
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
+#ifdef STORAGE16
 layout(binding = 3) writeonly buffer C16 { uint16_t c16[]; };
+#endif
 #if defined(TEXELS)
 // The same memory as bindings 0 and 1. Rows start on a texel (the host checks alignment).
 layout(binding = 6) uniform samplerBuffer aTexels;

@@ -28,7 +28,9 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_GOOGLE_include_directive : require
+#ifdef STORAGE16
 #extension GL_EXT_shader_16bit_storage : require
+#endif
 // 4 subgroups of the size the device reports (the host passes 4 × subgroup size). A driver free
 // to pick another size for this shader (Intel) would need VK_EXT_subgroup_size_control's
 // required size, which the host does not set yet.
@@ -50,7 +52,9 @@ layout(constant_id = 9) const uint SPLITS = 1;
 
 layout(binding = 0) readonly buffer A { float a[]; };
 layout(binding = 0) readonly buffer A4 { vec4 a4[]; };
+#ifdef STORAGE16
 layout(binding = 0) readonly buffer A16 { uint16_t a16[]; };
+#endif
 #if defined(B_F32)
 layout(binding = 1) readonly buffer W { float w[]; };
 layout(binding = 1) readonly buffer W4 { vec4 w4[]; };
@@ -60,7 +64,9 @@ layout(binding = 1) readonly buffer W2 { uvec2 w2[]; };
 #endif
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer C { float c[]; };
+#ifdef STORAGE16
 layout(binding = 3) writeonly buffer C16 { uint16_t c16[]; };
+#endif
 #include "matmul_params.glsl"
 #include "matmul_storage.glsl"
 

@@ -107,7 +107,8 @@ extension CommandRecorder {
             + cooperativeConstants).map { UInt32($0) } + [splits > 1 ? 0 : epilogue.activationCode, splits > 1 ? 0 : epilogue.residualCode]
             + [activationStorage, splits > 1 ? 0 : outputStorage]
         let texels = kernel == .texels
-        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype), bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
+        let storage16 = activationStorage != 0 || outputStorage != 0
+        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype, storage16: storage16), bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, a.dtype == .f16 ? .rgba16Float : .rgba32Float), (w.storage, weightTexel)] : []
         let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch * splits)
         let residual = epilogue.residual?.storage ?? a.storage, gate = epilogue.gate?.storage ?? a.storage
@@ -120,7 +121,7 @@ extension CommandRecorder {
             sumPush.append(Float(1))
             sumPush.append(epilogue.pushConstants)
             let constants: [UInt32] = [bias == nil ? 0 : 1] + Array(repeating: 0, count: 9) + [epilogue.activationCode, epilogue.residualCode, 0, outputStorage]
-            let sum = try context.pipelines.pipeline(.matmulSplitSum, bindings: 6, constants: constants)
+            let sum = try context.pipelines.pipeline(outputStorage != 0 ? .matmul16SplitSum : .matmulSplitSum, bindings: 6, constants: constants)
             try dispatch(sum, buffers: [target.storage, target.storage, bias?.storage ?? target.storage, output.storage, residual, gate],
                          written: [3], push: sumPush, groups: ((count + 255) / 256, 1, 1))
         }

@@ -80,33 +80,35 @@ struct MatmulTuning: Sendable, Hashable {
 }
 
 extension ShaderVariant {
-    /// The variant of `kernel` reading weights of `dtype`.
-    static func matmul(_ kernel: MatmulKernel, _ dtype: DType) -> ShaderVariant {
-        switch (kernel, dtype) {
-        case (.cooperative, .f32): .matmulCoopmatF32
-        case (.cooperative, .f16): .matmulCoopmatF16
-        case (.cooperative, .bf16): .matmulCoopmatBf16
-        case (.cooperative, .f8E4M3): .matmulCoopmatF8E4m3
-        case (.cooperative, .q8_0): .matmulCoopmatQ80
-        case (.cooperative, .q4_0): .matmulCoopmatQ40
-        case (.tiled, .f32): .matmulTiledF32
-        case (.tiled, .f16): .matmulTiledF16
-        case (.tiled, .bf16): .matmulTiledBf16
-        case (.tiled, .f8E4M3): .matmulTiledF8E4m3
-        case (.tiled, .q8_0): .matmulTiledQ80
-        case (.tiled, .q4_0): .matmulTiledQ40
-        case (.texels, .f32): .matmulTexelsF32
-        case (.texels, .f16): .matmulTexelsF16
-        case (.texels, .bf16): .matmulTexelsBf16
-        case (.texels, .f8E4M3): .matmulTexelsF8E4m3
-        case (.texels, .q8_0): .matmulTexelsQ80
-        case (.texels, .q4_0): .matmulTexelsQ40
-        case (.plain, .f32): .matmulF32
-        case (.plain, .f16): .matmulF16
-        case (.plain, .bf16): .matmulBf16
-        case (.plain, .f8E4M3): .matmulF8E4m3
-        case (.plain, .q8_0): .matmulQ80
-        case (.plain, .q4_0): .matmulQ40
+    /// The variant of `kernel` reading weights of `dtype`; with `storage16`, the one that also reads
+    /// and writes 16-bit activations (it needs the device's 16-bit storage).
+    static func matmul(_ kernel: MatmulKernel, _ dtype: DType, storage16: Bool = false) -> ShaderVariant {
+        let (f32, sixteen): (ShaderVariant, ShaderVariant) = switch (kernel, dtype) {
+        case (.cooperative, .f32): (.matmulCoopmatF32, .matmul16CoopmatF32)
+        case (.cooperative, .f16): (.matmulCoopmatF16, .matmul16CoopmatF16)
+        case (.cooperative, .bf16): (.matmulCoopmatBf16, .matmul16CoopmatBf16)
+        case (.cooperative, .f8E4M3): (.matmulCoopmatF8E4m3, .matmul16CoopmatF8E4m3)
+        case (.cooperative, .q8_0): (.matmulCoopmatQ80, .matmul16CoopmatQ80)
+        case (.cooperative, .q4_0): (.matmulCoopmatQ40, .matmul16CoopmatQ40)
+        case (.tiled, .f32): (.matmulTiledF32, .matmul16TiledF32)
+        case (.tiled, .f16): (.matmulTiledF16, .matmul16TiledF16)
+        case (.tiled, .bf16): (.matmulTiledBf16, .matmul16TiledBf16)
+        case (.tiled, .f8E4M3): (.matmulTiledF8E4m3, .matmul16TiledF8E4m3)
+        case (.tiled, .q8_0): (.matmulTiledQ80, .matmul16TiledQ80)
+        case (.tiled, .q4_0): (.matmulTiledQ40, .matmul16TiledQ40)
+        case (.texels, .f32): (.matmulTexelsF32, .matmul16TexelsF32)
+        case (.texels, .f16): (.matmulTexelsF16, .matmul16TexelsF16)
+        case (.texels, .bf16): (.matmulTexelsBf16, .matmul16TexelsBf16)
+        case (.texels, .f8E4M3): (.matmulTexelsF8E4m3, .matmul16TexelsF8E4m3)
+        case (.texels, .q8_0): (.matmulTexelsQ80, .matmul16TexelsQ80)
+        case (.texels, .q4_0): (.matmulTexelsQ40, .matmul16TexelsQ40)
+        case (.plain, .f32): (.matmulF32, .matmul16F32)
+        case (.plain, .f16): (.matmulF16, .matmul16F16)
+        case (.plain, .bf16): (.matmulBf16, .matmul16Bf16)
+        case (.plain, .f8E4M3): (.matmulF8E4m3, .matmul16F8E4m3)
+        case (.plain, .q8_0): (.matmulQ80, .matmul16Q80)
+        case (.plain, .q4_0): (.matmulQ40, .matmul16Q40)
         }
+        return storage16 ? sixteen : f32
     }
 }
