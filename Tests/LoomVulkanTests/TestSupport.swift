@@ -109,6 +109,6 @@ func sixteenBitStorageThreshold(_ dtype: DType) -> Double {
     switch dtype {
     case .f16: 3e-8
     case .bf16: 2e-6
-    default: 1e-11
+    default: 1e-12
     }
 }
