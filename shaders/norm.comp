@@ -1,9 +1,13 @@
 #version 450
 // Layer norm or RMS norm over the last dimension, one invocation per row. Output is contiguous.
 // Statistics use two passes (mean, then squared deviations) to avoid cancellation.
+// STORAGE16: the output may be stored f16 or bf16 (storage16.glsl); input and statistics stay f32.
 // MODULATE: adaLN's `v · (1 + scale) + shift` follows in the same pass, with per-sample vectors
 // (row r belongs to sample r / modulationRows).
 #extension GL_GOOGLE_include_directive : require
+#ifdef STORAGE16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool RMS = false;
@@ -15,6 +19,9 @@ layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) readonly buffer Weight { float weight[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) writeonly buffer Out { float o[]; };
+#ifdef STORAGE16
+layout(binding = 3) writeonly buffer Out16 { uint16_t o16[]; };
+#endif
 layout(binding = 4) readonly buffer Shift { float shift[]; };
 layout(binding = 5) readonly buffer Scale { float scale[]; };
 layout(push_constant) uniform Params {
@@ -32,6 +39,21 @@ layout(push_constant) uniform Params {
     uint offsetScale;
     uint scaleStride;
 } p;
+
+#ifdef STORAGE16
+#include "storage16.glsl"
+layout(constant_id = 4) const uint OUT_STORAGE = 0;  // storage16.glsl codes
+
+void store(uint i, float v) {
+    if (OUT_STORAGE == 0u) {
+        o[i] = v;
+    } else {
+        o16[i] = uint16_t(encode16(v, OUT_STORAGE));
+    }
+}
+#else
+#define store(i, v) o[i] = v
+#endif
 
 void main() {
     uint r = linearInvocation(64);
@@ -59,6 +81,6 @@ void main() {
             uint sample_ = r / p.modulationRows;
             v = v * (1.0 + scale[p.offsetScale + sample_ * p.scaleStride + j]) + shift[p.offsetShift + sample_ * p.shiftStride + j];
         }
-        o[out0 + j] = v;
+        store(out0 + j, v);
     }
 }

@@ -2,8 +2,12 @@
 // Flux's path for q and k in one pass: RMS norm of each head row with a learned scale (norm.comp's
 // arithmetic), then the rotary embedding (rope.comp's), written through strides so a stream's
 // heads land in their slice of the joint sequence. x and out are [B, H, L, D] views; one
-// invocation per row.
+// invocation per row. STORAGE16: x and out may be stored f16 or bf16 (storage16.glsl), each its
+// own; the arithmetic stays f32.
 #extension GL_GOOGLE_include_directive : require
+#ifdef STORAGE16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 #include "common.glsl"
 layout(local_size_x = 64) in;
 
@@ -11,6 +15,10 @@ layout(binding = 0) readonly buffer In { float x[]; };
 layout(binding = 1) readonly buffer Weight { float weight[]; };
 layout(binding = 2) readonly buffer Table { vec2 table[]; };  // [L, D/2] of (cos, sin)
 layout(binding = 3) writeonly buffer Out { float o[]; };
+#ifdef STORAGE16
+layout(binding = 0) readonly buffer In16 { uint16_t x16[]; };
+layout(binding = 3) writeonly buffer Out16 { uint16_t o16[]; };
+#endif
 layout(push_constant) uniform Params {
     uvec4 shape;  // B, H, L, D
     ivec4 strides;
@@ -23,6 +31,25 @@ layout(push_constant) uniform Params {
     float eps;
 } p;
 
+#ifdef STORAGE16
+#include "storage16.glsl"
+layout(constant_id = 0) const uint IN_STORAGE = 0;  // storage16.glsl codes
+layout(constant_id = 1) const uint OUT_STORAGE = 0;
+
+float load(int i) { return IN_STORAGE == 0u ? x[i] : decode16(uint(x16[i]), IN_STORAGE); }
+
+void store(int i, float v) {
+    if (OUT_STORAGE == 0u) {
+        o[i] = v;
+    } else {
+        o16[i] = uint16_t(encode16(v, OUT_STORAGE));
+    }
+}
+#else
+#define load(i) x[i]
+#define store(i, v) o[i] = v
+#endif
+
 void main() {
     uint r = linearInvocation(64);
     if (r >= p.rows) return;
@@ -33,16 +60,16 @@ void main() {
     int step = p.strides.w, outStep = p.outStrides.w;
     float sq = 0.0;
     for (uint j = 0; j < n; j++) {
-        float d = x[base + int(j) * step];
+        float d = load(base + int(j) * step);
         sq += d * d;
     }
     float inv = inversesqrt(sq / float(n) + p.eps);
     uint half_ = n / 2;
     for (uint j = 0; j < half_; j++) {
-        float x0 = x[base + int(2 * j) * step] * inv * weight[p.offsetWeight + 2 * j];
-        float x1 = x[base + int(2 * j + 1) * step] * inv * weight[p.offsetWeight + 2 * j + 1];
+        float x0 = load(base + int(2 * j) * step) * inv * weight[p.offsetWeight + 2 * j];
+        float x1 = load(base + int(2 * j + 1) * step) * inv * weight[p.offsetWeight + 2 * j + 1];
         vec2 cs = table[p.offsetTable + token * half_ + j];
-        o[out0 + int(2 * j) * outStep] = cs.x * x0 - cs.y * x1;
-        o[out0 + int(2 * j + 1) * outStep] = cs.y * x0 + cs.x * x1;
+        store(out0 + int(2 * j) * outStep, cs.x * x0 - cs.y * x1);
+        store(out0 + int(2 * j + 1) * outStep, cs.y * x0 + cs.x * x1);
     }
 }

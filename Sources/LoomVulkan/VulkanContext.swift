@@ -105,7 +105,7 @@ public final class VulkanContext: Sendable {
     }
 
     /// The elements of `tensor` in row-major order of its shape, decoded to Float. Views are made
-    /// contiguous on the device first (f32 only).
+    /// contiguous on the device first (f32, f16 or bf16 ones; `contiguous` keeps their dtype).
     public func download(_ tensor: Tensor) throws(VulkanError) -> [Float] {
         if !tensor.isContiguous {
             let recorder = try makeRecorder()

@@ -187,4 +187,51 @@ final class NormalizationTests: XCTestCase {
             XCTAssertTrue(message.contains("modulatedLayerNorm: shift"), message)
         }
     }
+
+    /// Layer norm (weight and bias), RMS norm (weight) and adaLN (per-sample vectors) of a strided
+    /// f32 view with an odd width, stored f16 or bf16: equal to the Double reference rounded to
+    /// the output dtype, at a threshold that a truncating store would exceed.
+    func testRowNormsStoreSixteenBitOutputs() throws {
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let (batch, tokens, width) = (3, 5, 37)
+        let storage = randomValues(batch * tokens * (width + 4), seed: 94, in: -3...5)
+        let x = try context.upload(storage, shape: [batch, tokens, width + 4]).sliced(axis: 2, 3..<(width + 3))
+        let dense = gather(storage, shape: [batch, tokens, width], strides: [tokens * (width + 4), width + 4, 1], offset: 3)
+        let rows = stride(from: 0, to: dense.count, by: width).map { dense[$0..<($0 + width)].map(Double.init) }
+        let weight = randomValues(width, seed: 95), bias = randomValues(width, seed: 96)
+        let chunks = randomValues(batch * 3 * width, seed: 97)
+        let layer = rows.flatMap { row in
+            layerNormReference(row, 1e-5, rms: false).enumerated().map { Float($1 * Double(weight[$0]) + Double(bias[$0])) }
+        }
+        let rms = rows.flatMap { row in layerNormReference(row, 1e-6, rms: true).enumerated().map { Float($1 * Double(weight[$0])) } }
+        let modulated = rows.enumerated().flatMap { r, row in
+            let b = r / tokens
+            return layerNormReference(row, 1e-6, rms: false).enumerated().map { j, v in
+                Float(v * (1 + Double(chunks[b * 3 * width + 2 * width + j])) + Double(chunks[b * 3 * width + j]))
+            }
+        }
+        let w = try context.upload(weight, shape: [width]), bi = try context.upload(bias, shape: [width])
+        let vectors = try context.upload(chunks, shape: [batch, 1, 3 * width])
+        let (shift, scale) = try (vectors.sliced(axis: 2, 0..<width), vectors.sliced(axis: 2, (2 * width)..<(3 * width)))
+        for dtype in [DType.f16, .bf16] {
+            let recorder = try context.makeRecorder()
+            let results = try [recorder.layerNorm(x, weight: w, bias: bi, outputDType: dtype),
+                               recorder.rmsNorm(x, weight: w, outputDType: dtype),
+                               recorder.modulatedLayerNorm(x, shift: shift, scale: scale, outputDType: dtype)]
+            try recorder.submit()
+            let threshold = sixteenBitStorageThreshold(dtype)
+            for (result, (name, reference)) in zip(results, [("layer norm", layer), ("rms norm", rms), ("modulated layer norm", modulated)]) {
+                XCTAssertEqual(result.dtype, dtype, name)
+                XCTAssertEqual(result.shape, [batch, tokens, width], name)
+                let expected = dtype.roundTrip(reference)
+                assertClose(try context.download(result), expected, threshold: threshold, "\(name) → \(dtype)")
+                XCTAssertGreaterThan(nmse(expected, truncatingRoundTrip(reference, dtype)), threshold, "\(name): truncation must fail")
+            }
+        }
+        let recorder = try context.makeRecorder()
+        XCTAssertThrowsError(try recorder.rmsNorm(x, outputDType: .f8E4M3)) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("rmsNorm: output must be f32, f16 or bf16"), message)
+        }
+    }
 }

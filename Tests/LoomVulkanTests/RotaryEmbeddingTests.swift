@@ -80,4 +80,62 @@ final class RotaryEmbeddingTests: XCTestCase {
         }
         XCTAssertThrowsError(try recorder.rmsNormRope(view, weight: weight, table: fullTable, into: output.sliced(axis: 2, range)))
     }
+
+    /// `rmsNormRope` with x and the output each f32, f16 or bf16: x a token-major view, the output
+    /// the middle tokens of a joint tensor. Against a Double reference on the rounded input, rounded
+    /// to the output dtype; the joint tensor's other tokens keep their sentinels.
+    func testNormAndRotationInSixteenBitStorage() throws {
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let (batch, heads, tokens, depth, joint) = (2, 3, 7, 10, 11)
+        let axisDimensions = [2, 4, 4]
+        let positions = (0..<(tokens * 3)).map { Float(($0 * 5) % 11) }
+        let table = try RotaryEmbedding.table(positions: positions, axisDimensions: axisDimensions)
+        let scale = randomValues(depth, seed: 124, in: 0.5...1.5)
+        let range = 2..<(2 + tokens)
+        let sentinel: Float = -4096  // exact in every dtype
+        for input in [DType.f32, .f16, .bf16] {
+            let x = input.roundTrip(randomValues(batch * tokens * heads * depth, seed: 125, in: -4...4))
+            let headMajor = gather(x, shape: [batch, heads, tokens, depth], strides: [tokens * heads * depth, depth, heads * depth, 1], offset: 0)
+            var reference = [Float](repeating: 0, count: headMajor.count)
+            for start in stride(from: 0, to: headMajor.count, by: depth) {
+                let row = headMajor[start..<(start + depth)].map(Double.init)
+                let inverse = 1 / (row.map { $0 * $0 }.reduce(0, +) / Double(depth) + 1e-6).squareRoot()
+                let token = (start / depth) % tokens
+                for pair in 0..<(depth / 2) {
+                    let x0 = row[2 * pair] * inverse * Double(scale[2 * pair]), x1 = row[2 * pair + 1] * inverse * Double(scale[2 * pair + 1])
+                    let (c, s) = (Double(table[(token * depth / 2 + pair) * 2]), Double(table[(token * depth / 2 + pair) * 2 + 1]))
+                    reference[start + 2 * pair] = Float(c * x0 - s * x1)
+                    reference[start + 2 * pair + 1] = Float(s * x0 + c * x1)
+                }
+            }
+            for output in [DType.f32, .f16, .bf16] where input != .f32 || output != .f32 {
+                let label = "\(input) → \(output)"
+                let recorder = try context.makeRecorder()
+                let view = try context.upload(x, shape: [batch, tokens, heads, depth], dtype: input).transposed(1, 2)
+                let joined = try context.upload([Float](repeating: sentinel, count: batch * heads * joint * depth),
+                                                shape: [batch, heads, joint, depth], dtype: output)
+                try recorder.rmsNormRope(view, weight: context.upload(scale, shape: [depth]),
+                                         table: context.upload(table, shape: [tokens, depth / 2, 2]), into: joined.sliced(axis: 2, range))
+                try recorder.submit()
+                XCTAssertEqual(joined.dtype, output, label)
+                let values = try context.download(joined)
+                var inside: [Float] = [], outside: [Float] = []
+                for (index, value) in values.enumerated() {
+                    if range.contains((index / depth) % joint) { inside.append(value) } else { outside.append(value) }
+                }
+                XCTAssertEqual(outside, [Float](repeating: sentinel, count: outside.count), "\(label): tokens outside the slice")
+                let expected = output.roundTrip(reference)
+                let threshold = sixteenBitStorageThreshold(output)
+                assertClose(inside, expected, threshold: threshold, label)
+                if output != .f32 { XCTAssertGreaterThan(nmse(expected, truncatingRoundTrip(reference, output)), threshold, "\(label): truncation must fail") }
+            }
+        }
+        let recorder = try context.makeRecorder()
+        let x = try context.makeTensor(shape: [1, 1, 2, 4], dtype: .f8E4M3)
+        XCTAssertThrowsError(try recorder.rmsNormRope(x, weight: context.makeTensor(shape: [4]), table: context.makeTensor(shape: [2, 2, 2]),
+                                                      into: context.makeTensor(shape: [1, 1, 2, 4]))) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("rmsNormRope: input must be f32, f16 or bf16"), message)
+        }
+    }
 }

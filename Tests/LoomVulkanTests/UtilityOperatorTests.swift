@@ -53,6 +53,76 @@ final class UtilityOperatorTests: XCTestCase {
         XCTAssertEqual(joined, expected)
     }
 
+    /// `copy` from a transposed slice into a slice of a larger tensor for every pair of f32, f16
+    /// and bf16: each value rounded to nearest even exactly as the host encodes it, and the
+    /// destination's other elements untouched. Strided 16-bit views also download and materialise
+    /// in their dtype.
+    func testCopyConvertsBetweenActivationDtypes() throws {
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let values = [-0.0] + randomValues(5 * 7 * 9 - 1, seed: 425, in: -300...300)
+        let sentinel: Float = -4096  // exact in every dtype
+        for source in [DType.f32, .f16, .bf16] {
+            let stored = source.roundTrip(values)
+            // [5, 7, 9] → rows 1..<4, transposed: [9, 7, 3] with strides [1, 9, 63].
+            let picked = gather(stored, shape: [9, 7, 3], strides: [1, 9, 63], offset: 63)
+            let view = try context.upload(values, shape: [5, 7, 9], dtype: source).sliced(axis: 0, 1..<4).transposed(0, 2)
+            for destination in [DType.f32, .f16, .bf16] {
+                let label = "\(source) → \(destination)"
+                let recorder = try context.makeRecorder()
+                let target = try context.upload([Float](repeating: sentinel, count: 9 * 7 * 6), shape: [9, 7, 6], dtype: destination)
+                try recorder.copy(view, into: target.sliced(axis: 2, 2..<5))
+                try recorder.submit()
+                let copied = try context.download(target)
+                var expected = [Float](repeating: sentinel, count: copied.count)
+                for (index, value) in destination.roundTrip(picked).enumerated() { expected[index / 3 * 6 + 2 + index % 3] = value }
+                XCTAssertEqual(copied, expected, label)
+                let truncated = truncatingRoundTrip(picked, destination)
+                let lossy = source == .f32 ? destination != .f32 : source == .f16 && destination == .bf16
+                if lossy { XCTAssertNotEqual(truncated, destination.roundTrip(picked), "\(label): truncation must differ") }
+            }
+            XCTAssertEqual(try context.download(view), picked, "\(source) strided download")
+            let recorder = try context.makeRecorder()
+            let dense = try recorder.contiguous(view), permuted = try recorder.permute(view, [2, 0, 1])
+            try recorder.submit()
+            XCTAssertEqual(dense.dtype, source)
+            XCTAssertEqual(permuted.dtype, source)
+            XCTAssertTrue(dense.isContiguous)
+            XCTAssertEqual(try context.download(dense), picked, "\(source) contiguous")
+            XCTAssertEqual(try context.download(permuted), gather(picked, shape: [3, 9, 7], strides: [1, 21, 3], offset: 0), "\(source) permute")
+        }
+        let recorder = try context.makeRecorder()
+        XCTAssertThrowsError(try recorder.copy(context.makeTensor(shape: [4]), into: context.makeTensor(shape: [4], dtype: .f8E4M3))) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("copy: destination must be f32, f16 or bf16"), message)
+        }
+    }
+
+    /// `concatenate` of an f16 slice, an f32 and a bf16 tensor: the first input's dtype unless
+    /// `dtype` says otherwise, each value converted as the host rounds it.
+    func testConcatenateMixesActivationDtypes() throws {
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let a = DType.f16.roundTrip(randomValues(6 * 4 * 15, seed: 426, in: -50...50))
+        let b = randomValues(6 * 2 * 15, seed: 427, in: -50...50)
+        let c = DType.bf16.roundTrip(randomValues(6 * 3 * 15, seed: 428, in: -50...50))
+        var joined: [Float] = []
+        for row in 0..<6 {
+            joined += a[(row * 60 + 15)..<(row * 60 + 45)]
+            joined += b[(row * 30)..<(row * 30 + 30)]
+            joined += c[(row * 45)..<(row * 45 + 45)]
+        }
+        for dtype in [nil, DType.f32, .bf16] {
+            let recorder = try context.makeRecorder()
+            let inputs = try [context.upload(a, shape: [6, 4, 15], dtype: .f16).sliced(axis: 1, 1..<3),
+                              context.upload(b, shape: [6, 2, 15]), context.upload(c, shape: [6, 3, 15], dtype: .bf16)]
+            let result = try recorder.concatenate(inputs, axis: 1, dtype: dtype)
+            try recorder.submit()
+            let expectedType = dtype ?? .f16
+            XCTAssertEqual(result.dtype, expectedType)
+            XCTAssertEqual(result.shape, [6, 7, 15])
+            XCTAssertEqual(try context.download(result), expectedType.roundTrip(joined), "concatenate as \(expectedType)")
+        }
+    }
+
     func testLatentPackingAndPixelUnshuffle() throws {
         let (n, c, h, w) = (2, 3, 6, 10)
         let x = randomValues(n * c * h * w, seed: 430)

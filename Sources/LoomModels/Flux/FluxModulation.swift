@@ -25,8 +25,9 @@ struct FluxModulation: Sendable {
 }
 
 extension CommandRecorder {
-    /// LayerNorm without affine parameters (eps 1e-6), then `x · (1 + scale) + shift`, in one dispatch.
-    func fluxModulatedNorm(_ x: Tensor, shift: Tensor, scale: Tensor) throws(VulkanError) -> Tensor {
-        try modulatedLayerNorm(x, shift: shift, scale: scale, epsilon: 1e-6)
+    /// LayerNorm without affine parameters (eps 1e-6), then `x · (1 + scale) + shift`, in one
+    /// dispatch, stored as `outputDType` (f32, f16 or bf16).
+    func fluxModulatedNorm(_ x: Tensor, shift: Tensor, scale: Tensor, outputDType: DType = .f32) throws(VulkanError) -> Tensor {
+        try modulatedLayerNorm(x, shift: shift, scale: scale, epsilon: 1e-6, outputDType: outputDType)
     }
 }

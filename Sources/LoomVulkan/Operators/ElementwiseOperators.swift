@@ -38,8 +38,14 @@ extension CommandRecorder {
     /// `max(x, 0)`.
     public func relu(_ x: Tensor) throws(VulkanError) -> Tensor { try unary(.relu, x, "relu") }
 
-    /// A contiguous copy of a (possibly strided) f32 tensor.
-    public func contiguous(_ x: Tensor) throws(VulkanError) -> Tensor { try unary(.copy, x, "contiguous") }
+    /// A contiguous copy of a (possibly strided) f32, f16 or bf16 tensor, in its dtype.
+    public func contiguous(_ x: Tensor) throws(VulkanError) -> Tensor {
+        guard x.dtype != .f32 else { return try unary(.copy, x, "contiguous") }
+        _ = try context.activationStorageCode(x, "contiguous")
+        let output = try context.makeTensor(shape: x.shape, dtype: x.dtype)
+        try copy(x, into: output)
+        return output
+    }
 
     private func unary(_ operation: UnaryOperation, _ x: Tensor, scale: Float = 1, _ name: String) throws(VulkanError) -> Tensor {
         try requireF32(x, name)

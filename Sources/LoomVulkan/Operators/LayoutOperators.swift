@@ -1,12 +1,14 @@
 /// Data movement (copy.comp): a generic strided copy of up to six dimensions, and the layout
-/// operators built on it as views plus one copy.
+/// operators built on it as views plus one copy. Tensors may be f32, f16 or bf16; results keep
+/// their input's dtype.
 
 extension CommandRecorder {
     /// Copies `source` into `destination`, a view of the same shape (for example a slice of a
-    /// larger tensor); both f32.
+    /// larger tensor); each is f32, f16 or bf16, and values convert to the destination's dtype
+    /// (rounding to nearest even).
     public func copy(_ source: Tensor, into destination: Tensor) throws(VulkanError) {
-        try requireF32(source, "copy", "source")
-        try requireF32(destination, "copy", "destination")
+        let sourceStorage = try context.activationStorageCode(source, "copy", "source")
+        let destinationStorage = try context.activationStorageCode(destination, "copy", "destination")
         guard source.shape == destination.shape else { throw .invalidArgument("copy: shapes \(source.shape) and \(destination.shape) differ") }
         let merged = collapseDimensions(shape: source.shape, strides: [source.strides, destination.strides])
         let rank = merged.shape.count
@@ -16,7 +18,10 @@ extension CommandRecorder {
         push.append(Array(repeating: 1, count: padding) + merged.shape)
         for strides in merged.strides { push.append(Array(repeating: 0, count: padding) + strides) }
         push.append([source.offset, destination.offset, source.count])
-        let pipeline = try context.pipelines.pipeline(.copy, bindings: 2, constants: [UInt32(rank)])
+        // All-f32 keeps the variant without 16-bit storage, which every device runs.
+        let sixteenBit = sourceStorage != 0 || destinationStorage != 0
+        let pipeline = try context.pipelines.pipeline(sixteenBit ? .copy16 : .copy, bindings: 2,
+                                                      constants: [UInt32(rank)] + (sixteenBit ? [sourceStorage, destinationStorage] : []))
         try dispatch(pipeline, buffers: [source.storage, destination.storage], written: [1], push: push, groups: linearGroups(source.count))
     }
 
@@ -31,8 +36,9 @@ extension CommandRecorder {
         try materialized(x.sliced(axis: axis, range))
     }
 
-    /// The tensors joined along `axis`; all other dimensions must agree.
-    public func concatenate(_ tensors: [Tensor], axis: Int) throws(VulkanError) -> Tensor {
+    /// The tensors joined along `axis`; all other dimensions must agree. Inputs may mix f32, f16
+    /// and bf16; the result is `dtype`, by default the first input's.
+    public func concatenate(_ tensors: [Tensor], axis: Int, dtype: DType? = nil) throws(VulkanError) -> Tensor {
         guard let first = tensors.first, first.shape.indices.contains(axis) else {
             throw .invalidArgument("concatenate: need at least one tensor with an axis \(axis)")
         }
@@ -45,7 +51,7 @@ extension CommandRecorder {
         }
         var shape = first.shape
         shape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
-        let output = try context.makeTensor(shape: shape)
+        let output = try context.makeTensor(shape: shape, dtype: dtype ?? first.dtype)
         var start = 0
         for t in tensors where t.shape[axis] > 0 {
             try copy(t, into: output.sliced(axis: axis, start..<(start + t.shape[axis])))
@@ -82,13 +88,13 @@ extension CommandRecorder {
         // Token (i, j), feature (c, ph, pw) → pixel (c, 2i + ph, 2j + pw).
         let split = Tensor(storage: x.storage, dtype: x.dtype, shape: [n, c, h, 2, w, 2],
                            strides: [x.strides[0], 4 * x.strides[2], w * x.strides[1], 2 * x.strides[2], x.strides[1], x.strides[2]], offset: x.offset)
-        let output = try context.makeTensor(shape: [n, c, 2 * h, 2 * w])
+        let output = try context.makeTensor(shape: [n, c, 2 * h, 2 * w], dtype: x.dtype)
         try copy(split, into: output.reshaped([n, c, h, 2, w, 2]))
         return output
     }
 
     private func materialized(_ view: Tensor) throws(VulkanError) -> Tensor {
-        let output = try context.makeTensor(shape: view.shape)
+        let output = try context.makeTensor(shape: view.shape, dtype: view.dtype)
         try copy(view, into: output)
         return output
     }

@@ -1,5 +1,6 @@
 /// Softmax and normalisations over the last dimension (group norm over channel groups).
-/// f32 in, contiguous f32 out; softmax and the row norms accept strided views.
+/// f32 in, contiguous out; softmax and the row norms accept strided views. The row norms store
+/// their output as f32, f16 or bf16 (`outputDType`); their statistics are f32 throughout.
 
 extension CommandRecorder {
     /// Softmax over the last dimension.
@@ -13,20 +14,25 @@ extension CommandRecorder {
     }
 
     /// `(x - mean) / sqrt(var + epsilon) * weight + bias` over the last dimension; weight and
-    /// bias are optional and independent.
-    public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5) throws(VulkanError) -> Tensor {
-        try rowNorm(x, rms: false, weight: weight, bias: bias, epsilon: epsilon, "layerNorm")
+    /// bias are optional and independent. The result is stored as `outputDType` (f32, f16 or bf16).
+    public func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5,
+                          outputDType: DType = .f32) throws(VulkanError) -> Tensor {
+        try rowNorm(x, rms: false, weight: weight, bias: bias, epsilon: epsilon, outputDType: outputDType, "layerNorm")
     }
 
     /// Layer norm without affine parameters, then adaLN's `· (1 + scale) + shift` in the same pass:
-    /// `shift` and `scale` are [W] or, for x [B, L, W], per-sample [B, 1, W] views.
-    public func modulatedLayerNorm(_ x: Tensor, shift: Tensor, scale: Tensor, epsilon: Float = 1e-6) throws(VulkanError) -> Tensor {
-        try rowNorm(x, rms: false, weight: nil, bias: nil, modulation: (shift, scale), epsilon: epsilon, "modulatedLayerNorm")
+    /// `shift` and `scale` are [W] or, for x [B, L, W], per-sample [B, 1, W] views. The result is
+    /// stored as `outputDType` (f32, f16 or bf16).
+    public func modulatedLayerNorm(_ x: Tensor, shift: Tensor, scale: Tensor, epsilon: Float = 1e-6,
+                                   outputDType: DType = .f32) throws(VulkanError) -> Tensor {
+        try rowNorm(x, rms: false, weight: nil, bias: nil, modulation: (shift, scale), epsilon: epsilon, outputDType: outputDType,
+                    "modulatedLayerNorm")
     }
 
-    /// `x / sqrt(mean(x²) + epsilon) * weight` over the last dimension.
-    public func rmsNorm(_ x: Tensor, weight: Tensor? = nil, epsilon: Float = 1e-6) throws(VulkanError) -> Tensor {
-        try rowNorm(x, rms: true, weight: weight, bias: nil, epsilon: epsilon, "rmsNorm")
+    /// `x / sqrt(mean(x²) + epsilon) * weight` over the last dimension, stored as `outputDType`
+    /// (f32, f16 or bf16).
+    public func rmsNorm(_ x: Tensor, weight: Tensor? = nil, epsilon: Float = 1e-6, outputDType: DType = .f32) throws(VulkanError) -> Tensor {
+        try rowNorm(x, rms: true, weight: weight, bias: nil, epsilon: epsilon, outputDType: outputDType, "rmsNorm")
     }
 
     /// Group norm of `x` shaped [N, C, ...] (contiguous) with `groups` groups of channels and an
@@ -91,8 +97,9 @@ extension CommandRecorder {
     }
 
     private func rowNorm(_ x: Tensor, rms: Bool, weight: Tensor?, bias: Tensor?, modulation: (shift: Tensor, scale: Tensor)? = nil,
-                         epsilon: Float, _ name: String) throws(VulkanError) -> Tensor {
-        var (push, output, rows, width) = try rowOperation(x, name)
+                         epsilon: Float, outputDType: DType, _ name: String) throws(VulkanError) -> Tensor {
+        var (push, output, rows, width) = try rowOperation(x, outputDType: outputDType, name)
+        let outputStorage = try context.activationStorageCode(output, name, "output")
         if let weight { try requireVector(weight, count: width, name, "weight") }
         if let bias { try requireVector(bias, count: width, name, "bias") }
         push.append(weight?.offset ?? 0)
@@ -116,7 +123,9 @@ extension CommandRecorder {
         }
         push.append([modulationRows, modulation?.shift.offset ?? 0, shiftStride, modulation?.scale.offset ?? 0, scaleStride])
         let constants: [UInt32] = [rms ? 1 : 0, weight == nil ? 0 : 1, bias == nil ? 0 : 1, modulation == nil ? 0 : 1]
-        let pipeline = try context.pipelines.pipeline(.norm, bindings: 6, constants: constants)
+        // f32 output keeps the variant without 16-bit storage, which every device runs.
+        let pipeline = try context.pipelines.pipeline(outputStorage == 0 ? .norm : .norm16, bindings: 6,
+                                                      constants: outputStorage == 0 ? constants : constants + [outputStorage])
         try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage,
                                          modulation?.shift.storage ?? x.storage, modulation?.scale.storage ?? x.storage],
                      written: [3], push: push, groups: linearGroups(rows))
@@ -124,14 +133,15 @@ extension CommandRecorder {
     }
 
     /// What every per-row shader starts with: push constants holding the rank-4 shape, strides and
-    /// input offset; a contiguous output; the number of rows and the row width.
-    private func rowOperation(_ x: Tensor, _ name: String) throws(VulkanError) -> (PushConstants, Tensor, rows: Int, width: Int) {
+    /// input offset; a contiguous output of `outputDType`; the number of rows and the row width.
+    private func rowOperation(_ x: Tensor, outputDType: DType = .f32, _ name: String) throws(VulkanError)
+        -> (PushConstants, Tensor, rows: Int, width: Int) {
         try requireF32(x, name)
         let (shape, strides) = try rank4(x, operation: name)
         var push = PushConstants()
         push.append(shape)
         push.append(strides)
         push.append(x.offset)
-        return (push, try context.makeTensor(shape: x.shape), x.count / max(shape[3], 1), shape[3])
+        return (push, try context.makeTensor(shape: x.shape, dtype: outputDType), x.count / max(shape[3], 1), shape[3])
     }
 }

@@ -50,10 +50,13 @@ extension CommandRecorder {
     }
 
     /// Flux's q or k path in one dispatch: `rmsNorm(x, weight:, epsilon:)` over each head row of
-    /// `x` ([B, H, L, D] f32 view), then `rope` with `table` ([L, D/2, 2], contiguous), stored into
-    /// `output`, a [B, H, L, D] f32 view (a slice of a joint sequence, for instance).
+    /// `x` ([B, H, L, D] view), then `rope` with `table` ([L, D/2, 2] f32, contiguous), stored into
+    /// `output`, a [B, H, L, D] view (a slice of a joint sequence, for instance). `x` and `output`
+    /// are each f32, f16 or bf16; the arithmetic is f32.
     public func rmsNormRope(_ x: Tensor, weight: Tensor, epsilon: Float = 1e-6, table: Tensor, into output: Tensor) throws(VulkanError) {
-        for (t, role) in [(x, "input"), (table, "table"), (output, "output")] { try requireF32(t, "rmsNormRope", role) }
+        let inputStorage = try context.activationStorageCode(x, "rmsNormRope", "input")
+        let outputStorage = try context.activationStorageCode(output, "rmsNormRope", "output")
+        try requireF32(table, "rmsNormRope", "table")
         guard x.rank == 4, x.shape[3] % 2 == 0 else { throw .invalidArgument("rmsNormRope: input must be [B, H, L, D] with even D, not \(x.shape)") }
         guard output.shape == x.shape else { throw .invalidArgument("rmsNormRope: output \(output.shape) does not match the input \(x.shape)") }
         try requireVector(weight, count: x.shape[3], "rmsNormRope", "weight")
@@ -68,7 +71,10 @@ extension CommandRecorder {
         push.append(output.strides)
         push.append([x.offset, weight.offset, table.offset / 2, output.offset, rows])
         push.append(epsilon)
-        let pipeline = try context.pipelines.pipeline(.rmsNormRope, bindings: 4)
+        // All-f32 keeps the variant without 16-bit storage, which every device runs.
+        let sixteenBit = inputStorage != 0 || outputStorage != 0
+        let pipeline = try context.pipelines.pipeline(sixteenBit ? .rmsNormRope16 : .rmsNormRope, bindings: 4,
+                                                      constants: sixteenBit ? [inputStorage, outputStorage] : [])
         try dispatch(pipeline, buffers: [x.storage, weight.storage, table.storage, output.storage], written: [3], push: push,
                      groups: linearGroups(rows))
     }
