@@ -7,8 +7,13 @@
 // No shared memory or barriers (they are expensive on CPU devices; on GPUs QR = 1).
 // TEXELS: K and V are read through texel buffers, a plain gather on llvmpipe where storage
 // buffer loads become per-lane loops; offsets and strides are then multiples of 4.
+// STORAGE16 (the _16 variants): Q, K, V and O each f32, f16 or bf16 (attention_storage.glsl); with
+// TEXELS only Q and O, as no texel format holds bf16 (the host runs the plain kernel for 16-bit K or V).
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_GOOGLE_include_directive : require
+#if defined(STORAGE16)
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint D = 64;  // head dimension, a multiple of 4
 layout(constant_id = 1) const uint QR = 1;  // query rows per invocation
@@ -21,11 +26,28 @@ layout(binding = 1) readonly buffer K { float k[]; };
 layout(binding = 2) readonly buffer V { float v[]; };
 layout(binding = 3) readonly buffer Bias { float bias[]; };
 layout(binding = 4) writeonly buffer O { float o[]; };
+#if defined(STORAGE16)
+layout(binding = 0) readonly buffer Q16 { uint16_t q16[]; };
+layout(binding = 1) readonly buffer K16 { uint16_t k16[]; };
+layout(binding = 2) readonly buffer V16 { uint16_t v16[]; };
+layout(binding = 4) writeonly buffer O16 { uint16_t o16[]; };
+layout(constant_id = 3) const uint Q_STORAGE = 0;  // storage16.glsl codes
+layout(constant_id = 4) const uint K_STORAGE = 0;
+layout(constant_id = 5) const uint V_STORAGE = 0;
+layout(constant_id = 6) const uint O_STORAGE = 0;
+#include "attention_storage.glsl"
+#else  // f32 only: plain accesses, as macros so that this SPIR-V stays as it was
+#define loadQ(i) q[i]
+#define storeO(i, value) o[i] = value
+#endif
 #if defined(TEXELS)
 layout(binding = 5) uniform samplerBuffer kTexels;
 layout(binding = 6) uniform samplerBuffer vTexels;
 vec4 loadK(uint i) { return texelFetch(kTexels, int(i >> 2)); }
 vec4 loadV(uint i) { return texelFetch(vTexels, int(i >> 2)); }
+#elif defined(STORAGE16)
+vec4 loadK(uint i) { return vec4(loadK1(i), loadK1(i + 1), loadK1(i + 2), loadK1(i + 3)); }
+vec4 loadV(uint i) { return vec4(loadV1(i), loadV1(i + 1), loadV1(i + 2), loadV1(i + 3)); }
 #else
 vec4 loadK(uint i) { return vec4(k[i], k[i + 1], k[i + 2], k[i + 3]); }
 vec4 loadV(uint i) { return vec4(v[i], v[i + 1], v[i + 2], v[i + 3]); }
@@ -51,7 +73,7 @@ void main() {
         // Rows past the end repeat the last one; their results are not written.
         uint row = qBase + min(first + r, p.queries - 1) * p.qStrides.z;
         for (uint d = 0; d < D4; d++) {
-            qv[r][d] = vec4(q[row + 4 * d], q[row + 4 * d + 1], q[row + 4 * d + 2], q[row + 4 * d + 3]) * p.scale;
+            qv[r][d] = vec4(loadQ(row + 4 * d), loadQ(row + 4 * d + 1), loadQ(row + 4 * d + 2), loadQ(row + 4 * d + 3)) * p.scale;
             acc[r][d] = vec4(0.0);
         }
         m[r] = NEG_INF;
@@ -111,10 +133,10 @@ void main() {
         float inv = 1.0 / l[r];
         for (uint d = 0; d < D4; d++) {
             vec4 result = acc[r][d] * inv;
-            o[row + 4 * d] = result.x;
-            o[row + 4 * d + 1] = result.y;
-            o[row + 4 * d + 2] = result.z;
-            o[row + 4 * d + 3] = result.w;
+            storeO(row + 4 * d, result.x);
+            storeO(row + 4 * d + 1, result.y);
+            storeO(row + 4 * d + 2, result.z);
+            storeO(row + 4 * d + 3, result.w);
         }
     }
 }

@@ -7,11 +7,16 @@
 // O lives in shared memory as f32 because a row must be rescaled when its running maximum grows, and a
 // coopmat's elements have no row index. Zero-padded Q, K and V rows fill the partial tiles at the edges;
 // keys past the end score -inf.
+// STORAGE16 (the _16 variant): Q, K, V and O each f32, f16 or bf16 (attention_storage.glsl). 16-bit
+// inputs are decoded to f32 and then staged as the f32 ones are: f16 exactly, bf16 as its f32 value.
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_GOOGLE_include_directive : require
+#if defined(STORAGE16)
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 layout(local_size_x_id = 0) in;  // RT subgroups
 layout(constant_id = 1) const uint D = 64;  // head dimension, a multiple of CM
 layout(constant_id = 2) const bool HAS_BIAS = false;
@@ -27,6 +32,22 @@ layout(binding = 1) readonly buffer K { float k[]; };
 layout(binding = 2) readonly buffer V { float v[]; };
 layout(binding = 3) readonly buffer Bias { float bias[]; };
 layout(binding = 4) writeonly buffer O { float o[]; };
+#if defined(STORAGE16)
+layout(binding = 0) readonly buffer Q16 { uint16_t q16[]; };
+layout(binding = 1) readonly buffer K16 { uint16_t k16[]; };
+layout(binding = 2) readonly buffer V16 { uint16_t v16[]; };
+layout(binding = 4) writeonly buffer O16 { uint16_t o16[]; };
+layout(constant_id = 6) const uint Q_STORAGE = 0;  // storage16.glsl codes
+layout(constant_id = 7) const uint K_STORAGE = 0;
+layout(constant_id = 8) const uint V_STORAGE = 0;
+layout(constant_id = 9) const uint O_STORAGE = 0;
+#include "attention_storage.glsl"
+#else  // f32 only: plain accesses, as macros so that this SPIR-V stays as it was
+#define loadQ(i) q[i]
+#define loadK1(i) k[i]
+#define loadV1(i) v[i]
+#define storeO(i, value) o[i] = value
+#endif
 
 #include "attention_params.glsl"
 
@@ -60,7 +81,7 @@ void main() {
     for (uint t = 0; t < RT; t++) {
         for (uint e = id; e < CM * D; e += size) {
             uint r = t * CM + e / D, d = e % D;
-            tileK[e] = float16_t(r < rows ? q[qBase + (first + r) * p.qStrides.z + d] : 0.0);
+            tileK[e] = float16_t(r < rows ? loadQ(qBase + (first + r) * p.qStrides.z + d) : 0.0);
         }
         barrier();
         if (t == tile) {
@@ -74,8 +95,8 @@ void main() {
         for (uint e = id; e < BK * D; e += size) {
             uint j = e / D, d = e % D;
             bool inside = j < count;
-            tileK[e] = float16_t(inside ? k[kBase + (start + j) * p.kStrides.z + d] : 0.0);
-            tileV[e] = float16_t(inside ? v[vBase + (start + j) * p.vStrides.z + d] : 0.0);
+            tileK[e] = float16_t(inside ? loadK1(kBase + (start + j) * p.kStrides.z + d) : 0.0);
+            tileV[e] = float16_t(inside ? loadV1(vBase + (start + j) * p.vStrides.z + d) : 0.0);
         }
         barrier();
         for (uint t = 0; t < KT; t++) {
@@ -136,6 +157,6 @@ void main() {
     uint oBase = p.offsetO + b * p.oStrides.x + h * p.oStrides.y;
     for (uint e = id; e < rows * D; e += size) {
         uint r = e / D, d = e % D;
-        o[oBase + (first + r) * p.oStrides.z + d] = tileO[e] * (1.0 / rowSum[r]);
+        storeO(oBase + (first + r) * p.oStrides.z + d, tileO[e] * (1.0 / rowSum[r]));
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import LoomVulkan
+@testable import LoomVulkan
 import XCTest
 
 /// Plain attention in Double over [B, H, L, D] host arrays; `bias(b, h, i, j)` is additive. A row whose
@@ -28,6 +28,117 @@ func referenceAttention(q: [Float], k: [Float], v: [Float], batch: Int, heads: I
         }
     }
     return output
+}
+
+/// One attention run with Q, K, V and the output each stored f32, f16 or bf16.
+struct StoredAttentionCase {
+    var batch = 2, heads = 3, queries = 13, keys = 37, depth = 8
+    /// Q, K, V and the output.
+    var dtypes: [DType]
+    /// Elements before K's view in its buffer: a multiple of 4 lets CPU devices fetch f32 K as texels.
+    var keyOffset = 0
+    var mergingHeads = false
+
+    var label: String {
+        "Q \(dtypes[0]), K \(dtypes[1]), V \(dtypes[2]) → \(dtypes[3]), K offset \(keyOffset)\(mergingHeads ? ", merged heads" : "")"
+    }
+}
+
+/// Runs `c` on `context`: Q, K and V are [B, H, L, D] views of token-major [B, L, H, D + 4] buffers a few
+/// elements in, the bias a [B, 1, Lq, Lk] table that masks every fifth key of batch 1 and the whole of batch 0's
+/// query 1 (a NaN row, as from the reference). The host values are rounded to `c.dtypes`; the device stores
+/// them as `stored` (default `c.dtypes`). Returns the result, the Double reference on the rounded inputs (not
+/// rounded to the output's dtype) and the shader variants dispatched.
+func storedAttention(_ context: VulkanContext, _ c: StoredAttentionCase, stored: [DType]? = nil) throws
+    -> (result: [Float], reference: [Float], variants: Set<String>) {
+    let stored = stored ?? c.dtypes
+    let (batch, heads, queries, keys, depth) = (c.batch, c.heads, c.queries, c.keys, c.depth)
+    let row = depth + 4
+    func input(_ role: Int, length: Int, offset: Int) -> (buffer: [Float], strides: [Int], offset: Int) {
+        let values = randomValues(offset + batch * length * heads * row, seed: UInt64(300 + role))
+        return (rounded(values, to: c.dtypes[role]), [length * heads * row, row, heads * row, 1], offset)
+    }
+    let inputs = [input(0, length: queries, offset: 1), input(1, length: keys, offset: c.keyOffset), input(2, length: keys, offset: 4)]
+    var bias = randomValues(batch * queries * keys, seed: 303, in: -1...1)
+    for j in 0..<keys {
+        bias[1 * keys + j] = -.infinity
+        if j % 5 == 2 { for i in 0..<queries { bias[(queries + i) * keys + j] = -.infinity } }
+    }
+    context.profile.start()
+    let recorder = try context.makeRecorder()
+    let views = try inputs.indices.map { role in
+        let (buffer, strides, offset) = inputs[role]
+        let length = role == 0 ? queries : keys
+        let storage = try context.upload(buffer, shape: [buffer.count], dtype: stored[role])
+        return Tensor(storage: storage.storage, dtype: stored[role], shape: [batch, heads, length, depth], strides: strides, offset: offset)
+    }
+    let output = try recorder.attention(query: views[0], key: views[1], value: views[2],
+                                        bias: context.upload(bias, shape: [batch, 1, queries, keys]),
+                                        mergingHeads: c.mergingHeads, outputDType: stored[3])
+    try recorder.submit()
+    let variants = Set(context.profile.stop().map(\.name))
+    XCTAssertEqual(output.dtype, stored[3], c.label)
+    XCTAssertEqual(output.shape, c.mergingHeads ? [batch, queries, heads * depth] : [batch, heads, queries, depth], c.label)
+
+    let headMajor = inputs.indices.map { role in
+        gather(inputs[role].buffer, shape: [batch, heads, role == 0 ? queries : keys, depth], strides: inputs[role].strides,
+               offset: inputs[role].offset)
+    }
+    var reference = referenceAttention(q: headMajor[0], k: headMajor[1], v: headMajor[2], batch: batch, heads: heads, queries: queries,
+                                       keys: keys, depth: depth, scale: 1 / Double(depth).squareRoot()) { b, _, i, j in
+        bias[(b * queries + i) * keys + j]
+    }
+    if c.mergingHeads {
+        reference = gather(reference, shape: [batch, queries, heads, depth], strides: [heads * queries * depth, depth, queries * depth, 1], offset: 0)
+    }
+    return (try context.download(output), reference, variants)
+}
+
+/// `values` as `dtype` stores them, rounded to nearest even.
+func rounded(_ values: [Float], to dtype: DType) -> [Float] { dtype.decode(dtype.encode(values)) }
+
+/// `values` cut to `dtype`'s precision towards zero: what a truncating 16-bit store writes (f16 as
+/// far as its normal range goes).
+func truncated(_ values: [Float], to dtype: DType) -> [Float] {
+    let mask: UInt32 = dtype == .bf16 ? 0xFFFF_0000 : 0xFFFF_E000
+    return values.map { Float(bitPattern: $0.bitPattern & mask) }
+}
+
+/// Attention of 2 heads written through a [1, H, Lq, D] view of a [1, H, Lq + 2, D + 9] buffer of `dtype` (the
+/// view starts on an odd element, so a 16-bit store that wrote 32 bits would show), against the reference
+/// rounded to `dtype`; the rows and columns around the view must keep their sentinels. Returns the shader
+/// variants dispatched.
+func attentionThroughOutputView(_ context: VulkanContext, dtype: DType, threshold: Double) throws -> Set<String> {
+    let (heads, queries, keys, depth) = (2, 11, 26, 64)
+    let q = randomValues(heads * queries * depth, seed: 40)
+    let k = randomValues(heads * keys * depth, seed: 41)
+    let v = randomValues(heads * keys * depth, seed: 42)
+    let sentinel: Float = 7168  // exact in f16 and bf16
+    // The view skips the first and last row of each head and the last 9 columns.
+    let (rows, width) = (queries + 2, depth + 9)
+    let buffer = try context.upload([Float](repeating: sentinel, count: heads * rows * width), shape: [1, heads, rows, width], dtype: dtype)
+    let view = try buffer.sliced(axis: 2, 1..<(queries + 1)).sliced(axis: 3, 0..<depth)
+    context.profile.start()
+    let recorder = try context.makeRecorder()
+    try recorder.attention(context.upload(q, shape: [1, heads, queries, depth]), context.upload(k, shape: [1, heads, keys, depth]),
+                           context.upload(v, shape: [1, heads, keys, depth]), bias: nil, scale: 0.2, into: view)
+    try recorder.submit()
+    let used = Set(context.profile.stop().map(\.name))
+    let all = try context.download(buffer)
+    let expected = referenceAttention(q: q, k: k, v: v, batch: 1, heads: heads, queries: queries, keys: keys, depth: depth, scale: 0.2)
+    assertClose(gather(all, shape: [1, heads, queries, depth], strides: view.strides, offset: view.offset), rounded(expected, to: dtype),
+                threshold: threshold, "\(dtype) output inside the view")
+    var outside = 0
+    for h in 0..<heads {
+        for row in 0..<rows {
+            for column in 0..<width where row == 0 || row == queries + 1 || column >= depth {
+                XCTAssertEqual(all[(h * rows + row) * width + column], sentinel, "\(dtype) output: head \(h) row \(row) column \(column)")
+                outside += 1
+            }
+        }
+    }
+    XCTAssertEqual(outside, heads * (2 * width + queries * 9))
+    return used
 }
 
 final class AttentionTests: XCTestCase {
@@ -177,6 +288,72 @@ final class AttentionTests: XCTestCase {
         let expected = referenceAttention(q: q, k: k, v: v, batch: 1, heads: heads, queries: tokens, keys: tokens, depth: depth,
                                           scale: 0.25)
         assertClose(result, expected, threshold: 1e-7, "1,030 tokens")
+    }
+
+    /// NMSE bounds for the f32 kernels against the Double reference rounded to the output's dtype. The f32
+    /// arithmetic's error (about 1e-7 relative) moves a value across a rounding boundary, one unit in the last
+    /// place (2⁻¹¹ relative in f16, 2⁻⁸ in bf16), on a few values at most; a store that truncated, or a decode
+    /// off by a bit, moves nearly all of them.
+    static func storageThreshold(_ output: DType) -> Double {
+        switch output {
+        case .f16: 2e-8
+        case .bf16: 1e-6
+        default: 1e-10
+        }
+    }
+
+    /// Every combination of f32, f16 and bf16 for Q, K, V and the output, through the plain kernel and, on CPU
+    /// devices, the texel one (f32 K and V at texel-aligned offsets; 16-bit K or V take the plain kernel).
+    func testSixteenBitStorageInEveryKernel() throws {
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let types: [DType] = [.f32, .f16, .bf16]
+        var cases: [StoredAttentionCase] = []
+        for q in types {
+            for k in types {
+                for v in types {
+                    for o in types { cases.append(StoredAttentionCase(dtypes: [q, k, v, o], mergingHeads: cases.count % 2 == 1)) }
+                }
+            }
+            // K where no texel fetch can read it: the plain kernel with f32 K and V too.
+            for o in types { cases.append(StoredAttentionCase(dtypes: [q, .f32, .f32, o], keyOffset: 2, mergingHeads: o == .f16)) }
+        }
+        for c in cases {
+            let (result, reference, variants) = try storedAttention(context, c)
+            let texels = context.device.info.kind == .cpu && c.keyOffset % 4 == 0 && c.dtypes[1] == .f32 && c.dtypes[2] == .f32
+            let sixteenBit = c.dtypes.contains { $0 != .f32 }
+            XCTAssertEqual(variants, [(texels ? "attention_texels" : "attention") + (sixteenBit ? "_16" : "")], c.label)
+            let output = c.dtypes[3]
+            let expected = rounded(reference, to: output)
+            assertClose(result, expected, threshold: Self.storageThreshold(output), c.label)
+            if output != .f32 {
+                let (finite, cut) = (expected.indices.filter { expected[$0].isFinite }, truncated(reference, to: output))
+                let truncation = nmse(finite.map { expected[$0] }, finite.map { cut[$0] })
+                XCTAssertGreaterThan(truncation, 10 * Self.storageThreshold(output), "\(c.label): a truncating store would pass")
+            }
+        }
+    }
+
+    /// 16-bit stores through a strided view that starts on an odd element leave its neighbours alone.
+    func testSixteenBitOutputViewLeavesItsSurroundings() throws {
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        for dtype in [DType.f16, .bf16] {
+            let used = try attentionThroughOutputView(context, dtype: dtype, threshold: Self.storageThreshold(dtype))
+            XCTAssertEqual(used, [context.device.info.kind == .cpu ? "attention_texels_16" : "attention_16"], "\(dtype)")
+        }
+    }
+
+    func testOtherStorageTypesAreRefused() throws {
+        let recorder = try context.makeRecorder()
+        let q = try context.makeTensor(shape: [1, 1, 4, 8])
+        let fp8 = try context.makeTensor(shape: [1, 1, 4, 8], dtype: .f8E4M3)
+        XCTAssertThrowsError(try recorder.attention(query: q, key: fp8, value: q)) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(message.contains("attention: key must be f32, f16 or bf16"), message)
+        }
+        XCTAssertThrowsError(try recorder.attention(query: q, key: q, value: q, outputDType: .f8E4M3)) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(message.contains("attention: output must be f32, f16 or bf16"), message)
+        }
     }
 
     func testUnalignedHeadDimensionIsRejected() throws {

@@ -132,38 +132,42 @@ final class CooperativeAttentionTests: XCTestCase {
         print("CooperativeAttentionTests: largest NMSE against the f64 reference \(worst)")
     }
 
-    /// The output written through a strided view of a larger buffer: the rows and columns around it keep
-    /// their sentinels.
+    /// Q, K, V and the output stored f32, f16 or bf16 (attention_coopmat_16), each dtype in each role and mixed:
+    /// against the reference on the rounded inputs within the kernel's f16 budget, and, as tightly as
+    /// AttentionTests bounds the f32 kernels, against this kernel's f32 run on the same values rounded on the
+    /// host, which the kernel's own rounding would hide from the first check.
+    func testSixteenBitStorage() throws {
+        let context = try cooperativeContext(headDimension: 32)
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let (f32, f16, bf16) = (DType.f32, DType.f16, DType.bf16)
+        let combinations: [[DType]] = [
+            [f16, f16, f16, f32], [f16, f16, f16, f16], [f16, f16, f16, bf16],
+            [bf16, bf16, bf16, f32], [bf16, bf16, bf16, bf16], [bf16, bf16, bf16, f16],
+            [f32, f32, f32, f16], [f32, f32, f32, bf16],
+            [bf16, f16, f32, f16], [f32, bf16, f16, bf16], [f16, f32, bf16, f32],
+        ]
+        for (index, dtypes) in combinations.enumerated() {
+            let c = StoredAttentionCase(batch: 2, heads: 2, queries: 19, keys: 29, depth: 32, dtypes: dtypes,
+                                        keyOffset: index % 2 == 0 ? 0 : 2, mergingHeads: index % 3 == 0)
+            let (result, reference, variants) = try storedAttention(context, c)
+            XCTAssertEqual(variants, ["attention_coopmat_16"], c.label)
+            let output = dtypes[3]
+            // bf16's unit (2⁻⁸) turns the kernel's f16 rounding into whole-unit differences on more values.
+            assertClose(result, rounded(reference, to: output), threshold: output == .bf16 ? 1e-5 : Self.threshold, c.label)
+            let (f32Result, _, f32Variants) = try storedAttention(context, c, stored: [f32, f32, f32, f32])
+            XCTAssertEqual(f32Variants, ["attention_coopmat"], c.label)
+            assertClose(result, rounded(f32Result, to: output), threshold: AttentionTests.storageThreshold(output), "\(c.label) against f32 storage")
+        }
+    }
+
+    /// The output written through a strided view of a larger buffer, f32 or bf16: the rows and columns around
+    /// it keep their sentinels.
     func testOutputViewLeavesItsSurroundings() throws {
-        let (heads, queries, keys, depth) = (2, 11, 26, 64)
-        let context = try cooperativeContext(headDimension: depth)
-        let q = randomValues(heads * queries * depth, seed: 40)
-        let k = randomValues(heads * keys * depth, seed: 41)
-        let v = randomValues(heads * keys * depth, seed: 42)
-        let sentinel: Float = 7777
-        // [1, H, Lq + 2, D + 8]; the view skips the first and last row of each head and the last 8 columns.
-        let bufferShape = [1, heads, queries + 2, depth + 8]
-        let buffer = try context.upload([Float](repeating: sentinel, count: bufferShape.reduce(1, *)), shape: bufferShape)
-        let view = try buffer.sliced(axis: 2, 1..<(queries + 1)).sliced(axis: 3, 0..<depth)
-        let used = try variants(context) { recorder in
-            try recorder.attention(context.upload(q, shape: [1, heads, queries, depth]), context.upload(k, shape: [1, heads, keys, depth]),
-                                   context.upload(v, shape: [1, heads, keys, depth]), bias: nil, scale: 0.2, into: view)
+        let context = try cooperativeContext(headDimension: 64)
+        for dtype in [DType.f32, .bf16] {
+            let used = try attentionThroughOutputView(context, dtype: dtype, threshold: dtype == .f32 ? Self.threshold : 1e-5)
+            XCTAssertEqual(used, [dtype == .f32 ? "attention_coopmat" : "attention_coopmat_16"])
         }
-        XCTAssertEqual(used, ["attention_coopmat"])
-        let all = try context.download(buffer)
-        let expected = referenceAttention(q: q, k: k, v: v, batch: 1, heads: heads, queries: queries, keys: keys, depth: depth, scale: 0.2)
-        assertClose(gather(all, shape: [1, heads, queries, depth], strides: view.strides, offset: view.offset), expected,
-                    threshold: Self.threshold, "inside the view")
-        var outside = 0
-        for h in 0..<heads {
-            for row in 0..<(queries + 2) {
-                for column in 0..<(depth + 8) where row == 0 || row == queries + 1 || column >= depth {
-                    XCTAssertEqual(all[(h * (queries + 2) + row) * (depth + 8) + column], sentinel, "head \(h) row \(row) column \(column)")
-                    outside += 1
-                }
-            }
-        }
-        XCTAssertEqual(outside, heads * (2 * (depth + 8) + queries * 8))
     }
 
     /// A head dimension that is no multiple of the tile keeps the f32 kernel, silently.

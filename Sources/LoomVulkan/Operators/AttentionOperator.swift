@@ -1,38 +1,40 @@
 /// Scaled-dot-product attention (attention.comp; attention_coopmat.comp where the context uses
 /// cooperative matrices): flash style, never materialising the queries × keys score matrix.
+/// Q, K, V and the output may each be stored f32, f16 or bf16 (the `_16` variants, storage16.glsl);
+/// the softmax and the accumulation run in f32, and the additive bias is f32.
 
 extension CommandRecorder {
     /// `softmax(scale · q·kᵀ + bias) · v` per batch and head. `q` is [B, H, Lq, D], `k` and `v`
-    /// are [B, H, Lk, D] (f32 views with a contiguous last dimension; D a multiple of 4). `bias`
-    /// (f32, additive, -inf masks) broadcasts to [B, H, Lq, Lk]. `scale` defaults to 1/√D.
-    /// The result is a contiguous [B, H, Lq, D], or with `mergingHeads` a contiguous [B, Lq, H·D]
-    /// (the heads side by side, as the projection after attention reads them; no permute needed).
-    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: Tensor? = nil,
-                          scale: Float? = nil, mergingHeads: Bool = false) throws(VulkanError) -> Tensor {
+    /// are [B, H, Lk, D] (f32, f16 or bf16 views with a contiguous last dimension; D a multiple
+    /// of 4). `bias` (f32, additive, -inf masks) broadcasts to [B, H, Lq, Lk]. `scale` defaults to 1/√D.
+    /// The result, of `outputDType`, is a contiguous [B, H, Lq, D], or with `mergingHeads` a contiguous
+    /// [B, Lq, H·D] (the heads side by side, as the projection after attention reads them; no permute needed).
+    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: Tensor? = nil, scale: Float? = nil,
+                          mergingHeads: Bool = false, outputDType: DType = .f32) throws(VulkanError) -> Tensor {
         guard q.rank == 4 else { throw .invalidArgument("attention: query must be [B, H, L, D], not \(q.shape)") }
-        let (output, view) = try attentionOutput(like: q, mergingHeads: mergingHeads)
+        let (output, view) = try attentionOutput(like: q, mergingHeads: mergingHeads, dtype: outputDType)
         try attention(q, k, v, bias: bias, scale: scale, into: view)
         return output
     }
 
-    /// A new output for queries shaped like `q` ([B, H, Lq, D]) and the [B, H, Lq, D] view the
-    /// shader writes it through.
-    private func attentionOutput(like q: Tensor, mergingHeads: Bool) throws(VulkanError) -> (Tensor, Tensor) {
+    /// A new output of `dtype` for queries shaped like `q` ([B, H, Lq, D]) and the [B, H, Lq, D]
+    /// view the shader writes it through.
+    private func attentionOutput(like q: Tensor, mergingHeads: Bool, dtype: DType) throws(VulkanError) -> (Tensor, Tensor) {
         guard mergingHeads else {
-            let output = try context.makeTensor(shape: q.shape)
+            let output = try context.makeTensor(shape: q.shape, dtype: dtype)
             return (output, output)
         }
         let (batch, heads, queries, depth) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
-        let output = try context.makeTensor(shape: [batch, queries, heads * depth])
+        let output = try context.makeTensor(shape: [batch, queries, heads * depth], dtype: dtype)
         return (output, Tensor(storage: output.storage, dtype: output.dtype, shape: q.shape,
                                strides: [queries * heads * depth, depth, heads * depth, 1], offset: output.offset))
     }
 
     /// Attention over [B, L, heads·D] tensors, the layout of Flux's fused projections: heads are
     /// strided views, nothing is permuted in memory. `bias` broadcasts to [B, heads, Lq, Lk].
-    /// The result is a contiguous [B, Lq, heads·D].
+    /// The result is a contiguous [B, Lq, heads·D] of `outputDType`.
     public func attention(query q: Tensor, key k: Tensor, value v: Tensor, heads: Int, bias: Tensor? = nil,
-                          scale: Float? = nil) throws(VulkanError) -> Tensor {
+                          scale: Float? = nil, outputDType: DType = .f32) throws(VulkanError) -> Tensor {
         func split(_ t: Tensor, _ role: String) throws(VulkanError) -> Tensor {
             guard t.rank == 3, heads > 0, t.shape[2] % heads == 0 else {
                 throw .invalidArgument("attention: \(role) must be [B, L, heads·D] with \(heads) heads, not \(t.shape)")
@@ -43,21 +45,21 @@ extension CommandRecorder {
             return Tensor(storage: t.storage, dtype: t.dtype, shape: [t.shape[0], heads, t.shape[1], d],
                           strides: [t.strides[0], d, t.strides[1], 1], offset: t.offset)
         }
-        let output = try context.makeTensor(shape: q.shape)
+        let output = try context.makeTensor(shape: q.shape, dtype: outputDType)
         try attention(split(q, "query"), split(k, "key"), split(v, "value"), bias: bias, scale: scale, into: split(output, "output"))
         return output
     }
 
     /// Attention of [B, H, Lq, D] queries with a bias that is constant over runs of consecutive queries
     /// (`QueryRunBias`): one dispatch per run, its bias row broadcast over the run's queries inside the
-    /// shader. The result is a contiguous [B, H, Lq, D], or [B, Lq, H·D] with `mergingHeads`.
-    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: QueryRunBias,
-                          scale: Float? = nil, mergingHeads: Bool = false) throws(VulkanError) -> Tensor {
+    /// shader. The result is a contiguous [B, H, Lq, D], or [B, Lq, H·D] with `mergingHeads`, of `outputDType`.
+    public func attention(query q: Tensor, key k: Tensor, value v: Tensor, bias: QueryRunBias, scale: Float? = nil,
+                          mergingHeads: Bool = false, outputDType: DType = .f32) throws(VulkanError) -> Tensor {
         guard q.rank == 4, k.rank == 4 else { throw .invalidArgument("attention: query and key must be [B, H, L, D], not \(q.shape) and \(k.shape)") }
         guard bias.runLengths.reduce(0, +) == q.shape[2], bias.rows.shape[1] == k.shape[2] else {
             throw .invalidArgument("attention: query runs \(bias.runLengths) with bias rows \(bias.rows.shape) do not fit \(q.shape[2]) queries and \(k.shape[2]) keys")
         }
-        let (output, view) = try attentionOutput(like: q, mergingHeads: mergingHeads)
+        let (output, view) = try attentionOutput(like: q, mergingHeads: mergingHeads, dtype: outputDType)
         var start = 0
         for (run, length) in bias.runLengths.enumerated() {
             let queries = start..<(start + length)
@@ -69,10 +71,11 @@ extension CommandRecorder {
         return output
     }
 
-    /// Writes into `o`, a [B, H, Lq, D] f32 view with a contiguous last dimension.
+    /// Writes into `o`, a [B, H, Lq, D] view with a contiguous last dimension, in its dtype.
     func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor?, scale: Float?, into o: Tensor) throws(VulkanError) {
+        var storageCodes: [UInt32] = []  // Q, K, V, O
         for (t, role) in [(q, "query"), (k, "key"), (v, "value"), (o, "output")] {
-            try requireF32(t, "attention", role)
+            storageCodes.append(try context.activationStorageCode(t, "attention", role))
             guard t.rank == 4 else { throw .invalidArgument("attention: \(role) must be [B, H, L, D], not \(t.shape)") }
             guard t.strides[3] == 1 || t.shape[3] == 1 else { throw .invalidArgument("attention: \(role) needs a contiguous last dimension, strides \(t.strides)") }
         }
@@ -102,24 +105,34 @@ extension CommandRecorder {
         push.append(biasStrides)
         push.append(bias?.offset ?? 0)
         let buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
+        // A 16-bit tensor takes the _16 variant; its storage codes follow the other constants.
+        let sixteenBit = storageCodes.contains { $0 != 0 }
+        let storageConstants = sixteenBit ? storageCodes : []
         if context.usesCooperativeMatrices, let shape = context.cooperativeAttentionShape(headDimension: depth, queries: queries) {
             let workgroupSize = shape.rowTiles * context.device.cooperativeMatrix.subgroupSize
             let constants = [workgroupSize, depth, bias == nil ? 0 : 1, shape.tile, shape.keyTiles, shape.rowTiles].map { UInt32($0) }
-            let pipeline = try context.pipelines.pipeline(.attentionCoopmat, bindings: 5, constants: constants)
+            let pipeline = try context.pipelines.pipeline(sixteenBit ? .attentionCoopmat16 : .attentionCoopmat, bindings: 5,
+                                                          constants: constants + storageConstants)
             let rowsPerGroup = shape.rowTiles * shape.tile
             try dispatch(pipeline, buffers: buffers, written: [4], push: push,
                          groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
             return
         }
-        // Texel fetches need K and V rows on whole texels of 4 floats.
+        // Texel fetches need f32 K and V (no texel format holds bf16; 16-bit K or V take the plain
+        // kernel) with rows on whole texels of 4 floats.
         let texelAligned = [k.offset, k.strides[0], k.strides[1], k.strides[2], v.offset, v.strides[0], v.strides[1], v.strides[2]]
             .allSatisfy { $0 % 4 == 0 }
-        let texels = context.device.info.kind == .cpu && texelAligned
+        let texels = context.device.info.kind == .cpu && texelAligned && k.dtype == .f32 && v.dtype == .f32
         // On CPU devices each invocation takes several queries so every K/V fetch serves them all.
         let rowsPerInvocation = texels ? 2 : 1
-        let constants: [UInt32] = [UInt32(depth), UInt32(rowsPerInvocation), bias == nil ? 0 : 1]
-        let pipeline = try context.pipelines.pipeline(texels ? .attentionTexels : .attention, bindings: 5,
-                                                      texelBindings: texels ? 2 : 0, constants: constants)
+        let constants: [UInt32] = [UInt32(depth), UInt32(rowsPerInvocation), bias == nil ? 0 : 1] + storageConstants
+        let variant: ShaderVariant = switch (texels, sixteenBit) {
+        case (false, false): .attention
+        case (false, true): .attention16
+        case (true, false): .attentionTexels
+        case (true, true): .attentionTexels16
+        }
+        let pipeline = try context.pipelines.pipeline(variant, bindings: 5, texelBindings: texels ? 2 : 0, constants: constants)
         let rowsPerGroup = Self.linearWorkgroupSize * rowsPerInvocation
         try dispatch(pipeline, buffers: buffers, texels: texels ? [(k.storage, .rgba32Float), (v.storage, .rgba32Float)] : [], written: [4], push: push,
                      groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
