@@ -14,9 +14,9 @@ struct FluxAttention: Sendable {
                strides: [x.strides[0], x.strides[1], headDimension, 1], offset: x.offset + start)
     }
 
-    /// A [B, heads, tokens, D] tensor for the queries or keys of the whole (joint) sequence.
-    func makeJoint(batch: Int, tokens: Int, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
-        try recorder.context.makeTensor(shape: [batch, heads, tokens, headDimension])
+    /// A [B, heads, tokens, D] tensor of `dtype` for the queries or keys of the whole (joint) sequence.
+    func makeJoint(batch: Int, tokens: Int, dtype: DType, on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
+        try recorder.context.makeTensor(shape: [batch, heads, tokens, headDimension], dtype: dtype)
     }
 
     /// RMSNorm of each head of `x` (a [B, L, heads, D] view) with a learned scale [D], then RoPE
@@ -30,11 +30,11 @@ struct FluxAttention: Sendable {
 
     /// Attention of rotated q and k ([B, heads, L, D]) and v ([B, L, heads, D], any strides with
     /// contiguous rows) with an optional additive `bias` over the joint sequence; the result is
-    /// [B, L, heads·D].
-    func callAsFunction(query: Tensor, key: Tensor, value: Tensor, bias: QueryRunBias?,
+    /// [B, L, heads·D] of `dtype`.
+    func callAsFunction(query: Tensor, key: Tensor, value: Tensor, bias: QueryRunBias?, storing dtype: DType,
                         on recorder: CommandRecorder) throws(VulkanError) -> Tensor {
         let v = try value.permuted([0, 2, 1, 3])
-        return if let bias { try recorder.attention(query: query, key: key, value: v, bias: bias, mergingHeads: true) }
-            else { try recorder.attention(query: query, key: key, value: v, mergingHeads: true) }
+        return if let bias { try recorder.attention(query: query, key: key, value: v, bias: bias, mergingHeads: true, outputDType: dtype) }
+            else { try recorder.attention(query: query, key: key, value: v, mergingHeads: true, outputDType: dtype) }
     }
 }

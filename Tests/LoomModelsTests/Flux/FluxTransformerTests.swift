@@ -56,6 +56,34 @@ import Testing
 
     @Test func devVelocity() async throws { try await expectGolden("dev") }
 
+    /// Flux blocks with their projections' inputs, q, k, v, the attention output and the MLP hidden
+    /// stored in 16 bits (`VulkanContext.activationStorage`) against the ComfyUI golden and against
+    /// the f32 path; in the cooperative-matrix kernels too where the device has them (mesa-next).
+    @Test(arguments: [(DType.f16, false), (.bf16, false), (.f16, true), (.bf16, true)])
+    func sixteenBitActivationsStayWithinTheGolden(storage: DType, cooperative: Bool) async throws {
+        let reference = try VulkanContext(activationStorage: .f32)
+        try #require(reference.device.supports16BitStorage, "lavapipe stores 16-bit values")
+        let context = try VulkanContext(matmulKernel: cooperative ? .cooperative : nil, activationStorage: storage)
+        if cooperative && !context.device.supportsCooperativeMatrixMatmul { return }
+        let golden = try FluxGolden()
+        for name in ["dev", "fill"] {
+            let c = golden.testCase(name)
+            let (model, parameters) = try FluxGolden.open(c.model)
+            func velocity(_ context: VulkanContext) async throws -> HostTensor {
+                try await FluxTransformer(weights: ModelWeights(file: model, context: context), parameters: parameters)
+                    .prediction(for: golden.input(c))
+            }
+            let sixteen = try await velocity(context)
+            let f32 = try await velocity(cooperative ? VulkanContext(matmulKernel: .cooperative, activationStorage: .f32) : reference)
+            let error = nmse(try golden.array(c.velocity).values, sixteen.values)
+            let drift = nmse(f32.values, sixteen.values)
+            print("flux \(name) \(storage)\(cooperative ? " cooperative" : ""): NMSE \(error) against ComfyUI, \(drift) against f32 storage")
+            #expect(error <= Self.tolerance, "\(name) \(storage): NMSE \(error)")
+            // Nonzero: the 16-bit paths did run; small: only their rounding differs.
+            #expect(drift > 0 && drift <= (storage == .bf16 ? 1e-4 : 1e-5), "\(name) \(storage): NMSE \(drift) against f32 storage")
+        }
+    }
+
     @Test func oddLatentIsPaddedCircularlyAndCropped() async throws { try await expectGolden("dev-odd") }
 
     @Test func batchOfTwoWithDifferentConditioning() async throws { try await expectGolden("dev-batch2") }
