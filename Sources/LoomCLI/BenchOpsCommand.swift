@@ -22,6 +22,9 @@ struct BenchOpsCommand: ParsableCommand {
     @Option(help: "Only operators whose name contains this text.")
     var filter: String?
 
+    @Option(help: "The matmul kernel family (cooperative, tiled, texels or plain); default: the device's. Cooperative also selects the cooperative attention and convolution kernels.")
+    var kernel: MatmulKernel?
+
     @OptionGroup var report: BenchReportOptions
 
     /// One table row: how to build the operator's inputs and record it, and its floating-point work.
@@ -60,10 +63,11 @@ struct BenchOpsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try VulkanContext()
+        let context = try VulkanContext(matmulKernel: kernel)
         let selected = try cases(context).filter { benchCase in filter.map { benchCase.name.contains($0) } ?? true }
         guard !selected.isEmpty else { throw ValidationError("no operator's name contains '\(filter ?? "")'") }
-        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
+        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : "")
+            + ", matmul kernel: \(context.matmulKernel)")
         report.line("operator".padding(toLength: 22, withPad: " ", startingAt: 0) + "shape".padding(toLength: 42, withPad: " ", startingAt: 0)
             + "        µs    GFLOP/s  TFLOP/s")
         var timings: [Timing] = []
@@ -182,4 +186,18 @@ struct BenchOpsCommand: ParsableCommand {
         }
         return String(format: "numpy sgemm %d×%d×%d f32 (CPU yardstick): %.1f GFLOP/s", m, n, k, value)
     }
+}
+
+extension MatmulKernel: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "cooperative": self = .cooperative
+        case "tiled": self = .tiled
+        case "texels": self = .texels
+        case "plain": self = .plain
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["cooperative", "tiled", "texels", "plain"] }
 }

@@ -66,6 +66,12 @@ public func XCTAssertEqual<T: Equatable>(_ first: @autoclosure () throws -> T, _
     check(a == b, "XCTAssertEqual failed: (\(a)) is not equal to (\(b))", message, file, line)
 }
 
+public func XCTAssertNotEqual<T: Equatable>(_ first: @autoclosure () throws -> T, _ second: @autoclosure () throws -> T,
+                                            _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
+    guard let a = evaluated(first, file, line), let b = evaluated(second, file, line) else { return }
+    check(a != b, "XCTAssertNotEqual failed: (\(a)) is equal to (\(b))", message, file, line)
+}
+
 public func XCTAssertEqual<T: FloatingPoint>(_ first: @autoclosure () throws -> T, _ second: @autoclosure () throws -> T, accuracy: T,
                                              _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
     guard let a = evaluated(first, file, line), let b = evaluated(second, file, line) else { return }

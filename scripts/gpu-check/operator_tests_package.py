@@ -18,14 +18,15 @@ import PackageDescription
 
 let package = Package(
     name: "LoomOperatorTests",
-    products: [.executable(name: "loom-operator-tests", targets: ["OperatorTests"])],
+    products: [.executable(name: "loom-operator-tests", targets: ["LoomVulkanTests"])],
     targets: [
         .systemLibrary(name: "CVulkan", pkgConfig: "vulkan"),
         .executableTarget(name: "ShaderEmbedder"),
         .plugin(name: "CompileShaders", capability: .buildTool(), dependencies: ["ShaderEmbedder"]),
         .target(name: "LoomVulkan", dependencies: ["CVulkan"], plugins: ["CompileShaders"]),
         .target(name: "XCTest"),
-        .executableTarget(name: "OperatorTests", dependencies: ["LoomVulkan", "CVulkan", "XCTest"]),
+        // Named as the test module, since tests qualify shared helpers with it (LoomVulkanTests.cooperativeContext).
+        .executableTarget(name: "LoomVulkanTests", dependencies: ["LoomVulkan", "CVulkan", "XCTest"]),
     ]
 )
 """
@@ -106,7 +107,7 @@ for name in ["CVulkan", "ShaderEmbedder", "LoomVulkan"]:
 link(destination / "Plugins/CompileShaders", repository / "Plugins/CompileShaders")
 link(destination / "shaders", repository / "shaders")
 link(destination / "Sources/XCTest/XCTestShim.swift", repository / "scripts/gpu-check/XCTestShim.swift")
-runner = destination / "Sources/OperatorTests"
+runner = destination / "Sources/LoomVulkanTests"
 if runner.exists():
     for old in runner.iterdir():
         old.unlink()
