@@ -54,6 +54,8 @@ struct BenchFluxCommand: AsyncParsableCommand {
         let device: String
         let model: String
         let weights: String
+        /// `VulkanContext.activationStorage`: the dtype of the activations between projections.
+        let activationStorage: String
         let parameters: Int
         let weightMiB: Double
         let residentBlocks: Int
@@ -87,7 +89,8 @@ struct BenchFluxCommand: AsyncParsableCommand {
         let loadSeconds = (clock.now - started).microseconds / 1e6
         let plan = network.memoryPlan
         let parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
-        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : ""))
+        report.line("device: \(context.device.info.name)" + (context.device.supportsCooperativeMatrixMatmul ? " (cooperative matrices)" : "")
+            + ", activations stored as \(context.activationStorage)")
         report.line("model: \(detected.architecture), \(file.path), "
                     + String(format: "%.2f billion parameters; %d/%d blocks resident, %.1f MiB of weights on the device, loaded in %.1f s",
                              Double(parameterCount) / 1e9, plan.residentBlockCount, plan.blockCount, Double(plan.residentBytes) / 1_048_576, loadSeconds))
@@ -130,6 +133,7 @@ struct BenchFluxCommand: AsyncParsableCommand {
         if report.json {
             try report.write(Report(
                 device: context.device.info.name, model: "\(detected.architecture)", weights: synthetic.map { "synthetic \($0.rawValue)" } ?? model,
+                activationStorage: context.activationStorage.rawValue,
                 parameters: parameterCount, weightMiB: Double(plan.residentBytes) / 1_048_576, residentBlocks: plan.residentBlockCount,
                 blocks: plan.blockCount, loadSeconds: loadSeconds, blockDispatches: blockDispatches, evaluations: evaluations))
         }

@@ -63,7 +63,7 @@ for dtype, modes in [("bf16", ["bf16"]), ("f8_e4m3", ["fp8", "fp8-fast"])]:
     entry = dict(weights=dtype, loom=None, torch=compared)
     if loom:
         evaluation = loom["evaluations"][0] if loom["evaluations"] else {}
-        entry["loom"] = dict(device=loom["device"], parameters=loom["parameters"], load_seconds=loom["loadSeconds"],
+        entry["loom"] = dict(device=loom["device"], activations=loom.get("activationStorage"), parameters=loom["parameters"], load_seconds=loom["loadSeconds"],
                              size=evaluation.get("size"), tokens=evaluation.get("tokens"), seconds=evaluation.get("seconds"),
                              first_seconds=evaluation.get("firstSeconds"), peak_allocated_mib=evaluation.get("peakAllocatedMiB"),
                              resident_blocks=f"{loom['residentBlocks']}/{loom['blocks']}")
@@ -72,7 +72,7 @@ for dtype, modes in [("bf16", ["bf16"]), ("f8_e4m3", ["fp8", "fp8-fast"])]:
     if entry["loom"]:
         l = entry["loom"]
         lines.append(f"Flux step, {dtype} weights, {l['size']}² ({l['tokens']} tokens), {l['parameters'] / 1e9:.2f} B parameters: "
-                     f"Loom {l['seconds']:.3f} s/evaluation (first {l['first_seconds']:.2f} s, weights made and loaded in "
+                     f"Loom {l['seconds']:.3f} s/evaluation ({l['activations']} activations; first {l['first_seconds']:.2f} s, weights made and loaded in "
                      f"{l['load_seconds']:.1f} s, peak {l['peak_allocated_mib']:.0f} MiB, {l['resident_blocks']} blocks resident)")
     for run in compared:
         if "error" in run:
