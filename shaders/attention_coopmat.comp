@@ -53,6 +53,10 @@ layout(constant_id = 9) const uint O_STORAGE = 0;
 
 const float NEG_INF = -1.0 / 0.0;
 
+// Saturates at f16's largest value, as the cooperative matmul stages its operands: a large q, k or
+// v (f32 or bf16) then clips rather than turning the row into inf or NaN.
+float16_t toHalf(float x) { return float16_t(clamp(x, -65504.0, 65504.0)); }
+
 shared float16_t tileK[BK * D];  // [key][d]; at the start, one subgroup's Q rows at a time
 shared float16_t tileV[BK * D];  // [key][d]
 shared float tileS[BQ * BK];     // [row][key]
@@ -81,7 +85,7 @@ void main() {
     for (uint t = 0; t < RT; t++) {
         for (uint e = id; e < CM * D; e += size) {
             uint r = t * CM + e / D, d = e % D;
-            tileK[e] = float16_t(r < rows ? loadQ(qBase + (first + r) * p.qStrides.z + d) : 0.0);
+            tileK[e] = toHalf(r < rows ? loadQ(qBase + (first + r) * p.qStrides.z + d) : 0.0);
         }
         barrier();
         if (t == tile) {
@@ -95,8 +99,8 @@ void main() {
         for (uint e = id; e < BK * D; e += size) {
             uint j = e / D, d = e % D;
             bool inside = j < count;
-            tileK[e] = float16_t(inside ? loadK1(kBase + (start + j) * p.kStrides.z + d) : 0.0);
-            tileV[e] = float16_t(inside ? loadV1(vBase + (start + j) * p.vStrides.z + d) : 0.0);
+            tileK[e] = toHalf(inside ? loadK1(kBase + (start + j) * p.kStrides.z + d) : 0.0);
+            tileV[e] = toHalf(inside ? loadV1(vBase + (start + j) * p.vStrides.z + d) : 0.0);
         }
         barrier();
         for (uint t = 0; t < KT; t++) {

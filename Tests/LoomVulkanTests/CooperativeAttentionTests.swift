@@ -170,6 +170,27 @@ final class CooperativeAttentionTests: XCTestCase {
         }
     }
 
+    /// Values past f16's range (f32 or bf16 inputs) saturate as they are staged instead of turning the
+    /// output into inf: one value of 1e6 in V leaves its column at most 65504.
+    func testValuesBeyondHalfRangeSaturate() throws {
+        let context = try cooperativeContext(headDimension: 32)
+        let (queries, keys, depth) = (8, 8, 32)
+        var v = [Float](repeating: 0.5, count: keys * depth)
+        v[3 * depth + 5] = 1e6
+        for dtype in [DType.f32, .bf16] where dtype == .f32 || context.supports16BitActivations {
+            let recorder = try context.makeRecorder()
+            let output = try recorder.attention(query: context.upload([Float](repeating: 0.01, count: queries * depth), shape: [1, 1, queries, depth]),
+                                                key: context.upload([Float](repeating: 0.01, count: keys * depth), shape: [1, 1, keys, depth]),
+                                                value: context.upload(v, shape: [1, 1, keys, depth], dtype: dtype))
+            try recorder.submit()
+            let result = try context.download(output)
+            XCTAssertTrue(result.allSatisfy(\.isFinite), "\(dtype): \(result.prefix(8))")
+            // Uniform weights over 8 keys: the column holds 65504 / 8 plus the other keys' 0.5s.
+            XCTAssertEqual(result[5], (65504 + 7 * 0.5) / 8, accuracy: 16, "\(dtype)")
+            XCTAssertEqual(result[4], 0.5, accuracy: 1e-3, "\(dtype)")
+        }
+    }
+
     /// A head dimension that is no multiple of the tile keeps the f32 kernel, silently.
     func testUntiledHeadDimensionFallsBack() throws {
         let context = try cooperativeContext(headDimension: 64)
