@@ -4,14 +4,8 @@
 // additive bias stays f32.
 #include "storage16.glsl"
 
-float loadQ(uint i) { return Q_STORAGE == 0u ? q[i] : decode16(uint(q16[i]), Q_STORAGE); }
-float loadK1(uint i) { return K_STORAGE == 0u ? k[i] : decode16(uint(k16[i]), K_STORAGE); }
-float loadV1(uint i) { return V_STORAGE == 0u ? v[i] : decode16(uint(v16[i]), V_STORAGE); }
+float loadQ(uint i) { return load16(q, Q_STORAGE, i); }
+float loadK1(uint i) { return load16(k, K_STORAGE, i); }
+float loadV1(uint i) { return load16(v, V_STORAGE, i); }
 
-void storeO(uint i, float value) {
-    if (O_STORAGE == 0u) {
-        o[i] = value;
-    } else {
-        o16[i] = uint16_t(encode16(value, O_STORAGE));
-    }
-}
+void storeO(uint i, float value) { store16(o, O_STORAGE, i, value); }

@@ -44,12 +44,8 @@ void main() {
     if (IN_STORAGE != 0u && IN_STORAGE == OUT_STORAGE) {
         o16[to] = x16[from];  // the same 16-bit dtype: the bits as they are, infinities included
     } else {
-        float v = IN_STORAGE == 0u ? x[from] : decode16(uint(x16[from]), IN_STORAGE);
-        if (OUT_STORAGE == 0u) {
-            o[to] = v;
-        } else {
-            o16[to] = uint16_t(encode16(v, OUT_STORAGE));
-        }
+        float v = load16(x, IN_STORAGE, from);
+        store16(o, OUT_STORAGE, to, v);
     }
 #else
     o[to] = x[from];

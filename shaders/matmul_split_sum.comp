@@ -47,10 +47,8 @@ void main() {
     uint n = i % p.N, row = i / p.N;
     float v = finished(row / p.M, row % p.M, n, sum);
 #ifdef STORAGE16
-    if (C_STORAGE != 0u) {
-        c16[p.offsetC + i] = uint16_t(encode16(v, C_STORAGE));
-        return;
-    }
-#endif
+    store16(c, C_STORAGE, p.offsetC + i, v);
+#else
     c[p.offsetC + i] = v;
+#endif
 }

@@ -6,15 +6,9 @@
 layout(constant_id = 12) const uint A_STORAGE = 0;  // storage16.glsl codes
 layout(constant_id = 13) const uint C_STORAGE = 0;
 
-float loadA(uint i) { return A_STORAGE == 0u ? a[i] : decode16(uint(a16[i]), A_STORAGE); }
+float loadA(uint i) { return load16(a, A_STORAGE, i); }
 
-void storeC(uint i, float v) {
-    if (C_STORAGE == 0u) {
-        c[i] = v;
-    } else {
-        c16[i] = uint16_t(encode16(v, C_STORAGE));
-    }
-}
+void storeC(uint i, float v) { store16(c, C_STORAGE, i, v); }
 #else
 const uint A_STORAGE = 0u;
 

@@ -44,13 +44,7 @@ layout(push_constant) uniform Params {
 #include "storage16.glsl"
 layout(constant_id = 4) const uint OUT_STORAGE = 0;  // storage16.glsl codes
 
-void store(uint i, float v) {
-    if (OUT_STORAGE == 0u) {
-        o[i] = v;
-    } else {
-        o16[i] = uint16_t(encode16(v, OUT_STORAGE));
-    }
-}
+void store(uint i, float v) { store16(o, OUT_STORAGE, i, v); }
 #else
 #define store(i, v) o[i] = v
 #endif

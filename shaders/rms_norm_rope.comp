@@ -36,15 +36,9 @@ layout(push_constant) uniform Params {
 layout(constant_id = 0) const uint IN_STORAGE = 0;  // storage16.glsl codes
 layout(constant_id = 1) const uint OUT_STORAGE = 0;
 
-float load(int i) { return IN_STORAGE == 0u ? x[i] : decode16(uint(x16[i]), IN_STORAGE); }
+float load(int i) { return load16(x, IN_STORAGE, i); }
 
-void store(int i, float v) {
-    if (OUT_STORAGE == 0u) {
-        o[i] = v;
-    } else {
-        o16[i] = uint16_t(encode16(v, OUT_STORAGE));
-    }
-}
+void store(int i, float v) { store16(o, OUT_STORAGE, i, v); }
 #else
 #define load(i) x[i]
 #define store(i, v) o[i] = v

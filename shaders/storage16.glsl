@@ -20,3 +20,8 @@ uint encode16(float v, uint code) {
     float rounded = isnan(v) ? v : clamp(uintBitsToFloat((bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u), -65504.0, 65504.0);
     return packHalf2x16(vec2(rounded, 0.0)) & 0xFFFFu;
 }
+
+// Element i of tensor `x`, declared as x[] and x16[] at one binding, whose storage code is `code`.
+#define load16(x, code, i) ((code) == 0u ? x[i] : decode16(uint(x##16[i]), code))
+// Stores `v` (an f32 variable) into element i of such a tensor.
+#define store16(x, code, i, v) if ((code) == 0u) x[i] = v; else x##16[i] = uint16_t(encode16(v, code))
