@@ -188,6 +188,39 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
+    /// The GPU-style kernels' path, a workgroup of 256 per row reducing in shared memory: rows narrower
+    /// than the workgroup and wider than it by an odd remainder, from a strided view, f32 and f16 output.
+    func testRowPerWorkgroupMatchesTheReference() throws {
+        let gpuStyle = try VulkanContext(matmulKernel: .tiled)
+        for width in [37, 3 * 256 + 5] {
+            let rows = 6
+            let storage = randomValues(rows * (width + 2), seed: 97, in: -3...5)
+            let dense = gather(storage, shape: [rows, width], strides: [width + 2, 1], offset: 1)
+            let weight = randomValues(width, seed: 98), bias = randomValues(width, seed: 99)
+            let rowValues = stride(from: 0, to: dense.count, by: width).map { Array(dense[$0..<($0 + width)]) }
+            let layer = referenceRows(rowValues) { v in
+                let mean = v.reduce(0, +) / Double(width)
+                let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width)
+                return v.enumerated().map { ($0.element - mean) / (variance + 1e-5).squareRoot() * Double(weight[$0.offset]) + Double(bias[$0.offset]) }
+            }
+            let rms = referenceRows(rowValues) { v in
+                let scale = 1 / (v.map { $0 * $0 }.reduce(0, +) / Double(width) + 1e-6).squareRoot()
+                return v.enumerated().map { $0.element * scale * Double(weight[$0.offset]) }
+            }
+            for dtype in [DType.f32, .f16] {
+                let recorder = try gpuStyle.makeRecorder()
+                let x = try gpuStyle.upload(storage, shape: [rows, width + 2]).sliced(axis: 1, 1..<(width + 1))
+                let w = try gpuStyle.upload(weight, shape: [width]), b = try gpuStyle.upload(bias, shape: [width])
+                let normed = try recorder.layerNorm(x, weight: w, bias: b, outputDType: dtype)
+                let rmsNormed = try recorder.rmsNorm(x, weight: w, outputDType: dtype)
+                try recorder.submit()
+                let threshold = dtype == .f32 ? 1e-12 : sixteenBitStorageThreshold(dtype)
+                assertClose(try gpuStyle.download(normed), dtype.roundTrip(layer), threshold: threshold, "layer norm, width \(width), \(dtype)")
+                assertClose(try gpuStyle.download(rmsNormed), dtype.roundTrip(rms), threshold: threshold, "RMS norm, width \(width), \(dtype)")
+            }
+        }
+    }
+
     /// Layer norm (weight and bias), RMS norm (weight) and adaLN (per-sample vectors) of a strided
     /// f32 view with an odd width, stored f16 or bf16: equal to the Double reference rounded to
     /// the output dtype, at a threshold that a truncating store would exceed.

@@ -122,13 +122,15 @@ extension CommandRecorder {
             scaleStride = try sampleStride(modulation.scale, "scale")
         }
         push.append([modulationRows, modulation?.shift.offset ?? 0, shiftStride, modulation?.scale.offset ?? 0, scaleStride])
-        let constants: [UInt32] = [rms ? 1 : 0, weight == nil ? 0 : 1, bias == nil ? 0 : 1, modulation == nil ? 0 : 1]
+        // GPU-style kernels (not the CPU devices' texel ones) give each row a workgroup of 256.
+        let rowPerGroup = context.matmulKernel != .texels
+        let constants: [UInt32] = [rms ? 1 : 0, weight == nil ? 0 : 1, bias == nil ? 0 : 1, modulation == nil ? 0 : 1,
+                                   outputStorage, rowPerGroup ? 256 : UInt32(Self.linearWorkgroupSize), rowPerGroup ? 1 : 0]
         // f32 output keeps the variant without 16-bit storage, which every device runs.
-        let pipeline = try context.pipelines.pipeline(outputStorage == 0 ? .norm : .norm16, bindings: 6,
-                                                      constants: outputStorage == 0 ? constants : constants + [outputStorage])
+        let pipeline = try context.pipelines.pipeline(outputStorage == 0 ? .norm : .norm16, bindings: 6, constants: constants)
         try dispatch(pipeline, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, output.storage,
                                          modulation?.shift.storage ?? x.storage, modulation?.scale.storage ?? x.storage],
-                     written: [3], push: push, groups: linearGroups(rows))
+                     written: [3], push: push, groups: rowPerGroup ? workgroupPerItem(rows) : linearGroups(rows))
         return output
     }
 
