@@ -36,7 +36,7 @@ layout(constant_id = 4) const uint K_STORAGE = 0;
 layout(constant_id = 5) const uint V_STORAGE = 0;
 layout(constant_id = 6) const uint O_STORAGE = 0;
 #include "attention_storage.glsl"
-#else  // f32 only: plain accesses, as macros so that this SPIR-V stays as it was
+#else  // f32 only: plain accesses, so this variant needs no 16-bit storage
 #define loadQ(i) q[i]
 #define storeO(i, value) o[i] = value
 #endif

@@ -42,7 +42,7 @@ layout(constant_id = 7) const uint K_STORAGE = 0;
 layout(constant_id = 8) const uint V_STORAGE = 0;
 layout(constant_id = 9) const uint O_STORAGE = 0;
 #include "attention_storage.glsl"
-#else  // f32 only: plain accesses, as macros so that this SPIR-V stays as it was
+#else  // f32 only: plain accesses, so this variant needs no 16-bit storage
 #define loadQ(i) q[i]
 #define loadK1(i) k[i]
 #define loadV1(i) v[i]

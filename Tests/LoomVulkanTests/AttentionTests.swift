@@ -56,7 +56,7 @@ func storedAttention(_ context: VulkanContext, _ c: StoredAttentionCase, stored:
     let row = depth + 4
     func input(_ role: Int, length: Int, offset: Int) -> (buffer: [Float], strides: [Int], offset: Int) {
         let values = randomValues(offset + batch * length * heads * row, seed: UInt64(300 + role))
-        return (rounded(values, to: c.dtypes[role]), [length * heads * row, row, heads * row, 1], offset)
+        return (c.dtypes[role].roundTrip(values), [length * heads * row, row, heads * row, 1], offset)
     }
     let inputs = [input(0, length: queries, offset: 1), input(1, length: keys, offset: c.keyOffset), input(2, length: keys, offset: 4)]
     var bias = randomValues(batch * queries * keys, seed: 303, in: -1...1)
@@ -94,16 +94,6 @@ func storedAttention(_ context: VulkanContext, _ c: StoredAttentionCase, stored:
     return (try context.download(output), reference, variants)
 }
 
-/// `values` as `dtype` stores them, rounded to nearest even.
-func rounded(_ values: [Float], to dtype: DType) -> [Float] { dtype.decode(dtype.encode(values)) }
-
-/// `values` cut to `dtype`'s precision towards zero: what a truncating 16-bit store writes (f16 as
-/// far as its normal range goes).
-func truncated(_ values: [Float], to dtype: DType) -> [Float] {
-    let mask: UInt32 = dtype == .bf16 ? 0xFFFF_0000 : 0xFFFF_E000
-    return values.map { Float(bitPattern: $0.bitPattern & mask) }
-}
-
 /// Attention of 2 heads written through a [1, H, Lq, D] view of a [1, H, Lq + 2, D + 9] buffer of `dtype` (the
 /// view starts on an odd element, so a 16-bit store that wrote 32 bits would show), against the reference
 /// rounded to `dtype`; the rows and columns around the view must keep their sentinels. Returns the shader
@@ -126,7 +116,7 @@ func attentionThroughOutputView(_ context: VulkanContext, dtype: DType, threshol
     let used = Set(context.profile.stop().map(\.name))
     let all = try context.download(buffer)
     let expected = referenceAttention(q: q, k: k, v: v, batch: 1, heads: heads, queries: queries, keys: keys, depth: depth, scale: 0.2)
-    assertClose(gather(all, shape: [1, heads, queries, depth], strides: view.strides, offset: view.offset), rounded(expected, to: dtype),
+    assertClose(gather(all, shape: [1, heads, queries, depth], strides: view.strides, offset: view.offset), dtype.roundTrip(expected),
                 threshold: threshold, "\(dtype) output inside the view")
     var outside = 0
     for h in 0..<heads {
@@ -290,18 +280,6 @@ final class AttentionTests: XCTestCase {
         assertClose(result, expected, threshold: 1e-7, "1,030 tokens")
     }
 
-    /// NMSE bounds for the f32 kernels against the Double reference rounded to the output's dtype. The f32
-    /// arithmetic's error (about 1e-7 relative) moves a value across a rounding boundary, one unit in the last
-    /// place (2⁻¹¹ relative in f16, 2⁻⁸ in bf16), on a few values at most; a store that truncated, or a decode
-    /// off by a bit, moves nearly all of them.
-    static func storageThreshold(_ output: DType) -> Double {
-        switch output {
-        case .f16: 2e-8
-        case .bf16: 1e-6
-        default: 1e-10
-        }
-    }
-
     /// Every combination of f32, f16 and bf16 for Q, K, V and the output, through the plain kernel and, on CPU
     /// devices, the texel one (f32 K and V at texel-aligned offsets; 16-bit K or V take the plain kernel).
     func testSixteenBitStorageInEveryKernel() throws {
@@ -323,12 +301,12 @@ final class AttentionTests: XCTestCase {
             let sixteenBit = c.dtypes.contains { $0 != .f32 }
             XCTAssertEqual(variants, [(texels ? "attention_texels" : "attention") + (sixteenBit ? "_16" : "")], c.label)
             let output = c.dtypes[3]
-            let expected = rounded(reference, to: output)
-            assertClose(result, expected, threshold: Self.storageThreshold(output), c.label)
+            let expected = output.roundTrip(reference)
+            assertClose(result, expected, threshold: sixteenBitStorageThreshold(output), c.label)
             if output != .f32 {
-                let (finite, cut) = (expected.indices.filter { expected[$0].isFinite }, truncated(reference, to: output))
+                let (finite, cut) = (expected.indices.filter { expected[$0].isFinite }, truncatingRoundTrip(reference, output))
                 let truncation = nmse(finite.map { expected[$0] }, finite.map { cut[$0] })
-                XCTAssertGreaterThan(truncation, 10 * Self.storageThreshold(output), "\(c.label): a truncating store would pass")
+                XCTAssertGreaterThan(truncation, 10 * sixteenBitStorageThreshold(output), "\(c.label): a truncating store would pass")
             }
         }
     }
@@ -337,7 +315,7 @@ final class AttentionTests: XCTestCase {
     func testSixteenBitOutputViewLeavesItsSurroundings() throws {
         guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
         for dtype in [DType.f16, .bf16] {
-            let used = try attentionThroughOutputView(context, dtype: dtype, threshold: Self.storageThreshold(dtype))
+            let used = try attentionThroughOutputView(context, dtype: dtype, threshold: sixteenBitStorageThreshold(dtype))
             XCTAssertEqual(used, [context.device.info.kind == .cpu ? "attention_texels_16" : "attention_16"], "\(dtype)")
         }
     }

@@ -65,6 +65,7 @@ import Testing
         try #require(reference.device.supports16BitStorage, "lavapipe stores 16-bit values")
         let context = try VulkanContext(matmulKernel: cooperative ? .cooperative : nil, activationStorage: storage)
         if cooperative && !context.device.supportsCooperativeMatrixMatmul { return }
+        let f32Context = cooperative ? try VulkanContext(matmulKernel: .cooperative, activationStorage: .f32) : reference
         let golden = try FluxGolden()
         for name in ["dev", "fill"] {
             let c = golden.testCase(name)
@@ -74,7 +75,7 @@ import Testing
                     .prediction(for: golden.input(c))
             }
             let sixteen = try await velocity(context)
-            let f32 = try await velocity(cooperative ? VulkanContext(matmulKernel: .cooperative, activationStorage: .f32) : reference)
+            let f32 = try await velocity(f32Context)
             let error = nmse(try golden.array(c.velocity).values, sixteen.values)
             let drift = nmse(f32.values, sixteen.values)
             print("flux \(name) \(storage)\(cooperative ? " cooperative" : ""): NMSE \(error) against ComfyUI, \(drift) against f32 storage")
