@@ -28,6 +28,9 @@ struct BenchUNetCommand: AsyncParsableCommand {
     @Option(help: "Timed steps per size after one warm-up; the mean is reported.")
     var repetitions = 1
 
+    @Flag(help: "Break the timed steps down by shader variant (device time and dispatches).")
+    var profile = false
+
     func run() async throws {
         let path: String
         var temporary: URL?
@@ -64,6 +67,7 @@ struct BenchUNetCommand: AsyncParsableCommand {
             _ = try await network.prediction(for: input)  // compiles pipelines
             context.device.resetPeakMemory()
             let clock = ContinuousClock()
+            if profile { context.profile.start() }
             let elapsed = try await clock.measure {
                 for _ in 0..<repetitions { _ = try await network.prediction(for: input) }
             }
@@ -71,6 +75,7 @@ struct BenchUNetCommand: AsyncParsableCommand {
             print(String(format: "%5d   %5d   %6.2f   %15.1f   %18.1f", size, batch, seconds,
                          Double(context.device.peakTensorMemoryBytes) / 1_048_576,
                          Double(context.device.peakAllocatedMemoryBytes) / 1_048_576))
+            if profile { print(profileTable(context.profile.stop())) }
         }
     }
 }

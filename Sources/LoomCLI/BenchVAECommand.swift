@@ -75,19 +75,11 @@ struct BenchVAECommand: ParsableCommand {
                 let seconds = (ContinuousClock.now - start).seconds
                 let peak = Double(context.peakTensorMemoryBytes - baseline) / Double(1 << 20)
                 print(label + String(format: "%7.2f   %8.1f   %5d", seconds, peak, tiles))
-                if profiled { printProfile(context.profile.stop()) }
+                if profiled { print(profileTable(context.profile.stop())) }
                 if tiling == .never { untiled[size] = seconds }
             }
         }
         if let python { try compare(untiled, python: python) }
-    }
-
-    private func printProfile(_ entries: [DispatchProfile.Entry]) {
-        let total = entries.reduce(0) { $0 + $1.seconds }
-        for entry in entries.prefix(8) {
-            print("    " + entry.name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                + String(format: "%7.3f s  %5.1f %%  %5d dispatches", entry.seconds, 100 * entry.seconds / max(total, 1e-12), entry.dispatches))
-        }
     }
 
     /// Runs scripts/bench/vae_torch.py on the same file and sizes and prints the ratios.

@@ -18,6 +18,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "After the run, print each executed node's time and the process's resident memory after it.")
     var timings = false
 
+    @Option(help: "After the run, write each executed node's time and class as JSON to this file (for scripts/bench/workflow_vs_comfyui.py).")
+    var timingsFile: String?
+
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
@@ -46,6 +49,10 @@ struct RunCommand: AsyncParsableCommand {
                 print(String(format: "done in %.2fs: %d executed, %d cached", seconds, outcome.executedNodes.count, outcome.cachedNodes.count))
             }
             if timings { printError(timer.table(describe: reporter.describe)) }
+            if let timingsFile {
+                let document = timer.json(seconds: seconds) { document.prompt[$0]?.classType ?? "" }
+                try Data(document.jsonText().utf8).write(to: URL(fileURLWithPath: timingsFile))
+            }
         case .failed(let failure):
             printError("error: \(failure)")
             throw ExitCode(ExitStatus.executionFailed)

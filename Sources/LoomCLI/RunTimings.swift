@@ -2,48 +2,44 @@ import Foundation
 import Loom
 import Synchronization
 
-/// Per-node wall time and resident memory for `loom run --timings`. Nodes that run alongside others (CPU-only
-/// loaders) are timed from their `executing` event to the next one, so their share is approximate.
+/// Per-node wall time and resident memory for `loom run --timings`. Each node is timed from the progress update
+/// that shows it running to the one that shows it finished, so nodes running side by side (CPU-only loaders) each
+/// get their own time.
 final class RunTimings: Sendable {
     struct Stage: Sendable {
         var node: String
         var seconds: Double = 0
         var residentBytesAfter: Int = 0
+        var runningSince: Date?
     }
 
-    private struct State {
-        var stages: [Stage] = []
-        var current: (index: Int, since: Date)?
-    }
-
-    private let state = Mutex(State())
+    private let state = Mutex<[Stage]>([])
 
     func record(_ event: ExecutionEvent) {
+        guard case .progressState(_, let nodes) = event else { return }
         let now = Date()
-        switch event {
-        case .executing(_, let node?, _):
-            state.withLock { state in
-                Self.close(&state, at: now)
-                state.stages.append(Stage(node: node))
-                state.current = (state.stages.count - 1, now)
+        state.withLock { stages in
+            for progress in nodes {
+                if !stages.contains(where: { $0.node == progress.node }) { stages.append(Stage(node: progress.node)) }
+                let index = stages.firstIndex { $0.node == progress.node }!
+                switch progress.state {
+                case .running where stages[index].runningSince == nil:
+                    stages[index].runningSince = now
+                case .finished:
+                    guard let since = stages[index].runningSince else { continue }
+                    stages[index].seconds += now.timeIntervalSince(since)
+                    stages[index].residentBytesAfter = ProcessMemory.residentBytes
+                    stages[index].runningSince = nil
+                default:
+                    break
+                }
             }
-        case .succeeded, .failed, .interrupted, .executing(_, nil, _):
-            state.withLock { Self.close(&$0, at: now) }
-        default:
-            break
         }
-    }
-
-    private static func close(_ state: inout State, at now: Date) {
-        guard let (index, since) = state.current else { return }
-        state.stages[index].seconds += now.timeIntervalSince(since)
-        state.stages[index].residentBytesAfter = ProcessMemory.residentBytes
-        state.current = nil
     }
 
     /// A table in run order: seconds, share of the total, resident memory after the node; then the peak.
     func table(describe: (String) -> String) -> String {
-        let stages = state.withLock { $0.stages }
+        let stages = state.withLock { $0 }
         let total = max(stages.reduce(0) { $0 + $1.seconds }, 1e-9)
         var lines = ["  seconds  share  resident MiB  node"]
         for stage in stages {
@@ -53,6 +49,17 @@ final class RunTimings: Sendable {
         }
         lines.append(String(format: "%9.3f         peak resident %.1f MiB", total, Double(ProcessMemory.peakResidentBytes) / 1_048_576))
         return lines.joined(separator: "\n")
+    }
+}
+
+extension RunTimings {
+    /// `{"seconds": wall time, "nodes": [{"node", "class_type", "seconds"}, ...]}` in run order.
+    func json(seconds: Double, classType: (String) -> String) -> JSONValue {
+        let stages = state.withLock { $0 }
+        let nodes: [JSONValue] = stages.map { stage in
+            ["node": .string(stage.node), "class_type": .string(classType(stage.node)), "seconds": .double(stage.seconds)]
+        }
+        return ["seconds": .double(seconds), "nodes": .array(nodes)]
     }
 }
 

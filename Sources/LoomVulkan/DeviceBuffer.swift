@@ -10,6 +10,16 @@ public final class DeviceBuffer: Sendable {
     /// Texel-buffer views of this range, made on first use per format (matmul weights are read
     /// through them many times).
     private let views = Mutex<[TexelFormat: VkBufferView]>([:])
+    /// Rearranged copies of tensors viewing this range, made by `prepared(_:for:make:)`.
+    private let preparedCopies = Mutex<[PreparedKey: Tensor]>([:])
+
+    private struct PreparedKey: Hashable {
+        let purpose: String
+        let offset: Int
+        let shape: [Int]
+        let strides: [Int]
+        let dtype: DType
+    }
 
     init(block: MemoryBlock, offset: Int, size: Int) {
         self.block = block
@@ -27,6 +37,23 @@ public final class DeviceBuffer: Sendable {
     }
 
     var handle: VkBuffer { block.buffer }
+
+    /// The copy of `view` (a tensor of this storage) that `make` produces for `purpose`, made on first use and kept
+    /// as long as this range: a kernel that reads weights in a layout or dtype of its own (the texel convolution)
+    /// rearranges each weight once, since model weights do not change once loaded, instead of on every call.
+    /// `make` must leave the copy ready (its work submitted and waited for): later recorders get it as it is.
+    func prepared(_ view: Tensor, for purpose: String, make: () throws(VulkanError) -> Tensor) throws(VulkanError) -> Tensor {
+        let key = PreparedKey(purpose: purpose, offset: view.offset, shape: view.shape, strides: view.strides, dtype: view.dtype)
+        return try preparedCopies.withLock { (copies) throws(VulkanError) -> Tensor in
+            if let existing = copies[key] { return existing }
+            let copy = try make()
+            copies[key] = copy
+            return copy
+        }
+    }
+
+    /// How many prepared copies this range keeps.
+    var preparedCount: Int { preparedCopies.withLock { $0.count } }
 
     /// Whether two buffers share bytes (only possible for views of one allocation, but cheap to check).
     func overlaps(_ other: DeviceBuffer) -> Bool {

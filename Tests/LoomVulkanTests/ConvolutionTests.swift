@@ -1,4 +1,4 @@
-import LoomVulkan
+@testable import LoomVulkan
 import XCTest
 
 /// PyTorch's conv2d in Double over a contiguous NCHW host array.
@@ -124,6 +124,26 @@ final class ConvolutionTests: XCTestCase {
             try check(input: testCase.input, weight: testCase.weight, bias: testCase.bias, dtype: testCase.dtype, testCase.parameters,
                       seed: 300 + UInt64(index) * 10, threshold: 1e-7)
         }
+    }
+
+    /// The texel kernel's rearranged weights are made once per weight view and reused by later recorders: two halves
+    /// of one buffer each get their own, and a repeated call adds none.
+    func testTexelWeightsArePreparedOncePerView() throws {
+        let input = [1, 8, 9, 11], parameters = Convolution2DParameters(padding: 1)
+        let x = randomValues(input.reduce(1, *), seed: 400)
+        let values = DType.f16.roundTrip(randomValues(64 * 8 * 9, seed: 401, in: -0.5...0.5))
+        let both = try context.upload(values, shape: [64, 8, 3, 3], dtype: .f16)
+        for _ in 0..<2 {
+            for half in 0..<2 {
+                let result = try evaluate { recorder in
+                    try recorder.conv2d(context.upload(x, shape: input), weight: both.sliced(axis: 0, half * 32..<(half + 1) * 32), parameters)
+                }
+                let expected = referenceConv2d(x, shape: input, weight: Array(values[(half * 32 * 72)..<((half + 1) * 32 * 72)]),
+                                               weightShape: [32, 8, 3, 3], bias: nil, parameters)
+                assertClose(result, expected.values, threshold: 1e-7, "half \(half)")
+            }
+        }
+        XCTAssertEqual(both.storage.preparedCount, context.matmulKernel == .texels ? 2 : 0)
     }
 
     /// A channels-last input (an NHWC tensor viewed as NCHW) is read in place by the texel kernel;

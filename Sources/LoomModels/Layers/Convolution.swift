@@ -11,6 +11,7 @@ struct Convolution: Sendable {
         weight = try weights.convolutionKernel(module + ".weight", shape: [outputs, inputs, kernel, kernel])
         bias = hasBias ? try weights.float32(module + ".bias", shape: [outputs]) : nil
         self.parameters = parameters
+        do { try weights.context.prepareConvolution(weight: weight, parameters) } catch { throw .device(String(describing: error)) }
     }
 
     /// A 3×3 convolution that keeps the size.

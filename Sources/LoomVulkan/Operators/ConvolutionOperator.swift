@@ -84,7 +84,7 @@ extension CommandRecorder {
                                                           trailing: p.trailing.x, dilation: p.dilation.x)
         guard outHeight > 0, outWidth > 0 else { throw .invalidArgument("conv2d: a \(kernelY)×\(kernelX) window does not fit input \(x.shape)") }
         let pointwise = p.isPointwise(kernel: (kernelY, kernelX))
-        let path = texelPath(channels: channels, weight: weight, p)
+        let path = context.texelConvolutionPath(channels: channels, weight: weight, p)
         if path == .matmul && x.count > 0 {
             // On CPU devices the texel matmul runs several times faster than conv2d.comp, enough
             // to pay for transposing the activations to pixels × channels and back.
@@ -152,22 +152,11 @@ extension CommandRecorder {
     /// neighbouring pixels of one channel.
     public func preferredInputLayout(forConvolutionWith weight: Tensor, _ parameters: Convolution2DParameters) -> ActivationLayout {
         guard weight.rank == 4 else { return .contiguous }
-        return texelPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters) == .none ? .contiguous : .channelsLast
-    }
-
-    private enum TexelConvolutionPath { case none, matmul, convolution }
-
-    /// Which texel kernel, if any, runs a convolution on a CPU device: conv2d.comp's TEXELS kernel
-    /// where input channels fill whole pairs of texels (for 1×1 kernels too: 33 against 11 GFLOP/s
-    /// for the texel matmul between transposes at 256 channels, 64²), else the texel matmul for 1×1 kernels.
-    private func texelPath(channels: Int, weight: Tensor, _ p: Convolution2DParameters) -> TexelConvolutionPath {
-        guard context.matmulKernel == .texels, p.groups == 1 else { return .none }
-        if channels % 8 == 0 { return .convolution }
-        return p.isPointwise(kernel: (weight.shape[2], weight.shape[3])) ? .matmul : .none
+        return context.texelConvolutionPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters) == .none ? .contiguous : .channelsLast
     }
 
     /// conv2d.comp's TEXELS kernel: the input read channels-last (copied so unless it already
-    /// is, with texel-aligned strides) and the weights as a contiguous f32 [Cout, KH, KW, Cin].
+    /// is, with texel-aligned strides) and the weights as [Cout, KH, KW, Cin], f16 or f32, made once per weight.
     /// On llvmpipe (256-channel 3×3 at 64²) it runs several times faster than the NCHW kernel,
     /// which pays for both copies.
     private func texelConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ p: Convolution2DParameters,
@@ -175,7 +164,7 @@ extension CommandRecorder {
         let (batch, channels, outChannels) = (x.shape[0], x.shape[1], weight.shape[0])
         let alreadyChannelsLast = x.strides[1] == 1 && [x.offset, x.strides[0], x.strides[2], x.strides[3]].allSatisfy { $0 % 4 == 0 }
         let source = alreadyChannelsLast ? x : try permute(x, [0, 2, 3, 1]).permuted([0, 3, 1, 2])
-        let weights = try permute(weight.dtype == .f32 ? weight : converted(weight, to: .f32), [0, 2, 3, 1])
+        let weights = try context.texelConvolutionWeights(weight)
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         let pixels = outHeight * outWidth
         // Every texel fetch costs a gather on llvmpipe, broadcast or not, so invocations take as
@@ -197,9 +186,11 @@ extension CommandRecorder {
         let rows = min(items, context.device.maxWorkgroupCount.y)
         let groups = ((outChannels + channelsPerGroup - 1) / channelsPerGroup, rows, (items + rows - 1) / rows)
         try dispatch(pipeline, buffers: [bias?.storage ?? source.storage, output.storage],
-                     texels: [(source.storage, .rgba32Float), (weights.storage, .rgba32Float)], written: [1], push: push, groups: groups)
+                     texels: [(source.storage, .rgba32Float), (weights.storage, weights.dtype == .f16 ? .rgba16Float : .rgba32Float)],
+                     written: [1], push: push, groups: groups)
         return output
     }
+
 }
 
 /// Workgroup shape of conv2d.comp's cooperative-matrix kernel: 2 × 2 subgroups, each owning
@@ -239,5 +230,40 @@ extension VulkanContext {
     /// glslang compiled the variant.
     public func cooperativeConvolutionAvailable(for dtype: DType) -> Bool {
         device.supportsCooperativeMatrixMatmul && [.f32, .f16, .bf16].contains(dtype) && ShaderVariant.conv2dCooperative(dtype).isAvailable
+    }
+}
+
+enum TexelConvolutionPath { case none, matmul, convolution }
+
+extension VulkanContext {
+    /// Makes now what `conv2d` would make on its first call with `weight` (the texel kernel's rearranged copy on CPU
+    /// devices), so that loading a model accounts for it and a first pass holds only activations.
+    public func prepareConvolution(weight: Tensor, _ parameters: Convolution2DParameters) throws(VulkanError) {
+        guard weight.rank == 4, texelConvolutionPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters) == .convolution else { return }
+        _ = try texelConvolutionWeights(weight)
+    }
+
+    /// Which texel kernel, if any, runs a convolution on a CPU device: conv2d.comp's TEXELS kernel
+    /// where input channels fill whole pairs of texels (for 1×1 kernels too: 33 against 11 GFLOP/s
+    /// for the texel matmul between transposes at 256 channels, 64²), else the texel matmul for 1×1 kernels.
+    func texelConvolutionPath(channels: Int, weight: Tensor, _ p: Convolution2DParameters) -> TexelConvolutionPath {
+        guard matmulKernel == .texels, p.groups == 1 else { return .none }
+        if channels % 8 == 0 { return .convolution }
+        return p.isPointwise(kernel: (weight.shape[2], weight.shape[3])) ? .matmul : .none
+    }
+
+    /// `weight` as the texel kernel reads it, [Cout, KH, KW, Cin], made once per weight: f16 stays f16 (read through
+    /// an f16 texel format, so the copy is no larger than the weight), anything else becomes f32.
+    func texelConvolutionWeights(_ weight: Tensor) throws(VulkanError) -> Tensor {
+        try weight.storage.prepared(weight, for: "conv2d_texels") { () throws(VulkanError) -> Tensor in
+            let dtype: DType = weight.dtype == .f16 && device.supports16BitStorage ? .f16 : .f32
+            let prepared = try makeTensor(shape: [weight.shape[0], weight.shape[2], weight.shape[3], weight.shape[1]], dtype: dtype)
+            // A recorder of its own, submitted now: later recorders get the copy ready.
+            let recorder = try makeRecorder()
+            let source = weight.dtype == dtype ? weight : try recorder.converted(weight, to: .f32)
+            try recorder.copy(source.permuted([0, 2, 3, 1]), into: prepared)
+            try recorder.submit()
+            return prepared
+        }
     }
 }
