@@ -20,8 +20,13 @@ final class RunTimings: Sendable {
         let now = Date()
         state.withLock { stages in
             for progress in nodes {
-                if !stages.contains(where: { $0.node == progress.node }) { stages.append(Stage(node: progress.node)) }
-                let index = stages.firstIndex { $0.node == progress.node }!
+                let index: Int
+                if let known = stages.firstIndex(where: { $0.node == progress.node }) {
+                    index = known
+                } else {
+                    stages.append(Stage(node: progress.node))
+                    index = stages.count - 1
+                }
                 switch progress.state {
                 case .running where stages[index].runningSince == nil:
                     stages[index].runningSince = now
