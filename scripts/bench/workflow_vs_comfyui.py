@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""One workflow on the bundled tiny models, run cold by ComfyUI (PyTorch on the CPU) and by Loom, node by node.
+"""One workflow on the bundled tiny models, run by ComfyUI (PyTorch on the CPU) and by Loom, node by node, each
+time as the first prompt of a new process.
 
 ComfyUI runs in a child process through scripts/fixtures/comfyui_executor.py (the executor and size patches the
 whole-workflow goldens use; comfyui_controlnet_aux loaded for the annotators), each node's time being the sum of
@@ -9,8 +10,8 @@ Each side runs `--repeat` times, each time in a new process, and the best time o
 prompt is kept. Prints a table per stage and per node with Loom's time as a multiple of ComfyUI's.
 
 Loom's first run on a machine also compiles its shaders (lavapipe's LLVM; about half a minute for this workflow),
-which Mesa's shader cache (~/.cache/mesa_shader_cache) keeps for later processes: run Loom once beforehand, or count
-that run apart, as this script does not.
+which Mesa's shader cache (~/.cache/mesa_shader_cache) keeps for later processes; with `--repeat` above 1 the best
+run is one that found them there.
 
     /work/venv-models/bin/python scripts/bench/workflow_vs_comfyui.py [--graph graphs/dashtailor.json]
         [--loom .build/release/loom] [--comfyui DIR] [--pack DIR] [--repeat 3] [--json FILE]
@@ -65,9 +66,10 @@ def run_comfyui(graph, comfyui, pack, out):
     runner.run(prompt)
     total = time.perf_counter() - start
     runner.close()
+    import torch
     nodes = [{"node": node, "class_type": prompt[node]["class_type"], "seconds": s} for node, s in seconds.items()]
     with open(out, "w") as f:
-        json.dump({"seconds": total, "nodes": nodes, "threads": __import__("torch").get_num_threads()}, f)
+        json.dump({"seconds": total, "nodes": nodes, "threads": torch.get_num_threads()}, f)
 
 
 def run_loom(graph, loom, out):
