@@ -151,8 +151,7 @@ extension CommandRecorder {
     /// contiguous for the cooperative-matrix kernel, whose neighbouring invocations gather
     /// neighbouring pixels of one channel.
     public func preferredInputLayout(forConvolutionWith weight: Tensor, _ parameters: Convolution2DParameters) -> ActivationLayout {
-        guard weight.rank == 4 else { return .contiguous }
-        return context.texelConvolutionPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters) == .none ? .contiguous : .channelsLast
+        context.texelConvolutionPath(for: weight, parameters) == .none ? .contiguous : .channelsLast
     }
 
     /// conv2d.comp's TEXELS kernel: the input read channels-last (copied so unless it already
@@ -190,7 +189,6 @@ extension CommandRecorder {
                      written: [1], push: push, groups: groups)
         return output
     }
-
 }
 
 /// Workgroup shape of conv2d.comp's cooperative-matrix kernel: 2 × 2 subgroups, each owning
@@ -239,8 +237,14 @@ extension VulkanContext {
     /// Makes now what `conv2d` would make on its first call with `weight` (the texel kernel's rearranged copy on CPU
     /// devices), so that loading a model accounts for it and a first pass holds only activations.
     public func prepareConvolution(weight: Tensor, _ parameters: Convolution2DParameters) throws(VulkanError) {
-        guard weight.rank == 4, texelConvolutionPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters) == .convolution else { return }
+        guard texelConvolutionPath(for: weight, parameters) == .convolution else { return }
         _ = try texelConvolutionWeights(weight)
+    }
+
+    /// `texelConvolutionPath` for any input `weight` fits; `.none` for a weight that is not [Cout, Cin/groups, KH, KW].
+    func texelConvolutionPath(for weight: Tensor, _ parameters: Convolution2DParameters) -> TexelConvolutionPath {
+        guard weight.rank == 4 else { return .none }
+        return texelConvolutionPath(channels: weight.shape[1] * parameters.groups, weight: weight, parameters)
     }
 
     /// Which texel kernel, if any, runs a convolution on a CPU device: conv2d.comp's TEXELS kernel
