@@ -4,6 +4,7 @@
 // Flux's 2×2 latent packing are all this copy between suitable views. STORAGE16: either side may
 // be stored f16 or bf16 (storage16.glsl), converting on the way.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
 #ifdef STORAGE16
 #extension GL_EXT_shader_16bit_storage : require
 #endif
@@ -30,6 +31,32 @@ layout(push_constant) uniform Params {
     uint count;
 } p;
 
+#ifdef TRANSPOSE
+// A copy into a contiguous [B, A, C] from a source whose A runs with stride 1 (shape[3..5] and
+// stridesIn[3..5]; A, C, the source's B and C strides and both offsets multiples of 4): the
+// channels-last transposes before and after CPU convolutions. Each invocation moves a 4 × 4
+// block with four texel fetches and four 16-byte stores; the general copy's per-element index
+// arithmetic and lane-by-lane loads and stores made these transposes the slowest copies.
+layout(binding = 1) writeonly buffer Out4 { vec4 o4[]; };
+layout(binding = 2) uniform samplerBuffer source;
+
+void main() {
+    uint i = linearInvocation(64);
+    uint aBlocks = p.shape[4] / 4, cBlocks = p.shape[5] / 4;
+    if (i >= p.shape[3] * aBlocks * cBlocks) return;
+    uint a = (i % aBlocks) * 4;
+    i /= aBlocks;
+    uint c = (i % cBlocks) * 4, b = i / cBlocks;
+    int from = (p.offsetIn + int(b) * p.stridesIn[3] + int(a) + int(c) * p.stridesIn[5]) / 4;
+    vec4 column[4];
+    [[unroll]] for (uint k = 0; k < 4; k++) column[k] = texelFetch(source, from + int(k) * p.stridesIn[5] / 4);
+    uint to = (uint(p.offsetOut) + (b * p.shape[4] + a) * p.shape[5] + c) / 4, rowQuads = p.shape[5] / 4;
+    o4[to] = vec4(column[0].x, column[1].x, column[2].x, column[3].x);
+    o4[to + rowQuads] = vec4(column[0].y, column[1].y, column[2].y, column[3].y);
+    o4[to + 2 * rowQuads] = vec4(column[0].z, column[1].z, column[2].z, column[3].z);
+    o4[to + 3 * rowQuads] = vec4(column[0].w, column[1].w, column[2].w, column[3].w);
+}
+#else
 void main() {
     uint i = linearInvocation(64);
     if (i >= p.count) return;
@@ -51,3 +78,4 @@ void main() {
     o[to] = x[from];
 #endif
 }
+#endif

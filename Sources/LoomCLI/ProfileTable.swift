@@ -1,9 +1,9 @@
 import LoomVulkan
 
-/// The eight shader variants that took the most device time while profiling, one line each, for `--profile`.
-func profileTable(_ entries: [DispatchProfile.Entry]) -> String {
+/// The `limit` shader variants that took the most device time while profiling, one line each, for `--profile`.
+func profileTable(_ entries: [DispatchProfile.Entry], limit: Int = 8) -> String {
     let total = entries.reduce(0) { $0 + $1.seconds }
-    return entries.prefix(8).map { entry in
+    return entries.prefix(limit).map { entry in
         "    " + entry.name.padding(toLength: 26, withPad: " ", startingAt: 0)
             + String(format: "%7.3f s  %5.1f %%  %5d dispatches", entry.seconds, 100 * entry.seconds / max(total, 1e-12), entry.dispatches)
     }.joined(separator: "\n")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Loom
+import LoomModels
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "After the run, write each executed node's time and class as JSON to this file (for scripts/bench/workflow_vs_comfyui.py).")
     var timingsFile: String?
 
+    @Flag(help: "Time every GPU dispatch and print, after the run, the shader variants that took the most device time.")
+    var profile = false
+
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
@@ -31,6 +35,8 @@ struct RunCommand: AsyncParsableCommand {
         if !targets.isEmpty { document.partialExecutionTargets = targets }
         let reporter = ProgressReporter(prompt: document.prompt, registry: engine.registry, json: jsonEvents)
         let timer = RunTimings()
+        let profiled = profile ? try engine.resources.computeDevice.context().profile : nil
+        profiled?.start()
         let started = Date()
         let outcome: ExecutionOutcome
         do {
@@ -49,6 +55,7 @@ struct RunCommand: AsyncParsableCommand {
                 print(String(format: "done in %.2fs: %d executed, %d cached", seconds, outcome.executedNodes.count, outcome.cachedNodes.count))
             }
             if timings { printError(timer.table(describe: reporter.describe)) }
+            if let profiled { printError(profileTable(profiled.stop(), limit: 16)) }
             if let timingsFile {
                 let document = timer.json(seconds: seconds) { document.prompt[$0]?.classType ?? "" }
                 try Data(document.jsonText().utf8).write(to: URL(fileURLWithPath: timingsFile))

@@ -30,6 +30,14 @@ public enum VulkanError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Device memory ran out, or one tensor outgrew what the device can bind: the same work in smaller pieces may fit.
+    public var isExhaustion: Bool {
+        switch self {
+        case .outOfDeviceMemory, .tensorTooLarge: true
+        default: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .noDevice(let detail):

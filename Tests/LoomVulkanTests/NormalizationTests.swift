@@ -148,6 +148,25 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
+    /// Channels-last group norm four channels to a store, with groups of one and three channels (each channel's
+    /// group found without an integer division) and two images, against the contiguous kernel.
+    func testChannelsLastGroupNormWithSmallGroups() throws {
+        for (channels, groups) in [(8, 8), (12, 4), (6, 2)] {
+            let (batch, height, width) = (2, 4, 3)
+            let values = randomValues(batch * channels * height * width, seed: UInt64(25 + channels), in: -2...3)
+            let weight = randomValues(channels, seed: 26)
+            let bias = randomValues(channels, seed: 27)
+            func normalised(_ layout: ActivationLayout) throws -> [Float] {
+                try evaluate { recorder in
+                    try recorder.contiguous(recorder.groupNorm(context.upload(values, shape: [batch, channels, height, width]), groups: groups,
+                                                               weight: context.upload(weight, shape: [channels]),
+                                                               bias: context.upload(bias, shape: [channels]), applyingSiLU: true, layout: layout))
+                }
+            }
+            assertClose(try normalised(.channelsLast), try normalised(.contiguous), threshold: 1e-10, "\(channels) channels in \(groups) groups")
+        }
+    }
+
     /// adaLN in one pass against layer norm in Double then `· (1 + scale) + shift`: per-sample
     /// vectors sliced from one modulation vector (as Flux's chunks are), shared [W] vectors, and a
     /// strided input view.

@@ -53,6 +53,39 @@ final class UtilityOperatorTests: XCTestCase {
         XCTAssertEqual(joined, expected)
     }
 
+    /// The channels-last transposes around CPU convolutions, which move 4 × 4 blocks where sizes, strides and
+    /// offsets allow (one and two images, an offset slice) and fall back to the element copy where they do not.
+    /// Sentinels past the copied region must survive.
+    func testTransposesInBlocksAndElementwise() throws {
+        let profile = context.profile
+        for (batch, channels, height, width, start) in [(1, 8, 3, 4, 0), (2, 12, 4, 5, 4), (2, 6, 3, 4, 0), (1, 8, 3, 3, 2)] {
+            let count = batch * channels * height * width
+            let storage = randomValues(count + start + 4, seed: UInt64(430 + channels))
+            profile.start()
+            var output: Tensor?
+            let values = try evaluate { recorder in
+                let x = try context.upload(storage, shape: [count + start + 4]).sliced(axis: 0, start..<(start + count))
+                    .reshaped([batch, channels, height, width])
+                let channelsLast = try recorder.permute(x, [0, 2, 3, 1])
+                let padded = try context.upload([Float](repeating: -7, count: count + 8), shape: [count + 8])
+                output = padded
+                try recorder.copy(channelsLast.reshaped([batch, height * width, channels]).permuted([0, 2, 1]),
+                                  into: padded.sliced(axis: 0, 4..<(4 + count)).reshaped([batch, channels, height * width]))
+                return channelsLast
+            }
+            let blocked = profile.stop().contains { $0.name == "transpose_texels" }
+            let expected = gather(storage, shape: [batch, height, width, channels],
+                                  strides: [channels * height * width, width, 1, height * width], offset: start)
+            XCTAssertEqual(values, expected, "NCHW → NHWC \(batch)×\(channels)×\(height)×\(width) from \(start)")
+            let back = try context.download(try XCTUnwrap(output))
+            XCTAssertEqual(Array(back[4..<(4 + count)]), Array(storage[start..<(start + count)]), "NHWC → NCHW")
+            XCTAssertEqual(Array(back[..<4]) + Array(back[(4 + count)...]), [Float](repeating: -7, count: 8), "sentinels")
+            if context.matmulKernel == .texels {
+                XCTAssertEqual(blocked, channels % 4 == 0 && (height * width) % 4 == 0 && start % 4 == 0, "\(channels) channels, \(height)×\(width)")
+            }
+        }
+    }
+
     /// `copy` from a transposed slice into a slice of a larger tensor for every pair of f32, f16
     /// and bf16: each value rounded to nearest even exactly as the host encodes it, and the
     /// destination's other elements untouched. Strided 16-bit views also download and materialise

@@ -185,24 +185,16 @@ extension Autoencoder {
             }
             try progress(batch, batch)
             return HostTensor(concatenatingItems: outputs)
-        } catch let error as VulkanError where tiling == .automatic && Self.isExhaustion(error) {
+        } catch let error as VulkanError where tiling == .automatic && error.isExhaustion {
             var layout = encoding ? TileLayout.encodeDefault : TileLayout.decodeDefault
             let smallest = encoding ? 2 * downscaleFactor : 4
             while true {
                 do {
                     return try runTiled(input, layout, scale: scale, outputChannels: outputChannels, progress: progress, body)
-                } catch let error as VulkanError where Self.isExhaustion(error) && layout.width / 2 >= smallest {
+                } catch let error as VulkanError where error.isExhaustion && layout.width / 2 >= smallest {
                     layout = TileLayout(width: layout.width / 2, height: layout.height / 2, overlap: layout.overlap / 2)
                 }
             }
-        }
-    }
-
-    /// Device memory ran out, or one tensor outgrew what the device can bind.
-    static func isExhaustion(_ error: VulkanError) -> Bool {
-        switch error {
-        case .outOfDeviceMemory, .tensorTooLarge: true
-        default: false
         }
     }
 

@@ -10,4 +10,12 @@ extension HostTensor {
         repeated[0] = batch
         return HostTensor(shape: repeated, values: Array([[Float]](repeating: values, count: batch).joined()))
     }
+
+    /// `first`'s rows followed by `second`'s, or nil when the rows differ in shape.
+    public static func stackingBatches(_ first: HostTensor, _ second: HostTensor) -> HostTensor? {
+        guard first.rank >= 1, first.shape.dropFirst() == second.shape.dropFirst() else { return nil }
+        var shape = first.shape
+        shape[0] += second.shape[0]
+        return HostTensor(shape: shape, values: first.values + second.values)
+    }
 }

@@ -1,5 +1,7 @@
 import LoomGraph
 import LoomModels
+import LoomVulkan
+import Synchronization
 
 /// ComfyUI's GUIDER: how the model's predictions for the prompts combine into one denoised latent.
 /// BasicGuider has only a positive prompt; CFGGuider (and KSampler) add a negative one and a scale.
@@ -52,17 +54,47 @@ struct PreparedGuider: Sendable {
     let cfg: Float
     let rescale: Double?
 
+    /// Set once a joint evaluation of both prompts ran out of device memory; later steps evaluate them apart.
+    let batching = PromptBatching()
+
     /// The denoised prediction for the model-space state `x` at `sigma`.
     func denoised(_ x: [Float], sigma: Double) async throws -> [Float] {
-        let conditional = try await positive.denoised(x, sigma: sigma)
-        guard let negative else { return conditional }
-        let unconditional = try await negative.denoised(x, sigma: sigma)
+        guard let negative else { return try await positive.denoised(x, sigma: sigma) }
+        let (conditional, unconditional) = try await predictions(x, sigma: sigma, negative: negative)
         if let rescale {
             return CFGRescale(multiplier: Float(rescale), batch: positive.shape[0])
                 .denoised(x: x, conditional: conditional, unconditional: unconditional, scale: cfg, sigma: Float(sigma))
         }
         return zip(conditional, unconditional).map { $1 + ($0 - $1) * cfg }
     }
+
+    /// Both prompts' predictions; from one evaluation over twice the batch where their inputs allow, as ComfyUI's
+    /// `calc_cond_batch` joins them. The weights then pass once for both, which on small latents costs little more
+    /// than one prompt.
+    private func predictions(_ x: [Float], sigma: Double, negative: PreparedConditioning) async throws -> ([Float], [Float]) {
+        if batching.isOn, let joint = positive.jointInput(with: negative, x, sigma: sigma) {
+            do {
+                let output = try await positive.model.network.prediction(for: joint)
+                let half = x.count
+                guard output.count == 2 * half else {
+                    throw NodeError("sampling", "the model returned \(output.shape) for two prompts over a latent of \(positive.shape)")
+                }
+                let sampling = positive.model.modelSampling
+                return (sampling.denoised(x: x, output: Array(output.values[..<half]), sigma: Float(sigma)),
+                        sampling.denoised(x: x, output: Array(output.values[half...]), sigma: Float(sigma)))
+            } catch let error as VulkanError where error.isExhaustion {
+                batching.turnOff()
+            }
+        }
+        return (try await positive.denoised(x, sigma: sigma), try await negative.denoised(x, sigma: sigma))
+    }
+}
+
+/// Whether a sampling run still evaluates its prompts together.
+final class PromptBatching: Sendable {
+    private let off = Atomic<Bool>(false)
+    var isOn: Bool { !off.load(ordering: .relaxed) }
+    func turnOff() { off.store(true, ordering: .relaxed) }
 }
 
 /// A conditioning's entries as network inputs, and how network outputs become denoised latents.
@@ -102,6 +134,33 @@ struct PreparedConditioning: Sendable {
         }
         self.model = model
         self.shape = shape
+    }
+
+    /// One network input holding this conditioning's batch followed by `other`'s, or nil when they cannot share one:
+    /// each must have a single entry, no ControlNet active at `sigma` and no attention mask, and their tensors must
+    /// have the same shapes.
+    func jointInput(with other: PreparedConditioning, _ x: [Float], sigma: Double) -> DiffusionInput? {
+        guard entries.count == 1, other.entries.count == 1,
+              controls[0].allSatisfy({ $0.input(at: sigma) == nil }), other.controls[0].allSatisfy({ $0.input(at: sigma) == nil })
+        else { return nil }
+        let (own, theirs) = (entries[0], other.entries[0])
+        guard own.attentionMask == nil, theirs.attentionMask == nil, own.guidance == theirs.guidance,
+              let context = HostTensor.stackingBatches(own.context, theirs.context)
+        else { return nil }
+        func joined(_ a: HostTensor?, _ b: HostTensor?) -> HostTensor?? {
+            switch (a, b) {
+            case (nil, nil): .some(nil)
+            case let (a?, b?): HostTensor.stackingBatches(a, b).map { .some($0) }
+            default: nil
+            }
+        }
+        guard let vector = joined(own.vector, theirs.vector), let concat = joined(own.concat, theirs.concat) else { return nil }
+        let sampling = model.modelSampling
+        let state = sampling.networkInput(x, sigma: Float(sigma))
+        var doubled = shape
+        doubled[0] *= 2
+        return DiffusionInput(x: HostTensor(shape: doubled, values: state + state), timestep: sampling.timestep(sigma: Float(sigma)),
+                              context: context, vector: vector, guidance: own.guidance, concat: concat)
     }
 
     /// The average of every entry's prediction, as ComfyUI weighs overlapping full-frame conditions.

@@ -13,6 +13,10 @@ extension CommandRecorder {
         let merged = collapseDimensions(shape: source.shape, strides: [source.strides, destination.strides])
         let rank = merged.shape.count
         guard rank <= 6 else { throw .invalidArgument("copy: layout of shape \(source.shape) needs \(rank) > 6 dimensions") }
+        if sourceStorage == 0, destinationStorage == 0, let transposed = TexelTranspose(merged, source: source, destination: destination,
+                                                                                      on: context) {
+            return try dispatchTranspose(transposed, source: source, destination: destination)
+        }
         let padding = 6 - rank
         var push = PushConstants()
         push.append(Array(repeating: 1, count: padding) + merged.shape)
@@ -93,6 +97,17 @@ extension CommandRecorder {
         return output
     }
 
+    private func dispatchTranspose(_ transpose: TexelTranspose, source: Tensor, destination: Tensor) throws(VulkanError) {
+        var push = PushConstants()
+        push.append([1, 1, 1] + transpose.shape)
+        push.append([0, 0, 0] + transpose.sourceStrides)
+        push.append([0, 0, 0, 0, 0, 0])
+        push.append([source.offset, destination.offset, source.count])
+        let pipeline = try context.pipelines.pipeline(.transposeTexels, bindings: 2, texelBindings: 1)
+        try dispatch(pipeline, buffers: [source.storage, destination.storage], texels: [(source.storage, .rgba32Float)], written: [1],
+                     push: push, groups: linearGroups(source.count / 16))
+    }
+
     private func materialized(_ view: Tensor) throws(VulkanError) -> Tensor {
         let output = try context.makeTensor(shape: view.shape, dtype: view.dtype)
         try copy(view, into: output)
@@ -104,5 +119,30 @@ extension CommandRecorder {
             throw .invalidArgument("\(name): \(x.shape) is not [N, C, H, W] with H and W multiples of \(r)")
         }
         return (x.shape[0], x.shape[1], x.shape[2] / r, x.shape[3] / r)
+    }
+}
+
+/// A copy that is a batch of 2-D transposes on f32 tensors which CPU devices move in 4 × 4 blocks (copy.comp's
+/// TRANSPOSE): into a contiguous [B, A, C] from a source that runs along A with stride 1, with every size, stride and
+/// offset the blocks touch a multiple of 4.
+struct TexelTranspose {
+    /// [B, A, C].
+    let shape: [Int]
+    /// The source's strides along B, A (1) and C.
+    let sourceStrides: [Int]
+
+    init?(_ merged: (shape: [Int], strides: [[Int]]), source: Tensor, destination: Tensor, on context: VulkanContext) {
+        guard context.matmulKernel == .texels, source.dtype == .f32, destination.dtype == .f32,
+              (2...3).contains(merged.shape.count) else { return nil }
+        let padding = 3 - merged.shape.count
+        let shape = Array(repeating: 1, count: padding) + merged.shape
+        let from = Array(repeating: 0, count: padding) + merged.strides[0]
+        let to = Array(repeating: 0, count: padding) + merged.strides[1]
+        let (a, c) = (shape[1], shape[2])
+        guard from[1] == 1, to == [shape[0] == 1 ? to[0] : a * c, c, 1],
+              [a, c, from[2], source.offset, destination.offset].allSatisfy({ $0 % 4 == 0 }),
+              shape[0] == 1 || from[0] % 4 == 0 else { return nil }
+        self.shape = shape
+        sourceStrides = from
     }
 }

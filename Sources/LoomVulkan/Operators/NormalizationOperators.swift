@@ -85,7 +85,8 @@ extension CommandRecorder {
         push = PushConstants()
         push.append([batch, channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset, statistics.offset / 2])
         let apply = try context.pipelines.pipeline(.groupNormApply, bindings: 4, texelBindings: 1,
-                                                   constants: [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0])
+                                                   constants: [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0,
+                                                               channels % 4 == 0 && stored.offset % 4 == 0 ? 1 : 0])
         try dispatch(apply, buffers: [statistics.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
                      texels: [(x.storage, .rgba32Float)], written: [3], push: push, groups: linearGroups(batch * spatial / 4))
     }

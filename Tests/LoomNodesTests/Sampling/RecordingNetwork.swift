@@ -22,9 +22,17 @@ final class RecordingNetwork: DiffusionNetwork {
 
     func prediction(for input: DiffusionInput) async throws -> HostTensor {
         calls.withLock { $0.append(input) }
-        let contextMean = input.context.values.reduce(0, +) / Float(input.context.count)
-        let concatMean = input.concat.map { $0.values.reduce(0, +) / Float($0.count) } ?? 0
-        let offset = contextMean + (input.guidance ?? 0) * guidanceWeight + concatMean
-        return HostTensor(shape: input.x.shape, values: input.x.values.map { $0 * slope + offset })
+        // Each sample of the batch sees only its own rows, as a real network's do.
+        let batch = input.x.shape[0], sampleSize = input.x.count / batch
+        func sampleMean(_ t: HostTensor, _ sample: Int) -> Float {
+            let rows = t.count / t.shape[0], row = t.shape[0] == 1 ? 0 : sample
+            return t.values[(row * rows)..<((row + 1) * rows)].reduce(0, +) / Float(rows)
+        }
+        return HostTensor(shape: input.x.shape, values: input.x.values.enumerated().map { index, value in
+            let sample = index / sampleSize
+            let offset = sampleMean(input.context, sample) + (input.guidance ?? 0) * guidanceWeight
+                + (input.concat.map { sampleMean($0, sample) } ?? 0)
+            return value * slope + offset
+        })
     }
 }

@@ -60,7 +60,23 @@ import Testing
         // v is the context mean: cond −0.15, uncond +0.05, combined uncond + 2.5·(cond − uncond).
         let expected = x.map { $0 - 0.5 * (-0.1 + 2.5 * (0.3 - -0.1)) }
         #expect(zip(denoised, expected).allSatisfy { abs($0 - $1) < 1e-5 })
-        #expect(network.inputs.count == 2)
+        // Both prompts in one evaluation of twice the batch, negative rows after positive ones.
+        #expect(network.inputs.count == 1)
+        #expect(network.inputs[0].x.shape == [2, 2, 2, 2])
+        #expect(network.inputs[0].context.values == [Float](repeating: 0.3, count: 12) + [Float](repeating: -0.1, count: 12))
+        #expect(network.inputs[0].vector?.shape == [2, 2])
+    }
+
+    @Test func promptsWithDifferentShapesAreEvaluatedApart() async throws {
+        let network = RecordingNetwork(slope: 0)
+        let longer = Conditioning([.init(crossAttention: HostTensor(shape: [1, 5, 4], values: .init(repeating: -0.1, count: 20)),
+                                         pooledOutput: HostTensor(shape: [1, 2], values: [0, 0]))])
+        let guider = Guider(model: model(network), positive: conditioning(0.3), negative: longer, cfg: 2.5)
+        let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
+        let denoised = try await guider.denoised(x, sigma: 0.5, shape: [1, 2, 2, 2], denoiseMask: nil)
+        let expected = x.map { $0 - 0.5 * (-0.1 + 2.5 * (0.3 - -0.1)) }
+        #expect(zip(denoised, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(network.inputs.map(\.context.shape) == [[1, 3, 4], [1, 5, 4]])
     }
 
     @Test func guidanceDefaultsToComfyUIsValueAndFollowsFluxGuidance() async throws {
