@@ -5,6 +5,6 @@ func profileTable(_ entries: [DispatchProfile.Entry], limit: Int = 8) -> String 
     let total = entries.reduce(0) { $0 + $1.seconds }
     return entries.prefix(limit).map { entry in
         "    " + entry.name.padding(toLength: 26, withPad: " ", startingAt: 0)
-            + String(format: "%7.3f s  %5.1f %%  %5d dispatches", entry.seconds, 100 * entry.seconds / max(total, 1e-12), entry.dispatches)
+            + String(format: "%7.3f s  %5.1f %%  %5d calls", entry.seconds, 100 * entry.seconds / max(total, 1e-12), entry.dispatches)
     }.joined(separator: "\n")
 }

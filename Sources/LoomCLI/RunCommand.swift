@@ -22,7 +22,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "After the run, write each executed node's time and class as JSON to this file (for scripts/bench/workflow_vs_comfyui.py).")
     var timingsFile: String?
 
-    @Flag(help: "Time every GPU dispatch and print, after the run, the shader variants that took the most device time.")
+    @Flag(help: "Time every GPU dispatch and pipeline creation and print, after the run, the shader variants that took the most device time.")
     var profile = false
 
     @OptionGroup var engineOptions: EngineOptions

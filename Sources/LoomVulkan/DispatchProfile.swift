@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Device time per shader variant, summed over every recorder of a context while on: what
-/// `loom bench vae --profile` breaks a model's run down by. Off, recorders time nothing.
+/// Device time per shader variant, summed over every recorder of a context while on, and the host time spent
+/// creating pipelines (the driver compiling shaders) as one more entry: what `--profile` breaks a run down by.
+/// Off, recorders time nothing.
 public final class DispatchProfile: Sendable {
     /// One shader variant's share of the profiled work.
     public struct Entry: Sendable {

@@ -15,11 +15,14 @@ final class PipelineCache: @unchecked Sendable {
     let device: VulkanDevice
     let diskPath: URL?
     let cache: VkPipelineCache
+    /// Where pipeline creation, the driver's shader compilation, is timed while profiling.
+    let profile: DispatchProfile?
     private let state = Mutex<(modules: [ShaderVariant: VkShaderModule], pipelines: [Key: ComputePipeline])>(([:], [:]))
 
-    init(device: VulkanDevice, diskPath: URL?) throws(VulkanError) {
+    init(device: VulkanDevice, diskPath: URL?, profile: DispatchProfile? = nil) throws(VulkanError) {
         self.device = device
         self.diskPath = diskPath
+        self.profile = profile
         // A cache file from another driver or device is rejected by the driver's header check,
         // and then we start empty.
         var initial = diskPath.flatMap { try? Data(contentsOf: $0) } ?? Data()
@@ -57,8 +60,12 @@ final class PipelineCache: @unchecked Sendable {
                     module = try makeModule(variant)
                     state.modules[variant] = module
                 }
+                let started = ContinuousClock.now
                 let pipeline = try ComputePipeline(device: device, module: module, variant: variant, storageBindings: bindings, texelBindings: texelBindings,
                                                    constants: constants, cache: cache)
+                let elapsed = (ContinuousClock.now - started).components
+                profile?.add([OperationTiming(name: "(creating pipelines)",
+                                              seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)])
                 state.pipelines[key] = pipeline
                 return .success(pipeline)
             } catch {

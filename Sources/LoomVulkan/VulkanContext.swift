@@ -66,7 +66,7 @@ public final class VulkanContext: Sendable {
         self.activationStorage = storage ?? (self.matmulKernel == .cooperative && device.supportsCooperativeMatrixMatmul && device.supports16BitStorage ? .bf16 : .f32)
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
-        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath)
+        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath, profile: profile)
     }
 
     /// A recorder for a batch of operators; `profiling` times each dispatch with timestamp queries.

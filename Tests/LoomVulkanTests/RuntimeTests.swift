@@ -223,9 +223,14 @@ final class RuntimeTests: XCTestCase {
         let afterFirst = context.pipelines.pipelineCount
         _ = try recorder.silu(x)
         XCTAssertEqual(context.pipelines.pipelineCount, afterFirst)
+        context.profile.start()
         _ = try recorder.gelu(x)  // same shader, other specialization constant
         XCTAssertEqual(context.pipelines.pipelineCount, afterFirst + 1)
         try recorder.submit()
+        // Profiling counts the creation as host time beside the dispatches' device time.
+        let creation = try XCTUnwrap(context.profile.stop().first { $0.name == "(creating pipelines)" })
+        XCTAssertEqual(creation.dispatches, 1)
+        XCTAssertGreaterThan(creation.seconds, 0)
     }
 
     func testPipelineCacheIsSavedToDiskAndReloaded() throws {
