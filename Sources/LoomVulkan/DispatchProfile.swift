@@ -6,10 +6,15 @@ import Synchronization
 public final class DispatchProfile: Sendable {
     /// One shader variant's share of the profiled work.
     public struct Entry: Sendable {
+        public enum Kind: Sendable { case shader, pipelineCreation }
         public let name: String
         public let seconds: Double
+        /// Dispatches of a shader; pipelines made, for pipeline creation.
         public let dispatches: Int
+        public var kind: Kind { name == DispatchProfile.pipelineCreation ? .pipelineCreation : .shader }
     }
+
+    static let pipelineCreation = "(creating pipelines)"
 
     private struct State {
         var isOn = false
@@ -33,6 +38,10 @@ public final class DispatchProfile: Sendable {
             return state.seconds.map { Entry(name: $0.key, seconds: $0.value, dispatches: state.dispatches[$0.key] ?? 0) }
                 .sorted { $0.seconds > $1.seconds }
         }
+    }
+
+    func addPipelineCreation(seconds: Double) {
+        add([OperationTiming(name: Self.pipelineCreation, seconds: seconds)])
     }
 
     func add(_ timings: [OperationTiming]) {

@@ -64,8 +64,7 @@ final class PipelineCache: @unchecked Sendable {
                 let pipeline = try ComputePipeline(device: device, module: module, variant: variant, storageBindings: bindings, texelBindings: texelBindings,
                                                    constants: constants, cache: cache)
                 let elapsed = (ContinuousClock.now - started).components
-                profile?.add([OperationTiming(name: "(creating pipelines)",
-                                              seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)])
+                profile?.addPipelineCreation(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
                 state.pipelines[key] = pipeline
                 return .success(pipeline)
             } catch {

@@ -20,7 +20,7 @@ final class CooperativeAttentionTests: XCTestCase {
         let recorder = try context.makeRecorder()
         try body(recorder)
         try recorder.submit()
-        return Set(context.profile.stop().map(\.name))
+        return Set(context.profile.stop().filter { $0.kind == .shader }.map(\.name))
     }
 
     enum BiasForm {

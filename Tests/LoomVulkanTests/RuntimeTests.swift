@@ -228,7 +228,7 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(context.pipelines.pipelineCount, afterFirst + 1)
         try recorder.submit()
         // Profiling counts the creation as host time beside the dispatches' device time.
-        let creation = try XCTUnwrap(context.profile.stop().first { $0.name == "(creating pipelines)" })
+        let creation = try XCTUnwrap(context.profile.stop().first { $0.kind == .pipelineCreation })
         XCTAssertEqual(creation.dispatches, 1)
         XCTAssertGreaterThan(creation.seconds, 0)
     }
