@@ -23,6 +23,9 @@ extension LoomEngine {
         public var diskCacheByteLimit = 4 << 30
         /// A Vulkan device index or name substring; `nil` means `LOOM_VULKAN_DEVICE`, else the first device.
         public var deviceSelector: String?
+        /// Where the compute pipelines a run made are noted, so the next process creates them in the background
+        /// while it loads models; `nil` turns that off. Beside the disk cache: `~/.cache/loom/pipelines`.
+        public var pipelineRecordDirectory: URL? = DiskOutputStore.defaultDirectory.deletingLastPathComponent().appendingPathComponent("pipelines")
 
         public init() {}
 
@@ -43,7 +46,9 @@ extension LoomEngine {
         paths.models = try ModelDirectories(modelsRoot: root, extraModelPathsFiles: configuration.extraModelPathsFiles)
         // One catalog answers combos: the input folder itself, model folders through the model directories.
         paths.register(in: resources)
-        if let selector = configuration.deviceSelector { resources.set(ComputeDevice(selector: selector)) }
+        if configuration.deviceSelector != nil || configuration.pipelineRecordDirectory != nil {
+            resources.set(ComputeDevice(selector: configuration.deviceSelector, pipelineRecordDirectory: configuration.pipelineRecordDirectory))
+        }
         self.init(
             resources: resources,
             cache: Self.cache(

@@ -4,12 +4,25 @@ import Synchronization
 
 /// Creates each (shader variant, specialization constants) pipeline once and keeps it. Backed by a
 /// `VkPipelineCache` that is read from and saved to `diskPath` when one is given, so a later
-/// process skips the driver's shader compilation.
-/// `@unchecked Sendable`: the Vulkan handles are immutable; the maps are behind a mutex.
+/// process skips the driver's shader compilation. With a `record`, it notes the pipelines callers ask for and,
+/// on opening, creates the ones an earlier process noted on a background thread.
+/// `@unchecked Sendable`: the Vulkan handles are immutable; the maps are behind mutexes.
 final class PipelineCache: @unchecked Sendable {
     struct Key: Hashable {
         let variant: ShaderVariant
         let constants: [UInt32]
+    }
+
+    /// One key's pipeline, created by whichever thread asks first while the others wait for it: different keys
+    /// are created at once, so the background thread never holds up a pipeline it has not reached.
+    private final class Slot: Sendable {
+        let pipeline = Mutex<ComputePipeline?>(nil)
+    }
+
+    private struct State {
+        var modules: [ShaderVariant: VkShaderModule] = [:]
+        var slots: [Key: Slot] = [:]
+        var created = 0
     }
 
     let device: VulkanDevice
@@ -17,12 +30,18 @@ final class PipelineCache: @unchecked Sendable {
     let cache: VkPipelineCache
     /// Where pipeline creation, the driver's shader compilation, is timed while profiling.
     let profile: DispatchProfile?
-    private let state = Mutex<(modules: [ShaderVariant: VkShaderModule], pipelines: [Key: ComputePipeline])>(([:], [:]))
+    private let state = Mutex(State())
+    private let record: PipelineRecord?
+    /// The record's entries, those read and those added since; behind their own lock, held while the file is written.
+    private let recorded = Mutex<(entries: [PipelineRecord.Entry], keys: Set<Key>)>(([], []))
+    /// Signalled once the background thread has created what the record lists.
+    private let warmed = DispatchGroup()
 
-    init(device: VulkanDevice, diskPath: URL?, profile: DispatchProfile? = nil) throws(VulkanError) {
+    init(device: VulkanDevice, diskPath: URL?, profile: DispatchProfile? = nil, record: PipelineRecord? = nil) throws(VulkanError) {
         self.device = device
         self.diskPath = diskPath
         self.profile = profile
+        self.record = record
         // A cache file from another driver or device is rejected by the driver's header check,
         // and then we start empty.
         var initial = diskPath.flatMap { try? Data(contentsOf: $0) } ?? Data()
@@ -36,11 +55,23 @@ final class PipelineCache: @unchecked Sendable {
         }
         try check(result, "vkCreatePipelineCache")
         self.cache = cache!
+        let entries = record?.read() ?? []
+        recorded.withLock { $0 = (entries, Set(entries.map { Key(variant: $0.variant, constants: $0.constants) })) }
+        guard !entries.isEmpty else { return }
+        warmed.enter()
+        // The thread keeps the cache alive until it is done: at most the record's length of pipeline creations.
+        Thread { [self] in
+            for entry in entries {
+                _ = try? pipeline(Key(variant: entry.variant, constants: entry.constants), bindings: entry.storageBindings,
+                                  texelBindings: entry.texelBindings, forCaller: false)
+            }
+            warmed.leave()
+        }.start()
     }
 
     deinit {
         state.withLock { state in
-            state.pipelines.removeAll()
+            state.slots.removeAll()
             for module in state.modules.values { vkDestroyShaderModule(device.handle, module, nil) }
         }
         vkDestroyPipelineCache(device.handle, cache, nil)
@@ -49,35 +80,73 @@ final class PipelineCache: @unchecked Sendable {
     /// The pipeline for `variant` whose shader declares `bindings` storage buffers followed by
     /// `texelBindings` uniform texel buffers.
     func pipeline(_ variant: ShaderVariant, bindings: Int, texelBindings: Int = 0, constants: [UInt32] = []) throws(VulkanError) -> ComputePipeline {
-        let key = Key(variant: variant, constants: constants)
-        let result: Result<ComputePipeline, VulkanError> = state.withLock { state in
-            if let existing = state.pipelines[key] { return .success(existing) }
+        try pipeline(Key(variant: variant, constants: constants), bindings: bindings, texelBindings: texelBindings, forCaller: true)
+    }
+
+    /// Waits until the pipelines the record listed exist (tests).
+    func waitForRecordedPipelines() {
+        warmed.wait()
+    }
+
+    private func pipeline(_ key: Key, bindings: Int, texelBindings: Int, forCaller: Bool) throws(VulkanError) -> ComputePipeline {
+        let slot = state.withLock { state in
+            if let slot = state.slots[key] { return slot }
+            let slot = Slot()
+            state.slots[key] = slot
+            return slot
+        }
+        let result: Result<(pipeline: ComputePipeline, isNew: Bool), VulkanError> = slot.pipeline.withLock { existing in
+            if let existing { return .success((existing, false)) }
             do throws(VulkanError) {
-                let module: VkShaderModule
-                if let existing = state.modules[variant] {
-                    module = existing
-                } else {
-                    module = try makeModule(variant)
-                    state.modules[variant] = module
-                }
+                let module = try module(for: key.variant)
                 let started = ContinuousClock.now
-                let pipeline = try ComputePipeline(device: device, module: module, variant: variant, storageBindings: bindings, texelBindings: texelBindings,
-                                                   constants: constants, cache: cache)
-                let elapsed = (ContinuousClock.now - started).components
-                profile?.addPipelineCreation(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
-                state.pipelines[key] = pipeline
-                return .success(pipeline)
+                let pipeline = try ComputePipeline(device: device, module: module, variant: key.variant, storageBindings: bindings,
+                                                   texelBindings: texelBindings, constants: key.constants, cache: cache)
+                if forCaller {
+                    let elapsed = (ContinuousClock.now - started).components
+                    profile?.addPipelineCreation(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+                }
+                state.withLock { $0.created += 1 }
+                existing = pipeline
+                return .success((pipeline, true))
             } catch {
                 return .failure(error)
             }
         }
-        switch result {
-        case .success(let pipeline): return pipeline
-        case .failure(let error): throw error
+        let (pipeline, isNew) = try result.get()
+        // What the background thread made came from the record already.
+        if isNew && forCaller {
+            note(PipelineRecord.Entry(variant: key.variant, constants: key.constants, storageBindings: bindings, texelBindings: texelBindings))
+        }
+        return pipeline
+    }
+
+    /// Adds a pipeline a caller made to the record, rewriting the file when it is new to it.
+    private func note(_ entry: PipelineRecord.Entry) {
+        guard let record else { return }
+        recorded.withLock { recorded in
+            let key = Key(variant: entry.variant, constants: entry.constants)
+            guard recorded.entries.count < PipelineRecord.capacity, recorded.keys.insert(key).inserted else { return }
+            recorded.entries.append(entry)
+            record.write(recorded.entries)
         }
     }
 
-    var pipelineCount: Int { state.withLock { $0.pipelines.count } }
+    private func module(for variant: ShaderVariant) throws(VulkanError) -> VkShaderModule {
+        let result: Result<VkShaderModule, VulkanError> = state.withLock { state in
+            if let existing = state.modules[variant] { return .success(existing) }
+            do throws(VulkanError) {
+                let module = try makeModule(variant)
+                state.modules[variant] = module
+                return .success(module)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    var pipelineCount: Int { state.withLock { $0.created } }
 
     /// Writes the driver's pipeline cache to `diskPath`.
     func save() throws(VulkanError) {

@@ -38,10 +38,13 @@ public final class VulkanContext: Sendable {
     ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
     ///   - pipelineCachePath: where the driver's pipeline cache is loaded from and saved to;
     ///     defaults to `LOOM_VULKAN_PIPELINE_CACHE`, none when unset.
+    ///   - pipelineRecordDirectory: where to note the pipelines this process makes and to read those an earlier
+    ///     process made, which are then created on a background thread ahead of need (see `PipelineRecord`); none by default.
     ///   - matmulKernel: overrides the kernel chosen for the device kind (tests, comparisons).
     ///   - activationStorage: overrides `activationStorage`; defaults to `LOOM_ACTIVATION_STORAGE`.
     public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
                 pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
+                pipelineRecordDirectory: URL? = nil,
                 matmulKernel: MatmulKernel? = nil,
                 activationStorage: DType? = nil) throws(VulkanError) {
         var storage = activationStorage
@@ -66,7 +69,9 @@ public final class VulkanContext: Sendable {
         self.activationStorage = storage ?? (self.matmulKernel == .cooperative && device.supportsCooperativeMatrixMatmul && device.supports16BitStorage ? .bf16 : .f32)
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
-        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath, profile: profile)
+        let identity = device.pipelineCacheIdentity
+        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath, profile: profile,
+                                      record: pipelineRecordDirectory.map { PipelineRecord(directory: $0, deviceIdentity: identity) })
     }
 
     /// A recorder for a batch of operators; `profiling` times each dispatch with timestamp queries.

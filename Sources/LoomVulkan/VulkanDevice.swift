@@ -37,6 +37,8 @@ public final class VulkanDevice: @unchecked Sendable {
     public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
     /// Bytes of shared memory one workgroup may declare.
     public let maxComputeSharedMemorySize: Int
+    /// The driver's `pipelineCacheUUID` in hex: what pipelines made on this device and driver are valid for.
+    let pipelineCacheIdentity: String
     /// Nanoseconds per timestamp tick.
     public let timestampPeriod: Double
     /// Meaningful bits of a timestamp on the compute queue; 0 when it cannot time work.
@@ -120,6 +122,7 @@ public final class VulkanDevice: @unchecked Sendable {
         maxWorkgroupCount = (Int(limits.maxComputeWorkGroupCount.0), Int(limits.maxComputeWorkGroupCount.1), Int(limits.maxComputeWorkGroupCount.2))
         maxComputeSharedMemorySize = Int(limits.maxComputeSharedMemorySize)
         timestampPeriod = Double(limits.timestampPeriod)
+        pipelineCacheIdentity = withUnsafeBytes(of: properties.pipelineCacheUUID) { $0.map { String(format: "%02x", $0) }.joined() }
 
         var memory = VkPhysicalDeviceMemoryProperties()
         vkGetPhysicalDeviceMemoryProperties(physicalDevice, &memory)

@@ -12,6 +12,7 @@ import Testing
         var configuration = LoomEngine.Configuration()
         configuration.baseDirectory = base.path
         configuration.diskCacheDirectory = nil
+        configuration.pipelineRecordDirectory = nil
         return configuration
     }
 

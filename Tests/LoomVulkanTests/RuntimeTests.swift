@@ -233,6 +233,55 @@ final class RuntimeTests: XCTestCase {
         XCTAssertGreaterThan(creation.seconds, 0)
     }
 
+    func testRecordedPipelinesAreMadeAheadByTheNextContext() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "loom-record-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made: Int
+        do {
+            let first = try VulkanContext(pipelineRecordDirectory: directory)
+            let recorder = try first.makeRecorder()
+            let x = try first.upload([1, 2], shape: [2])
+            _ = try recorder.silu(x)
+            _ = try recorder.gelu(x)
+            try recorder.submit()
+            made = first.pipelines.pipelineCount
+        }
+        XCTAssertGreaterThanOrEqual(made, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).count, 1)
+
+        let second = try VulkanContext(pipelineRecordDirectory: directory)
+        second.pipelines.waitForRecordedPipelines()
+        XCTAssertEqual(second.pipelines.pipelineCount, made)
+        second.profile.start()
+        let recorder = try second.makeRecorder()
+        let x = try second.upload([1, 2], shape: [2])
+        let y = try recorder.gelu(recorder.silu(x))
+        try recorder.submit()
+        XCTAssertNil(second.profile.stop().first { $0.kind == .pipelineCreation }, "the recorded pipelines were made again")
+        XCTAssertEqual(second.pipelines.pipelineCount, made)
+        XCTAssertEqual(try second.download(y).count, 2)
+    }
+
+    func testDamagedPipelineRecordReadsAsEmpty() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "loom-record-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let record = PipelineRecord(directory: directory, deviceIdentity: "test")
+        let entries = [PipelineRecord.Entry(variant: .copy, constants: [], storageBindings: 2, texelBindings: 0),
+                       PipelineRecord.Entry(variant: .unary, constants: [3, 64], storageBindings: 2, texelBindings: 1)]
+        record.write(entries)
+        XCTAssertEqual(record.read(), entries)
+        let text = try String(contentsOf: record.file, encoding: .utf8)
+        for damaged in [text.replacingOccurrences(of: "64", with: "65"),         // edited
+                        String(text.dropLast(9)),                                 // cut short
+                        text.replacingOccurrences(of: "unary", with: "unary_x"),  // a variant this build lacks
+                        "copy 2 0 -\n"] {                                         // no checksum
+            try Data(damaged.utf8).write(to: record.file)
+            XCTAssertEqual(record.read(), [], damaged)
+        }
+        try FileManager.default.removeItem(at: record.file)
+        XCTAssertEqual(record.read(), [])
+    }
+
     func testPipelineCacheIsSavedToDiskAndReloaded() throws {
         let path = FileManager.default.temporaryDirectory.appending(path: "loom-pipelines-\(UUID().uuidString)/cache.bin")
         defer { try? FileManager.default.removeItem(at: path.deletingLastPathComponent()) }

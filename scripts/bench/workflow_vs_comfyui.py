@@ -10,8 +10,9 @@ Each side runs `--repeat` times, each time in a new process, and the best time o
 prompt is kept. Prints a table per stage and per node with Loom's time as a multiple of ComfyUI's.
 
 Loom's first run on a machine also compiles its shaders (lavapipe's LLVM; about half a minute for this workflow),
-which Mesa's shader cache (~/.cache/mesa_shader_cache) keeps for later processes; with `--repeat` above 1 the best
-run is one that found them there.
+which Mesa's shader cache (~/.cache/mesa_shader_cache) keeps for later processes, and notes the pipelines it made
+in ~/.cache/loom/pipelines, which later processes create ahead of need; with `--repeat` above 1 the best run is one
+that found both there.
 
     /work/venv-models/bin/python scripts/bench/workflow_vs_comfyui.py [--graph graphs/dashtailor.json]
         [--loom .build/release/loom] [--comfyui DIR] [--pack DIR] [--repeat 3] [--json FILE]

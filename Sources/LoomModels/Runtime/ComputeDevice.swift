@@ -11,8 +11,10 @@ public final class ComputeDevice: Sendable {
     private let state: LazyContext
 
     /// `selector` picks the device by index or name substring, as `LOOM_VULKAN_DEVICE` does (the default).
-    public init(selector: String? = nil) {
-        state = LazyContext(selector: selector)
+    /// `pipelineRecordDirectory` lets each process start creating the compute pipelines the last one used
+    /// while it loads models (see `VulkanContext.init`).
+    public init(selector: String? = nil, pipelineRecordDirectory: URL? = nil) {
+        state = LazyContext(selector: selector, pipelineRecordDirectory: pipelineRecordDirectory)
     }
 
     public func context() throws(VulkanError) -> VulkanContext {
@@ -23,17 +25,23 @@ public final class ComputeDevice: Sendable {
     private final class LazyContext: @unchecked Sendable {
         private let lock = NSLock()
         private let selector: String?
+        private let pipelineRecordDirectory: URL?
         private var shared: VulkanContext?
 
-        init(selector: String?) {
+        init(selector: String?, pipelineRecordDirectory: URL?) {
             self.selector = selector
+            self.pipelineRecordDirectory = pipelineRecordDirectory
         }
 
         func context() throws(VulkanError) -> VulkanContext {
             lock.lock()
             defer { lock.unlock() }
             if let shared { return shared }
-            let created = if let selector { try VulkanContext(selector: selector) } else { try VulkanContext() }
+            let created = if let selector {
+                try VulkanContext(selector: selector, pipelineRecordDirectory: pipelineRecordDirectory)
+            } else {
+                try VulkanContext(pipelineRecordDirectory: pipelineRecordDirectory)
+            }
             shared = created
             return created
         }

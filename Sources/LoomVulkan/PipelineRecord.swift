@@ -1,0 +1,79 @@
+import Foundation
+
+/// The pipelines earlier processes of this build asked for on this device, in the order they first did, kept in
+/// a small text file so the next process can create them on a background thread before they are needed:
+/// lavapipe rebuilds every pipeline from SPIR-V in each process (about 20 ms each, even with Mesa's shader cache
+/// warm), and its `VkPipelineCache` keeps nothing across processes.
+///
+/// The file is named by the device's `pipelineCacheUUID` and a digest of every embedded shader, so one written by
+/// another build or driver is never read. It ends with a checksum of its lines; a truncated or edited file reads as
+/// empty.
+struct PipelineRecord: Sendable {
+    struct Entry: Hashable, Sendable {
+        let variant: ShaderVariant
+        let constants: [UInt32]
+        let storageBindings: Int
+        let texelBindings: Int
+    }
+
+    /// Past this many entries nothing more is recorded: a record lists what workflows use, not every shape.
+    static let capacity = 1024
+
+    let file: URL
+
+    init(directory: URL, deviceIdentity: String) {
+        file = directory.appendingPathComponent("\(deviceIdentity)-\(ShaderVariant.catalogueDigest).txt")
+    }
+
+    /// The recorded entries; none when the file is missing, damaged or names variants this build lacks.
+    func read() -> [Entry] {
+        // Anything far larger than a full record is not one.
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
+              let size = attributes[.size] as? Int, size <= Self.capacity * 256,
+              let data = try? Data(contentsOf: file) else { return [] }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.last == "", lines.count >= 2 else { return [] }
+        lines.removeLast()
+        let checksum = lines.removeLast()
+        guard checksum == Self.checksum(of: lines), lines.count <= Self.capacity else { return [] }
+        var entries: [Entry] = []
+        for line in lines {
+            guard let entry = Self.entry(parsing: line) else { return [] }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// Replaces the file with `entries`; a record that cannot be written only costs the next process its head start.
+    func write(_ entries: [Entry]) {
+        let lines = entries.prefix(Self.capacity).map(Self.line)
+        let text = (lines + [Self.checksum(of: lines)]).joined(separator: "\n") + "\n"
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? Data(text.utf8).write(to: file, options: .atomic)
+    }
+
+    /// `name storage-bindings texel-bindings constant,constant,...` (`-` for no constants).
+    private static func line(_ entry: Entry) -> String {
+        let constants = entry.constants.isEmpty ? "-" : entry.constants.map(String.init).joined(separator: ",")
+        return "\(entry.variant.name) \(entry.storageBindings) \(entry.texelBindings) \(constants)"
+    }
+
+    private static func entry(parsing line: String) -> Entry? {
+        let fields = line.split(separator: " ").map(String.init)
+        guard fields.count == 4, let variant = ShaderVariant.named[fields[0]], variant.isAvailable,
+              let storage = Int(fields[1]), let texel = Int(fields[2]), (0...32).contains(storage), (0...32).contains(texel)
+        else { return nil }
+        let constants = fields[3] == "-" ? [] : fields[3].split(separator: ",").compactMap { UInt32($0) }
+        guard fields[3] == "-" || constants.count == fields[3].split(separator: ",").count, constants.count <= 32 else { return nil }
+        return Entry(variant: variant, constants: constants, storageBindings: storage, texelBindings: texel)
+    }
+
+    /// FNV-1a of the lines, in hex.
+    private static func checksum(of lines: [String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for line in lines {
+            for byte in Array(line.utf8) + [10] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        return String(hash, radix: 16)
+    }
+}
