@@ -84,9 +84,11 @@ void main() {
     if (item >= tiles * p.inShape.x) return;
     uint n = item / tiles;
     uint m0 = ((item % tiles) * (64 / CL) + run) * OCT;
+    // A small image leaves whole runs past its last pixel; llvmpipe skips a vector of lanes once all have returned.
+    if (m0 >= pixels) return;
     uint channels = p.inShape.y;
     uint rowTexels = p.kernel.x * p.kernel.y * channels / 4;
-    // Out-of-range pixels and channels compute on clamped indices and are not stored.
+    // Pixels past the end in the last run, and channels past the end, compute on clamped indices and are not stored.
     uint weightRow[PXT];
     [[unroll]] for (uint t = 0; t < PXT; t++) weightRow[t] = p.offsetW / 4 + min(co0 + t * lanes, p.outChannels - 1) * rowTexels;
     int oy[OCT], ox[OCT];

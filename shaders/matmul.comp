@@ -112,7 +112,9 @@ void main() {
     uint n0 = gl_WorkGroupID.x * columnsPerGroup + gl_LocalInvocationID.x;
     uint m0 = gl_WorkGroupID.y * TM;
     uint b = gl_WorkGroupID.z;
-    // Out-of-range rows and columns compute on clamped indices and are not stored.
+    // Fewer columns than lanes: llvmpipe skips a vector of lanes once all have returned.
+    if (n0 >= p.N) return;
+    // Out-of-range rows, and columns past the end for t > 0, compute on clamped indices and are not stored.
     uint wRow[TN];
     [[unroll]] for (uint t = 0; t < TN; t++) wRow[t] = p.offsetW + b * p.batchStrideW + min(n0 + t * gl_WorkGroupSize.x, p.N - 1) * p.K;
     uint aBase = p.offsetA + b * p.batchStrideA;
