@@ -9,6 +9,8 @@
 // keys past the end score -inf.
 // STORAGE16 (the _16 variant): Q, K, V and O each f32, f16 or bf16 (attention_storage.glsl). 16-bit
 // inputs are decoded to f32 and then staged as the f32 ones are: f16 exactly, bf16 as its f32 value.
+// SPLIT (split-KV, for grids too small to fill the GPU): workgroup y takes keys [y·keysPerSplit, …) only and
+// leaves its rows' unnormalised output, maximum and sum in `partials` for attention_combine.comp; O is not written.
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
@@ -32,6 +34,10 @@ layout(binding = 1) readonly buffer K { float k[]; };
 layout(binding = 2) readonly buffer V { float v[]; };
 layout(binding = 3) readonly buffer Bias { float bias[]; };
 layout(binding = 4) writeonly buffer O { float o[]; };
+#if defined(SPLIT)
+// [B·H, splits, Lq, D + 2]: per query row, its output over this range, then the range's maximum and sum.
+layout(binding = 5) writeonly buffer Partials { float partials[]; };
+#endif
 #if defined(STORAGE16)
 layout(binding = 0) readonly buffer Q16 { uint16_t q16[]; };
 layout(binding = 1) readonly buffer K16 { uint16_t k16[]; };
@@ -94,8 +100,13 @@ void main() {
         barrier();
     }
 
-    for (uint start = 0; start < p.keys; start += BK) {
-        uint count = min(BK, p.keys - start);
+#if defined(SPLIT)
+    uint keyStart = gl_WorkGroupID.y * p.keysPerSplit, keyEnd = min(p.keys, keyStart + p.keysPerSplit);
+#else
+    uint keyStart = 0, keyEnd = p.keys;
+#endif
+    for (uint start = keyStart; start < keyEnd; start += BK) {
+        uint count = min(BK, keyEnd - start);
         for (uint e = id; e < BK * D; e += size) {
             uint j = e / D, d = e % D;
             bool inside = j < count;
@@ -158,9 +169,17 @@ void main() {
         barrier();
     }
 
+#if defined(SPLIT)
+    uint partialBase = ((gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y) * p.queries + first) * (D + 2);
+    for (uint e = id; e < rows * (D + 2); e += size) {
+        uint r = e / (D + 2), d = e % (D + 2);
+        partials[partialBase + e] = d < D ? tileO[r * D + d] : (d == D ? rowMax[r] : rowSum[r]);
+    }
+#else
     uint oBase = p.offsetO + b * p.oStrides.x + h * p.oStrides.y;
     for (uint e = id; e < rows * D; e += size) {
         uint r = e / D, d = e % D;
         storeO(oBase + (first + r) * p.oStrides.z + d, tileO[e] * (1.0 / rowSum[r]));
     }
+#endif
 }

@@ -14,4 +14,5 @@ layout(push_constant) uniform Params {
     uint offsetO;
     uvec4 biasStrides;  // batch, head, query, key (0 where broadcast)
     uint offsetBias;
+    uint keysPerSplit;  // attention_coopmat.comp's SPLIT variant only
 } p;

@@ -52,7 +52,21 @@ final class CooperativeAttentionTests: XCTestCase {
         Case(batch: 1, heads: 2, queries: 9, keys: 40, depth: 256, bias: .mask),
         Case(batch: 2, heads: 3, queries: 21, keys: 21, depth: 64, fused: true),
         Case(batch: 1, heads: 2, queries: 150, keys: 150, depth: 80, fused: true),
+        // Few query rows over many keys: split-KV, with partial last ranges, masked keys, a range that is all
+        // masked for the early queries and a fully masked row.
+        Case(batch: 1, heads: 1, queries: 8, keys: 1000, depth: 64),
+        Case(batch: 1, heads: 2, queries: 5, keys: 301, depth: 32, bias: .perKey),
+        Case(batch: 1, heads: 2, queries: 30, keys: 400, depth: 64, bias: .mask),
+        Case(batch: 2, heads: 3, queries: 17, keys: 555, depth: 64, bias: .perBatchAndQueryWithMaskedRow),
+        Case(batch: 1, heads: 2, queries: 3, keys: 700, depth: 128, bias: .perHeadAndKey),
     ]
+
+    /// Whether `c` runs split-KV on `context`: the grid the unsplit kernel would have is small and the keys many.
+    func splits(_ c: Case, on context: VulkanContext) throws -> Bool {
+        let shape = try XCTUnwrap(context.cooperativeAttentionShape(headDimension: c.depth, queries: c.queries))
+        let rows = shape.rowTiles * shape.tile
+        return shape.keysPerSplit(keys: c.keys, workgroups: (c.queries + rows - 1) / rows * c.batch * c.heads) != nil
+    }
 
     func biasTable(_ form: BiasForm, _ c: Case, seed: UInt64) -> (values: [Float], shape: [Int], at: (Int, Int, Int, Int) -> Float)? {
         let (batch, heads, queries, keys) = (c.batch, c.heads, c.queries, c.keys)
@@ -78,6 +92,7 @@ final class CooperativeAttentionTests: XCTestCase {
 
     func testCasesAgainstReference() throws {
         var worst = 0.0
+        var splitCases = 0
         for c in Self.cases {
             let context = try cooperativeContext(headDimension: c.depth)
             let label = "\(c.batch)×\(c.heads)×\(c.queries)×\(c.keys)×\(c.depth) \(c.bias)\(c.fused ? " fused" : "")"
@@ -114,7 +129,10 @@ final class CooperativeAttentionTests: XCTestCase {
                                                     value: context.upload(v, shape: [c.batch, c.heads, c.keys, c.depth]), bias: table)
                 }
             }
-            XCTAssertEqual(used, ["attention_coopmat"], label)
+            let split = try splits(c, on: context)
+            XCTAssertEqual(used, split ? ["attention_coopmat_split", "attention_combine"] : ["attention_coopmat"], label)
+            if c.keys >= 300 { XCTAssertTrue(split, "\(label) splits its keys") }
+            splitCases += split ? 1 : 0
             var expected = referenceAttention(q: q, k: k, v: v, batch: c.batch, heads: c.heads, queries: c.queries, keys: c.keys,
                                               depth: c.depth, scale: 1 / Double(c.depth).squareRoot(), bias: bias?.at ?? { _, _, _, _ in 0 })
             if c.fused {
@@ -129,7 +147,25 @@ final class CooperativeAttentionTests: XCTestCase {
             let finite = expected.indices.filter { expected[$0].isFinite }
             worst = max(worst, nmse(finite.map { expected[$0] }, finite.map { result[$0] }))
         }
-        print("CooperativeAttentionTests: largest NMSE against the f64 reference \(worst)")
+        print("CooperativeAttentionTests: largest NMSE against the f64 reference \(worst), \(splitCases) cases split-KV")
+    }
+
+    /// Split-KV with 16-bit storage: f16 and bf16 inputs read by the split pass, f16 and bf16 outputs written by the
+    /// merge, held to the same bounds as the unsplit kernel's 16-bit storage.
+    func testSplitKeysWithSixteenBitStorage() throws {
+        let context = try cooperativeContext(headDimension: 32)
+        guard context.supports16BitActivations else { throw XCTSkip("this device has no 16-bit storage buffers") }
+        let (f32, f16, bf16) = (DType.f32, DType.f16, DType.bf16)
+        for dtypes in [[f16, f16, f16, bf16], [bf16, bf16, bf16, f16], [f32, f32, f32, bf16], [bf16, f16, f32, f32]] {
+            let c = StoredAttentionCase(batch: 2, heads: 2, queries: 7, keys: 333, depth: 32, dtypes: dtypes, mergingHeads: dtypes[3] == f16)
+            let (result, reference, variants) = try storedAttention(context, c)
+            XCTAssertEqual(variants, ["attention_coopmat_split_16", "attention_combine\(dtypes[3] == f32 ? "" : "_16")"], c.label)
+            let output = dtypes[3]
+            assertClose(result, output.roundTrip(reference), threshold: output == .bf16 ? 1e-5 : Self.threshold, c.label)
+            let (f32Result, _, f32Variants) = try storedAttention(context, c, stored: [f32, f32, f32, f32])
+            XCTAssertEqual(f32Variants, ["attention_coopmat_split", "attention_combine"], c.label)
+            assertClose(result, output.roundTrip(f32Result), threshold: sixteenBitStorageThreshold(output), "\(c.label) against f32 storage")
+        }
     }
 
     /// Q, K, V and the output stored f32, f16 or bf16 (attention_coopmat_16), each dtype in each role and mixed:

@@ -104,20 +104,41 @@ extension CommandRecorder {
         }
         push.append(biasStrides)
         push.append(bias?.offset ?? 0)
-        let buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
+        var buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
         // A 16-bit tensor takes the _16 variant; its storage codes follow the other constants.
         let sixteenBit = storageCodes.contains { $0 != 0 }
         let storageConstants = sixteenBit ? storageCodes : []
         if context.usesCooperativeMatrices, let shape = context.cooperativeAttentionShape(headDimension: depth, queries: queries) {
             let workgroupSize = shape.rowTiles * context.device.cooperativeMatrix.subgroupSize
             let constants = [workgroupSize, depth, bias == nil ? 0 : 1, shape.tile, shape.keyTiles, shape.rowTiles].map { UInt32($0) }
-            let pipeline = try context.pipelines.pipeline(sixteenBit ? .attentionCoopmat16 : .attentionCoopmat, bindings: 5,
-                                                          constants: constants + storageConstants)
             let rowsPerGroup = shape.rowTiles * shape.tile
-            try dispatch(pipeline, buffers: buffers, written: [4], push: push,
-                         groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
+            let rowGroups = (queries + rowsPerGroup - 1) / rowsPerGroup
+            guard let keysPerSplit = shape.keysPerSplit(keys: keys, workgroups: rowGroups * batch * heads) else {
+                push.append(keys)
+                let pipeline = try context.pipelines.pipeline(sixteenBit ? .attentionCoopmat16 : .attentionCoopmat, bindings: 5,
+                                                              constants: constants + storageConstants)
+                try dispatch(pipeline, buffers: buffers, written: [4], push: push, groups: (rowGroups, 1, batch * heads))
+                return
+            }
+            let splits = (keys + keysPerSplit - 1) / keysPerSplit
+            let partials = try context.makeTensor(shape: [batch * heads, splits, queries, depth + 2])
+            push.append(keysPerSplit)
+            buffers.append(partials.storage)
+            let pipeline = try context.pipelines.pipeline(sixteenBit ? .attentionCoopmatSplit16 : .attentionCoopmatSplit, bindings: 6,
+                                                          constants: constants + storageConstants)
+            try dispatch(pipeline, buffers: buffers, written: [5], push: push, groups: (rowGroups, splits, batch * heads))
+            var combinePush = PushConstants()
+            combinePush.append([heads, queries, depth, splits])
+            combinePush.append(Array(o.strides.prefix(3)))
+            combinePush.append(o.offset)
+            let outputCode = storageCodes[3]
+            let combine = try context.pipelines.pipeline(outputCode == 0 ? .attentionCombine : .attentionCombine16, bindings: 2,
+                                                         constants: outputCode == 0 ? [] : [outputCode])
+            try dispatch(combine, buffers: [partials.storage, o.storage], written: [1], push: combinePush,
+                         groups: ((queries + Self.linearWorkgroupSize - 1) / Self.linearWorkgroupSize, 1, batch * heads))
             return
         }
+        push.append(keys)
         // Texel fetches need f32 K and V (no texel format holds bf16; 16-bit K or V take the plain
         // kernel) with rows on whole texels of 4 floats.
         let texelAligned = [k.offset, k.strides[0], k.strides[1], k.strides[2], v.offset, v.strides[0], v.strides[1], v.strides[2]]
@@ -165,6 +186,22 @@ struct CooperativeAttentionShape {
     let tile: Int
     let keyTiles: Int
     let rowTiles: Int
+
+    /// Workgroups below which a grid leaves a large GPU's multiprocessors idle (an H100 has 132, each taking two).
+    static let fullGrid = 256
+    /// attention_combine.comp's MAX_SPLITS.
+    static let maximumKeySplits = 16
+
+    /// Keys per range when a grid of `workgroups` is too small for a large GPU and the keys are many (split-KV:
+    /// each range a workgroup of its own, merged by attention_combine.comp), else nil. Ranges hold at least four
+    /// blocks of keys, so that the merge and the partial rows stay small beside the work.
+    func keysPerSplit(keys: Int, workgroups: Int) -> Int? {
+        let block = keyTiles * tile
+        let blocks = (keys + block - 1) / block
+        let splits = min((Self.fullGrid + workgroups - 1) / workgroups, blocks / 4, Self.maximumKeySplits)
+        guard workgroups < Self.fullGrid, splits > 1 else { return nil }
+        return (blocks + splits - 1) / splits * block
+    }
 
     /// Shared memory of attention_coopmat.comp: f16 K and V blocks, f32 scores and f16 weights per row
     /// and key, f32 O, row maxima and sums.
