@@ -10,11 +10,15 @@ struct BytePairEncoder: Sendable {
     /// `merges` are "left right" lines in priority order.
     init<S: Sequence>(merges: S) where S.Element: StringProtocol {
         var ranks: [Pair: Int] = [:]
+        ranks.reserveCapacity(merges.underestimatedCount)
+        let space = UInt8(ascii: " ")
         for (rank, line) in merges.enumerated() {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else { continue }
+            // Exactly one space: "left right".
+            let bytes = line.utf8
+            guard let separator = bytes.firstIndex(of: space), !bytes[bytes.index(after: separator)...].contains(space) else { continue }
             // A repeated pair keeps its last rank, as Python's dict(zip(merges, ranks)) does.
-            ranks[Pair(left: String(parts[0]), right: String(parts[1]))] = rank
+            ranks[Pair(left: String(decoding: bytes[..<separator], as: UTF8.self),
+                       right: String(decoding: bytes[bytes.index(after: separator)...], as: UTF8.self))] = rank
         }
         self.ranks = ranks
     }

@@ -20,13 +20,14 @@ public struct CLIPTokenizer: Sendable {
     /// the published `vocab.json` do: the 256 byte symbols, the same with `</w>`, one entry per
     /// merge, then the two special tokens.
     public init(mergesText: String) throws(CLIPTokenizerError) {
-        let lines = mergesText.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = mergesText.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
         let mergeCount = 49152 - 256 - 2
         guard lines.count > mergeCount else { throw .tooFewMerges(found: max(0, lines.count - 1), expected: mergeCount) }
         let merges = lines[1...mergeCount]
         var tokens = ByteLevelAlphabet.vocabularyOrder.map { String($0) }
         tokens += tokens.map { $0 + "</w>" }
-        tokens += merges.map { $0.replacingOccurrences(of: " ", with: "") }
+        // Byte-wise: Foundation's replacingOccurrences took most of a quarter second over the 48,894 merges.
+        tokens += merges.map { String(decoding: $0.utf8.filter { $0 != UInt8(ascii: " ") }, as: UTF8.self) }
         tokens += ["<|startoftext|>", "<|endoftext|>"]
         vocabulary = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { _, last in last })
         encoder = BytePairEncoder(merges: merges)
