@@ -144,8 +144,11 @@ extension CommandRecorder {
         let texelAligned = [k.offset, k.strides[0], k.strides[1], k.strides[2], v.offset, v.strides[0], v.strides[1], v.strides[2]]
             .allSatisfy { $0 % 4 == 0 }
         let texels = context.device.info.kind == .cpu && texelAligned && k.dtype == .f32 && v.dtype == .f32
-        // On CPU devices each invocation takes several queries so every K/V fetch serves them all.
-        let rowsPerInvocation = texels ? 2 : 1
+        // On CPU devices each invocation takes several queries so every K/V fetch serves them all, as many as keep
+        // rows × head dimension at 256 (at most 8): more rows ran faster on llvmpipe (`bench ops`, 2 cores: heads of
+        // 32 with 8 rows 1.65× faster than with 2, heads of 64 with 4 rows 1.3× at 1024 tokens), but past that
+        // footprint their registers spill and LLVM compiles the variant several times slower.
+        let rowsPerInvocation = texels ? max(1, min(8, 256 / depth)) : 1
         let constants: [UInt32] = [UInt32(depth), UInt32(rowsPerInvocation), bias == nil ? 0 : 1] + storageConstants
         let variant: ShaderVariant = switch (texels, sixteenBit) {
         case (false, false): .attention
