@@ -36,6 +36,10 @@ final class PipelineCache: @unchecked Sendable {
     private let recorded = Mutex<(entries: [PipelineRecord.Entry], keys: Set<Key>)>(([], []))
     /// Signalled once the background thread has created what the record lists.
     private let warmed = DispatchGroup()
+    /// Optional variants the driver could not build; their operators run their portable kernels from then on.
+    private let refused = Mutex<Set<ShaderVariant>>([])
+    /// Variants whose pipelines fail to build as a driver's might (tests of the fallbacks).
+    let simulatedFailures = Mutex<Set<ShaderVariant>>([])
 
     init(device: VulkanDevice, diskPath: URL?, profile: DispatchProfile? = nil, record: PipelineRecord? = nil) throws(VulkanError) {
         self.device = device
@@ -83,6 +87,26 @@ final class PipelineCache: @unchecked Sendable {
         try pipeline(Key(variant: variant, constants: constants), bindings: bindings, texelBindings: texelBindings, forCaller: true)
     }
 
+    /// The pipeline for an optional variant (the cooperative-matrix kernels), or nil when the driver cannot build it:
+    /// the variant is then refused for the rest of the process, with one line on standard error, and the caller
+    /// runs its portable kernel instead.
+    func optionalPipeline(_ variant: ShaderVariant, bindings: Int, texelBindings: Int = 0, constants: [UInt32] = []) -> ComputePipeline? {
+        guard !isRefused(variant) else { return nil }
+        do {
+            return try pipeline(variant, bindings: bindings, texelBindings: texelBindings, constants: constants)
+        } catch {
+            if refused.withLock({ $0.insert(variant).inserted }) {
+                FileHandle.standardError.write(Data("loom: \(device.info.name) could not build \(variant.name) (\(error)); using the portable kernel instead\n".utf8))
+            }
+            return nil
+        }
+    }
+
+    /// True once `optionalPipeline` found that the driver cannot build `variant`.
+    func isRefused(_ variant: ShaderVariant) -> Bool {
+        refused.withLock { $0.contains(variant) }
+    }
+
     /// Waits until the pipelines the record listed exist (tests).
     func waitForRecordedPipelines() {
         warmed.wait()
@@ -97,6 +121,9 @@ final class PipelineCache: @unchecked Sendable {
         }
         let result: Result<(pipeline: ComputePipeline, isNew: Bool), VulkanError> = slot.pipeline.withLock { existing in
             if let existing { return .success((existing, false)) }
+            if simulatedFailures.withLock({ $0.contains(key.variant) }) {
+                return .failure(VulkanError.callFailed(call: "vkCreateComputePipelines", result: VK_ERROR_INITIALIZATION_FAILED.rawValue))
+            }
             do throws(VulkanError) {
                 let module = try module(for: key.variant)
                 let started = ContinuousClock.now

@@ -104,38 +104,13 @@ extension CommandRecorder {
         }
         push.append(biasStrides)
         push.append(bias?.offset ?? 0)
-        var buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
+        let buffers = [q.storage, k.storage, v.storage, bias?.storage ?? q.storage, o.storage]
         // A 16-bit tensor takes the _16 variant; its storage codes follow the other constants.
         let sixteenBit = storageCodes.contains { $0 != 0 }
         let storageConstants = sixteenBit ? storageCodes : []
-        if context.usesCooperativeMatrices, let shape = context.cooperativeAttentionShape(headDimension: depth, queries: queries) {
-            let workgroupSize = shape.rowTiles * context.device.cooperativeMatrix.subgroupSize
-            let constants = [workgroupSize, depth, bias == nil ? 0 : 1, shape.tile, shape.keyTiles, shape.rowTiles].map { UInt32($0) }
-            let rowsPerGroup = shape.rowTiles * shape.tile
-            let rowGroups = (queries + rowsPerGroup - 1) / rowsPerGroup
-            guard let keysPerSplit = shape.keysPerSplit(keys: keys, workgroups: rowGroups * batch * heads) else {
-                push.append(keys)
-                let pipeline = try context.pipelines.pipeline(sixteenBit ? .attentionCoopmat16 : .attentionCoopmat, bindings: 5,
-                                                              constants: constants + storageConstants)
-                try dispatch(pipeline, buffers: buffers, written: [4], push: push, groups: (rowGroups, 1, batch * heads))
-                return
-            }
-            let splits = (keys + keysPerSplit - 1) / keysPerSplit
-            let partials = try context.makeTensor(shape: [batch * heads, splits, queries, depth + 2])
-            push.append(keysPerSplit)
-            buffers.append(partials.storage)
-            let pipeline = try context.pipelines.pipeline(sixteenBit ? .attentionCoopmatSplit16 : .attentionCoopmatSplit, bindings: 6,
-                                                          constants: constants + storageConstants)
-            try dispatch(pipeline, buffers: buffers, written: [5], push: push, groups: (rowGroups, splits, batch * heads))
-            var combinePush = PushConstants()
-            combinePush.append([heads, queries, depth, splits])
-            combinePush.append(Array(o.strides.prefix(3)))
-            combinePush.append(o.offset)
-            let outputCode = storageCodes[3]
-            let combine = try context.pipelines.pipeline(outputCode == 0 ? .attentionCombine : .attentionCombine16, bindings: 2,
-                                                         constants: outputCode == 0 ? [] : [outputCode])
-            try dispatch(combine, buffers: [partials.storage, o.storage], written: [1], push: combinePush,
-                         groups: ((queries + Self.linearWorkgroupSize - 1) / Self.linearWorkgroupSize, 1, batch * heads))
+        if context.usesCooperativeMatrices, let shape = context.cooperativeAttentionShape(headDimension: depth, queries: queries),
+           try cooperativeAttention(q, k, v, into: o, shape: shape, push: push, buffers: buffers, biased: bias != nil,
+                                    storageCodes: storageConstants) {
             return
         }
         push.append(keys)
@@ -160,6 +135,42 @@ extension CommandRecorder {
         let rowsPerGroup = Self.linearWorkgroupSize * rowsPerInvocation
         try dispatch(pipeline, buffers: buffers, texels: texels ? [(k.storage, .rgba32Float), (v.storage, .rgba32Float)] : [], written: [4], push: push,
                      groups: ((queries + rowsPerGroup - 1) / rowsPerGroup, 1, batch * heads))
+    }
+    /// attention_coopmat, split over the keys (`attention_combine` merging the ranges) when the grid is small; false,
+    /// dispatching nothing, when the driver cannot build the variant, so that the caller runs the portable kernels.
+    /// `push` holds every push constant but the keys per range; `storageCodes` is empty for f32 tensors.
+    private func cooperativeAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, into o: Tensor, shape: CooperativeAttentionShape,
+                                      push: PushConstants, buffers: [DeviceBuffer], biased: Bool, storageCodes: [UInt32]) throws(VulkanError) -> Bool {
+        let (batch, heads, queries, depth, keys) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[2])
+        let sixteenBit = !storageCodes.isEmpty
+        let workgroupSize = shape.rowTiles * context.device.cooperativeMatrix.subgroupSize
+        let constants = [workgroupSize, depth, biased ? 1 : 0, shape.tile, shape.keyTiles, shape.rowTiles].map { UInt32($0) } + storageCodes
+        let rowsPerGroup = shape.rowTiles * shape.tile
+        let rowGroups = (queries + rowsPerGroup - 1) / rowsPerGroup
+        var push = push
+        guard let keysPerSplit = shape.keysPerSplit(keys: keys, workgroups: rowGroups * batch * heads) else {
+            guard let pipeline = context.pipelines.optionalPipeline(sixteenBit ? .attentionCoopmat16 : .attentionCoopmat, bindings: 5,
+                                                                    constants: constants) else { return false }
+            push.append(keys)
+            try dispatch(pipeline, buffers: buffers, written: [4], push: push, groups: (rowGroups, 1, batch * heads))
+            return true
+        }
+        guard let pipeline = context.pipelines.optionalPipeline(sixteenBit ? .attentionCoopmatSplit16 : .attentionCoopmatSplit, bindings: 6,
+                                                                constants: constants) else { return false }
+        let splits = (keys + keysPerSplit - 1) / keysPerSplit
+        let partials = try context.makeTensor(shape: [batch * heads, splits, queries, depth + 2])
+        push.append(keysPerSplit)
+        try dispatch(pipeline, buffers: buffers + [partials.storage], written: [5], push: push, groups: (rowGroups, splits, batch * heads))
+        var combinePush = PushConstants()
+        combinePush.append([heads, queries, depth, splits])
+        combinePush.append(Array(o.strides.prefix(3)))
+        combinePush.append(o.offset)
+        let outputCode = sixteenBit ? storageCodes[3] : 0
+        let combine = try context.pipelines.pipeline(outputCode == 0 ? .attentionCombine : .attentionCombine16, bindings: 2,
+                                                     constants: outputCode == 0 ? [] : [outputCode])
+        try dispatch(combine, buffers: [partials.storage, o.storage], written: [1], push: combinePush,
+                     groups: ((queries + Self.linearWorkgroupSize - 1) / Self.linearWorkgroupSize, 1, batch * heads))
+        return true
     }
 }
 

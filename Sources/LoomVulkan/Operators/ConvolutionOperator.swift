@@ -106,9 +106,10 @@ extension CommandRecorder {
                      p.padding.x, p.padding.y, p.dilation.x, p.dilation.y, x.offset, weight.offset, bias?.offset ?? 0, output.offset])
         let buffers = [bias?.storage ?? x.storage, output.storage]
         let texels: [(DeviceBuffer, TexelFormat)] = [(x.storage, .r32Float), (weight.storage, weight.dtype == .f32 ? .r32Float : .r16Uint)]
-        if let cooperative = cooperativeConvolution(weight: weight, p, pixels: batch * outHeight * outWidth) {
-            let constants = [0, 0, bias == nil ? 0 : 1, 0, 0] + cooperative.tiling.constants
-            let pipeline = try context.pipelines.pipeline(cooperative.variant, bindings: 2, texelBindings: 2, constants: constants.map { UInt32($0) })
+        // A variant the driver cannot build leaves this convolution, and later ones, to the portable kernels below.
+        if let cooperative = cooperativeConvolution(weight: weight, p, pixels: batch * outHeight * outWidth),
+           let pipeline = context.pipelines.optionalPipeline(cooperative.variant, bindings: 2, texelBindings: 2,
+                                                             constants: ([0, 0, bias == nil ? 0 : 1, 0, 0] + cooperative.tiling.constants).map { UInt32($0) }) {
             try dispatch(pipeline, buffers: buffers, texels: texels, written: [1], push: push, groups: cooperative.groups)
             return output
         }

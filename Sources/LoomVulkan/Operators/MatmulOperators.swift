@@ -78,8 +78,12 @@ extension CommandRecorder {
         }
         let texelAligned = [a.offset, m <= 1 ? 0 : a.strides[1], activationBatchStride].allSatisfy { $0 % 4 == 0 }
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
+        let storage16 = activationStorage != 0 || outputStorage != 0
         var kernel = context.matmulKernel
-        if kernel == .cooperative && !context.cooperativeMatmulAvailable(for: w.dtype) { kernel = .preferred(for: context.device.info.kind) }
+        if kernel == .cooperative && (!context.cooperativeMatmulAvailable(for: w.dtype)
+                                      || context.pipelines.isRefused(.matmul(.cooperative, w.dtype, storage16: storage16))) {
+            kernel = .preferred(for: context.device.info.kind)
+        }
         // The texel kernel reads f16 activations through an RGBA16F view; no texel format holds bf16.
         if kernel == .texels && !(texelAligned && k >= 8 && a.dtype != .bf16) { kernel = .plain }
         let tuning: MatmulTuning = switch kernel {
@@ -107,8 +111,17 @@ extension CommandRecorder {
             + cooperativeConstants).map { UInt32($0) } + [splits > 1 ? 0 : epilogue.activationCode, splits > 1 ? 0 : epilogue.residualCode]
             + [activationStorage, splits > 1 ? 0 : outputStorage]
         let texels = kernel == .texels
-        let storage16 = activationStorage != 0 || outputStorage != 0
-        let pipeline = try context.pipelines.pipeline(.matmul(kernel, w.dtype, storage16: storage16), bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
+        let variant = ShaderVariant.matmul(kernel, w.dtype, storage16: storage16)
+        let pipeline: ComputePipeline
+        if kernel == .cooperative {
+            // Refused now, so the second call takes the portable kernel.
+            guard let built = context.pipelines.optionalPipeline(variant, bindings: 6, constants: constants) else {
+                return try batchedMatmul(a, w, scale: scale, bias: bias, epilogue: epilogue, outputDType: outputDType, name)
+            }
+            pipeline = built
+        } else {
+            pipeline = try context.pipelines.pipeline(variant, bindings: 6, texelBindings: texels ? 2 : 0, constants: constants)
+        }
         let texelBindings: [(DeviceBuffer, TexelFormat)] = texels ? [(a.storage, a.dtype == .f16 ? .rgba16Float : .rgba32Float), (w.storage, weightTexel)] : []
         let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch * splits)
         let residual = epilogue.residual?.storage ?? a.storage, gate = epilogue.gate?.storage ?? a.storage
