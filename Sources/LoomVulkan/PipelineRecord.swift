@@ -63,8 +63,9 @@ struct PipelineRecord: Sendable {
         guard fields.count == 4, let variant = ShaderVariant.named[fields[0]], variant.isAvailable,
               let storage = Int(fields[1]), let texel = Int(fields[2]), (0...32).contains(storage), (0...32).contains(texel)
         else { return nil }
-        let constants = fields[3] == "-" ? [] : fields[3].split(separator: ",").compactMap { UInt32($0) }
-        guard fields[3] == "-" || constants.count == fields[3].split(separator: ",").count, constants.count <= 32 else { return nil }
+        let written = fields[3] == "-" ? [] : fields[3].split(separator: ",")
+        let constants = written.compactMap { UInt32($0) }
+        guard constants.count == written.count, constants.count <= 32 else { return nil }
         return Entry(variant: variant, constants: constants, storageBindings: storage, texelBindings: texel)
     }
 
