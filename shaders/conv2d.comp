@@ -24,6 +24,10 @@
 // as f16 in shared memory; the accumulators go through shared memory so that the NCHW stores of
 // neighbouring invocations are neighbouring pixels and edge tiles write only in-range values.
 #extension GL_EXT_control_flow_attributes : enable
+#if defined(SHARED_WEIGHTS)
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
+#endif
 #if defined(COOPMAT)
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -73,6 +77,45 @@ layout(push_constant) uniform Params {
 #if defined(TEXELS)
 // OCT is the pixels per invocation (TM) and PXT the channels per lane (TN) here.
 layout(constant_id = 4) const uint CL = 64;
+// With SHARED_WEIGHTS: the subgroup's size. Its lanes take the same channels (CL is 1) and share their weight fetches.
+layout(constant_id = 11) const uint SG = 8;
+
+// Private to each invocation; global so that the helpers below share them (functions cannot take arrays sized by
+// specialization constants).
+uint weightRow[PXT];  // the texel where each of the lane's output channels' weights start
+vec4 wv[2 * PXT];     // two texels of weights for each of those channels
+float acc[OCT * PXT];
+
+// The weight texels at `at` and `at + 1` past each of the lane's output channels' rows.
+void fetchWeights(uint at) {
+#if defined(SHARED_WEIGHTS)
+    // Every lane needs the same texels: each fetches its share, one gather serving all lanes instead of a gather
+    // each, and shuffles hand them round. 1.2 to 1.5 times faster on llvmpipe at 32 to 256 channels.
+    const uint shares = (2 * PXT + SG - 1) / SG;
+    vec4 fetched[shares];
+    [[unroll]] for (uint k = 0; k < shares; k++) {
+        uint index = min(gl_SubgroupInvocationID + k * SG, 2 * PXT - 1);
+        fetched[k] = texelFetch(weights, int(weightRow[index / 2] + at + index % 2));
+    }
+    [[unroll]] for (uint j = 0; j < 2 * PXT; j++) wv[j] = subgroupShuffle(fetched[j / SG], j % SG);
+#else
+    [[unroll]] for (uint t = 0; t < PXT; t++) {
+        wv[2 * t] = texelFetch(weights, int(weightRow[t] + at));
+        wv[2 * t + 1] = texelFetch(weights, int(weightRow[t] + at + 1));
+    }
+#endif
+}
+
+// Output pixel i's 8-channel dot products with the staged weights.
+void accumulate(uint i, vec4 a0, vec4 a1) {
+    [[unroll]] for (uint t = 0; t < PXT; t++) {
+        vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
+        float s = acc[i * PXT + t];
+        s = fma(a0.x, w0.x, fma(a0.y, w0.y, fma(a0.z, w0.z, fma(a0.w, w0.w, s))));
+        acc[i * PXT + t] = fma(a1.x, w1.x, fma(a1.y, w1.y, fma(a1.z, w1.z, fma(a1.w, w1.w, s))));
+    }
+}
+
 void main() {
     const uint lanes = CL;
     uint lane = gl_LocalInvocationID.x % CL, run = gl_LocalInvocationID.x / CL;
@@ -85,14 +128,21 @@ void main() {
     uint n = item / tiles;
     uint m0 = ((item % tiles) * (64 / CL) + run) * OCT;
     // A small image leaves whole runs past its last pixel; llvmpipe skips a vector of lanes once all have returned.
+#if defined(SHARED_WEIGHTS)
+    // Lanes share weight fetches, so a subgroup stays until none of its lanes has pixels; the idle ones compute
+    // the first run's pixels and store nothing.
+    if (subgroupAll(m0 >= pixels)) return;
+    bool storing = m0 < pixels;
+    if (!storing) m0 = 0;
+#else
     if (m0 >= pixels) return;
+    const bool storing = true;
+#endif
     uint channels = p.inShape.y;
     uint rowTexels = p.kernel.x * p.kernel.y * channels / 4;
     // Pixels past the end in the last run, and channels past the end, compute on clamped indices and are not stored.
-    uint weightRow[PXT];
     [[unroll]] for (uint t = 0; t < PXT; t++) weightRow[t] = p.offsetW / 4 + min(co0 + t * lanes, p.outChannels - 1) * rowTexels;
     int oy[OCT], ox[OCT];
-    float acc[OCT * PXT];
     [[unroll]] for (uint i = 0; i < OCT; i++) {
         uint m = min(m0 + i, pixels - 1);
         oy[i] = int((m / p.outWidth) * p.stride.y) - p.padding.y;
@@ -113,24 +163,16 @@ void main() {
                 inside[i] = valid ? 1.0 : 0.0;
             }
             for (uint c = 0; c < channels / 4; c += 2) {
-                vec4 wv[2 * PXT];
-                [[unroll]] for (uint t = 0; t < PXT; t++) {
-                    wv[2 * t] = texelFetch(weights, int(weightRow[t] + tapTexels + c));
-                    wv[2 * t + 1] = texelFetch(weights, int(weightRow[t] + tapTexels + c + 1));
-                }
+                fetchWeights(tapTexels + c);
                 [[unroll]] for (uint i = 0; i < OCT; i++) {
                     vec4 a0 = texelFetch(source, source0[i] + int(c)) * inside[i];
                     vec4 a1 = texelFetch(source, source0[i] + int(c) + 1) * inside[i];
-                    [[unroll]] for (uint t = 0; t < PXT; t++) {
-                        vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
-                        float s = acc[i * PXT + t];
-                        s = fma(a0.x, w0.x, fma(a0.y, w0.y, fma(a0.z, w0.z, fma(a0.w, w0.w, s))));
-                        acc[i * PXT + t] = fma(a1.x, w1.x, fma(a1.y, w1.y, fma(a1.z, w1.z, fma(a1.w, w1.w, s))));
-                    }
+                    accumulate(i, a0, a1);
                 }
             }
         }
     }
+    if (!storing) return;
     [[unroll]] for (uint t = 0; t < PXT; t++) {
         uint co = co0 + t * lanes;
         if (co >= p.outChannels) continue;

@@ -16,6 +16,12 @@ struct BenchOpsCommand: ParsableCommand {
 
     @OptionGroup var shape: TransformerShapeOptions
 
+    @Option(help: "Channels (in and out) of the convolution shapes (a Flux VAE's last levels: 128 to 512; the bundled test AE's: 32 and 64).")
+    var convChannels = 256
+
+    @Option(help: "Side of the convolutions' square input.")
+    var convSide = 64
+
     @Flag(help: "Time Flux's linear layers (q/k/v, projection, MLP, the single blocks' fused ones) with bf16 and fp8 weights instead of one square bf16 matrix.")
     var fluxLinears = false
 
@@ -60,6 +66,10 @@ struct BenchOpsCommand: ParsableCommand {
 
     func validate() throws {
         guard tokens > 0, repetitions > 0 else { throw ValidationError("--tokens and --repetitions must be positive") }
+        // The input and output tensors, f32, and the 3×3 weight stay within 256 MiB each.
+        guard (1...4096).contains(convChannels), (1...8192).contains(convSide), convChannels * convSide * convSide <= 1 << 26 else {
+            throw ValidationError("--conv-channels (1 to 4096) × --conv-side² (1 to 8192²) must stay within 2^26 values")
+        }
     }
 
     func run() throws {
@@ -103,7 +113,7 @@ struct BenchOpsCommand: ParsableCommand {
                                        shape: [tokens, depth / 2, 2])
         // q's heads as a [1, H, L, D] view of the fused projection.
         let qHeads = Tensor(storage: qkv.storage, dtype: .f32, shape: [1, heads, tokens, depth], strides: [tokens * 3 * width, depth, 3 * width, 1])
-        let (channels, side) = (256, 64)
+        let (channels, side) = (convChannels, convSide)
         let image = try context.upload(random(channels * side * side, seed: 4), shape: [1, channels, side, side])
         let kernel3 = try context.upload(random(channels * channels * 9, seed: 5), shape: [channels, channels, 3, 3], dtype: .f16)
         let kernel1 = try context.upload(random(channels * channels, seed: 6), shape: [channels, channels, 1, 1], dtype: .f16)

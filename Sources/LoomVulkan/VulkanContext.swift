@@ -31,6 +31,9 @@ public final class VulkanContext: Sendable {
     /// accumulate stay f32. bf16 (as ComfyUI runs Flux on GPUs) where cooperative matrices are
     /// used, else f32, which is faster on CPU devices.
     public let activationStorage: DType
+    /// The subgroup size over which the texel convolution's lanes share the weights they fetch (with shuffles); nil
+    /// where subgroups cannot shuffle or the context was made with `sharingFetches: false`.
+    let fetchSharingSubgroupSize: Int?
     /// While on, every recorder made from this context times its dispatches into it.
     public let profile = DispatchProfile()
 
@@ -42,11 +45,13 @@ public final class VulkanContext: Sendable {
     ///     process made, which are then created on a background thread ahead of need (see `PipelineRecord`); none by default.
     ///   - matmulKernel: overrides the kernel chosen for the device kind (tests, comparisons).
     ///   - activationStorage: overrides `activationStorage`; defaults to `LOOM_ACTIVATION_STORAGE`.
+    ///   - sharingFetches: false keeps the texel kernels' lanes from sharing fetches through subgroups (tests, comparisons).
     public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
                 pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
                 pipelineRecordDirectory: URL? = nil,
                 matmulKernel: MatmulKernel? = nil,
-                activationStorage: DType? = nil) throws(VulkanError) {
+                activationStorage: DType? = nil,
+                sharingFetches: Bool = true) throws(VulkanError) {
         var storage = activationStorage
         if storage == nil, let name = ProcessInfo.processInfo.environment["LOOM_ACTIVATION_STORAGE"] {
             guard let named = DType(rawValue: name) else { throw .invalidArgument("LOOM_ACTIVATION_STORAGE must be f32, f16 or bf16, not \"\(name)\"") }
@@ -67,6 +72,7 @@ public final class VulkanContext: Sendable {
             throw .invalidArgument("\(device.info.name) cannot store 16-bit values in buffers (storageBuffer16BitAccess); activation storage \(storage) is unavailable, use f32")
         }
         self.activationStorage = storage ?? (self.matmulKernel == .cooperative && device.supportsCooperativeMatrixMatmul && device.supports16BitStorage ? .bf16 : .f32)
+        fetchSharingSubgroupSize = sharingFetches ? device.subgroups.sharingSize : nil
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
         let identity = device.pipelineCacheIdentity

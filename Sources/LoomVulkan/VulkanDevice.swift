@@ -23,6 +23,8 @@ public final class VulkanDevice: @unchecked Sendable {
     public let info: PhysicalDeviceInfo
     /// `VK_KHR_cooperative_matrix` support; when usable, the extension and f16 arithmetic are enabled.
     let cooperativeMatrix: CooperativeMatrixSupport
+    /// Subgroup size and operations, for the CPU kernels whose lanes share fetches.
+    let subgroups: SubgroupSupport
     /// True when the device runs the cooperative-matrix matmul kernel (`MatmulKernel.cooperative`).
     public var supportsCooperativeMatrixMatmul: Bool { cooperativeMatrix.tileSize != nil }
     /// Whether shaders may load and store 16-bit values in storage buffers (storage16.glsl):
@@ -128,6 +130,7 @@ public final class VulkanDevice: @unchecked Sendable {
         vkGetPhysicalDeviceMemoryProperties(physicalDevice, &memory)
         memoryProperties = memory
 
+        subgroups = SubgroupSupport.query(physicalDevice)
         let cooperativeMatrix = CooperativeMatrixSupport.query(instance: instance.handle, physicalDevice: physicalDevice)
         self.cooperativeMatrix = cooperativeMatrix
         // Features to enable when cooperative matrices are usable: VkPhysicalDeviceCooperativeMatrixFeaturesKHR

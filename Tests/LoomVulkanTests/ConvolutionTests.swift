@@ -41,11 +41,11 @@ final class ConvolutionTests: XCTestCase {
     let context = sharedContext
 
     func check(input: [Int], weight weightShape: [Int], bias hasBias: Bool = true, dtype: DType = .f32,
-               _ parameters: Convolution2DParameters, seed: UInt64, threshold: Double = 1e-7) throws {
+               _ parameters: Convolution2DParameters, seed: UInt64, threshold: Double = 1e-7, in context: VulkanContext = sharedContext) throws {
         let x = randomValues(input.reduce(1, *), seed: seed)
         let weight = dtype.roundTrip(randomValues(weightShape.reduce(1, *), seed: seed + 1, in: -0.5...0.5))
         let bias = hasBias ? randomValues(weightShape[0], seed: seed + 2) : nil
-        let (shape, result) = try evaluateWithShape { recorder in
+        let (shape, result) = try evaluateWithShape(in: context) { recorder in
             try recorder.conv2d(context.upload(x, shape: input), weight: context.upload(weight, shape: weightShape, dtype: dtype),
                                 bias: bias.map { try context.upload($0, shape: [weightShape[0]]) }, parameters)
         }
@@ -119,11 +119,34 @@ final class ConvolutionTests: XCTestCase {
             ([1, 8, 3, 2], [130, 8, 3, 3], .bf16, Convolution2DParameters(padding: 2), true),
             ([1, 32, 40, 41], [48, 32, 3, 3], .f16, Convolution2DParameters(padding: 1), true),
             ([1, 8, 6, 6], [32, 8, 5, 5], .f32, Convolution2DParameters(padding: 2), true),
+            // 460 pixels: the last busy subgroup of lanes has idle lanes, and later ones none busy.
+            ([1, 16, 20, 23], [3, 16, 3, 3], .bf16, Convolution2DParameters(padding: 1), true),
+            ([1, 16, 20, 23], [96, 16, 1, 1], .f32, Convolution2DParameters(), false),
         ]
+        // Where subgroups shuffle, lanes share their weight fetches; the kernel without sharing runs elsewhere.
+        let unshared = try VulkanContext(sharingFetches: false)
         for (index, testCase) in cases.enumerated() {
-            try check(input: testCase.input, weight: testCase.weight, bias: testCase.bias, dtype: testCase.dtype, testCase.parameters,
-                      seed: 300 + UInt64(index) * 10, threshold: 1e-7)
+            for context in [sharedContext, unshared] {
+                try check(input: testCase.input, weight: testCase.weight, bias: testCase.bias, dtype: testCase.dtype, testCase.parameters,
+                          seed: 300 + UInt64(index) * 10, threshold: 1e-7, in: context)
+            }
         }
+    }
+
+    /// Which texel kernel ran: the one whose lanes share weight fetches where the device's subgroups shuffle.
+    func testTexelKernelSharesFetchesWhereSubgroupsShuffle() throws {
+        guard sharedContext.matmulKernel == .texels else { throw XCTSkip("the texel kernels run on CPU devices") }
+        func variants(_ context: VulkanContext) throws -> [String] {
+            let recorder = try context.makeRecorder(profiling: true)
+            _ = try recorder.conv2d(context.upload(randomValues(8 * 64, seed: 1), shape: [1, 8, 8, 8]),
+                                    weight: context.upload(randomValues(32 * 8 * 9, seed: 2), shape: [32, 8, 3, 3]),
+                                    Convolution2DParameters(padding: 1))
+            try recorder.submit()
+            return recorder.timings.map(\.name)
+        }
+        let sharing = sharedContext.device.subgroups.sharingSize != nil
+        XCTAssertEqual(try variants(sharedContext).filter { $0.hasPrefix("conv2d") }, [sharing ? "conv2d_texels_shared" : "conv2d_texels"])
+        XCTAssertEqual(try variants(VulkanContext(sharingFetches: false)).filter { $0.hasPrefix("conv2d") }, ["conv2d_texels"])
     }
 
     /// The texel kernel's rearranged weights are made once per weight view and reused by later recorders: two halves

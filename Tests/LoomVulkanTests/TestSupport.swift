@@ -27,11 +27,11 @@ struct MissingCooperativeVariant: Error, CustomStringConvertible {
 }
 
 /// Records the operators `body` builds, submits them and downloads the tensor it returns.
-func evaluateWithShape(_ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
-    let recorder = try sharedContext.makeRecorder()
+func evaluateWithShape(in context: VulkanContext = sharedContext, _ body: (CommandRecorder) throws -> Tensor) throws -> (shape: [Int], values: [Float]) {
+    let recorder = try context.makeRecorder()
     let output = try body(recorder)
     try recorder.submit()
-    return (output.shape, try sharedContext.download(output))
+    return (output.shape, try context.download(output))
 }
 
 func evaluate(_ body: (CommandRecorder) throws -> Tensor) throws -> [Float] { try evaluateWithShape(body).values }

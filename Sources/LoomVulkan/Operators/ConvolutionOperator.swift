@@ -168,10 +168,12 @@ extension CommandRecorder {
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         let pixels = outHeight * outWidth
         // Every texel fetch costs a gather on llvmpipe, broadcast or not, so invocations take as
-        // many pixels and channels as registers allow: 16 pixels by 32 channels (32 by fewer), with
-        // up to 8 lanes sharing the pixels over channels. 256 channels at 64² ran at 63 GFLOP/s
-        // against 36 with 32 pixels by 4 channels in 8 lanes; the VAE's 32-channel layers 3× faster.
-        let channelLanes = [8, 4, 2].first { 32 * $0 <= outChannels } ?? 1
+        // many pixels and channels as registers allow: 16 pixels by 32 channels (32 by fewer). Where subgroups
+        // shuffle, all lanes take the same channels and share their weight fetches; elsewhere up to 8 lanes share
+        // the pixels over channels. 256 channels at 64² ran at 63 GFLOP/s against 36 with 32 pixels by 4
+        // channels in 8 lanes; the VAE's 32-channel layers 3× faster.
+        let sharing = context.fetchSharingSubgroupSize
+        let channelLanes = sharing != nil ? 1 : [8, 4, 2].first { 32 * $0 <= outChannels } ?? 1
         let channelsPerLane = outChannels <= 32 ? outChannels : [32, 16, 8, 4, 2].first { channelLanes * $0 <= outChannels } ?? 1
         let pixelsPerLane = [channelsPerLane > 16 ? 16 : 32, 8, 4].first { $0 <= pixels } ?? 1
         let pixelsPerGroup = pixelsPerLane * 64 / channelLanes, channelsPerGroup = channelLanes * channelsPerLane
@@ -180,8 +182,11 @@ extension CommandRecorder {
         push.append(source.strides)
         push.append([outChannels, outHeight, outWidth, 1, weight.shape[2], weight.shape[3], p.stride.x, p.stride.y,
                      p.padding.x, p.padding.y, p.dilation.x, p.dilation.y, source.offset, weights.offset, bias?.offset ?? 0, output.offset])
-        let constants = [pixelsPerLane, channelsPerLane, bias == nil ? 0 : 1, 0, channelLanes].map { UInt32($0) }
-        let pipeline = try context.pipelines.pipeline(.conv2dTexels, bindings: 2, texelBindings: 2, constants: constants)
+        // Constants 5 to 10 belong to the cooperative kernel; 11 is the subgroup size.
+        let constants = ([pixelsPerLane, channelsPerLane, bias == nil ? 0 : 1, 0, channelLanes]
+            + (sharing.map { [0, 0, 0, 0, 0, 0, $0] } ?? [])).map { UInt32($0) }
+        let pipeline = try context.pipelines.pipeline(sharing == nil ? .conv2dTexels : .conv2dTexelsShared, bindings: 2, texelBindings: 2,
+                                                      constants: constants)
         let items = batch * ((pixels + pixelsPerGroup - 1) / pixelsPerGroup)
         let rows = min(items, context.device.maxWorkgroupCount.y)
         let groups = ((outChannels + channelsPerGroup - 1) / channelsPerGroup, rows, (items + rows - 1) / rows)
