@@ -22,12 +22,22 @@
 // whose activations need more in bf16 or f32. So staged values are clamped to ±65504 like those
 // paths instead of turning a finite input into inf/NaN; values below f16's normal range (6.1e-5)
 // lose relative precision. Models that overflow there need the f32 kernels (MatmulKernel.tiled).
+//
+// COOPMAT2 (the `matmul_coopmat2_*` variants, VK_NV_cooperative_matrix2's flexible dimensions and
+// per-element operations): the same staging, but each subgroup holds its WM·CM × WN·CM block as one
+// accumulator (CM: the granularity of the device's flexible shapes) and multiplies a whole BK step
+// at once, so the driver picks the hardware's own matrix shapes; the epilogue runs per element on
+// the accumulator and stores straight to C, with no shared-memory tile and no subgroup barriers on
+// the way out.
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_GOOGLE_include_directive : require
+#ifdef COOPMAT2
+#extension GL_NV_cooperative_matrix2 : require
+#endif
 #ifdef STORAGE16
 #extension GL_EXT_shader_16bit_storage : require
 #endif
@@ -80,7 +90,9 @@ const uint BM = SUBGROUPS_M * WM * CM, BN = SUBGROUPS_N * WN * CM;
 const uint STRIDE = BK + 8;
 shared float16_t tileA[BM * STRIDE];  // [m][k]
 shared float16_t tileW[BN * STRIDE];  // [n][k]: W's rows, read as a column-major K × N matrix
+#ifndef COOPMAT2
 shared float tileC[SUBGROUPS_M * SUBGROUPS_N * CM * CM];      // [subgroup][m][n]
+#endif
 
 const float F16_MAX = 65504.0;
 
@@ -129,6 +141,22 @@ void stage(uint k0, uint m0, uint n0, uint aBase, uint wBase) {
     }
 }
 
+#ifdef COOPMAT2
+// Rows and columns of C one subgroup computes, as one flexible-size accumulator.
+const uint SM = WM * CM, SN = WN * CM;
+
+// Element (row, column) of a subgroup's accumulator whose first row of C is mTile and first column
+// nTile, stored with the epilogue. Calls may repeat for an element; they store the same value.
+float storeElement(const in uint row, const in uint column, const in float sum, const in uint mTile, const in uint nTile, const in uint z) {
+    uint m = mTile + row, n = nTile + column;
+    if (m < p.M && n < p.N) {
+        float v = SPLITS > 1 ? sum * p.scaleW : finished(z, m, n, sum);
+        storeC(p.offsetC + (z * p.M + m) * p.N + n, v);
+    }
+    return sum;
+}
+#endif
+
 void main() {
     uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN, z = gl_WorkGroupID.z;
     uint batches = gl_NumWorkGroups.z / SPLITS, b = z % batches, split = z / batches;
@@ -137,6 +165,21 @@ void main() {
     uint aBase = p.offsetA + b * p.batchStrideA, wBase = p.offsetW + b * p.batchStrideW;
     uint subgroup = gl_SubgroupID;
     uint rowA = (subgroup / SUBGROUPS_N) * WM * CM, rowW = (subgroup % SUBGROUPS_N) * WN * CM;
+#ifdef COOPMAT2
+    coopmat<float, gl_ScopeSubgroup, SM, SN, gl_MatrixUseAccumulator> sum = coopmat<float, gl_ScopeSubgroup, SM, SN, gl_MatrixUseAccumulator>(0.0);
+    for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
+        stage(k0, m0, n0, aBase, wBase);
+        barrier();
+        // k past K was staged as zeros, so a partial step needs no special case.
+        coopmat<float16_t, gl_ScopeSubgroup, SM, BK, gl_MatrixUseA> ma;
+        coopmat<float16_t, gl_ScopeSubgroup, BK, SN, gl_MatrixUseB> mb;
+        coopMatLoad(ma, tileA, rowA * STRIDE, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatLoad(mb, tileW, rowW * STRIDE, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
+        sum = coopMatMulAdd(ma, mb, sum);
+        barrier();
+    }
+    coopMatPerElementNV(sum, sum, storeElement, m0 + rowA, n0 + rowW, z);
+#else
     coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator> acc[WM * WN];
     [[unroll]] for (uint t = 0; t < WM * WN; t++) acc[t] = coopmat<float, gl_ScopeSubgroup, CM, CM, gl_MatrixUseAccumulator>(0.0);
     for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
@@ -172,4 +215,5 @@ void main() {
             subgroupBarrier();  // the next accumulator reuses the tile
         }
     }
+#endif
 }

@@ -3,6 +3,8 @@ import Foundation
 // Usage: ShaderEmbedder <glslangValidator> <shaders dir> <scratch dir> <output.swift>
 // Reads <shaders dir>/variants.txt, whose lines are `name source.comp [DEFINE[=value]]...`,
 // compiles each variant to SPIR-V and writes one Swift file declaring a `ShaderVariant` per line.
+// A field `vulkan1.N` instead of a define sets the variant's target environment (Vulkan 1.1, SPIR-V
+// 1.3, by default): extensions such as GL_NV_cooperative_matrix2 need SPIR-V 1.6 (Vulkan 1.3).
 // SPIR-V is embedded as base64 text because huge integer array literals make swiftc slow.
 
 func fail(_ message: String) -> Never {
@@ -45,8 +47,10 @@ for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: 
     let spirv = scratch.appendingPathComponent("\(name).spv")
     let process = Process()
     process.executableURL = glslang
-    process.arguments = ["-V", "--target-env", "vulkan1.1", "-I\(shaders.path)"]
-        + fields.dropFirst(2).map { "-D\($0)" }
+    let settings = fields.dropFirst(2)
+    let target = settings.last { $0.hasPrefix("vulkan1.") } ?? "vulkan1.1"
+    process.arguments = ["-V", "--target-env", target, "-I\(shaders.path)"]
+        + settings.filter { !$0.hasPrefix("vulkan1.") }.map { "-D\($0)" }
         + ["-o", spirv.path, shaders.appendingPathComponent(source).path]
     let pipe = Pipe()
     process.standardOutput = pipe
