@@ -28,7 +28,7 @@ struct BenchOpsCommand: ParsableCommand {
     @Option(help: "Only operators whose name contains this text.")
     var filter: String?
 
-    @Option(help: "The matmul kernel family (cooperative, tiled, texels or plain); default: the device's. Cooperative also selects the cooperative attention and convolution kernels.")
+    @Option(help: "The matmul kernel family (cooperative2, cooperative, tiled, texels or plain); default: the device's. Either cooperative one also selects the cooperative attention and convolution kernels.")
     var kernel: MatmulKernel?
 
     @OptionGroup var report: BenchReportOptions
@@ -202,6 +202,7 @@ extension MatmulKernel: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument {
         case "cooperative": self = .cooperative
+        case "cooperative2": self = .cooperative2
         case "tiled": self = .tiled
         case "texels": self = .texels
         case "plain": self = .plain

@@ -72,7 +72,7 @@ struct CooperativeMatrixSupport: Sendable {
         return CooperativeMatrixSupport(tileSize: tileSize, subgroupSize: Int(subgroup.subgroupSize))
     }
 
-    private static func deviceExtensions(_ physicalDevice: VkPhysicalDevice) -> Set<String> {
+    static func deviceExtensions(_ physicalDevice: VkPhysicalDevice) -> Set<String> {
         var count: UInt32 = 0
         guard vkEnumerateDeviceExtensionProperties(physicalDevice, nil, &count, nil) == VK_SUCCESS else { return [] }
         var properties = [VkExtensionProperties](repeating: VkExtensionProperties(), count: Int(count))

@@ -88,15 +88,16 @@ final class PipelineCache: @unchecked Sendable {
     }
 
     /// The pipeline for an optional variant (the cooperative-matrix kernels), or nil when the driver cannot build it:
-    /// the variant is then refused for the rest of the process, with one line on standard error, and the caller
-    /// runs its portable kernel instead.
-    func optionalPipeline(_ variant: ShaderVariant, bindings: Int, texelBindings: Int = 0, constants: [UInt32] = []) -> ComputePipeline? {
+    /// the variant is then refused for the rest of the process, with one line on standard error naming the caller's
+    /// `fallback`, which the caller runs instead.
+    func optionalPipeline(_ variant: ShaderVariant, bindings: Int, texelBindings: Int = 0, constants: [UInt32] = [],
+                          fallback: String = "the portable kernel") -> ComputePipeline? {
         guard !isRefused(variant) else { return nil }
         do {
             return try pipeline(variant, bindings: bindings, texelBindings: texelBindings, constants: constants)
         } catch {
             if refused.withLock({ $0.insert(variant).inserted }) {
-                FileHandle.standardError.write(Data("loom: \(device.info.name) could not build \(variant.name) (\(error)); using the portable kernel instead\n".utf8))
+                FileHandle.standardError.write(Data("loom: \(device.info.name) could not build \(variant.name) (\(error)); using \(fallback) instead\n".utf8))
             }
             return nil
         }

@@ -22,9 +22,9 @@ public final class VulkanContext: Sendable {
     /// The matmul kernel operators use; `MatmulKernel.preferred(for:)` unless chosen at init.
     public let matmulKernel: MatmulKernel
     /// True when this context runs cooperative-matrix kernels (chosen for GPUs that have them, or
-    /// asked for with `matmulKernel: .cooperative`): attention and convolution then take their
-    /// cooperative variants too, where the device and the build have them.
-    public var usesCooperativeMatrices: Bool { matmulKernel == .cooperative }
+    /// asked for with `matmulKernel: .cooperative` or `.cooperative2`): attention and convolution
+    /// then take their (KHR) cooperative variants too, where the device and the build have them.
+    public var usesCooperativeMatrices: Bool { matmulKernel.isCooperative }
     /// The dtype models store activations in where their numerics allow it (Flux blocks: the
     /// normalised inputs of projections, q, k, v, attention outputs and the MLP hidden), halving
     /// the memory traffic between operators. The residual stream and what norms and softmax
@@ -67,11 +67,18 @@ public final class VulkanContext: Sendable {
         if device.supportsCooperativeMatrixMatmul && !built {
             FileHandle.standardError.write(Data("loom: \(device.info.name) has VK_KHR_cooperative_matrix, but this build's glslang could not compile the matmul_coopmat variants; using the f32 kernels\n".utf8))
         }
-        self.matmulKernel = matmulKernel ?? (cooperative ? .cooperative : .preferred(for: device.info.kind))
+        // Where the device also has VK_NV_cooperative_matrix2 and the build its variants, matmuls take those.
+        let built2 = ShaderVariant.matmul(.cooperative2, .f16).isAvailable
+        if cooperative && device.supportsCooperativeMatrix2Matmul && !built2 {
+            FileHandle.standardError.write(Data("loom: \(device.info.name) has VK_NV_cooperative_matrix2, but this build's glslang (15 or newer needed) could not compile the matmul_coopmat2 variants; using matmul_coopmat\n".utf8))
+        }
+        let preferred: MatmulKernel = !cooperative ? .preferred(for: device.info.kind)
+            : device.supportsCooperativeMatrix2Matmul && built2 ? .cooperative2 : .cooperative
+        self.matmulKernel = matmulKernel ?? preferred
         if let storage, storage != .f32, !device.supports16BitStorage {
             throw .invalidArgument("\(device.info.name) cannot store 16-bit values in buffers (storageBuffer16BitAccess); activation storage \(storage) is unavailable, use f32")
         }
-        self.activationStorage = storage ?? (self.matmulKernel == .cooperative && device.supportsCooperativeMatrixMatmul && device.supports16BitStorage ? .bf16 : .f32)
+        self.activationStorage = storage ?? (self.matmulKernel.isCooperative && device.supportsCooperativeMatrixMatmul && device.supports16BitStorage ? .bf16 : .f32)
         fetchSharingSubgroupSize = sharingFetches ? device.subgroups.sharingSize : nil
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)

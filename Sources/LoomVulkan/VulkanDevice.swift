@@ -27,6 +27,11 @@ public final class VulkanDevice: @unchecked Sendable {
     let subgroups: SubgroupSupport
     /// True when the device runs the cooperative-matrix matmul kernel (`MatmulKernel.cooperative`).
     public var supportsCooperativeMatrixMatmul: Bool { cooperativeMatrix.tileSize != nil }
+    /// `VK_NV_cooperative_matrix2` support; when usable, the extension and the features its kernel
+    /// uses (flexible dimensions, per-element operations) are enabled.
+    let cooperativeMatrix2: CooperativeMatrix2Support
+    /// True when the device runs the `VK_NV_cooperative_matrix2` matmul kernel (`MatmulKernel.cooperative2`).
+    public var supportsCooperativeMatrix2Matmul: Bool { cooperativeMatrix2.granularity != nil }
     /// Whether shaders may load and store 16-bit values in storage buffers (storage16.glsl):
     /// the condition for f16 and bf16 activations.
     public let supports16BitStorage: Bool
@@ -143,7 +148,22 @@ public final class VulkanDevice: @unchecked Sendable {
         cooperativeFeatures.initializeMemory(as: UInt8.self, repeating: 0, count: 24)
         cooperativeFeatures.storeBytes(of: CooperativeMatrixSupport.featuresType, as: UInt32.self)
         cooperativeFeatures.storeBytes(of: UInt32(VK_TRUE), toByteOffset: 16, as: UInt32.self)
-        let wanted = cooperativeMatrix.tileSize != nil ? [CooperativeMatrixSupport.extensionName, CooperativeMatrixSupport.float16ExtensionName] : []
+        let cooperativeMatrix2 = CooperativeMatrix2Support.query(instance: instance.handle, physicalDevice: physicalDevice,
+                                                                 cooperativeMatrix: cooperativeMatrix)
+        self.cooperativeMatrix2 = cooperativeMatrix2
+        // VkPhysicalDeviceCooperativeMatrix2FeaturesNV (raw), chained after shaderFloat16 when usable.
+        let cooperative2Features = UnsafeMutableRawPointer.allocate(byteCount: CooperativeMatrix2Support.featuresSize, alignment: 8)
+        defer { cooperative2Features.deallocate() }
+        cooperative2Features.initializeMemory(as: UInt8.self, repeating: 0, count: CooperativeMatrix2Support.featuresSize)
+        cooperative2Features.storeBytes(of: CooperativeMatrix2Support.featuresType, as: UInt32.self)
+        for offset in [CooperativeMatrix2Support.flexibleDimensionsOffset, CooperativeMatrix2Support.perElementOperationsOffset] {
+            cooperative2Features.storeBytes(of: UInt32(VK_TRUE), toByteOffset: offset, as: UInt32.self)
+        }
+        var wanted = cooperativeMatrix.tileSize != nil ? [CooperativeMatrixSupport.extensionName, CooperativeMatrixSupport.float16ExtensionName] : []
+        if cooperativeMatrix2.granularity != nil {
+            wanted.append(CooperativeMatrix2Support.extensionName)
+            float16Features.pNext = cooperative2Features
+        }
         let extensionNames: [UnsafePointer<CChar>] = wanted.map { UnsafePointer(strdup($0)!) }
         defer { extensionNames.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
 

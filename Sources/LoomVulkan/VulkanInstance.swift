@@ -13,7 +13,8 @@ final class VulkanInstance: @unchecked Sendable {
             app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO
             app.pApplicationName = name
             app.pEngineName = name
-            app.apiVersion = vulkanAPIVersion(1, 1)
+            // The newest version Loom uses (SPIR-V 1.6 for the coopmat2 variants); older devices keep their own.
+            app.apiVersion = vulkanAPIVersion(1, 3)
             return withUnsafePointer(to: &app) { appPointer in
                 var info = VkInstanceCreateInfo()
                 info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO

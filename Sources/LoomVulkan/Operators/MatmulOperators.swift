@@ -80,6 +80,10 @@ extension CommandRecorder {
             && [w.offset, k, weightBatchStride].allSatisfy { $0 % weightsPerTexel == 0 }
         let storage16 = activationStorage != 0 || outputStorage != 0
         var kernel = context.matmulKernel
+        if kernel == .cooperative2 && (!context.cooperativeMatrix2MatmulAvailable(for: w.dtype)
+                                       || context.pipelines.isRefused(.matmul(.cooperative2, w.dtype, storage16: storage16))) {
+            kernel = .cooperative
+        }
         if kernel == .cooperative && (!context.cooperativeMatmulAvailable(for: w.dtype)
                                       || context.pipelines.isRefused(.matmul(.cooperative, w.dtype, storage16: storage16))) {
             kernel = .preferred(for: context.device.info.kind)
@@ -89,12 +93,15 @@ extension CommandRecorder {
         let tuning: MatmulTuning = switch kernel {
         case .cooperative: .cooperative(rows: m, columns: n, batch: batch, subgroupSize: context.device.cooperativeMatrix.subgroupSize,
                                         tile: context.device.cooperativeMatrix.tileSize ?? 16, sharedMemory: context.device.maxComputeSharedMemorySize)
+        // The same blocks, in granules of the device's flexible shapes.
+        case .cooperative2: .cooperative(rows: m, columns: n, batch: batch, subgroupSize: context.device.cooperativeMatrix.subgroupSize,
+                                         tile: context.device.cooperativeMatrix2.granularity ?? 16, sharedMemory: context.device.maxComputeSharedMemorySize)
         case .tiled: .tiled
         case .texels: .texels(rows: m, columns: n)
         case .plain: .plain
         }
         // Split K writes scaled partial products without bias, one batch per part, for matmul_split_sum to add.
-        let splits = kernel == .cooperative ? tuning.cooperativeSplits(rows: m, columns: n, batch: batch, inner: k) : 1
+        let splits = kernel.isCooperative ? tuning.cooperativeSplits(rows: m, columns: n, batch: batch, inner: k) : 1
         let target = splits > 1 ? try context.makeTensor(shape: [splits * batch, m, n]) : output
         var push = PushConstants()
         push.append([m, n, k, m <= 1 ? k : a.strides[1], activationBatchStride, a.offset])
@@ -104,8 +111,8 @@ extension CommandRecorder {
         // The cooperative kernel loads 4 values of a row at once where rows start on 4 elements.
         let activationsVectorAligned = [a.offset, m <= 1 ? k : a.strides[1], activationBatchStride, k].allSatisfy { $0 % 4 == 0 }
         let weightsVectorAligned = [w.offset, k, weightBatchStride].allSatisfy { $0 % 4 == 0 }
-        // Constants 5–9 are the cooperative kernel's; the epilogue's are 10 and 11 in every kernel.
-        let cooperativeConstants = kernel == .cooperative
+        // Constants 5–9 are the cooperative kernels'; the epilogue's are 10 and 11 in every kernel.
+        let cooperativeConstants = kernel.isCooperative
             ? [tuning.tile, tuning.depth, activationsVectorAligned ? 1 : 0, weightsVectorAligned ? 1 : 0, splits] : [0, 0, 0, 0, 1]
         let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil || splits > 1 ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
             + cooperativeConstants).map { UInt32($0) } + [splits > 1 ? 0 : epilogue.activationCode, splits > 1 ? 0 : epilogue.residualCode]
@@ -113,9 +120,10 @@ extension CommandRecorder {
         let texels = kernel == .texels
         let variant = ShaderVariant.matmul(kernel, w.dtype, storage16: storage16)
         let pipeline: ComputePipeline
-        if kernel == .cooperative {
-            // Refused now, so the second call takes the portable kernel.
-            guard let built = context.pipelines.optionalPipeline(variant, bindings: 6, constants: constants) else {
+        if kernel.isCooperative {
+            // Refused now, so the second call takes the next kernel (coopmat2 → KHR → portable).
+            let fallback = kernel == .cooperative2 ? "the KHR cooperative kernel (or the portable one)" : "the portable kernel"
+            guard let built = context.pipelines.optionalPipeline(variant, bindings: 6, constants: constants, fallback: fallback) else {
                 return try batchedMatmul(a, w, scale: scale, bias: bias, epilogue: epilogue, outputDType: outputDType, name)
             }
             pipeline = built
@@ -148,5 +156,12 @@ extension VulkanContext {
     /// build's glslang compiled the variant.
     public func cooperativeMatmulAvailable(for dtype: DType) -> Bool {
         device.supportsCooperativeMatrixMatmul && ShaderVariant.matmul(.cooperative, dtype).isAvailable
+    }
+
+    /// True when matmuls with weights of `dtype` run the `VK_NV_cooperative_matrix2` kernel if asked
+    /// to: the device has the extension with flexible subgroup shapes and per-element operations,
+    /// and the build's glslang (15 or newer) compiled the variant.
+    public func cooperativeMatrix2MatmulAvailable(for dtype: DType) -> Bool {
+        device.supportsCooperativeMatrix2Matmul && ShaderVariant.matmul(.cooperative2, dtype).isAvailable
     }
 }

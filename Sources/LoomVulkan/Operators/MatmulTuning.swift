@@ -1,4 +1,4 @@
-/// The kernels of matmul.comp and matmul_coopmat.comp.
+/// The kernels of matmul.comp and matmul_coopmat.comp (with and without COOPMAT2).
 public enum MatmulKernel: Sendable {
     /// Shared-memory tiles of 64 × 64 outputs per workgroup: GPUs.
     case tiled
@@ -12,6 +12,14 @@ public enum MatmulKernel: Sendable {
     /// devices without the extension and builds whose glslang could not compile the variant use
     /// the device kind's kernel instead.
     case cooperative
+    /// `VK_NV_cooperative_matrix2`: the cooperative kernel's staging with one flexible-size matrix
+    /// per subgroup (its sides multiples of the device's granularity) and the epilogue applied per
+    /// element as the accumulator is stored. Falls back to `.cooperative` where the device, the
+    /// build or the driver lacks it, and from there like `.cooperative`.
+    case cooperative2
+
+    /// True for the kernels on cooperative matrices.
+    var isCooperative: Bool { self == .cooperative || self == .cooperative2 }
 
     /// The kernel a device of `kind` runs best.
     public static func preferred(for kind: PhysicalDeviceInfo.Kind) -> MatmulKernel { kind == .cpu ? .texels : .tiled }
@@ -28,7 +36,8 @@ struct MatmulTuning: Sendable, Hashable {
     /// Output tile of one workgroup.
     let rowsPerGroup: Int
     let columnsPerGroup: Int
-    /// Cooperative kernel only: side of its square matrices, and values of k staged per step.
+    /// Cooperative kernels only: side of their square matrices (coopmat2: of the granules its
+    /// subgroups' matrices are made of), and values of k staged per step.
     var tile = 0
     var depth = 0
 
@@ -84,6 +93,12 @@ extension ShaderVariant {
     /// and writes 16-bit activations (it needs the device's 16-bit storage).
     static func matmul(_ kernel: MatmulKernel, _ dtype: DType, storage16: Bool = false) -> ShaderVariant {
         let (f32, sixteen): (ShaderVariant, ShaderVariant) = switch (kernel, dtype) {
+        case (.cooperative2, .f32): (.matmulCoopmat2F32, .matmul16Coopmat2F32)
+        case (.cooperative2, .f16): (.matmulCoopmat2F16, .matmul16Coopmat2F16)
+        case (.cooperative2, .bf16): (.matmulCoopmat2Bf16, .matmul16Coopmat2Bf16)
+        case (.cooperative2, .f8E4M3): (.matmulCoopmat2F8E4m3, .matmul16Coopmat2F8E4m3)
+        case (.cooperative2, .q8_0): (.matmulCoopmat2Q80, .matmul16Coopmat2Q80)
+        case (.cooperative2, .q4_0): (.matmulCoopmat2Q40, .matmul16Coopmat2Q40)
         case (.cooperative, .f32): (.matmulCoopmatF32, .matmul16CoopmatF32)
         case (.cooperative, .f16): (.matmulCoopmatF16, .matmul16CoopmatF16)
         case (.cooperative, .bf16): (.matmulCoopmatBf16, .matmul16CoopmatBf16)

@@ -1,0 +1,92 @@
+import CVulkan
+
+/// What a device offers of `VK_NV_cooperative_matrix2` for the `matmul_coopmat2` kernel: subgroup
+/// matrices of flexible size (f16 × f16 → f32) and per-element operations, on top of
+/// `VK_KHR_cooperative_matrix`. The kernel needs no workgroup-scope matrices or tensor addressing
+/// (lavapipe, where it is tested, has neither). The system's Vulkan headers predate the extension,
+/// so its structures are written as raw memory at their C offsets.
+struct CooperativeMatrix2Support: Sendable {
+    /// Granularity of the kernel's matrices: the subgroup-scope f16 → f32 shapes' rows, columns and
+    /// depth are multiples of it (8 on lavapipe); nil when the kernel cannot run.
+    let granularity: Int?
+
+    static let extensionName = "VK_NV_cooperative_matrix2"
+    static let unsupported = CooperativeMatrix2Support(granularity: nil)
+
+    // VkStructureType values of the extension.
+    static let featuresType: UInt32 = 1_000_593_000               // VkPhysicalDeviceCooperativeMatrix2FeaturesNV
+    static let flexibleDimensionsType: UInt32 = 1_000_593_001     // VkCooperativeMatrixFlexibleDimensionsPropertiesNV
+    static let propertiesType: UInt32 = 1_000_593_002             // VkPhysicalDeviceCooperativeMatrix2PropertiesNV
+    /// VkPhysicalDeviceCooperativeMatrix2FeaturesNV: sType, pNext, then seven VkBool32 (workgroup
+    /// scope, flexible dimensions, reductions, conversions, per-element operations, tensor
+    /// addressing, block loads).
+    static let featuresSize = 48
+    static let flexibleDimensionsOffset = 20, perElementOperationsOffset = 32
+    /// The largest granularity the kernel accepts: 4 × 4 granules per subgroup must fit its shared memory.
+    static let largestGranularity = 32
+
+    /// Queries `physicalDevice`, which `cooperativeMatrix` describes; unsupported unless the KHR
+    /// kernel can run, the device speaks Vulkan 1.3 (the variants are SPIR-V 1.6), has the extension
+    /// with flexible dimensions and per-element operations, and lists a subgroup-scope f16 → f32
+    /// flexible shape whose granularity is a power of two up to 32 and allows 4 granules a side.
+    static func query(instance: VkInstance, physicalDevice: VkPhysicalDevice, cooperativeMatrix: CooperativeMatrixSupport) -> CooperativeMatrix2Support {
+        guard cooperativeMatrix.tileSize != nil,
+              CooperativeMatrixSupport.deviceExtensions(physicalDevice).contains(extensionName) else { return .unsupported }
+        var deviceProperties = VkPhysicalDeviceProperties()
+        vkGetPhysicalDeviceProperties(physicalDevice, &deviceProperties)
+        guard deviceProperties.apiVersion >= vulkanAPIVersion(1, 3) else { return .unsupported }
+
+        let features = UnsafeMutableRawPointer.allocate(byteCount: featuresSize, alignment: 8)
+        defer { features.deallocate() }
+        features.initializeMemory(as: UInt8.self, repeating: 0, count: featuresSize)
+        features.storeBytes(of: featuresType, as: UInt32.self)
+        var features2 = VkPhysicalDeviceFeatures2()
+        features2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2
+        features2.pNext = features
+        vkGetPhysicalDeviceFeatures2(physicalDevice, &features2)
+        guard features.load(fromByteOffset: flexibleDimensionsOffset, as: UInt32.self) != 0,
+              features.load(fromByteOffset: perElementOperationsOffset, as: UInt32.self) != 0 else { return .unsupported }
+
+        // VkPhysicalDeviceCooperativeMatrix2PropertiesNV: sType, pNext, workgroup-scope maximum
+        // workgroup size, flexible dimensions' maximum dimension, reserved shared memory.
+        let properties = UnsafeMutableRawPointer.allocate(byteCount: 32, alignment: 8)
+        defer { properties.deallocate() }
+        properties.initializeMemory(as: UInt8.self, repeating: 0, count: 32)
+        properties.storeBytes(of: propertiesType, as: UInt32.self)
+        var properties2 = VkPhysicalDeviceProperties2()
+        properties2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2
+        properties2.pNext = properties
+        vkGetPhysicalDeviceProperties2(physicalDevice, &properties2)
+        let maxDimension = Int(properties.load(fromByteOffset: 20, as: UInt32.self))
+
+        guard let function = vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV") else {
+            return .unsupported
+        }
+        typealias Query = @convention(c) (VkPhysicalDevice, UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer?) -> VkResult
+        let queryShapes = unsafeBitCast(function, to: Query.self)
+        var count: UInt32 = 0
+        guard queryShapes(physicalDevice, &count, nil) == VK_SUCCESS, count > 0 else { return .unsupported }
+        // VkCooperativeMatrixFlexibleDimensionsPropertiesNV: sType, pNext, M, N and K granularity,
+        // A, B, C and Result types, saturating accumulation, scope, workgroup invocations.
+        let stride = 56
+        let shapes = UnsafeMutableRawPointer.allocate(byteCount: stride * Int(count), alignment: 8)
+        defer { shapes.deallocate() }
+        shapes.initializeMemory(as: UInt8.self, repeating: 0, count: stride * Int(count))
+        for i in 0..<Int(count) { shapes.storeBytes(of: flexibleDimensionsType, toByteOffset: i * stride, as: UInt32.self) }
+        guard queryShapes(physicalDevice, &count, shapes) == VK_SUCCESS else { return .unsupported }
+        let granularities = (0..<Int(count)).compactMap { i -> Int? in
+            let entry = shapes + i * stride
+            let sizes = (0..<3).map { Int(entry.load(fromByteOffset: 16 + 4 * $0, as: UInt32.self)) }
+            let types = (0..<4).map { entry.load(fromByteOffset: 28 + 4 * $0, as: Int32.self) }
+            let usable = types == [CooperativeMatrixSupport.float16, CooperativeMatrixSupport.float16,
+                                   CooperativeMatrixSupport.float32, CooperativeMatrixSupport.float32]
+                && entry.load(fromByteOffset: 44, as: UInt32.self) == 0
+                && entry.load(fromByteOffset: 48, as: Int32.self) == CooperativeMatrixSupport.subgroupScope
+            // One side serves as rows, columns and depth, so it is the largest of the three.
+            let side = sizes.max() ?? 0
+            let powerOfTwo = side > 0 && side & (side - 1) == 0 && sizes.allSatisfy { $0 > 0 && side % $0 == 0 }
+            return usable && powerOfTwo && side <= largestGranularity && 4 * side <= maxDimension ? side : nil
+        }
+        return CooperativeMatrix2Support(granularity: granularities.min())
+    }
+}
