@@ -28,7 +28,8 @@ struct CooperativeMatrix2Support: Sendable {
     /// Queries `physicalDevice`, which `cooperativeMatrix` describes; unsupported unless the KHR
     /// kernel can run, the device speaks Vulkan 1.3 (the variants are SPIR-V 1.6), has the extension
     /// with flexible dimensions and per-element operations, and lists a subgroup-scope f16 → f32
-    /// flexible shape whose granularity is a power of two up to 32 and allows 4 granules a side.
+    /// flexible shape for any workgroup size or the kernel's four subgroups, whose granularity is a
+    /// power of two up to 32 and allows 4 granules a side.
     static func query(instance: VkInstance, physicalDevice: VkPhysicalDevice, cooperativeMatrix: CooperativeMatrixSupport) -> CooperativeMatrix2Support {
         guard cooperativeMatrix.tileSize != nil,
               CooperativeMatrixSupport.deviceExtensions(physicalDevice).contains(extensionName) else { return .unsupported }
@@ -82,6 +83,7 @@ struct CooperativeMatrix2Support: Sendable {
                                    CooperativeMatrixSupport.float32, CooperativeMatrixSupport.float32]
                 && entry.load(fromByteOffset: 44, as: UInt32.self) == 0
                 && entry.load(fromByteOffset: 48, as: Int32.self) == CooperativeMatrixSupport.subgroupScope
+                && [0, 4 * cooperativeMatrix.subgroupSize].contains(Int(entry.load(fromByteOffset: 52, as: UInt32.self)))
             // One side serves as rows, columns and depth, so it is the largest of the three.
             let side = sizes.max() ?? 0
             let powerOfTwo = side > 0 && side & (side - 1) == 0 && sizes.allSatisfy { $0 > 0 && side % $0 == 0 }
