@@ -44,6 +44,43 @@ final class CooperativeFallbackTests: XCTestCase {
         XCTAssertEqual(Set(context.profile.stop().filter { $0.kind == .shader }.map(\.name)), ["matmul_coopmat_bf16"])
     }
 
+    /// A refused coopmat2 variant leaves its dtype to the KHR cooperative kernel (the same results as a
+    /// `.cooperative` context), and where that is refused too, to the portable kernel; other dtypes keep coopmat2.
+    /// Skipped on devices without `VK_NV_cooperative_matrix2` (mesa-next has it).
+    func testCooperativeMatrix2Matmul() throws {
+        _ = try cooperativeMatrix2Context(for: ShaderVariant.matmulCoopmat2F16.name) { _ in ShaderVariant.matmulCoopmat2F16.isAvailable }
+        let khr = try cooperativeContext(for: ShaderVariant.matmulCoopmatF16.name) { _ in ShaderVariant.matmulCoopmatF16.isAvailable }
+        let (m, n, k) = (37, 24, 40)
+        let x = randomValues(m * k, seed: 1), weight = randomValues(n * k, seed: 2)
+        func linear(_ context: VulkanContext, _ dtype: DType = .f16) throws -> (values: [Float], used: Set<String>) {
+            context.profile.start()
+            let recorder = try context.makeRecorder()
+            let output = try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype))
+            try recorder.submit()
+            let used = Set(context.profile.stop().filter { $0.kind == .shader }.map(\.name))
+            return (try context.download(output), used)
+        }
+        let context = try VulkanContext(matmulKernel: .cooperative2)
+        context.pipelines.simulatedFailures.withLock { _ = $0.insert(.matmulCoopmat2F16) }
+        let expected = try linear(khr).values
+        for attempt in 1...2 {
+            let (values, used) = try linear(context)
+            assertClose(values, expected, threshold: 1e-12, "call \(attempt)")
+            XCTAssertEqual(used, ["matmul_coopmat_f16"], "call \(attempt)")
+        }
+        XCTAssertTrue(context.pipelines.isRefused(.matmulCoopmat2F16))
+        XCTAssertEqual(try linear(context, .bf16).used, ["matmul_coopmat2_bf16"])
+
+        let neither = try VulkanContext(matmulKernel: .cooperative2)
+        neither.pipelines.simulatedFailures.withLock { $0.formUnion([.matmulCoopmat2F16, .matmulCoopmatF16]) }
+        let portable = try evaluate { try $0.linear(sharedContext.upload(x, shape: [m, k]), weight: sharedContext.upload(weight, shape: [n, k], dtype: .f16)) }
+        for attempt in 1...2 {
+            let (values, used) = try linear(neither)
+            assertClose(values, portable, threshold: 1e-12, "both refused, call \(attempt)")
+            XCTAssertFalse(used.contains { $0.contains("coopmat") }, "\(used)")
+        }
+    }
+
     func testAttention() throws {
         let context = try context(refusing: .attentionCoopmat)
         let (heads, queries, keys, depth) = (2, 9, 14, 32)

@@ -5,8 +5,9 @@ import XCTest
 /// partial blocks in every dimension for both block sizes the host picks (32 or 64 square on
 /// lavapipe's 8 × 8 matrices, 64 or 128 on 16 × 16) and partial steps of k. Skipped on devices
 /// without the extension (the machine's Mesa 22); run them under a newer lavapipe with
-/// `../shared/tools/mesa-next` (see README).
-final class CooperativeMatmulTests: XCTestCase {
+/// `../shared/tools/mesa-next` (see README). `CooperativeMatrix2MatmulTests` runs the same cases on
+/// the `VK_NV_cooperative_matrix2` kernel.
+class CooperativeMatmulTests: XCTestCase {
     /// (batch, M, N, K): aligned, odd, single row, K below one step, batched, K whole Q8_0/Q4_0
     /// blocks, a grid of at least 128 blocks (the larger block size), and long K on small grids
     /// (split into 2 to 8 parts). A store of an edge block
@@ -73,7 +74,7 @@ final class CooperativeMatmulTests: XCTestCase {
                 assertClose(result, exact, threshold: budget(dtype), label)
                 worst = max(worst, nmse(exact, result))
             }
-            print("cooperative matmul \(dtype): largest NMSE against full-precision inputs \(worst)")
+            print("\(context.matmulKernel) matmul \(dtype): largest NMSE against full-precision inputs \(worst)")
         }
     }
 

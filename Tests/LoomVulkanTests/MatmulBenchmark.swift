@@ -5,7 +5,7 @@ import XCTest
 /// Matmul throughput, printed as GFLOP/s. Timing is never asserted; the results are checked
 /// against a CPU reference on sampled entries. Runs only with LOOM_VULKAN_BENCH=1 because
 /// large shapes take seconds on CPU devices. LOOM_VULKAN_BENCH_SHAPES lists MxNxK shapes,
-/// LOOM_VULKAN_BENCH_KERNEL (tiled, texels, plain, cooperative) overrides the device's kernel.
+/// LOOM_VULKAN_BENCH_KERNEL (tiled, texels, plain, cooperative, cooperative2) overrides the device's kernel.
 final class MatmulBenchmark: XCTestCase {
     func testMatmulThroughput() throws {
         guard ProcessInfo.processInfo.environment["LOOM_VULKAN_BENCH"] != nil else { throw XCTSkip("set LOOM_VULKAN_BENCH=1 to run") }
@@ -15,6 +15,7 @@ final class MatmulBenchmark: XCTestCase {
         case "texels": .texels
         case "plain": .plain
         case "cooperative": .cooperative
+        case "cooperative2": .cooperative2
         default: nil
         }
         let context = kernel == nil ? sharedContext : try VulkanContext(matmulKernel: kernel)
@@ -57,7 +58,7 @@ final class MatmulBenchmark: XCTestCase {
                     actual.append(result[row * n + column])
                 }
                 // The cooperative kernel multiplies f16 copies of the activations: vulkan.md's reduced-precision budget.
-                assertClose(actual, expected, threshold: context.matmulKernel == .cooperative ? 5e-4 : 1e-10, "\(dtype) \(shape)")
+                assertClose(actual, expected, threshold: context.usesCooperativeMatrices ? 5e-4 : 1e-10, "\(dtype) \(shape)")
             }
         }
     }

@@ -12,6 +12,8 @@ final class MatmulEpilogueTests: XCTestCase {
         ("plain", Result { try VulkanContext(matmulKernel: .plain) }),
         // The cooperative kernel where the device has it (mesa-next), else the default one again.
         ("cooperative", Result { try VulkanContext(matmulKernel: .cooperative) }),
+        // The VK_NV_cooperative_matrix2 kernel where the device has it, else the one above again.
+        ("cooperative2", Result { try VulkanContext(matmulKernel: .cooperative2) }),
     ]
 
     struct Case {
@@ -105,7 +107,7 @@ final class MatmulEpilogueTests: XCTestCase {
                     }
                 }
                 // GELU (erf) goes through a 1.5e-7 erf approximation; cooperative matrices multiply f16 copies.
-                let cooperative = name == "cooperative" && context.device.supportsCooperativeMatrixMatmul
+                let cooperative = context.usesCooperativeMatrices && context.device.supportsCooperativeMatrixMatmul
                 assertClose(values, expected, threshold: cooperative ? 1e-5 : 1e-11, label)
             }
         }

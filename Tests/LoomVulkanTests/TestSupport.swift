@@ -21,9 +21,25 @@ func cooperativeContext(for variant: String, available: (VulkanContext) -> Bool)
     return context
 }
 
+/// A context that runs the `VK_NV_cooperative_matrix2` matmul kernel where the device has it.
+let cooperativeMatrix2Context = Result { try VulkanContext(matmulKernel: .cooperative2) }
+
+/// `cooperativeMatrix2Context`, for a test of `variant`: skips on devices without
+/// `VK_NV_cooperative_matrix2`'s flexible f16 → f32 subgroup shapes and per-element operations, and
+/// fails where the device has them but the build's glslang left the variant empty.
+func cooperativeMatrix2Context(for variant: String, available: (VulkanContext) -> Bool) throws -> VulkanContext {
+    let context = try cooperativeMatrix2Context.get()
+    guard context.device.supportsCooperativeMatrix2Matmul else {
+        throw XCTSkip("the Vulkan device has no VK_NV_cooperative_matrix2 with flexible f16 → f32 subgroup shapes and per-element operations")
+    }
+    guard available(context) else { throw MissingCooperativeVariant(variant: variant, glslang: 15) }
+    return context
+}
+
 struct MissingCooperativeVariant: Error, CustomStringConvertible {
     let variant: String
-    var description: String { "\(variant) was not compiled: build with glslangValidator ≥ 13 on PATH (README)" }
+    var glslang = 13
+    var description: String { "\(variant) was not compiled: build with glslangValidator ≥ \(glslang) on PATH (README)" }
 }
 
 /// Records the operators `body` builds, submits them and downloads the tensor it returns.
