@@ -10,20 +10,24 @@ final class CooperativeMatrix2MatmulTests: CooperativeMatmulTests {
         try cooperativeMatrix2Context(for: "matmul_coopmat2_\(dtype)") { $0.cooperativeMatrix2MatmulAvailable(for: dtype) }
     }
 
-    /// The cases above ran the coopmat2 variants, not a fallback: every dtype, with and without split K.
+    /// The cases above ran the coopmat2 variants, not a fallback: every dtype, with and without split
+    /// K, and the 16-bit activation variants where the device stores 16-bit values.
     func testDispatchesTheCoopmat2Variants() throws {
         for dtype in DType.allCases {
             let context = try cooperativeContext(for: dtype)
-            for k in [64, 1024] {
+            let storages: [DType] = context.supports16BitActivations ? [.f32, .bf16] : [.f32]
+            for (k, storage) in [64, 1024].flatMap({ k in storages.map { (k, $0) } }) {
                 let (m, n) = (9, 40)
+                let label = "\(dtype) K \(k) \(storage) activations"
                 context.profile.start()
                 let recorder = try context.makeRecorder()
-                _ = try recorder.linear(context.upload(randomValues(m * k, seed: 1), shape: [m, k]),
+                _ = try recorder.linear(context.upload(randomValues(m * k, seed: 1), shape: [m, k], dtype: storage),
                                         weight: context.upload(randomValues(n * k, seed: 2), shape: [n, k], dtype: dtype))
                 try recorder.submit()
                 let used = Set(context.profile.stop().filter { $0.kind == .shader }.map(\.name))
-                XCTAssertTrue(used.contains("matmul_coopmat2_\(dtype.rawValue)"), "\(dtype) K \(k): \(used)")
-                XCTAssertFalse(used.contains { $0.hasPrefix("matmul_coopmat_") }, "\(dtype) K \(k): \(used)")
+                let family = storage == .f32 ? "matmul" : "matmul16"
+                XCTAssertTrue(used.contains("\(family)_coopmat2_\(dtype.rawValue)"), "\(label): \(used)")
+                XCTAssertFalse(used.contains { $0.contains("_coopmat_") }, "\(label): \(used)")
             }
         }
     }

@@ -58,14 +58,20 @@ import Testing
 
     /// Flux blocks with their projections' inputs, q, k, v, the attention output and the MLP hidden
     /// stored in 16 bits (`VulkanContext.activationStorage`) against the ComfyUI golden and against
-    /// the f32 path; in the cooperative-matrix kernels too where the device has them (mesa-next).
-    @Test(arguments: [(DType.f16, false), (.bf16, false), (.f16, true), (.bf16, true)])
-    func sixteenBitActivationsStayWithinTheGolden(storage: DType, cooperative: Bool) async throws {
+    /// the f32 path; in the cooperative-matrix kernels too (KHR, and coopmat2 matmuls) where the
+    /// device has them (mesa-next).
+    @Test(arguments: [(DType.f16, nil), (.bf16, nil), (.f16, .cooperative), (.bf16, .cooperative), (.f16, .cooperative2), (.bf16, .cooperative2)]
+          as [(DType, MatmulKernel?)])
+    func sixteenBitActivationsStayWithinTheGolden(storage: DType, kernel: MatmulKernel?) async throws {
         let reference = try VulkanContext(activationStorage: .f32)
         try #require(reference.device.supports16BitStorage, "lavapipe stores 16-bit values")
-        let context = try VulkanContext(matmulKernel: cooperative ? .cooperative : nil, activationStorage: storage)
-        if cooperative && !context.device.supportsCooperativeMatrixMatmul { return }
-        let f32Context = cooperative ? try VulkanContext(matmulKernel: .cooperative, activationStorage: .f32) : reference
+        let context = try VulkanContext(matmulKernel: kernel, activationStorage: storage)
+        switch kernel {
+        case .cooperative: if !context.device.supportsCooperativeMatrixMatmul { return }
+        case .cooperative2: if !context.device.supportsCooperativeMatrix2Matmul { return }
+        default: break
+        }
+        let f32Context = kernel != nil ? try VulkanContext(matmulKernel: kernel, activationStorage: .f32) : reference
         let golden = try FluxGolden()
         for name in ["dev", "fill"] {
             let c = golden.testCase(name)
@@ -78,7 +84,7 @@ import Testing
             let f32 = try await velocity(f32Context)
             let error = nmse(try golden.array(c.velocity).values, sixteen.values)
             let drift = nmse(f32.values, sixteen.values)
-            print("flux \(name) \(storage)\(cooperative ? " cooperative" : ""): NMSE \(error) against ComfyUI, \(drift) against f32 storage")
+            print("flux \(name) \(storage)\(kernel.map { " \($0)" } ?? ""): NMSE \(error) against ComfyUI, \(drift) against f32 storage")
             #expect(error <= Self.tolerance, "\(name) \(storage): NMSE \(error)")
             // Nonzero: the 16-bit paths did run; small: only their rounding differs.
             #expect(drift > 0 && drift <= (storage == .bf16 ? 1e-4 : 1e-5), "\(name) \(storage): NMSE \(drift) against f32 storage")
