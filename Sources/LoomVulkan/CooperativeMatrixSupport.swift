@@ -61,15 +61,7 @@ struct CooperativeMatrixSupport: Sendable {
             return usable && Set(sizes).count == 1 ? sizes[0] : nil
         }
         guard let tileSize = [16, 8].first(where: squares.contains) else { return .unsupported }
-        var subgroup = VkPhysicalDeviceSubgroupProperties()
-        subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES
-        withUnsafeMutablePointer(to: &subgroup) { pointer in
-            var properties2 = VkPhysicalDeviceProperties2()
-            properties2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2
-            properties2.pNext = UnsafeMutableRawPointer(pointer)
-            vkGetPhysicalDeviceProperties2(physicalDevice, &properties2)
-        }
-        return CooperativeMatrixSupport(tileSize: tileSize, subgroupSize: Int(subgroup.subgroupSize))
+        return CooperativeMatrixSupport(tileSize: tileSize, subgroupSize: SubgroupSupport.query(physicalDevice).size)
     }
 
     static func deviceExtensions(_ physicalDevice: VkPhysicalDevice) -> Set<String> {
