@@ -3,8 +3,9 @@
 # a release `loom` and the Vulkan operator tests as one executable, both with the Swift runtime linked in
 # statically, the shared libraries such a machine may lack (the Vulkan loader among them; the NVIDIA ICD comes
 # from the driver), the PyTorch comparison scripts and run.sh. See README.md, "GPU check".
-#   scripts/gpu-check.sh pack           build and pack (the cooperative-matrix shaders need glslang ≥ 13: taken
-#                                       from PyPI into .build/glslang-venv when the system's is older)
+#   scripts/gpu-check.sh pack           build and pack (the cooperative-matrix shaders need glslang ≥ 13, the
+#                                       coopmat2 ones ≥ 15: Debian sid's from the mesa-next tree where there is one,
+#                                       else PyPI's 13 into .build/glslang-venv when the system's is older)
 #   scripts/gpu-check.sh run [--quick]  run the packed check here (--quick: tiny shapes, for a CPU Vulkan device)
 # LOOM_BUILD_LOCK=FILE holds that lock file (flock) around each build.
 set -euo pipefail
@@ -22,10 +23,28 @@ build() {
   if [ -n "${LOOM_BUILD_LOCK:-}" ]; then flock "$LOOM_BUILD_LOCK" nice swift build "$@"; else swift build "$@"; fi
 }
 
-# glslang ≥ 13 compiles the cooperative-matrix variants; older ones leave them empty, which a GPU check must not ship.
+# glslang ≥ 13 compiles the KHR cooperative-matrix variants; older ones leave them empty, which a GPU check must not
+# ship. glslang ≥ 15 also compiles the coopmat2 ones: where this machine has the mesa-next sid tree (MESA_NEXT_ROOT),
+# its glslang runs here through that tree's own loader.
 glslang_major() { "$1" --version 2>/dev/null | awk -F'[:. ]+' '/Glslang Version/ { print $4; exit }'; }
 system_glslang=$(command -v glslangValidator || true)
 major=$([ -n "$system_glslang" ] && glslang_major "$system_glslang" || true)
+sid=${MESA_NEXT_ROOT:-/var/cache/mesa-next}
+if [ "${major:-0}" -lt 15 ] && [ -x "$sid/lib64/ld-linux-x86-64.so.2" ]; then
+  if [ ! -x "$sid/usr/bin/glslangValidator" ]; then
+    echo "gpu-check: installing glslang-tools into the sid tree $sid"
+    chroot "$sid" apt-get install -y -q glslang-tools >/dev/null 2>&1 || echo "gpu-check: could not install glslang-tools there" >&2
+  fi
+  if [ -x "$sid/usr/bin/glslangValidator" ]; then
+    wrapper=$root/.build/glslang-sid/bin
+    mkdir -p "$wrapper"
+    printf '#!/bin/sh\nexec %q/lib64/ld-linux-x86-64.so.2 --library-path %q/usr/lib/x86_64-linux-gnu:%q/lib/x86_64-linux-gnu %q/usr/bin/glslangValidator "$@"\n' \
+      "$sid" "$sid" "$sid" "$sid" > "$wrapper/glslangValidator"
+    chmod +x "$wrapper/glslangValidator"
+    sid_major=$(glslang_major "$wrapper/glslangValidator" || true)
+    if [ "${sid_major:-0}" -ge 15 ]; then export PATH=$wrapper:$PATH; major=$sid_major; fi
+  fi
+fi
 if [ "${major:-0}" -lt 13 ]; then
   venv=$root/.build/glslang-venv
   if [ ! -x "$venv/bin/glslangValidator" ]; then
@@ -37,15 +56,19 @@ if [ "${major:-0}" -lt 13 ]; then
 fi
 echo "gpu-check: glslangValidator $(glslang_major "$(command -v glslangValidator)") at $(command -v glslangValidator)"
 
-# The shader plugin embeds an empty SPIR-V for an optional variant it could not compile.
+# The shader plugin embeds an empty SPIR-V for an optional variant it could not compile. Only the coopmat2 variants
+# may be empty (glslang < 15): the GPU then runs the KHR cooperative kernels.
 check_coopmat() {
   local generated
   generated=$(find "$1/plugins/outputs" -path '*LoomVulkan/destination/CompileShaders/Shaders.generated.swift' | head -n 1)
   [ -n "$generated" ] || { echo "gpu-check: no generated shaders under $1" >&2; exit 1; }
   if ! grep -q 'name: "matmul_coopmat_f16", spirvBase64: "[A-Za-z0-9+/]' "$generated" \
-    || grep -q 'spirvBase64: ""' "$generated"; then
+    || grep -o 'name: "[a-z0-9_]*", spirvBase64: ""' "$generated" | grep -qv '_coopmat2_'; then
     echo "gpu-check: the cooperative-matrix shader variants in $generated are empty; refusing to pack" >&2
     exit 1
+  fi
+  if grep -q '_coopmat2_[a-z0-9_]*", spirvBase64: ""' "$generated"; then
+    echo "gpu-check: glslang < 15 left the coopmat2 (VK_NV_cooperative_matrix2) variants empty; the GPU will run the KHR cooperative kernels"
   fi
 }
 
