@@ -54,6 +54,12 @@ public func XCTAssertTrue(_ expression: @autoclosure () throws -> Bool, _ messag
     check(value, "XCTAssertTrue failed", message, file, line)
 }
 
+public func XCTAssertNil<T>(_ expression: @autoclosure () throws -> T?, _ message: @autoclosure () -> String = "",
+                           file: StaticString = #filePath, line: UInt = #line) {
+    guard let value = evaluated(expression, file, line) else { return }
+    check(value == nil, "XCTAssertNil failed: \(value.map { "\($0)" } ?? "")", message, file, line)
+}
+
 public func XCTAssertFalse(_ expression: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String = "",
                            file: StaticString = #filePath, line: UInt = #line) {
     guard let value = evaluated(expression, file, line) else { return }

@@ -31,20 +31,47 @@ let package = Package(
 )
 """
 
-# Each test class's methods named test…, with whether they throw, in file order.
-cases = []
+# Each test class's methods named test…, with whether they throw, in file order; a subclass of a test class runs
+# the inherited tests too (CooperativeMatrix2MatmulTests reruns CooperativeMatmulTests' cases on its kernel).
+bases, methods, order = {}, {}, []
 for source in sorted(tests.glob("*.swift")):
     current = None
     for line in source.read_text().splitlines():
-        declared = re.match(r"\s*(?:final\s+)?class\s+(\w+)\s*:\s*XCTestCase", line)
+        declared = re.match(r"\s*(?:final\s+)?class\s+(\w+)\s*:\s*(\w+)", line)
         if declared:
             current = declared.group(1)
+            bases[current] = declared.group(2)
+            methods[current] = []
+            order.append(current)
             continue
-        method = re.match(r"\s*func\s+(test\w*)\s*\(\s*\)\s*(async\s+)?(throws)?", line)
+        method = re.match(r"\s*(?:override\s+)?func\s+(test\w*)\s*\(\s*\)\s*(async\s+)?(throws)?", line)
         if method and current:
             if method.group(2):
                 sys.exit(f"{source.name}: {current}.{method.group(1)} is async; the runner calls tests synchronously")
-            cases.append((current, method.group(1), bool(method.group(3))))
+            methods[current].append((method.group(1), bool(method.group(3))))
+
+
+def chain(cls):
+    """The test classes from the XCTestCase subclass down to cls, or None when cls is not a test class."""
+    seen = []
+    while cls in bases and cls not in seen:
+        seen.append(cls)
+        if bases[cls] == "XCTestCase":
+            return list(reversed(seen))
+        cls = bases[cls]
+    return None
+
+
+cases = []
+for cls in order:
+    lineage = chain(cls)
+    if lineage is None:
+        continue
+    named = {}
+    for ancestor in lineage:
+        for name, throws in methods[ancestor]:
+            named[name] = throws
+    cases.extend((cls, name, throws) for name, throws in named.items())
 if not cases:
     sys.exit(f"no XCTestCase tests found in {tests}")
 
