@@ -60,33 +60,13 @@ struct CooperativeMatrix2Support: Sendable {
         vkGetPhysicalDeviceProperties2(physicalDevice, &properties2)
         let maxDimension = Int(properties.load(fromByteOffset: 20, as: UInt32.self))
 
-        guard let function = vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV") else {
-            return .unsupported
-        }
-        typealias Query = @convention(c) (VkPhysicalDevice, UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer?) -> VkResult
-        let queryShapes = unsafeBitCast(function, to: Query.self)
-        var count: UInt32 = 0
-        guard queryShapes(physicalDevice, &count, nil) == VK_SUCCESS, count > 0 else { return .unsupported }
-        // VkCooperativeMatrixFlexibleDimensionsPropertiesNV: sType, pNext, M, N and K granularity,
-        // A, B, C and Result types, saturating accumulation, scope, workgroup invocations.
-        let stride = 56
-        let shapes = UnsafeMutableRawPointer.allocate(byteCount: stride * Int(count), alignment: 8)
-        defer { shapes.deallocate() }
-        shapes.initializeMemory(as: UInt8.self, repeating: 0, count: stride * Int(count))
-        for i in 0..<Int(count) { shapes.storeBytes(of: flexibleDimensionsType, toByteOffset: i * stride, as: UInt32.self) }
-        guard queryShapes(physicalDevice, &count, shapes) == VK_SUCCESS else { return .unsupported }
-        let granularities = (0..<Int(count)).compactMap { i -> Int? in
-            let entry = shapes + i * stride
-            let sizes = (0..<3).map { Int(entry.load(fromByteOffset: 16 + 4 * $0, as: UInt32.self)) }
-            let types = (0..<4).map { entry.load(fromByteOffset: 28 + 4 * $0, as: Int32.self) }
-            let usable = types == [CooperativeMatrixSupport.float16, CooperativeMatrixSupport.float16,
-                                   CooperativeMatrixSupport.float32, CooperativeMatrixSupport.float32]
-                && entry.load(fromByteOffset: 44, as: UInt32.self) == 0
-                && entry.load(fromByteOffset: 48, as: Int32.self) == CooperativeMatrixSupport.subgroupScope
-                && [0, 4 * cooperativeMatrix.subgroupSize].contains(Int(entry.load(fromByteOffset: 52, as: UInt32.self)))
+        let shapes = CooperativeMatrixShape.listed(by: "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV",
+                                                   structureType: flexibleDimensionsType, instance: instance, physicalDevice: physicalDevice)
+        let granularities = shapes.compactMap { shape -> Int? in
+            let usable = shape.isSubgroupHalfToFloat && [0, 4 * cooperativeMatrix.subgroupSize].contains(shape.workgroupInvocations)
             // One side serves as rows, columns and depth, so it is the largest of the three.
-            let side = sizes.max() ?? 0
-            let powerOfTwo = side > 0 && side & (side - 1) == 0 && sizes.allSatisfy { $0 > 0 && side % $0 == 0 }
+            let side = shape.sizes.max() ?? 0
+            let powerOfTwo = side > 0 && side & (side - 1) == 0 && shape.sizes.allSatisfy { $0 > 0 && side % $0 == 0 }
             return usable && powerOfTwo && side <= largestGranularity && 4 * side <= maxDimension ? side : nil
         }
         return CooperativeMatrix2Support(granularity: granularities.min())

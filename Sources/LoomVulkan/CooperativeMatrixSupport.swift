@@ -39,27 +39,10 @@ struct CooperativeMatrixSupport: Sendable {
             vkGetPhysicalDeviceFeatures2(physicalDevice, &features2)
             return features.load(fromByteOffset: 16, as: UInt32.self) != 0
         }
-        guard cooperative, float16Features.shaderFloat16 != 0,
-              let function = vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR") else { return .unsupported }
-        typealias Query = @convention(c) (VkPhysicalDevice, UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer?) -> VkResult
-        let queryProperties = unsafeBitCast(function, to: Query.self)
-        var count: UInt32 = 0
-        guard queryProperties(physicalDevice, &count, nil) == VK_SUCCESS, count > 0 else { return .unsupported }
-        // VkCooperativeMatrixPropertiesKHR: sType, pNext, M, N, K, A, B, C, Result, saturating, scope.
-        let stride = 56
-        let properties = UnsafeMutableRawPointer.allocate(byteCount: stride * Int(count), alignment: 8)
-        defer { properties.deallocate() }
-        properties.initializeMemory(as: UInt8.self, repeating: 0, count: stride * Int(count))
-        for i in 0..<Int(count) { properties.storeBytes(of: propertiesType, toByteOffset: i * stride, as: UInt32.self) }
-        guard queryProperties(physicalDevice, &count, properties) == VK_SUCCESS else { return .unsupported }
-        let squares = (0..<Int(count)).compactMap { i -> Int? in
-            let entry = properties + i * stride
-            let sizes = (0..<3).map { Int(entry.load(fromByteOffset: 16 + 4 * $0, as: UInt32.self)) }
-            let types = (0..<4).map { entry.load(fromByteOffset: 28 + 4 * $0, as: Int32.self) }
-            let usable = types == [float16, float16, float32, float32]
-                && entry.load(fromByteOffset: 44, as: UInt32.self) == 0 && entry.load(fromByteOffset: 48, as: Int32.self) == subgroupScope
-            return usable && Set(sizes).count == 1 ? sizes[0] : nil
-        }
+        guard cooperative, float16Features.shaderFloat16 != 0 else { return .unsupported }
+        let squares = CooperativeMatrixShape.listed(by: "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR", structureType: propertiesType,
+                                                    instance: instance, physicalDevice: physicalDevice)
+            .compactMap { shape in shape.isSubgroupHalfToFloat && Set(shape.sizes).count == 1 ? shape.sizes[0] : nil }
         guard let tileSize = [16, 8].first(where: squares.contains) else { return .unsupported }
         return CooperativeMatrixSupport(tileSize: tileSize, subgroupSize: SubgroupSupport.query(physicalDevice).size)
     }
