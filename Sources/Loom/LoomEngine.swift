@@ -44,7 +44,16 @@ public final class LoomEngine: Sendable {
         events: @escaping @Sendable (ExecutionEvent) -> Void = { _ in }
     ) async throws(PromptValidationError) -> ExecutionOutcome {
         let validated = try validate(document)
-        return await executor.run(
-            validated, promptID: promptID, extraData: document.runExtraData, interruption: interruption, events: events)
+        return await run(validated, promptID: promptID, extraData: document.runExtraData, interruption: interruption, events: events)
+    }
+
+    /// Runs a prompt `validate` accepted; events arrive in order while it runs.
+    public func run(
+        _ validated: ValidatedPrompt, promptID: String = UUID().uuidString.lowercased(), extraData: JSONObject = [:],
+        interruption: Interruption = Interruption(),
+        events: @escaping @Sendable (ExecutionEvent) -> Void = { _ in }
+    ) async -> ExecutionOutcome {
+        resources.get(ComputeDevice.self)?.anticipate(workload: validated.workload(in: registry))
+        return await executor.run(validated, promptID: promptID, extraData: extraData, interruption: interruption, events: events)
     }
 }

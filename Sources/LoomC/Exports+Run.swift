@@ -32,10 +32,10 @@ public func loom_run(
             throw LoomFailure(validation: error)
         }
         let forwarder = EventForwarder(callback: onEvent, userData: userData)
-        let executor = handle.engine.executor
+        let engine = handle.engine
         let (outcome, number) = try handle.exclusiveRun { interruption, number in
             let outcome = Blocking.wait {
-                await executor.run(
+                await engine.run(
                     validated, extraData: document.runExtraData, interruption: interruption, events: forwarder.forward)
             }
             return (outcome, number)

@@ -4,8 +4,8 @@ import Synchronization
 
 /// Creates each (shader variant, specialization constants) pipeline once and keeps it. Backed by a
 /// `VkPipelineCache` that is read from and saved to `diskPath` when one is given, so a later
-/// process skips the driver's shader compilation. With a `record`, it notes the pipelines callers ask for and,
-/// on opening, creates the ones an earlier process noted on a background thread.
+/// process skips the driver's shader compilation. With a record directory, it notes the pipelines callers ask for
+/// under the workload they run, and creates on a background thread those an earlier process noted for it.
 /// `@unchecked Sendable`: the Vulkan handles are immutable; the maps are behind mutexes.
 final class PipelineCache: @unchecked Sendable {
     struct Key: Hashable {
@@ -31,21 +31,25 @@ final class PipelineCache: @unchecked Sendable {
     /// Where pipeline creation, the driver's shader compilation, is timed while profiling.
     let profile: DispatchProfile?
     private let state = Mutex(State())
-    private let record: PipelineRecord?
-    /// The record's entries, those read and those added since; behind their own lock, held while the file is written.
-    private let recorded = Mutex<(entries: [PipelineRecord.Entry], keys: Set<Key>)>(([], []))
-    /// Signalled once the background thread has created what the record lists.
+    /// Where records of the pipelines workloads asked for are kept; nil keeps none.
+    private let recordDirectory: URL?
+    /// The record callers' pipelines are noted in, with its entries, those read and those added since; behind their
+    /// own lock, held while the file is written.
+    private let recorded = Mutex<(record: PipelineRecord, entries: [PipelineRecord.Entry], keys: Set<Key>)?>(nil)
+    /// Recorded pipelines the background thread has yet to create, and whether it is running.
+    private let backlog = Mutex<(entries: [PipelineRecord.Entry], running: Bool)>(([], false))
+    /// Left once the background thread has created its backlog.
     private let warmed = DispatchGroup()
     /// Optional variants the driver could not build; their operators run their portable kernels from then on.
     private let refused = Mutex<Set<ShaderVariant>>([])
     /// Variants whose pipelines fail to build as a driver's might (tests of the fallbacks).
     let simulatedFailures = Mutex<Set<ShaderVariant>>([])
 
-    init(device: VulkanDevice, diskPath: URL?, profile: DispatchProfile? = nil, record: PipelineRecord? = nil) throws(VulkanError) {
+    init(device: VulkanDevice, diskPath: URL?, profile: DispatchProfile? = nil, recordDirectory: URL? = nil) throws(VulkanError) {
         self.device = device
         self.diskPath = diskPath
         self.profile = profile
-        self.record = record
+        self.recordDirectory = recordDirectory
         // A cache file from another driver or device is rejected by the driver's header check,
         // and then we start empty.
         var initial = diskPath.flatMap { try? Data(contentsOf: $0) } ?? Data()
@@ -59,13 +63,30 @@ final class PipelineCache: @unchecked Sendable {
         }
         try check(result, "vkCreatePipelineCache")
         self.cache = cache!
-        let entries = record?.read() ?? []
-        recorded.withLock { $0 = (entries, Set(entries.map { Key(variant: $0.variant, constants: $0.constants) })) }
-        guard !entries.isEmpty else { return }
+    }
+
+    /// Makes `workload`'s record (nil: work outside any workflow) the one callers' pipelines are noted in, and creates
+    /// on a background thread, in the order they were first asked for, the pipelines it lists that do not exist yet.
+    /// Those of an earlier workload that the thread has not reached are dropped.
+    func anticipate(workload: String?) {
+        guard let recordDirectory else { return }
+        let record = PipelineRecord(directory: recordDirectory, deviceIdentity: device.pipelineCacheIdentity, workload: workload)
+        let entries = record.read()
+        recorded.withLock { $0 = (record, entries, Set(entries.map { Key(variant: $0.variant, constants: $0.constants) })) }
+        let starts = backlog.withLock { backlog in
+            backlog.entries = entries
+            guard !backlog.running, !entries.isEmpty else { return false }
+            backlog.running = true
+            return true
+        }
+        guard starts else { return }
         warmed.enter()
-        // The thread keeps the cache alive until it is done: at most the record's length of pipeline creations.
+        // The thread keeps the cache alive until its backlog is empty: at most a record's length of pipeline creations.
         Thread { [self] in
-            for entry in entries {
+            while let entry = backlog.withLock({ backlog in
+                if backlog.entries.isEmpty { backlog.running = false }
+                return backlog.entries.isEmpty ? nil : backlog.entries.removeFirst()
+            }) {
                 _ = try? pipeline(Key(variant: entry.variant, constants: entry.constants), bindings: entry.storageBindings,
                                   texelBindings: entry.texelBindings, forCaller: false)
             }
@@ -108,7 +129,7 @@ final class PipelineCache: @unchecked Sendable {
         refused.withLock { $0.contains(variant) }
     }
 
-    /// Waits until the pipelines the record listed exist (tests).
+    /// Waits until the pipelines the current record listed exist (tests).
     func waitForRecordedPipelines() {
         warmed.wait()
     }
@@ -120,8 +141,8 @@ final class PipelineCache: @unchecked Sendable {
             state.slots[key] = slot
             return slot
         }
-        let result: Result<(pipeline: ComputePipeline, isNew: Bool), VulkanError> = slot.pipeline.withLock { existing in
-            if let existing { return .success((existing, false)) }
+        let result: Result<ComputePipeline, VulkanError> = slot.pipeline.withLock { existing in
+            if let existing { return .success(existing) }
             if simulatedFailures.withLock({ $0.contains(key.variant) }) {
                 return .failure(VulkanError.callFailed(call: "vkCreateComputePipelines", result: VK_ERROR_INITIALIZATION_FAILED.rawValue))
             }
@@ -136,27 +157,25 @@ final class PipelineCache: @unchecked Sendable {
                 }
                 state.withLock { $0.created += 1 }
                 existing = pipeline
-                return .success((pipeline, true))
+                return .success(pipeline)
             } catch {
                 return .failure(error)
             }
         }
-        let (pipeline, isNew) = try result.get()
-        // What the background thread made came from the record already.
-        if isNew && forCaller {
-            note(PipelineRecord.Entry(variant: key.variant, constants: key.constants, storageBindings: bindings, texelBindings: texelBindings))
-        }
+        let pipeline = try result.get()
+        // A pipeline another workload made still belongs in this one's record.
+        if forCaller { note(key, bindings: bindings, texelBindings: texelBindings) }
         return pipeline
     }
 
-    /// Adds a pipeline a caller made to the record, rewriting the file when it is new to it.
-    private func note(_ entry: PipelineRecord.Entry) {
-        guard let record else { return }
+    /// Adds a pipeline a caller asked for to the current record, rewriting the file when it is new to it.
+    private func note(_ key: Key, bindings: Int, texelBindings: Int) {
         recorded.withLock { recorded in
-            let key = Key(variant: entry.variant, constants: entry.constants)
-            guard recorded.entries.count < PipelineRecord.capacity, recorded.keys.insert(key).inserted else { return }
-            recorded.entries.append(entry)
-            record.write(recorded.entries)
+            guard var current = recorded, current.entries.count < PipelineRecord.capacity, current.keys.insert(key).inserted else { return }
+            current.entries.append(PipelineRecord.Entry(variant: key.variant, constants: key.constants, storageBindings: bindings,
+                                                        texelBindings: texelBindings))
+            current.record.write(current.entries)
+            recorded = current
         }
     }
 

@@ -5,9 +5,11 @@ import Foundation
 /// lavapipe rebuilds every pipeline from SPIR-V in each process (about 20 ms each, even with Mesa's shader cache
 /// warm), and its `VkPipelineCache` keeps nothing across processes.
 ///
-/// The file is named by the device's `pipelineCacheUUID` and a digest of every embedded shader, so one written by
-/// another build or driver is never read. It ends with a checksum of its lines; a truncated or edited file reads as
-/// empty.
+/// There is one file per workload (see `ValidatedPrompt.workload`), so that a process creates what its own workflow
+/// will ask for, in the order it will: on two cores, creating another workflow's pipelines costs this one time. The
+/// file is named by the device's `pipelineCacheUUID`, a digest of every embedded shader, so one written by another
+/// build or driver is never read, and a digest of the workload. It ends with a checksum of its lines; a truncated or
+/// edited file reads as empty.
 struct PipelineRecord: Sendable {
     struct Entry: Hashable, Sendable {
         let variant: ShaderVariant
@@ -21,8 +23,10 @@ struct PipelineRecord: Sendable {
 
     let file: URL
 
-    init(directory: URL, deviceIdentity: String) {
-        file = directory.appendingPathComponent("\(deviceIdentity)-\(ShaderVariant.catalogueDigest).txt")
+    /// The record of `workload`, or of work outside any workflow when nil.
+    init(directory: URL, deviceIdentity: String, workload: String? = nil) {
+        let name = [deviceIdentity, ShaderVariant.catalogueDigest] + (workload.map { [Self.checksum(of: [$0])] } ?? [])
+        file = directory.appendingPathComponent(name.joined(separator: "-") + ".txt")
     }
 
     /// The recorded entries; none when the file is missing, damaged or names variants this build lacks.

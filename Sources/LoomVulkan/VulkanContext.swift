@@ -41,14 +41,18 @@ public final class VulkanContext: Sendable {
     ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
     ///   - pipelineCachePath: where the driver's pipeline cache is loaded from and saved to;
     ///     defaults to `LOOM_VULKAN_PIPELINE_CACHE`, none when unset.
-    ///   - pipelineRecordDirectory: where to note the pipelines this process makes and to read those an earlier
-    ///     process made, which are then created on a background thread ahead of need (see `PipelineRecord`); none by default.
+    ///   - pipelineRecordDirectory: where to note the pipelines this process asks for and to read those an earlier
+    ///     process asked for, which are then created on a background thread ahead of need (see `PipelineRecord`); none
+    ///     by default.
+    ///   - workload: the work whose record is read and added to, until `anticipatePipelines(of:)` names another; nil
+    ///     for work outside any workflow.
     ///   - matmulKernel: overrides the kernel chosen for the device kind (tests, comparisons).
     ///   - activationStorage: overrides `activationStorage`; defaults to `LOOM_ACTIVATION_STORAGE`.
     ///   - sharingFetches: false keeps the texel kernels' lanes from sharing fetches through subgroups (tests, comparisons).
     public init(selector: String? = ProcessInfo.processInfo.environment["LOOM_VULKAN_DEVICE"],
                 pipelineCachePath: URL? = ProcessInfo.processInfo.environment["LOOM_VULKAN_PIPELINE_CACHE"].map { URL(fileURLWithPath: $0) },
                 pipelineRecordDirectory: URL? = nil,
+                workload: String? = nil,
                 matmulKernel: MatmulKernel? = nil,
                 activationStorage: DType? = nil,
                 sharingFetches: Bool = true) throws(VulkanError) {
@@ -82,9 +86,15 @@ public final class VulkanContext: Sendable {
         fetchSharingSubgroupSize = sharingFetches ? device.subgroups.sharingSize : nil
         allocator = MemoryAllocator(device: device)
         transfers = try StagingTransfer(device: device)
-        let identity = device.pipelineCacheIdentity
-        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath, profile: profile,
-                                      record: pipelineRecordDirectory.map { PipelineRecord(directory: $0, deviceIdentity: identity) })
+        pipelines = try PipelineCache(device: device, diskPath: pipelineCachePath, profile: profile, recordDirectory: pipelineRecordDirectory)
+        pipelines.anticipate(workload: workload)
+    }
+
+    /// Starts creating, in the background, the pipelines an earlier run of `workload` asked for
+    /// (`ValidatedPrompt.workload`), and notes the pipelines asked for from now on under it. Nothing without a
+    /// pipeline record directory.
+    public func anticipatePipelines(of workload: String?) {
+        pipelines.anticipate(workload: workload)
     }
 
     /// A recorder for a batch of operators; `profiling` times each dispatch with timestamp queries.

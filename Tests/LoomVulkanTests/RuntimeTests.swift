@@ -262,6 +262,36 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(try second.download(y).count, 2)
     }
 
+    func testEachWorkloadRecordsAndAnticipatesOnlyItsOwnPipelines() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "loom-record-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            let first = try VulkanContext(pipelineRecordDirectory: directory, workload: "silu")
+            let x = try first.upload([1, 2], shape: [2])
+            var recorder = try first.makeRecorder()
+            _ = try recorder.silu(x)
+            try recorder.submit()
+            // gelu's workload also uses silu, made already for the first: it belongs in gelu's record all the same.
+            first.anticipatePipelines(of: "gelu")
+            recorder = try first.makeRecorder()
+            _ = try recorder.gelu(recorder.silu(x))
+            try recorder.submit()
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).count, 2)
+
+        let silu = try VulkanContext(pipelineRecordDirectory: directory, workload: "silu")
+        silu.pipelines.waitForRecordedPipelines()
+        XCTAssertEqual(silu.pipelines.pipelineCount, 1, "only silu's workload's pipeline is made ahead")
+        silu.anticipatePipelines(of: "gelu")
+        silu.pipelines.waitForRecordedPipelines()
+        XCTAssertEqual(silu.pipelines.pipelineCount, 2)
+        silu.profile.start()
+        let recorder = try silu.makeRecorder()
+        _ = try recorder.gelu(recorder.silu(silu.upload([1, 2], shape: [2])))
+        try recorder.submit()
+        XCTAssertNil(silu.profile.stop().first { $0.kind == .pipelineCreation }, "gelu's workload's pipelines were made again")
+    }
+
     func testDamagedPipelineRecordReadsAsEmpty() throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "loom-record-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

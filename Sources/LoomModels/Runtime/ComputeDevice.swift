@@ -21,12 +21,19 @@ public final class ComputeDevice: Sendable {
         try state.context()
     }
 
+    /// Tells the device which workload (`ValidatedPrompt.workload`) runs next, so that the pipelines an earlier run
+    /// of it asked for are created in the background, now if the context exists, else as soon as it does.
+    public func anticipate(workload: String) {
+        state.anticipate(workload: workload)
+    }
+
     /// `@unchecked Sendable`: `shared` is only read and written under `lock`.
     private final class LazyContext: @unchecked Sendable {
         private let lock = NSLock()
         private let selector: String?
         private let pipelineRecordDirectory: URL?
         private var shared: VulkanContext?
+        private var workload: String?
 
         init(selector: String?, pipelineRecordDirectory: URL?) {
             self.selector = selector
@@ -38,12 +45,19 @@ public final class ComputeDevice: Sendable {
             defer { lock.unlock() }
             if let shared { return shared }
             let created = if let selector {
-                try VulkanContext(selector: selector, pipelineRecordDirectory: pipelineRecordDirectory)
+                try VulkanContext(selector: selector, pipelineRecordDirectory: pipelineRecordDirectory, workload: workload)
             } else {
-                try VulkanContext(pipelineRecordDirectory: pipelineRecordDirectory)
+                try VulkanContext(pipelineRecordDirectory: pipelineRecordDirectory, workload: workload)
             }
             shared = created
             return created
+        }
+
+        func anticipate(workload: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            self.workload = workload
+            shared?.anticipatePipelines(of: workload)
         }
     }
 }
