@@ -153,7 +153,7 @@ final class PipelineCache: @unchecked Sendable {
                                                    texelBindings: texelBindings, constants: key.constants, cache: cache)
                 if forCaller {
                     let elapsed = (ContinuousClock.now - started).components
-                    profile?.addPipelineCreation(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
+                    profile?.addPipelineCreation(of: key.variant, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
                 }
                 state.withLock { $0.created += 1 }
                 existing = pipeline
