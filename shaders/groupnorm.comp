@@ -8,8 +8,8 @@
 // NHWC with CHANNELS_LAST for convolutions that read channels-last.
 // With TEXELS (CPU devices) the input is read 4 values per texel fetch, a gather on llvmpipe,
 // where storage-buffer loads are per-lane loops; the host checks that S and the offset are
-// multiples of 4. With STATISTICS the shader only writes each group's (mean, 1/σ) pair, for
-// groupnorm_apply.comp to store a channels-last result pixel by pixel.
+// multiples of 4. With STATISTICS the shader only writes each channel's (scale, shift), its norm and
+// affine as one multiply-add, for groupnorm_apply.comp to store a channels-last result pixel by pixel.
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const bool AFFINE = false;
 layout(constant_id = 1) const bool SILU = false;
@@ -89,15 +89,17 @@ void main() {
     }
 #endif
     float inv = inversesqrt(workgroupSum(squares) / float(count) + p.eps);
+    uint n = task / p.groups;
+    uint channel0 = (task % p.groups) * perGroup;
     if (STATISTICS) {
-        if (lane == 0) {
-            o[p.offsetOut + 2 * task] = mean;
-            o[p.offsetOut + 2 * task + 1] = inv;
+        for (uint k = lane; k < perGroup; k += 64) {
+            vec2 affine = channelAffine(channel0 + k, mean, inv);
+            uint at = p.offsetOut + 2 * (n * p.channels + channel0 + k);
+            o[at] = affine.x;
+            o[at + 1] = affine.y;
         }
         return;
     }
-    uint n = task / p.groups;
-    uint channel0 = (task % p.groups) * perGroup;
     // Channel by channel: integer division is a scalar loop on llvmpipe, so the inner loops have none.
     uint outChannelStride = CHANNELS_LAST ? 1 : p.spatial, outPixelStride = CHANNELS_LAST ? p.channels : 1;
     for (uint k = 0; k < perGroup; k++) {

@@ -148,22 +148,26 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
-    /// Channels-last group norm four channels to a store, with groups of one and three channels (each channel's
-    /// group found without an integer division) and two images, against the contiguous kernel.
+    /// Channels-last group norm four channels to a store and one at a time, with groups of one and three channels,
+    /// two images, and with and without the affine and SiLU, against the contiguous kernel.
     func testChannelsLastGroupNormWithSmallGroups() throws {
         for (channels, groups) in [(8, 8), (12, 4), (6, 2)] {
-            let (batch, height, width) = (2, 4, 3)
-            let values = randomValues(batch * channels * height * width, seed: UInt64(25 + channels), in: -2...3)
-            let weight = randomValues(channels, seed: 26)
-            let bias = randomValues(channels, seed: 27)
-            func normalised(_ layout: ActivationLayout) throws -> [Float] {
-                try evaluate { recorder in
-                    try recorder.contiguous(recorder.groupNorm(context.upload(values, shape: [batch, channels, height, width]), groups: groups,
-                                                               weight: context.upload(weight, shape: [channels]),
-                                                               bias: context.upload(bias, shape: [channels]), applyingSiLU: true, layout: layout))
+            for affine in [true, false] {
+                let (batch, height, width) = (2, 4, 3)
+                let values = randomValues(batch * channels * height * width, seed: UInt64(25 + channels), in: -2...3)
+                let weight = randomValues(channels, seed: 26)
+                let bias = randomValues(channels, seed: 27)
+                func normalised(_ layout: ActivationLayout) throws -> [Float] {
+                    try evaluate { recorder in
+                        try recorder.contiguous(recorder.groupNorm(context.upload(values, shape: [batch, channels, height, width]), groups: groups,
+                                                                   weight: affine ? context.upload(weight, shape: [channels]) : nil,
+                                                                   bias: affine ? context.upload(bias, shape: [channels]) : nil,
+                                                                   applyingSiLU: affine, layout: layout))
+                    }
                 }
+                assertClose(try normalised(.channelsLast), try normalised(.contiguous), threshold: 1e-10,
+                            "\(channels) channels in \(groups) groups, affine and SiLU \(affine)")
             }
-            assertClose(try normalised(.channelsLast), try normalised(.contiguous), threshold: 1e-10, "\(channels) channels in \(groups) groups")
         }
     }
 

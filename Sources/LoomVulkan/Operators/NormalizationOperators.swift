@@ -70,25 +70,25 @@ extension CommandRecorder {
         return try stored.permuted([0, x.rank - 1] + Array(1..<(x.rank - 1)))
     }
 
-    /// Group norm into `stored` [N, S, C] on CPU devices in two passes: groupnorm.comp's statistics
-    /// per group, then groupnorm_apply.comp pixel by pixel (see there why).
+    /// Group norm into `stored` [N, S, C] on CPU devices in two passes: groupnorm.comp's statistics, as each
+    /// channel's (scale, shift), then groupnorm_apply.comp pixel by pixel (see there why).
     private func channelsLastGroupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, epsilon: Float, applyingSiLU: Bool,
                                        into stored: Tensor, spatial: Int) throws(VulkanError) {
         let batch = x.shape[0], channels = x.shape[1]
-        let statistics = try context.makeTensor(shape: [batch * groups, 2])
+        let affine = try context.makeTensor(shape: [batch * channels, 2])
         var push = PushConstants()
-        push.append([batch, channels, spatial, groups, x.offset, 0, 0, statistics.offset])
+        push.append([batch, channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, affine.offset])
         push.append(epsilon)
-        let reduce = try context.pipelines.pipeline(.groupNormTexels, bindings: 4, texelBindings: 1, constants: [0, 0, 0, 1])
-        try dispatch(reduce, buffers: [x.storage, x.storage, x.storage, statistics.storage], texels: [(x.storage, .rgba32Float)],
-                     written: [3], push: push, groups: workgroupPerItem(batch * groups))
+        let reduce = try context.pipelines.pipeline(.groupNormTexels, bindings: 4, texelBindings: 1, constants: [weight == nil ? 0 : 1, 0, 0, 1])
+        // Absent parameters bind the input again: the shader never reads them.
+        try dispatch(reduce, buffers: [x.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, affine.storage],
+                     texels: [(x.storage, .rgba32Float)], written: [3], push: push, groups: workgroupPerItem(batch * groups))
         push = PushConstants()
-        push.append([batch, channels, spatial, groups, x.offset, weight?.offset ?? 0, bias?.offset ?? 0, stored.offset, statistics.offset / 2])
-        let apply = try context.pipelines.pipeline(.groupNormApply, bindings: 4, texelBindings: 1,
-                                                   constants: [weight == nil ? 0 : 1, applyingSiLU ? 1 : 0,
-                                                               channels % 4 == 0 && stored.offset % 4 == 0 ? 1 : 0])
-        try dispatch(apply, buffers: [statistics.storage, weight?.storage ?? x.storage, bias?.storage ?? x.storage, stored.storage],
-                     texels: [(x.storage, .rgba32Float)], written: [3], push: push, groups: linearGroups(batch * spatial / 4))
+        push.append([batch, channels, spatial, x.offset, stored.offset, affine.offset])
+        let apply = try context.pipelines.pipeline(.groupNormApply, bindings: 1, texelBindings: 2,
+                                                   constants: [applyingSiLU ? 1 : 0, channels % 4 == 0 && stored.offset % 4 == 0 ? 1 : 0])
+        try dispatch(apply, buffers: [stored.storage], texels: [(x.storage, .rgba32Float), (affine.storage, .r32Float)],
+                     written: [0], push: push, groups: linearGroups(batch * spatial / 4))
     }
 
     /// One workgroup per item, folded into Y past the device's X limit.
