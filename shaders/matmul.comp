@@ -20,8 +20,14 @@
 // broadcasts), while a texel fetch is a straight gather. So the inner loop reads A and W through
 // texel buffers, 4 f32 or 8 packed 16-bit values per fetch, and each invocation also takes TN
 // columns so every fetched piece of A feeds TN accumulators. Spilled accumulators cost less than
-// fetches there, hence the large TM × TN tiles the host picks.
+// fetches there, hence the large TM × TN tiles the host picks. With SHARED_A (where subgroups can
+// shuffle): every lane of a subgroup needs the same TM rows of A, so each fetches its share and
+// shuffles hand them round; with one or two columns per lane, fetching A cost several times the arithmetic.
 #extension GL_EXT_control_flow_attributes : enable
+#if defined(SHARED_A)
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
+#endif
 #extension GL_GOOGLE_include_directive : require
 #ifdef STORAGE16
 #extension GL_EXT_shader_16bit_storage : require
@@ -107,13 +113,23 @@ void main() {
     }
 }
 #elif defined(TEXELS)
+#if defined(SHARED_A)
+// The subgroup's size.
+layout(constant_id = 14) const uint SG = 8;
+#endif
 void main() {
     uint columnsPerGroup = gl_WorkGroupSize.x * TN;
     uint n0 = gl_WorkGroupID.x * columnsPerGroup + gl_LocalInvocationID.x;
     uint m0 = gl_WorkGroupID.y * TM;
     uint b = gl_WorkGroupID.z;
-    // Fewer columns than lanes: llvmpipe skips a vector of lanes once all have returned.
+    // Fewer columns than lanes: llvmpipe skips a vector of lanes once all have returned. Lanes sharing
+    // fetches stay until none of their subgroup has a column; the idle ones compute column N − 1 and
+    // store nothing.
+#if defined(SHARED_A)
+    if (subgroupAll(n0 >= p.N)) return;
+#else
     if (n0 >= p.N) return;
+#endif
     // Out-of-range rows, and columns past the end for t > 0, compute on clamped indices and are not stored.
     uint wRow[TN];
     [[unroll]] for (uint t = 0; t < TN; t++) wRow[t] = p.offsetW + b * p.batchStrideW + min(n0 + t * gl_WorkGroupSize.x, p.N - 1) * p.K;
@@ -124,8 +140,21 @@ void main() {
         rowA[i] = aBase + min(m0 + i, p.M - 1) * p.rowStrideA;
         [[unroll]] for (uint t = 0; t < TN; t++) acc[i * TN + t] = 0.0;
     }
+#if defined(SHARED_A)
+    // This lane's share of the TM rows' two texels per step: texel j of the step is row j / 2's half j % 2.
+    const uint shares = (2 * TM + SG - 1) / SG;
+    uint aShare[shares];
+    [[unroll]] for (uint s = 0; s < shares; s++) {
+        uint j = min(gl_SubgroupInvocationID + s * SG, 2 * TM - 1);
+        aShare[s] = (rowA[j / 2] >> 2) + j % 2;
+    }
+#endif
     uint k = 0;
     for (; k + 8 <= p.K; k += 8) {
+#if defined(SHARED_A)
+        vec4 fetched[shares];
+        [[unroll]] for (uint s = 0; s < shares; s++) fetched[s] = texelFetch(aTexels, int(aShare[s] + (k >> 2)));
+#endif
         vec4 wv[2 * TN];  // wv[2t], wv[2t + 1] = W[column t, k .. k + 7]
         [[unroll]] for (uint t = 0; t < TN; t++) {
 #if defined(B_F32)
@@ -164,9 +193,14 @@ void main() {
 #endif
         }
         [[unroll]] for (uint i = 0; i < TM; i++) {
+#if defined(SHARED_A)
+            vec4 a0 = subgroupShuffle(fetched[2 * i / SG], 2 * i % SG);
+            vec4 a1 = subgroupShuffle(fetched[(2 * i + 1) / SG], (2 * i + 1) % SG);
+#else
             // Same address in every lane: the gather returns A[m, k .. k + 7] broadcast.
             vec4 a0 = texelFetch(aTexels, int((rowA[i] + k) >> 2));
             vec4 a1 = texelFetch(aTexels, int((rowA[i] + k) >> 2) + 1);
+#endif
             [[unroll]] for (uint t = 0; t < TN; t++) {
                 vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
                 float s = acc[i * TN + t];

@@ -31,8 +31,9 @@ public final class VulkanContext: Sendable {
     /// accumulate stay f32. bf16 (as ComfyUI runs Flux on GPUs) where cooperative matrices are
     /// used, else f32, which is faster on CPU devices.
     public let activationStorage: DType
-    /// The subgroup size over which the texel convolution's lanes share the weights they fetch (with shuffles); nil
-    /// where subgroups cannot shuffle or the context was made with `sharingFetches: false`.
+    /// The subgroup size over which the texel kernels' lanes share what they all fetch (the convolution's weights, the
+    /// matmul's rows of A) with shuffles; nil where subgroups cannot shuffle or the context was made with
+    /// `sharingFetches: false`.
     let fetchSharingSubgroupSize: Int?
     /// While on, every recorder made from this context times its dispatches into it.
     public let profile = DispatchProfile()

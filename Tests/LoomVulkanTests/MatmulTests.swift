@@ -1,4 +1,4 @@
-import LoomVulkan
+@testable import LoomVulkan
 import XCTest
 
 final class MatmulTests: XCTestCase {
@@ -50,20 +50,40 @@ final class MatmulTests: XCTestCase {
     }
 
     /// Shapes whose rows are texel-aligned (K a multiple of 4 for f32, 8 for 16-bit weights) take
-    /// the CPU texel kernel on CPU devices; these cover each tile size with ragged M, N and K tails.
+    /// the CPU texel kernel on CPU devices; these cover each tile size with ragged M, N and K tails, on the kernel
+    /// whose lanes share their fetches of A (where subgroups shuffle) and on the one without. 12 columns leave most
+    /// lanes of a subgroup idle, and 3 rows give rows of a single tile.
     func testAlignedShapesAcrossTileSizesAndTails() throws {
+        let unshared = try VulkanContext(sharingFetches: false)
         for (m, n, k, dtype) in [(45, 300, 100, DType.f32), (70, 1100, 64, .bf16), (5, 130, 136, .f16), (33, 75, 20, .f32), (40, 140, 48, .f8E4M3),
-                                      (37, 150, 96, .q8_0), (9, 70, 64, .q4_0)] {
+                                      (37, 150, 96, .q8_0), (9, 70, 64, .q4_0), (3, 12, 32, .bf16), (66, 12, 40, .f32)] {
             let x = randomValues(m * k, seed: UInt64(m + n + k))
             let weight = randomValues(n * k, seed: UInt64(n * k), in: -0.5...0.5)
             let bias = randomValues(n, seed: UInt64(k))
-            let result = try evaluateWithShape { recorder in
-                try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
-                                    bias: context.upload(bias, shape: [n]))
-            }
             let expected = reference(x, dtype.roundTrip(weight), bias: bias, batch: 1, m: m, n: n, k: k, sharedWeights: true)
-            assertClose(result.values, expected, threshold: 1e-10, "\(dtype) \(m)×\(n)×\(k)")
+            for context in [context, unshared] {
+                let result = try evaluateWithShape(in: context) { recorder in
+                    try recorder.linear(context.upload(x, shape: [m, k]), weight: context.upload(weight, shape: [n, k], dtype: dtype),
+                                        bias: context.upload(bias, shape: [n]))
+                }
+                assertClose(result.values, expected, threshold: 1e-10, "\(dtype) \(m)×\(n)×\(k)")
+            }
         }
+    }
+
+    /// Which texel kernel ran: the one whose lanes share their fetches of A where the device's subgroups shuffle.
+    func testTexelKernelSharesFetchesWhereSubgroupsShuffle() throws {
+        guard context.matmulKernel == .texels else { throw XCTSkip("the texel kernels run on CPU devices") }
+        func variants(_ context: VulkanContext) throws -> [String] {
+            let recorder = try context.makeRecorder(profiling: true)
+            _ = try recorder.linear(context.upload(randomValues(8 * 32, seed: 1), shape: [8, 32]),
+                                    weight: context.upload(randomValues(16 * 32, seed: 2), shape: [16, 32], dtype: .bf16))
+            try recorder.submit()
+            return recorder.timings.map(\.name).filter { $0.hasPrefix("matmul") }
+        }
+        let sharing = context.device.subgroups.sharingSize != nil
+        XCTAssertEqual(try variants(context), [sharing ? "matmul_texels_shared_bf16" : "matmul_texels_bf16"])
+        XCTAssertEqual(try variants(VulkanContext(sharingFetches: false)), ["matmul_texels_bf16"])
     }
 
     /// Activation rows that do not start on a texel send every dtype through the storage-buffer

@@ -126,4 +126,16 @@ extension ShaderVariant {
         }
         return storage16 ? sixteen : f32
     }
+
+    /// The texel kernel reading weights of `dtype` whose lanes share their fetches of A (f32 activations).
+    static func sharedTexelMatmul(_ dtype: DType) -> ShaderVariant {
+        switch dtype {
+        case .f32: .matmulTexelsSharedF32
+        case .f16: .matmulTexelsSharedF16
+        case .bf16: .matmulTexelsSharedBf16
+        case .f8E4M3: .matmulTexelsSharedF8E4m3
+        case .q8_0: .matmulTexelsSharedQ80
+        case .q4_0: .matmulTexelsSharedQ40
+        }
+    }
 }
