@@ -9,8 +9,14 @@
 // buffer loads become per-lane loops; offsets and strides are then multiples of 4.
 // STORAGE16 (the _16 variants): Q, K, V and O each f32, f16 or bf16 (attention_storage.glsl); with
 // TEXELS only Q and O, as no texel format holds bf16 (the host runs the plain kernel for 16-bit K or V).
+// SHARED_KV (with TEXELS, where subgroups shuffle): every lane reads the same key and value rows, so
+// each fetches a share of a row's texels and shuffles hand them round.
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_GOOGLE_include_directive : require
+#if defined(SHARED_KV)
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
+#endif
 #if defined(STORAGE16)
 #extension GL_EXT_shader_16bit_storage : require
 #endif
@@ -45,6 +51,14 @@ layout(binding = 5) uniform samplerBuffer kTexels;
 layout(binding = 6) uniform samplerBuffer vTexels;
 vec4 loadK(uint i) { return texelFetch(kTexels, int(i >> 2)); }
 vec4 loadV(uint i) { return texelFetch(vTexels, int(i >> 2)); }
+#if defined(SHARED_KV)
+layout(constant_id = 7) const uint SG = 8;  // the subgroup's size
+const uint SHARES = (D4 + SG - 1) / SG;
+// The row of D4 texels at `row`, each lane fetching its share.
+#define FETCH_SHARES(load, row, shares) \
+    [[unroll]] for (uint s = 0; s < SHARES; s++) shares[s] = load(row + 4 * min(gl_SubgroupInvocationID + s * SG, D4 - 1))
+#define SHARED_TEXEL(shares, d) subgroupShuffle(shares[(d) / SG], (d) % SG)
+#endif
 #elif defined(STORAGE16)
 vec4 loadK(uint i) { return vec4(loadK1(i), loadK1(i + 1), loadK1(i + 2), loadK1(i + 3)); }
 vec4 loadV(uint i) { return vec4(loadV1(i), loadV1(i + 1), loadV1(i + 2), loadV1(i + 3)); }
@@ -60,7 +74,12 @@ const float NEG_INF = -1.0 / 0.0;
 void main() {
     uint b = gl_WorkGroupID.z / p.heads, h = gl_WorkGroupID.z % p.heads;
     uint first = (gl_WorkGroupID.x * 64 + gl_LocalInvocationID.x) * QR;
+#if defined(SHARED_KV)
+    // Lanes sharing fetches stay until none of their subgroup has a query; the idle ones repeat the last.
+    if (subgroupAll(first >= p.queries)) return;
+#else
     if (first >= p.queries) return;
+#endif
     uint qBase = p.offsetQ + b * p.qStrides.x + h * p.qStrides.y;
     uint kBase = p.offsetK + b * p.kStrides.x + h * p.kStrides.y;
     uint vBase = p.offsetV + b * p.vStrides.x + h * p.vStrides.y;
@@ -90,8 +109,16 @@ void main() {
             uint key = kBase + (start + j) * p.kStrides.z;
             vec4 dots[QR];
             for (uint r = 0; r < QR; r++) dots[r] = vec4(0.0);
-            for (uint d = 0; d < D4; d++) {
+#if defined(SHARED_KV)
+            vec4 kShares[SHARES];
+            FETCH_SHARES(loadK, key, kShares);
+#endif
+            [[unroll]] for (uint d = 0; d < D4; d++) {
+#if defined(SHARED_KV)
+                vec4 kv = SHARED_TEXEL(kShares, d);
+#else
                 vec4 kv = loadK(key + 4 * d);
+#endif
                 for (uint r = 0; r < QR; r++) dots[r] += qv[r][d] * kv;
             }
             for (uint r = 0; r < QR; r++) {
@@ -119,8 +146,16 @@ void main() {
         }
         [[dont_unroll]] for (uint j = 0; j < count; j++) {
             uint value = vBase + (start + j) * p.vStrides.z;
-            for (uint d = 0; d < D4; d++) {
+#if defined(SHARED_KV)
+            vec4 vShares[SHARES];
+            FETCH_SHARES(loadV, value, vShares);
+#endif
+            [[unroll]] for (uint d = 0; d < D4; d++) {
+#if defined(SHARED_KV)
+                vec4 vv = SHARED_TEXEL(vShares, d);
+#else
                 vec4 vv = loadV(value + 4 * d);
+#endif
                 for (uint r = 0; r < QR; r++) acc[r][d] += s[r][j] * vv;
             }
         }

@@ -299,7 +299,8 @@ final class AttentionTests: XCTestCase {
             let (result, reference, variants) = try storedAttention(context, c)
             let texels = context.device.info.kind == .cpu && c.keyOffset % 4 == 0 && c.dtypes[1] == .f32 && c.dtypes[2] == .f32
             let sixteenBit = c.dtypes.contains { $0 != .f32 }
-            XCTAssertEqual(variants, [(texels ? "attention_texels" : "attention") + (sixteenBit ? "_16" : "")], c.label)
+            let shared = texels && !sixteenBit && context.device.subgroups.sharingSize != nil
+            XCTAssertEqual(variants, [(texels ? "attention_texels" : "attention") + (sixteenBit ? "_16" : shared ? "_shared" : "")], c.label)
             let output = c.dtypes[3]
             let expected = output.roundTrip(reference)
             assertClose(result, expected, threshold: sixteenBitStorageThreshold(output), c.label)
@@ -307,6 +308,22 @@ final class AttentionTests: XCTestCase {
                 let (finite, cut) = (expected.indices.filter { expected[$0].isFinite }, truncatingRoundTrip(reference, output))
                 let truncation = nmse(finite.map { expected[$0] }, finite.map { cut[$0] })
                 XCTAssertGreaterThan(truncation, 10 * sixteenBitStorageThreshold(output), "\(c.label): a truncating store would pass")
+            }
+        }
+    }
+
+    /// The texel kernel whose lanes share their key and value fetches (where subgroups shuffle) and the one without:
+    /// heads of 36 need two shares of a row's 9 texels; 13 and 70 queries leave lanes of the last subgroup idle.
+    func testTexelKernelWithAndWithoutSharedFetches() throws {
+        guard context.matmulKernel == .texels else { throw XCTSkip("the texel kernels run on CPU devices") }
+        let sharing = context.device.subgroups.sharingSize != nil
+        let unshared = try VulkanContext(sharingFetches: false)
+        for (queries, keys, depth) in [(13, 37, 8), (70, 19, 36), (9, 64, 32)] {
+            let c = StoredAttentionCase(queries: queries, keys: keys, depth: depth, dtypes: [.f32, .f32, .f32, .f32], mergingHeads: depth == 36)
+            for (context, name) in [(context, sharing ? "attention_texels_shared" : "attention_texels"), (unshared, "attention_texels")] {
+                let (result, reference, variants) = try storedAttention(context, c)
+                XCTAssertEqual(variants, [name], c.label)
+                assertClose(result, reference, threshold: 1e-10, "\(name): \(c.label)")
             }
         }
     }

@@ -124,11 +124,14 @@ extension CommandRecorder {
         // 32 with 8 rows 1.65× faster than with 2, heads of 64 with 4 rows 1.3× at 1024 tokens), but past that
         // footprint their registers spill and LLVM compiles the variant several times slower.
         let rowsPerInvocation = texels ? max(1, min(8, 256 / depth)) : 1
+        // Every lane reads the same key and value rows: where subgroups shuffle, the lanes share those fetches (constant 7).
+        let sharing = texels && !sixteenBit ? context.fetchSharingSubgroupSize : nil
         let constants: [UInt32] = [UInt32(depth), UInt32(rowsPerInvocation), bias == nil ? 0 : 1] + storageConstants
+            + (sharing.map { [0, 0, 0, 0, UInt32($0)] } ?? [])
         let variant: ShaderVariant = switch (texels, sixteenBit) {
         case (false, false): .attention
         case (false, true): .attention16
-        case (true, false): .attentionTexels
+        case (true, false): sharing != nil ? .attentionTexelsShared : .attentionTexels
         case (true, true): .attentionTexels16
         }
         let pipeline = try context.pipelines.pipeline(variant, bindings: 5, texelBindings: texels ? 2 : 0, constants: constants)
