@@ -27,7 +27,7 @@ public final class ComputeDevice: Sendable {
         state.anticipate(workload: workload)
     }
 
-    /// `@unchecked Sendable`: `shared` is only read and written under `lock`.
+    /// `@unchecked Sendable`: `shared` and `workload` are only read and written under `lock`.
     private final class LazyContext: @unchecked Sendable {
         private let lock = NSLock()
         private let selector: String?
