@@ -63,6 +63,7 @@ final class PipelineCache: @unchecked Sendable {
         }
         try check(result, "vkCreatePipelineCache")
         self.cache = cache!
+        if let recordDirectory { PipelineRecord.removeOtherBuilds(in: recordDirectory, deviceIdentity: device.pipelineCacheIdentity) }
     }
 
     /// Makes `workload`'s record (nil: work outside any workflow) the one callers' pipelines are noted in, and creates

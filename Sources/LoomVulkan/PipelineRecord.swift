@@ -29,6 +29,17 @@ struct PipelineRecord: Sendable {
         file = directory.appendingPathComponent(name.joined(separator: "-") + ".txt")
     }
 
+    /// Deletes the records other builds wrote for `deviceIdentity` in `directory`: their shaders differ, so no later
+    /// process of this build reads them, and each build and workload would otherwise leave a file behind.
+    static func removeOtherBuilds(in directory: URL, deviceIdentity: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        let current = "\(deviceIdentity)-\(ShaderVariant.catalogueDigest)"
+        for name in names where name.hasPrefix("\(deviceIdentity)-") && name.hasSuffix(".txt")
+            && name != current + ".txt" && !name.hasPrefix(current + "-") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+
     /// The recorded entries; none when the file is missing, damaged or names variants this build lacks.
     func read() -> [Entry] {
         // Anything far larger than a full record is not one.

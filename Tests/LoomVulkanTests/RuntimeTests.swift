@@ -292,6 +292,20 @@ final class RuntimeTests: XCTestCase {
         XCTAssertNil(silu.profile.stop().first { $0.kind == .pipelineCreation }, "gelu's workload's pipelines were made again")
     }
 
+    func testRecordsOfOtherBuildsAreRemoved() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "loom-record-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let identity = sharedContext.device.pipelineCacheIdentity
+        let current = PipelineRecord(directory: directory, deviceIdentity: identity, workload: "kept")
+        current.write([PipelineRecord.Entry(variant: .copy, constants: [], storageBindings: 2, texelBindings: 0)])
+        let kept = [current.file.lastPathComponent, "\(identity)-\(ShaderVariant.catalogueDigest).txt", "another-device-0123.txt", "notes.md"]
+        let removed = ["\(identity)-0123456789abcdef.txt", "\(identity)-0123456789abcdef-fedcba9876543210.txt"]
+        for name in kept.dropFirst() + removed { try Data("x\n".utf8).write(to: directory.appendingPathComponent(name)) }
+        _ = try VulkanContext(pipelineRecordDirectory: directory)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory.path)), Set(kept))
+    }
+
     func testDamagedPipelineRecordReadsAsEmpty() throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "loom-record-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
