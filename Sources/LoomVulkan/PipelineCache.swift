@@ -84,9 +84,12 @@ final class PipelineCache: @unchecked Sendable {
         warmed.enter()
         // The thread keeps the cache alive until its backlog is empty: at most a record's length of pipeline creations.
         Thread { [self] in
-            while let entry = backlog.withLock({ backlog in
-                if backlog.entries.isEmpty { backlog.running = false }
-                return backlog.entries.isEmpty ? nil : backlog.entries.removeFirst()
+            while let entry = backlog.withLock({ backlog -> PipelineRecord.Entry? in
+                guard !backlog.entries.isEmpty else {
+                    backlog.running = false
+                    return nil
+                }
+                return backlog.entries.removeFirst()
             }) {
                 _ = try? pipeline(Key(variant: entry.variant, constants: entry.constants), bindings: entry.storageBindings,
                                   texelBindings: entry.texelBindings, forCaller: false)

@@ -32,8 +32,8 @@ public final class VulkanContext: Sendable {
     /// used, else f32, which is faster on CPU devices.
     public let activationStorage: DType
     /// The subgroup size over which the texel kernels' lanes share what they all fetch (the convolution's weights, the
-    /// matmul's rows of A) with shuffles; nil where subgroups cannot shuffle or the context was made with
-    /// `sharingFetches: false`.
+    /// matmul's rows of A, attention's key and value rows) with shuffles; nil where subgroups cannot shuffle or the
+    /// context was made with `sharingFetches: false`.
     let fetchSharingSubgroupSize: Int?
     /// While on, every recorder made from this context times its dispatches into it.
     public let profile = DispatchProfile()

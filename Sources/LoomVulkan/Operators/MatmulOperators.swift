@@ -117,11 +117,11 @@ extension CommandRecorder {
         // Every lane of the texel kernel fetches the same rows of A: where subgroups shuffle, the lanes share those
         // fetches. 1.2–2× faster for outputs of one or two columns per lane (the small models' 32 to 224 columns),
         // where fetching A cost several times the arithmetic; the same at Flux dev's widths.
-        let sharingA = kernel == .texels && !storage16 ? context.fetchSharingSubgroupSize : nil
+        let texels = kernel == .texels
+        let sharingA = texels && !storage16 ? context.fetchSharingSubgroupSize : nil
         let constants: [UInt32] = ([tuning.workgroupSize, tuning.rows, bias == nil || splits > 1 ? 0 : 1, wordAligned ? 1 : 0, tuning.columns]
             + cooperativeConstants).map { UInt32($0) } + [splits > 1 ? 0 : epilogue.activationCode, splits > 1 ? 0 : epilogue.residualCode]
             + [activationStorage, splits > 1 ? 0 : outputStorage] + (sharingA.map { [UInt32($0)] } ?? [])
-        let texels = kernel == .texels
         let variant = sharingA != nil ? ShaderVariant.sharedTexelMatmul(w.dtype) : ShaderVariant.matmul(kernel, w.dtype, storage16: storage16)
         let pipeline: ComputePipeline
         if kernel.isCooperative {
