@@ -36,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libpng reports errors with longjmp; this C shim keeps every setjmp/longjmp inside C frames.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"]),
+        // zlib from the system (Debian: zlib1g-dev, which libpng-dev already brings): the bundled tokenizer files are gzip.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libjpeg(-turbo) from the system (Debian: libjpeg-dev).
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         // libjpeg's error_exit must not return; this shim keeps its longjmp inside C frames.
@@ -75,9 +77,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation only.
+        // Tokenizers (CLIP BPE, T5 SentencePiece) and ComfyUI's prompt weighting. Foundation and zlib.
         .target(
             name: "LoomText",
+            dependencies: ["CZlib"],
             exclude: ["Resources/NOTICE.md", "Resources/LICENSE-Apache-2.0.txt"],
             resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/t5-v1_1-spiece.model.gz")]
         ),

@@ -21,11 +21,29 @@ import Testing
         let compressed = Array(try Fixtures.data("inflate_dynamic.gz"))
         var badChecksum = compressed
         badChecksum[badChecksum.count - 8] ^= 0xFF
-        #expect(throws: GzipError.checksumMismatch) { try Gzip.decompress(badChecksum) }
+        #expect(throws: GzipError.corrupt("incorrect data check")) { try Gzip.decompress(badChecksum) }
         #expect(throws: GzipError.truncated) { try Gzip.decompress(Array(compressed.prefix(compressed.count / 2))) }
         #expect(throws: GzipError.notGzip) { try Gzip.decompress(Array("plain text, not gzip".utf8)) }
         var reservedBlock = compressed
         reservedBlock[10] = 0b111  // final block of reserved type 3
-        #expect(throws: GzipError.invalidBlockType) { try Gzip.decompress(reservedBlock) }
+        #expect(throws: GzipError.corrupt("invalid block type")) { try Gzip.decompress(reservedBlock) }
+        var badLength = compressed
+        badLength[badLength.count - 1] ^= 0x01
+        #expect(throws: GzipError.corrupt("incorrect length check")) { try Gzip.decompress(badLength) }
+    }
+
+    @Test func outputPastTheLimitIsAnError() throws {
+        let compressed = Array(try Fixtures.data("inflate_dynamic.gz"))
+        let plain = try Fixtures.data("inflate_plain.txt")
+        #expect(throws: GzipError.tooLarge(limit: 100)) { try Gzip.decompress(compressed, limit: 100) }
+        #expect(try Gzip.decompress(compressed, limit: plain.count) == Array(plain))
+    }
+
+    @Test func aWrongStatedLengthStillDecodesUpToTheCheck() throws {
+        // The trailer's length sizes the first buffer only: one that understates makes the output grow, and zlib's
+        // length check then names the lie.
+        var compressed = Array(try Fixtures.data("inflate_dynamic.gz"))
+        compressed.replaceSubrange((compressed.count - 4)..., with: [1, 0, 0, 0])
+        #expect(throws: GzipError.corrupt("incorrect length check")) { try Gzip.decompress(compressed) }
     }
 }

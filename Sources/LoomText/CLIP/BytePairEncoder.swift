@@ -1,24 +1,19 @@
 /// Byte-pair encoding of one word with CLIP's ranked merges; the last symbol carries `</w>`.
 struct BytePairEncoder: Sendable {
-    private struct Pair: Hashable {
+    struct Pair: Hashable {
         let left: String
         let right: String
     }
 
     private let ranks: [Pair: Int]
 
-    /// `merges` are "left right" lines in priority order.
-    init<S: Sequence>(merges: S) where S.Element: StringProtocol {
+    /// The ranked merges in priority order; nil stands for a line that is no merge but keeps its rank.
+    init(pairs: [Pair?]) {
         var ranks: [Pair: Int] = [:]
-        ranks.reserveCapacity(merges.underestimatedCount)
-        let space = UInt8(ascii: " ")
-        for (rank, line) in merges.enumerated() {
-            // Exactly one space: "left right".
-            let bytes = line.utf8
-            guard let separator = bytes.firstIndex(of: space), !bytes[bytes.index(after: separator)...].contains(space) else { continue }
-            // A repeated pair keeps its last rank, as Python's dict(zip(merges, ranks)) does.
-            ranks[Pair(left: String(decoding: bytes[..<separator], as: UTF8.self),
-                       right: String(decoding: bytes[bytes.index(after: separator)...], as: UTF8.self))] = rank
+        ranks.reserveCapacity(pairs.count)
+        // A repeated pair keeps its last rank, as Python's dict(zip(merges, ranks)) does.
+        for (rank, pair) in pairs.enumerated() {
+            if let pair { ranks[pair] = rank }
         }
         self.ranks = ranks
     }
