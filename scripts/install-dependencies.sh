@@ -2,7 +2,7 @@
 # Installs the Debian packages Loom builds against, if any are missing. Safe to run repeatedly.
 set -euo pipefail
 
-packages=(libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools libpng-dev libjpeg-dev libwebp-dev libyaml-dev)
+packages=(libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools libpng-dev zlib1g-dev libjpeg-dev libwebp-dev libyaml-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
