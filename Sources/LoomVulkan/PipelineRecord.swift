@@ -7,7 +7,7 @@ import Foundation
 ///
 /// There is one file per workload (see `ValidatedPrompt.workload`), so that a process creates what its own workflow
 /// will ask for, in the order it will: on two cores, creating another workflow's pipelines costs this one time. The
-/// file is named by the device's `pipelineCacheUUID`, a digest of every embedded shader, so one written by another
+/// file is named by the device's `pipelineCacheUUID` and subgroup size, a digest of every embedded shader, so one written by another
 /// build or driver is never read, and a digest of the workload. It ends with a checksum of its lines; a truncated or
 /// edited file reads as empty.
 struct PipelineRecord: Sendable {

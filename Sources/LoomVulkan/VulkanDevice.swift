@@ -44,7 +44,7 @@ public final class VulkanDevice: @unchecked Sendable {
     public let maxWorkgroupCount: (x: Int, y: Int, z: Int)
     /// Bytes of shared memory one workgroup may declare.
     public let maxComputeSharedMemorySize: Int
-    /// The driver's `pipelineCacheUUID` in hex: what pipelines made on this device and driver are valid for.
+    /// The driver's `pipelineCacheUUID` in hex and the subgroup size: what pipelines made on this device and driver are valid for.
     let pipelineCacheIdentity: String
     /// Nanoseconds per timestamp tick.
     public let timestampPeriod: Double
@@ -129,13 +129,17 @@ public final class VulkanDevice: @unchecked Sendable {
         maxWorkgroupCount = (Int(limits.maxComputeWorkGroupCount.0), Int(limits.maxComputeWorkGroupCount.1), Int(limits.maxComputeWorkGroupCount.2))
         maxComputeSharedMemorySize = Int(limits.maxComputeSharedMemorySize)
         timestampPeriod = Double(limits.timestampPeriod)
+        let subgroups = SubgroupSupport.query(physicalDevice)
+        // With the subgroup size: lavapipe's UUID stays the same whatever vector width LP_NATIVE_VECTOR_WIDTH gives it, and
+        // the kernels' constants follow the subgroup size.
         pipelineCacheIdentity = withUnsafeBytes(of: properties.pipelineCacheUUID) { $0.map { String(format: "%02x", $0) }.joined() }
+            + "s\(subgroups.size)"
 
         var memory = VkPhysicalDeviceMemoryProperties()
         vkGetPhysicalDeviceMemoryProperties(physicalDevice, &memory)
         memoryProperties = memory
 
-        subgroups = SubgroupSupport.query(physicalDevice)
+        self.subgroups = subgroups
         let cooperativeMatrix = CooperativeMatrixSupport.query(instance: instance.handle, physicalDevice: physicalDevice)
         self.cooperativeMatrix = cooperativeMatrix
         // Features to enable when cooperative matrices are usable: VkPhysicalDeviceCooperativeMatrixFeaturesKHR
