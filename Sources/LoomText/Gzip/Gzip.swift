@@ -10,7 +10,6 @@ public enum Gzip {
         // The trailer's length field (the size modulo 2³²) sizes the output; a file that lies about it still decodes.
         let stated = data.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
         var output = [UInt8](repeating: 0, count: max(1, min(stated, limit)))
-        var input = data
         var stream = z_stream()
         // 16 + 15: a gzip wrapper and the largest window.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -19,13 +18,14 @@ public enum Gzip {
         defer { inflateEnd(&stream) }
         var status = Z_OK
         while true {
-            status = input.withUnsafeMutableBufferPointer { inputBytes in
+            status = data.withUnsafeBufferPointer { inputBytes in
                 output.withUnsafeMutableBufferPointer { outputBytes in
                     let consumed = Int(stream.total_in), produced = Int(stream.total_out)
-                    stream.next_in = inputBytes.baseAddress! + consumed
-                    stream.avail_in = UInt32(inputBytes.count - consumed)
+                    // zlib only reads its input; its header declares the pointer mutable.
+                    stream.next_in = UnsafeMutablePointer(mutating: inputBytes.baseAddress! + consumed)
+                    stream.avail_in = UInt32(clamping: inputBytes.count - consumed)
                     stream.next_out = outputBytes.baseAddress! + produced
-                    stream.avail_out = UInt32(outputBytes.count - produced)
+                    stream.avail_out = UInt32(clamping: outputBytes.count - produced)
                     return inflate(&stream, Z_NO_FLUSH)
                 }
             }
