@@ -23,6 +23,10 @@
 // fetches there, hence the large TM × TN tiles the host picks. With SHARED_A (where subgroups can
 // shuffle): every lane of a subgroup needs the same TM rows of A, so each fetches its share and
 // shuffles hand them round; with one or two columns per lane, fetching A cost several times the arithmetic.
+// With ROWS (outputs of at most a few hundred columns, where subgroups shuffle): the roles turn round. Each lane takes
+// TM rows of its own and the whole workgroup the same TN neighbouring columns, so the lanes share the weights instead
+// (each fetches its part of them), and a finished row leaves in TN / 4 stores of 16 bytes rather than TN
+// lane-by-lane ones. The weights are f32 or f16 texels (the host's copy of other dtypes).
 #extension GL_EXT_control_flow_attributes : enable
 #if defined(SHARED_A)
 #extension GL_KHR_shader_subgroup_shuffle : require
@@ -109,6 +113,74 @@ void main() {
         [[unroll]] for (uint i = 0; i < 4u; i++) {
             uint m = m0 + ty + 16u * i;
             if (m < p.M) storeC(p.offsetC + (b * p.M + m) * p.N + n, finished(b, m, n, acc[i * 4u + j]));
+        }
+    }
+}
+#elif defined(TEXELS) && defined(ROWS)
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
+layout(constant_id = 14) const uint SG = 8;
+layout(binding = 3) writeonly buffer C4 { vec4 c4[]; };
+
+// Private to each invocation; global so that the helper below shares them (functions cannot take arrays sized by
+// specialization constants).
+uint wRow[TN];    // the texel where each of the columns' weights start
+vec4 wv[2 * TN];  // W[column t, k .. k + 7] in wv[2t], wv[2t + 1]
+
+// Every lane needs the same texels: each fetches its share and shuffles hand them round.
+void fetchWeights(uint k) {
+    const uint shares = (2 * TN + SG - 1) / SG;
+    vec4 fetched[shares];
+    [[unroll]] for (uint s = 0; s < shares; s++) {
+        uint j = min(gl_SubgroupInvocationID + s * SG, 2 * TN - 1);
+        fetched[s] = texelFetch(wTexels, int(wRow[j / 2] + (k >> 2) + j % 2));
+    }
+    [[unroll]] for (uint j = 0; j < 2 * TN; j++) wv[j] = subgroupShuffle(fetched[j / SG], j % SG);
+}
+
+void main() {
+    uint n0 = gl_WorkGroupID.x * TN;
+    uint m0 = (gl_WorkGroupID.y * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * TM;
+    uint b = gl_WorkGroupID.z;
+    // Lanes share fetches, so a subgroup stays until none of its lanes has rows; the idle ones compute the first
+    // rows and store nothing. Columns past N (N is a multiple of 4) compute on clamped indices and are not stored.
+    if (subgroupAll(m0 >= p.M)) return;
+    bool storing = m0 < p.M;
+    if (!storing) m0 = 0;
+    [[unroll]] for (uint t = 0; t < TN; t++) wRow[t] = (p.offsetW + b * p.batchStrideW + min(n0 + t, p.N - 1) * p.K) >> 2;
+    uint aBase = p.offsetA + b * p.batchStrideA;
+    uint rowA[TM];
+    float acc[TM * TN];
+    [[unroll]] for (uint i = 0; i < TM; i++) {
+        rowA[i] = (aBase + min(m0 + i, p.M - 1) * p.rowStrideA) >> 2;
+        [[unroll]] for (uint t = 0; t < TN; t++) acc[i * TN + t] = 0.0;
+    }
+    // K is a multiple of 8 here.
+    for (uint k = 0; k < p.K; k += 8) {
+        fetchWeights(k);
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            vec4 a0 = texelFetch(aTexels, int(rowA[i] + (k >> 2)));
+            vec4 a1 = texelFetch(aTexels, int(rowA[i] + (k >> 2) + 1));
+            [[unroll]] for (uint t = 0; t < TN; t++) {
+                vec4 w0 = wv[2 * t], w1 = wv[2 * t + 1];
+                float s = acc[i * TN + t];
+                s = fma(a0.x, w0.x, fma(a0.y, w0.y, fma(a0.z, w0.z, fma(a0.w, w0.w, s))));
+                acc[i * TN + t] = fma(a1.x, w1.x, fma(a1.y, w1.y, fma(a1.z, w1.z, fma(a1.w, w1.w, s))));
+            }
+        }
+    }
+    if (!storing) return;
+    [[unroll]] for (uint q = 0; q < TN / 4; q++) {
+        uint n = n0 + 4 * q;
+        if (n >= p.N) continue;
+        vec4 shift = HAS_BIAS ? vec4(bias[p.offsetBias + n], bias[p.offsetBias + n + 1], bias[p.offsetBias + n + 2],
+                                     bias[p.offsetBias + n + 3]) : vec4(0.0);
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            uint m = m0 + i;
+            if (m < p.M) {
+                vec4 sum = vec4(acc[i * TN + 4 * q], acc[i * TN + 4 * q + 1], acc[i * TN + 4 * q + 2], acc[i * TN + 4 * q + 3]);
+                c4[(p.offsetC + (b * p.M + m) * p.N + n) / 4] = finishedQuad(b, m, n, sum, shift);
+            }
         }
     }
 }

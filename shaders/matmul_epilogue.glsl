@@ -22,3 +22,26 @@ float finished(uint b, uint m, uint n, float sum) {
     }
     return v;
 }
+
+#if defined(QUAD_EPILOGUE)
+// `finished` for output columns n .. n + 3 of row m, with the residual and gate read 16 bytes at a time (their
+// offsets and strides are multiples of 4) and the bias given.
+layout(binding = 4) readonly buffer Residual4 { vec4 residual4[]; };
+layout(binding = 5) readonly buffer Gate4 { vec4 gate4[]; };
+
+vec4 finishedQuad(uint b, uint m, uint n, vec4 sum, vec4 shift) {
+    vec4 v = sum * p.scaleW + shift;
+    if (ACTIVATION != 0) {
+        [[unroll]] for (uint j = 0; j < 4; j++) {
+            if (n + j >= p.activationStart) {
+                v[j] = ACTIVATION == 1 ? geluTanh(v[j]) : ACTIVATION == 2 ? silu(v[j]) : ACTIVATION == 3 ? geluErf(v[j]) : quickGelu(v[j]);
+            }
+        }
+    }
+    if (RESIDUAL != 0) {
+        vec4 g = RESIDUAL == 2 ? gate4[(p.offsetGate + ((b * p.M + m) / p.gateRows) * p.gateStride + n) / 4] : vec4(1.0);
+        v = residual4[(p.offsetResidual + b * p.residualBatchStride + m * p.residualRowStride + n) / 4] + g * v;
+    }
+    return v;
+}
+#endif

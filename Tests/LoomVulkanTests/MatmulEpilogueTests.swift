@@ -28,8 +28,7 @@ final class MatmulEpilogueTests: XCTestCase {
         enum Gate { case none, perSample, shared }
     }
 
-    static let n = 19
-    static let cases = [
+    static func cases(columns n: Int) -> [Case] { [
         Case(label: "GELU (tanh)", activation: .geluTanh, startColumn: 0, residual: false, gate: .none, unmergedRows: false),
         Case(label: "SiLU from column 7", activation: .silu, startColumn: 7, residual: false, gate: .none, unmergedRows: false),
         Case(label: "GELU (erf) from the last column", activation: .gelu, startColumn: n - 1, residual: false, gate: .none, unmergedRows: true),
@@ -38,7 +37,7 @@ final class MatmulEpilogueTests: XCTestCase {
         Case(label: "gated residual", activation: nil, startColumn: 0, residual: true, gate: .perSample, unmergedRows: false),
         Case(label: "activation, shared gate", activation: .geluTanh, startColumn: 3, residual: true, gate: .shared, unmergedRows: false),
         Case(label: "gated residual, unmerged rows", activation: nil, startColumn: 0, residual: true, gate: .perSample, unmergedRows: true),
-    ]
+    ] }
 
     static func activated(_ v: Double, _ activation: MatmulEpilogue.Activation) -> Double {
         switch activation {
@@ -51,29 +50,33 @@ final class MatmulEpilogueTests: XCTestCase {
 
     func testEpiloguesInEveryKernel() throws {
         // A long K makes the cooperative kernel split it, the epilogue then running in matmul_split_sum.
-        for k in [24, 520] { try checkEpilogues(inner: k) }
+        // 19 columns in rows of 30 read the residual and gate one value at a time; 20 in rows of 32, whose offsets
+        // and strides are multiples of 4, take the texel kernel that reads them 4 at a time on CPU devices.
+        for k in [24, 520] {
+            for (n, width) in [(19, 30), (20, 32)] { try checkEpilogues(inner: k, columns: n, residualWidth: width) }
+        }
     }
 
-    func checkEpilogues(inner k: Int) throws {
-        let (n, batch, tokens) = (Self.n, 2, 5)
+    func checkEpilogues(inner k: Int, columns n: Int, residualWidth width: Int) throws {
+        let (batch, tokens) = (2, 5)
         let xStorage = randomValues(batch * 7 * k, seed: 81)
         let weight = randomValues(n * k, seed: 82, in: -0.5...0.5)
         let bias = randomValues(n, seed: 83)
-        // The residual is columns 4..<4+N of [B, L, 30]; the per-sample gate is the middle chunk
+        // The residual is columns 4..<4+N of [B, L, width]; the per-sample gate is the middle chunk
         // of a [B, 1, 3N] modulation vector.
-        let residualStorage = randomValues(batch * tokens * 30, seed: 84)
+        let residualStorage = randomValues(batch * tokens * width, seed: 84)
         let gateStorage = randomValues(batch * 3 * n, seed: 85)
         let sharedGate = randomValues(n, seed: 86)
         for (name, result) in Self.contexts {
             let context = try result.get()
-            for c in Self.cases {
-                let label = "\(name), K \(k): \(c.label)"
+            for c in Self.cases(columns: n) {
+                let label = "\(name), K \(k), N \(n): \(c.label)"
                 let recorder = try context.makeRecorder()
                 let rows = try context.upload(xStorage, shape: [batch, 7, k])
                 let x = c.unmergedRows ? try rows.sliced(axis: 1, 1..<6) : try context.upload(Array(xStorage.prefix(batch * tokens * k)), shape: [batch, tokens, k])
                 let dense = c.unmergedRows ? gather(xStorage, shape: [batch, tokens, k], strides: [7 * k, k, 1], offset: k)
                     : Array(xStorage.prefix(batch * tokens * k))
-                let residual = try context.upload(residualStorage, shape: [batch, tokens, 30]).sliced(axis: 2, 4..<(4 + n))
+                let residual = try context.upload(residualStorage, shape: [batch, tokens, width]).sliced(axis: 2, 4..<(4 + n))
                 let gate: Tensor? = switch c.gate {
                 case .none: nil
                 case .perSample: try context.upload(gateStorage, shape: [batch, 1, 3 * n]).sliced(axis: 2, n..<(2 * n))
@@ -100,7 +103,7 @@ final class MatmulEpilogueTests: XCTestCase {
                                 case .perSample: Double(gateStorage[b * 3 * n + n + column])
                                 case .shared: Double(sharedGate[column])
                                 }
-                                v = Double(residualStorage[(b * tokens + t) * 30 + 4 + column]) + g * v
+                                v = Double(residualStorage[(b * tokens + t) * width + 4 + column]) + g * v
                             }
                             expected[(b * tokens + t) * n + column] = Float(v)
                         }

@@ -52,11 +52,14 @@ final class MatmulTests: XCTestCase {
     /// Shapes whose rows are texel-aligned (K a multiple of 4 for f32, 8 for 16-bit weights) take
     /// the CPU texel kernel on CPU devices; these cover each tile size with ragged M, N and K tails, on the kernel
     /// whose lanes share their fetches of A (where subgroups shuffle) and on the one without. 12 columns leave most
-    /// lanes of a subgroup idle, and 3 rows give rows of a single tile.
+    /// lanes of a subgroup idle, and 3 rows give rows of a single tile. Outputs of up to 256 columns (a multiple of 4)
+    /// take the kernel whose lanes share the weights instead where subgroups shuffle: 20 columns leave a partial group
+    /// of 16, and 517 rows span three groups of 256.
     func testAlignedShapesAcrossTileSizesAndTails() throws {
         let unshared = try VulkanContext(sharingFetches: false)
         for (m, n, k, dtype) in [(45, 300, 100, DType.f32), (70, 1100, 64, .bf16), (5, 130, 136, .f16), (33, 75, 20, .f32), (40, 140, 48, .f8E4M3),
-                                      (37, 150, 96, .q8_0), (9, 70, 64, .q4_0), (3, 12, 32, .bf16), (66, 12, 40, .f32)] {
+                                 (37, 150, 96, .q8_0), (9, 70, 64, .q4_0), (3, 12, 32, .bf16), (66, 12, 40, .f32),
+                                 (300, 20, 48, .bf16), (517, 256, 64, .f16), (1, 96, 32, .f32), (70, 4, 8, .bf16)] {
             let x = randomValues(m * k, seed: UInt64(m + n + k))
             let weight = randomValues(n * k, seed: UInt64(n * k), in: -0.5...0.5)
             let bias = randomValues(n, seed: UInt64(k))
@@ -71,19 +74,31 @@ final class MatmulTests: XCTestCase {
         }
     }
 
-    /// Which texel kernel ran: the one whose lanes share their fetches of A where the device's subgroups shuffle.
+    /// Which texel kernel ran: where the device's subgroups shuffle, the one whose lanes share their fetches of A, or
+    /// for outputs of at most 256 columns the one whose lanes share the weights.
     func testTexelKernelSharesFetchesWhereSubgroupsShuffle() throws {
         guard context.matmulKernel == .texels else { throw XCTSkip("the texel kernels run on CPU devices") }
-        func variants(_ context: VulkanContext) throws -> [String] {
+        func variants(_ context: VulkanContext, columns n: Int) throws -> [String] {
             let recorder = try context.makeRecorder(profiling: true)
             _ = try recorder.linear(context.upload(randomValues(8 * 32, seed: 1), shape: [8, 32]),
-                                    weight: context.upload(randomValues(16 * 32, seed: 2), shape: [16, 32], dtype: .bf16))
+                                    weight: context.upload(randomValues(n * 32, seed: 2), shape: [n, 32], dtype: .bf16))
             try recorder.submit()
             return recorder.timings.map(\.name).filter { $0.hasPrefix("matmul") }
         }
         let sharing = context.device.subgroups.sharingSize != nil
-        XCTAssertEqual(try variants(context), [sharing ? "matmul_texels_shared_bf16" : "matmul_texels_bf16"])
-        XCTAssertEqual(try variants(VulkanContext(sharingFetches: false)), ["matmul_texels_bf16"])
+        XCTAssertEqual(try variants(context, columns: 260), [sharing ? "matmul_texels_shared_bf16" : "matmul_texels_bf16"])
+        XCTAssertEqual(try variants(context, columns: 16), [sharing ? "matmul_texels_rows" : "matmul_texels_bf16"])
+        XCTAssertEqual(try variants(VulkanContext(sharingFetches: false), columns: 16), ["matmul_texels_bf16"])
+    }
+
+    /// A batch of activations against one weight: the kernel whose lanes share the weights walks the batch.
+    func testNarrowOutputsOverABatchOfActivations() throws {
+        let (batch, m, n, k) = (3, 70, 20, 24)
+        let a = randomValues(batch * m * k, seed: 36)
+        let b = randomValues(n * k, seed: 37)
+        let result = try evaluateWithShape { try $0.matmul(context.upload(a, shape: [batch, m, k]), transposedB: context.upload(b, shape: [n, k])) }
+        XCTAssertEqual(result.shape, [batch, m, n])
+        assertClose(result.values, reference(a, b, bias: nil, batch: batch, m: m, n: n, k: k, sharedWeights: true), threshold: 1e-10, "batched")
     }
 
     /// Activation rows that do not start on a texel send every dtype through the storage-buffer

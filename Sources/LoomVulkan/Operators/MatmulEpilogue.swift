@@ -97,6 +97,12 @@ struct FusedEpilogue {
                   residualStrides: residualStrides, gateRows: gateRows, gateStride: gateStride)
     }
 
+    /// True when the residual and gate can be read 4 columns at a time (`finishedQuad`): their offsets and strides
+    /// are multiples of 4.
+    var isQuadAligned: Bool {
+        [residual?.offset ?? 0, residualStrides.row, residualStrides.batch, gate?.offset ?? 0, gateStride].allSatisfy { $0 % 4 == 0 }
+    }
+
     /// The push constants after the matmul's own, in matmul.comp's order.
     var pushConstants: [Int] {
         [activationStart, residual?.offset ?? 0, residualStrides.row, residualStrides.batch, gate?.offset ?? 0, gateRows, gateStride]

@@ -90,6 +90,12 @@ extension CommandRecorder {
         }
         // The texel kernel reads f16 activations through an RGBA16F view; no texel format holds bf16.
         if kernel == .texels && !(texelAligned && k >= 8 && a.dtype != .bf16) { kernel = .plain }
+        if kernel == .texels, !storage16, a.dtype == .f32, w.shape[0] == 1, [.f32, .f16, .bf16].contains(w.dtype),
+           let sharing = context.fetchSharingSubgroupSize, n <= MatmulTuning.rowTexelColumnLimit, n % 4 == 0, k % 8 == 0,
+           output.offset % 4 == 0, epilogue.isQuadAligned {
+            try rowTexelMatmul(a, w, scale: scale, bias: bias, epilogue: epilogue, into: output, subgroupSize: sharing)
+            return output
+        }
         let tuning: MatmulTuning = switch kernel {
         case .cooperative: .cooperative(rows: m, columns: n, batch: batch, subgroupSize: context.device.cooperativeMatrix.subgroupSize,
                                         tile: context.device.cooperativeMatrix.tileSize ?? 16, sharedMemory: context.device.maxComputeSharedMemorySize)
@@ -154,7 +160,44 @@ extension CommandRecorder {
     }
 }
 
+extension CommandRecorder {
+    /// matmul.comp's ROWS kernel for a product of few columns (a `[1, N, K]` weight): the lanes take rows and share
+    /// the weights, which it reads as f32 or f16 texels (bf16 ones through a copy made once). On llvmpipe the
+    /// column-sharing kernel spent more on shuffling rows of A and on lane-by-lane stores than on arithmetic there.
+    fileprivate func rowTexelMatmul(_ a: Tensor, _ w: Tensor, scale: Float, bias: Tensor?, epilogue: FusedEpilogue,
+                                    into output: Tensor, subgroupSize: Int) throws(VulkanError) {
+        let (m, k, n, batch) = (a.shape[1], a.shape[2], w.shape[1], output.shape[0])
+        let weights = try context.rowTexelWeights(w)
+        let tuning = MatmulTuning.rowTexels(columns: n)
+        var push = PushConstants()
+        push.append([m, n, k, m <= 1 ? k : a.strides[1], a.shape[0] == 1 ? 0 : a.strides[0], a.offset])
+        push.append([0, weights.offset, bias?.offset ?? 0, output.offset])
+        push.append(scale)
+        push.append(epilogue.pushConstants)
+        let constants = [tuning.workgroupSize, tuning.rows, bias == nil ? 0 : 1, 1, tuning.columns, 0, 0, 0, 0, 1,
+                         Int(epilogue.activationCode), Int(epilogue.residualCode), 0, 0, subgroupSize].map { UInt32($0) }
+        let pipeline = try context.pipelines.pipeline(.matmulTexelsRows, bindings: 6, texelBindings: 2, constants: constants)
+        let residual = epilogue.residual?.storage ?? a.storage, gate = epilogue.gate?.storage ?? a.storage
+        let groups = ((n + tuning.columnsPerGroup - 1) / tuning.columnsPerGroup, (m + tuning.rowsPerGroup - 1) / tuning.rowsPerGroup, batch)
+        try dispatch(pipeline, buffers: [a.storage, weights.storage, bias?.storage ?? a.storage, output.storage, residual, gate],
+                     texels: [(a.storage, .rgba32Float), (weights.storage, weights.dtype == .f16 ? .rgba16Float : .rgba32Float)],
+                     written: [3], push: push, groups: groups)
+    }
+}
+
 extension VulkanContext {
+    /// `weight` as the ROWS texel kernel reads it: f32 and f16 as they are, anything else as an f32 copy made once.
+    func rowTexelWeights(_ weight: Tensor) throws(VulkanError) -> Tensor {
+        guard weight.dtype != .f32 && weight.dtype != .f16 else { return weight }
+        return try weight.storage.prepared(weight, for: "matmul_texels_rows") { () throws(VulkanError) -> Tensor in
+            // A recorder of its own, submitted now: later recorders get the copy ready.
+            let recorder = try makeRecorder()
+            let converted = try recorder.converted(weight, to: .f32)
+            try recorder.submit()
+            return converted
+        }
+    }
+
     /// True when matmuls with weights of `dtype` run the cooperative-matrix kernel if asked to:
     /// the device has `VK_KHR_cooperative_matrix` with a 16×16×16 or 8×8×8 f16 → f32 shape and the
     /// build's glslang compiled the variant.

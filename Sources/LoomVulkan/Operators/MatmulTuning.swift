@@ -79,6 +79,16 @@ struct MatmulTuning: Sendable, Hashable {
     /// columns per invocation measured fastest at 1024³ (bigger tiles made shader compilation
     /// take tens of seconds). Smaller outputs get smaller tiles rather than computing clamped
     /// duplicates.
+    /// Outputs of at most this many columns take the ROWS texel kernel where it can run.
+    static let rowTexelColumnLimit = 256
+
+    /// matmul.comp's ROWS kernel: 64 lanes of 4 rows each, and 16 columns per workgroup (fewer for narrower outputs).
+    static func rowTexels(columns n: Int) -> MatmulTuning {
+        let (workgroupSize, rows, columns) = (64, 4, min(n, 16))
+        return MatmulTuning(workgroupSize: workgroupSize, rows: rows, columns: columns,
+                            rowsPerGroup: workgroupSize * rows, columnsPerGroup: columns)
+    }
+
     static func texels(rows m: Int, columns n: Int) -> MatmulTuning {
         let workgroupSize = 64
         let rows = [32, 8, 4].first { $0 <= m } ?? 1
