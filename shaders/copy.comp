@@ -56,6 +56,26 @@ void main() {
     o4[to + 2 * rowQuads] = vec4(column[0].z, column[1].z, column[2].z, column[3].z);
     o4[to + 3 * rowQuads] = vec4(column[0].w, column[1].w, column[2].w, column[3].w);
 }
+#elif defined(QUADS)
+// f32 views whose last dimension is contiguous on both sides, with that dimension's size, every other stride and
+// both offsets multiples of 4 (CPU devices): each invocation moves 4 neighbouring values with one texel fetch and one
+// 16-byte store, where the general copy loads and stores each value lane by lane.
+layout(binding = 1) writeonly buffer Out4 { vec4 o4[]; };
+layout(binding = 2) uniform samplerBuffer source;
+
+void main() {
+    uint i = linearInvocation(64);
+    if (i >= p.count / 4) return;
+    i *= 4;
+    int from = p.offsetIn, to = p.offsetOut;
+    for (uint axis = 5; axis >= 6 - RANK && axis < 6; axis--) {
+        uint index = i % p.shape[axis];
+        i /= p.shape[axis];
+        from += int(index) * p.stridesIn[axis];
+        to += int(index) * p.stridesOut[axis];
+    }
+    o4[to / 4] = texelFetch(source, from / 4);
+}
 #else
 void main() {
     uint i = linearInvocation(64);

@@ -53,6 +53,32 @@ final class UtilityOperatorTests: XCTestCase {
         XCTAssertEqual(joined, expected)
     }
 
+    /// Copies whose rows are contiguous on both sides move 4 values at a time on CPU devices where sizes, strides and
+    /// offsets are multiples of 4 (a concatenation along the last axis, a strided slice into a slice), and one at a time
+    /// where one is not. Sentinels around the destination must survive.
+    func testCopiesMoveQuadsWhereRowsAlign() throws {
+        let profile = context.profile
+        for (rows, width, start, quads) in [(5, 12, 4, true), (3, 8, 0, true), (1, 4, 0, true), (4, 10, 4, false), (3, 8, 2, false)] {
+            // Columns start..<start + width of [rows, width + 4] into the middle of a buffer of sentinels.
+            let storage = randomValues(rows * (width + 4), seed: UInt64(440 + width + start))
+            let padded = try context.upload([Float](repeating: -7, count: rows * width + 8), shape: [rows * width + 8])
+            profile.start()
+            _ = try evaluate { recorder in
+                let source = try context.upload(storage, shape: [rows, width + 4]).sliced(axis: 1, start..<(start + width))
+                let destination = try padded.sliced(axis: 0, 4..<(4 + rows * width)).reshaped([rows, width])
+                try recorder.copy(source, into: destination)
+                return destination
+            }
+            let moved = profile.stop().contains { $0.name == "copy_quads" }
+            let back = try context.download(padded)
+            let label = "\(rows)×\(width) from column \(start)"
+            XCTAssertEqual(Array(back[4..<(4 + rows * width)]),
+                           gather(storage, shape: [rows, width], strides: [width + 4, 1], offset: start), label)
+            XCTAssertEqual(Array(back[..<4]) + Array(back[(4 + rows * width)...]), [Float](repeating: -7, count: 8), "sentinels, \(label)")
+            if context.matmulKernel == .texels { XCTAssertEqual(moved, quads, label) }
+        }
+    }
+
     /// The channels-last transposes around CPU convolutions, which move 4 × 4 blocks where sizes, strides and
     /// offsets allow (one and two images, an offset slice) and fall back to the element copy where they do not.
     /// Sentinels past the copied region must survive.

@@ -22,11 +22,25 @@ extension CommandRecorder {
         push.append(Array(repeating: 1, count: padding) + merged.shape)
         for strides in merged.strides { push.append(Array(repeating: 0, count: padding) + strides) }
         push.append([source.offset, destination.offset, source.count])
+        if sourceStorage == 0, destinationStorage == 0, context.matmulKernel == .texels, movesInQuads(merged, source, destination) {
+            let pipeline = try context.pipelines.pipeline(.copyQuads, bindings: 2, texelBindings: 1, constants: [UInt32(rank)])
+            try dispatch(pipeline, buffers: [source.storage, destination.storage], texels: [(source.storage, .rgba32Float)],
+                         written: [1], push: push, groups: linearGroups(source.count / 4))
+            return
+        }
         // All-f32 keeps the variant without 16-bit storage, which every device runs.
         let sixteenBit = sourceStorage != 0 || destinationStorage != 0
         let pipeline = try context.pipelines.pipeline(sixteenBit ? .copy16 : .copy, bindings: 2,
                                                       constants: [UInt32(rank)] + (sixteenBit ? [sourceStorage, destinationStorage] : []))
         try dispatch(pipeline, buffers: [source.storage, destination.storage], written: [1], push: push, groups: linearGroups(source.count))
+    }
+
+    /// True when copy.comp's QUADS kernel can move `merged` 4 values at a time: f32 on both sides, the last dimension
+    /// contiguous on both with a size that is a multiple of 4, and every other stride and both offsets multiples of 4.
+    private func movesInQuads(_ merged: (shape: [Int], strides: [[Int]]), _ source: Tensor, _ destination: Tensor) -> Bool {
+        guard source.dtype == .f32, destination.dtype == .f32, let last = merged.shape.last, last % 4 == 0,
+              source.offset % 4 == 0, destination.offset % 4 == 0 else { return false }
+        return merged.strides.allSatisfy { strides in strides.last == 1 && strides.dropLast().allSatisfy { $0 % 4 == 0 } }
     }
 
     /// A contiguous tensor of `x` with its dimensions in `order` (dimension `i` of the result is
