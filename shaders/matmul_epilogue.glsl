@@ -11,11 +11,14 @@ layout(constant_id = 11) const uint RESIDUAL = 0;    // 0 none, 1 residual + v, 
 layout(binding = 4) readonly buffer Residual { float residual[]; };
 layout(binding = 5) readonly buffer Gate { float gate[]; };
 
+// ACTIVATION (not 0) applied to v.
+float activated(float v) {
+    return ACTIVATION == 1 ? geluTanh(v) : ACTIVATION == 2 ? silu(v) : ACTIVATION == 3 ? geluErf(v) : quickGelu(v);
+}
+
 float finished(uint b, uint m, uint n, float sum) {
     float v = sum * p.scaleW + (HAS_BIAS ? bias[p.offsetBias + n] : 0.0);
-    if (ACTIVATION != 0 && n >= p.activationStart) {
-        v = ACTIVATION == 1 ? geluTanh(v) : ACTIVATION == 2 ? silu(v) : ACTIVATION == 3 ? geluErf(v) : quickGelu(v);
-    }
+    if (ACTIVATION != 0 && n >= p.activationStart) v = activated(v);
     if (RESIDUAL != 0) {
         float g = RESIDUAL == 2 ? gate[p.offsetGate + ((b * p.M + m) / p.gateRows) * p.gateStride + n] : 1.0;
         v = residual[p.offsetResidual + b * p.residualBatchStride + m * p.residualRowStride + n] + g * v;
@@ -33,9 +36,7 @@ vec4 finishedQuad(uint b, uint m, uint n, vec4 sum, vec4 shift) {
     vec4 v = sum * p.scaleW + shift;
     if (ACTIVATION != 0) {
         [[unroll]] for (uint j = 0; j < 4; j++) {
-            if (n + j >= p.activationStart) {
-                v[j] = ACTIVATION == 1 ? geluTanh(v[j]) : ACTIVATION == 2 ? silu(v[j]) : ACTIVATION == 3 ? geluErf(v[j]) : quickGelu(v[j]);
-            }
+            if (n + j >= p.activationStart) v[j] = activated(v[j]);
         }
     }
     if (RESIDUAL != 0) {

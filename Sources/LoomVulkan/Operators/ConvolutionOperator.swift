@@ -265,15 +265,24 @@ extension VulkanContext {
     /// `weight` as the texel kernel reads it, [Cout, KH, KW, Cin], made once per weight: f16 stays f16 (read through
     /// an f16 texel format, so the copy is no larger than the weight), anything else becomes f32.
     func texelConvolutionWeights(_ weight: Tensor) throws(VulkanError) -> Tensor {
-        try weight.storage.prepared(weight, for: "conv2d_texels") { () throws(VulkanError) -> Tensor in
+        try preparedCopy(of: weight, for: "conv2d_texels") { (recorder) throws(VulkanError) -> Tensor in
             let dtype: DType = weight.dtype == .f16 && device.supports16BitStorage ? .f16 : .f32
             let prepared = try makeTensor(shape: [weight.shape[0], weight.shape[2], weight.shape[3], weight.shape[1]], dtype: dtype)
-            // A recorder of its own, submitted now: later recorders get the copy ready.
-            let recorder = try makeRecorder()
             let source = weight.dtype == dtype ? weight : try recorder.converted(weight, to: .f32)
             try recorder.copy(source.permuted([0, 2, 3, 1]), into: prepared)
-            try recorder.submit()
             return prepared
+        }
+    }
+
+    /// `weight`'s copy for `purpose` (`DeviceBuffer.prepared`), recorded by `make` on a recorder of its own that is
+    /// submitted at once, so later recorders get the copy ready.
+    func preparedCopy(of weight: Tensor, for purpose: String,
+                      _ make: (CommandRecorder) throws(VulkanError) -> Tensor) throws(VulkanError) -> Tensor {
+        try weight.storage.prepared(weight, for: purpose) { () throws(VulkanError) -> Tensor in
+            let recorder = try makeRecorder()
+            let copy = try make(recorder)
+            try recorder.submit()
+            return copy
         }
     }
 }

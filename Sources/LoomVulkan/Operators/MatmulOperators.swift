@@ -189,12 +189,8 @@ extension VulkanContext {
     /// `weight` as the ROWS texel kernel reads it: f32 and f16 as they are, anything else as an f32 copy made once.
     func rowTexelWeights(_ weight: Tensor) throws(VulkanError) -> Tensor {
         guard weight.dtype != .f32 && weight.dtype != .f16 else { return weight }
-        return try weight.storage.prepared(weight, for: "matmul_texels_rows") { () throws(VulkanError) -> Tensor in
-            // A recorder of its own, submitted now: later recorders get the copy ready.
-            let recorder = try makeRecorder()
-            let converted = try recorder.converted(weight, to: .f32)
-            try recorder.submit()
-            return converted
+        return try preparedCopy(of: weight, for: "matmul_texels_rows") { (recorder) throws(VulkanError) -> Tensor in
+            try recorder.converted(weight, to: .f32)
         }
     }
 

@@ -79,6 +79,14 @@ struct MatmulTuning: Sendable, Hashable {
     /// columns per invocation measured fastest at 1024³ (bigger tiles made shader compilation
     /// take tens of seconds). Smaller outputs get smaller tiles rather than computing clamped
     /// duplicates.
+    static func texels(rows m: Int, columns n: Int) -> MatmulTuning {
+        let workgroupSize = 64
+        let rows = [32, 8, 4].first { $0 <= m } ?? 1
+        let columns = [16, 8, 4, 2].first { workgroupSize * $0 <= n } ?? 1
+        return MatmulTuning(workgroupSize: workgroupSize, rows: rows, columns: columns,
+                            rowsPerGroup: rows, columnsPerGroup: workgroupSize * columns)
+    }
+
     /// Outputs of at most this many columns take the ROWS texel kernel where it can run.
     static let rowTexelColumnLimit = 256
 
@@ -87,14 +95,6 @@ struct MatmulTuning: Sendable, Hashable {
         let (workgroupSize, rows, columns) = (64, 4, min(n, 16))
         return MatmulTuning(workgroupSize: workgroupSize, rows: rows, columns: columns,
                             rowsPerGroup: workgroupSize * rows, columnsPerGroup: columns)
-    }
-
-    static func texels(rows m: Int, columns n: Int) -> MatmulTuning {
-        let workgroupSize = 64
-        let rows = [32, 8, 4].first { $0 <= m } ?? 1
-        let columns = [16, 8, 4, 2].first { workgroupSize * $0 <= n } ?? 1
-        return MatmulTuning(workgroupSize: workgroupSize, rows: rows, columns: columns,
-                            rowsPerGroup: rows, columnsPerGroup: workgroupSize * columns)
     }
 }
 
