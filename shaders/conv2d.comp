@@ -2,8 +2,8 @@
 // 2-D convolution of an NCHW input as an implicit GEMM: every output value is a dot product over
 // (input channel of its group, ky, kx), with input pixels gathered on the fly, so no im2col buffer
 // exists. Weights [Cout, Cin/groups, KH, KW] are read in their stored dtype (W_F32, W_F16 or
-// W_BF16) and accumulated in f32. The input is a view given by NCHW strides; the output is
-// contiguous.
+// W_BF16) and accumulated in f32. The input and the output are views given by NCHW strides (the
+// output a strided one where a nearest-upsampled convolution runs as four, one per output phase).
 // One invocation computes OCT output channels × PXT neighbouring pixels of one output row: each
 // weight fetched serves PXT pixels, each input value OCT channels. Input and weights are read
 // through texel buffers (a plain gather on llvmpipe, where storage buffer loads are per-lane
@@ -72,6 +72,7 @@ layout(push_constant) uniform Params {
     uint offsetW;
     uint offsetBias;
     uint offsetOut;
+    ivec4 outStrides;  // N, C, H, W
 } p;
 
 #if defined(TEXELS)
@@ -173,13 +174,18 @@ void main() {
         }
     }
     if (!storing) return;
+    int at[OCT];
+    [[unroll]] for (uint i = 0; i < OCT; i++) {
+        uint m = min(m0 + i, pixels - 1), y = m / p.outWidth;
+        at[i] = int(y) * p.outStrides.z + int(m - y * p.outWidth) * p.outStrides.w;
+    }
     [[unroll]] for (uint t = 0; t < PXT; t++) {
         uint co = co0 + t * lanes;
         if (co >= p.outChannels) continue;
         float shift = HAS_BIAS ? bias[p.offsetBias + co] : 0.0;
-        uint plane = p.offsetOut + (n * p.outChannels + co) * pixels;
+        int plane = int(p.offsetOut) + int(n) * p.outStrides.x + int(co) * p.outStrides.y;
         [[unroll]] for (uint i = 0; i < OCT; i++) {
-            if (m0 + i < pixels) result[plane + m0 + i] = acc[i * PXT + t] + shift;
+            if (m0 + i < pixels) result[plane + at[i]] = acc[i * PXT + t] + shift;
         }
     }
 }
@@ -255,7 +261,9 @@ void main() {
         uint m = m0 + e % BM, n = n0 + e / BM;
         if (m < M && n < N) {
             float shift = HAS_BIAS ? bias[p.offsetBias + n] : 0.0;
-            result[p.offsetOut + ((m / pixels) * N + n) * pixels + m % pixels] = tileC[e] + shift;
+            uint pixel = m % pixels, y = pixel / p.outWidth;
+            result[int(p.offsetOut) + int(m / pixels) * p.outStrides.x + int(n) * p.outStrides.y + int(y) * p.outStrides.z
+                   + int(pixel - y * p.outWidth) * p.outStrides.w] = tileC[e] + shift;
         }
     }
 }
@@ -306,11 +314,11 @@ void main() {
         }
     }
 
-    uint outRow = p.offsetOut + ((n * p.outChannels + oc0) * p.outHeight + oy) * p.outWidth;
+    int outRow = int(p.offsetOut) + int(n) * p.outStrides.x + int(oc0) * p.outStrides.y + int(oy) * p.outStrides.z;
     for (uint o = 0; o < OCT; o++) {
         float shift = HAS_BIAS ? bias[p.offsetBias + oc0 + o] : 0.0;
         for (uint t = 0; t < PXT; t++) {
-            if (ox0 + t < p.outWidth) result[outRow + o * p.outHeight * p.outWidth + ox0 + t] = acc[o][t] + shift;
+            if (ox0 + t < p.outWidth) result[outRow + int(o) * p.outStrides.y + int(ox0 + t) * p.outStrides.w] = acc[o][t] + shift;
         }
     }
 }

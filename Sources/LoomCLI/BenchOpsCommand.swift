@@ -128,6 +128,11 @@ struct BenchOpsCommand: ParsableCommand {
             Case(name: "conv2d 3×3 f16", shape: "[1, \(channels), \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * channels * 9)) {
                 try $0.conv2d(image, weight: kernel3, Convolution2DParameters(padding: 1))
             },
+            // Counted as the upsampling and 3×3 convolution it replaces, so that its GFLOP/s compare with the line above.
+            Case(name: "upsampled conv2d 3×3 f16", shape: "[1, \(channels), \(side), \(side)] ↑2 → \(channels)",
+                 flops: 8 * pixels * Double(channels * channels * 9)) {
+                try $0.upsampledConv2d(image, weight: kernel3)
+            },
             Case(name: "conv2d 1×1 f16", shape: "[1, \(channels), \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * channels)) {
                 try $0.conv2d(image, weight: kernel1)
             },

@@ -37,6 +37,18 @@ func referenceConv2d(_ x: [Float], shape: [Int], weight: [Float], weightShape: [
     return (out, [n, oc, oh, ow])
 }
 
+/// `x` ([N, C, H, W]) with every pixel repeated 2 × 2: nearest upsampling by 2.
+func referenceUpsampled(_ x: [Float], shape: [Int]) -> (values: [Float], shape: [Int]) {
+    let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+    var out = [Float](repeating: 0, count: planes * 4 * h * w)
+    for plane in 0..<planes {
+        for y in 0..<(2 * h) {
+            for xx in 0..<(2 * w) { out[(plane * 2 * h + y) * 2 * w + xx] = x[(plane * h + y / 2) * w + xx / 2] }
+        }
+    }
+    return (out, [shape[0], shape[1], 2 * h, 2 * w])
+}
+
 final class ConvolutionTests: XCTestCase {
     let context = sharedContext
 
@@ -184,6 +196,71 @@ final class ConvolutionTests: XCTestCase {
             let expected = referenceConv2d(dense, shape: [2, 16, 6, 7], weight: weight, weightShape: [32, 16, 3, 3], bias: nil,
                                            Convolution2DParameters(padding: 1))
             assertClose(result, expected.values, threshold: 1e-7, "channels-last view from channel \(start)")
+        }
+    }
+
+    /// `upsampledConv2d` against upsampling by 2 and then a padded 3×3 convolution: the texel kernel (input channels
+    /// a multiple of 8, with and without shared fetches) and the NCHW kernel (others), batches, odd and 1-pixel sizes,
+    /// 16-bit weights, with and without bias; every output pixel belongs to one of the four phases.
+    func testUpsampledConvolutionTable() throws {
+        let cases: [(input: [Int], outChannels: Int, dtype: DType, bias: Bool)] = [
+            ([1, 8, 5, 7], 32, .f32, true),
+            ([2, 16, 3, 4], 40, .bf16, false),
+            ([1, 8, 1, 1], 3, .f16, true),
+            ([1, 32, 9, 8], 64, .f16, true),
+            ([1, 5, 4, 6], 7, .f32, true),
+            ([2, 3, 3, 2], 4, .bf16, false),
+        ]
+        let unshared = try VulkanContext(sharingFetches: false)
+        for (index, testCase) in cases.enumerated() {
+            let seed = 700 + UInt64(index) * 10
+            let weightShape = [testCase.outChannels, testCase.input[1], 3, 3]
+            let x = randomValues(testCase.input.reduce(1, *), seed: seed)
+            let weight = testCase.dtype.roundTrip(randomValues(weightShape.reduce(1, *), seed: seed + 1, in: -0.5...0.5))
+            let bias = testCase.bias ? randomValues(testCase.outChannels, seed: seed + 2) : nil
+            let upsampled = referenceUpsampled(x, shape: testCase.input)
+            let expected = referenceConv2d(upsampled.values, shape: upsampled.shape, weight: weight, weightShape: weightShape, bias: bias,
+                                           Convolution2DParameters(padding: 1))
+            for context in [sharedContext, unshared] {
+                let (shape, result) = try evaluateWithShape(in: context) { recorder in
+                    try recorder.upsampledConv2d(context.upload(x, shape: testCase.input),
+                                                 weight: context.upload(weight, shape: weightShape, dtype: testCase.dtype),
+                                                 bias: bias.map { try context.upload($0, shape: [testCase.outChannels]) })
+                }
+                XCTAssertEqual(shape, expected.shape)
+                assertClose(result, expected.values, threshold: 1e-7, "upsampled conv2d \(testCase.input) * \(weightShape) \(testCase.dtype)")
+            }
+        }
+    }
+
+    /// A strided input view is read in place or copied once, and the phase kernels are made once per weight: four
+    /// convolution dispatches per call and no upsampled tensor.
+    func testUpsampledConvolutionOfAViewPreparesItsWeightsOnce() throws {
+        let source = randomValues(16 * 6 * 5, seed: 800)
+        let weight = randomValues(32 * 8 * 9, seed: 801, in: -0.5...0.5)
+        let weights = try context.upload(weight, shape: [32, 8, 3, 3])
+        let dense = gather(source, shape: [1, 8, 5, 6], strides: [480, 30, 1, 5], offset: 4 * 30)
+        let upsampled = referenceUpsampled(dense, shape: [1, 8, 5, 6])
+        let expected = referenceConv2d(upsampled.values, shape: upsampled.shape, weight: weight, weightShape: [32, 8, 3, 3], bias: nil,
+                                       Convolution2DParameters(padding: 1))
+        for _ in 0..<2 {
+            let recorder = try context.makeRecorder(profiling: true)
+            let view = try context.upload(source, shape: [1, 16, 6, 5]).sliced(axis: 1, 4..<12).transposed(2, 3)
+            let output = try recorder.upsampledConv2d(view, weight: weights)
+            try recorder.submit()
+            assertClose(try context.download(output), expected.values, threshold: 1e-7, "transposed slice")
+            let names = recorder.timings.map(\.name)
+            XCTAssertEqual(names.filter { $0.hasPrefix("conv2d") }.count, 4, "\(names)")
+            XCTAssertFalse(names.contains { $0.hasPrefix("resize") }, "\(names)")
+        }
+        XCTAssertEqual(weights.storage.preparedCount, 1)
+    }
+
+    func testUpsampledConvolutionRejectsOtherKernels() throws {
+        let recorder = try context.makeRecorder()
+        XCTAssertThrowsError(try recorder.upsampledConv2d(context.makeTensor(shape: [1, 4, 3, 3]), weight: context.makeTensor(shape: [8, 4, 5, 5]))) { error in
+            guard case VulkanError.invalidArgument(let message) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(message.contains("[8, 4, 5, 5]"), message)
         }
     }
 

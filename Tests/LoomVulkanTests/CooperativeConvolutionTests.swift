@@ -114,6 +114,30 @@ final class CooperativeConvolutionTests: XCTestCase {
         }
     }
 
+    /// `upsampledConv2d`'s four phase convolutions on the cooperative kernel, each storing into every other pixel of
+    /// the output, within the reduced-precision budget of upsampling and then convolving exactly.
+    func testUpsampledConvolution() throws {
+        for (index, (input, outChannels, dtype)) in [([1, 8, 5, 7], 20, DType.bf16), ([2, 19, 4, 3], 37, .f16)].enumerated() {
+            let context = try cooperativeContext(for: .f32)
+            let weightShape = [outChannels, input[1], 3, 3]
+            let seed = 650 + UInt64(index) * 10
+            let x = randomValues(input.reduce(1, *), seed: seed)
+            let weight = dtype.roundTrip(randomValues(weightShape.reduce(1, *), seed: seed + 1, in: -0.5...0.5))
+            let bias = randomValues(outChannels, seed: seed + 2)
+            let label = "upsampled conv2d \(input) * \(weightShape) \(dtype)"
+            let result = try evaluateGuarded(context, label) { recorder in
+                try recorder.upsampledConv2d(context.upload(x, shape: input), weight: context.upload(weight, shape: weightShape, dtype: dtype),
+                                             bias: context.upload(bias, shape: [outChannels]))
+            }
+            let upsampled = referenceUpsampled(x, shape: input)
+            let exact = referenceConv2d(upsampled.values, shape: upsampled.shape, weight: weight, weightShape: weightShape, bias: bias,
+                                        Convolution2DParameters(padding: 1))
+            XCTAssertEqual(result.shape, exact.shape, label)
+            assertClose(result.values, exact.values, threshold: 5e-4, label)
+            print("\(label): NMSE \(nmse(exact.values, result.values)) against the exact convolution")
+        }
+    }
+
     /// Grouped convolutions keep the f32 kernel, exact to f32 rounding, in a cooperative context.
     func testGroupedConvolutionKeepsTheFloatKernel() throws {
         let context = try cooperativeContext(for: .f32)

@@ -6,17 +6,21 @@ struct Convolution: Sendable {
     let bias: Tensor?
     let parameters: Convolution2DParameters
 
+    /// `preparing` makes the device's copies of the weight that `conv2d` reads (the texel kernel's) while loading;
+    /// without it they are made on first use.
     init(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int, kernel: Int,
-         _ parameters: Convolution2DParameters, hasBias: Bool = true) throws(ModelLoadingError) {
+         _ parameters: Convolution2DParameters, hasBias: Bool = true, preparing: Bool = true) throws(ModelLoadingError) {
         weight = try weights.convolutionKernel(module + ".weight", shape: [outputs, inputs, kernel, kernel])
         bias = hasBias ? try weights.float32(module + ".bias", shape: [outputs]) : nil
         self.parameters = parameters
+        guard preparing else { return }
         do { try weights.context.prepareConvolution(weight: weight, parameters) } catch { throw .device(String(describing: error)) }
     }
 
     /// A 3×3 convolution that keeps the size.
-    static func same(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int) throws(ModelLoadingError) -> Convolution {
-        try Convolution(weights, module, inputs: inputs, outputs: outputs, kernel: 3, Convolution2DParameters(padding: 1))
+    static func same(_ weights: ModelWeights, _ module: String, inputs: Int, outputs: Int,
+                     preparing: Bool = true) throws(ModelLoadingError) -> Convolution {
+        try Convolution(weights, module, inputs: inputs, outputs: outputs, kernel: 3, Convolution2DParameters(padding: 1), preparing: preparing)
     }
 
     /// A 1×1 convolution.

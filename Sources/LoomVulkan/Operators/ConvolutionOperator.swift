@@ -88,22 +88,73 @@ extension CommandRecorder {
         if path == .matmul && x.count > 0 {
             // On CPU devices the texel matmul runs several times faster than conv2d.comp, enough
             // to pay for transposing the activations to pixels × channels and back.
-            let channelsLast = try x.permuted([0, 2, 3, 1])
-            let pixels = try (channelsLast.isContiguous ? channelsLast : permute(x, [0, 2, 3, 1])).reshaped([batch * height * width, channels])
+            let nhwc = try x.permuted([0, 2, 3, 1])
+            let pixels = try (nhwc.isContiguous ? nhwc : permute(x, [0, 2, 3, 1])).reshaped([batch * height * width, channels])
             let product = try linear(pixels, weight: weight.reshaped([outChannels, channels]), bias: bias)
             return try permute(product.reshaped([batch, height * width, outChannels]), [0, 2, 1])
                 .reshaped([batch, outChannels, height, width])
         }
-        if path == .convolution && x.count > 0 {
-            return try texelConv2d(x, weight: weight, bias: bias, p, outHeight: outHeight, outWidth: outWidth)
-        }
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         if output.count == 0 { return output }
+        if path == .convolution {
+            try texelConv2d(channelsLast(x), weights: context.texelConvolutionWeights(weight), bias: bias, p, into: output)
+        } else {
+            try nchwConv2d(x, weight: weight, bias: bias, p, into: output, pointwise: pointwise)
+        }
+        return output
+    }
+
+    /// `conv2d(upsampled, weight, bias, padding 1)`, where `upsampled` is `x` with each pixel repeated 2 × 2 (nearest
+    /// upsampling by 2, the `Upsample` of the autoencoders' decoders and the UNets) and `weight` a 3×3
+    /// [Cout, Cin, 3, 3] kernel. Each output pixel's phase (its row and column parity) reads only 2 × 2 pixels of `x`,
+    /// so this runs four 2×2 convolutions of `x`, one per phase, with the taps that read the same pixel summed
+    /// (exactly, in f32) and each phase stored straight into its pixels of the result: 16 multiply-adds per input
+    /// pixel and channel pair instead of 36, and the upsampled tensor, four times the input, never exists.
+    public func upsampledConv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws(VulkanError) -> Tensor {
+        try requireF32(x, "upsampledConv2d")
+        guard x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1], weight.shape[2] == 3, weight.shape[3] == 3 else {
+            throw .invalidArgument("upsampledConv2d: need x [N, C, H, W] and a weight [Cout, C, 3, 3], got \(x.shape) and \(weight.shape)")
+        }
+        guard [.f32, .f16, .bf16].contains(weight.dtype), weight.isContiguous else {
+            throw .invalidArgument("upsampledConv2d: weight must be contiguous f32, f16 or bf16, not \(weight.dtype) with strides \(weight.strides)")
+        }
+        let (batch, height, width, outChannels) = (x.shape[0], x.shape[2], x.shape[3], weight.shape[0])
+        if let bias { try requireVector(bias, count: outChannels, "upsampledConv2d", "bias") }
+        let output = try context.makeTensor(shape: [batch, outChannels, 2 * height, 2 * width])
+        if output.count == 0 { return output }
+        let texels = context.texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution
+        let phases = try context.upsamplingPhaseWeights(weight, channelsLast: texels)
+        let source = texels ? try channelsLast(x) : x
+        for phase in 0..<4 {
+            let (dy, dx) = (phase / 2, phase % 2)
+            // Even rows read the row above and their own, odd rows their own and the one below.
+            var p = Convolution2DParameters(stride: (1, 1), padding: (1 - dy, 1 - dx))
+            p.trailingPadding = (dy, dx)
+            let pixels = Tensor(storage: output.storage, dtype: .f32, shape: [batch, outChannels, height, width],
+                                strides: [output.strides[0], output.strides[1], 2 * output.strides[2], 2],
+                                offset: output.offset + dy * output.strides[2] + dx)
+            let weights = try phases.sliced(axis: 0, phase..<(phase + 1)).reshaped(Array(phases.shape.dropFirst()))
+            if texels {
+                try texelConv2d(source, weights: weights, bias: bias, p, into: pixels)
+            } else {
+                try nchwConv2d(x, weight: weights, bias: bias, p, into: pixels, pointwise: false)
+            }
+        }
+        return output
+    }
+
+    /// conv2d.comp's NCHW kernels, cooperative-matrix where the context runs one, else portable, into `output`
+    /// (a view of the result's size).
+    private func nchwConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ p: Convolution2DParameters, into output: Tensor,
+                            pointwise: Bool) throws(VulkanError) {
+        let (batch, outChannels, outHeight, outWidth) = (output.shape[0], output.shape[1], output.shape[2], output.shape[3])
+        let (kernelY, kernelX) = (weight.shape[2], weight.shape[3])
         var push = PushConstants()
         push.append(x.shape)
         push.append(x.strides)
         push.append([outChannels, outHeight, outWidth, p.groups, kernelY, kernelX, p.stride.x, p.stride.y,
                      p.padding.x, p.padding.y, p.dilation.x, p.dilation.y, x.offset, weight.offset, bias?.offset ?? 0, output.offset])
+        push.append(output.strides)
         let buffers = [bias?.storage ?? x.storage, output.storage]
         let texels: [(DeviceBuffer, TexelFormat)] = [(x.storage, .r32Float), (weight.storage, weight.dtype == .f32 ? .r32Float : .r16Uint)]
         // A variant the driver cannot build leaves this convolution, and later ones, to the portable kernels below.
@@ -111,7 +162,7 @@ extension CommandRecorder {
            let pipeline = context.pipelines.optionalPipeline(cooperative.variant, bindings: 2, texelBindings: 2,
                                                              constants: ([0, 0, bias == nil ? 0 : 1, 0, 0] + cooperative.tiling.constants).map { UInt32($0) }) {
             try dispatch(pipeline, buffers: buffers, texels: texels, written: [1], push: push, groups: cooperative.groups)
-            return output
+            return
         }
 
         // Tiles of up to 16 output channels × 16 pixels per invocation: on llvmpipe (256-channel
@@ -130,7 +181,6 @@ extension CommandRecorder {
         let tiles = outHeight * ((outWidth + pixelTile - 1) / pixelTile)
         let groups = ((tiles + Self.linearWorkgroupSize - 1) / Self.linearWorkgroupSize, outChannels / channelTile, batch)
         try dispatch(pipeline, buffers: buffers, texels: texels, written: [1], push: push, groups: groups)
-        return output
     }
 
     /// conv2d.comp's cooperative-matrix kernel and its tiles, when the context runs cooperative
@@ -155,17 +205,19 @@ extension CommandRecorder {
         context.texelConvolutionPath(for: weight, parameters) == .none ? .contiguous : .channelsLast
     }
 
-    /// conv2d.comp's TEXELS kernel: the input read channels-last (copied so unless it already
-    /// is, with texel-aligned strides) and the weights as [Cout, KH, KW, Cin], f16 or f32, made once per weight.
+    /// `x` as the texel kernel reads it: channels-last with texel-aligned strides, copied so unless it already is.
+    private func channelsLast(_ x: Tensor) throws(VulkanError) -> Tensor {
+        let aligned = x.strides[1] == 1 && [x.offset, x.strides[0], x.strides[2], x.strides[3]].allSatisfy { $0 % 4 == 0 }
+        return aligned ? x : try permute(x, [0, 2, 3, 1]).permuted([0, 3, 1, 2])
+    }
+
+    /// conv2d.comp's TEXELS kernel into `output` (a view of the result's size): `source` channels-last
+    /// (`channelsLast`) and `weights` as [Cout, KH, KW, Cin], f16 or f32 (`texelConvolutionWeights`).
     /// On llvmpipe (256-channel 3×3 at 64²) it runs several times faster than the NCHW kernel,
     /// which pays for both copies.
-    private func texelConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ p: Convolution2DParameters,
-                             outHeight: Int, outWidth: Int) throws(VulkanError) -> Tensor {
-        let (batch, channels, outChannels) = (x.shape[0], x.shape[1], weight.shape[0])
-        let alreadyChannelsLast = x.strides[1] == 1 && [x.offset, x.strides[0], x.strides[2], x.strides[3]].allSatisfy { $0 % 4 == 0 }
-        let source = alreadyChannelsLast ? x : try permute(x, [0, 2, 3, 1]).permuted([0, 3, 1, 2])
-        let weights = try context.texelConvolutionWeights(weight)
-        let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
+    private func texelConv2d(_ source: Tensor, weights: Tensor, bias: Tensor?, _ p: Convolution2DParameters,
+                             into output: Tensor) throws(VulkanError) {
+        let (batch, outChannels, outHeight, outWidth) = (output.shape[0], output.shape[1], output.shape[2], output.shape[3])
         let pixels = outHeight * outWidth
         // Every texel fetch costs a gather on llvmpipe, broadcast or not, so invocations take as
         // many pixels and channels as registers allow: 16 pixels by 32 channels (32 by fewer). Where subgroups
@@ -180,8 +232,9 @@ extension CommandRecorder {
         var push = PushConstants()
         push.append(source.shape)
         push.append(source.strides)
-        push.append([outChannels, outHeight, outWidth, 1, weight.shape[2], weight.shape[3], p.stride.x, p.stride.y,
+        push.append([outChannels, outHeight, outWidth, 1, weights.shape[1], weights.shape[2], p.stride.x, p.stride.y,
                      p.padding.x, p.padding.y, p.dilation.x, p.dilation.y, source.offset, weights.offset, bias?.offset ?? 0, output.offset])
+        push.append(output.strides)
         // Constants 5 to 10 belong to the cooperative kernel; 11 is the subgroup size.
         let constants = ([pixelsPerLane, channelsPerLane, bias == nil ? 0 : 1, 0, channelLanes]
             + (sharing.map { [0, 0, 0, 0, 0, 0, $0] } ?? [])).map { UInt32($0) }
@@ -193,7 +246,6 @@ extension CommandRecorder {
         try dispatch(pipeline, buffers: [bias?.storage ?? source.storage, output.storage],
                      texels: [(source.storage, .rgba32Float), (weights.storage, weights.dtype == .f16 ? .rgba16Float : .rgba32Float)],
                      written: [1], push: push, groups: groups)
-        return output
     }
 }
 
@@ -271,6 +323,47 @@ extension VulkanContext {
             let source = weight.dtype == dtype ? weight : try recorder.converted(weight, to: .f32)
             try recorder.copy(source.permuted([0, 2, 3, 1]), into: prepared)
             return prepared
+        }
+    }
+
+    /// Makes now what `upsampledConv2d` would make on its first call with `weight`, so that loading a model accounts
+    /// for it.
+    public func prepareUpsampledConvolution(weight: Tensor) throws(VulkanError) {
+        guard weight.rank == 4, weight.shape[2] == 3, weight.shape[3] == 3 else { return }
+        _ = try upsamplingPhaseWeights(weight, channelsLast: texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution)
+    }
+
+    /// The four 2×2 kernels `upsampledConv2d` runs for the 3×3 `weight`, f32, made once per weight: phase
+    /// 2·dy + dx first, then [Cout, Cin, 2, 2], or [Cout, 2, 2, Cin] for the texel kernel (`channelsLast`).
+    /// An even output row reads kernel row 0 from the input row above and rows 1 and 2 from its own; an odd one rows 0
+    /// and 1 from its own and row 2 from the row below. Columns likewise. Summed on the host: a one-off sum per tap,
+    /// for which the device's element-wise and copy kernels would each cost a pipeline to create in every process.
+    func upsamplingPhaseWeights(_ weight: Tensor, channelsLast: Bool) throws(VulkanError) -> Tensor {
+        try weight.storage.prepared(weight, for: channelsLast ? "conv2d_upsampled_texels" : "conv2d_upsampled") { () throws(VulkanError) -> Tensor in
+            let (outChannels, channels) = (weight.shape[0], weight.shape[1])
+            let kernel = try download(weight)
+            // The kernel rows (or columns) that tap 0 and tap 1 of each phase along an axis sum.
+            let merged = [[0..<1, 1..<3], [0..<2, 2..<3]]
+            var phases = [Float](repeating: 0, count: 16 * outChannels * channels)
+            for phase in 0..<4 {
+                let (rows, columns) = (merged[phase / 2], merged[phase % 2])
+                for output in 0..<outChannels {
+                    for input in 0..<channels {
+                        let source = (output * channels + input) * 9
+                        for ty in 0..<2 {
+                            for tx in 0..<2 {
+                                var sum: Float = 0
+                                for ky in rows[ty] {
+                                    for kx in columns[tx] { sum += kernel[source + 3 * ky + kx] }
+                                }
+                                let tap = 2 * ty + tx, filter = phase * outChannels + output
+                                phases[channelsLast ? (filter * 4 + tap) * channels + input : (filter * channels + input) * 4 + tap] = sum
+                            }
+                        }
+                    }
+                }
+            }
+            return try upload(phases, shape: channelsLast ? [4, outChannels, 2, 2, channels] : [4, outChannels, channels, 2, 2])
         }
     }
 
