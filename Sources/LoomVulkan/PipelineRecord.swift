@@ -30,13 +30,17 @@ struct PipelineRecord: Sendable {
     }
 
     /// Deletes the records other builds wrote for `deviceIdentity` in `directory`: their shaders differ, so no later
-    /// process of this build reads them, and each build and workload would otherwise leave a file behind.
+    /// process of this build reads them, and each build and workload would otherwise leave a file behind. Records
+    /// named by a bare `pipelineCacheUUID`, as builds did before the subgroup size joined the identity, go too: no
+    /// build reads them any more.
     static func removeOtherBuilds(in directory: URL, deviceIdentity: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
         let current = "\(deviceIdentity)-\(ShaderVariant.catalogueDigest)"
-        for name in names where name.hasPrefix("\(deviceIdentity)-") && name.hasSuffix(".txt")
-            && name != current + ".txt" && !name.hasPrefix(current + "-") {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        for name in names where name.hasSuffix(".txt") {
+            let otherBuild = name.hasPrefix("\(deviceIdentity)-") && name != current + ".txt" && !name.hasPrefix(current + "-")
+            let identity = name.prefix { $0 != "-" }
+            let unsized = identity.count == 32 && identity.allSatisfy(\.isHexDigit) && name.dropFirst(32).hasPrefix("-")
+            if otherBuild || unsized { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
         }
     }
 

@@ -301,8 +301,11 @@ final class RuntimeTests: XCTestCase {
         XCTAssertTrue(identity.hasSuffix("s\(sharedContext.device.subgroups.size)"), identity)
         let current = PipelineRecord(directory: directory, deviceIdentity: identity, workload: "kept")
         current.write([PipelineRecord.Entry(variant: .copy, constants: [], storageBindings: 2, texelBindings: 0)])
-        let kept = [current.file.lastPathComponent, "\(identity)-\(ShaderVariant.catalogueDigest).txt", "another-device-0123.txt", "notes.md"]
-        let removed = ["\(identity)-0123456789abcdef.txt", "\(identity)-0123456789abcdef-fedcba9876543210.txt"]
+        let kept = [current.file.lastPathComponent, "\(identity)-\(ShaderVariant.catalogueDigest).txt", "another-device-0123.txt", "notes.md",
+                    "0123456789abcdef0123456789abcdefs16-0123456789abcdef.txt"]
+        // Other builds' records for this device, and records named before identities had a subgroup size.
+        let removed = ["\(identity)-0123456789abcdef.txt", "\(identity)-0123456789abcdef-fedcba9876543210.txt",
+                       "0123456789abcdef0123456789abcdef-0123456789abcdef.txt", "0123456789abcdef0123456789abcdef-0123456789abcdef-fedcba9876543210.txt"]
         for name in kept.dropFirst() + removed { try Data("x\n".utf8).write(to: directory.appendingPathComponent(name)) }
         _ = try VulkanContext(pipelineRecordDirectory: directory)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory.path)), Set(kept))
