@@ -117,6 +117,8 @@ struct BenchOpsCommand: ParsableCommand {
         let image = try context.upload(random(channels * side * side, seed: 4), shape: [1, channels, side, side])
         let kernel3 = try context.upload(random(channels * channels * 9, seed: 5), shape: [channels, channels, 3, 3], dtype: .f16)
         let kernel1 = try context.upload(random(channels * channels, seed: 6), shape: [channels, channels, 1, 1], dtype: .f16)
+        let rgb = try context.upload(random(3 * side * side, seed: 8), shape: [1, 3, side, side])
+        let kernelRGB = try context.upload(random(channels * 3 * 9, seed: 9), shape: [channels, 3, 3, 3], dtype: .f16)
         let shift = try context.upload(random(width, seed: 7), shape: [1, width])
         let pixels = Double(side * side)
         let linears = try fluxLinears ? fluxLinearCases(context) : [linearCase(context, "linear bf16", inputs: width, outputs: width, dtype: .bf16, seed: 2)]
@@ -127,6 +129,10 @@ struct BenchOpsCommand: ParsableCommand {
             },
             Case(name: "conv2d 3×3 f16", shape: "[1, \(channels), \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * channels * 9)) {
                 try $0.conv2d(image, weight: kernel3, Convolution2DParameters(padding: 1))
+            },
+            // A network's first layer: an RGB image in (its channels padded to 8 for the texel kernel on CPU devices).
+            Case(name: "conv2d 3×3 f16 from RGB", shape: "[1, 3, \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * 3 * 9)) {
+                try $0.conv2d(rgb, weight: kernelRGB, Convolution2DParameters(padding: 1))
             },
             // Counted as the upsampling and 3×3 convolution it replaces, so that its GFLOP/s compare with the line above.
             Case(name: "upsampled conv2d 3×3 f16", shape: "[1, \(channels), \(side), \(side)] ↑2 → \(channels)",

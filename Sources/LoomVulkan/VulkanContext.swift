@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The entry point: a device with its allocator, staging transfers and pipeline cache. Create one
 /// per process and share it; record work with `makeRecorder()`:
@@ -37,6 +38,8 @@ public final class VulkanContext: Sendable {
     let fetchSharingSubgroupSize: Int?
     /// While on, every recorder made from this context times its dispatches into it.
     public let profile = DispatchProfile()
+    /// One f32 zero, made on first use: read through zero strides, it fills a view of any shape (`zeros(shape:)`).
+    private let zero = Mutex<Tensor?>(nil)
 
     /// - Parameters:
     ///   - selector: device index or name substring; defaults to `LOOM_VULKAN_DEVICE`.
@@ -149,6 +152,17 @@ public final class VulkanContext: Sendable {
             try bytes.withUnsafeMutableBytes { try transfers.download(from: tensor.storage, byteOffset: byteOffset, into: $0) }
         }
         return tensor.dtype.decode(bytes)
+    }
+
+    /// A read-only f32 view of `shape` whose every element is 0 (all its strides are 0), for copies that clear.
+    func zeros(shape: [Int]) throws(VulkanError) -> Tensor {
+        let scalar = try zero.withLock { (zero) throws(VulkanError) -> Tensor in
+            if let zero { return zero }
+            let made = try upload([0], shape: [1])
+            zero = made
+            return made
+        }
+        return Tensor(storage: scalar.storage, dtype: .f32, shape: shape, strides: shape.map { _ in 0 }, offset: scalar.offset)
     }
 
     /// Device memory held in shared blocks, whether tensors use it or not.

@@ -145,6 +145,37 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Inputs whose channels are not a multiple of 8 (images, latents) run the texel kernel on CPU devices with the
+    /// channels padded with zeros, and the GPU-style contexts' NCHW kernel as they are: both against the reference,
+    /// with odd sizes, strides, trailing padding, 16-bit weights and a transposed input view.
+    func testChannelsThatAreNotAMultipleOf8() throws {
+        var trailingOnly = Convolution2DParameters(stride: 2)
+        trailingOnly.trailingPadding = (1, 1)
+        let cases: [(input: [Int], weight: [Int], dtype: DType, parameters: Convolution2DParameters)] = [
+            ([2, 3, 9, 11], [32, 3, 3, 3], .bf16, Convolution2DParameters(padding: 1)),
+            ([1, 4, 7, 6], [5, 4, 3, 3], .f16, Convolution2DParameters(padding: 1)),
+            ([1, 12, 8, 9], [40, 12, 3, 3], .f32, trailingOnly),
+            ([1, 3, 13, 10], [2, 3, 5, 5], .f32, Convolution2DParameters(stride: 2, padding: 2)),
+        ]
+        let portable = try VulkanContext(matmulKernel: .tiled)
+        for context in [sharedContext, portable] {
+            for (index, testCase) in cases.enumerated() {
+                try check(input: testCase.input, weight: testCase.weight, dtype: testCase.dtype, testCase.parameters,
+                          seed: 900 + UInt64(index) * 10, in: context)
+            }
+            let recorder = try context.makeRecorder(profiling: true)
+            let source = randomValues(3 * 6 * 5, seed: 950), weight = randomValues(8 * 3 * 9, seed: 951, in: -0.5...0.5)
+            let view = try context.upload(source, shape: [1, 3, 6, 5]).transposed(2, 3)
+            let output = try recorder.conv2d(view, weight: context.upload(weight, shape: [8, 3, 3, 3]), Convolution2DParameters(padding: 1))
+            try recorder.submit()
+            let expected = referenceConv2d(gather(source, shape: [1, 3, 5, 6], strides: [90, 30, 1, 5], offset: 0), shape: [1, 3, 5, 6],
+                                           weight: weight, weightShape: [8, 3, 3, 3], bias: nil, Convolution2DParameters(padding: 1))
+            assertClose(try context.download(output), expected.values, threshold: 1e-7, "transposed view")
+            let kernels = recorder.timings.map(\.name).filter { $0.hasPrefix("conv2d") }
+            XCTAssertEqual(kernels.allSatisfy { $0.hasPrefix("conv2d_texels") }, context.matmulKernel == .texels, "\(kernels)")
+        }
+    }
+
     /// Which texel kernel ran: the one whose lanes share weight fetches where the device's subgroups shuffle.
     func testTexelKernelSharesFetchesWhereSubgroupsShuffle() throws {
         guard sharedContext.matmulKernel == .texels else { throw XCTSkip("the texel kernels run on CPU devices") }

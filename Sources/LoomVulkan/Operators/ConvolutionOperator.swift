@@ -97,7 +97,8 @@ extension CommandRecorder {
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         if output.count == 0 { return output }
         if path == .convolution {
-            try texelConv2d(channelsLast(x), weights: context.texelConvolutionWeights(weight), bias: bias, p, into: output)
+            let weights = try context.texelConvolutionWeights(weight)
+            try texelConv2d(channelsLast(x, channels: weights.shape[3]), weights: weights, bias: bias, p, into: output)
         } else {
             try nchwConv2d(x, weight: weight, bias: bias, p, into: output, pointwise: pointwise)
         }
@@ -122,9 +123,9 @@ extension CommandRecorder {
         if let bias { try requireVector(bias, count: outChannels, "upsampledConv2d", "bias") }
         let output = try context.makeTensor(shape: [batch, outChannels, 2 * height, 2 * width])
         if output.count == 0 { return output }
-        let texels = context.texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution
+        let texels = context.upsamplesInTexels(weight)
         let phases = try context.upsamplingPhaseWeights(weight, channelsLast: texels)
-        let source = texels ? try channelsLast(x) : x
+        let source = texels ? try channelsLast(x, channels: x.shape[1]) : x
         for phase in 0..<4 {
             let (dy, dx) = (phase / 2, phase % 2)
             // Even rows read the row above and their own, odd rows their own and the one below.
@@ -198,17 +199,28 @@ extension CommandRecorder {
     }
 
     /// The layout `conv2d` reads fastest as input for `weight` and `parameters`: channels-last
-    /// where a CPU device runs a texel kernel, which otherwise copies the input to that layout;
-    /// contiguous for the cooperative-matrix kernel, whose neighbouring invocations gather
-    /// neighbouring pixels of one channel.
+    /// where a CPU device runs a texel kernel on the channels as they are, which otherwise copies the input to that
+    /// layout; contiguous for the cooperative-matrix kernel, whose neighbouring invocations gather
+    /// neighbouring pixels of one channel, and where the texel kernel's copy pads the channels anyway.
     public func preferredInputLayout(forConvolutionWith weight: Tensor, _ parameters: Convolution2DParameters) -> ActivationLayout {
-        context.texelConvolutionPath(for: weight, parameters) == .none ? .contiguous : .channelsLast
+        switch context.texelConvolutionPath(for: weight, parameters) {
+        case .none: .contiguous
+        case .matmul: .channelsLast
+        case .convolution: weight.shape[1] % 8 == 0 ? .channelsLast : .contiguous
+        }
     }
 
-    /// `x` as the texel kernel reads it: channels-last with texel-aligned strides, copied so unless it already is.
-    private func channelsLast(_ x: Tensor) throws(VulkanError) -> Tensor {
+    /// `x` as the texel kernel reads it: channels-last with texel-aligned strides, copied so unless it already is,
+    /// with zeros past its own channels up to `channels` (a multiple of 8).
+    private func channelsLast(_ x: Tensor, channels: Int) throws(VulkanError) -> Tensor {
+        let own = x.shape[1]
         let aligned = x.strides[1] == 1 && [x.offset, x.strides[0], x.strides[2], x.strides[3]].allSatisfy { $0 % 4 == 0 }
-        return aligned ? x : try permute(x, [0, 2, 3, 1]).permuted([0, 3, 1, 2])
+        if channels == own { return aligned ? x : try permute(x, [0, 2, 3, 1]).permuted([0, 3, 1, 2]) }
+        let padded = try context.makeTensor(shape: [x.shape[0], x.shape[2], x.shape[3], channels])
+        try copy(x.permuted([0, 2, 3, 1]), into: padded.sliced(axis: 3, 0..<own))
+        let rest = try padded.sliced(axis: 3, own..<channels)
+        try copy(context.zeros(shape: rest.shape), into: rest)
+        return try padded.permuted([0, 3, 1, 2])
     }
 
     /// conv2d.comp's TEXELS kernel into `output` (a view of the result's size): `source` channels-last
@@ -307,17 +319,40 @@ extension VulkanContext {
 
     /// Which texel kernel, if any, runs a convolution on a CPU device: conv2d.comp's TEXELS kernel
     /// where input channels fill whole pairs of texels (for 1×1 kernels too: 33 against 11 GFLOP/s
-    /// for the texel matmul between transposes at 256 channels, 64²), else the texel matmul for 1×1 kernels.
+    /// for the texel matmul between transposes at 256 channels, 64²), the texel matmul for other 1×1 kernels, and the
+    /// TEXELS kernel on channels padded with zeros to a multiple of 8 for the rest (images and latents of 3 or 4
+    /// channels going into a network).
     func texelConvolutionPath(channels: Int, weight: Tensor, _ p: Convolution2DParameters) -> TexelConvolutionPath {
         guard matmulKernel == .texels, p.groups == 1 else { return .none }
         if channels % 8 == 0 { return .convolution }
-        return p.isPointwise(kernel: (weight.shape[2], weight.shape[3])) ? .matmul : .none
+        return p.isPointwise(kernel: (weight.shape[2], weight.shape[3])) ? .matmul : .convolution
+    }
+
+    /// Whether `upsampledConv2d` runs the texel kernel for `weight`: where its channels need no padding.
+    func upsamplesInTexels(_ weight: Tensor) -> Bool {
+        texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution && weight.shape[1] % 8 == 0
     }
 
     /// `weight` as the texel kernel reads it, [Cout, KH, KW, Cin], made once per weight: f16 stays f16 (read through
-    /// an f16 texel format, so the copy is no larger than the weight), anything else becomes f32.
+    /// an f16 texel format, so the copy is no larger than the weight), anything else becomes f32. Input channels that
+    /// are not a multiple of 8 are padded with zero weights to one, on the host (a small kernel, read back once).
     func texelConvolutionWeights(_ weight: Tensor) throws(VulkanError) -> Tensor {
-        try preparedCopy(of: weight, for: "conv2d_texels") { (recorder) throws(VulkanError) -> Tensor in
+        let (outChannels, channels, kernelY, kernelX) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        if channels % 8 != 0 {
+            return try weight.storage.prepared(weight, for: "conv2d_texels_padded") { () throws(VulkanError) -> Tensor in
+                let padded = (channels + 7) / 8 * 8, values = try download(weight)
+                var rearranged = [Float](repeating: 0, count: outChannels * kernelY * kernelX * padded)
+                for output in 0..<outChannels {
+                    for input in 0..<channels {
+                        for tap in 0..<(kernelY * kernelX) {
+                            rearranged[(output * kernelY * kernelX + tap) * padded + input] = values[(output * channels + input) * kernelY * kernelX + tap]
+                        }
+                    }
+                }
+                return try upload(rearranged, shape: [outChannels, kernelY, kernelX, padded])
+            }
+        }
+        return try preparedCopy(of: weight, for: "conv2d_texels") { (recorder) throws(VulkanError) -> Tensor in
             let dtype: DType = weight.dtype == .f16 && device.supports16BitStorage ? .f16 : .f32
             let prepared = try makeTensor(shape: [weight.shape[0], weight.shape[2], weight.shape[3], weight.shape[1]], dtype: dtype)
             let source = weight.dtype == dtype ? weight : try recorder.converted(weight, to: .f32)
@@ -330,7 +365,7 @@ extension VulkanContext {
     /// for it.
     public func prepareUpsampledConvolution(weight: Tensor) throws(VulkanError) {
         guard weight.rank == 4, weight.shape[2] == 3, weight.shape[3] == 3 else { return }
-        _ = try upsamplingPhaseWeights(weight, channelsLast: texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution)
+        _ = try upsamplingPhaseWeights(weight, channelsLast: upsamplesInTexels(weight))
     }
 
     /// The four 2×2 kernels `upsampledConv2d` runs for the 3×3 `weight`, f32, made once per weight: phase
