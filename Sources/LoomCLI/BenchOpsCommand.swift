@@ -131,11 +131,11 @@ struct BenchOpsCommand: ParsableCommand {
                 try $0.conv2d(image, weight: kernel3, Convolution2DParameters(padding: 1))
             },
             // A network's first layer: an RGB image in (its channels padded to 8 for the texel kernel on CPU devices).
-            Case(name: "conv2d 3×3 f16 from RGB", shape: "[1, 3, \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * 3 * 9)) {
+            Case(name: "conv2d RGB f16", shape: "[1, 3, \(side), \(side)] → \(channels)", flops: 2 * pixels * Double(channels * 3 * 9)) {
                 try $0.conv2d(rgb, weight: kernelRGB, Convolution2DParameters(padding: 1))
             },
             // Counted as the upsampling and 3×3 convolution it replaces, so that its GFLOP/s compare with the line above.
-            Case(name: "upsampled conv2d 3×3 f16", shape: "[1, \(channels), \(side), \(side)] ↑2 → \(channels)",
+            Case(name: "conv2d ↑2 f16", shape: "[1, \(channels), \(side), \(side)] ↑2 → \(channels)",
                  flops: 8 * pixels * Double(channels * channels * 9)) {
                 try $0.upsampledConv2d(image, weight: kernel3)
             },
