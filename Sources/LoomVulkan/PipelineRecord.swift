@@ -39,7 +39,8 @@ struct PipelineRecord: Sendable {
         for name in names where name.hasSuffix(".txt") {
             let otherBuild = name.hasPrefix("\(deviceIdentity)-") && name != current + ".txt" && !name.hasPrefix(current + "-")
             let identity = name.prefix { $0 != "-" }
-            let unsized = identity.count == 32 && identity.allSatisfy(\.isHexDigit) && name.dropFirst(32).hasPrefix("-")
+            // The identity runs up to the first dash; without one it would end in ".txt", which is no hex digit.
+            let unsized = identity.count == 32 && identity.allSatisfy(\.isHexDigit)
             if otherBuild || unsized { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
         }
     }

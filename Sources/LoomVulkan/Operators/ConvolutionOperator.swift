@@ -64,9 +64,7 @@ extension CommandRecorder {
                        _ parameters: Convolution2DParameters = .init()) throws(VulkanError) -> Tensor {
         try requireF32(x, "conv2d")
         guard x.rank == 4, weight.rank == 4 else { throw .invalidArgument("conv2d: need x [N, C, H, W] and weight [Cout, Cin/groups, KH, KW], got \(x.shape) and \(weight.shape)") }
-        guard [.f32, .f16, .bf16].contains(weight.dtype), weight.isContiguous else {
-            throw .invalidArgument("conv2d: weight must be contiguous f32, f16 or bf16, not \(weight.dtype) with strides \(weight.strides)")
-        }
+        try requireConvolutionWeight(weight, "conv2d")
         let (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (outChannels, kernelY, kernelX) = (weight.shape[0], weight.shape[2], weight.shape[3])
         let p = parameters
@@ -116,9 +114,7 @@ extension CommandRecorder {
         guard x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1], weight.shape[2] == 3, weight.shape[3] == 3 else {
             throw .invalidArgument("upsampledConv2d: need x [N, C, H, W] and a weight [Cout, C, 3, 3], got \(x.shape) and \(weight.shape)")
         }
-        guard [.f32, .f16, .bf16].contains(weight.dtype), weight.isContiguous else {
-            throw .invalidArgument("upsampledConv2d: weight must be contiguous f32, f16 or bf16, not \(weight.dtype) with strides \(weight.strides)")
-        }
+        try requireConvolutionWeight(weight, "upsampledConv2d")
         let (batch, height, width, outChannels) = (x.shape[0], x.shape[2], x.shape[3], weight.shape[0])
         if let bias { try requireVector(bias, count: outChannels, "upsampledConv2d", "bias") }
         let output = try context.makeTensor(shape: [batch, outChannels, 2 * height, 2 * width])
@@ -138,7 +134,7 @@ extension CommandRecorder {
             if texels {
                 try texelConv2d(source, weights: weights, bias: bias, p, into: pixels)
             } else {
-                try nchwConv2d(x, weight: weights, bias: bias, p, into: pixels, pointwise: false)
+                try nchwConv2d(source, weight: weights, bias: bias, p, into: pixels, pointwise: false)
             }
         }
         return output

@@ -20,6 +20,13 @@ func requireVector(_ tensor: Tensor, count: Int, _ operation: String, _ role: St
     }
 }
 
+/// A convolution kernel as the conv2d.comp kernels read it: contiguous, f32, f16 or bf16.
+func requireConvolutionWeight(_ weight: Tensor, _ operation: String) throws(VulkanError) {
+    guard [.f32, .f16, .bf16].contains(weight.dtype), weight.isContiguous else {
+        throw .invalidArgument("\(operation): weight must be contiguous f32, f16 or bf16, not \(weight.dtype) with strides \(weight.strides)")
+    }
+}
+
 /// The fewest dimensions that walk `shape` in row-major order for every operand: size-1
 /// dimensions go, and a dimension merges into the next inner one when every operand's strides
 /// allow it. Element-wise shaders then need fewer index divisions. At least one dimension remains.
