@@ -33,7 +33,15 @@ private final class RawConnection: @unchecked Sendable {
     }
 
     /// Everything the server sends until it closes the connection or `timeout` passes; `closed` tells which.
-    func readAll(timeout: Double) -> (text: String, closed: Bool) {
+    /// The wait runs on a thread of its own, so that it does not hold one of the few threads that the server's
+    /// tasks need in order to answer.
+    func readAll(timeout: Double) async -> (text: String, closed: Bool) {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.readBlocking(timeout: timeout)) }.start()
+        }
+    }
+
+    private func readBlocking(timeout: Double) -> (text: String, closed: Bool) {
         var bytes: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -46,14 +54,6 @@ private final class RawConnection: @unchecked Sendable {
             bytes += buffer.prefix(count)
         }
         return (String(decoding: bytes, as: UTF8.self), false)
-    }
-
-    /// `readAll` on a thread of its own, so that the wait does not hold one of the few threads that the server's
-    /// tasks need in order to answer.
-    func readAllOffThePool(timeout: Double) async -> (text: String, closed: Bool) {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: self.readAll(timeout: timeout)) }.start()
-        }
     }
 }
 
@@ -78,7 +78,7 @@ struct HostileRequestTests {
             ] {
                 let connection = try RawConnection(port: server.port)
                 connection.send(request)
-                let (text, closed) = connection.readAll(timeout: 15)
+                let (text, closed) = await connection.readAll(timeout: 15)
                 #expect(text.hasPrefix("HTTP/1.1 \(status)"), "\(request.prefix(60)): \(text.prefix(80))")
                 #expect(closed, "\(request.prefix(60))")
             }
@@ -100,7 +100,7 @@ struct HostileRequestTests {
                 let clock = ContinuousClock()
                 let start = clock.now
                 connection.send("GET /queue HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + head + body)
-                let (text, closed) = connection.readAll(timeout: 20)
+                let (text, closed) = await connection.readAll(timeout: 20)
                 let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
                 #expect(answers == ["200", "400"], "\(body.prefix(30)): \(text.prefix(300))")
                 #expect(closed, "\(body.prefix(30))")
@@ -111,7 +111,7 @@ struct HostileRequestTests {
             good.send(head + "2\r\n{}")
             try await Task.sleep(for: .milliseconds(100))
             good.send("\r\n0\r\n\r\n")
-            #expect(good.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 400"), "an empty prompt object is refused by the route")
+            #expect(await good.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 400"), "an empty prompt object is refused by the route")
             #expect(try await server.get("/queue").status == .ok)
         }
     }
@@ -124,8 +124,8 @@ struct HostileRequestTests {
             let idle = try RawConnection(port: server.port)
             let clock = ContinuousClock()
             let start = clock.now
-            #expect(slow.readAll(timeout: 20).closed)
-            #expect(idle.readAll(timeout: 20).closed)
+            #expect(await slow.readAll(timeout: 20).closed)
+            #expect(await idle.readAll(timeout: 20).closed)
             #expect(clock.now - start < .seconds(16))
 
             let hoard = try (0..<8).map { _ in try RawConnection(port: server.port) }
@@ -133,7 +133,7 @@ struct HostileRequestTests {
             // server takes it is rightly cut off, and an async client can be held up that long by parallel suites.
             let waiting = try RawConnection(port: server.port)
             waiting.send("GET /queue HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            let reply = await waiting.readAllOffThePool(timeout: 30)
+            let reply = await waiting.readAll(timeout: 30)
             #expect(reply.text.hasPrefix("HTTP/1.1 200"), "\(reply.text.prefix(80))")
             #expect(clock.now - start < .seconds(40))
             _ = hoard
@@ -143,16 +143,16 @@ struct HostileRequestTests {
     @Test("Host must be this server; Origin must match Host")
     func hostAndOrigin() async throws {
         try await TestServer.run(configure: { $0.allowedHosts = ["loom.example"] }) { (server) async throws -> Void in
-            func status(host: String) throws -> String {
+            func status(host: String) async throws -> String {
                 let connection = try RawConnection(port: server.port)
                 connection.send("GET /queue HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
-                return String(connection.readAll(timeout: 15).text.prefix(12))
+                return String(await connection.readAll(timeout: 15).text.prefix(12))
             }
-            #expect(try status(host: "rebind.attacker.example") == "HTTP/1.1 403")
-            #expect(try status(host: "rebind.attacker.example:\(server.port)") == "HTTP/1.1 403")
-            #expect(try status(host: "localhost:\(server.port)") == "HTTP/1.1 200")
-            #expect(try status(host: "[::1]:\(server.port)") == "HTTP/1.1 200")
-            #expect(try status(host: "loom.example") == "HTTP/1.1 200")
+            #expect(try await status(host: "rebind.attacker.example") == "HTTP/1.1 403")
+            #expect(try await status(host: "rebind.attacker.example:\(server.port)") == "HTTP/1.1 403")
+            #expect(try await status(host: "localhost:\(server.port)") == "HTTP/1.1 200")
+            #expect(try await status(host: "[::1]:\(server.port)") == "HTTP/1.1 200")
+            #expect(try await status(host: "loom.example") == "HTTP/1.1 200")
             #expect(
                 try await server.request(.get, "/queue", headers: [.origin: "http://attacker.example"]).status == .forbidden)
             #expect(
