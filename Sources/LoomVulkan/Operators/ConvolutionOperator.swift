@@ -94,7 +94,7 @@ extension CommandRecorder {
         }
         let output = try context.makeTensor(shape: [batch, outChannels, outHeight, outWidth])
         if output.count == 0 { return output }
-        if path == .convolution {
+        if path == .convolution || path == .paddedConvolution {
             let weights = try context.texelConvolutionWeights(weight)
             try texelConv2d(channelsLast(x, channels: weights.shape[3]), weights: weights, bias: bias, p, into: output)
         } else {
@@ -200,9 +200,8 @@ extension CommandRecorder {
     /// neighbouring pixels of one channel, and where the texel kernel's copy pads the channels anyway.
     public func preferredInputLayout(forConvolutionWith weight: Tensor, _ parameters: Convolution2DParameters) -> ActivationLayout {
         switch context.texelConvolutionPath(for: weight, parameters) {
-        case .none: .contiguous
-        case .matmul: .channelsLast
-        case .convolution: weight.shape[1] % 8 == 0 ? .channelsLast : .contiguous
+        case .none, .paddedConvolution: .contiguous
+        case .matmul, .convolution: .channelsLast
         }
     }
 
@@ -297,13 +296,15 @@ extension VulkanContext {
     }
 }
 
-enum TexelConvolutionPath { case none, matmul, convolution }
+/// `paddedConvolution` is the TEXELS kernel on input channels padded with zeros to a multiple of 8.
+enum TexelConvolutionPath { case none, matmul, convolution, paddedConvolution }
 
 extension VulkanContext {
     /// Makes now what `conv2d` would make on its first call with `weight` (the texel kernel's rearranged copy on CPU
     /// devices), so that loading a model accounts for it and a first pass holds only activations.
     public func prepareConvolution(weight: Tensor, _ parameters: Convolution2DParameters) throws(VulkanError) {
-        guard texelConvolutionPath(for: weight, parameters) == .convolution else { return }
+        let path = texelConvolutionPath(for: weight, parameters)
+        guard path == .convolution || path == .paddedConvolution else { return }
         _ = try texelConvolutionWeights(weight)
     }
 
@@ -321,12 +322,12 @@ extension VulkanContext {
     func texelConvolutionPath(channels: Int, weight: Tensor, _ p: Convolution2DParameters) -> TexelConvolutionPath {
         guard matmulKernel == .texels, p.groups == 1 else { return .none }
         if channels % 8 == 0 { return .convolution }
-        return p.isPointwise(kernel: (weight.shape[2], weight.shape[3])) ? .matmul : .convolution
+        return p.isPointwise(kernel: (weight.shape[2], weight.shape[3])) ? .matmul : .paddedConvolution
     }
 
     /// Whether `upsampledConv2d` runs the texel kernel for `weight`: where its channels need no padding.
     func upsamplesInTexels(_ weight: Tensor) -> Bool {
-        texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution && weight.shape[1] % 8 == 0
+        texelConvolutionPath(for: weight, Convolution2DParameters(padding: 1)) == .convolution
     }
 
     /// `weight` as the texel kernel reads it, [Cout, KH, KW, Cin], made once per weight: f16 stays f16 (read through
